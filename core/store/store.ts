@@ -1,0 +1,45 @@
+import type { KubeObject, WatchEvent } from "../object.ts";
+
+/**
+ * The state store: current objects plus a bounded change log, written in one transaction.
+ * It knows nothing of Kubernetes semantics beyond names, namespaces and resourceVersions:
+ * defaults, validation, uids and generations belong to the registry above it.
+ *
+ * `resource` is the key from `resourceKey()` in core/resources.ts (`pods`, `deployments.apps`).
+ * Cluster-scoped objects use namespace "".
+ * Every write gets the next value of one global, monotonically increasing revision, which is
+ * written into `metadata.resourceVersion` (as a decimal string) of the object returned.
+ */
+export interface Store {
+  /** AlreadyExists when the name is taken. */
+  create(resource: string, obj: KubeObject): Promise<KubeObject>;
+  get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** namespace undefined = all namespaces. Items sorted by namespace, then name. */
+  list(resource: string, namespace?: string): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /**
+   * Replaces the stored object. When `obj.metadata.resourceVersion` is set and differs from the
+   * stored one: Conflict. NotFound when absent.
+   */
+  update(resource: string, obj: KubeObject): Promise<KubeObject>;
+  /** Removes the object; the DELETED event carries it with a new resourceVersion. */
+  delete(
+    resource: string,
+    namespace: string,
+    name: string,
+    preconditions?: { resourceVersion?: string; uid?: string },
+  ): Promise<KubeObject>;
+  /**
+   * Streams changes after `sinceResourceVersion` (exclusive; undefined = from now on).
+   * Throws ApiError "Expired" (410) when that revision was compacted away.
+   * Events arrive in revision order, each once. Returns a function that stops the watch.
+   */
+  watch(
+    filter: { resource?: string; namespace?: string; sinceResourceVersion?: string },
+    onEvent: (event: WatchEvent & { resource: string }) => void,
+  ): Promise<() => void>;
+  /** The newest revision written. */
+  currentResourceVersion(): Promise<string>;
+  /** Trims the change log to its bound; returns how many entries went. */
+  compact(): Promise<number>;
+  close(): Promise<void>;
+}

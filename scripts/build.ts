@@ -1,0 +1,40 @@
+/**
+ * Builds dist/minik: one self-contained executable (`bun build --compile`).
+ *
+ * libsql picks its native addon with a dynamic `require(\`@libsql/${target}\`)`, which a compiled
+ * binary cannot resolve. The plugin below rewrites that line to a static require of this host's
+ * addon so the bundler embeds the .node file.
+ */
+import type { BunPlugin } from "bun";
+
+const arch = process.arch === "arm64" ? "arm64" : "x64";
+const nativeTarget = `linux-${arch}-gnu`;
+
+const staticLibsql: BunPlugin = {
+  name: "static-libsql-native",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]libsql[\\/]index\.js$/ }, async (args) => {
+      const source = await Bun.file(args.path).text();
+      const patched = source.replace(
+        "return require(`@libsql/${target}`);",
+        `return require("@libsql/${nativeTarget}");`,
+      );
+      if (patched === source) throw new Error(`build: libsql's native require not found in ${args.path}`);
+      return { contents: patched, loader: "js" };
+    });
+  },
+};
+
+const result = await Bun.build({
+  entrypoints: ["cmd/main.ts"],
+  compile: { outfile: "dist/minik" },
+  minify: true,
+  sourcemap: "linked",
+  plugins: [staticLibsql],
+  define: { "process.env.MINIK_BUILD_TIME": JSON.stringify(new Date().toISOString()) },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log("built dist/minik");
