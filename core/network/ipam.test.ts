@@ -1,0 +1,51 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isApiError } from "../errors.ts";
+import { createIpam, createMemoryIpamPersistence } from "./ipam.ts";
+import { createFileIpamPersistence } from "./json-file.ts";
+
+describe("ipam", () => {
+  test("skips the gateway, is idempotent per owner, never hands out an address in use", async () => {
+    const ipam = await createIpam({ cidr: "10.9.0.0/29" });
+    expect(ipam.gateway).toBe("10.9.0.1");
+    const a = await ipam.allocate("a");
+    expect(a).toBe("10.9.0.2");
+    expect(await ipam.allocate("a")).toBe(a);
+    const all = [a];
+    for (const owner of ["b", "c", "d", "e"]) all.push(await ipam.allocate(owner));
+    expect(new Set(all).size).toBe(5);
+    expect(all).not.toContain("10.9.0.1");
+    expect(all).not.toContain("10.9.0.7"); // broadcast
+    const err = await ipam.allocate("f").catch((e) => e);
+    expect(isApiError(err, "ServiceUnavailable")).toBe(true);
+    expect(err.message).toContain("10.9.0.0/29");
+    await ipam.release("c");
+    expect(await ipam.allocate("f")).toBe(all[2]!);
+  });
+
+  test("allocations survive a restart through the persistence and reconcile frees dead owners", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "ipam-")), "net", "ipam.json");
+    const first = await createIpam({ cidr: "10.9.0.0/24", persistence: createFileIpamPersistence(path) });
+    const a = await first.allocate("a");
+    const b = await first.allocate("b");
+    const second = await createIpam({ cidr: "10.9.0.0/24", persistence: createFileIpamPersistence(path) });
+    expect(second.lookup("a")).toBe(a);
+    const c = await second.allocate("c");
+    expect([a, b]).not.toContain(c);
+    expect(await second.reconcile(["b", "c"])).toEqual(["a"]);
+    const third = await createIpam({ cidr: "10.9.0.0/24", persistence: createFileIpamPersistence(path) });
+    expect(third.allocations()).toEqual({ b, c });
+  });
+
+  test("concurrent allocations get distinct addresses", async () => {
+    const ipam = await createIpam({ cidr: "10.9.0.0/24", persistence: createMemoryIpamPersistence() });
+    const ips = await Promise.all(Array.from({ length: 50 }, (_, i) => ipam.allocate(`p${i}`)));
+    expect(new Set(ips).size).toBe(50);
+  });
+
+  test("rejects a malformed range with a message naming it", async () => {
+    await expect(createIpam({ cidr: "10.9.0.0/33" })).rejects.toThrow('"10.9.0.0/33"');
+  });
+});

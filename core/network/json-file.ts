@@ -1,0 +1,37 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/**
+ * A JSON document kept in one file, replaced atomically (write a temp file, then rename), so a
+ * crash mid-write leaves the previous version. Used for network state that must survive restarts
+ * (pod IP allocations, hostPort mappings).
+ */
+export interface JsonFile<T> {
+  read(): Promise<T | undefined>;
+  write(value: T): Promise<void>;
+}
+
+export function createJsonFile<T>(path: string): JsonFile<T> {
+  return {
+    async read() {
+      try {
+        return JSON.parse(await readFile(path, "utf8")) as T;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw new Error(`reading network state ${path}: ${(e as Error).message}`);
+      }
+    },
+    async write(value) {
+      await mkdir(dirname(path), { recursive: true });
+      const temp = `${path}.${process.pid}.tmp`;
+      await writeFile(temp, `${JSON.stringify(value, null, 1)}\n`);
+      await rename(temp, path);
+    },
+  };
+}
+
+/** IpamPersistence backed by a JSON file, e.g. `<data-dir>/network/ipam.json`. */
+export function createFileIpamPersistence(path: string) {
+  const file = createJsonFile<Record<string, string>>(path);
+  return { load: () => file.read(), save: (allocations: Record<string, string>) => file.write(allocations) };
+}
