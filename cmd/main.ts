@@ -1,14 +1,118 @@
+/**
+ * The minik command line: this file only lists the commands; each lives in its own file and
+ * loads lazily, so `minik get` does not pay for what `minik up` needs.
+ */
 import { cac } from "cac";
+import { ApiError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 
 const cli = cac("minik");
 
-cli.command("version", "Print the client and server versions").action(() => {
-  console.log(`minik ${VERSION.minik} (Kubernetes API ${VERSION.gitVersion})`);
-});
+cli
+  .option("-s, --server <url>", "API server URL (default: $MINIK_SERVER, then what `minik up` wrote, then http://127.0.0.1:7080)")
+  .option("--token <token>", "Bearer token (default: $MINIK_TOKEN, then <data-dir>/token)")
+  .option("--data-dir <dir>", "Data directory (default: /var/lib/minik for root, ~/.minik otherwise)")
+  .option("-n, --namespace <ns>", "Namespace")
+  .option("--debug", "Print stack traces of errors");
+
+cli
+  .command("up", "Start minik: API server, controllers, node agent and container runtime")
+  .option("--listen <addr>", "Address to listen on (host:port)", { default: "127.0.0.1:7080" })
+  .option("--anonymous", "Allow requests without the token (loopback listeners only)")
+  .option("--write-kubeconfig", "Merge a `minik` context into ~/.kube/config")
+  .option("--registry-mirror <mirror>", "Registry mirror, e.g. docker.io=http://127.0.0.1:5100 (repeatable)")
+  .option("--runtime <name>", "Container runtime: crun, or none (control plane only)")
+  .option("--pod-cidr <cidr>", "Pod address range")
+  .option("--service-cidr <cidr>", "Service ClusterIP range")
+  .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
+  .action(async (opts) => (await import("./up.ts")).up(opts));
+
+cli
+  .command("apply", "Create or update objects from manifests")
+  .option("-f, --filename <path>", "File, directory or - for stdin (repeatable)")
+  .action(async (opts) => {
+    const files = ([] as string[]).concat(opts.filename ?? []);
+    if (!files.length) throw new ApiError("BadRequest", "must specify -f FILE, a directory, or - for stdin");
+    await (await import("./commands/apply.ts")).apply(files, opts);
+  });
+
+cli
+  .command("get <kind> [...names]", "List objects (kinds: pods, deployments, replicasets, services, all, …)")
+  .option("-A, --all-namespaces", "List across all namespaces")
+  .option("-o, --output <format>", "wide | yaml | json | name")
+  .option("-w, --watch", "Watch for changes after listing")
+  .option("-l, --selector <selector>", "Label selector")
+  .option("--show-labels", "Show labels as the last column")
+  .action(async (kind, names, opts) => (await import("./commands/get.ts")).get(kind, names, opts));
+
+cli
+  .command("describe <kind> [...names]", "Show details of objects and their events")
+  .option("-A, --all-namespaces", "Across all namespaces")
+  .action(async (kind, names, opts) => (await import("./commands/describe.ts")).describe(kind, names, opts));
+
+cli
+  .command("delete [...targets]", "Delete objects by file or by KIND NAME")
+  .option("-f, --filename <path>", "File or directory of manifests")
+  .option("--grace-period <seconds>", "Seconds to let pods stop gracefully")
+  .option("--wait", "Wait until the objects are gone (default true)", { default: true })
+  .option("--ignore-not-found", "Treat missing objects as deleted")
+  .option("--cascade <mode>", "background | foreground | orphan", { default: "background" })
+  .action(async (targets, opts) => (await import("./commands/delete.ts")).del(targets, opts));
+
+cli
+  .command("logs <pod>", "Print the logs of a pod's container")
+  .option("-c, --container <name>", "Container name")
+  .option("-f, --follow", "Follow the log")
+  .option("--tail <n>", "Lines from the end to show", { default: -1 })
+  .option("--timestamps", "Prefix each line with its timestamp")
+  .option("-p, --previous", "The previous, exited container's logs")
+  .action(async (pod, opts) => (await import("./commands/logs.ts")).logs(pod, opts));
+
+cli
+  .command("exec <pod> [...command]", "Run a command in a container: minik exec [-it] POD -- CMD…")
+  .option("-c, --container <name>", "Container name")
+  .option("-i, --stdin", "Pass stdin to the container")
+  .option("-t, --tty", "Allocate a terminal")
+  .action(async (pod, command, opts) => {
+    const cmd = command.length ? command : (opts["--"] ?? []);
+    await (await import("./commands/exec.ts")).exec(pod, cmd, opts);
+  });
+
+cli
+  .command("version", "Print the client and server versions")
+  .action(async (opts) => (await import("./commands/info.ts")).version(opts));
+
+cli
+  .command("kubeconfig", "Print a kubeconfig for kubectl and client libraries")
+  .action(async (opts) => (await import("./commands/info.ts")).printKubeconfig(opts));
+
+cli
+  .command("dashboard", "Print a one-time login link for the status page")
+  .action(async (opts) => (await import("./commands/info.ts")).dashboard(opts));
 
 cli.help();
 cli.version(VERSION.minik);
-cli.parse(process.argv, { run: false });
-if (!cli.matchedCommand && cli.args.length === 0 && !cli.options.help && !cli.options.version) cli.outputHelp();
-else await cli.runMatchedCommand();
+
+async function main() {
+  const debug = process.argv.includes("--debug");
+  try {
+    cli.parse(process.argv, { run: false });
+    if (!cli.matchedCommand) {
+      if (cli.args.length) throw new ApiError("BadRequest", `unknown command "${cli.args[0]}" for "minik"; see minik --help`);
+      if (!cli.options.help && !cli.options.version) cli.outputHelp();
+      return;
+    }
+    await cli.runMatchedCommand();
+  } catch (e) {
+    if (debug) console.error(e);
+    if (e instanceof ApiError) {
+      const fromServer = !["BadRequest", "ServiceUnavailable"].includes(e.reason) || e.details;
+      console.error(fromServer ? `Error from server (${e.reason}): ${e.message}` : `error: ${e.message}`);
+    } else {
+      console.error(`error: ${(e as Error).message ?? e}`);
+    }
+    process.exit(1);
+  }
+}
+
+await main();

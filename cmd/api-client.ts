@@ -1,0 +1,86 @@
+import { ApiError, type StatusReason } from "../core/errors.ts";
+import type { KubeObject } from "../core/object.ts";
+import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
+import { type GlobalOptions, serverUrl, token } from "./context.ts";
+
+export const TABLE_ACCEPT =
+  "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+/** The REST path of a resource collection or object, as kube-apiserver lays them out. */
+export function resourcePath(info: ResourceInfo, namespace?: string, name?: string, sub?: string): string {
+  const base = info.group ? `/apis/${apiVersionOf(info)}` : `/api/${info.version}`;
+  const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  const obj = name ? `/${encodeURIComponent(name)}` : "";
+  return `${base}${ns}/${info.plural}${obj}${sub ? `/${sub}` : ""}`;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+}
+
+/** A thin HTTP client for the minik API; every non-2xx answer becomes an ApiError from its Status body. */
+export class ApiClient {
+  readonly base: string;
+  private readonly token: string | undefined;
+
+  constructor(opts: GlobalOptions) {
+    this.base = serverUrl(opts);
+    this.token = token(opts);
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}), ...extra };
+  }
+
+  url(path: string, query?: RequestOptions["query"]): string {
+    const u = new URL(path, this.base);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  async raw(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const headers = this.headers({ Accept: opts.accept ?? "application/json" });
+    let body: BodyInit | undefined;
+    if (opts.body !== undefined) {
+      headers["Content-Type"] = opts.contentType ?? "application/json";
+      body = typeof opts.body === "string" || opts.body instanceof Uint8Array ? (opts.body as BodyInit) : JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.url(path, opts.query), { method, headers, body, signal: opts.signal });
+    } catch (e) {
+      throw new ApiError(
+        "ServiceUnavailable",
+        `cannot reach the minik API at ${this.base} (${(e as Error).message}); is \`minik up\` running? Use -s URL or $MINIK_SERVER to point elsewhere`,
+      );
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+
+  async request<T = KubeObject>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.raw(method, path, opts);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  get<T = KubeObject>(path: string, opts?: RequestOptions) {
+    return this.request<T>("GET", path, opts);
+  }
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const status = JSON.parse(text);
+    if (status?.kind === "Status") {
+      return new ApiError((status.reason as StatusReason) || "InternalError", status.message ?? text, status.details);
+    }
+  } catch {}
+  const reason: StatusReason = res.status === 401 ? "Unauthorized" : res.status === 404 ? "NotFound" : "InternalError";
+  return new ApiError(reason, `${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
+}

@@ -1,0 +1,74 @@
+import { ApiError, isApiError } from "../../core/errors.ts";
+import { findByKind, type ResourceInfo } from "../../core/resources.ts";
+import { ApiClient, resourcePath } from "../api-client.ts";
+import type { GlobalOptions } from "../context.ts";
+import { readManifests } from "../manifest.ts";
+import { objectRef } from "../printer.ts";
+import { resolveTargets } from "./kinds.ts";
+
+export interface DeleteCmdOptions extends GlobalOptions {
+  filename?: string | string[];
+  gracePeriod?: number;
+  wait?: boolean;
+  ignoreNotFound?: boolean;
+  cascade?: string;
+}
+
+/** `minik delete -f FILE` or `minik delete KIND NAME…`; waits until the objects are gone by default, like kubectl. */
+export async function del(args: string[], opts: DeleteCmdOptions): Promise<void> {
+  const api = new ApiClient(opts);
+  const targets: { info: ResourceInfo; namespace?: string; name: string }[] = [];
+  const files = opts.filename === undefined ? [] : ([] as string[]).concat(opts.filename);
+  for (const f of files) {
+    for (const m of await readManifests(f)) {
+      const info = findByKind(m.object.apiVersion, m.object.kind);
+      if (!info) throw new ApiError("BadRequest", `no matches for kind "${m.object.kind}" in version "${m.object.apiVersion}"`);
+      targets.push({ info, namespace: m.object.metadata.namespace ?? opts.namespace ?? "default", name: m.object.metadata.name! });
+    }
+  }
+  if (!files.length) {
+    for (const t of resolveTargets(args)) targets.push({ ...t, namespace: opts.namespace ?? "default" });
+  }
+  const propagationPolicy = opts.cascade === "orphan" ? "Orphan" : opts.cascade === "foreground" ? "Foreground" : "Background";
+  const deleted: typeof targets = [];
+  let failed: unknown;
+  for (const t of targets) {
+    const body = {
+      kind: "DeleteOptions",
+      apiVersion: "v1",
+      propagationPolicy,
+      ...(opts.gracePeriod !== undefined && opts.gracePeriod >= 0 ? { gracePeriodSeconds: Number(opts.gracePeriod) } : {}),
+    };
+    try {
+      await api.request("DELETE", resourcePath(t.info, t.namespace, t.name), { body });
+      console.log(`${objectRef(t.info, t.name)} deleted`);
+      deleted.push(t);
+    } catch (e) {
+      if (isApiError(e, "NotFound") && opts.ignoreNotFound) continue;
+      if (isApiError(e, "NotFound")) {
+        console.error(`Error from server (NotFound): ${e.message}`);
+        failed = e;
+        continue;
+      }
+      throw e;
+    }
+  }
+  if (opts.wait !== false) {
+    for (const t of deleted) await waitGone(api, t.info, t.namespace, t.name);
+  }
+  if (failed) process.exitCode = 1;
+}
+
+async function waitGone(api: ApiClient, info: ResourceInfo, namespace: string | undefined, name: string) {
+  const deadline = Date.now() + 5 * 60_000;
+  while (Date.now() < deadline) {
+    try {
+      await api.get(resourcePath(info, namespace, name));
+    } catch (e) {
+      if (isApiError(e, "NotFound")) return;
+      throw e;
+    }
+    await Bun.sleep(100);
+  }
+  throw new ApiError("Timeout", `timed out waiting for ${objectRef(info, name)} to be deleted`);
+}

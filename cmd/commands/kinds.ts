@@ -1,0 +1,37 @@
+import { ApiError } from "../../core/errors.ts";
+import { findByAlias, RESOURCES, type ResourceInfo } from "../../core/resources.ts";
+
+/** Resolves `deploy,svc` or `all` into resource infos, failing like kubectl for unknown names. */
+export function resolveKinds(spec: string): ResourceInfo[] {
+  const out: ResourceInfo[] = [];
+  for (const part of spec.split(",").filter(Boolean)) {
+    if (part === "all") {
+      // kubectl's order for `get all`
+      for (const plural of ["pods", "services", "deployments", "replicasets", "horizontalpodautoscalers"]) {
+        const info = RESOURCES.find((r) => r.plural === plural && r.categories.includes("all"));
+        if (info) out.push(info);
+      }
+      continue;
+    }
+    const info = findByAlias(part);
+    if (!info) throw new ApiError("NotFound", `the server doesn't have a resource type "${part}"`);
+    out.push(info);
+  }
+  return out;
+}
+
+/** Splits `deployment/nginx` or (`deployment`, `nginx`) into a kind and names. */
+export function resolveTargets(args: string[]): { info: ResourceInfo; name: string }[] {
+  if (args.length === 0) throw new ApiError("BadRequest", "you must specify the type of resource and a name");
+  if (args[0]!.includes("/")) {
+    return args.map((a) => {
+      const [kind, name] = a.split("/");
+      if (!kind || !name) throw new ApiError("BadRequest", `arguments in resource/name form must have a single resource and name: "${a}"`);
+      return { info: resolveKinds(kind)[0]!, name };
+    });
+  }
+  const [kind, ...names] = args;
+  const info = resolveKinds(kind!)[0]!;
+  if (names.length === 0) throw new ApiError("BadRequest", `you must specify the name of the ${info.singular}`);
+  return names.map((name) => ({ info, name }));
+}

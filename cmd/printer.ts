@@ -1,0 +1,75 @@
+import { stringify } from "yaml";
+import type { KubeObject } from "../core/object.ts";
+import type { ResourceInfo } from "../core/resources.ts";
+
+/** The parts of a meta.k8s.io/v1 Table the CLI prints; the server computes every cell. */
+export interface Table {
+  columnDefinitions: { name: string; type: string; format?: string; priority?: number }[];
+  rows: { cells: unknown[]; object?: KubeObject }[];
+  metadata?: { resourceVersion?: string };
+}
+
+export interface TableStyle {
+  wide?: boolean;
+  withNamespace?: boolean;
+  /** `kind/` prefix on names, as kubectl does when several kinds are printed. */
+  kindPrefix?: string;
+  showLabels?: boolean;
+  noHeaders?: boolean;
+}
+
+/** Turns a server Table into rows of strings (header first unless noHeaders). */
+export function tableRows(table: Table, style: TableStyle): string[][] {
+  const cols = table.columnDefinitions
+    .map((c, i) => ({ ...c, i }))
+    .filter((c) => style.wide || (c.priority ?? 0) === 0);
+  const rows: string[][] = [];
+  if (!style.noHeaders) {
+    const head = cols.map((c) => c.name.toUpperCase());
+    if (style.withNamespace) head.unshift("NAMESPACE");
+    if (style.showLabels) head.push("LABELS");
+    rows.push(head);
+  }
+  for (const row of table.rows) {
+    const cells = cols.map((c) => {
+      const v = row.cells[c.i];
+      const text = v === null || v === undefined || v === "" ? "<none>" : String(v);
+      return c.format === "name" && style.kindPrefix ? `${style.kindPrefix}/${text}` : text;
+    });
+    if (style.withNamespace) cells.unshift(row.object?.metadata?.namespace ?? "");
+    if (style.showLabels) cells.push(labelsText(row.object?.metadata?.labels));
+    rows.push(cells);
+  }
+  return rows;
+}
+
+/** Aligns columns like kubectl's tabwriter (three spaces between columns). */
+export function formatColumns(rows: string[][], widths?: number[]): string {
+  const w = widths ?? columnWidths(rows);
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 3))).join("").trimEnd()).join("\n");
+}
+
+export function columnWidths(rows: string[][]): number[] {
+  const w: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (w[i] = Math.max(w[i] ?? 0, c.length)));
+  return w;
+}
+
+function labelsText(labels: Record<string, string> | undefined): string {
+  const entries = Object.entries(labels ?? {});
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(",") : "<none>";
+}
+
+export function kindPrefix(info: ResourceInfo): string {
+  return info.group ? `${info.singular}.${info.group}` : info.singular;
+}
+
+/** `deployment.apps/nginx` — kubectl's `-o name` and apply output form. */
+export function objectRef(info: ResourceInfo, name: string): string {
+  return `${kindPrefix(info)}/${name}`;
+}
+
+export function printObjects(objects: KubeObject[], output: "yaml" | "json", asList: boolean): string {
+  const value = asList ? { apiVersion: "v1", kind: "List", items: objects, metadata: { resourceVersion: "" } } : objects[0];
+  return output === "json" ? JSON.stringify(value, null, 4) : stringify(value).trimEnd();
+}
