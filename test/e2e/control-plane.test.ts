@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { waitFor } from "../support/env.ts";
+import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
+
+const MANIFEST = join(import.meta.dir, "../../examples/nginx-deployment.yaml");
+
+/**
+ * The issue-2 flow through the compiled binary: `minik up`, `minik apply -f` of the article's
+ * manifest (extensions/v1beta1, verbatim), then `minik get` and the real kubectl read it back.
+ */
+describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
+  let d: Daemon;
+  beforeAll(async () => {
+    d = await startDaemon(["--runtime", "none"]);
+  });
+  afterAll(async () => {
+    await d?.stop();
+    removeDir(d?.dataDir);
+  });
+
+  test("apply of the legacy manifest creates a Deployment, a ReplicaSet and two pods", async () => {
+    const applied = await d.minik(["apply", "-f", MANIFEST]);
+    expect(applied.stderr).toBe("");
+    expect(applied.stdout.trim()).toBe("deployment.apps/nginx-deployment created");
+
+    const pods = await waitFor(
+      async () => {
+        const r = await d.minik(["get", "pods", "-o", "name"]);
+        const names = r.stdout.trim().split("\n").filter(Boolean);
+        return names.length === 2 ? names : undefined;
+      },
+      { what: "two pods" },
+    );
+    for (const p of pods) expect(p).toMatch(/^pod\/nginx-deployment-[a-z0-9]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+
+    const deploy = await d.minik(["get", "deployments"]);
+    const lines = deploy.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
+    expect(lines[1]).toMatch(/^nginx-deployment\s+0\/2\s+2\s+0\s+\d+s$/);
+
+    const rs = await d.minik(["get", "rs", "-o", "json"]);
+    const list = JSON.parse(rs.stdout);
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0].metadata.ownerReferences[0]).toMatchObject({ kind: "Deployment", name: "nginx-deployment", controller: true });
+  });
+
+  test("the token is required, and curl with it gets Kubernetes-shaped JSON", async () => {
+    const anon = await fetch(`${d.url}/api/v1/namespaces/default/pods`);
+    expect(anon.status).toBe(401);
+    expect((await anon.json()).kind).toBe("Status");
+    const token = (await Bun.file(join(d.dataDir, "token")).text()).trim();
+    const res = await fetch(`${d.url}/apis/apps/v1/namespaces/default/deployments/nginx-deployment`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const dep = await res.json();
+    expect(dep.apiVersion).toBe("apps/v1");
+    expect(dep.kind).toBe("Deployment");
+    expect(dep.spec.replicas).toBe(2);
+    const version = await (await fetch(`${d.url}/version`)).json();
+    expect(version).toMatchObject({ major: "1", minor: "32" });
+  });
+
+  test("the real kubectl reads deployments, replicasets and pods", async () => {
+    const kubeconfig = join(d.dataDir, "kubeconfig.test");
+    writeFileSync(kubeconfig, (await d.minik(["kubeconfig"])).stdout);
+    const p = Bun.spawn(
+      ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(d.dataDir, "kcache"), "get", "deployments,replicasets,pods"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toMatch(/deployment\.apps\/nginx-deployment\s+0\/2\s+2\s+0/);
+    expect(out).toMatch(/replicaset\.apps\/nginx-deployment-\w+\s+2\s+2\s+0/);
+    expect(out.match(/pod\/nginx-deployment-\w+-\w{5}\s+0\/1\s+Pending/g)).toHaveLength(2);
+  });
+
+  test("a YAML syntax error names file, line and column and applies nothing", async () => {
+    const bad = join(d.dataDir, "bad.yaml");
+    writeFileSync(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n");
+    const r = await d.minik(["apply", "-f", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(bad);
+    expect(r.stderr).toMatch(/line \d+, column \d+/);
+    const cm = await d.minik(["get", "configmap", "good"]);
+    expect(cm.code).toBe(1);
+  });
+});

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { waitFor } from "../support/env.ts";
+
+export const BINARY = join(import.meta.dir, "../../dist/minik");
+
+/** A free loopback port, found by binding port 0. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export interface Daemon {
+  url: string;
+  dataDir: string;
+  env: Record<string, string>;
+  proc: ReturnType<typeof Bun.spawn>;
+  /** Runs the minik CLI against this daemon. */
+  minik(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  output(): string;
+}
+
+/** Starts the compiled binary's `minik up` on a free port with its own data dir. */
+export async function startDaemon(extraArgs: string[] = [], dataDir?: string): Promise<Daemon> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "minik-e2e-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let out = "";
+  const proc = Bun.spawn([BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, ...extraArgs], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      for await (const chunk of stream as ReadableStream<Uint8Array>) out += new TextDecoder().decode(chunk);
+    })();
+  }
+  const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
+  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
+    timeoutMs: 20_000,
+    what: `minik up on ${url} (output so far: ${out})`,
+  });
+  return {
+    url,
+    dataDir: dir,
+    env,
+    proc,
+    output: () => out,
+    async minik(args, stdin) {
+      const p = Bun.spawn([BINARY, ...args], { env, stdout: "pipe", stderr: "pipe", stdin: stdin ? new Blob([stdin]) : "ignore" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { code, stdout, stderr };
+    },
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      await proc.exited;
+    },
+  };
+}
+
+export function removeDir(dir: string) {
+  rmSync(dir, { recursive: true, force: true });
+}
