@@ -1,0 +1,277 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type {
+  ContainerConfig,
+  ContainerRuntime,
+  ContainerStatus,
+  RuntimeEvent,
+  SandboxConfig,
+} from "./container-runtime.ts";
+import { RuntimeError } from "./container-runtime.ts";
+
+/**
+ * The contract every ContainerRuntime keeps, as one bun:test suite: FakeRuntime runs it in
+ * runtime/fake-runtime.test.ts, CrunRuntime runs it against real containers. The node agent relies
+ * on exactly these behaviours (idempotent stop/remove, adoption after a runtime restart, prompt
+ * exit events with the right exit code), so a runtime passing it can be driven by the agent.
+ */
+export interface RuntimeSuiteOptions {
+  /** An image the runtime can pull with IfNotPresent. */
+  image: string;
+  /** An image reference whose pull fails (skips the pull-failure test when absent). */
+  missingImage?: string;
+  /** Commands, run as ContainerConfig.command in `image`. */
+  commands: {
+    /** Runs until stopped. */
+    sleep: string[];
+    /** Exits by itself with `code` after roughly `afterMs`. */
+    exit(code: number, afterMs: number): string[];
+    /** Prints `text` and a newline, then exits 0. */
+    echo(text: string): string[];
+  };
+  /** How long an exit may take to be reported through onEvent (default 3000 ms). */
+  eventTimeoutMs?: number;
+}
+
+export function runContainerRuntimeSuite(
+  name: string,
+  /** A new runtime object over the same host each call (a second call models a runtime restart). */
+  factory: () => Promise<ContainerRuntime>,
+  options: RuntimeSuiteOptions,
+): void {
+  const eventTimeoutMs = options.eventTimeoutMs ?? 3000;
+
+  describe(`ContainerRuntime conformance: ${name}`, () => {
+    let rt: ContainerRuntime;
+    const pods: string[] = [];
+    let seq = 0;
+
+    beforeAll(async () => {
+      rt = await factory();
+      await rt.start();
+      await rt.pullImage(options.image, "IfNotPresent");
+    });
+
+    afterAll(async () => {
+      for (const uid of pods) await rt.removePodSandbox(uid).catch(() => {});
+      await rt.close();
+    });
+
+    function sandbox(): SandboxConfig {
+      const uid = `suite-${Date.now().toString(36)}-${++seq}-${crypto.randomUUID().slice(0, 8)}`;
+      pods.push(uid);
+      return {
+        podUid: uid,
+        namespace: "default",
+        name: `suite-${seq}`,
+        hostname: `suite-${seq}`,
+        dns: { nameservers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
+        hostAliases: [],
+        hostPorts: [],
+      };
+    }
+
+    function container(sb: SandboxConfig, cname: string, command: string[], attempt = 0): ContainerConfig {
+      return {
+        podUid: sb.podUid,
+        podNamespace: sb.namespace,
+        podName: sb.name,
+        name: cname,
+        attempt,
+        image: options.image,
+        command,
+        env: [{ name: "SUITE", value: "1" }],
+        resources: {},
+        mounts: [],
+        security: {},
+        tty: false,
+        stdin: false,
+      };
+    }
+
+    async function byId(r: ContainerRuntime, id: string): Promise<ContainerStatus | undefined> {
+      return (await r.listContainers()).find((c) => c.id === id);
+    }
+
+    function nextExit(r: ContainerRuntime, id: string): Promise<RuntimeEvent> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          off();
+          reject(new Error(`no exit event for ${id} within ${eventTimeoutMs} ms`));
+        }, eventTimeoutMs);
+        const off = r.onEvent((e) => {
+          if (e.type === "exited" && e.containerId === id) {
+            clearTimeout(timer);
+            off();
+            resolve(e);
+          }
+        });
+      });
+    }
+
+    async function until<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
+      const deadline = Date.now() + eventTimeoutMs;
+      for (;;) {
+        const v = await check();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
+    test("pullImage returns a stable image id; pulling again is idempotent", async () => {
+      const a = await rt.pullImage(options.image, "IfNotPresent");
+      const b = await rt.pullImage(options.image, "IfNotPresent");
+      expect(a.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(b.id).toBe(a.id);
+      expect(a.name.length).toBeGreaterThan(0);
+      const never = await rt.pullImage(options.image, "Never");
+      expect(never.id).toBe(a.id);
+    });
+
+    test.skipIf(!options.missingImage)(
+      "a failing pull throws RuntimeError with a waiting reason",
+      async () => {
+        const missing = options.missingImage!;
+        const err = await rt.pullImage(missing, "IfNotPresent").catch((e) => e);
+        expect(err).toBeInstanceOf(RuntimeError);
+        expect(["ErrImagePull", "InvalidImageName"]).toContain(err.reason);
+        const never = await rt.pullImage(missing, "Never").catch((e) => e);
+        expect(never).toBeInstanceOf(RuntimeError);
+        expect(never.reason).toBe("ErrImageNeverPull");
+      },
+    );
+
+    test("runPodSandbox is idempotent and listed", async () => {
+      const sb = sandbox();
+      const a = await rt.runPodSandbox(sb);
+      const b = await rt.runPodSandbox(sb);
+      expect(a.podUid).toBe(sb.podUid);
+      expect(a.ready).toBe(true);
+      expect(b.ip).toBe(a.ip);
+      const listed = (await rt.listPodSandboxes()).filter((s) => s.podUid === sb.podUid);
+      expect(listed).toHaveLength(1);
+    });
+
+    test("startContainer runs it; the same identity again returns the same container", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const cfg = container(sb, "main", options.commands.sleep);
+      const a = await rt.startContainer(cfg);
+      expect(a.state).toBe("running");
+      expect(a.podUid).toBe(sb.podUid);
+      expect(a.name).toBe("main");
+      expect(a.attempt).toBe(0);
+      expect(a.imageId).toMatch(/^sha256:/);
+      expect(a.startedAt).toBeTruthy();
+      const again = await rt.startContainer(cfg);
+      expect(again.id).toBe(a.id);
+      const next = await rt.startContainer({ ...cfg, attempt: 1 });
+      expect(next.id).not.toBe(a.id);
+      const mine = (await rt.listContainers()).filter((c) => c.podUid === sb.podUid);
+      expect(mine.map((c) => c.attempt).sort()).toEqual([0, 1]);
+    });
+
+    test("exit is reported promptly through onEvent with its exit code", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const failing = await rt.startContainer(container(sb, "fails", options.commands.exit(3, 300)));
+      const event = await nextExit(rt, failing.id);
+      expect(event.podUid).toBe(sb.podUid);
+      const status = await until(async () => {
+        const s = await byId(rt, failing.id);
+        return s?.state === "exited" ? s : undefined;
+      }, "exited state");
+      expect(status.exitCode).toBe(3);
+      expect(status.reason).toBe("Error");
+      expect(status.finishedAt).toBeTruthy();
+
+      const ok = await rt.startContainer(container(sb, "ok", options.commands.exit(0, 300)));
+      await nextExit(rt, ok.id);
+      const done = await until(async () => {
+        const s = await byId(rt, ok.id);
+        return s?.state === "exited" ? s : undefined;
+      }, "exited state");
+      expect(done.exitCode).toBe(0);
+      expect(done.reason).toBe("Completed");
+    });
+
+    test("stop and remove are idempotent, also for unknown ids", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer(container(sb, "main", options.commands.sleep));
+      await rt.stopContainer(c.id, 1);
+      const stopped = await byId(rt, c.id);
+      expect(stopped?.state).toBe("exited");
+      expect(stopped?.exitCode).not.toBe(0);
+      await rt.stopContainer(c.id, 1);
+      await rt.removeContainer(c.id);
+      await rt.removeContainer(c.id);
+      expect(await byId(rt, c.id)).toBeUndefined();
+      await rt.stopContainer("does-not-exist", 1);
+      await rt.removeContainer("does-not-exist");
+    });
+
+    test("logs hold what the container printed", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer(container(sb, "echo", options.commands.echo("hello from suite")));
+      await until(async () => (await byId(rt, c.id))?.state === "exited", "echo to finish");
+      const text = await new Response(rt.logs(c.id, {})).text();
+      expect(text).toContain("hello from suite");
+    });
+
+    test("exec runs a command in a running container", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer(container(sb, "main", options.commands.sleep));
+      const session = await rt.exec(c.id, ["echo", "exec-ok"], { tty: false, stdin: false });
+      const [out, code] = await Promise.all([new Response(session.stdout).text(), session.exited]);
+      expect(out).toContain("exec-ok");
+      expect(code).toBe(0);
+      const stats = await rt.stats(c.id);
+      expect(stats?.memoryWorkingSetBytes).toBeGreaterThanOrEqual(0);
+    });
+
+    test("stopPodSandbox stops its containers; removePodSandbox removes them", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer(container(sb, "main", options.commands.sleep));
+      await rt.stopPodSandbox(sb.podUid);
+      expect((await byId(rt, c.id))?.state).toBe("exited");
+      await rt.stopPodSandbox(sb.podUid);
+      await rt.removePodSandbox(sb.podUid);
+      await rt.removePodSandbox(sb.podUid);
+      expect((await rt.listPodSandboxes()).some((s) => s.podUid === sb.podUid)).toBe(false);
+      expect((await rt.listContainers()).some((x) => x.podUid === sb.podUid)).toBe(false);
+    });
+
+    test("a restarted runtime object adopts running containers and reports their exits", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const sleeper = await rt.startContainer(container(sb, "sleeper", options.commands.sleep));
+      const exiter = await rt.startContainer(container(sb, "exiter", options.commands.exit(5, 1500)));
+      await rt.close();
+      const second = await factory();
+      try {
+        await second.start();
+        const exitEvent = nextExit(second, exiter.id);
+        const listed = await second.listContainers();
+        expect(listed.filter((c) => c.id === sleeper.id)).toHaveLength(1);
+        expect(listed.find((c) => c.id === sleeper.id)?.state).toBe("running");
+        expect((await second.listPodSandboxes()).some((s) => s.podUid === sb.podUid)).toBe(true);
+        await exitEvent;
+        const status = await until(async () => {
+          const s = await byId(second, exiter.id);
+          return s?.state === "exited" ? s : undefined;
+        }, "adopted container to exit");
+        expect(status.exitCode).toBe(5);
+        await second.stopContainer(sleeper.id, 1);
+        expect((await byId(second, sleeper.id))?.state).toBe("exited");
+      } finally {
+        await second.close();
+        rt = await factory();
+        await rt.start();
+      }
+    });
+  });
+}
