@@ -1,0 +1,78 @@
+import type { Client } from "@libsql/client";
+
+/**
+ * The schema's history, oldest first. A released migration is never edited: a change to the
+ * schema is a new entry with the next version. Each runs in one transaction together with the
+ * bump of `schema_version` in the meta table, so a crash leaves either the old or the new schema.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "objects, change log, meta",
+    statements: [
+      `CREATE TABLE objects (
+        resource TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        object TEXT NOT NULL,
+        PRIMARY KEY (resource, namespace, name)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE changes (
+        revision INTEGER PRIMARY KEY,
+        resource TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        object TEXT NOT NULL
+      )`,
+      "CREATE INDEX changes_resource ON changes (resource, revision)",
+      "INSERT INTO meta (key, value) VALUES ('revision', '0'), ('compacted', '0')",
+    ],
+  },
+];
+
+/**
+ * Brings the database up to the newest schema; returns the versions it applied (none on a
+ * database that is already current, so running it on every start-up is safe).
+ */
+export async function migrate(
+  client: Client,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await client.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const row = await client.execute("SELECT value FROM meta WHERE key = 'schema_version'");
+  const current = row.rows.length ? Number(row.rows[0]!.value) : 0;
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (current > newest) {
+    throw new Error(
+      `store: database schema version ${current} is newer than this minik knows (${newest}); use a newer minik or another data dir`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    try {
+      await client.batch(
+        [
+          ...m.statements,
+          {
+            sql: "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            args: [String(m.version)],
+          },
+        ],
+        "write",
+      );
+    } catch (e) {
+      throw new Error(`store: migration ${m.version} (${m.name}) failed: ${(e as Error).message}`);
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,41 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The tables the SqlStore reads and writes. Their DDL lives in migrations.ts (versioned, run at
+ * start-up); these definitions only give drizzle typed columns and must match the newest migration.
+ */
+
+/** Current state: one row per live object, keyed by resource/namespace/name. */
+export const objects = sqliteTable(
+  "objects",
+  {
+    resource: text("resource").notNull(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    /** Revision of the write that produced this row; the object's resourceVersion. */
+    revision: integer("revision").notNull(),
+    /** The object as JSON, metadata.resourceVersion included. */
+    object: text("object").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.resource, t.namespace, t.name] })],
+);
+
+/** Bounded change log: one row per write, for watch resume. Trimmed by compaction. */
+export const changes = sqliteTable(
+  "changes",
+  {
+    revision: integer("revision").primaryKey(),
+    resource: text("resource").notNull(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["ADDED", "MODIFIED", "DELETED"] }).notNull(),
+    object: text("object").notNull(),
+  },
+  (t) => [index("changes_resource").on(t.resource, t.revision)],
+);
+
+/** Small key/value facts: schema_version, revision (newest written), compacted (newest removed). */
+export const meta = sqliteTable("meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

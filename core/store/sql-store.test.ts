@@ -1,0 +1,131 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { MIGRATIONS, migrate } from "./migrations.ts";
+import { createSqlStore } from "./sql-store.ts";
+import { pod, runStoreSuite } from "./store-suite.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "minik-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fileNo = 0;
+let lastUrl = "";
+
+runStoreSuite("SqlStore :memory:", {
+  open: (opts) => createSqlStore({ url: ":memory:", compactIntervalMs: 0, ...opts }),
+});
+
+runStoreSuite("SqlStore file", {
+  open: (opts) => {
+    lastUrl = `file:${join(dir, `state-${++fileNo}.db`)}`;
+    return createSqlStore({ url: lastUrl, compactIntervalMs: 0, ...opts });
+  },
+  reopen: (opts) => createSqlStore({ url: lastUrl, compactIntervalMs: 0, ...opts }),
+});
+
+function fileUrl(): string {
+  return `file:${join(dir, `sql-${++fileNo}.db`)}`;
+}
+
+async function query(url: string, sql: string) {
+  const c = createClient({ url });
+  try {
+    return (await c.execute(sql)).rows;
+  } finally {
+    c.close();
+  }
+}
+
+describe("SqlStore specifics", () => {
+  test("file databases use WAL and record the schema version", async () => {
+    const url = fileUrl();
+    const s = await createSqlStore({ url, compactIntervalMs: 0 });
+    await s.close();
+    expect((await query(url, "PRAGMA journal_mode"))[0]!.journal_mode).toBe("wal");
+    const version = await query(url, "SELECT value FROM meta WHERE key = 'schema_version'");
+    expect(Number(version[0]!.value)).toBe(MIGRATIONS.at(-1)!.version);
+  });
+
+  test("migrations are idempotent: a second run applies nothing and keeps the data", async () => {
+    const url = fileUrl();
+    const c = createClient({ url });
+    try {
+      expect(await migrate(c)).toEqual(MIGRATIONS.map((m) => m.version));
+      await c.execute("INSERT INTO objects VALUES ('pods', 'default', 'a', 1, '{}')");
+      expect(await migrate(c)).toEqual([]);
+      expect((await c.execute("SELECT count(*) AS n FROM objects")).rows[0]!.n).toBe(1);
+    } finally {
+      c.close();
+    }
+    const s = await createSqlStore({ url, compactIntervalMs: 0 });
+    await s.close();
+  });
+
+  test("a later migration runs once, in a transaction with its version bump", async () => {
+    const url = fileUrl();
+    const c = createClient({ url });
+    try {
+      await migrate(c);
+      const next = {
+        version: MIGRATIONS.at(-1)!.version + 1,
+        name: "test",
+        statements: ["CREATE TABLE extra (x)"],
+      };
+      expect(await migrate(c, [...MIGRATIONS, next])).toEqual([next.version]);
+      expect(await migrate(c, [...MIGRATIONS, next])).toEqual([]);
+      const broken = {
+        version: next.version + 1,
+        name: "broken",
+        statements: ["CREATE TABLE later (y)", "NOT SQL"],
+      };
+      await expect(migrate(c, [...MIGRATIONS, next, broken])).rejects.toThrow(
+        /migration .* \(broken\) failed/,
+      );
+      // Nothing of the failed migration landed.
+      expect((await c.execute("SELECT name FROM sqlite_master WHERE name = 'later'")).rows.length).toBe(0);
+      expect((await c.execute("SELECT value FROM meta WHERE key = 'schema_version'")).rows[0]!.value).toBe(
+        String(next.version),
+      );
+    } finally {
+      c.close();
+    }
+  });
+
+  test("a database from a newer minik is refused with a clear message", async () => {
+    const url = fileUrl();
+    const c = createClient({ url });
+    await migrate(c);
+    await c.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'");
+    c.close();
+    await expect(createSqlStore({ url })).rejects.toThrow(/schema version 999 is newer/);
+  });
+
+  test("compaction bounds the change log table and the file size", async () => {
+    const url = fileUrl();
+    const s = await createSqlStore({ url, changeLogLimit: 50, compactIntervalMs: 0 });
+    const big = "x".repeat(2000);
+    let p = await s.create("pods", pod("a", "default", { data: big }));
+    const sizes: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 600; i++) p = await s.update("pods", p);
+      await s.compact();
+      const n = await query(url, "SELECT count(*) AS n FROM changes");
+      expect(Number(n[0]!.n)).toBe(50);
+      sizes.push(statSync(url.slice("file:".length)).size);
+    }
+    await s.close();
+    // Freed pages are reused: after the first round the file stops growing.
+    expect(sizes[2]!).toBeLessThanOrEqual(sizes[0]! * 1.2);
+  });
+
+  test("the log is trimmed in the background once it passes its bound", async () => {
+    const url = fileUrl();
+    const s = await createSqlStore({ url, changeLogLimit: 20, compactIntervalMs: 0 });
+    for (let i = 0; i < 700; i++) await s.create("pods", pod(`p${i}`));
+    await s.compact(); // waits for any background run, then finishes the job
+    expect(Number((await query(url, "SELECT count(*) AS n FROM changes"))[0]!.n)).toBe(20);
+    expect(s.compactedRevision).toBe(680);
+    await s.close();
+  });
+});

@@ -1,0 +1,376 @@
+import { type Client, createClient } from "@libsql/client";
+import { and, asc, eq, gt, lte } from "drizzle-orm";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { ApiError } from "../errors.ts";
+import type { KubeObject, WatchEventType } from "../object.ts";
+import { migrate } from "./migrations.ts";
+import { createMutex } from "./mutex.ts";
+import { changes, meta, objects } from "./schema.ts";
+import type { Store } from "./store.ts";
+import { type Change, type StoreEvent, WatchHub } from "./watch-hub.ts";
+
+export interface SqlStoreOptions {
+  /** `file:/path/state.db`, `:memory:`, or a `libsql://` URL. */
+  url: string;
+  /** Newest change-log entries kept for watch resume (default 10,000). */
+  changeLogLimit?: number;
+  /** How often the change log is trimmed in the background (default 30 s; 0 = never). */
+  compactIntervalMs?: number;
+  /** How long a write waits for another process's lock on the file (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+/** Rows deleted per compaction transaction: small, so writers never wait long behind it. */
+const COMPACT_BATCH = 500;
+
+type Db = LibSQLDatabase<Record<string, never>>;
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** `deployments.apps` → resource "deployments", group "apps" (the words ApiError wants). */
+function splitKey(key: string): { plural: string; group: string } {
+  const dot = key.indexOf(".");
+  return dot < 0 ? { plural: key, group: "" } : { plural: key.slice(0, dot), group: key.slice(dot + 1) };
+}
+
+function errors(key: string, name: string) {
+  const { plural, group } = splitKey(key);
+  return {
+    notFound: () => ApiError.notFound(plural, name, group),
+    alreadyExists: () => ApiError.alreadyExists(plural, name, group),
+    conflict: () => ApiError.conflict(plural, name, group),
+    precondition: (what: string, wanted: string, actual: string | undefined) =>
+      new ApiError(
+        "Conflict",
+        `Precondition failed: ${what} in precondition: ${wanted}, ${what} in object meta: ${actual ?? ""}`,
+        { name, group, kind: plural },
+      ),
+  };
+}
+
+function identify(resource: string, obj: KubeObject): { namespace: string; name: string } {
+  const name = obj.metadata?.name;
+  if (!name) {
+    throw new ApiError("Invalid", `${resource}: metadata.name is required to store an object`);
+  }
+  return { namespace: obj.metadata.namespace ?? "", name };
+}
+
+/** The JSON of `obj` with its resourceVersion set to `revision`; the caller's object is untouched. */
+function stamp(obj: KubeObject, revision: number): string {
+  return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+}
+
+function parseRevision(key: string, name: string, rv: string): number {
+  if (!/^\d+$/.test(rv)) {
+    const { plural, group } = splitKey(key);
+    throw new ApiError(
+      "BadRequest",
+      `${group ? `${plural}.${group}` : plural} "${name}": resourceVersion "${rv}" is not a decimal number; send the value you read, or none`,
+    );
+  }
+  return Number(rv);
+}
+
+interface Written {
+  type: WatchEventType;
+  json: string;
+}
+
+/**
+ * The Store over SQLite/libsql via drizzle: an `objects` table of current state plus a bounded
+ * `changes` log, both written in one transaction per write. Writes go through one lock, so the
+ * global revision (kept in memory, persisted in `meta`) is handed out in commit order; the
+ * database still enforces optimistic concurrency (`UPDATE … WHERE revision = ?`).
+ */
+export class SqlStore implements Store {
+  readonly #client: Client;
+  readonly #db: Db;
+  readonly #lock = createMutex();
+  readonly #hub = new WatchHub();
+  readonly #limit: number;
+  #revision: number;
+  #compacted: number;
+  #compacting: Promise<number> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(client: Client, state: { revision: number; compacted: number }, opts: SqlStoreOptions) {
+    this.#client = client;
+    this.#db = drizzle(client);
+    this.#revision = state.revision;
+    this.#compacted = state.compacted;
+    this.#limit = Math.max(1, opts.changeLogLimit ?? 10_000);
+    const every = opts.compactIntervalMs ?? 30_000;
+    if (every > 0) {
+      this.#timer = setInterval(() => void this.#compactQuietly(), every);
+      // Never keep the process alive just to compact.
+      (this.#timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  create(resource: string, obj: KubeObject): Promise<KubeObject> {
+    const { namespace, name } = identify(resource, obj);
+    return this.#commit(resource, namespace, name, async (tx, revision) => {
+      const json = stamp(obj, revision);
+      const res = await tx
+        .insert(objects)
+        .values({ resource, namespace, name, revision, object: json })
+        .onConflictDoNothing();
+      if (res.rowsAffected !== 1) throw errors(resource, name).alreadyExists();
+      return { type: "ADDED", json };
+    });
+  }
+
+  async get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    this.#checkOpen();
+    const rows = await this.#lock.run(() =>
+      this.#db
+        .select({ object: objects.object })
+        .from(objects)
+        .where(this.#pk(resource, namespace, name)),
+    );
+    return rows.length ? JSON.parse(rows[0]!.object) : undefined;
+  }
+
+  async list(
+    resource: string,
+    namespace?: string,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    this.#checkOpen();
+    const where =
+      namespace === undefined
+        ? eq(objects.resource, resource)
+        : and(eq(objects.resource, resource), eq(objects.namespace, namespace));
+    // Read rows and revision in one critical section: the list is exactly the state at that revision.
+    const { rows, revision } = await this.#lock.run(async () => ({
+      rows: await this.#db
+        .select({ object: objects.object })
+        .from(objects)
+        .where(where)
+        .orderBy(asc(objects.namespace), asc(objects.name)),
+      revision: this.#revision,
+    }));
+    return { items: rows.map((r) => JSON.parse(r.object)), resourceVersion: String(revision) };
+  }
+
+  update(resource: string, obj: KubeObject): Promise<KubeObject> {
+    const { namespace, name } = identify(resource, obj);
+    const rv = obj.metadata.resourceVersion;
+    const expected = rv ? parseRevision(resource, name, rv) : undefined;
+    return this.#commit(resource, namespace, name, async (tx, revision) => {
+      const json = stamp(obj, revision);
+      const pk = this.#pk(resource, namespace, name);
+      const res = await tx
+        .update(objects)
+        .set({ revision, object: json })
+        .where(expected === undefined ? pk : and(pk, eq(objects.revision, expected)));
+      if (res.rowsAffected !== 1) {
+        const exists = await tx.select({ revision: objects.revision }).from(objects).where(pk);
+        throw exists.length ? errors(resource, name).conflict() : errors(resource, name).notFound();
+      }
+      return { type: "MODIFIED", json };
+    });
+  }
+
+  delete(
+    resource: string,
+    namespace: string,
+    name: string,
+    preconditions?: { resourceVersion?: string; uid?: string },
+  ): Promise<KubeObject> {
+    return this.#commit(resource, namespace, name, async (tx, revision) => {
+      const err = errors(resource, name);
+      const pk = this.#pk(resource, namespace, name);
+      const rows = await tx
+        .select({ revision: objects.revision, object: objects.object })
+        .from(objects)
+        .where(pk);
+      if (!rows.length) throw err.notFound();
+      const current = rows[0]!;
+      const obj = JSON.parse(current.object) as KubeObject;
+      if (preconditions?.uid && preconditions.uid !== obj.metadata.uid) {
+        throw err.precondition("UID", preconditions.uid, obj.metadata.uid);
+      }
+      if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.revision)) {
+        throw err.precondition("ResourceVersion", preconditions.resourceVersion, String(current.revision));
+      }
+      const res = await tx.delete(objects).where(and(pk, eq(objects.revision, current.revision)));
+      if (res.rowsAffected !== 1) throw err.conflict();
+      return { type: "DELETED", json: stamp(obj, revision) };
+    });
+  }
+
+  async watch(
+    filter: { resource?: string; namespace?: string; sinceResourceVersion?: string },
+    onEvent: (event: StoreEvent) => void,
+  ): Promise<() => void> {
+    this.#checkOpen();
+    const { resource, namespace } = filter;
+    const since = filter.sinceResourceVersion;
+    const after =
+      since === undefined || since === "" ? undefined : parseRevision(resource ?? "", "watch", since);
+    // Read the replay and register in one critical section: no commit can fall between them.
+    const { sub, replay } = await this.#lock.run(async () => {
+      if (after === undefined) {
+        return {
+          sub: this.#hub.subscribe({ resource, namespace }, onEvent, this.#revision, false),
+          replay: [],
+        };
+      }
+      if (after < this.#compacted) {
+        throw new ApiError("Expired", `too old resource version: ${after} (${this.#compacted})`);
+      }
+      const rows = await this.#db
+        .select()
+        .from(changes)
+        .where(
+          resource === undefined
+            ? gt(changes.revision, after)
+            : and(eq(changes.resource, resource), gt(changes.revision, after)),
+        )
+        .orderBy(asc(changes.revision));
+      const replay: Change[] = rows
+        .filter((r) => namespace === undefined || r.namespace === namespace)
+        .map((r) => ({
+          revision: r.revision,
+          resource: r.resource,
+          namespace: r.namespace,
+          type: r.type,
+          json: r.object,
+        }));
+      return { sub: this.#hub.subscribe({ resource, namespace }, onEvent, after, true), replay };
+    });
+    // Delivered outside the lock so a long replay does not stall writers; live changes wait in the hub.
+    await sub.replay(replay);
+    return sub.stop;
+  }
+
+  async currentResourceVersion(): Promise<string> {
+    return String(this.#revision);
+  }
+
+  /** Trims the change log to its newest `changeLogLimit` revisions, in small transactions. */
+  compact(): Promise<number> {
+    this.#compacting ??= this.#compactBatches().finally(() => {
+      this.#compacting = undefined;
+    });
+    return this.#compacting;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#compacting?.catch(() => 0);
+    await this.#lock.run(() => this.#client.close());
+    this.#hub.clear();
+  }
+
+  /** The revision below which watches get 410 Expired. */
+  get compactedRevision(): number {
+    return this.#compacted;
+  }
+
+  async #compactBatches(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      if (this.#closed) return removed;
+      const n = await this.#lock.run(async () => {
+        const target = this.#revision - this.#limit;
+        if (target <= this.#compacted) return 0;
+        const upTo = Math.min(target, this.#compacted + COMPACT_BATCH);
+        const res = await this.#db.transaction(async (tx) => {
+          const del = await tx.delete(changes).where(lte(changes.revision, upTo));
+          await tx
+            .update(meta)
+            .set({ value: String(upTo) })
+            .where(eq(meta.key, "compacted"));
+          return del;
+        });
+        this.#compacted = upTo;
+        // Revisions advanced but nothing deleted still counts as progress (-1 keeps the loop going).
+        return res.rowsAffected || -1;
+      });
+      if (n === 0) return removed;
+      if (n > 0) removed += n;
+    }
+  }
+
+  async #compactQuietly(): Promise<void> {
+    try {
+      await this.compact();
+    } catch (e) {
+      console.error("store: compacting the change log failed:", e);
+    }
+  }
+
+  /**
+   * Runs one write: `body` changes `objects`, then the change-log row and the revision are written
+   * in the same transaction; after commit the watchers hear of it, still in revision order.
+   */
+  async #commit(
+    resource: string,
+    namespace: string,
+    name: string,
+    body: (tx: Tx, revision: number) => Promise<Written>,
+  ): Promise<KubeObject> {
+    this.#checkOpen();
+    const written = await this.#lock.run(async () => {
+      const revision = this.#revision + 1;
+      const w = await this.#db.transaction(async (tx) => {
+        const w = await body(tx, revision);
+        await tx
+          .insert(changes)
+          .values({ revision, resource, namespace, name, type: w.type, object: w.json });
+        await tx
+          .update(meta)
+          .set({ value: String(revision) })
+          .where(eq(meta.key, "revision"));
+        return w;
+      });
+      this.#revision = revision;
+      this.#hub.publish({ revision, resource, namespace, type: w.type, json: w.json });
+      return w;
+    });
+    if (this.#revision - this.#compacted >= this.#limit + COMPACT_BATCH) void this.#compactQuietly();
+    return JSON.parse(written.json);
+  }
+
+  #pk(resource: string, namespace: string, name: string) {
+    return and(eq(objects.resource, resource), eq(objects.namespace, namespace), eq(objects.name, name));
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ApiError("ServiceUnavailable", "the store is closed; restart minik");
+  }
+}
+
+/** Opens (and migrates) the database at `opts.url` and returns a Store over it. */
+export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
+  const isFile = opts.url.startsWith("file:");
+  const client = createClient({
+    url: opts.url,
+    timeout: opts.busyTimeoutMs ?? 5_000,
+    // One connection: every statement runs under the store's lock anyway, and per-connection
+    // pragmas then hold for all of them.
+    concurrency: 1,
+  });
+  try {
+    if (isFile) {
+      await client.execute("PRAGMA journal_mode = WAL");
+      // WAL + NORMAL: a commit survives a process crash; only a power loss may drop the last ones.
+      await client.execute("PRAGMA synchronous = NORMAL");
+      await client.execute(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5_000}`);
+      // Let the WAL file shrink back after checkpoints instead of staying at its peak size.
+      await client.execute("PRAGMA journal_size_limit = 67108864");
+    }
+    await migrate(client);
+    const rows = await client.execute("SELECT key, value FROM meta WHERE key IN ('revision', 'compacted')");
+    const state = { revision: 0, compacted: 0 };
+    for (const r of rows.rows) state[r.key as "revision" | "compacted"] = Number(r.value);
+    return new SqlStore(client, state, opts);
+  } catch (e) {
+    client.close();
+    throw new Error(`store: opening ${opts.url}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * The behaviour every Store must show, as one suite any implementation runs from its own test
+ * file: `runStoreSuite("SqlStore :memory:", factory)`. Test-only module (imports bun:test); no
+ * production code imports it.
+ */
+import { describe, expect, test } from "bun:test";
+import { waitFor } from "../../test/support/env.ts";
+import { isApiError } from "../errors.ts";
+import type { KubeObject } from "../object.ts";
+import type { Store } from "./store.ts";
+import type { StoreEvent } from "./watch-hub.ts";
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  open(opts?: { changeLogLimit?: number }): Promise<Store>;
+  /** Opens the data of the most recently opened store again (after it was closed); persistent stores only. */
+  reopen?: (opts?: { changeLogLimit?: number }) => Promise<Store>;
+}
+
+export function pod(name: string, namespace = "default", extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace, uid: `uid-${name}` },
+    spec: { n: 0 },
+    ...extra,
+  };
+}
+
+function deployment(name: string, namespace = "default"): KubeObject {
+  return { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace }, spec: { replicas: 1 } };
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected the promise to reject, it resolved");
+}
+
+async function expectApiError(p: Promise<unknown>, reason: string, code: number): Promise<void> {
+  const e = await rejection(p);
+  expect(isApiError(e)).toBe(true);
+  expect((e as { reason: string }).reason).toBe(reason);
+  expect((e as { code: number }).code).toBe(code);
+}
+
+function rv(o: KubeObject): number {
+  return Number(o.metadata.resourceVersion);
+}
+
+/** Collects a watch's events; `stop` ends it. */
+async function collect(store: Store, filter: Parameters<Store["watch"]>[0]) {
+  const events: StoreEvent[] = [];
+  const stop = await store.watch(filter, (e) => events.push(e));
+  return { events, stop };
+}
+
+function summary(events: StoreEvent[]): string[] {
+  return events.map(
+    (e) =>
+      `${e.type} ${e.resource} ${e.object.metadata.namespace}/${e.object.metadata.name} ${e.object.metadata.resourceVersion}`,
+  );
+}
+
+export function runStoreSuite(name: string, factory: StoreFactory): void {
+  async function withStore(fn: (s: Store) => Promise<void>, opts?: { changeLogLimit?: number }) {
+    const s = await factory.open(opts);
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+
+  describe(`${name}: objects`, () => {
+    test("create sets a decimal resourceVersion and get returns the same object", () =>
+      withStore(async (s) => {
+        const input = pod("a");
+        const created = await s.create("pods", input);
+        expect(created.metadata.resourceVersion).toMatch(/^[1-9]\d*$/);
+        expect(input.metadata.resourceVersion).toBeUndefined(); // the caller's object is not touched
+        expect(created.spec).toEqual({ n: 0 });
+        const got = await s.get("pods", "default", "a");
+        expect(got).toEqual(created);
+        expect(await s.get("pods", "default", "missing")).toBeUndefined();
+        expect(await s.get("pods", "other", "a")).toBeUndefined();
+        expect(await s.get("services", "default", "a")).toBeUndefined();
+      }));
+
+    test("returned objects are fresh copies", () =>
+      withStore(async (s) => {
+        const created = await s.create("pods", pod("a"));
+        (created.spec as { n: number }).n = 99;
+        const got = (await s.get("pods", "default", "a"))!;
+        expect(got.spec).toEqual({ n: 0 });
+        (got.spec as { n: number }).n = 98;
+        got.metadata.name = "mutated";
+        const listed = (await s.list("pods")).items[0]!;
+        expect(listed.spec).toEqual({ n: 0 });
+        expect(listed.metadata.name).toBe("a");
+      }));
+
+    test("create of an existing name is AlreadyExists; other namespaces and resources are separate", () =>
+      withStore(async (s) => {
+        await s.create("pods", pod("a"));
+        const before = await s.currentResourceVersion();
+        await expectApiError(s.create("pods", pod("a")), "AlreadyExists", 409);
+        expect(await s.currentResourceVersion()).toBe(before); // a failed write uses no revision
+        await s.create("pods", pod("a", "other"));
+        await s.create("services", {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "a", namespace: "default" },
+        });
+        const e = await rejection(
+          s
+            .create("deployments.apps", deployment("d"))
+            .then(() => s.create("deployments.apps", deployment("d"))),
+        );
+        expect(String((e as Error).message)).toBe('deployments.apps "d" already exists');
+      }));
+
+    test("list by namespace and across all, sorted by namespace then name, at the current revision", () =>
+      withStore(async (s) => {
+        for (const [n, ns] of [
+          ["b", "x"],
+          ["a", "y"],
+          ["c", "x"],
+          ["a", "x"],
+        ] as const)
+          await s.create("pods", pod(n, ns));
+        await s.create("deployments.apps", deployment("a", "x"));
+        const all = await s.list("pods");
+        expect(all.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+          "x/a",
+          "x/b",
+          "x/c",
+          "y/a",
+        ]);
+        expect(all.resourceVersion).toBe(await s.currentResourceVersion());
+        const x = await s.list("pods", "x");
+        expect(x.items.map((o) => o.metadata.name)).toEqual(["a", "b", "c"]);
+        expect((await s.list("pods", "none")).items).toEqual([]);
+        expect((await s.list("deployments.apps")).items.length).toBe(1);
+        const cluster = await s.create("namespaces", {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name: "x" },
+        });
+        expect(await s.get("namespaces", "", "x")).toEqual(cluster);
+        expect((await s.list("namespaces", "")).items.length).toBe(1);
+      }));
+
+    test("update with a matching resourceVersion replaces the object", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        const b = await s.update("pods", { ...a, spec: { n: 1 } });
+        expect(rv(b)).toBeGreaterThan(rv(a));
+        expect(await s.get("pods", "default", "a")).toEqual(b);
+        expect(b.spec).toEqual({ n: 1 });
+      }));
+
+    test("update with a stale resourceVersion is Conflict and changes nothing", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        const b = await s.update("pods", { ...a, spec: { n: 1 } });
+        const before = await s.currentResourceVersion();
+        await expectApiError(s.update("pods", { ...a, spec: { n: 2 } }), "Conflict", 409);
+        expect(await s.get("pods", "default", "a")).toEqual(b);
+        expect(await s.currentResourceVersion()).toBe(before);
+      }));
+
+    test("update without a resourceVersion is unconditional; update of a missing object is NotFound", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        await s.update("pods", a);
+        const { resourceVersion: _, ...meta } = a.metadata;
+        const c = await s.update("pods", { ...a, metadata: meta, spec: { n: 3 } });
+        expect(c.spec).toEqual({ n: 3 });
+        await expectApiError(s.update("pods", pod("ghost")), "NotFound", 404);
+        await expectApiError(
+          s.update("pods", { ...pod("ghost"), metadata: { name: "ghost", resourceVersion: "1" } }),
+          "NotFound",
+          404,
+        );
+      }));
+
+    test("delete returns the object with a new resourceVersion and honours preconditions", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        await expectApiError(
+          s.delete("pods", "default", "a", { resourceVersion: String(rv(a) + 100) }),
+          "Conflict",
+          409,
+        );
+        await expectApiError(s.delete("pods", "default", "a", { uid: "not-its-uid" }), "Conflict", 409);
+        expect(await s.get("pods", "default", "a")).toEqual(a);
+        const gone = await s.delete("pods", "default", "a", {
+          resourceVersion: a.metadata.resourceVersion,
+          uid: "uid-a",
+        });
+        expect(rv(gone)).toBeGreaterThan(rv(a));
+        expect(gone.spec).toEqual(a.spec);
+        expect(await s.get("pods", "default", "a")).toBeUndefined();
+        await expectApiError(s.delete("pods", "default", "a"), "NotFound", 404);
+        // The name is free again.
+        await s.create("pods", pod("a"));
+      }));
+
+    test("one revision sequence, strictly increasing across all resources", () =>
+      withStore(async (s) => {
+        const start = Number(await s.currentResourceVersion());
+        const seen: number[] = [];
+        seen.push(rv(await s.create("pods", pod("a"))));
+        seen.push(rv(await s.create("deployments.apps", deployment("d"))));
+        seen.push(rv(await s.update("pods", (await s.get("pods", "default", "a"))!)));
+        seen.push(rv(await s.delete("deployments.apps", "default", "d")));
+        seen.push(
+          rv(
+            await s.create("configmaps", {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name: "c", namespace: "default" },
+            }),
+          ),
+        );
+        expect(seen).toEqual([1, 2, 3, 4, 5].map((i) => start + i));
+        expect(await s.currentResourceVersion()).toBe(String(start + 5));
+      }));
+
+    test("parallel updates from the same resourceVersion: exactly one wins, the rest Conflict", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => s.update("pods", { ...a, spec: { n: i } })),
+        );
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r) => r.status === "rejected");
+        expect(won.length).toBe(1);
+        expect(lost.every((r) => isApiError(r.reason, "Conflict"))).toBe(true);
+        expect(await s.get("pods", "default", "a")).toEqual(won[0]!.value);
+      }));
+
+    test("parallel creates of one name: exactly one wins", () =>
+      withStore(async (s) => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, () => s.create("pods", pod("a"))),
+        );
+        expect(results.filter((r) => r.status === "fulfilled").length).toBe(1);
+        expect(
+          results.filter((r) => r.status === "rejected" && isApiError(r.reason, "AlreadyExists")).length,
+        ).toBe(9);
+      }));
+  });
+
+  describe(`${name}: watch`, () => {
+    test("from now: sees later writes only, in order, DELETED with its new resourceVersion", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        const w = await collect(s, { resource: "pods" });
+        const b = await s.update("pods", { ...a, spec: { n: 1 } });
+        const gone = await s.delete("pods", "default", "a");
+        await waitFor(() => w.events.length === 2, { what: "2 events" });
+        expect(w.events.map((e) => e.type)).toEqual(["MODIFIED", "DELETED"]);
+        expect(w.events[0]!.object).toEqual(b);
+        expect(w.events[1]!.object).toEqual(gone);
+        expect(w.events[1]!.object.metadata.resourceVersion).toBe(await s.currentResourceVersion());
+        w.stop();
+        await s.create("pods", pod("after-stop"));
+        expect(w.events.length).toBe(2);
+      }));
+
+    test("filtered by resource and namespace", () =>
+      withStore(async (s) => {
+        const byNs = await collect(s, { resource: "pods", namespace: "x" });
+        const byRes = await collect(s, { resource: "deployments.apps" });
+        const all = await collect(s, {});
+        await s.create("pods", pod("a", "x"));
+        await s.create("pods", pod("b", "y"));
+        await s.create("deployments.apps", deployment("d", "x"));
+        await waitFor(() => all.events.length === 3, { what: "3 events" });
+        expect(summary(byNs.events)).toEqual([summary(all.events)[0]!]);
+        expect(summary(byRes.events)).toEqual([summary(all.events)[2]!]);
+        expect(all.events.map((e) => e.resource)).toEqual(["pods", "pods", "deployments.apps"]);
+      }));
+
+    test("resume from a resourceVersion replays newer changes only, then continues live", () =>
+      withStore(async (s) => {
+        const a = await s.create("pods", pod("a"));
+        const mark = await s.update("pods", { ...a, spec: { n: 1 } });
+        const b = await s.create("pods", pod("b"));
+        const gone = await s.delete("pods", "default", "a");
+        const w = await collect(s, { resource: "pods", sinceResourceVersion: mark.metadata.resourceVersion });
+        const c = await s.create("pods", pod("c"));
+        await waitFor(() => w.events.length >= 3, { what: "replay and live events" });
+        expect(w.events.map((e) => e.object)).toEqual([b, gone, c]);
+        expect(w.events.map((e) => e.type)).toEqual(["ADDED", "DELETED", "ADDED"]);
+      }));
+
+    test("resume while writes continue: every revision once, in order, no gap", () =>
+      withStore(async (s) => {
+        let last = await s.create("pods", pod("w"));
+        for (let i = 0; i < 1200; i++) last = await s.update("pods", { ...last, spec: { n: i } });
+        const since = rv(last) - 1000; // a long replay, with writes landing while it is delivered
+        const writes: Promise<KubeObject>[] = [];
+        for (let i = 0; i < 50; i++) writes.push(s.create("pods", pod(`before${i}`)));
+        const watching = collect(s, { resource: "pods", sinceResourceVersion: String(since) });
+        for (let i = 0; i < 150; i++) writes.push(s.create("pods", pod(`during${i}`)));
+        const w = await watching;
+        for (let i = 0; i < 50; i++) writes.push(s.create("pods", pod(`after${i}`)));
+        await Promise.all(writes);
+        const end = Number(await s.currentResourceVersion());
+        await waitFor(() => w.events.length >= end - since, { what: "all events" });
+        expect(w.events.map((e) => Number(e.object.metadata.resourceVersion))).toEqual(
+          Array.from({ length: end - since }, (_, i) => since + 1 + i),
+        );
+      }));
+
+    test("several resumed watchers at different points each see a gap-free stream", () =>
+      withStore(async (s) => {
+        for (let i = 0; i < 20; i++) await s.create("pods", pod(`a${i}`));
+        const now = Number(await s.currentResourceVersion());
+        const watchers = await Promise.all(
+          [now - 15, now - 5, now].map((since) => collect(s, { sinceResourceVersion: String(since) })),
+        );
+        for (let i = 0; i < 10; i++)
+          await s.create("configmaps", {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: `c${i}`, namespace: "default" },
+          });
+        const end = now + 10;
+        for (const [i, since] of [now - 15, now - 5, now].entries()) {
+          const w = watchers[i]!;
+          await waitFor(() => w.events.length >= end - since, { what: `events since ${since}` });
+          expect(w.events.map((e) => Number(e.object.metadata.resourceVersion))).toEqual(
+            Array.from({ length: end - since }, (_, k) => since + 1 + k),
+          );
+        }
+      }));
+
+    test("a consumer that throws does not break the write or other watchers", () =>
+      withStore(async (s) => {
+        const originalError = console.error;
+        console.error = () => {};
+        try {
+          await s.watch({}, () => {
+            throw new Error("consumer bug");
+          });
+          const good = await collect(s, {});
+          const a = await s.create("pods", pod("a"));
+          expect(await s.get("pods", "default", "a")).toEqual(a);
+          await waitFor(() => good.events.length === 1, { what: "event" });
+        } finally {
+          console.error = originalError;
+        }
+      }));
+
+    test("watch events are fresh copies for each watcher", () =>
+      withStore(async (s) => {
+        const one = await collect(s, {});
+        const two = await collect(s, {});
+        await s.create("pods", pod("a"));
+        await waitFor(() => one.events.length === 1 && two.events.length === 1, { what: "events" });
+        one.events[0]!.object.metadata.name = "mutated";
+        expect(two.events[0]!.object.metadata.name).toBe("a");
+        expect((await s.get("pods", "default", "a"))!.metadata.name).toBe("a");
+      }));
+  });
+
+  describe(`${name}: compaction`, () => {
+    test("compaction keeps the newest changes; a watch from below them is Expired (410)", () =>
+      withStore(
+        async (s) => {
+          const first = await s.create("pods", pod("a"));
+          let last = first;
+          for (let i = 0; i < 40; i++) last = await s.update("pods", last);
+          const removed = await s.compact();
+          expect(removed).toBeGreaterThan(0);
+          const end = rv(last);
+          const e = await rejection(
+            s.watch({ sinceResourceVersion: first.metadata.resourceVersion }, () => {}),
+          );
+          expect(isApiError(e, "Expired")).toBe(true);
+          expect((e as { code: number }).code).toBe(410);
+          expect((e as Error).message).toMatch(
+            new RegExp(`^too old resource version: ${rv(first)} \\(\\d+\\)$`),
+          );
+          // The newest 10 revisions are still there to resume from.
+          const w = await collect(s, { sinceResourceVersion: String(end - 10) });
+          expect(w.events.map((x) => Number(x.object.metadata.resourceVersion))).toEqual(
+            Array.from({ length: 10 }, (_, k) => end - 9 + k),
+          );
+          expect(await s.compact()).toBe(0); // nothing more to trim
+        },
+        { changeLogLimit: 10 },
+      ));
+
+    test("compaction never touches objects, only the log", () =>
+      withStore(
+        async (s) => {
+          for (let i = 0; i < 30; i++) await s.create("pods", pod(`p${i}`));
+          await s.compact();
+          expect((await s.list("pods")).items.length).toBe(30);
+          expect((await s.get("pods", "default", "p0"))!.metadata.name).toBe("p0");
+        },
+        { changeLogLimit: 5 },
+      ));
+  });
+
+  describe.skipIf(!factory.reopen)(`${name}: persistence`, () => {
+    test("objects, revision and change log survive close and reopen", async () => {
+      const s = await factory.open();
+      const a = await s.create("pods", pod("a"));
+      const d = await s.create("deployments.apps", deployment("d"));
+      const b = await s.update("pods", { ...a, spec: { n: 7 } });
+      await s.close();
+      const again = await factory.reopen!();
+      try {
+        expect(await again.get("pods", "default", "a")).toEqual(b);
+        expect(await again.get("deployments.apps", "default", "d")).toEqual(d);
+        expect(await again.currentResourceVersion()).toBe(b.metadata.resourceVersion!);
+        const w = await collect(again, { sinceResourceVersion: a.metadata.resourceVersion });
+        expect(summary(w.events)).toEqual([
+          `ADDED deployments.apps default/d ${d.metadata.resourceVersion}`,
+          `MODIFIED pods default/a ${b.metadata.resourceVersion}`,
+        ]);
+        const c = await again.create("pods", pod("c"));
+        expect(rv(c)).toBe(rv(b) + 1);
+        await expectApiError(again.update("pods", a), "Conflict", 409);
+      } finally {
+        await again.close();
+      }
+    });
+
+    test("the compacted revision survives reopen", async () => {
+      const s = await factory.open({ changeLogLimit: 3 });
+      for (let i = 0; i < 10; i++) await s.create("pods", pod(`p${i}`));
+      await s.compact();
+      await s.close();
+      const again = await factory.reopen!({ changeLogLimit: 3 });
+      try {
+        await expectApiError(
+          again.watch({ sinceResourceVersion: "1" }, () => {}),
+          "Expired",
+          410,
+        );
+      } finally {
+        await again.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import type { WatchEvent } from "../object.ts";
+
+export type StoreEvent = WatchEvent & { resource: string };
+
+export interface WatchFilter {
+  resource?: string;
+  namespace?: string;
+}
+
+/** A committed change as the hub sees it: revision and JSON, parsed once per subscriber. */
+export interface Change {
+  revision: number;
+  resource: string;
+  namespace: string;
+  type: WatchEvent["type"];
+  json: string;
+}
+
+/** Replayed changes delivered per turn of the event loop. */
+const REPLAY_CHUNK = 256;
+
+interface Subscriber {
+  filter: WatchFilter;
+  onEvent: (event: StoreEvent) => void;
+  /** Highest revision delivered (or replayed); anything at or below is a duplicate. */
+  last: number;
+  /** Live changes held back while the replay is still being delivered. */
+  held: Change[] | undefined;
+  stopped: boolean;
+}
+
+export function matches(filter: WatchFilter, c: { resource: string; namespace: string }): boolean {
+  return (
+    (filter.resource === undefined || filter.resource === c.resource) &&
+    (filter.namespace === undefined || filter.namespace === c.namespace)
+  );
+}
+
+/**
+ * In-process fan-out of committed changes. `publish` runs right after each commit (under the
+ * store's write lock), so subscribers see revisions in order and at once. A subscriber that
+ * starts with a replay holds live changes until the replay is delivered, then drains them,
+ * skipping what the replay already covered: no gap, no duplicate.
+ */
+export class WatchHub {
+  #subs = new Set<Subscriber>();
+
+  get size(): number {
+    return this.#subs.size;
+  }
+
+  /**
+   * Registers a subscriber that has seen everything up to `after`. Call under the write lock,
+   * in the same critical section that read the replay, then deliver the replay with `replay`.
+   */
+  subscribe(filter: WatchFilter, onEvent: (event: StoreEvent) => void, after: number, replaying: boolean) {
+    const sub: Subscriber = {
+      filter,
+      onEvent,
+      last: after,
+      held: replaying ? [] : undefined,
+      stopped: false,
+    };
+    this.#subs.add(sub);
+    return {
+      /**
+       * Delivers the replayed changes in chunks, letting writers run in between (a 10,000-entry
+       * replay would otherwise stall the process), then what arrived live meanwhile, and goes live.
+       */
+      replay: async (changes: readonly Change[]) => {
+        for (let i = 0; i < changes.length; i += REPLAY_CHUNK) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 0));
+          for (const c of changes.slice(i, i + REPLAY_CHUNK)) this.#deliver(sub, c);
+        }
+        const held = sub.held ?? [];
+        sub.held = undefined;
+        for (const c of held) this.#deliver(sub, c);
+      },
+      stop: () => {
+        sub.stopped = true;
+        this.#subs.delete(sub);
+      },
+    };
+  }
+
+  publish(change: Change): void {
+    for (const sub of this.#subs) {
+      if (!matches(sub.filter, change)) continue;
+      if (sub.held) sub.held.push(change);
+      else this.#deliver(sub, change);
+    }
+  }
+
+  clear(): void {
+    for (const sub of this.#subs) sub.stopped = true;
+    this.#subs.clear();
+  }
+
+  #deliver(sub: Subscriber, c: Change): void {
+    if (sub.stopped || c.revision <= sub.last) return;
+    sub.last = c.revision;
+    try {
+      sub.onEvent({ type: c.type, object: JSON.parse(c.json), resource: c.resource });
+    } catch (e) {
+      // A failing consumer must not break the writer that woke it, nor other watchers.
+      console.error(`store: watch consumer failed at revision ${c.revision}:`, e);
+    }
+  }
+}
