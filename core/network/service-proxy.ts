@@ -1,0 +1,29 @@
+/**
+ * What the service data path is given: one entry per (Service, port) with its ready endpoints.
+ * The controller (service-proxy-controller.ts) computes it from Services and EndpointSlices; the
+ * runtime (runtime/net/nft-proxy.ts) turns it into one nftables table.
+ */
+export type ProxyProtocol = "TCP" | "UDP" | "SCTP";
+
+export interface ProxyEndpoint {
+  ip: string;
+  port: number;
+}
+
+export interface ProxyServicePort {
+  /** `namespace/name:portName`: stable identity (rule comments, affinity state across syncs). */
+  key: string;
+  clusterIP?: string;
+  port: number;
+  protocol: ProxyProtocol;
+  nodePort?: number;
+  /** Ready, not terminating. Empty: connections are refused rather than left to time out. */
+  endpoints: ProxyEndpoint[];
+  /** `sessionAffinity: ClientIP`: a client sticks to one endpoint for this long after its last connection. */
+  affinityTimeoutSeconds?: number;
+}
+
+export interface ServiceProxy {
+  /** Replaces the whole data path with `ports`, atomically. */
+  sync(ports: ProxyServicePort[]): Promise<void>;
+}

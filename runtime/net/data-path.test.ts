@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { createIpam } from "../../core/network/ipam.ts";
+import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
+import { host, skipUnless, waitFor } from "../../test/support/env.ts";
+import { run } from "./exec.ts";
+import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
+import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
+import { getFromHost, startHttpd, type TestHttpd, tally, wgetFrom } from "./test-hosts.ts";
+
+// Names of its own, so this never collides with a running minik (minik0, table minik, minik-*).
+const BRIDGE = "minikt0";
+const TABLE = "minik_test";
+const POD_CIDR = "10.250.0.0/24";
+const SERVICE_CIDR = "10.251.0.0/24";
+const CLUSTER_IP = "10.251.0.10";
+
+describe.skipIf(
+  skipUnless(host.canUseNetns && host.canUseNftables, "pod network data path", "needs root, ip and nft"),
+)("pod network and nft service proxy", () => {
+  let net: PodNetwork;
+  let proxy: NftProxy;
+  let a: PodNetworkStatus;
+  let b: PodNetworkStatus;
+  let c: PodNetworkStatus;
+  const servers: TestHttpd[] = [];
+
+  const service = (
+    endpoints: PodNetworkStatus[],
+    extra: Partial<ProxyServicePort> = {},
+  ): ProxyServicePort => ({
+    key: "default/web:http",
+    clusterIP: CLUSTER_IP,
+    port: 80,
+    protocol: "TCP",
+    nodePort: 30080,
+    endpoints: endpoints.map((p) => ({ ip: p.ip, port: 80 })),
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    await removeLeftovers();
+    const ipam = await createIpam({ cidr: POD_CIDR });
+    proxy = await createNftProxy({ table: TABLE, podCidr: POD_CIDR, bridge: BRIDGE });
+    net = createPodNetwork({
+      ipam,
+      bridge: BRIDGE,
+      serviceCidr: SERVICE_CIDR,
+      netnsPrefix: "minikt-",
+      vethPrefix: "vmt",
+      hostPortTable: proxy,
+    });
+    a = await net.setup("pod-a");
+    b = await net.setup("pod-b");
+    c = await net.setup("pod-c");
+    servers.push(await startHttpd(a.netnsPath, "pod-a"), await startHttpd(b.netnsPath, "pod-b"));
+    await waitFor(
+      async () =>
+        (await getFromHost(`http://${a.ip}/`)) === "pod-a" &&
+        (await getFromHost(`http://${b.ip}/`)) === "pod-b",
+      {
+        what: "httpd in both pods",
+      },
+    );
+  });
+
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    await net?.cleanupAll();
+    await proxy?.cleanup();
+  });
+
+  test("pods get distinct IPs in the CIDR, reach each other, and the host reaches them", async () => {
+    expect(new Set([a.ip, b.ip, c.ip]).size).toBe(3);
+    for (const p of [a, b, c]) expect(p.ip.startsWith("10.250.0.")).toBe(true);
+    expect(existsSync(a.netnsPath)).toBe(true);
+    expect(await wgetFrom(a.netnsPath, `http://${b.ip}/`)).toBe("pod-b");
+    expect(await wgetFrom(c.netnsPath, `http://${a.ip}/`)).toBe("pod-a");
+    expect((await net.list()).map((p) => p.podUid).sort()).toEqual(["pod-a", "pod-b", "pod-c"]);
+  });
+
+  test("a ClusterIP spreads connections over both endpoints, from the host and from a pod", async () => {
+    await proxy.sync([service([a, b])]);
+    const fromHost = tally(
+      await Promise.all(Array.from({ length: 40 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
+    );
+    expect(fromHost["pod-a"]! + fromHost["pod-b"]!).toBe(40);
+    expect(fromHost["pod-a"]).toBeGreaterThan(4);
+    expect(fromHost["pod-b"]).toBeGreaterThan(4);
+    const fromPod: (string | undefined)[] = [];
+    for (let i = 0; i < 20; i++) fromPod.push(await wgetFrom(c.netnsPath, `http://${CLUSTER_IP}/`));
+    const t = tally(fromPod);
+    expect(t["pod-a"]! + t["pod-b"]!).toBe(20);
+    // Hairpin: a pod reaching its own service, possibly landing on itself.
+    const self = tally(
+      await Promise.all(Array.from({ length: 10 }, () => wgetFrom(a.netnsPath, `http://${CLUSTER_IP}/`))),
+    );
+    expect(self["(failed)"]).toBeUndefined();
+  });
+
+  test("a NodePort answers on 127.0.0.1", async () => {
+    await proxy.sync([service([a, b])]);
+    const t = tally(
+      await Promise.all(Array.from({ length: 20 }, () => getFromHost("http://127.0.0.1:30080/"))),
+    );
+    expect(t["pod-a"]! + t["pod-b"]!).toBe(20);
+  });
+
+  test("a removed endpoint leaves rotation; a service without endpoints refuses at once", async () => {
+    await proxy.sync([service([b])]);
+    const t = tally(
+      await Promise.all(Array.from({ length: 20 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
+    );
+    expect(t).toEqual({ "pod-b": 20 });
+    await proxy.sync([service([])]);
+    const started = Date.now();
+    expect(await getFromHost(`http://${CLUSTER_IP}/`, 3000)).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test("ClientIP affinity sticks to one endpoint, and survives an unrelated re-sync", async () => {
+    const sticky = service([a, b], { affinityTimeoutSeconds: 600 });
+    await proxy.sync([sticky]);
+    const first = await getFromHost(`http://${CLUSTER_IP}/`);
+    expect(["pod-a", "pod-b"]).toContain(first!);
+    const again = tally(
+      await Promise.all(Array.from({ length: 15 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
+    );
+    expect(again).toEqual({ [first!]: 15 });
+    await proxy.sync([
+      sticky,
+      { ...service([a]), key: "default/other:http", clusterIP: "10.251.0.11", nodePort: undefined },
+    ]);
+    expect(
+      tally(await Promise.all(Array.from({ length: 10 }, () => getFromHost(`http://${CLUSTER_IP}/`)))),
+    ).toEqual({ [first!]: 10 });
+    // From a pod, whose own choice is independent of the host's.
+    const pod = tally(
+      await Promise.all(Array.from({ length: 8 }, () => wgetFrom(c.netnsPath, `http://${CLUSTER_IP}/`))),
+    );
+    expect(Object.keys(pod)).toHaveLength(1);
+  });
+
+  test("hostPort: DNAT from 127.0.0.1 to the pod; a conflicting hostPort is refused before anything is created", async () => {
+    await proxy.sync([]);
+    const d = await net.setup("pod-d", {
+      hostPorts: [{ hostPort: 18080, containerPort: 80, protocol: "TCP" }],
+      podName: "default/d",
+    });
+    servers.push(await startHttpd(d.netnsPath, "pod-d"));
+    expect(
+      await waitFor(() => getFromHost("http://127.0.0.1:18080/").then((b) => b === "pod-d"), {
+        what: "hostPort",
+      }),
+    ).toBe(true);
+    const err = await net
+      .setup("pod-e", {
+        hostPorts: [{ hostPort: 18080, containerPort: 80, protocol: "TCP" }],
+        podName: "default/e",
+      })
+      .catch((e) => e);
+    expect(err.reason).toBe("HostPortConflict");
+    expect(err.message).toContain("18080/TCP");
+    expect(err.message).toContain("default/d");
+    expect(existsSync("/run/netns/minikt-pode")).toBe(false);
+    expect((await net.list()).map((p) => p.podUid)).not.toContain("pod-e");
+    await net.teardown("pod-d");
+    expect(await getFromHost("http://127.0.0.1:18080/", 1000)).toBeUndefined();
+    expect(existsSync(d.netnsPath)).toBe(false);
+  });
+
+  test("reconcile removes namespaces, veths and addresses of pods that no longer exist", async () => {
+    const removed = await net.reconcile(["pod-a", "pod-b"]);
+    expect(removed).toContain("pod-c");
+    expect(existsSync(c.netnsPath)).toBe(false);
+    expect(existsSync("/sys/class/net/vmtpodc")).toBe(false);
+    expect((await net.list()).map((p) => p.podUid).sort()).toEqual(["pod-a", "pod-b"]);
+  });
+
+  test("cleanupAll leaves no trace in ip link, ip netns and nft", async () => {
+    for (const s of servers.splice(0)) await s.stop();
+    await net.cleanupAll();
+    await proxy.cleanup();
+    const links = (await run(["ip", "-o", "link"])).stdout;
+    expect(links).not.toContain(BRIDGE);
+    expect(links).not.toContain("vmt");
+    expect((await run(["ip", "netns", "list"])).stdout).not.toContain("minikt-");
+    expect((await run(["nft", "list", "tables"])).stdout).not.toContain(TABLE);
+    expect((await run(["ip", "route"])).stdout).not.toContain("10.251.0.0");
+  });
+});
+
+async function removeLeftovers(): Promise<void> {
+  await run(["nft", "delete", "table", "ip", TABLE]);
+  const ns = (await run(["ip", "netns", "list"])).stdout
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith("minikt-"));
+  for (const n of ns) await run(["ip", "netns", "del", n]);
+  await run(["ip", "link", "del", BRIDGE]);
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Test helper: a "pod" that is just a network namespace running `busybox httpd`, answering every
+ * request with its own name. Needs no crun, so the data path is tested on its own.
+ */
+export interface TestHttpd {
+  stop(): Promise<void>;
+}
+
+export async function startHttpd(netnsPath: string, name: string, port = 80): Promise<TestHttpd> {
+  const dir = mkdtempSync(join(tmpdir(), `httpd-${name}-`));
+  writeFileSync(join(dir, "index.html"), name);
+  const proc = Bun.spawn(
+    ["nsenter", `--net=${netnsPath}`, "busybox", "httpd", "-f", "-p", String(port), "-h", dir],
+    {
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
+  return {
+    async stop() {
+      proc.kill();
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One HTTP GET on a fresh connection from inside a namespace (busybox wget); the body, or undefined. */
+export async function wgetFrom(
+  netnsPath: string,
+  url: string,
+  timeoutSeconds = 2,
+): Promise<string | undefined> {
+  // busybox-static 1.35's wget crashes with -T, so the deadline comes from timeout(1).
+  const proc = Bun.spawn(
+    [
+      "timeout",
+      String(timeoutSeconds),
+      "nsenter",
+      `--net=${netnsPath}`,
+      "busybox",
+      "wget",
+      "-q",
+      "-O",
+      "-",
+      url,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "ignore",
+    },
+  );
+  const [body, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  return code === 0 ? body.trim() : undefined;
+}
+
+/** One HTTP GET on a fresh connection from the host; the body, or undefined on failure. */
+export async function getFromHost(url: string, timeoutMs = 2000): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, {
+      headers: { connection: "close" },
+      keepalive: false,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return (await res.text()).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function tally(values: (string | undefined)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v ?? "(failed)"] = (out[v ?? "(failed)"] ?? 0) + 1;
+  return out;
+}
