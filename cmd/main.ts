@@ -79,6 +79,83 @@ cli
   });
 
 cli
+  .command("rollout <action> <target>", "Manage a rollout: status | history | undo | pause | resume | restart")
+  .option("--to-revision <n>", "undo: the revision to roll back to (default: the previous one)")
+  .option("--revision <n>", "history: show the template of one revision")
+  .option("--timeout <seconds>", "status: how long to wait")
+  .action(async (action, target, opts) => {
+    const r = await import("./commands/rollout.ts");
+    const actions: Record<string, () => Promise<void>> = {
+      status: () => r.status(target, opts),
+      history: () => r.history(target, opts),
+      undo: () => r.undo(target, opts),
+      pause: () => r.setPaused(target, true, opts),
+      resume: () => r.setPaused(target, false, opts),
+      restart: () => r.restart(target, opts),
+    };
+    const run = actions[action];
+    if (!run) throw new ApiError("BadRequest", `unknown rollout action "${action}"; use status, history, undo, pause, resume or restart`);
+    await run();
+  });
+
+cli
+  .command("scale [...targets]", "Set the replica count: minik scale deployment/NAME --replicas N")
+  .option("--replicas <n>", "The new number of replicas")
+  .action(async (targets, opts) => (await import("./commands/scale.ts")).scale(targets, opts));
+
+cli
+  .command("set <what> <target> [...pairs]", "minik set image deployment/NAME CONTAINER=IMAGE…")
+  .action(async (what, target, pairs, opts) => {
+    if (what !== "image") throw new ApiError("BadRequest", `minik set supports "image", not "${what}"`);
+    await (await import("./commands/scale.ts")).setImage(target, pairs, opts);
+  });
+
+cli
+  .command("autoscale <target>", "Create a HorizontalPodAutoscaler for a deployment")
+  .option("--min <n>", "Minimum replicas")
+  .option("--max <n>", "Maximum replicas")
+  .option("--cpu-percent <n>", "Target average CPU utilization (% of requests)")
+  .option("--name <name>", "Name of the autoscaler")
+  .action(async (target, opts) => (await import("./commands/scale.ts")).autoscale(target, opts));
+
+cli
+  .command("cordon [node]", "Mark the node unschedulable")
+  .action(async (node, opts) => (await import("./commands/node.ts")).cordon(node, true, opts));
+cli
+  .command("uncordon [node]", "Mark the node schedulable again")
+  .action(async (node, opts) => (await import("./commands/node.ts")).cordon(node, false, opts));
+cli
+  .command("drain [node]", "Cordon the node and evict its pods gracefully (honouring PodDisruptionBudgets)")
+  .option("--grace-period <seconds>", "Grace period for each pod")
+  .option("--timeout <seconds>", "Give up after this long")
+  .option("--force", "Also delete pods that no controller manages")
+  .action(async (node, opts) => (await import("./commands/node.ts")).drain(node, opts));
+
+cli
+  .command("top <what>", "Show CPU and memory use: minik top pods")
+  .option("-A, --all-namespaces", "Across all namespaces")
+  .action(async (what, opts) => {
+    if (!/^(pods?|po)$/.test(what)) throw new ApiError("BadRequest", `minik top supports "pods", not "${what}"`);
+    await (await import("./commands/top.ts")).topPods(opts);
+  });
+
+cli
+  .command("port-forward <target> [...ports]", "Forward 127.0.0.1:LOCAL to a pod: minik port-forward pod/NAME|svc/NAME LOCAL:REMOTE")
+  .option("--address <ip>", "Local address to listen on", { default: "127.0.0.1" })
+  .action(async (target, ports, opts) => (await import("./commands/port-forward.ts")).portForward(target, ports, opts));
+
+cli
+  .command("image <action> [...args]", "Manage images: ls | pull NAME | load FILE | rm NAME…")
+  .action(async (action, args, opts) => {
+    const i = await import("./commands/image.ts");
+    if (action === "ls" || action === "list") return i.imageList(opts);
+    if (action === "pull" && args[0]) return i.imagePull(args[0], opts);
+    if (action === "load" && args[0]) return i.imageLoad(args[0], opts);
+    if ((action === "rm" || action === "remove") && args.length) return i.imageRemove(args, opts);
+    throw new ApiError("BadRequest", "usage: minik image ls | pull NAME | load FILE | rm NAME…");
+  });
+
+cli
   .command("version", "Print the client and server versions")
   .action(async (opts) => (await import("./commands/info.ts")).version(opts));
 
