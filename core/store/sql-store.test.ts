@@ -101,6 +101,33 @@ describe("SqlStore specifics", () => {
     await expect(createSqlStore({ url })).rejects.toThrow(/schema version 999 is newer/);
   });
 
+  test("a write that fails inside the database lands nowhere: not in the table, the log, reads or watches", async () => {
+    const url = fileUrl();
+    const s = await createSqlStore({ url, compactIntervalMs: 0 });
+    try {
+      const a = await s.create("pods", pod("a"));
+      const events: string[] = [];
+      await s.watch({}, (e) => events.push(`${e.type} ${e.object.metadata.name}`));
+      // Another connection plants a trigger that fails the change-log insert of one object,
+      // after the objects row was already written in the same transaction.
+      await query(
+        url,
+        `CREATE TRIGGER boom BEFORE INSERT ON changes WHEN NEW.name = 'boom'
+        BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+      );
+      await expect(s.create("pods", pod("boom"))).rejects.toThrow(/injected failure/);
+      await expect(s.update("pods", { ...a, metadata: { ...a.metadata, name: "boom" } })).rejects.toThrow();
+      expect(await s.get("pods", "default", "boom")).toBeUndefined();
+      expect(await query(url, "SELECT name FROM objects WHERE name = 'boom'")).toEqual([]);
+      expect(await s.currentResourceVersion()).toBe(a.metadata.resourceVersion!);
+      const b = await s.create("pods", pod("b"));
+      expect(Number(b.metadata.resourceVersion)).toBe(Number(a.metadata.resourceVersion) + 1);
+      expect(events).toEqual(["ADDED b"]);
+    } finally {
+      await s.close();
+    }
+  });
+
   test("compaction bounds the change log table and the file size", async () => {
     const url = fileUrl();
     const s = await createSqlStore({ url, changeLogLimit: 50, compactIntervalMs: 0 });

@@ -5,6 +5,7 @@ import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEventType } from "../object.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
+import { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
 import type { Store } from "./store.ts";
 import { type Change, type StoreEvent, WatchHub } from "./watch-hub.ts";
@@ -71,6 +72,19 @@ function parseRevision(key: string, name: string, rv: string): number {
   return Number(rv);
 }
 
+/** What start-up reads from the database. */
+interface StoredState {
+  revision: number;
+  compacted: number;
+  cache: ObjectCache;
+}
+
+/** The message of an error, following drizzle's "Failed query" wrapper to the database's own words. */
+function errorText(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e);
+}
+
 interface Written {
   type: WatchEventType;
   json: string;
@@ -81,12 +95,16 @@ interface Written {
  * `changes` log, both written in one transaction per write. Writes go through one lock, so the
  * global revision (kept in memory, persisted in `meta`) is handed out in commit order; the
  * database still enforces optimistic concurrency (`UPDATE … WHERE revision = ?`).
+ *
+ * This process must be the only writer of the database: reads are served from an in-memory copy
+ * of the current objects (see object-cache.ts), and the revision counter lives in memory.
  */
 export class SqlStore implements Store {
   readonly #client: Client;
   readonly #db: Db;
   readonly #lock = createMutex();
   readonly #hub = new WatchHub();
+  readonly #cache: ObjectCache;
   readonly #limit: number;
   #revision: number;
   #compacted: number;
@@ -94,8 +112,9 @@ export class SqlStore implements Store {
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(client: Client, state: { revision: number; compacted: number }, opts: SqlStoreOptions) {
+  constructor(client: Client, state: StoredState, opts: SqlStoreOptions) {
     this.#client = client;
+    this.#cache = state.cache;
     this.#db = drizzle(client);
     this.#revision = state.revision;
     this.#compacted = state.compacted;
@@ -111,6 +130,7 @@ export class SqlStore implements Store {
   create(resource: string, obj: KubeObject): Promise<KubeObject> {
     const { namespace, name } = identify(resource, obj);
     return this.#commit(resource, namespace, name, async (tx, revision) => {
+      if (this.#cache.get(resource, namespace, name)) throw errors(resource, name).alreadyExists();
       const json = stamp(obj, revision);
       const res = await tx
         .insert(objects)
@@ -123,13 +143,8 @@ export class SqlStore implements Store {
 
   async get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     this.#checkOpen();
-    const rows = await this.#lock.run(() =>
-      this.#db
-        .select({ object: objects.object })
-        .from(objects)
-        .where(this.#pk(resource, namespace, name)),
-    );
-    return rows.length ? JSON.parse(rows[0]!.object) : undefined;
+    const cached = this.#cache.get(resource, namespace, name);
+    return cached && JSON.parse(cached.json);
   }
 
   async list(
@@ -137,20 +152,10 @@ export class SqlStore implements Store {
     namespace?: string,
   ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     this.#checkOpen();
-    const where =
-      namespace === undefined
-        ? eq(objects.resource, resource)
-        : and(eq(objects.resource, resource), eq(objects.namespace, namespace));
-    // Read rows and revision in one critical section: the list is exactly the state at that revision.
-    const { rows, revision } = await this.#lock.run(async () => ({
-      rows: await this.#db
-        .select({ object: objects.object })
-        .from(objects)
-        .where(where)
-        .orderBy(asc(objects.namespace), asc(objects.name)),
-      revision: this.#revision,
-    }));
-    return { items: rows.map((r) => JSON.parse(r.object)), resourceVersion: String(revision) };
+    // Synchronous from here: the items are exactly the state at this revision.
+    const revision = this.#revision;
+    const items = this.#cache.list(resource, namespace).map((json) => JSON.parse(json) as KubeObject);
+    return { items, resourceVersion: String(revision) };
   }
 
   update(resource: string, obj: KubeObject): Promise<KubeObject> {
@@ -158,16 +163,17 @@ export class SqlStore implements Store {
     const rv = obj.metadata.resourceVersion;
     const expected = rv ? parseRevision(resource, name, rv) : undefined;
     return this.#commit(resource, namespace, name, async (tx, revision) => {
+      const err = errors(resource, name);
+      const current = this.#cache.get(resource, namespace, name);
+      if (!current) throw err.notFound();
+      if (expected !== undefined && expected !== current.revision) throw err.conflict();
       const json = stamp(obj, revision);
-      const pk = this.#pk(resource, namespace, name);
+      // The database has the last word: the row must still be at the revision we checked.
       const res = await tx
         .update(objects)
         .set({ revision, object: json })
-        .where(expected === undefined ? pk : and(pk, eq(objects.revision, expected)));
-      if (res.rowsAffected !== 1) {
-        const exists = await tx.select({ revision: objects.revision }).from(objects).where(pk);
-        throw exists.length ? errors(resource, name).conflict() : errors(resource, name).notFound();
-      }
+        .where(and(this.#pk(resource, namespace, name), eq(objects.revision, current.revision)));
+      if (res.rowsAffected !== 1) throw err.conflict();
       return { type: "MODIFIED", json };
     });
   }
@@ -180,21 +186,18 @@ export class SqlStore implements Store {
   ): Promise<KubeObject> {
     return this.#commit(resource, namespace, name, async (tx, revision) => {
       const err = errors(resource, name);
-      const pk = this.#pk(resource, namespace, name);
-      const rows = await tx
-        .select({ revision: objects.revision, object: objects.object })
-        .from(objects)
-        .where(pk);
-      if (!rows.length) throw err.notFound();
-      const current = rows[0]!;
-      const obj = JSON.parse(current.object) as KubeObject;
+      const current = this.#cache.get(resource, namespace, name);
+      if (!current) throw err.notFound();
+      const obj = JSON.parse(current.json) as KubeObject;
       if (preconditions?.uid && preconditions.uid !== obj.metadata.uid) {
         throw err.precondition("UID", preconditions.uid, obj.metadata.uid);
       }
       if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.revision)) {
         throw err.precondition("ResourceVersion", preconditions.resourceVersion, String(current.revision));
       }
-      const res = await tx.delete(objects).where(and(pk, eq(objects.revision, current.revision)));
+      const res = await tx
+        .delete(objects)
+        .where(and(this.#pk(resource, namespace, name), eq(objects.revision, current.revision)));
       if (res.rowsAffected !== 1) throw err.conflict();
       return { type: "DELETED", json: stamp(obj, revision) };
     });
@@ -317,17 +320,28 @@ export class SqlStore implements Store {
     this.#checkOpen();
     const written = await this.#lock.run(async () => {
       const revision = this.#revision + 1;
-      const w = await this.#db.transaction(async (tx) => {
-        const w = await body(tx, revision);
-        await tx
-          .insert(changes)
-          .values({ revision, resource, namespace, name, type: w.type, object: w.json });
-        await tx
-          .update(meta)
-          .set({ value: String(revision) })
-          .where(eq(meta.key, "revision"));
-        return w;
-      });
+      const w = await this.#db
+        .transaction(async (tx) => {
+          const w = await body(tx, revision);
+          await tx
+            .insert(changes)
+            .values({ revision, resource, namespace, name, type: w.type, object: w.json });
+          await tx
+            .update(meta)
+            .set({ value: String(revision) })
+            .where(eq(meta.key, "revision"));
+          return w;
+        })
+        .catch((e: unknown) => {
+          if (e instanceof ApiError) throw e;
+          const where = `${resource} ${namespace ? `${namespace}/` : ""}${name}`;
+          throw new ApiError(
+            "InternalError",
+            `store: writing ${where} failed, nothing was changed: ${errorText(e)}`,
+          );
+        });
+      if (w.type === "DELETED") this.#cache.delete(resource, namespace, name);
+      else this.#cache.set(resource, namespace, name, { revision, json: w.json });
       this.#revision = revision;
       this.#hub.publish({ revision, resource, namespace, type: w.type, json: w.json });
       return w;
@@ -366,8 +380,15 @@ export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
     }
     await migrate(client);
     const rows = await client.execute("SELECT key, value FROM meta WHERE key IN ('revision', 'compacted')");
-    const state = { revision: 0, compacted: 0 };
+    const state: StoredState = { revision: 0, compacted: 0, cache: new ObjectCache() };
     for (const r of rows.rows) state[r.key as "revision" | "compacted"] = Number(r.value);
+    const all = await client.execute("SELECT resource, namespace, name, revision, object FROM objects");
+    for (const r of all.rows) {
+      state.cache.set(String(r.resource), String(r.namespace), String(r.name), {
+        revision: Number(r.revision),
+        json: String(r.object),
+      });
+    }
     return new SqlStore(client, state, opts);
   } catch (e) {
     client.close();

@@ -154,6 +154,20 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect((await s.list("namespaces", "")).items.length).toBe(1);
       }));
 
+    test("list order stays right as objects come and go", () =>
+      withStore(async (s) => {
+        for (const n of ["m", "c", "x"]) await s.create("pods", pod(n, "b"));
+        expect((await s.list("pods")).items.map((o) => o.metadata.name)).toEqual(["c", "m", "x"]);
+        await s.create("pods", pod("a", "b"));
+        await s.create("pods", pod("z", "a"));
+        await s.delete("pods", "b", "m");
+        const got = (await s.list("pods")).items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+        expect(got).toEqual(["a/z", "b/a", "b/c", "b/x"]);
+        await s.delete("pods", "a", "z");
+        expect((await s.list("pods", "a")).items).toEqual([]);
+        expect((await s.list("pods")).items.length).toBe(3);
+      }));
+
     test("update with a matching resourceVersion replaces the object", () =>
       withStore(async (s) => {
         const a = await s.create("pods", pod("a"));
