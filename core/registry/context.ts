@@ -1,0 +1,141 @@
+import type { WriteOptions } from "../client.ts";
+import { ApiError, isApiError, type StatusCause } from "../errors.ts";
+import type { KubeObject } from "../object.ts";
+import {
+  apiVersionOf,
+  findByKind,
+  LEGACY_API_VERSIONS,
+  RESOURCES,
+  type ResourceInfo,
+  resourceKey,
+} from "../resources.ts";
+import type { Store } from "../store/store.ts";
+import { validateObjectMeta } from "../validation/object-meta.ts";
+import type { AdmissionHook, DeletedListener } from "./admission.ts";
+import { strategyFor } from "./strategies/index.ts";
+import type { Strategy } from "./strategy.ts";
+
+/** Everything the registry's verbs share: the store, the resource table, hooks. */
+export interface RegistryContext {
+  store: Store;
+  admit: readonly AdmissionHook[];
+  onDeleted: readonly DeletedListener[];
+  onWarning?: (message: string) => void;
+  now: () => Date;
+  /** How often a write without a resourceVersion is retried after losing a race. */
+  maxRetries: number;
+}
+
+/** A resource as the registry handles it: table entry, store key and per-kind strategy. */
+export interface Kind {
+  key: string;
+  info: ResourceInfo;
+  strategy: Strategy;
+  apiVersion: string;
+  hasStatus: boolean;
+}
+
+const KINDS = new Map<string, Kind>(
+  RESOURCES.map((info) => {
+    const key = resourceKey(info);
+    return [
+      key,
+      {
+        key,
+        info,
+        strategy: strategyFor(key),
+        apiVersion: apiVersionOf(info),
+        hasStatus: info.subresources.includes("status"),
+      },
+    ];
+  }),
+);
+
+export function kindOf(resource: string): Kind {
+  const kind = KINDS.get(resource);
+  if (!kind) throw new ApiError("NotFound", `the server could not find the requested resource (${resource})`);
+  return kind;
+}
+
+export function notFound(kind: Kind, name: string): ApiError {
+  return ApiError.notFound(kind.info.plural, name, kind.info.group);
+}
+
+export function conflict(kind: Kind, name: string): ApiError {
+  return ApiError.conflict(kind.info.plural, name, kind.info.group);
+}
+
+export function invalid(kind: Kind, name: string, causes: StatusCause[]): ApiError {
+  return ApiError.invalid(kind.info.kind, name, causes, kind.info.group);
+}
+
+export function isConflict(e: unknown): boolean {
+  return isApiError(e, "Conflict");
+}
+
+export function warn(ctx: RegistryContext, options: WriteOptions | undefined, message: string): void {
+  (options?.onWarning ?? ctx.onWarning)?.(message);
+}
+
+/**
+ * Checks and fills apiVersion/kind. An old apiVersion (extensions/v1beta1 Deployment) is
+ * accepted and rewritten to the served one, with a warning, as older API servers converted it.
+ */
+export function normalizeTypeMeta(
+  ctx: RegistryContext,
+  kind: Kind,
+  obj: KubeObject,
+  options?: WriteOptions,
+): void {
+  const { info } = kind;
+  if (obj.kind && obj.kind !== info.kind) {
+    throw new ApiError(
+      "BadRequest",
+      `the kind in the data (${obj.kind}) does not match the expected kind (${info.kind}) for ${kind.key}`,
+    );
+  }
+  const given = obj.apiVersion;
+  if (given && given !== kind.apiVersion) {
+    if (LEGACY_API_VERSIONS[given]?.[info.kind] && findByKind(given, info.kind) === info) {
+      warn(ctx, options, `${given} ${info.kind} is deprecated; stored as ${kind.apiVersion}`);
+      legacyDefaults(obj);
+    } else {
+      throw new ApiError(
+        "BadRequest",
+        `the API version in the data (${given}) does not match the expected API version (${kind.apiVersion})`,
+      );
+    }
+  }
+  obj.apiVersion = kind.apiVersion;
+  obj.kind = info.kind;
+  obj.metadata ??= {};
+}
+
+/** Old workload APIs defaulted a missing selector from the template's labels. */
+function legacyDefaults(obj: KubeObject): void {
+  const spec = obj.spec as
+    | { selector?: unknown; template?: { metadata?: { labels?: Record<string, string> } } }
+    | undefined;
+  const labels = spec?.template?.metadata?.labels;
+  if (spec && !spec.selector && labels) spec.selector = { matchLabels: { ...labels } };
+}
+
+/** Object metadata plus the kind's own validation; Invalid (422) listing every cause. */
+export function validateObject(kind: Kind, obj: KubeObject, old?: KubeObject): void {
+  const causes = validateObjectMeta(obj.metadata, kind.strategy.nameRule, kind.info.namespaced);
+  causes.push(...(kind.strategy.validate?.(obj) ?? []));
+  if (old) {
+    causes.push(...(kind.strategy.validateUpdate?.(obj, old) ?? []));
+    if (old.metadata.deletionTimestamp) {
+      const added = (obj.metadata.finalizers ?? []).filter((f) => !old.metadata.finalizers?.includes(f));
+      if (added.length) {
+        causes.push({
+          reason: "FieldValueForbidden",
+          message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(", ")}}`,
+          field: "metadata.finalizers",
+        });
+      }
+    }
+  }
+  if (causes.length) throw invalid(kind, obj.metadata.name ?? obj.metadata.generateName ?? "", causes);
+}

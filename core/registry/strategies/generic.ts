@@ -1,0 +1,17 @@
+import { dns1123Subdomain } from "../../validation/names.ts";
+import type { Strategy } from "../strategy.ts";
+
+/** Kinds with no special rules: name is a DNS subdomain; a spec, if any, tracks generation. */
+export const genericStrategy: Strategy = { nameRule: dns1123Subdomain, hasGeneration: true };
+
+/** Kinds without a spec (ConfigMap, Secret, Event, …) carry no generation. */
+export const specLessStrategy: Strategy = { nameRule: dns1123Subdomain, hasGeneration: false };
+
+export const secretStrategy: Strategy = {
+  ...specLessStrategy,
+  defaults(obj) {
+    obj.type ??= "Opaque";
+  },
+};
+
+export const nodeStrategy: Strategy = { nameRule: dns1123Subdomain, hasGeneration: false };

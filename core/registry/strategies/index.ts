@@ -1,0 +1,27 @@
+import type { Strategy } from "../strategy.ts";
+import { deploymentStrategy } from "./deployment.ts";
+import { genericStrategy, nodeStrategy, secretStrategy, specLessStrategy } from "./generic.ts";
+import { namespaceStrategy } from "./namespace.ts";
+import { podStrategy } from "./pod.ts";
+import { replicaSetStrategy } from "./replicaset.ts";
+import { serviceStrategy } from "./service.ts";
+
+/** Strategy per store key (see resourceKey in core/resources.ts). */
+const STRATEGIES: Record<string, Strategy> = {
+  namespaces: namespaceStrategy,
+  nodes: nodeStrategy,
+  pods: podStrategy,
+  services: serviceStrategy,
+  endpoints: specLessStrategy,
+  events: specLessStrategy,
+  configmaps: specLessStrategy,
+  secrets: secretStrategy,
+  serviceaccounts: specLessStrategy,
+  "deployments.apps": deploymentStrategy,
+  "replicasets.apps": replicaSetStrategy,
+  "endpointslices.discovery.k8s.io": specLessStrategy,
+};
+
+export function strategyFor(resource: string): Strategy {
+  return STRATEGIES[resource] ?? genericStrategy;
+}

@@ -1,0 +1,55 @@
+import type { Container, PodSpec, Probe } from "kubernetes-types/core/v1";
+
+/**
+ * API defaults of a PodSpec (pods and workload templates alike), as kube-apiserver applies them
+ * (pkg/apis/core/v1/defaults.go); kubectl describe shows them, e.g. `Port: 80/TCP`.
+ */
+export function defaultPodSpec(spec: PodSpec): void {
+  spec.restartPolicy ??= "Always";
+  spec.dnsPolicy ??= "ClusterFirst";
+  spec.schedulerName ??= "default-scheduler";
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  for (const c of spec.initContainers ?? []) defaultContainer(c);
+  for (const c of spec.containers ?? []) defaultContainer(c);
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap) v.configMap.defaultMode ??= 0o644;
+    if (v.secret) v.secret.defaultMode ??= 0o644;
+    if (v.hostPath) v.hostPath.type ??= "";
+  }
+}
+
+export function defaultContainer(c: Container): void {
+  c.imagePullPolicy ??= pullPolicyFor(c.image);
+  c.terminationMessagePath ??= "/dev/termination-log";
+  c.terminationMessagePolicy ??= "File";
+  c.resources ??= {};
+  if (c.resources.limits && !c.resources.requests) c.resources.requests = { ...c.resources.limits };
+  for (const p of c.ports ?? []) p.protocol ??= "TCP";
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= "v1";
+  }
+  for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) if (probe) defaultProbe(probe);
+}
+
+function defaultProbe(p: Probe): void {
+  p.periodSeconds ??= 10;
+  p.timeoutSeconds ??= 1;
+  p.successThreshold ??= 1;
+  p.failureThreshold ??= 3;
+  if (p.httpGet) {
+    p.httpGet.path ??= "/";
+    p.httpGet.scheme ??= "HTTP";
+  }
+}
+
+/** Always for `:latest` or an untagged image, IfNotPresent otherwise (digests count as tagged). */
+export function pullPolicyFor(image: string | undefined): "Always" | "IfNotPresent" {
+  if (!image) return "IfNotPresent";
+  if (image.includes("@")) return "IfNotPresent";
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  const colon = lastSegment.lastIndexOf(":");
+  if (colon < 0) return "Always";
+  return lastSegment.slice(colon + 1) === "latest" ? "Always" : "IfNotPresent";
+}
