@@ -1,0 +1,70 @@
+import type { Endpoints, Pod, Service } from "kubernetes-types/core/v1";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { type Controller, type ControllerContext, createController } from "../controllers/controller.ts";
+import type { KubeObject } from "../object.ts";
+import { servicePorts, terminatingPods } from "./service-ports.ts";
+import type { ServiceProxy } from "./service-proxy.ts";
+
+/**
+ * Keeps the node's service data path equal to Services + EndpointSlices (kube-proxy's job). One
+ * key for the whole node, because the proxy replaces its table in one transaction anyway; events
+ * arriving during a sync fold into the next one. A failed sync backs off and retries; the
+ * periodic resync is the safety net.
+ *
+ * Start it after `informers.start()` has resolved, so the first sync sees the full state.
+ */
+const KEY = "node";
+
+export function createServiceProxyController(
+  ctx: ControllerContext,
+  proxy: ServiceProxy,
+  options: { resyncMs?: number } = {},
+): Controller {
+  const services = ctx.informers.for<Service & KubeObject>("services");
+  const slices = ctx.informers.for<EndpointSlice & KubeObject>("endpointslices.discovery.k8s.io");
+  const endpoints = ctx.informers.for<Endpoints & KubeObject>("endpoints");
+  const pods = ctx.informers.for<Pod & KubeObject>("pods");
+  let last = "";
+
+  const controller = createController({
+    name: "service-proxy",
+    workers: 1,
+    log: ctx.log,
+    resync: { everyMs: options.resyncMs ?? 30_000, keys: () => [KEY] },
+    async reconcile() {
+      const ports = servicePorts({
+        services: services.list(),
+        endpointSlices: slices.list(),
+        endpoints: endpoints.list(),
+        terminatingPods: terminatingPods(pods.list()),
+      });
+      const text = JSON.stringify(ports);
+      // The resync re-applies too (someone may have flushed the table), but an event that changed
+      // nothing the proxy serves is skipped.
+      if (text === last && !resyncDue()) return;
+      await proxy.sync(ports);
+      last = text;
+      lastApplied = Date.now();
+    },
+  });
+  let lastApplied = 0;
+  const resyncDue = () => Date.now() - lastApplied >= (options.resyncMs ?? 30_000) - 100;
+
+  const kick = () => controller.enqueue(KEY);
+  services.onEvent(kick);
+  slices.onEvent(kick);
+  endpoints.onEvent(kick);
+  // Only a pod's deletion starting (or ending) matters here.
+  pods.onEvent((e) => {
+    if (e.type === "DELETED" || !!e.object.metadata.deletionTimestamp !== !!e.old?.metadata.deletionTimestamp)
+      kick();
+  });
+  return {
+    ...controller,
+    start() {
+      controller.start();
+      // The first sync also covers a cluster without Services (clearing a stale table).
+      controller.enqueue(KEY);
+    },
+  };
+}
