@@ -36,6 +36,28 @@ export const MIGRATIONS: readonly Migration[] = [
       "INSERT INTO meta (key, value) VALUES ('revision', '0'), ('compacted', '0')",
     ],
   },
+  {
+    // Measured: a write touched ~7 pages. A WITHOUT ROWID row over ~1 KB spills into an overflow
+    // page, and the meta revision row cost one more page per commit. A rowid table keeps objects
+    // up to ~4 KB inline; the revision is derived from the change log at start-up instead.
+    version: 2,
+    name: "objects as a rowid table; revision derived from the change log",
+    statements: [
+      `CREATE TABLE objects_v2 (
+        resource TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        object TEXT NOT NULL
+      )`,
+      "INSERT INTO objects_v2 (resource, namespace, name, revision, object) SELECT resource, namespace, name, revision, object FROM objects",
+      "DROP TABLE objects",
+      "ALTER TABLE objects_v2 RENAME TO objects",
+      "CREATE UNIQUE INDEX objects_key ON objects (resource, namespace, name)",
+      // Keep the newest revision even if the log were empty (it never is after a write).
+      "UPDATE meta SET value = max(CAST(value AS INTEGER), (SELECT coalesce(max(revision), 0) FROM changes)) WHERE key = 'revision'",
+    ],
+  },
 ];
 
 /**

@@ -1,11 +1,11 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * The tables the SqlStore reads and writes. Their DDL lives in migrations.ts (versioned, run at
  * start-up); these definitions only give drizzle typed columns and must match the newest migration.
  */
 
-/** Current state: one row per live object, keyed by resource/namespace/name. */
+/** Current state: one row per live object, unique by resource/namespace/name. */
 export const objects = sqliteTable(
   "objects",
   {
@@ -17,7 +17,7 @@ export const objects = sqliteTable(
     /** The object as JSON, metadata.resourceVersion included. */
     object: text("object").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.resource, t.namespace, t.name] })],
+  (t) => [uniqueIndex("objects_key").on(t.resource, t.namespace, t.name)],
 );
 
 /** Bounded change log: one row per write, for watch resume. Trimmed by compaction. */
@@ -34,7 +34,7 @@ export const changes = sqliteTable(
   (t) => [index("changes_resource").on(t.resource, t.revision)],
 );
 
-/** Small key/value facts: schema_version, revision (newest written), compacted (newest removed). */
+/** Small key/value facts: schema_version, compacted (newest revision removed from the log), revision (a floor). */
 export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),

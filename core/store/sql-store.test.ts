@@ -92,6 +92,42 @@ describe("SqlStore specifics", () => {
     }
   });
 
+  test("a version-1 database with data is migrated and served as before", async () => {
+    const url = fileUrl();
+    const c = createClient({ url });
+    await migrate(c, MIGRATIONS.slice(0, 1));
+    const json = (rv: number) =>
+      JSON.stringify({
+        ...pod("a"),
+        metadata: { name: "a", namespace: "default", resourceVersion: String(rv) },
+      });
+    await c.batch(
+      [
+        { sql: "INSERT INTO changes VALUES (1, 'pods', 'default', 'a', 'ADDED', ?)", args: [json(1)] },
+        { sql: "INSERT INTO changes VALUES (2, 'pods', 'default', 'a', 'MODIFIED', ?)", args: [json(2)] },
+        { sql: "INSERT INTO objects VALUES ('pods', 'default', 'a', 2, ?)", args: [json(2)] },
+        "UPDATE meta SET value = '2' WHERE key = 'revision'",
+      ],
+      "write",
+    );
+    c.close();
+    const s = await createSqlStore({ url, compactIntervalMs: 0 });
+    try {
+      expect((await s.get("pods", "default", "a"))!.metadata.resourceVersion).toBe("2");
+      expect(await s.currentResourceVersion()).toBe("2");
+      const events: string[] = [];
+      await s.watch({ sinceResourceVersion: "1" }, (e) =>
+        events.push(`${e.type} ${e.object.metadata.resourceVersion}`),
+      );
+      const b = await s.create("pods", pod("b"));
+      expect(b.metadata.resourceVersion).toBe("3");
+      expect(events).toEqual(["MODIFIED 2", "ADDED 3"]);
+      await expect(s.create("pods", pod("a"))).rejects.toThrow(/already exists/);
+    } finally {
+      await s.close();
+    }
+  });
+
   test("a database from a newer minik is refused with a clear message", async () => {
     const url = fileUrl();
     const c = createClient({ url });

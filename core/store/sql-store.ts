@@ -93,7 +93,7 @@ interface Written {
 /**
  * The Store over SQLite/libsql via drizzle: an `objects` table of current state plus a bounded
  * `changes` log, both written in one transaction per write. Writes go through one lock, so the
- * global revision (kept in memory, persisted in `meta`) is handed out in commit order; the
+ * global revision (kept in memory, recovered from the log at start-up) is handed out in commit order; the
  * database still enforces optimistic concurrency (`UPDATE … WHERE revision = ?`).
  *
  * This process must be the only writer of the database: reads are served from an in-memory copy
@@ -326,10 +326,6 @@ export class SqlStore implements Store {
           await tx
             .insert(changes)
             .values({ revision, resource, namespace, name, type: w.type, object: w.json });
-          await tx
-            .update(meta)
-            .set({ value: String(revision) })
-            .where(eq(meta.key, "revision"));
           return w;
         })
         .catch((e: unknown) => {
@@ -359,6 +355,32 @@ export class SqlStore implements Store {
   }
 }
 
+/**
+ * The revision counter, compaction mark and current objects, read once at start-up. The newest
+ * revision is the newest change-log entry (compaction always keeps it), floored by meta values.
+ */
+async function readState(client: Client): Promise<StoredState> {
+  const marks = await client.execute(
+    `SELECT
+       (SELECT coalesce(max(revision), 0) FROM changes) AS logged,
+       (SELECT coalesce(max(revision), 0) FROM objects) AS stored,
+       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision') AS floor,
+       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'compacted') AS compacted`,
+  );
+  const m = marks.rows[0]!;
+  const compacted = Number(m.compacted ?? 0);
+  const revision = Math.max(Number(m.logged), Number(m.stored), Number(m.floor ?? 0), compacted);
+  const cache = new ObjectCache();
+  const all = await client.execute("SELECT resource, namespace, name, revision, object FROM objects");
+  for (const r of all.rows) {
+    cache.set(String(r.resource), String(r.namespace), String(r.name), {
+      revision: Number(r.revision),
+      json: String(r.object),
+    });
+  }
+  return { revision, compacted, cache };
+}
+
 /** Opens (and migrates) the database at `opts.url` and returns a Store over it. */
 export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
   const isFile = opts.url.startsWith("file:");
@@ -379,17 +401,7 @@ export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
       await client.execute("PRAGMA journal_size_limit = 67108864");
     }
     await migrate(client);
-    const rows = await client.execute("SELECT key, value FROM meta WHERE key IN ('revision', 'compacted')");
-    const state: StoredState = { revision: 0, compacted: 0, cache: new ObjectCache() };
-    for (const r of rows.rows) state[r.key as "revision" | "compacted"] = Number(r.value);
-    const all = await client.execute("SELECT resource, namespace, name, revision, object FROM objects");
-    for (const r of all.rows) {
-      state.cache.set(String(r.resource), String(r.namespace), String(r.name), {
-        revision: Number(r.revision),
-        json: String(r.object),
-      });
-    }
-    return new SqlStore(client, state, opts);
+    return new SqlStore(client, await readState(client), opts);
   } catch (e) {
     client.close();
     throw new Error(`store: opening ${opts.url}: ${(e as Error).message}`);
