@@ -1,0 +1,226 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createRegistry } from "../registry/registry.ts";
+import { createSqlStore } from "../store/sql-store.ts";
+import type { Store } from "../store/store.ts";
+import { createApiServer } from "./app.ts";
+import { AGGREGATED_CONTENT_TYPE } from "./discovery.ts";
+import { FakeNodeServices } from "./fake-node-services.ts";
+
+const TOKEN = "s3cret";
+let store: Store;
+let app: ReturnType<typeof createApiServer>;
+
+beforeEach(async () => {
+  store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
+  const client = createRegistry(store);
+  await client.bootstrap();
+  app = createApiServer({ client, store, node: new FakeNodeServices(), auth: { token: TOKEN } });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+const auth = { Authorization: `Bearer ${TOKEN}` };
+const call = (path: string, init: RequestInit = {}, env = {}) =>
+  app.request(path, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } }, env);
+
+describe("basics", () => {
+  test("/version reports Kubernetes 1.32 without credentials", async () => {
+    const res = await app.request("/version?timeout=5s");
+    expect(res.status).toBe(200);
+    const v = await res.json();
+    expect(v.major).toBe("1");
+    expect(v.minor).toBe("32");
+    expect(v.gitVersion).toMatch(/^v1\.32\./);
+  });
+
+  test("probes answer ok without credentials", async () => {
+    for (const p of ["/healthz", "/readyz", "/livez", "/readyz/ping"]) {
+      const res = await app.request(p);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("ok");
+    }
+  });
+
+  test("everything else needs the token and says 401 as a Status", async () => {
+    const res = await app.request("/api/v1/namespaces");
+    expect(res.status).toBe(401);
+    const body = await res.json();
+    expect(body).toMatchObject({ kind: "Status", status: "Failure", reason: "Unauthorized", code: 401 });
+    expect(
+      (await app.request("/api/v1/namespaces", { headers: { Authorization: "Bearer wrong" } })).status,
+    ).toBe(401);
+    expect((await call("/api/v1/namespaces")).status).toBe(200);
+  });
+
+  test("anonymous access only when listening on loopback", async () => {
+    const client = createRegistry(store);
+    const open = createApiServer({ client, store, auth: { token: TOKEN, anonymous: true } });
+    expect((await open.request("/api/v1/namespaces", {}, { loopback: true })).status).toBe(200);
+    expect((await open.request("/api/v1/namespaces", {}, { loopback: false })).status).toBe(401);
+  });
+
+  test("a login link is used once and sets an HttpOnly SameSite=Strict cookie that authenticates", async () => {
+    expect((await app.request("/minik/v1/login-links", { method: "POST" })).status).toBe(401);
+    const link = await (await call("/minik/v1/login-links", { method: "POST" })).json();
+    expect(link.url).toMatch(/^\/login\?code=[0-9a-f]+$/);
+    const login = await app.request(link.url);
+    expect(login.status).toBe(302);
+    expect(login.headers.get("Location")).toBe("/");
+    const cookie = login.headers.get("Set-Cookie")!;
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    const session = cookie.split(";")[0]!;
+    expect((await app.request("/api/v1/namespaces", { headers: { Cookie: session } })).status).toBe(200);
+    expect((await app.request(link.url)).status).toBe(401);
+    expect(
+      (await app.request("/api/v1/namespaces", { headers: { Cookie: "minik_session=forged" } })).status,
+    ).toBe(401);
+  });
+
+  test("unknown paths are a 404 Status", async () => {
+    for (const p of ["/nope", "/api/v1/widgets", "/apis/example.com/v1/foos", "/api/v2"]) {
+      const res = await call(p);
+      expect(res.status).toBe(404);
+      expect((await res.json()).kind).toBe("Status");
+    }
+  });
+
+  test("wrong method is 405, unknown Content-Type 415, malformed body 400, oversize body 413", async () => {
+    expect((await call("/api/v1/namespaces/default/pods/x", { method: "POST", body: "{}" })).status).toBe(
+      405,
+    );
+    expect((await call("/api", { method: "DELETE" })).status).toBe(405);
+    const typed = await call("/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      headers: { "Content-Type": "text/csv" },
+      body: "a,b",
+    });
+    expect(typed.status).toBe(415);
+    expect((await typed.json()).reason).toBe("UnsupportedMediaType");
+    const bad = await call("/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{nope",
+    });
+    expect(bad.status).toBe(400);
+    const big = await call("/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ data: { x: "a".repeat(3 * 1024 * 1024 + 10) } }),
+    });
+    expect(big.status).toBe(413);
+  });
+
+  test("a body without Content-Type is JSON, and YAML bodies work", async () => {
+    const res = await call("/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      body: JSON.stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "plain" },
+        data: { a: "1" },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const yaml = await call("/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml" },
+      body: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  b: two\n",
+    });
+    expect(yaml.status).toBe(201);
+    expect((await yaml.json()).data).toEqual({ b: "two" });
+  });
+
+  test("protobuf-preferring Accept gets JSON", async () => {
+    const res = await call("/api/v1/namespaces/default", {
+      headers: { Accept: "application/vnd.kubernetes.protobuf,application/json" },
+    });
+    expect(res.headers.get("Content-Type")).toContain("application/json");
+    expect((await res.json()).kind).toBe("Namespace");
+  });
+});
+
+describe("discovery", () => {
+  const aggregatedAccept =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+
+  test("aggregated /api and /apis carry the exact content type and full resource entries", async () => {
+    const core = await call("/api?timeout=32s", { headers: { Accept: aggregatedAccept } });
+    expect(core.headers.get("Content-Type")).toBe(AGGREGATED_CONTENT_TYPE);
+    const coreBody = await core.json();
+    expect(coreBody.kind).toBe("APIGroupDiscoveryList");
+    expect(coreBody.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual([""]);
+    const pods = coreBody.items[0].versions[0].resources.find(
+      (r: { resource: string }) => r.resource === "pods",
+    );
+    expect(pods).toMatchObject({
+      responseKind: { group: "", version: "v1", kind: "Pod" },
+      scope: "Namespaced",
+      shortNames: ["po"],
+      categories: ["all"],
+    });
+    expect(pods.verbs).toContain("watch");
+    expect(
+      pods.subresources.find((s: { subresource: string }) => s.subresource === "eviction").responseKind.kind,
+    ).toBe("Eviction");
+
+    const apis = await (await call("/apis", { headers: { Accept: aggregatedAccept } })).json();
+    const apps = apis.items.find((i: { metadata: { name: string } }) => i.metadata.name === "apps");
+    const deploy = apps.versions[0].resources.find((r: { resource: string }) => r.resource === "deployments");
+    expect(deploy.shortNames).toEqual(["deploy"]);
+    expect(deploy.subresources).toContainEqual({
+      subresource: "scale",
+      responseKind: { group: "autoscaling", version: "v1", kind: "Scale" },
+      verbs: ["get", "patch", "update"],
+    });
+    expect(apis.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toContain(
+      "metrics.k8s.io",
+    );
+  });
+
+  test("legacy discovery documents", async () => {
+    expect((await (await call("/api")).json()).versions).toEqual(["v1"]);
+    const groups = await (await call("/apis")).json();
+    expect(groups.kind).toBe("APIGroupList");
+    expect(groups.groups.find((g: { name: string }) => g.name === "apps").preferredVersion.groupVersion).toBe(
+      "apps/v1",
+    );
+    const v1 = await (await call("/api/v1")).json();
+    expect(v1.kind).toBe("APIResourceList");
+    expect(v1.resources.find((r: { name: string }) => r.name === "pods/log")).toBeTruthy();
+    expect(v1.resources.find((r: { name: string }) => r.name === "services").shortNames).toEqual(["svc"]);
+    const apps = await (await call("/apis/apps/v1")).json();
+    expect(apps.groupVersion).toBe("apps/v1");
+    expect((await call("/apis/apps")).status).toBe(200);
+  });
+});
+
+describe("openapi", () => {
+  test("v3 index points at stable per-group-version documents with a fieldValidation PATCH per kind", async () => {
+    const index = await (await call("/openapi/v3")).json();
+    const url = index.paths["apis/apps/v1"].serverRelativeURL as string;
+    expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]+$/);
+    expect((await (await call("/openapi/v3")).json()).paths["apis/apps/v1"].serverRelativeURL).toBe(url);
+    const res = await call(url);
+    expect(res.headers.get("Cache-Control")).toContain("immutable");
+    const doc = await res.json();
+    const op = doc.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].patch;
+    expect(op["x-kubernetes-group-version-kind"]).toEqual({
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+    });
+    expect(op.parameters.map((p: { name: string }) => p.name)).toContain("fieldValidation");
+    expect(Object.keys(op.requestBody.content)).not.toContain("application/strategic-merge-patch+json");
+    const core = await (await call(index.paths["api/v1"].serverRelativeURL)).json();
+    expect(core.paths["/api/v1/namespaces/{name}"].patch["x-kubernetes-group-version-kind"].kind).toBe(
+      "Namespace",
+    );
+    expect(core.paths["/api/v1/namespaces/{namespace}/pods/{name}"]).toBeTruthy();
+  });
+
+  test("v2 is absent, so kubectl uses v3", async () => {
+    expect((await call("/openapi/v2")).status).toBe(404);
+  });
+});

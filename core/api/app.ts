@@ -1,0 +1,198 @@
+import { Hono } from "hono";
+import { ApiError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { createAuthenticator, SESSION_COOKIE } from "./auth.ts";
+import type { ApiServerDeps, AppEnv } from "./deps.ts";
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  type ExtraResource,
+  legacyApiVersions,
+  legacyGroup,
+  legacyGroupList,
+  legacyResourceList,
+  METRICS_RESOURCES,
+  wantsAggregated,
+} from "./discovery.ts";
+import { handleExec } from "./exec.ts";
+import { handleLogs } from "./logs.ts";
+import { handleMetrics } from "./metrics.ts";
+import { createOpenApi } from "./openapi.ts";
+import { handlePortForward } from "./port-forward.ts";
+import { json, statusResponse } from "./respond.ts";
+import { handleResource, methodNotAllowed } from "./rest.ts";
+import { handleEviction, handleScale, handleStatus } from "./subresources.ts";
+import { parseTarget, type Target } from "./target.ts";
+
+export type { ApiServerDeps } from "./deps.ts";
+export type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
+
+const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/login"]);
+
+/**
+ * The Kubernetes API as kubectl 1.32 speaks it (see the wire notes in the commit history and
+ * core/api/*.ts): discovery, OpenAPI v3, REST verbs with Tables and watches, subresources
+ * (status, scale, eviction, log, exec, attach, portforward) and metrics.k8s.io.
+ * Runtime-neutral: WebSocket upgrades go through `env.upgrade` (see socket.ts).
+ */
+export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const auth = createAuthenticator(deps.auth);
+  const extra: ExtraResource[] = deps.node ? METRICS_RESOURCES : [];
+  const openapi = createOpenApi(extra, deps.schemas);
+
+  app.onError((e) => statusResponse(e));
+  app.notFound(() =>
+    statusResponse(new ApiError("NotFound", "the server could not find the requested resource")),
+  );
+
+  app.use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (
+      !PUBLIC_PATHS.has(path) &&
+      !path.startsWith("/healthz/") &&
+      !path.startsWith("/readyz/") &&
+      !path.startsWith("/livez/")
+    ) {
+      auth.check(c.req.raw, c.env?.loopback === true);
+    }
+    await next();
+  });
+
+  app.get("/version", () => json(VERSION));
+  for (const probe of ["/healthz", "/readyz", "/livez"]) {
+    app.get(probe, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
+    app.get(`${probe}/*`, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
+  }
+
+  app.post("/minik/v1/login-links", () =>
+    json({ kind: "LoginLink", apiVersion: "minik/v1", url: `/login?code=${auth.mintCode()}` }, 201),
+  );
+  app.get("/login", (c) => {
+    const session = auth.redeem(c.req.query("code") ?? "");
+    if (!session)
+      throw new ApiError(
+        "Unauthorized",
+        "this login link is unknown, used or expired: run `minik dashboard` for a new one",
+      );
+    return new Response(null, {
+      status: 302,
+      headers: {
+        Location: "/",
+        "Set-Cookie": `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict`,
+      },
+    });
+  });
+
+  app.all("/api", (c) => {
+    onlyGet(c.req.raw);
+    if (wantsAggregated(c.req.header("Accept") ?? null)) {
+      return json(aggregatedDiscovery(true, extra), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
+    }
+    return json(legacyApiVersions());
+  });
+  app.all("/apis", (c) => {
+    onlyGet(c.req.raw);
+    if (wantsAggregated(c.req.header("Accept") ?? null)) {
+      return json(aggregatedDiscovery(false, extra), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
+    }
+    return json(legacyGroupList(extra));
+  });
+  app.all("/api/:version", (c) => {
+    onlyGet(c.req.raw);
+    const list = legacyResourceList("", c.req.param("version"), extra);
+    if (!list)
+      throw new ApiError(
+        "NotFound",
+        `the server could not find the requested resource: /api/${c.req.param("version")}`,
+      );
+    return json(list);
+  });
+  app.all("/apis/:group", (c) => {
+    onlyGet(c.req.raw);
+    const group = legacyGroup(c.req.param("group"), extra);
+    if (!group)
+      throw new ApiError(
+        "NotFound",
+        `the server could not find the requested resource: API group ${c.req.param("group")}`,
+      );
+    return json(group);
+  });
+  app.all("/apis/:group/:version", (c) => {
+    onlyGet(c.req.raw);
+    const list = legacyResourceList(c.req.param("group"), c.req.param("version"), extra);
+    if (!list)
+      throw new ApiError(
+        "NotFound",
+        `the server could not find the requested resource: ${c.req.param("group")}/${c.req.param("version")}`,
+      );
+    return json(list);
+  });
+
+  app.get("/openapi/v3", async () => json(await openapi.index()));
+  app.get("/openapi/v3/*", async (c) => {
+    const path = new URL(c.req.url).pathname.slice("/openapi/v3/".length);
+    const doc = await openapi.document(path);
+    if (!doc) throw new ApiError("NotFound", `no OpenAPI document for ${path}`);
+    return new Response(doc.body, {
+      headers: {
+        "Content-Type": "application/json",
+        "Cache-Control": "public, immutable",
+        ETag: `"${doc.hash}"`,
+      },
+    });
+  });
+
+  const resources = async (c: { req: { raw: Request; url: string }; env: AppEnv["Bindings"] }) => {
+    const req = c.req.raw;
+    const url = new URL(c.req.url);
+    const target = parseTarget(url.pathname, extra);
+    if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
+    return dispatch(req, url, target, deps, c.env ?? {});
+  };
+  app.all("/api/*", resources);
+  app.all("/apis/*", resources);
+
+  if (deps.web) app.route("/", deps.web);
+  return app;
+}
+
+function onlyGet(req: Request): void {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    throw new ApiError(
+      "MethodNotAllowed",
+      `the server does not allow this method on the requested resource: ${req.method}`,
+    );
+  }
+}
+
+async function dispatch(
+  req: Request,
+  url: URL,
+  t: Target,
+  deps: ApiServerDeps,
+  env: AppEnv["Bindings"],
+): Promise<Response> {
+  if (t.info.group === "metrics.k8s.io") return handleMetrics(req, t, deps);
+  if (!t.subresource) return handleResource(req, url, t, deps);
+  if (!t.info.subresources.includes(t.subresource)) {
+    throw new ApiError("NotFound", `${t.resource} has no subresource "${t.subresource}"`);
+  }
+  switch (t.subresource) {
+    case "status":
+      return handleStatus(req, url, t, deps);
+    case "scale":
+      return handleScale(req, url, t, deps);
+    case "eviction":
+      return handleEviction(req, url, t, deps);
+    case "log":
+      return handleLogs(req, url, t, deps);
+    case "exec":
+    case "attach":
+      return handleExec(req, url, t, deps, env);
+    case "portforward":
+      return handlePortForward(req, url, t, deps, env);
+    default:
+      throw methodNotAllowed(req.method, t);
+  }
+}

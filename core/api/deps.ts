@@ -1,0 +1,22 @@
+import type { Hono } from "hono";
+import type { Client } from "../client.ts";
+import type { NodeServices } from "../node-services.ts";
+import type { Store } from "../store/store.ts";
+import type { AuthConfig } from "./auth.ts";
+import type { ServerEnv } from "./socket.ts";
+
+export interface ApiServerDeps {
+  client: Client;
+  store: Store;
+  /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
+  node?: NodeServices;
+  auth: AuthConfig;
+  /** The status page, mounted at "/". */
+  web?: Hono<any>;
+  /** OpenAPI component schemas (`io.k8s.api.apps.v1.Deployment` → schema) for `kubectl explain`. */
+  schemas?: Record<string, Record<string, unknown>>;
+  /** How often watches with allowWatchBookmarks=true get a BOOKMARK (default 30 s). */
+  bookmarkIntervalMs?: number;
+}
+
+export type AppEnv = { Bindings: ServerEnv };

@@ -1,0 +1,118 @@
+import { ApiError } from "../errors.ts";
+import type { NodeServices } from "../node-services.ts";
+import type { ApiServerDeps } from "./deps.ts";
+import { requireNode } from "./logs.ts";
+import { json } from "./respond.ts";
+import { methodNotAllowed } from "./rest.ts";
+import type { Target } from "./target.ts";
+
+const API_VERSION = "metrics.k8s.io/v1beta1";
+/** Between two CPU samples when no earlier sample is at hand. */
+const SAMPLE_GAP_MS = 250;
+
+type Sample = { cpu: number; at: number };
+
+/**
+ * metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics for `kubectl top`. NodeServices reports
+ * cumulative CPU time; usage is the rate between this sample and the previous one, so the first
+ * request samples twice.
+ */
+export function createMetrics(node: NodeServices) {
+  const previous = new Map<string, Sample>();
+  const rate = (key: string, cpu: number, at: number): number => {
+    const before = previous.get(key);
+    previous.set(key, { cpu, at });
+    if (!before || at <= before.at) return 0;
+    return Math.max(0, ((cpu - before.cpu) / (at - before.at)) * 1000);
+  };
+  const needsWarmup = (keys: string[]) => keys.some((k) => !previous.has(k));
+  return {
+    async pods(namespace?: string) {
+      let stats = await node.podStats(namespace);
+      const keys = stats.flatMap((p) => p.containers.map((c) => `${p.namespace}/${p.name}/${c.name}`));
+      if (needsWarmup(keys)) {
+        for (const p of stats)
+          for (const c of p.containers)
+            rate(`${p.namespace}/${p.name}/${c.name}`, c.cpuUsageNanoSeconds, Date.parse(c.timestamp));
+        await new Promise((r) => setTimeout(r, SAMPLE_GAP_MS));
+        stats = await node.podStats(namespace);
+      }
+      return stats.map((p) => ({
+        kind: "PodMetrics",
+        apiVersion: API_VERSION,
+        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: new Date().toISOString() },
+        timestamp: p.containers[0]?.timestamp ?? new Date().toISOString(),
+        window: "10s",
+        containers: p.containers.map((c) => ({
+          name: c.name,
+          usage: {
+            cpu: `${Math.round(rate(`${p.namespace}/${p.name}/${c.name}`, c.cpuUsageNanoSeconds, Date.parse(c.timestamp)))}n`,
+            memory: `${Math.round(c.memoryWorkingSetBytes / 1024)}Ki`,
+          },
+        })),
+      }));
+    },
+    async node(name: string) {
+      let stats = await node.nodeStats();
+      if (needsWarmup(["node"])) {
+        rate("node", stats.cpuUsageNanoSeconds, Date.parse(stats.timestamp));
+        await new Promise((r) => setTimeout(r, SAMPLE_GAP_MS));
+        stats = await node.nodeStats();
+      }
+      return {
+        kind: "NodeMetrics",
+        apiVersion: API_VERSION,
+        metadata: { name, creationTimestamp: new Date().toISOString() },
+        timestamp: stats.timestamp,
+        window: "10s",
+        usage: {
+          cpu: `${Math.round(rate("node", stats.cpuUsageNanoSeconds, Date.parse(stats.timestamp)))}n`,
+          memory: `${Math.round(stats.memoryWorkingSetBytes / 1024)}Ki`,
+        },
+      };
+    },
+  };
+}
+
+const cache = new WeakMap<NodeServices, ReturnType<typeof createMetrics>>();
+
+export async function handleMetrics(req: Request, t: Target, deps: ApiServerDeps): Promise<Response> {
+  if (req.method !== "GET") throw methodNotAllowed(req.method, t);
+  const node = requireNode(deps);
+  let metrics = cache.get(node);
+  if (!metrics) {
+    metrics = createMetrics(node);
+    cache.set(node, metrics);
+  }
+  if (t.info.plural === "pods") {
+    const items = await metrics.pods(t.namespace);
+    if (t.name) {
+      const one = items.find((p) => p.metadata.name === t.name);
+      if (!one)
+        throw new ApiError("NotFound", `podmetrics.metrics.k8s.io "${t.name}" not found`, {
+          name: t.name,
+          group: "metrics.k8s.io",
+          kind: "pods",
+        });
+      return json(one);
+    }
+    return json({ kind: "PodMetricsList", apiVersion: API_VERSION, metadata: {}, items });
+  }
+  const nodes = (await deps.client.list("nodes")).items.map((n) => n.metadata.name!);
+  const names = nodes.length ? nodes : ["minik"];
+  if (t.name) {
+    if (!names.includes(t.name))
+      throw new ApiError("NotFound", `nodemetrics.metrics.k8s.io "${t.name}" not found`, {
+        name: t.name,
+        group: "metrics.k8s.io",
+        kind: "nodes",
+      });
+    return json(await metrics.node(t.name));
+  }
+  return json({
+    kind: "NodeMetricsList",
+    apiVersion: API_VERSION,
+    metadata: {},
+    items: [await metrics.node(names[0]!)],
+  });
+}

@@ -1,0 +1,65 @@
+import type { DeleteOptions, ListOptions, WriteOptions } from "../client.ts";
+import { ApiError } from "../errors.ts";
+
+/** Query parameters shared by the write verbs: dryRun, fieldManager, fieldValidation, force. */
+export function writeOptions(url: URL, warnings: string[]): WriteOptions & { force?: boolean } {
+  const q = url.searchParams;
+  const dryRun = q.getAll("dryRun");
+  for (const d of dryRun)
+    if (d !== "All") throw new ApiError("BadRequest", `unsupported dryRun "${d}": the only value is "All"`);
+  const validation = q.get("fieldValidation") ?? "Warn";
+  if (validation !== "Strict" && validation !== "Warn" && validation !== "Ignore") {
+    throw new ApiError("BadRequest", `invalid fieldValidation "${validation}": use Strict, Warn or Ignore`);
+  }
+  const force = q.get("force");
+  return {
+    dryRun: dryRun.length > 0,
+    fieldManager: q.get("fieldManager") ?? undefined,
+    fieldValidation: validation,
+    onWarning: (message) => warnings.push(message),
+    ...(force !== null ? { force: force === "true" || force === "1" } : {}),
+  };
+}
+
+export function listOptions(url: URL, namespace: string | undefined): ListOptions {
+  const q = url.searchParams;
+  return {
+    namespace,
+    labelSelector: q.get("labelSelector") || undefined,
+    fieldSelector: q.get("fieldSelector") || undefined,
+  };
+}
+
+/** DeleteOptions from the body (kubectl sends `{"propagationPolicy":"Background"}`) merged over the query. */
+export function deleteOptions(url: URL, body: unknown): DeleteOptions {
+  const q = url.searchParams;
+  const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+  const grace =
+    b.gracePeriodSeconds ?? (q.has("gracePeriodSeconds") ? Number(q.get("gracePeriodSeconds")) : undefined);
+  if (grace !== undefined && (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0)) {
+    throw new ApiError(
+      "BadRequest",
+      `invalid gracePeriodSeconds "${grace}": use a whole number of seconds, 0 or more`,
+    );
+  }
+  const policy = (b.propagationPolicy ?? q.get("propagationPolicy") ?? undefined) as string | undefined;
+  if (policy !== undefined && policy !== "Background" && policy !== "Foreground" && policy !== "Orphan") {
+    throw new ApiError(
+      "BadRequest",
+      `invalid propagationPolicy "${policy}": use Background, Foreground or Orphan`,
+    );
+  }
+  const bodyDryRun = Array.isArray(b.dryRun) ? (b.dryRun as string[]) : [];
+  const orphan =
+    b.orphanDependents ?? (q.has("orphanDependents") ? q.get("orphanDependents") === "true" : undefined);
+  return {
+    ...(grace !== undefined ? { gracePeriodSeconds: grace as number } : {}),
+    ...(policy
+      ? { propagationPolicy: policy }
+      : orphan === true
+        ? { propagationPolicy: "Orphan" as const }
+        : {}),
+    ...(b.preconditions ? { preconditions: b.preconditions as DeleteOptions["preconditions"] } : {}),
+    dryRun: bodyDryRun.includes("All") || q.getAll("dryRun").includes("All"),
+  };
+}

@@ -1,0 +1,33 @@
+import { configMapPrinter } from "./configmaps.ts";
+import { defaultPrinter } from "./default.ts";
+import { deploymentPrinter } from "./deployments.ts";
+import { endpointsPrinter } from "./endpoints.ts";
+import { eventPrinter } from "./events.ts";
+import { namespacePrinter } from "./namespaces.ts";
+import { nodePrinter } from "./nodes.ts";
+import { podPrinter } from "./pods.ts";
+import type { Printer } from "./printer.ts";
+import { replicaSetPrinter } from "./replicasets.ts";
+import { secretPrinter } from "./secrets.ts";
+import { servicePrinter } from "./services.ts";
+
+export { humanDuration } from "./human-duration.ts";
+export type { ColumnDefinition, Printer } from "./printer.ts";
+
+/** Printers by store key (`pods`, `deployments.apps`); the CLI reads tables built from these. */
+const PRINTERS: Record<string, Printer> = {
+  pods: podPrinter,
+  "deployments.apps": deploymentPrinter,
+  "replicasets.apps": replicaSetPrinter,
+  services: servicePrinter,
+  namespaces: namespacePrinter,
+  nodes: nodePrinter,
+  events: eventPrinter,
+  configmaps: configMapPrinter,
+  secrets: secretPrinter,
+  endpoints: endpointsPrinter,
+};
+
+export function printerFor(resource: string): Printer {
+  return PRINTERS[resource] ?? defaultPrinter;
+}

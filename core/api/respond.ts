@@ -1,0 +1,31 @@
+import { ApiError } from "../errors.ts";
+
+/** JSON response with the Kubernetes content type; extra headers (Warning, …) appended. */
+export function json(body: unknown, code = 200, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  if (!h.has("Content-Type")) h.set("Content-Type", "application/json");
+  return new Response(JSON.stringify(body), { status: code, headers: h });
+}
+
+/** Any thrown value as a Kubernetes `Status` response: kubectl prints `message` and branches on `reason`. */
+export function statusResponse(e: unknown): Response {
+  const err = toApiError(e);
+  return json(err.toStatus(), err.code);
+}
+
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof Error && e.name === "ApiError" && "toStatus" in e) return e as ApiError;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ApiError("InternalError", `Internal error occurred: ${message}`);
+}
+
+/** The success Status kubectl expects from DELETE and deletecollection when nothing is left to show. */
+export function successStatus(details: Record<string, unknown>) {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details, code: 200 };
+}
+
+/** `Warning: 299 - "…"` header values; kubectl prints them as `Warning: …`. */
+export function warningHeader(message: string): string {
+  return `299 - ${JSON.stringify(message)}`;
+}

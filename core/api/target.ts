@@ -1,0 +1,65 @@
+import { ApiError } from "../errors.ts";
+import { findByPlural, type ResourceInfo, resourceKey } from "../resources.ts";
+import type { ExtraResource } from "./discovery.ts";
+
+/** What a resource URL addresses: `/apis/apps/v1/namespaces/default/deployments/web/scale`. */
+export interface Target {
+  info: ResourceInfo;
+  /** Store key (`deployments.apps`). */
+  resource: string;
+  /** undefined = all namespaces (or cluster-scoped). */
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/**
+ * Parses `/api/v1/...` and `/apis/<group>/<version>/...`. Returns undefined for paths that are
+ * not resource paths (discovery, unknown group-versions), so the caller can answer 404.
+ */
+export function parseTarget(pathname: string, extra: ExtraResource[]): Target | undefined {
+  const segments = pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === "api") {
+    group = "";
+    version = segments[1] ?? "";
+    rest = segments.slice(2);
+  } else if (segments[0] === "apis") {
+    group = segments[1] ?? "";
+    version = segments[2] ?? "";
+    rest = segments.slice(3);
+  } else return undefined;
+  if (rest.length === 0) return undefined;
+  const find = (plural: string) => {
+    const info =
+      findByPlural(group, plural) ??
+      extra.find((e) => e.info.group === group && e.info.plural === plural)?.info;
+    return info && info.version === version ? info : undefined;
+  };
+  // namespaces/<ns>/<plural>[/<name>[/<sub>]] unless it is the namespace object's own subresource
+  if (
+    rest[0] === "namespaces" &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && group === "" && isNamespaceSub(rest[2]!))
+  ) {
+    const info = find(rest[2]!);
+    if (!info) return undefined;
+    if (!info.namespaced)
+      throw new ApiError(
+        "NotFound",
+        `${rest[2]} is cluster-scoped: use ${pathname.replace(/\/namespaces\/[^/]+/, "")}`,
+      );
+    if (rest.length > 5) return undefined;
+    return { info, resource: resourceKey(info), namespace: rest[1], name: rest[3], subresource: rest[4] };
+  }
+  const info = find(rest[0]!);
+  if (!info || rest.length > 3) return undefined;
+  if (info.namespaced && rest.length > 1) return undefined;
+  return { info, resource: resourceKey(info), name: rest[1], subresource: rest[2] };
+}
+
+function isNamespaceSub(s: string): boolean {
+  return s === "status" || s === "finalize";
+}

@@ -1,0 +1,124 @@
+import type { Client, ListOptions } from "../client.ts";
+import type { KubeObject, WatchEvent } from "../object.ts";
+import { apiVersionOf, type ResourceInfo } from "../resources.ts";
+import { toApiError } from "./respond.ts";
+import { type IncludeObject, toTable } from "./table.ts";
+
+export interface WatchRequest {
+  info: ResourceInfo;
+  resource: string;
+  options: ListOptions;
+  /** undefined or "0": the client (registry) starts with one synthetic ADDED per existing object. */
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+  bookmarks: boolean;
+  table?: { includeObject: IncludeObject };
+  /** Aborts when the client goes away. */
+  signal?: AbortSignal;
+  bookmarkIntervalMs?: number;
+}
+
+type Line = { type: WatchEvent["type"] | "BOOKMARK" | "ERROR"; object: unknown };
+
+/**
+ * A watch as newline-delimited JSON events. The stream starts at once so the 200 and its headers
+ * go out before any event: `kubectl rollout status` hangs on a watch whose headers are held back.
+ */
+export function watchResponse(client: Client, w: WatchRequest): Response {
+  const encoder = new TextEncoder();
+  let stop: (() => void) | undefined;
+  let closed = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const intervals: ReturnType<typeof setInterval>[] = [];
+  const clearTimers = () => {
+    for (const t of timers) clearTimeout(t);
+    for (const t of intervals) clearInterval(t);
+  };
+  let lastRv = w.resourceVersion && w.resourceVersion !== "0" ? w.resourceVersion : "0";
+  let sentColumns = false;
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        clearTimers();
+        stop?.();
+        try {
+          controller.close();
+        } catch {}
+      };
+      const send = (line: Line) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        } catch {
+          finish();
+        }
+      };
+      const emit = (event: WatchEvent) => {
+        const rv = event.object.metadata.resourceVersion;
+        if (rv) lastRv = rv;
+        send({ type: event.type, object: render(event.object) });
+      };
+      const render = (obj: KubeObject): unknown => {
+        if (!w.table) return obj;
+        const table = toTable(w.resource, [obj], obj.metadata.resourceVersion ?? lastRv, {
+          includeObject: w.table.includeObject,
+          noHeaders: sentColumns,
+        });
+        sentColumns = true;
+        return table;
+      };
+      w.signal?.addEventListener("abort", finish);
+      if (w.timeoutSeconds && w.timeoutSeconds > 0) timers.push(setTimeout(finish, w.timeoutSeconds * 1000));
+      if (w.bookmarks) {
+        const bookmark = () =>
+          send({
+            type: "BOOKMARK",
+            object: {
+              kind: w.info.kind,
+              apiVersion: apiVersionOf(w.info),
+              metadata: { resourceVersion: lastRv },
+            },
+          });
+        intervals.push(setInterval(bookmark, w.bookmarkIntervalMs ?? 30_000));
+      }
+      void (async () => {
+        try {
+          const unsubscribe = await client.watch(
+            w.resource,
+            { ...w.options, resourceVersion: w.resourceVersion },
+            (event) => emit({ type: event.type, object: withKind(event.object, w.info) }),
+          );
+          if (closed) unsubscribe();
+          else stop = unsubscribe;
+        } catch (e) {
+          const err = toApiError(e);
+          const status = err.toStatus();
+          send({ type: "ERROR", object: err.reason === "Gone" ? { ...status, reason: "Expired" } : status });
+          finish();
+        }
+      })();
+    },
+    cancel() {
+      closed = true;
+      clearTimers();
+      stop?.();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-cache, private",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/** Objects in lists may lack apiVersion/kind; every watch event object must carry them. */
+export function withKind(obj: KubeObject, info: ResourceInfo): KubeObject {
+  if (obj.apiVersion && obj.kind) return obj;
+  return { ...obj, apiVersion: obj.apiVersion || apiVersionOf(info), kind: obj.kind || info.kind };
+}
