@@ -1,5 +1,6 @@
 import type { LabelSelector } from "kubernetes-types/meta/v1";
-import { ApiError } from "../errors.ts";
+import type { WriteOptions } from "../client.ts";
+import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
@@ -90,14 +91,11 @@ export async function handleScale(req: Request, url: URL, t: Target, deps: ApiSe
       if (scale?.kind && scale.kind !== "Scale")
         throw new ApiError("BadRequest", `expected a Scale object, got ${scale.kind}`);
       const replicas = replicasOf(scale?.spec?.replicas);
-      const patch = { metadata: { resourceVersion: scale?.metadata?.resourceVersion }, spec: { replicas } };
-      if (!patch.metadata.resourceVersion) delete (patch as { metadata?: unknown }).metadata;
-      const updated = await deps.client.patch(
-        t.resource,
-        ns,
-        t.name!,
-        "merge",
-        patch,
+      const updated = await setReplicas(
+        deps,
+        t,
+        replicas,
+        scale?.metadata?.resourceVersion,
         writeOptions(url, warnings),
       );
       return json(toScale(updated), 200, headers());
@@ -113,6 +111,28 @@ export async function handleScale(req: Request, url: URL, t: Target, deps: ApiSe
     }
     default:
       throw methodNotAllowed(req.method, t);
+  }
+}
+
+/** Writes spec.replicas; a given resourceVersion is a precondition, otherwise conflicts are retried. */
+async function setReplicas(
+  deps: ApiServerDeps,
+  t: Target,
+  replicas: number,
+  resourceVersion: string | undefined,
+  options: WriteOptions,
+) {
+  for (let attempt = 0; ; attempt++) {
+    const obj = await deps.client.get(t.resource, t.namespace ?? "", t.name!);
+    if (resourceVersion && obj.metadata.resourceVersion !== resourceVersion) {
+      throw ApiError.conflict(t.info.plural, t.name!, t.info.group);
+    }
+    obj.spec = { ...(obj.spec as object), replicas };
+    try {
+      return await deps.client.update(t.resource, obj, options);
+    } catch (e) {
+      if (resourceVersion || attempt >= 5 || !isApiError(e, "Conflict")) throw e;
+    }
   }
 }
 
