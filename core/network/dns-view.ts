@@ -1,0 +1,34 @@
+import type { Service } from "kubernetes-types/core/v1";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import type { Informers } from "../controllers/informer.ts";
+import type { KubeObject } from "../object.ts";
+import type { ServiceRecord } from "./dns-resolver.ts";
+
+/**
+ * The cluster DNS's view of Services, read from the shared informer caches (kept current by a
+ * watch), so every query is answered from memory. Start `informers` before serving DNS.
+ */
+export function createServiceDnsView(
+  informers: Informers,
+): (namespace: string, name: string) => ServiceRecord | undefined {
+  const services = informers.for<Service & KubeObject>("services");
+  const slices = informers.for<EndpointSlice & KubeObject>("endpointslices.discovery.k8s.io");
+  return (namespace, name) => {
+    const svc = services.get(namespace, name);
+    const spec = svc?.spec;
+    if (!spec) return undefined;
+    if (spec.type === "ExternalName") return { ips: [], externalName: spec.externalName };
+    if (spec.clusterIP && spec.clusterIP !== "None") return { ips: [spec.clusterIP] };
+    // Headless: the ready endpoints themselves.
+    const ips = new Set<string>();
+    for (const slice of slices.list(namespace)) {
+      if (slice.metadata.labels?.["kubernetes.io/service-name"] !== name || slice.addressType !== "IPv4")
+        continue;
+      for (const ep of slice.endpoints ?? []) {
+        if (ep.conditions?.ready === false) continue;
+        for (const ip of ep.addresses ?? []) ips.add(ip);
+      }
+    }
+    return { ips: [...ips].sort() };
+  };
+}
