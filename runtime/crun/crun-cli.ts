@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import { tracked } from "../supervise/exit-watcher.ts";
+
+/**
+ * crun as typed verbs (go-runc style): every failure carries the command line and crun's message.
+ * All calls go through the namespace prefix (see crun-namespace.ts) and the cgroupfs manager.
+ */
+export interface CrunState {
+  id: string;
+  pid: number;
+  status: "created" | "running" | "stopped" | string;
+  bundle: string;
+  created: string;
+}
+
+export class CrunError extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly stderr: string,
+  ) {
+    super(`${argv.join(" ")}: ${stderr.trim() || "failed"}`);
+    this.name = "CrunError";
+  }
+}
+
+export interface CrunCli {
+  readonly root: string;
+  /** `crun run -d`: returns once the container's init runs. stdout/stderr go to `logFd`. */
+  run(id: string, bundle: string, logFd: number): Promise<void>;
+  state(id: string): Promise<CrunState | undefined>;
+  kill(id: string, signal: string): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** argv for `crun exec` (spawned by the caller, which wires the stdio or a tty). */
+  execArgv(id: string, command: string[], tty: boolean): string[];
+}
+
+export function createCrunCli(opts: { crunPath: string; root: string; prefix: string[] }): CrunCli {
+  const base = [...opts.prefix, opts.crunPath, "--root", opts.root, "--cgroup-manager=cgroupfs"];
+
+  async function call(args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    const proc = tracked(Bun.spawn([...base, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return { ok: code === 0, stdout, stderr };
+  }
+  const notExist = (s: string) => /does not exist|No such file or directory/.test(s);
+
+  return {
+    root: opts.root,
+    async run(id, bundle, logFd) {
+      const crunLog = `${bundle}/crun.log`;
+      const argv = [...base, `--log=file:${crunLog}`, "run", "-d", "--bundle", bundle, id];
+      const proc = tracked(
+        Bun.spawn(argv, { stdin: "ignore", stdout: logFd, stderr: logFd, detached: true }),
+      );
+      if ((await proc.exited) !== 0) {
+        let msg = "";
+        try {
+          msg = readFileSync(crunLog, "utf8");
+        } catch {}
+        throw new CrunError(argv, msg);
+      }
+    },
+    async state(id) {
+      const r = await call(["state", id]);
+      if (r.ok) return JSON.parse(r.stdout) as CrunState;
+      if (notExist(r.stderr)) return undefined;
+      throw new CrunError([...base, "state", id], r.stderr);
+    },
+    async kill(id, signal) {
+      const r = await call(["kill", id, signal]);
+      // "not running" and "does not exist" are what we wanted anyway.
+      if (!r.ok && !notExist(r.stderr) && !/not running|No such process/i.test(r.stderr)) {
+        throw new CrunError([...base, "kill", id, signal], r.stderr);
+      }
+    },
+    async delete(id) {
+      const r = await call(["delete", "-f", id]);
+      if (!r.ok && !notExist(r.stderr)) throw new CrunError([...base, "delete", "-f", id], r.stderr);
+    },
+    execArgv(id, command, tty) {
+      return [...base, "exec", ...(tty ? ["-t"] : []), id, ...command];
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { CgroupHost } from "../cgroups/cgroup-host.ts";
+import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
+
+/**
+ * Where crun runs. On a hybrid-cgroup host crun 1.8 refuses to work ("cgroups in hybrid mode not
+ * supported") unless it cannot see the cgroup2 mount. minik pays for that once: a holder process
+ * (`unshare -m --propagation slave`, umount of the unified mount, then `sleep infinity`) keeps a
+ * private mount namespace alive, and every crun call joins it with `nsenter -t PID -m`.
+ *
+ * Mounts minik makes later (overlay rootfs, sandbox namespace files, pod shm) must be visible in
+ * there: the run dir is bind-mounted onto itself and made shared BEFORE the holder starts, so the
+ * holder's slave copy receives every mount minik makes below it. The holder survives minik
+ * restarts (pid file in the run dir) and is reused; v1/v2 hosts need no holder at all.
+ */
+export interface CrunNamespace {
+  /** argv prefix that runs a command where crun may run. */
+  prefix: string[];
+  holderPid?: number;
+}
+
+function mountinfoLine(path: string): string | undefined {
+  const text = readFileSync("/proc/self/mountinfo", "utf8");
+  return text.split("\n").find((l) => l.split(" ")[4] === path);
+}
+
+/** Makes `dir` a shared mount point (idempotent). */
+export function ensureSharedMount(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const line = mountinfoLine(dir);
+  if (line?.includes(" shared:")) return;
+  if (!line) mount(dir, dir, null, MS_BIND);
+  mount("none", dir, null, MS_SHARED);
+}
+
+function holderAlive(pid: number, unifiedMount: string): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmd.startsWith("sleep\0infinity")) return false;
+    const mounts = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
+    return !mounts.split("\n").some((l) => l.split(" ")[4] === unifiedMount);
+  } catch {
+    return false;
+  }
+}
+
+export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Promise<CrunNamespace> {
+  ensureSharedMount(runDir);
+  if (host.mode !== "hybrid" || !host.unifiedMount) return { prefix: [] };
+  const pidFile = `${runDir}/mntns-holder.pid`;
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    if (pid > 0 && holderAlive(pid, host.unifiedMount)) return { prefix: nsenter(pid), holderPid: pid };
+  }
+  // Runs `sleep infinity` only after the umount succeeded; stdout reports its pid once ready.
+  const proc = Bun.spawn(
+    [
+      "unshare",
+      "-m",
+      "--propagation",
+      "slave",
+      "sh",
+      "-c",
+      'umount "$1" && echo ready && exec sleep infinity',
+      "sh",
+      host.unifiedMount,
+    ],
+    { detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const reader = proc.stdout.getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  if (!first.value || !new TextDecoder().decode(first.value).includes("ready")) {
+    const err = await new Response(proc.stderr).text();
+    throw new Error(`starting crun's mount namespace (hybrid cgroups): ${err.trim() || "holder exited"}`);
+  }
+  proc.unref();
+  writeFileSync(pidFile, String(proc.pid));
+  return { prefix: nsenter(proc.pid), holderPid: proc.pid };
+}
+
+function nsenter(pid: number): string[] {
+  return ["nsenter", "-t", String(pid), "-m", "--"];
+}
+
+/**
+ * Undoes prepareCrunNamespace: stops the holder and unmounts the shared run dir. Only for a host
+ * with no containers left (tests, `minik` clean-up); running containers need neither to keep running,
+ * but crun calls on them need the holder.
+ */
+export function releaseCrunNamespace(runDir: string): void {
+  const pidFile = `${runDir}/mntns-holder.pid`;
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep\0infinity"))
+        process.kill(pid, "SIGKILL");
+    } catch {}
+    rmSync(pidFile, { force: true });
+  }
+  umount(runDir);
+}

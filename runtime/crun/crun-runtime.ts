@@ -1,0 +1,580 @@
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
+import type { CgroupHost } from "../cgroups/cgroup-host.ts";
+import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
+import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
+import {
+  applyPodLimits,
+  containerCgroupPath,
+  hasSwapAccounting,
+  podCgroupPath,
+  removeCgroup,
+  removeEmptyMinikRoot,
+} from "../cgroups/cgroup-tree.ts";
+import type {
+  ContainerConfig,
+  ContainerRuntime,
+  ContainerStatus,
+  ImageRef,
+  PullPolicy,
+  PullProgress,
+  RuntimeEvent,
+  SandboxStatus,
+} from "../container-runtime.ts";
+import { RuntimeError } from "../container-runtime.ts";
+import type { PodNetwork } from "../net/pod-network.ts";
+import { containerArgv, containerEnv, type ImageConfig } from "../oci/process.ts";
+import { buildOciSpec } from "../oci/spec.ts";
+import { createExitWatcher, type ExitInfo, type ExitWatcher } from "../supervise/exit-watcher.ts";
+import { nofileHardLimit, umount } from "../supervise/libc.ts";
+import { logStream, rotateIfLarge } from "./container-logs.ts";
+import { type CrunCli, createCrunCli } from "./crun-cli.ts";
+import { startExec } from "./crun-exec.ts";
+import { prepareCrunNamespace } from "./crun-namespace.ts";
+import { resolveImageUser } from "./image-user.ts";
+import {
+  createSandboxNamespaces,
+  destroySandboxNamespaces,
+  removeSandboxDir,
+  type SandboxPaths,
+  sandboxPaths,
+} from "./pod-sandbox.ts";
+import { materializeVolume, releaseVolumes, type VolumeDirs } from "./pod-volumes.ts";
+import { mountRootfs, resolvConf, unmountRootfs, writeInitLayer } from "./rootfs.ts";
+import {
+  bootId,
+  type ContainerRecord,
+  ensureDir,
+  readRecords,
+  removeDir,
+  type SandboxRecord,
+  writeRecord,
+} from "./runtime-records.ts";
+
+/**
+ * ContainerRuntime on crun, without a monitor process per container: `crun run -d` with stdio on
+ * a log file, exits learned through pidfds (we are the child subreaper), OOM kills through the v1
+ * eventfd or the cgroup's oom_kill counter, state in one JSON per pod and container so a new
+ * process adopts what runs. Layout under `dataDir`:
+ *
+ *   run/                  shared bind mount (propagates into crun's mount namespace)
+ *     crun/               crun --root
+ *     pods/<uid>/         net, ipc, uts (nsfs bind mounts), shm (tmpfs), volumes/<memory emptyDir>
+ *     rootfs/<id>         merged overlay of each container
+ *   pods/<uid>/           sandbox.json, init/ (etc/hosts, hostname, resolv.conf), volumes/<name>
+ *   containers/<id>/      container.json, config.json, upper/, work/, container.log(.1), crun.log
+ */
+
+/** The image store's side of the contract (runtime/image/image-store.ts). */
+export interface ImageSource {
+  pull(
+    ref: string,
+    options: { policy: PullPolicy; onProgress?: (p: PullProgress) => void },
+  ): Promise<ImageRef>;
+  resolve(ref: string): Promise<ResolvedImage> | ResolvedImage;
+}
+
+export interface ResolvedImage {
+  ref: ImageRef;
+  config: ImageConfig;
+  /** bottom → top */
+  layerDirs: string[];
+}
+
+export interface CrunRuntimeOptions {
+  dataDir: string;
+  images: ImageSource;
+  network?: PodNetwork;
+  crunPath?: string;
+  log?: (message: string) => void;
+  /** Log files above this size are rotated (copytruncate, one kept). Default 10 MiB. */
+  maxLogBytes?: number;
+}
+
+const LOG_ROTATE_CHECK_MS = 10_000;
+
+export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime {
+  const dataDir = options.dataDir;
+  const runDir = `${dataDir}/run`;
+  const log = options.log ?? (() => {});
+  const listeners = new Set<(e: RuntimeEvent) => void>();
+  const sandboxes = new Map<string, SandboxRecord>();
+  const containers = new Map<string, ContainerRecord>();
+  const exitWaiters = new Map<string, (() => void)[]>();
+  const oomFds = new Map<string, number>();
+  const locks = new Map<string, Promise<unknown>>();
+  let cg!: CgroupHost;
+  let crun!: CrunCli;
+  let watcher: ExitWatcher | undefined;
+  let rotateTimer: ReturnType<typeof setInterval> | undefined;
+  let swap = true;
+  let nofile = 1024;
+  const boot = bootId();
+
+  const podDir = (uid: string) => `${dataDir}/pods/${uid}`;
+  const ctrDir = (id: string) => `${dataDir}/containers/${id}`;
+  const paths = (uid: string): SandboxPaths => sandboxPaths(`${runDir}/pods/${uid}`);
+  const volumeDirs = (uid: string): VolumeDirs => ({
+    disk: `${podDir(uid)}/volumes`,
+    mem: `${paths(uid).dir}/volumes`,
+  });
+  const rootfsDir = (id: string) => `${runDir}/rootfs/${id}`;
+  const logPath = (id: string) => `${ctrDir(id)}/container.log`;
+  const saveSandbox = (r: SandboxRecord) => writeRecord(`${ensureDir(podDir(r.podUid))}/sandbox.json`, r);
+  const saveContainer = (r: ContainerRecord) => writeRecord(`${ensureDir(ctrDir(r.id))}/container.json`, r);
+
+  /** One operation at a time per pod or container: the agent may retry while one is running. */
+  function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    locks.set(key, tail);
+    tail.then(() => {
+      if (locks.get(key) === tail) locks.delete(key);
+    });
+    return next;
+  }
+
+  function emit(e: RuntimeEvent): void {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log(`runtime event listener failed: ${err}`);
+      }
+    }
+  }
+
+  function status(r: ContainerRecord): ContainerStatus {
+    const { id, podUid, name, attempt, image, imageId, state, pid, createdAt, startedAt, finishedAt } = r;
+    return {
+      id,
+      podUid,
+      name,
+      attempt,
+      image,
+      imageId,
+      state,
+      ...(state === "running" && pid ? { pid } : {}),
+      createdAt,
+      ...(startedAt ? { startedAt } : {}),
+      ...(finishedAt ? { finishedAt } : {}),
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.message ? { message: r.message } : {}),
+    };
+  }
+
+  function sandboxStatus(r: SandboxRecord): SandboxStatus {
+    return { podUid: r.podUid, ...(r.ip ? { ip: r.ip } : {}), ready: r.ready, createdAt: r.createdAt };
+  }
+
+  /** Records an exit (once): OOM is told by the event or the cgroup counter, read before delete. */
+  function markExited(r: ContainerRecord, info: ExitInfo): void {
+    if (r.state === "exited") return;
+    const oom = r.oomKilled || readOomKills(cg, r.cgroupPath) > 0;
+    r.state = "exited";
+    r.finishedAt = new Date().toISOString();
+    r.exitCode = info.exitCode;
+    r.reason = oom
+      ? "OOMKilled"
+      : info.exitCode === undefined
+        ? "ContainerStatusUnknown"
+        : info.exitCode === 0
+          ? "Completed"
+          : "Error";
+    if (info.exitCode === undefined)
+      r.message = "the container exited while minik was not running; its exit code is lost";
+    saveContainer(r);
+    const efd = oomFds.get(r.id);
+    if (efd !== undefined) {
+      watcher?.unwatchEventfd(efd);
+      oomFds.delete(r.id);
+    }
+    for (const w of exitWaiters.get(r.id) ?? []) w();
+    exitWaiters.delete(r.id);
+    emit({ type: "exited", containerId: r.id, podUid: r.podUid });
+  }
+
+  function watchContainer(r: ContainerRecord): boolean {
+    if (!r.pid || !watcher) return false;
+    const ok = watcher.watchPid(r.pid, (info) => markExited(r, info));
+    if (!ok) return false;
+    const efd = openOomEventfd(cg, r.cgroupPath);
+    if (efd !== undefined) {
+      oomFds.set(r.id, efd);
+      watcher.watchEventfd(efd, () => {
+        r.oomKilled = true;
+        saveContainer(r);
+        emit({ type: "oom", containerId: r.id, podUid: r.podUid });
+      });
+    }
+    return true;
+  }
+
+  function waitExit(id: string, timeoutMs: number): Promise<boolean> {
+    const r = containers.get(id);
+    if (r?.state !== "running") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const list = exitWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      exitWaiters.set(id, list);
+    });
+  }
+
+  /** Adopts records left by an earlier process: running ones are watched, the rest marked exited. */
+  async function adopt(r: ContainerRecord): Promise<void> {
+    containers.set(r.id, r);
+    if (r.state === "exited") return;
+    if (r.bootId !== boot) return markExited(r, {});
+    const st = await crun.state(r.id).catch(() => undefined);
+    if (st && st.status === "running" && st.pid === r.pid && watchContainer(r)) return;
+    markExited(r, {});
+  }
+
+  function containerId(c: ContainerConfig): string {
+    const h = createHash("sha256").update(`${c.podUid}/${c.name}/${c.attempt}`).digest("hex").slice(0, 16);
+    return `${c.name.slice(0, 40)}-${c.attempt}-${h}`;
+  }
+
+  async function createContainer(
+    c: ContainerConfig,
+    sb: SandboxRecord,
+    id: string,
+  ): Promise<ContainerRecord> {
+    let image: ResolvedImage;
+    try {
+      image = await options.images.resolve(c.image);
+    } catch (e) {
+      throw new RuntimeError(
+        "CreateContainerError",
+        `container ${c.name}: image ${c.image} is not available: ${(e as Error).message}`,
+      );
+    }
+    const r: ContainerRecord = {
+      id,
+      podUid: c.podUid,
+      name: c.name,
+      attempt: c.attempt,
+      image: c.image,
+      imageId: image.ref.id,
+      state: "created",
+      cgroupPath: containerCgroupPath(cg, c.podUid, id),
+      createdAt: new Date().toISOString(),
+      bootId: boot,
+    };
+    const dir = ensureDir(ctrDir(id));
+    saveContainer(r);
+    const target = rootfsDir(id);
+    try {
+      const argv = containerArgv(image.config, c.command, c.args);
+      if (argv.length === 0)
+        throw new RuntimeError(
+          "CreateContainerError",
+          `container ${c.name}: no command specified (the image has neither ENTRYPOINT nor CMD)`,
+        );
+      let user: { uid: number; gid: number };
+      try {
+        user = resolveImageUser(image.config.User, image.layerDirs);
+      } catch (e) {
+        throw new RuntimeError("CreateContainerConfigError", `container ${c.name}: ${(e as Error).message}`);
+      }
+      mountRootfs({
+        layers: image.layerDirs,
+        initLayer: `${podDir(c.podUid)}/init`,
+        upper: `${dir}/upper`,
+        work: `${dir}/work`,
+        target,
+        aliasDir: `${dataDir}/l`,
+      });
+      const p = paths(c.podUid);
+      const mounts = [
+        { destination: "/dev/shm", source: p.shm, readOnly: false },
+        ...c.mounts.map((m) => ({
+          destination: m.containerPath,
+          source: materializeVolume(volumeDirs(c.podUid), m),
+          readOnly: m.readOnly,
+        })),
+      ];
+      const spec = buildOciSpec({
+        rootfs: target,
+        args: argv,
+        env: containerEnv(image.config, c.env, {
+          HOSTNAME: sb.hostname,
+          ...(c.tty ? { TERM: "xterm" } : {}),
+        }),
+        cwd: c.workingDir || image.config.WorkingDir || "/",
+        user,
+        hostname: sb.hostname,
+        namespaces: { network: p.net, ipc: p.ipc, uts: p.uts },
+        cgroupsPath: r.cgroupPath,
+        resources: c.resources,
+        security: c.security,
+        mounts,
+        nofileHardLimit: nofile,
+        swapAccounting: swap,
+        annotations: { "io.kubernetes.pod.uid": c.podUid, "io.kubernetes.container.name": c.name },
+      });
+      writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
+      const fd = openSync(logPath(id), "a");
+      try {
+        await crun.run(id, dir, fd);
+      } finally {
+        closeSync(fd);
+      }
+      watcher?.sweepZombies();
+      const st = await crun.state(id);
+      r.pid = st?.pid;
+      r.state = "running";
+      r.startedAt = new Date().toISOString();
+      saveContainer(r);
+      if (!watchContainer(r)) markExited(r, {});
+      return r;
+    } catch (e) {
+      await crun.delete(id).catch(() => {});
+      unmountRootfs(target);
+      removeDir(target);
+      removeDir(dir);
+      await removeCgroup(cg, r.cgroupPath).catch(() => {});
+      if (e instanceof RuntimeError) throw e;
+      throw new RuntimeError("RunContainerError", `container ${c.name}: ${(e as Error).message}`);
+    }
+  }
+
+  async function stopOne(id: string, graceSeconds: number): Promise<void> {
+    const r = containers.get(id);
+    if (r?.state !== "running") return;
+    if (graceSeconds > 0) {
+      await crun.kill(id, "TERM");
+      if (await waitExit(id, graceSeconds * 1000)) return;
+    }
+    await crun.kill(id, "KILL");
+    if (!(await waitExit(id, 10_000)))
+      throw new Error(`container ${r.name} (${id}) did not exit after SIGKILL`);
+  }
+
+  async function removeOne(id: string): Promise<void> {
+    const r = containers.get(id);
+    await stopOne(id, 0);
+    await crun.delete(id);
+    if (r?.pid) watcher?.unwatchPid(r.pid);
+    unmountRootfs(rootfsDir(id));
+    removeDir(rootfsDir(id));
+    if (r) await removeCgroup(cg, r.cgroupPath);
+    removeDir(ctrDir(id));
+    containers.delete(id);
+  }
+
+  function podContainers(uid: string): ContainerRecord[] {
+    return [...containers.values()].filter((c) => c.podUid === uid);
+  }
+
+  async function releaseNetwork(sb: SandboxRecord): Promise<void> {
+    umountNet(sb.podUid);
+    if (sb.networkManaged && options.network) await options.network.teardown(sb.podUid);
+  }
+
+  /** The pod keeps its IPC/UTS namespaces until removal; the network goes at stop. */
+  function umountNet(uid: string): void {
+    umount(paths(uid).net);
+  }
+
+  const runtime: ContainerRuntime = {
+    name: "crun",
+
+    async start() {
+      cg = detectCgroupHost();
+      swap = hasSwapAccounting(cg);
+      nofile = nofileHardLimit();
+      ensureDir(runDir);
+      const ns = await prepareCrunNamespace(cg, runDir);
+      crun = createCrunCli({
+        crunPath: options.crunPath ?? "crun",
+        root: `${runDir}/crun`,
+        prefix: ns.prefix,
+      });
+      watcher = createExitWatcher();
+      for (const s of readRecords<SandboxRecord>(`${dataDir}/pods`, "sandbox.json")) {
+        if (s.bootId !== boot) s.ready = false;
+        sandboxes.set(s.podUid, s);
+      }
+      for (const r of readRecords<ContainerRecord>(`${dataDir}/containers`, "container.json")) await adopt(r);
+      rotateTimer = setInterval(() => {
+        for (const r of containers.values()) {
+          if (r.state === "running") rotateIfLarge(logPath(r.id), options.maxLogBytes ?? 10 * 1024 * 1024);
+        }
+      }, LOG_ROTATE_CHECK_MS);
+      rotateTimer.unref();
+      log(
+        `crun runtime: cgroups ${cg.mode} under ${cg.base}${ns.holderPid ? `, mount namespace of pid ${ns.holderPid}` : ""}`,
+      );
+    },
+
+    async close() {
+      if (rotateTimer) clearInterval(rotateTimer);
+      watcher?.close();
+      watcher = undefined;
+      oomFds.clear();
+    },
+
+    async pullImage(image, policy, onProgress) {
+      return options.images.pull(image, { policy, onProgress });
+    },
+
+    runPodSandbox(config) {
+      return serialized(`pod/${config.podUid}`, async () => {
+        const existing = sandboxes.get(config.podUid);
+        if (existing?.ready) return sandboxStatus(existing);
+        const uid = config.podUid;
+        const p = paths(uid);
+        ensureDir(p.dir);
+        let ip: string | undefined;
+        let netnsPath: string | undefined;
+        if (options.network) {
+          const net = await options.network.setup(uid, {
+            hostPorts: config.hostPorts,
+            podName: `${config.namespace}/${config.name}`,
+          });
+          ip = net.ip;
+          netnsPath = net.netnsPath;
+        }
+        destroySandboxNamespaces(p); // a stale half-made sandbox (crash, reboot)
+        try {
+          await createSandboxNamespaces(p, config.hostname, netnsPath);
+        } catch (e) {
+          if (options.network) await options.network.teardown(uid).catch(() => {});
+          throw new RuntimeError(
+            "CreatePodSandboxError",
+            `pod ${config.namespace}/${config.name}: ${(e as Error).message}`,
+          );
+        }
+        writeInitLayer(`${podDir(uid)}/init`, {
+          hostname: config.hostname,
+          ip,
+          hostAliases: config.hostAliases,
+          resolvConf: resolvConf(config.dns),
+        });
+        applyPodLimits(cg, uid, config.resources);
+        const rec: SandboxRecord = {
+          podUid: uid,
+          namespace: config.namespace,
+          name: config.name,
+          hostname: config.hostname,
+          ...(ip ? { ip } : {}),
+          ready: true,
+          createdAt: existing?.createdAt ?? new Date().toISOString(),
+          networkManaged: options.network !== undefined,
+          bootId: boot,
+        };
+        saveSandbox(rec);
+        sandboxes.set(uid, rec);
+        return sandboxStatus(rec);
+      });
+    },
+
+    stopPodSandbox(podUid) {
+      return serialized(`pod/${podUid}`, async () => {
+        await Promise.all(
+          podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => stopOne(c.id, 0))),
+        );
+        const sb = sandboxes.get(podUid);
+        if (!sb?.ready) return;
+        await releaseNetwork(sb);
+        sb.ready = false;
+        saveSandbox(sb);
+      });
+    },
+
+    removePodSandbox(podUid) {
+      return serialized(`pod/${podUid}`, async () => {
+        await Promise.all(podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => removeOne(c.id))));
+        const sb = sandboxes.get(podUid);
+        if (sb?.ready) await releaseNetwork(sb);
+        const p = paths(podUid);
+        if (existsSync(p.dir)) {
+          destroySandboxNamespaces(p);
+          releaseVolumes(volumeDirs(podUid));
+          removeSandboxDir(p);
+        }
+        if (cg) await removeCgroup(cg, podCgroupPath(cg, podUid));
+        removeEmptyMinikRoot(cg);
+        removeDir(podDir(podUid));
+        sandboxes.delete(podUid);
+      });
+    },
+
+    async listPodSandboxes() {
+      return [...sandboxes.values()].map(sandboxStatus);
+    },
+
+    async startContainer(config) {
+      const id = containerId(config);
+      return serialized(`ctr/${id}`, async () => {
+        const existing = containers.get(id);
+        if (existing) return status(existing);
+        const sb = sandboxes.get(config.podUid);
+        if (!sb?.ready) {
+          throw new RuntimeError(
+            "CreateContainerError",
+            `pod ${config.podNamespace}/${config.podName} has no running sandbox; run it first`,
+          );
+        }
+        const r = await createContainer(config, sb, id);
+        containers.set(id, r);
+        return status(r);
+      });
+    },
+
+    stopContainer(id, gracePeriodSeconds) {
+      return serialized(`ctr/${id}`, () => stopOne(id, gracePeriodSeconds));
+    },
+
+    removeContainer(id) {
+      return serialized(`ctr/${id}`, async () => {
+        if (containers.has(id) || existsSync(ctrDir(id))) await removeOne(id);
+      });
+    },
+
+    async listContainers() {
+      return [...containers.values()].map(status);
+    },
+
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    logs(id, opts) {
+      const r = containers.get(id);
+      if (!r) {
+        return new ReadableStream({
+          start: (c) => c.error(new RuntimeError("NotFound", `container ${id} not found`)),
+        });
+      }
+      return logStream(logPath(id), { ...opts, isRunning: () => r.state === "running" });
+    },
+
+    async exec(id, command, opts) {
+      const r = containers.get(id);
+      if (r?.state !== "running") {
+        throw new RuntimeError(
+          "NotFound",
+          `container ${r?.name ?? id} is not running; exec needs a running container`,
+        );
+      }
+      return startExec(crun.execArgv(id, command, opts.tty), opts);
+    },
+
+    async stats(id) {
+      const r = containers.get(id);
+      if (r?.state !== "running") return undefined;
+      const u = readCgroupUsage(cg, r.cgroupPath);
+      return u ? { timestamp: new Date().toISOString(), ...u } : undefined;
+    },
+  };
+  return runtime;
+}

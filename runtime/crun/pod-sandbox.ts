@@ -1,0 +1,70 @@
+import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { MS_BIND, MS_NODEV, MS_NOSUID, mount, umount } from "../supervise/libc.ts";
+
+/**
+ * A pod sandbox without a pause process: the IPC and UTS namespaces (and the network namespace
+ * when no PodNetwork provides one) are kept alive by bind-mounting their nsfs files under the
+ * pod's run dir (`unshare --ipc=FILE --uts=FILE`), and the pod's /dev/shm is one tmpfs every
+ * container binds. The run dir is a shared mount, so these reach crun's mount namespace too.
+ */
+export interface SandboxPaths {
+  dir: string;
+  net: string;
+  ipc: string;
+  uts: string;
+  shm: string;
+}
+
+export function sandboxPaths(runPodDir: string): SandboxPaths {
+  return {
+    dir: runPodDir,
+    net: `${runPodDir}/net`,
+    ipc: `${runPodDir}/ipc`,
+    uts: `${runPodDir}/uts`,
+    shm: `${runPodDir}/shm`,
+  };
+}
+
+function touch(file: string): void {
+  closeSync(openSync(file, "a"));
+}
+
+/**
+ * Creates the persistent namespaces: IPC and UTS always (hostname set inside), and a network
+ * namespace with lo UP when `netnsPath` is not given (crun never brings lo up). A given netns is
+ * bind-mounted to `paths.net` so crun's mount namespace sees it whatever its origin.
+ */
+export async function createSandboxNamespaces(
+  paths: SandboxPaths,
+  hostname: string,
+  netnsPath?: string,
+): Promise<void> {
+  mkdirSync(paths.shm, { recursive: true });
+  for (const f of [paths.ipc, paths.uts, paths.net]) touch(f);
+  const argv = ["unshare", `--ipc=${paths.ipc}`, `--uts=${paths.uts}`];
+  let script = 'hostname "$1"';
+  if (netnsPath) mount(netnsPath, paths.net, null, MS_BIND);
+  else {
+    argv.push(`--net=${paths.net}`);
+    script += " && ip link set lo up";
+  }
+  const proc = Bun.spawn([...argv, "sh", "-c", script, "sh", hostname], {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  if ((await proc.exited) !== 0) {
+    const err = await new Response(proc.stderr).text();
+    destroySandboxNamespaces(paths);
+    throw new Error(`creating the pod's namespaces (${argv.join(" ")}): ${err.trim()}`);
+  }
+  mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
+}
+
+export function destroySandboxNamespaces(paths: SandboxPaths): void {
+  for (const p of [paths.net, paths.ipc, paths.uts, paths.shm]) umount(p);
+}
+
+export function removeSandboxDir(paths: SandboxPaths): void {
+  rmSync(paths.dir, { recursive: true, force: true });
+}
