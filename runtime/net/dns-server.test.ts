@@ -17,7 +17,7 @@ describe.skipIf(skipUnless(host.canUseNetns, "cluster DNS server", "needs root a
     let net: PodNetwork;
     let pod: PodNetworkStatus;
     let dns: DnsServer;
-    let upstream: Awaited<ReturnType<typeof Bun.udpSocket>>;
+    let upstream: { port: number; close(): void };
     const upstreamQueries: string[] = [];
 
     beforeAll(async () => {
