@@ -76,20 +76,28 @@ function validate(doc: unknown, where: string): RegistriesConfig {
   return out;
 }
 
-/** `docker.io=http://127.0.0.1:5100` (repeatable) → mirrors, merged over `base`. */
+/**
+ * `docker.io=http://127.0.0.1:5100` (repeatable; a bare URL means docker.io) → mirrors, tried
+ * before the ones from registries.yaml, in flag order.
+ */
 export function withMirrorFlags(base: RegistriesConfig, flags: string[]): RegistriesConfig {
-  const mirrors = { ...(base.mirrors ?? {}) };
+  const fromFlags: Record<string, string[]> = {};
   for (const f of flags) {
     const eq = f.indexOf("=");
-    const host = eq > 0 ? f.slice(0, eq) : "docker.io";
-    const url = eq > 0 ? f.slice(eq + 1) : f;
+    const host = eq > 0 && !f.slice(0, eq).includes("/") ? f.slice(0, eq) : "docker.io";
+    const url = (host === f.slice(0, eq) ? f.slice(eq + 1) : f).replace(/\/+$/, "");
     if (!/^https?:\/\/[^/]+/.test(url)) {
       throw new RuntimeError(
         "InvalidRegistriesConfig",
         `--registry-mirror "${f}": want <registry>=<http(s)://host:port>`,
       );
     }
-    mirrors[host] = { endpoint: [...(mirrors[host]?.endpoint ?? []).filter((e) => e !== url), url] };
+    fromFlags[host] = [...(fromFlags[host] ?? []), url];
+  }
+  const mirrors = { ...(base.mirrors ?? {}) };
+  for (const [host, urls] of Object.entries(fromFlags)) {
+    const rest = (mirrors[host]?.endpoint ?? []).filter((e) => !urls.includes(e));
+    mirrors[host] = { endpoint: [...urls, ...rest] };
   }
   return { ...base, mirrors };
 }
