@@ -103,10 +103,10 @@ describe("registry client pieces", () => {
 
   test("a bearer challenge with insufficient_scope asks for a token for this repository", async () => {
     const scopes: string[] = [];
-    const server = Bun.serve({
+    const server: ReturnType<typeof Bun.serve> = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
-      fetch(req) {
+      fetch(req): Response {
         const url = new URL(req.url);
         if (url.pathname === "/token") {
           scopes.push(url.searchParams.get("scope") ?? "");
