@@ -1,0 +1,94 @@
+import { readdir, readFile, statfs } from "node:fs/promises";
+import { arch, cpus, hostname, networkInterfaces, release } from "node:os";
+
+/** The machine as the node controller publishes it: identity, capacity and current pressure. */
+export interface HostInfo {
+  hostname: string;
+  internalIP?: string;
+  kernelVersion: string;
+  osImage: string;
+  operatingSystem: string;
+  /** Kubernetes spelling: amd64, arm64. */
+  architecture: string;
+  containerRuntimeVersion: string;
+  machineID: string;
+  systemUUID: string;
+  bootID: string;
+  cpuCores: number;
+  memoryTotalBytes: number;
+  memoryAvailableBytes: number;
+  diskTotalBytes: number;
+  diskAvailableBytes: number;
+  pidMax: number;
+  pidsInUse: number;
+}
+
+export type HostInfoSource = () => Promise<HostInfo>;
+
+/**
+ * Reads this host through node:os and /proc (no child processes): /proc/meminfo for memory,
+ * statfs of the data dir for disk, /proc/sys/kernel/pid_max and /proc for processes.
+ */
+export function createHostInfo({
+  dataDir,
+  containerRuntimeVersion = "crun://unknown",
+}: {
+  dataDir: string;
+  containerRuntimeVersion?: string;
+}): HostInfoSource {
+  return async () => {
+    const [meminfo, osRelease, machineID, bootID, productUUID, pidMax, disk, procEntries] = await Promise.all(
+      [
+        readText("/proc/meminfo"),
+        readText("/etc/os-release"),
+        readText("/etc/machine-id"),
+        readText("/proc/sys/kernel/random/boot_id"),
+        readText("/sys/class/dmi/id/product_uuid"),
+        readText("/proc/sys/kernel/pid_max"),
+        statfs(dataDir).catch(() => statfs("/")),
+        readdir("/proc").catch(() => [] as string[]),
+      ],
+    );
+    const mem = parseMeminfo(meminfo);
+    return {
+      hostname: hostname().toLowerCase(),
+      internalIP: firstIPv4(),
+      kernelVersion: release(),
+      osImage: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? "Linux",
+      operatingSystem: "linux",
+      architecture:
+        ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" } as Record<string, string>)[arch()] ??
+        arch(),
+      containerRuntimeVersion,
+      machineID: machineID.trim(),
+      systemUUID: productUUID.trim() || machineID.trim(),
+      bootID: bootID.trim(),
+      cpuCores: Math.max(1, cpus().length),
+      memoryTotalBytes: mem.MemTotal ?? 0,
+      memoryAvailableBytes: mem.MemAvailable ?? mem.MemFree ?? 0,
+      diskTotalBytes: disk.blocks * disk.bsize,
+      diskAvailableBytes: disk.bavail * disk.bsize,
+      pidMax: Number(pidMax.trim()) || 32768,
+      pidsInUse: procEntries.filter((e) => /^\d+$/.test(e)).length,
+    };
+  };
+}
+
+async function readText(path: string): Promise<string> {
+  return readFile(path, "utf8").catch(() => "");
+}
+
+/** `/proc/meminfo` values in bytes (the file says kB, meaning KiB). */
+export function parseMeminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(\w+):\s+(\d+)(?:\s+kB)?$/gm))
+    out[m[1]!] = Number(m[2]) * (m[0].endsWith("kB") ? 1024 : 1);
+  return out;
+}
+
+function firstIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}

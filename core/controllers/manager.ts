@@ -1,0 +1,78 @@
+import type { Client } from "../client.ts";
+import { createEventRecorder, type EventRecorder } from "../events.ts";
+import { type Clock, realClock } from "./clock.ts";
+import type { Controller, ControllerContext } from "./controller.ts";
+import { createDeploymentController } from "./deployment-controller.ts";
+import type { HostInfoSource } from "./host-info.ts";
+import { createInformers } from "./informer.ts";
+import { createNodeController } from "./node-controller.ts";
+import { createReplicaSetController } from "./replicaset-controller.ts";
+import { createScheduler } from "./scheduler.ts";
+
+export type ControllerName = "deployment" | "replicaset" | "scheduler" | "node";
+
+export interface ControllerManagerOptions {
+  client: Client;
+  /** Event recorder per component; default: core/events.ts writing through `client`. */
+  events?: (component: string) => EventRecorder;
+  /** The Node object this machine is published as. */
+  nodeName: string;
+  hostInfo: HostInfoSource;
+  clock?: Clock;
+  /** Controllers to leave off (k3s-style `--disable`). */
+  disabled?: ControllerName[];
+  /** Node heartbeat period (default 10 s). */
+  nodeHeartbeatMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface ControllerManager {
+  /** The running controllers by name (tests call `reconcile` on them directly). */
+  controllers: Partial<Record<ControllerName, Controller>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts minik's controllers over shared caches: fills every cache (list + watch), then starts
+ * the workers. Each controller can be switched off.
+ */
+export async function startControllers(options: ControllerManagerOptions): Promise<ControllerManager> {
+  const { client, nodeName } = options;
+  const log = options.log ?? ((m: string) => console.error(m));
+  const informers = createInformers(client, {
+    onError: (r, e) => log(`watching ${r}: ${e instanceof Error ? e.message : e}`),
+  });
+  const ctx: ControllerContext = {
+    client,
+    informers,
+    events: options.events ?? ((component) => createEventRecorder(client, component, nodeName)),
+    clock: options.clock ?? realClock,
+    log,
+  };
+  const disabled = new Set(options.disabled ?? []);
+  const factories: Record<ControllerName, () => Controller> = {
+    node: () =>
+      createNodeController(ctx, {
+        nodeName,
+        hostInfo: options.hostInfo,
+        heartbeatMs: options.nodeHeartbeatMs,
+      }),
+    scheduler: () => createScheduler(ctx, { nodeName }),
+    replicaset: () => createReplicaSetController(ctx),
+    deployment: () => createDeploymentController(ctx),
+  };
+  const controllers: Partial<Record<ControllerName, Controller>> = {};
+  for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
+    if (!disabled.has(name)) controllers[name] = make();
+  }
+  await informers.start();
+  for (const c of Object.values(controllers)) c.start();
+  controllers.node?.enqueue(nodeName);
+  return {
+    controllers,
+    async stop() {
+      informers.stop();
+      await Promise.all(Object.values(controllers).map((c) => c.stop()));
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1";
+import { deepEqual } from "../patch/deep-equal.ts";
+import { VERSION } from "../version.ts";
+import { parseTime, timestamp } from "./clock.ts";
+import { type Controller, type ControllerContext, createController } from "./controller.ts";
+import type { HostInfo, HostInfoSource } from "./host-info.ts";
+import type { Kube } from "./owner-references.ts";
+import { formatKi } from "./quantity.ts";
+import { UNSCHEDULABLE_TAINT } from "./scheduler.ts";
+
+/** Eviction thresholds of a default kubelet: below these the node reports pressure. */
+const MEMORY_EVICTION_BYTES = 100 * 2 ** 20;
+const DISK_EVICTION_FRACTION = 0.1;
+const PID_PRESSURE_FRACTION = 0.9;
+
+export interface NodeControllerOptions {
+  nodeName: string;
+  hostInfo: HostInfoSource;
+  /** How often conditions are re-posted (kubelet: 10 s). */
+  heartbeatMs?: number;
+}
+
+/**
+ * Keeps the Node object for this machine, as a kubelet registers and heartbeats its node:
+ * capacity and allocatable, addresses, nodeInfo, conditions from the real host figures, and the
+ * unschedulable taint that follows `spec.unschedulable` (kubectl cordon).
+ */
+export function createNodeController(ctx: ControllerContext, options: NodeControllerOptions): Controller {
+  const { client, informers, clock } = ctx;
+  const { nodeName, hostInfo, heartbeatMs = 10_000 } = options;
+  const nodes = informers.for<Kube<Node>>("nodes");
+  const controller = createController({ name: "node", log: ctx.log, reconcile, workers: 1 });
+  nodes.onEvent((e) => {
+    if (e.object.metadata.name === nodeName) controller.enqueue(nodeName);
+  });
+  return controller;
+
+  async function reconcile() {
+    const info = await hostInfo();
+    let node = nodes.get("", nodeName) ?? (await client.tryGet<Kube<Node>>("nodes", "", nodeName));
+    if (!node) {
+      node = await client.create<Kube<Node>>("nodes", {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: nodeName, labels: nodeLabels(nodeName, info) },
+        spec: {},
+      });
+      nodes.observe(node);
+    }
+    const taints = syncedTaints(node, timestamp(clock));
+    if (taints) {
+      node = await client.update<Kube<Node>>("nodes", {
+        ...node,
+        spec: { ...node.spec, taints: taints.length ? taints : undefined },
+      });
+      nodes.observe(node);
+    }
+    const status = nodeStatus(node.status, info, clock.now(), timestamp(clock), heartbeatMs);
+    if (status) nodes.observe(await client.updateStatus<Kube<Node>>("nodes", { ...node, status }));
+    return { requeueAfterMs: heartbeatMs };
+  }
+}
+
+function nodeLabels(name: string, info: HostInfo): Record<string, string> {
+  return {
+    "kubernetes.io/hostname": name,
+    "kubernetes.io/os": info.operatingSystem,
+    "kubernetes.io/arch": info.architecture,
+    "beta.kubernetes.io/os": info.operatingSystem,
+    "beta.kubernetes.io/arch": info.architecture,
+    "node-role.kubernetes.io/control-plane": "",
+  };
+}
+
+/** The taints with the unschedulable one added or removed to follow spec.unschedulable; undefined = unchanged. */
+export function syncedTaints(node: Node, now: string): Taint[] | undefined {
+  const taints = node.spec?.taints ?? [];
+  const has = taints.some((t) => t.key === UNSCHEDULABLE_TAINT && t.effect === "NoSchedule");
+  if (!!node.spec?.unschedulable === has) return undefined;
+  return has
+    ? taints.filter((t) => !(t.key === UNSCHEDULABLE_TAINT && t.effect === "NoSchedule"))
+    : [...taints, { key: UNSCHEDULABLE_TAINT, effect: "NoSchedule", timeAdded: now }];
+}
+
+/**
+ * The node status to post, or undefined when nothing but the heartbeat would change and the
+ * last heartbeat is recent (so a reconcile run twice writes once).
+ */
+export function nodeStatus(
+  old: NodeStatus | undefined,
+  info: HostInfo,
+  now: number,
+  nowText: string,
+  heartbeatMs: number,
+): NodeStatus | undefined {
+  const capacity = {
+    cpu: String(info.cpuCores),
+    memory: formatKi(info.memoryTotalBytes),
+    pods: "110",
+    "ephemeral-storage": formatKi(info.diskTotalBytes),
+    "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0",
+  };
+  const allocatable = {
+    ...capacity,
+    memory: formatKi(Math.max(0, info.memoryTotalBytes - MEMORY_EVICTION_BYTES)),
+  };
+  const memoryPressure = info.memoryAvailableBytes < MEMORY_EVICTION_BYTES;
+  const diskPressure =
+    info.diskTotalBytes > 0 && info.diskAvailableBytes / info.diskTotalBytes < DISK_EVICTION_FRACTION;
+  const pidPressure = info.pidsInUse > info.pidMax * PID_PRESSURE_FRACTION;
+  const wanted: NodeCondition[] = [
+    pressure(
+      "MemoryPressure",
+      memoryPressure,
+      "KubeletHasInsufficientMemory",
+      "kubelet has insufficient memory available",
+      "KubeletHasSufficientMemory",
+      "kubelet has sufficient memory available",
+    ),
+    pressure(
+      "DiskPressure",
+      diskPressure,
+      "KubeletHasDiskPressure",
+      "kubelet has disk pressure",
+      "KubeletHasNoDiskPressure",
+      "kubelet has no disk pressure",
+    ),
+    pressure(
+      "PIDPressure",
+      pidPressure,
+      "KubeletHasInsufficientPID",
+      "kubelet has insufficient PID available",
+      "KubeletHasSufficientPID",
+      "kubelet has sufficient PID available",
+    ),
+    { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
+  ];
+  // Due a little early, so the requeue after heartbeatMs always posts.
+  const heartbeatDue = (old?.conditions ?? []).some(
+    (c) => !(now - parseTime(c.lastHeartbeatTime) < heartbeatMs - 500),
+  );
+  const conditions = wanted.map((c) => {
+    const prev = old?.conditions?.find((x) => x.type === c.type);
+    const same = prev && prev.status === c.status && prev.reason === c.reason && prev.message === c.message;
+    return {
+      ...c,
+      lastHeartbeatTime: same && !heartbeatDue ? prev.lastHeartbeatTime : nowText,
+      lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : nowText,
+    };
+  });
+  const status: NodeStatus = {
+    ...old,
+    capacity,
+    allocatable,
+    conditions,
+    addresses: [
+      ...(info.internalIP ? [{ type: "InternalIP", address: info.internalIP }] : []),
+      { type: "Hostname", address: info.hostname },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: info.machineID,
+      systemUUID: info.systemUUID,
+      bootID: info.bootID,
+      kernelVersion: info.kernelVersion,
+      osImage: info.osImage,
+      containerRuntimeVersion: info.containerRuntimeVersion,
+      kubeletVersion: VERSION.gitVersion,
+      kubeProxyVersion: VERSION.gitVersion,
+      operatingSystem: info.operatingSystem,
+      architecture: info.architecture,
+    },
+  };
+  return deepEqual(status, old) ? undefined : status;
+}
+
+function pressure(
+  type: string,
+  on: boolean,
+  onReason: string,
+  onMessage: string,
+  offReason: string,
+  offMessage: string,
+): NodeCondition {
+  return on
+    ? { type, status: "True", reason: onReason, message: onMessage }
+    : { type, status: "False", reason: offReason, message: offMessage };
+}

@@ -1,0 +1,209 @@
+import type { ReplicaSet, ReplicaSetStatus } from "kubernetes-types/apps/v1";
+import type { Pod } from "kubernetes-types/core/v1";
+import type { OwnerReference } from "kubernetes-types/meta/v1";
+import { deepEqual } from "../patch/deep-equal.ts";
+import { labelSelectorMatches } from "../selectors.ts";
+import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
+import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
+import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
+import { randomSuffix } from "./random-suffix.ts";
+
+/**
+ * Keeps `spec.replicas` pods of each ReplicaSet: adopts orphans that match its selector, releases
+ * pods that no longer match, creates pods from the template or deletes the most expendable ones,
+ * and publishes counts in status.
+ */
+export function createReplicaSetController(ctx: ControllerContext): Controller {
+  const { client, informers, clock } = ctx;
+  const replicaSets = informers.for<Kube<ReplicaSet>>("replicasets.apps");
+  const pods = informers.for<Kube<Pod>>("pods");
+  const recorder = ctx.events("replicaset-controller");
+
+  const controller = createController({
+    name: "replicaset",
+    log: ctx.log,
+    reconcile,
+    resync: { everyMs: 30_000, keys: () => replicaSets.list().map(keyOf) },
+  });
+
+  replicaSets.onEvent((e) => controller.enqueue(keyOf(e.object)));
+  pods.onEvent((e) => {
+    for (const pod of e.old ? [e.old, e.object] : [e.object]) {
+      const ref = controllerRef(pod);
+      const ns = pod.metadata.namespace ?? "";
+      if (ref?.kind === "ReplicaSet") controller.enqueue(`${ns}/${ref.name}`);
+      else if (!ref && e.type !== "DELETED") {
+        // An orphan: any ReplicaSet it matches may adopt it.
+        for (const rs of replicaSets.list(ns)) {
+          if (labelSelectorMatches(rs.spec?.selector, pod.metadata.labels)) controller.enqueue(keyOf(rs));
+        }
+      }
+    }
+  });
+
+  return controller;
+
+  async function reconcile(key: string) {
+    const { namespace, name } = splitKey(key);
+    const rs = replicaSets.get(namespace, name);
+    if (!rs) return; // deleted: the garbage collector removes its pods
+    const owned = await claimPods(rs);
+    let active = owned.filter(isPodActive);
+    const want = rs.spec?.replicas ?? 1;
+    let error: unknown;
+    if (!rs.metadata.deletionTimestamp) {
+      try {
+        if (active.length < want) active = [...active, ...(await createPods(rs, want - active.length))];
+        else if (active.length > want) active = await deletePods(rs, active, active.length - want);
+      } catch (e) {
+        error = e;
+      }
+    }
+    await writeStatus(rs, active);
+    if (error) throw error;
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const waits = active
+      .map((p) => msUntilAvailable(p, minReady, clock.now()))
+      .filter((x) => x !== undefined);
+    return waits.length ? { requeueAfterMs: Math.min(...waits) + 10 } : undefined;
+  }
+
+  /** Pods this ReplicaSet controls after adopting matching orphans and releasing strays. */
+  async function claimPods(rs: Kube<ReplicaSet>): Promise<Kube<Pod>[]> {
+    const owned: Kube<Pod>[] = [];
+    for (const pod of pods.list(rs.metadata.namespace)) {
+      const ref = controllerRef(pod);
+      const matches = labelSelectorMatches(rs.spec?.selector, pod.metadata.labels);
+      if (ref?.uid === rs.metadata.uid) {
+        if (matches) owned.push(pod);
+        else if (!pod.metadata.deletionTimestamp)
+          await setOwners(pod, (refs) => refs.filter((r) => r.uid !== rs.metadata.uid));
+      } else if (!ref && matches && isPodActive(pod) && !rs.metadata.deletionTimestamp) {
+        owned.push(await setOwners(pod, (refs) => [...refs, ownerReferenceTo(rs)]));
+      }
+    }
+    return owned;
+  }
+
+  async function setOwners(pod: Kube<Pod>, change: (refs: OwnerReference[]) => OwnerReference[]) {
+    const refs = pod.metadata.ownerReferences ?? [];
+    const next = { ...pod, metadata: { ...pod.metadata, ownerReferences: change(refs) } };
+    const updated = await client.update<Kube<Pod>>("pods", next);
+    pods.observe(updated);
+    return updated;
+  }
+
+  async function createPods(rs: Kube<ReplicaSet>, count: number): Promise<Kube<Pod>[]> {
+    const results = await Promise.allSettled(Array.from({ length: count }, () => createPod(rs)));
+    const created: Kube<Pod>[] = [];
+    let failure: unknown;
+    for (const r of results) {
+      if (r.status === "fulfilled") {
+        created.push(r.value);
+        pods.observe(r.value);
+        recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+      } else {
+        failure ??= r.reason;
+        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+        recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
+      }
+    }
+    if (failure) throw failure;
+    return created;
+  }
+
+  function createPod(rs: Kube<ReplicaSet>): Promise<Kube<Pod>> {
+    const template = rs.spec?.template ?? {};
+    // generateName as kube-apiserver applies it: base cut to 58 characters plus 5 random ones.
+    const generateName = `${rs.metadata.name}-`.slice(0, 58);
+    const pod: Kube<Pod> = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: generateName + randomSuffix(),
+        generateName,
+        namespace: rs.metadata.namespace,
+        labels: { ...template.metadata?.labels },
+        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        ownerReferences: [ownerReferenceTo(rs)],
+      },
+      spec: structuredClone(template.spec ?? { containers: [] }),
+    };
+    return client.create<Kube<Pod>>("pods", pod);
+  }
+
+  /** Deletes the `count` most expendable pods; returns the pods that stay. */
+  async function deletePods(rs: Kube<ReplicaSet>, active: Kube<Pod>[], count: number): Promise<Kube<Pod>[]> {
+    const doomed = [...active].sort(deletionOrder).slice(0, count);
+    const results = await Promise.allSettled(
+      doomed.map((p) =>
+        client.delete<Kube<Pod>>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
+          preconditions: { uid: p.metadata.uid },
+        }),
+      ),
+    );
+    let failure: unknown;
+    results.forEach((r, i) => {
+      const pod = doomed[i]!;
+      if (r.status === "fulfilled") {
+        pods.observeDeleted(r.value ?? pod);
+        recorder.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
+      } else {
+        failure ??= r.reason;
+        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+        recorder.record(rs, "Warning", "FailedDelete", `Error deleting: ${message}`);
+      }
+    });
+    if (failure) throw failure;
+    const gone = new Set(doomed.map((p) => p.metadata.uid));
+    return active.filter((p) => !gone.has(p.metadata.uid));
+  }
+
+  async function writeStatus(rs: Kube<ReplicaSet>, active: Kube<Pod>[]): Promise<void> {
+    const now = clock.now();
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+    const status: ReplicaSetStatus = {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) =>
+        Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
+      ).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
+      observedGeneration: rs.metadata.generation,
+      ...(rs.status?.conditions?.length ? { conditions: rs.status.conditions } : {}),
+    };
+    if (deepEqual(withoutZeros(status), withoutZeros(rs.status ?? {}))) return;
+    const updated = await client.updateStatus<Kube<ReplicaSet>>("replicasets.apps", { ...rs, status });
+    replicaSets.observe(updated);
+  }
+}
+
+/** Kubernetes omits zero counts from status (omitempty); compare as it would. */
+function withoutZeros(status: object): object {
+  return Object.fromEntries(Object.entries(status).filter(([, v]) => v !== 0 && v !== undefined));
+}
+
+/**
+ * Which pod to delete first, as Kubernetes ranks them (controller.ActivePods): unscheduled
+ * before scheduled, Pending before Unknown before Running, not ready before ready, ready for
+ * less time before longer, more restarts before fewer, newer before older.
+ */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const scheduled = (p: Pod) => (p.spec?.nodeName ? 1 : 0);
+  if (scheduled(a) !== scheduled(b)) return scheduled(a) - scheduled(b);
+  const phaseRank = (p: Pod) => ({ Pending: 0, Unknown: 1, Running: 2 })[p.status?.phase ?? "Pending"] ?? 0;
+  if (phaseRank(a) !== phaseRank(b)) return phaseRank(a) - phaseRank(b);
+  const ready = (p: Pod) => (isPodReady(p) ? 1 : 0);
+  if (ready(a) !== ready(b)) return ready(a) - ready(b);
+  if (ready(a) && ready(b)) {
+    const ra = readySince(a);
+    const rb = readySince(b);
+    if (ra !== rb && !Number.isNaN(ra) && !Number.isNaN(rb)) return rb - ra;
+  }
+  const restarts = (p: Pod) =>
+    Math.max(0, ...(p.status?.containerStatuses ?? []).map((c) => c.restartCount ?? 0));
+  if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
+  const created = (p: Pod) => Date.parse(p.metadata?.creationTimestamp ?? "") || 0;
+  return created(b) - created(a);
+}

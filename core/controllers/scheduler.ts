@@ -1,0 +1,162 @@
+import type { Node, Pod, PodCondition, Taint, Toleration } from "kubernetes-types/core/v1";
+import { deepEqual } from "../patch/deep-equal.ts";
+import { timestamp } from "./clock.ts";
+import { setCondition } from "./conditions.ts";
+import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
+import type { Kube } from "./owner-references.ts";
+import { isPodTerminal, podRequests } from "./pods.ts";
+import { cpuMillis, quantityValue } from "./quantity.ts";
+
+export const UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
+
+/**
+ * The default-scheduler for a one-node cluster: binds a pod to the node when the node takes new
+ * pods, tolerations cover its taints, the nodeSelector matches, and the requests of the pods
+ * already there plus this one fit allocatable; otherwise the pod stays Pending with
+ * PodScheduled=False/Unschedulable and the reason kube-scheduler would give.
+ */
+export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName: string }): Controller {
+  const { client, informers, clock } = ctx;
+  const pods = informers.for<Kube<Pod>>("pods");
+  const nodes = informers.for<Kube<Node>>("nodes");
+  const recorder = ctx.events("default-scheduler");
+
+  const pending = () => pods.list().filter(needsScheduling).map(keyOf);
+  const controller = createController({
+    name: "scheduler",
+    log: ctx.log,
+    reconcile,
+    // One at a time: two pods placed at once could both take the last free CPU.
+    workers: 1,
+    resync: { everyMs: 15_000, keys: pending },
+  });
+
+  pods.onEvent((e) => {
+    if (needsScheduling(e.object)) controller.enqueue(keyOf(e.object));
+    // A pod that leaves the node (or finishes) frees room for the ones waiting.
+    const freed = e.type === "DELETED" || (isPodTerminal(e.object) && e.old && !isPodTerminal(e.old));
+    if (freed && e.object.spec?.nodeName) for (const key of pending()) controller.enqueue(key);
+  });
+  nodes.onEvent(() => {
+    for (const key of pending()) controller.enqueue(key);
+  });
+
+  return controller;
+
+  async function reconcile(key: string) {
+    const { namespace, name } = splitKey(key);
+    const pod = pods.get(namespace, name);
+    if (!pod || !needsScheduling(pod)) return;
+    const node = nodes.get("", nodeName);
+    const verdict = node
+      ? fit(
+          pod,
+          node,
+          pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p)),
+        )
+      : [];
+    const now = timestamp(clock);
+    if (node && verdict.length === 0) {
+      const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
+      pods.observe(bound);
+      const conditions = setCondition(
+        bound.status?.conditions as PodCondition[] | undefined,
+        { type: "PodScheduled", status: "True" },
+        now,
+      );
+      pods.observe(
+        await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
+      );
+      recorder.record(
+        pod,
+        "Normal",
+        "Scheduled",
+        `Successfully assigned ${namespace}/${name} to ${nodeName}`,
+      );
+      return;
+    }
+    const message = node ? unschedulableMessage(verdict) : "no nodes available to schedule pods";
+    const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message };
+    const conditions = setCondition(pod.status?.conditions as PodCondition[] | undefined, condition, now);
+    if (deepEqual(conditions, pod.status?.conditions ?? [])) return;
+    pods.observe(
+      await client.updateStatus<Kube<Pod>>("pods", {
+        ...pod,
+        status: { ...pod.status, phase: "Pending", conditions },
+      }),
+    );
+    recorder.record(pod, "Warning", "FailedScheduling", message);
+  }
+}
+
+function needsScheduling(pod: Pod): boolean {
+  return (
+    !pod.spec?.nodeName &&
+    !pod.metadata?.deletionTimestamp &&
+    !isPodTerminal(pod) &&
+    (pod.spec?.schedulerName ?? "default-scheduler") === "default-scheduler"
+  );
+}
+
+/** `0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.` */
+export function unschedulableMessage(reasons: string[]): string {
+  return `0/1 nodes are available: ${[...reasons]
+    .sort()
+    .map((r) => `1 ${r}`)
+    .join(", ")}.`;
+}
+
+/**
+ * Why the pod does not fit the node (empty = it fits). Like kube-scheduler's filter plugins,
+ * the first plugin that fails decides; the resource check reports every short resource.
+ */
+export function fit(pod: Pod, node: Node, podsOnNode: Pod[]): string[] {
+  const tolerations = pod.spec?.tolerations ?? [];
+  if (
+    node.spec?.unschedulable &&
+    !tolerations.some((t) => tolerates(t, { key: UNSCHEDULABLE_TAINT, effect: "NoSchedule" }))
+  ) {
+    return ["node(s) were unschedulable"];
+  }
+  for (const taint of node.spec?.taints ?? []) {
+    if (taint.effect === "PreferNoSchedule" || tolerations.some((t) => tolerates(t, taint))) continue;
+    return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`];
+  }
+  const labels = node.metadata?.labels ?? {};
+  if (!Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) {
+    return ["node(s) didn't match Pod's node affinity/selector"];
+  }
+  const alloc = node.status?.allocatable ?? {};
+  const others = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid);
+  const used = others.map(podRequests).reduce(
+    (a, b) => ({
+      cpuMillis: a.cpuMillis + b.cpuMillis,
+      memory: a.memory + b.memory,
+      ephemeralStorage: a.ephemeralStorage + b.ephemeralStorage,
+    }),
+    { cpuMillis: 0, memory: 0, ephemeralStorage: 0 },
+  );
+  const want = podRequests(pod);
+  const reasons: string[] = [];
+  if (alloc.pods !== undefined && others.length + 1 > quantityValue(alloc.pods))
+    reasons.push("Too many pods");
+  if (want.cpuMillis > 0 && used.cpuMillis + want.cpuMillis > cpuMillis(alloc.cpu))
+    reasons.push("Insufficient cpu");
+  if (want.memory > 0 && used.memory + want.memory > quantityValue(alloc.memory))
+    reasons.push("Insufficient memory");
+  if (
+    want.ephemeralStorage > 0 &&
+    used.ephemeralStorage + want.ephemeralStorage > quantityValue(alloc["ephemeral-storage"])
+  ) {
+    reasons.push("Insufficient ephemeral-storage");
+  }
+  return reasons;
+}
+
+/** Kubernetes' Toleration.ToleratesTaint. */
+export function tolerates(t: Toleration, taint: Pick<Taint, "key" | "value" | "effect">): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  if (!t.key && t.operator !== "Exists") return false;
+  return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
+}
