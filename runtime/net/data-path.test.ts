@@ -3,10 +3,11 @@ import { existsSync } from "node:fs";
 import { createIpam } from "../../core/network/ipam.ts";
 import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
+import { dialPod } from "./dial.ts";
 import { run } from "./exec.ts";
 import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
 import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
-import { getFromHost, startHttpd, type TestHttpd, tally, wgetFrom } from "./test-hosts.ts";
+import { getFromHost, repeat, startHttpd, type TestHttpd, tally, wgetFrom } from "./test-hosts.ts";
 
 // Names of its own, so this never collides with a running minik (minik0, table minik, minik-*).
 const BRIDGE = "minikt0";
@@ -81,9 +82,7 @@ describe.skipIf(
 
   test("a ClusterIP spreads connections over both endpoints, from the host and from a pod", async () => {
     await proxy.sync([service([a, b])]);
-    const fromHost = tally(
-      await Promise.all(Array.from({ length: 40 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
-    );
+    const fromHost = tally(await repeat(40, () => getFromHost(`http://${CLUSTER_IP}/`)));
     expect(fromHost["pod-a"]! + fromHost["pod-b"]!).toBe(40);
     expect(fromHost["pod-a"]).toBeGreaterThan(4);
     expect(fromHost["pod-b"]).toBeGreaterThan(4);
@@ -92,25 +91,19 @@ describe.skipIf(
     const t = tally(fromPod);
     expect(t["pod-a"]! + t["pod-b"]!).toBe(20);
     // Hairpin: a pod reaching its own service, possibly landing on itself.
-    const self = tally(
-      await Promise.all(Array.from({ length: 10 }, () => wgetFrom(a.netnsPath, `http://${CLUSTER_IP}/`))),
-    );
+    const self = tally(await repeat(10, () => wgetFrom(a.netnsPath, `http://${CLUSTER_IP}/`)));
     expect(self["(failed)"]).toBeUndefined();
   });
 
   test("a NodePort answers on 127.0.0.1", async () => {
     await proxy.sync([service([a, b])]);
-    const t = tally(
-      await Promise.all(Array.from({ length: 20 }, () => getFromHost("http://127.0.0.1:30080/"))),
-    );
+    const t = tally(await repeat(20, () => getFromHost("http://127.0.0.1:30080/")));
     expect(t["pod-a"]! + t["pod-b"]!).toBe(20);
   });
 
   test("a removed endpoint leaves rotation; a service without endpoints refuses at once", async () => {
     await proxy.sync([service([b])]);
-    const t = tally(
-      await Promise.all(Array.from({ length: 20 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
-    );
+    const t = tally(await repeat(20, () => getFromHost(`http://${CLUSTER_IP}/`)));
     expect(t).toEqual({ "pod-b": 20 });
     await proxy.sync([service([])]);
     const started = Date.now();
@@ -123,21 +116,15 @@ describe.skipIf(
     await proxy.sync([sticky]);
     const first = await getFromHost(`http://${CLUSTER_IP}/`);
     expect(["pod-a", "pod-b"]).toContain(first!);
-    const again = tally(
-      await Promise.all(Array.from({ length: 15 }, () => getFromHost(`http://${CLUSTER_IP}/`))),
-    );
+    const again = tally(await repeat(15, () => getFromHost(`http://${CLUSTER_IP}/`)));
     expect(again).toEqual({ [first!]: 15 });
     await proxy.sync([
       sticky,
       { ...service([a]), key: "default/other:http", clusterIP: "10.251.0.11", nodePort: undefined },
     ]);
-    expect(
-      tally(await Promise.all(Array.from({ length: 10 }, () => getFromHost(`http://${CLUSTER_IP}/`)))),
-    ).toEqual({ [first!]: 10 });
+    expect(tally(await repeat(10, () => getFromHost(`http://${CLUSTER_IP}/`)))).toEqual({ [first!]: 10 });
     // From a pod, whose own choice is independent of the host's.
-    const pod = tally(
-      await Promise.all(Array.from({ length: 8 }, () => wgetFrom(c.netnsPath, `http://${CLUSTER_IP}/`))),
-    );
+    const pod = tally(await repeat(8, () => wgetFrom(c.netnsPath, `http://${CLUSTER_IP}/`)));
     expect(Object.keys(pod)).toHaveLength(1);
   });
 
@@ -167,6 +154,18 @@ describe.skipIf(
     await net.teardown("pod-d");
     expect(await getFromHost("http://127.0.0.1:18080/", 1000)).toBeUndefined();
     expect(existsSync(d.netnsPath)).toBe(false);
+  });
+
+  test("dialPod opens a TCP connection to a pod port (port-forward), and names the target when refused", async () => {
+    const conn = await dialPod(a.ip, 80);
+    const writer = conn.writable.getWriter();
+    await writer.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+    const text = await new Response(conn.readable).text();
+    expect(text).toContain("200 OK");
+    expect(text.endsWith("pod-a")).toBe(true);
+    conn.close();
+    const err = await dialPod(a.ip, 81).catch((e) => e);
+    expect(err.message).toContain(`${a.ip}:81`);
   });
 
   test("reconcile removes namespaces, veths and addresses of pods that no longer exist", async () => {

@@ -77,3 +77,15 @@ export function tally(values: (string | undefined)[]): Record<string, number> {
   for (const v of values) out[v ?? "(failed)"] = (out[v ?? "(failed)"] ?? 0) + 1;
   return out;
 }
+
+/**
+ * Runs `fn` `count` times, `width` at a time: busybox httpd's small listen backlog drops SYNs
+ * (a 1 s retransmit) when dozens of connections arrive at once.
+ */
+export async function repeat<T>(count: number, fn: () => Promise<T>, width = 6): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < count; i += width) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(width, count - i) }, fn))));
+  }
+  return out;
+}
