@@ -8,7 +8,7 @@ import { createMutex } from "./mutex.ts";
 import { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
 import type { Store } from "./store.ts";
-import { type Change, type StoreEvent, WatchHub } from "./watch-hub.ts";
+import { type Change, matches, type StoreEvent, type WatchFilter, WatchHub } from "./watch-hub.ts";
 
 export interface SqlStoreOptions {
   /** `file:/path/state.db`, `:memory:`, or a `libsql://` URL. */
@@ -20,6 +20,9 @@ export interface SqlStoreOptions {
   /** How long a write waits for another process's lock on the file (default 5 s). */
   busyTimeoutMs?: number;
 }
+
+/** Change-log rows read per lock hold during a watch replay. */
+const REPLAY_CHUNK = 256;
 
 /** Rows deleted per compaction transaction: small, so writers never wait long behind it. */
 const COMPACT_BATCH = 500;
@@ -72,6 +75,24 @@ function parseRevision(key: string, name: string, rv: string): number {
   return Number(rv);
 }
 
+/** Numbers that may repeat, with their minimum: few entries, so a map and a scan suffice. */
+class Multiset {
+  #counts = new Map<number, number>();
+  add(n: number): void {
+    this.#counts.set(n, (this.#counts.get(n) ?? 0) + 1);
+  }
+  delete(n: number): void {
+    const c = (this.#counts.get(n) ?? 0) - 1;
+    if (c > 0) this.#counts.set(n, c);
+    else this.#counts.delete(n);
+  }
+  min(): number | undefined {
+    let m: number | undefined;
+    for (const n of this.#counts.keys()) if (m === undefined || n < m) m = n;
+    return m;
+  }
+}
+
 /** What start-up reads from the database. */
 interface StoredState {
   revision: number;
@@ -109,6 +130,8 @@ export class SqlStore implements Store {
   #revision: number;
   #compacted: number;
   #compacting: Promise<number> | undefined;
+  /** Revisions that running replays still read from; compaction stays below the lowest. */
+  readonly #pins = new Multiset();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -212,40 +235,65 @@ export class SqlStore implements Store {
     const since = filter.sinceResourceVersion;
     const after =
       since === undefined || since === "" ? undefined : parseRevision(resource ?? "", "watch", since);
-    // Read the replay and register in one critical section: no commit can fall between them.
-    const { sub, replay } = await this.#lock.run(async () => {
-      if (after === undefined) {
-        return {
-          sub: this.#hub.subscribe({ resource, namespace }, onEvent, this.#revision, false),
-          replay: [],
-        };
+    if (after !== undefined && after < this.#compacted) {
+      throw new ApiError("Expired", `too old resource version: ${after} (${this.#compacted})`);
+    }
+    // Synchronous with reading the revision: every change up to `upTo` is in the log, every later
+    // one will be published to this subscriber.
+    const upTo = this.#revision;
+    const from = after ?? upTo;
+    const sub = this.#hub.subscribe({ resource, namespace }, onEvent, from, from < upTo);
+    if (from < upTo) {
+      this.#pins.add(from); // compaction must leave (from, upTo] alone while we read it
+      try {
+        await this.#replay({ resource, namespace }, from, upTo, sub);
+      } catch (e) {
+        sub.stop();
+        throw e;
+      } finally {
+        this.#pins.delete(from);
       }
-      if (after < this.#compacted) {
-        throw new ApiError("Expired", `too old resource version: ${after} (${this.#compacted})`);
-      }
-      const rows = await this.#db
-        .select()
-        .from(changes)
-        .where(
-          resource === undefined
-            ? gt(changes.revision, after)
-            : and(eq(changes.resource, resource), gt(changes.revision, after)),
-        )
-        .orderBy(asc(changes.revision));
-      const replay: Change[] = rows
-        .filter((r) => namespace === undefined || r.namespace === namespace)
-        .map((r) => ({
-          revision: r.revision,
-          resource: r.resource,
-          namespace: r.namespace,
-          type: r.type,
-          json: r.object,
-        }));
-      return { sub: this.#hub.subscribe({ resource, namespace }, onEvent, after, true), replay };
-    });
-    // Delivered outside the lock so a long replay does not stall writers; live changes wait in the hub.
-    await sub.replay(replay);
+      sub.goLive();
+    }
     return sub.stop;
+  }
+
+  /**
+   * Reads the log (after, upTo] in chunks, each under the lock for a few milliseconds, so writers
+   * keep going during a long replay; their changes are held by the hub meanwhile.
+   */
+  async #replay(
+    filter: WatchFilter,
+    after: number,
+    upTo: number,
+    sub: { deliver(c: Iterable<Change>): void; readonly stopped: boolean },
+  ): Promise<void> {
+    let from = after;
+    while (from < upTo && !sub.stopped) {
+      this.#checkOpen();
+      const range = and(gt(changes.revision, from), lte(changes.revision, upTo));
+      const rows = await this.#lock.run(() =>
+        this.#db
+          .select()
+          .from(changes)
+          .where(filter.resource === undefined ? range : and(eq(changes.resource, filter.resource), range))
+          .orderBy(asc(changes.revision))
+          .limit(REPLAY_CHUNK),
+      );
+      sub.deliver(
+        rows
+          .filter((r) => matches(filter, r))
+          .map((r) => ({
+            revision: r.revision,
+            resource: r.resource,
+            namespace: r.namespace,
+            type: r.type,
+            json: r.object,
+          })),
+      );
+      if (rows.length < REPLAY_CHUNK) return;
+      from = rows.at(-1)!.revision;
+    }
   }
 
   async currentResourceVersion(): Promise<string> {
@@ -279,9 +327,12 @@ export class SqlStore implements Store {
     for (;;) {
       if (this.#closed) return removed;
       const n = await this.#lock.run(async () => {
-        const target = this.#revision - this.#limit;
+        const target = Math.min(this.#revision - this.#limit, this.#pins.min() ?? Number.POSITIVE_INFINITY);
         if (target <= this.#compacted) return 0;
         const upTo = Math.min(target, this.#compacted + COMPACT_BATCH);
+        // Raise the mark before deleting: a watch starting meanwhile must already get Expired.
+        // Should the delete fail, the mark is merely too cautious.
+        this.#compacted = upTo;
         const res = await this.#db.transaction(async (tx) => {
           const del = await tx.delete(changes).where(lte(changes.revision, upTo));
           await tx
@@ -290,7 +341,6 @@ export class SqlStore implements Store {
             .where(eq(meta.key, "compacted"));
           return del;
         });
-        this.#compacted = upTo;
         // Revisions advanced but nothing deleted still counts as progress (-1 keeps the loop going).
         return res.rowsAffected || -1;
       });

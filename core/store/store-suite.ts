@@ -327,7 +327,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         for (let i = 0; i < 50; i++) writes.push(s.create("pods", pod(`after${i}`)));
         await Promise.all(writes);
         const end = Number(await s.currentResourceVersion());
-        await waitFor(() => w.events.length >= end - since, { what: "all events" });
+        await waitFor(() => w.events.length >= end - since, { what: "all events", timeoutMs: 3000 });
         expect(w.events.map((e) => Number(e.object.metadata.resourceVersion))).toEqual(
           Array.from({ length: end - since }, (_, i) => since + 1 + i),
         );
@@ -411,6 +411,36 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
           expect(await s.compact()).toBe(0); // nothing more to trim
         },
         { changeLogLimit: 10 },
+      ));
+
+    test("compaction during a long replay leaves the replayed range alone", () =>
+      withStore(
+        async (s) => {
+          let last = await s.create("pods", pod("a"));
+          for (let i = 0; i < 600; i++) last = await s.update("pods", last);
+          const since = rv(last) - 590;
+          const work: Promise<unknown>[] = [];
+          const watching = collect(s, { sinceResourceVersion: String(since) });
+          for (let i = 0; i < 20; i++) {
+            for (let k = 0; k < 50; k++) work.push(s.create("pods", pod(`p${i}-${k}`)));
+            work.push(s.compact());
+          }
+          const w = await watching;
+          await Promise.all(work);
+          const end = Number(await s.currentResourceVersion());
+          await waitFor(() => w.events.length >= end - since, { what: "all events", timeoutMs: 3000 });
+          expect(w.events.map((e) => Number(e.object.metadata.resourceVersion))).toEqual(
+            Array.from({ length: end - since }, (_, k) => since + 1 + k),
+          );
+          // Once the replay is over, compaction catches up.
+          await s.compact();
+          await expectApiError(
+            s.watch({ sinceResourceVersion: String(since) }, () => {}),
+            "Expired",
+            410,
+          );
+        },
+        { changeLogLimit: 600 },
       ));
 
     test("compaction never touches objects, only the log", () =>

@@ -16,9 +16,6 @@ export interface Change {
   json: string;
 }
 
-/** Replayed changes delivered per turn of the event loop. */
-const REPLAY_CHUNK = 256;
-
 interface Subscriber {
   filter: WatchFilter;
   onEvent: (event: StoreEvent) => void;
@@ -40,7 +37,7 @@ export function matches(filter: WatchFilter, c: { resource: string; namespace: s
  * In-process fan-out of committed changes. `publish` runs right after each commit (under the
  * store's write lock), so subscribers see revisions in order and at once. A subscriber that
  * starts with a replay holds live changes until the replay is delivered, then drains them,
- * skipping what the replay already covered: no gap, no duplicate.
+ * skipping anything at or below the last revision it saw: no gap, no duplicate.
  */
 export class WatchHub {
   #subs = new Set<Subscriber>();
@@ -50,8 +47,9 @@ export class WatchHub {
   }
 
   /**
-   * Registers a subscriber that has seen everything up to `after`. Call under the write lock,
-   * in the same critical section that read the replay, then deliver the replay with `replay`.
+   * Registers a subscriber that has seen everything up to `after`. Call it synchronously with
+   * reading the store's revision, so no publish falls between. With `replaying`, live changes are
+   * held until `goLive`; feed the replay to `deliver` first.
    */
   subscribe(filter: WatchFilter, onEvent: (event: StoreEvent) => void, after: number, replaying: boolean) {
     const sub: Subscriber = {
@@ -63,22 +61,23 @@ export class WatchHub {
     };
     this.#subs.add(sub);
     return {
-      /**
-       * Delivers the replayed changes in chunks, letting writers run in between (a 10,000-entry
-       * replay would otherwise stall the process), then what arrived live meanwhile, and goes live.
-       */
-      replay: async (changes: readonly Change[]) => {
-        for (let i = 0; i < changes.length; i += REPLAY_CHUNK) {
-          if (i > 0) await new Promise((r) => setTimeout(r, 0));
-          for (const c of changes.slice(i, i + REPLAY_CHUNK)) this.#deliver(sub, c);
-        }
+      /** Delivers replayed changes (in revision order). */
+      deliver: (changes: Iterable<Change>) => {
+        for (const c of changes) this.#deliver(sub, c);
+      },
+      /** Delivers what arrived live during the replay, then delivers live changes as they come. */
+      goLive: () => {
         const held = sub.held ?? [];
         sub.held = undefined;
         for (const c of held) this.#deliver(sub, c);
       },
       stop: () => {
         sub.stopped = true;
+        sub.held = undefined;
         this.#subs.delete(sub);
+      },
+      get stopped() {
+        return sub.stopped;
       },
     };
   }
