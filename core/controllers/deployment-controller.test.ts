@@ -176,3 +176,266 @@ describe("deployment controller", () => {
     expect(cluster.logs).toEqual([]);
   });
 });
+
+function webDeployment(name: string, replicas: number, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "web", image: "nginx:1.25" }] },
+      },
+      ...spec,
+    },
+  };
+}
+
+function setImage(image: string) {
+  return (d: D) => {
+    d.spec!.template.spec!.containers[0]!.image = image;
+  };
+}
+
+async function replicaSets(): Promise<RS[]> {
+  return listAll<RS>(cluster.client, "replicasets.apps");
+}
+
+function revision(o: KubeObject): string | undefined {
+  return o.metadata.annotations?.["deployment.kubernetes.io/revision"];
+}
+
+/** Follows pods through a watch, calling `check` with the live set after every change. */
+async function watchPods(check: (pods: Map<string, P>) => void): Promise<() => void> {
+  const live = new Map<string, P>();
+  for (const p of await listAll<P>(cluster.client, "pods")) live.set(p.metadata.name!, p);
+  const { resourceVersion } = await cluster.client.list("pods");
+  return cluster.client.watch("pods", { resourceVersion }, (e) => {
+    if (e.type === "DELETED") live.delete(e.object.metadata.name!);
+    else live.set(e.object.metadata.name!, e.object as P);
+    check(live);
+  });
+}
+
+function isReady(p: P): boolean {
+  return (
+    !p.metadata.deletionTimestamp &&
+    !!p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+  );
+}
+
+describe("deployment scaling and strategies", () => {
+  test("scale up and down", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 2));
+    await waitRolledOut("web");
+    await edit("web", (d) => {
+      d.spec!.replicas = 5;
+    });
+    await waitRolledOut("web", "5 replicas");
+    expect(await activePods()).toHaveLength(5);
+    await edit("web", (d) => {
+      d.spec!.replicas = 1;
+    });
+    await waitRolledOut("web", "1 replica");
+    await waitFor(async () => (await activePods()).length === 1, { what: "pods down to 1" });
+    const sets = await replicaSets();
+    expect(sets).toHaveLength(1);
+    expect(sets[0]!.spec?.replicas).toBe(1);
+    expect(sets[0]!.metadata.annotations?.["deployment.kubernetes.io/desired-replicas"]).toBe("1");
+  });
+
+  test("rolling update with maxUnavailable 0 / maxSurge 1 never has fewer than replicas ready", async () => {
+    cluster = await startTestCluster();
+    const strategy = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } };
+    await cluster.client.create("deployments.apps", webDeployment("web", 3, { strategy }));
+    await waitRolledOut("web");
+    let minReady = Number.POSITIVE_INFINITY;
+    let maxPods = 0;
+    const stop = await watchPods((live) => {
+      const pods = [...live.values()];
+      minReady = Math.min(minReady, pods.filter(isReady).length);
+      maxPods = Math.max(maxPods, pods.filter((p) => !p.metadata.deletionTimestamp).length);
+    });
+    await edit("web", setImage("nginx:1.26"));
+    const d = await waitFor(
+      async () => {
+        const x = await deployment("web");
+        return x.metadata.generation === 2 && rolledOut(x) ? x : undefined;
+      },
+      { what: "rollout to nginx:1.26" },
+    );
+    stop();
+    expect(minReady).toBeGreaterThanOrEqual(3);
+    expect(maxPods).toBeLessThanOrEqual(4);
+    expect(revision(d)).toBe("2");
+    const sets = await replicaSets();
+    expect(sets).toHaveLength(2);
+    const fresh = sets.find((rs) => revision(rs) === "2")!;
+    expect(fresh.spec?.replicas).toBe(3);
+    expect(fresh.spec?.template?.spec?.containers[0]?.image).toBe("nginx:1.26");
+    expect(sets.find((rs) => revision(rs) === "1")!.spec?.replicas).toBe(0);
+    const pods = await waitFor(async () => {
+      const list = await activePods();
+      return list.length === 3 && list.every((p) => p.spec?.containers[0]?.image === "nginx:1.26")
+        ? list
+        : undefined;
+    });
+    expect(
+      pods.every(
+        (p) => p.metadata.labels?.["pod-template-hash"] === fresh.metadata.labels?.["pod-template-hash"],
+      ),
+    ).toBe(true);
+  });
+
+  test("Recreate removes every old pod before the first new one", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create(
+      "deployments.apps",
+      webDeployment("web", 2, { strategy: { type: "Recreate" } }),
+    );
+    await waitRolledOut("web");
+    let overlap = false;
+    const stop = await watchPods((live) => {
+      const images = new Set([...live.values()].map((p) => p.spec?.containers[0]?.image));
+      if (images.size > 1) overlap = true;
+    });
+    await edit("web", setImage("nginx:1.26"));
+    await waitFor(
+      async () => {
+        const x = await deployment("web");
+        return x.metadata.generation === 2 && rolledOut(x);
+      },
+      { what: "recreate rollout" },
+    );
+    stop();
+    expect(overlap).toBe(false);
+    expect((await activePods()).map((p) => p.spec?.containers[0]?.image)).toEqual([
+      "nginx:1.26",
+      "nginx:1.26",
+    ]);
+  });
+
+  test("rollback (kubectl rollout undo) reuses the first ReplicaSet and moves it to revision 3", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 2));
+    await waitRolledOut("web");
+    const first = (await replicaSets())[0]!;
+    await edit("web", setImage("nginx:1.26"));
+    await waitFor(async () => {
+      const x = await deployment("web");
+      return x.metadata.generation === 2 && rolledOut(x);
+    });
+    // What rollout undo sends: the old template minus the hash label, with Go's artifacts.
+    await edit("web", (d) => {
+      const template = structuredClone(first.spec!.template!) as Record<string, any>;
+      delete template.metadata.labels["pod-template-hash"];
+      template.metadata.creationTimestamp = null;
+      template.spec.containers[0].resources = {};
+      d.spec!.template = template;
+    });
+    const d = await waitFor(
+      async () => {
+        const x = await deployment("web");
+        return x.metadata.generation === 3 && rolledOut(x) ? x : undefined;
+      },
+      { what: "rollback" },
+    );
+    const sets = await replicaSets();
+    expect(sets).toHaveLength(2);
+    const reused = sets.find((rs) => rs.metadata.uid === first.metadata.uid)!;
+    expect(revision(reused)).toBe("3");
+    expect(reused.metadata.annotations?.["deployment.kubernetes.io/revision-history"]).toBe("1");
+    expect(reused.spec?.replicas).toBe(2);
+    expect(revision(d)).toBe("3");
+  });
+
+  test("a paused deployment scales but does not roll out until resumed", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 2));
+    await waitRolledOut("web");
+    await edit("web", (d) => {
+      d.spec!.paused = true;
+      setImage("nginx:1.26")(d);
+      d.spec!.replicas = 3;
+    });
+    const paused = await waitFor(
+      async () => {
+        const x = await deployment("web");
+        const s = x.status ?? {};
+        const scaled =
+          s.observedGeneration === x.metadata.generation && s.replicas === 3 && s.availableReplicas === 3;
+        return scaled && s.conditions?.some((c) => c.reason === "DeploymentPaused") ? x : undefined;
+      },
+      { what: "paused deployment scaled" },
+    );
+    expect(paused.status?.conditions?.find((c) => c.type === "Progressing")?.status).toBe("Unknown");
+    expect(await replicaSets()).toHaveLength(1);
+    expect((await activePods()).every((p) => p.spec?.containers[0]?.image === "nginx:1.25")).toBe(true);
+    await edit("web", (d) => {
+      d.spec!.paused = false;
+    });
+    await waitFor(
+      async () => {
+        const pods = await activePods();
+        const x = await deployment("web");
+        return (
+          rolledOut(x) &&
+          pods.length === 3 &&
+          pods.every((p) => p.spec?.containers[0]?.image === "nginx:1.26")
+        );
+      },
+      { what: "rollout after resume" },
+    );
+    expect(await replicaSets()).toHaveLength(2);
+  });
+
+  test("progress deadline exceeded when pods never become ready", async () => {
+    cluster = await startTestCluster({ autoReady: false });
+    await cluster.client.create("deployments.apps", webDeployment("web", 1, { progressDeadlineSeconds: 1 }));
+    const cond = await waitFor(
+      async () => {
+        const c = (await deployment("web")).status?.conditions?.find((x) => x.type === "Progressing");
+        return c?.reason === "ProgressDeadlineExceeded" ? c : undefined;
+      },
+      { what: "ProgressDeadlineExceeded", timeoutMs: 5000 },
+    );
+    expect(cond.status).toBe("False");
+    expect(cond.message).toMatch(/^ReplicaSet "web-\w+" has timed out progressing\.$/);
+    const available = (await deployment("web")).status?.conditions?.find((x) => x.type === "Available");
+    expect(available).toMatchObject({ status: "False", reason: "MinimumReplicasUnavailable" });
+    // Becoming ready later is progress again: the rollout completes.
+    const pod = (await activePods())[0]!;
+    await cluster.kubelet.setReady("default", pod.metadata.name!, true);
+    await waitFor(async () =>
+      (await deployment("web")).status?.conditions?.some((c) => c.reason === "NewReplicaSetAvailable"),
+    );
+  });
+
+  test("revisionHistoryLimit keeps that many old ReplicaSets", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 1, { revisionHistoryLimit: 1 }));
+    await waitRolledOut("web");
+    for (const [i, tag] of ["1.26", "1.27", "1.28"].entries()) {
+      await edit("web", setImage(`nginx:${tag}`));
+      await waitFor(
+        async () => {
+          const x = await deployment("web");
+          return x.metadata.generation === i + 2 && rolledOut(x);
+        },
+        { what: `rollout to ${tag}` },
+      );
+    }
+    const sets = await waitFor(
+      async () => {
+        const list = await replicaSets();
+        return list.length === 2 ? list : undefined;
+      },
+      { what: "old ReplicaSets pruned" },
+    );
+    expect(sets.map(revision).sort()).toEqual(["3", "4"]);
+  });
+});
