@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { host, skipUnless, waitFor } from "../../test/support/env.ts";
+import { run } from "./exec.ts";
+import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
+import { getFromHost, startHttpd, type TestHttpd } from "./test-hosts.ts";
+
+const names = {
+  bridge: "minikt2",
+  table: "minik_test2",
+  podCidr: "10.254.0.0/24",
+  serviceCidr: "10.255.0.0/24",
+  netnsPrefix: "miniktn-",
+  vethPrefix: "vmn",
+};
+
+describe.skipIf(
+  skipUnless(host.canUseNetns && host.canUseNftables, "node network", "needs root, ip and nft"),
+)("node network across a restart", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "minik-net-"));
+  let first: NodeNetwork | undefined;
+  let second: NodeNetwork | undefined;
+  let httpd: TestHttpd | undefined;
+
+  afterAll(async () => {
+    await httpd?.stop();
+    await (second ?? first)?.cleanupAll();
+  });
+
+  test("a restart keeps live pods' addresses and hostPorts, and removes what dead pods left", async () => {
+    first = await createNodeNetwork({ dataDir, ...names });
+    const live = await first.podNetwork.setup("live-pod", {
+      hostPorts: [{ hostPort: 18090, containerPort: 80, protocol: "TCP" }],
+      podName: "default/live",
+    });
+    const dead = await first.podNetwork.setup("dead-pod");
+    httpd = await startHttpd(live.netnsPath, "live");
+    await waitFor(() => getFromHost("http://127.0.0.1:18090/").then((b) => b === "live"), {
+      what: "hostPort",
+    });
+    first.stop(); // a crash: nothing torn down
+
+    second = await createNodeNetwork({ dataDir, ...names });
+    expect(await second.podNetwork.reconcile(["live-pod"])).toContain("dead-pod");
+    expect(existsSync(dead.netnsPath)).toBe(false);
+    expect(second.ipam.lookup("live-pod")).toBe(live.ip);
+    expect(await second.podNetwork.setup("another")).not.toMatchObject({ ip: live.ip });
+    // The proxy's first sync after the restart still carries the live pod's hostPort.
+    await second.proxy.sync([]);
+    expect(await getFromHost("http://127.0.0.1:18090/")).toBe("live");
+    expect(JSON.parse(readFileSync(join(dataDir, "network", "ipam.json"), "utf8"))["live-pod"]).toBe(live.ip);
+  });
+
+  test("a DNS ClusterIP can be served by the proxy: Service → the DNS server on the gateway", async () => {
+    const net = second!;
+    await net.startDns((ns, name) =>
+      ns === "default" && name === "web" ? { ips: ["10.255.0.20"] } : undefined,
+    );
+    await net.proxy.sync([
+      {
+        key: "kube-system/kube-dns:dns",
+        clusterIP: "10.255.0.10",
+        port: 53,
+        protocol: "UDP",
+        endpoints: [{ ip: net.dnsAddress, port: 53 }],
+      },
+    ]);
+    const pod = (await net.podNetwork.list()).find((p) => p.podUid === "live-pod")!;
+    for (const server of [net.dnsAddress, "10.255.0.10"]) {
+      const proc = Bun.spawn(
+        [
+          "timeout",
+          "5",
+          "nsenter",
+          `--net=${pod.netnsPath}`,
+          "busybox",
+          "nslookup",
+          "web.default.svc.cluster.local",
+          server,
+        ],
+        {
+          stdout: "pipe",
+        },
+      );
+      const out = await new Response(proc.stdout).text();
+      expect(out).toContain("10.255.0.20");
+    }
+  });
+
+  test("cleanupAll leaves no trace in ip link, ip netns, nft and the saved state", async () => {
+    await httpd?.stop();
+    httpd = undefined;
+    await second!.cleanupAll();
+    expect((await run(["ip", "-o", "link"])).stdout).not.toMatch(/minikt2|vmn/);
+    expect((await run(["ip", "netns", "list"])).stdout).not.toContain("miniktn-");
+    expect((await run(["nft", "list", "tables"])).stdout).not.toContain("minik_test2");
+    expect(JSON.parse(readFileSync(join(dataDir, "network", "ipam.json"), "utf8"))).toEqual({});
+    expect(JSON.parse(readFileSync(join(dataDir, "network", "hostports.json"), "utf8"))).toEqual({});
+  });
+});

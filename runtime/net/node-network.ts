@@ -1,0 +1,105 @@
+import { join } from "node:path";
+import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
+import { createDnsResolver, type ServiceRecord } from "../../core/network/dns-resolver.ts";
+import { createIpam, type Ipam } from "../../core/network/ipam.ts";
+import { createFileIpamPersistence } from "../../core/network/json-file.ts";
+import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
+import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
+import { createPodNetwork, type PodNetwork } from "./pod-network.ts";
+
+/**
+ * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
+ * bridge and pod namespaces, the nft service proxy (hostPorts persisted in
+ * `<data-dir>/network/hostports.json`) and the cluster DNS server on the bridge gateway.
+ *
+ * Start-up order: `createNodeNetwork` (creates the bridge) → `podNetwork.reconcile(live pod UIDs)`
+ * → `startDns(view)` → the service proxy controller syncs `proxy`.
+ */
+export interface NodeNetwork {
+  ipam: Ipam;
+  podNetwork: PodNetwork;
+  /** Pass to CrunRuntime (`network`) for pods and to the service proxy controller. */
+  proxy: NftProxy;
+  /** The pods' nameserver (`clusterDns.nameserver`): the bridge gateway, e.g. 10.88.0.1. */
+  dnsAddress: string;
+  startDns(lookupService: (namespace: string, name: string) => ServiceRecord | undefined): Promise<DnsServer>;
+  /** Stops DNS and removes every trace: namespaces, veths, bridge, nft table, saved state. */
+  cleanupAll(): Promise<void>;
+  stop(): void;
+}
+
+export interface NodeNetworkOptions {
+  dataDir: string;
+  podCidr?: string;
+  serviceCidr?: string;
+  bridge?: string;
+  table?: string;
+  /** Default ["127.0.0.1"]. */
+  nodePortAddresses?: string[] | "local";
+  outboundNat?: boolean;
+  /** For tests running beside a real minik. */
+  netnsPrefix?: string;
+  vethPrefix?: string;
+}
+
+export async function createNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
+  const stateDir = join(options.dataDir, "network");
+  const podCidr = options.podCidr ?? DEFAULT_POD_CIDR;
+  const bridge = options.bridge ?? "minik0";
+  const ipam = await createIpam({
+    cidr: podCidr,
+    persistence: createFileIpamPersistence(join(stateDir, "ipam.json")),
+  });
+  const proxy = await createNftProxy({
+    table: options.table,
+    podCidr: ipam.cidr,
+    bridge,
+    nodePortAddresses: options.nodePortAddresses,
+    outboundNat: options.outboundNat,
+    stateFile: join(stateDir, "hostports.json"),
+  });
+  const podNetwork = createPodNetwork({
+    ipam,
+    bridge,
+    serviceCidr: options.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+    hostPortTable: proxy,
+    outboundNat: options.outboundNat,
+    netnsPrefix: options.netnsPrefix,
+    vethPrefix: options.vethPrefix,
+  });
+  try {
+    await podNetwork.ensureBridge();
+  } catch (e) {
+    throw new Error(`setting up the pod network (bridge ${bridge}, ${ipam.cidr}): ${(e as Error).message}`);
+  }
+  let dns: DnsServer | undefined;
+  return {
+    ipam,
+    podNetwork,
+    proxy,
+    dnsAddress: ipam.gateway,
+    async startDns(lookupService) {
+      dns?.stop();
+      const resolver = createDnsResolver({
+        lookupService,
+        forward: createForwarder(hostUpstreams(ipam.gateway)),
+      });
+      try {
+        dns = await startDnsServer({ address: ipam.gateway, resolver });
+      } catch (e) {
+        throw new Error(`starting cluster DNS on ${ipam.gateway}:53: ${(e as Error).message}`);
+      }
+      return dns;
+    },
+    async cleanupAll() {
+      dns?.stop();
+      dns = undefined;
+      await podNetwork.cleanupAll();
+      await proxy.cleanup();
+    },
+    stop() {
+      dns?.stop();
+      dns = undefined;
+    },
+  };
+}
