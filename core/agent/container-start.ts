@@ -1,0 +1,136 @@
+import type { Container, Pod, Service } from "kubernetes-types/core/v1";
+import {
+  type ContainerStatus,
+  type PullPolicy,
+  RuntimeError,
+  type VolumeSource,
+} from "../../runtime/container-runtime.ts";
+import type { KubeObject } from "../object.ts";
+import { type AgentContext, asObject } from "./agent-context.ts";
+import { buildContainerConfig } from "./container-config.ts";
+import { type PodPlacement, resolveEnv, serviceLinkEnv } from "./env.ts";
+import { containerMounts, resolveVolumes } from "./volumes.ts";
+
+/**
+ * Starting one container the way the kubelet does: pull its image per imagePullPolicy (with
+ * ErrImagePull → ImagePullBackOff back-off), resolve env and volumes, then create and start it.
+ * Every failure becomes a waiting reason on the container plus an Event, never an exception.
+ */
+export interface StartOutcome {
+  started?: ContainerStatus;
+  waiting?: { reason: string; message?: string };
+  /** Try again after this long. */
+  retryMs?: number;
+}
+
+/** Per-sync cache so a pod's volumes and service env are resolved once per sync. */
+export interface StartScope {
+  placement: PodPlacement;
+  volumes?: Map<string, VolumeSource>;
+  serviceEnv?: Record<string, string>;
+}
+
+const CONFIG_RETRY_MS = 10_000;
+
+export function pullPolicyOf(c: Container): PullPolicy {
+  if (c.imagePullPolicy) return c.imagePullPolicy as PullPolicy;
+  const image = c.image ?? "";
+  const last = image.slice(image.lastIndexOf("/") + 1);
+  if (last.includes("@")) return "IfNotPresent";
+  const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : "latest";
+  return tag === "latest" ? "Always" : "IfNotPresent";
+}
+
+export async function startContainer(
+  ctx: AgentContext,
+  pod: Pod,
+  spec: Container,
+  attempt: number,
+  scope: StartScope,
+): Promise<StartOutcome> {
+  const pulled = await pullImage(ctx, pod, spec);
+  if (pulled) return pulled;
+  const obj = asObject(pod);
+  try {
+    if (pod.spec?.enableServiceLinks !== false && !scope.serviceEnv) {
+      const services = await ctx.client.list<Service & KubeObject>("services", {
+        namespace: pod.metadata?.namespace ?? "default",
+      });
+      scope.serviceEnv = serviceLinkEnv(services.items);
+    }
+    const env = await resolveEnv(pod, spec, ctx.sources, scope.placement, scope.serviceEnv);
+    scope.volumes ??= await resolveVolumes(pod, {
+      sources: ctx.sources,
+      placement: scope.placement,
+      serviceAccountToken: ctx.serviceAccountToken,
+    });
+    const mounts = containerMounts(spec, scope.volumes, env);
+    const config = buildContainerConfig(pod, spec, attempt, env, mounts);
+    const started = await ctx.runtime.startContainer(config);
+    ctx.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
+    ctx.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
+    return { started };
+  } catch (e) {
+    if (!(e instanceof RuntimeError)) throw e;
+    if (e.reason === "ContainerCreating") {
+      // A volume could not be set up: the kubelet keeps the pod in ContainerCreating.
+      ctx.events.record(obj, "Warning", "FailedMount", e.message);
+      return { waiting: { reason: "ContainerCreating" }, retryMs: CONFIG_RETRY_MS };
+    }
+    ctx.events.record(obj, "Warning", "Failed", `Error: ${e.message}`);
+    return { waiting: { reason: e.reason, message: e.message }, retryMs: CONFIG_RETRY_MS };
+  }
+}
+
+/** Returns a waiting outcome when the image is not available (yet), undefined when it is. */
+async function pullImage(ctx: AgentContext, pod: Pod, spec: Container): Promise<StartOutcome | undefined> {
+  const image = spec.image ?? "";
+  const policy = pullPolicyOf(spec);
+  const obj = asObject(pod);
+  const key = `${pod.metadata?.uid}/${image}`;
+  const remaining = ctx.pullBackoff.remainingSinceUpdate(key);
+  if (remaining > 0) {
+    const message = `Back-off pulling image ${JSON.stringify(image)}`;
+    ctx.events.record(obj, "Normal", "BackOff", message);
+    ctx.events.record(obj, "Warning", "Failed", "Error: ImagePullBackOff");
+    return { waiting: { reason: "ImagePullBackOff", message }, retryMs: remaining };
+  }
+  const known = ctx.pulledImages.has(image) && policy !== "Always";
+  if (!known && policy !== "Never")
+    ctx.events.record(obj, "Normal", "Pulling", `Pulling image ${JSON.stringify(image)}`);
+  const began = ctx.clock.now();
+  try {
+    const ref = await ctx.runtime.pullImage(image, policy);
+    ctx.pullBackoff.forget(key);
+    if (known || policy === "Never") {
+      ctx.events.record(
+        obj,
+        "Normal",
+        "Pulled",
+        `Container image ${JSON.stringify(image)} already present on machine`,
+      );
+    } else {
+      const secs = `${((ctx.clock.now() - began) / 1000).toFixed(3)}s`;
+      ctx.events.record(
+        obj,
+        "Normal",
+        "Pulled",
+        `Successfully pulled image ${JSON.stringify(image)} in ${secs} (${secs} including waiting). Image size: ${ref.size} bytes.`,
+      );
+    }
+    ctx.pulledImages.add(image);
+    return undefined;
+  } catch (e) {
+    const reason = e instanceof RuntimeError ? e.reason : "ErrImagePull";
+    const message = e instanceof Error ? e.message : String(e);
+    if (reason === "ErrImageNeverPull") {
+      ctx.events.record(obj, "Warning", "ErrImageNeverPull", message);
+      return { waiting: { reason, message }, retryMs: CONFIG_RETRY_MS };
+    }
+    ctx.pullBackoff.next(key, ctx.clock.now());
+    ctx.events.record(obj, "Warning", "Failed", `Failed to pull image ${JSON.stringify(image)}: ${message}`);
+    ctx.events.record(obj, "Warning", "Failed", `Error: ${reason}`);
+    // Come back within the back-off (showing ImagePullBackOff), then again when it ends.
+    return { waiting: { reason, message }, retryMs: ctx.pullBackoff.get(key) / 2 };
+  }
+}

@@ -1,0 +1,168 @@
+import { cpus, freemem, totalmem } from "node:os";
+import type { ContainerStatus as KubeContainerStatus, Pod } from "kubernetes-types/core/v1";
+import type { ContainerRuntime, ContainerStatus } from "../../runtime/container-runtime.ts";
+import type { Client } from "../client.ts";
+import { ApiError } from "../errors.ts";
+import type { DuplexStream, NodeServices, PodStats } from "../node-services.ts";
+import type { KubeObject } from "../object.ts";
+
+/**
+ * NodeServices over the runtime: pod and container names are mapped to runtime container ids
+ * the way the kubelet does it, using the pod's status (lastState for `--previous` and for a
+ * container in CrashLoopBackOff) and the runtime's own list.
+ */
+export interface NodeServicesDeps {
+  client: Client;
+  runtime: ContainerRuntime;
+  nodeName: string;
+  dial: (ip: string, port: number) => Promise<DuplexStream>;
+}
+
+type PodObject = Pod & KubeObject;
+
+function badRequest(message: string): ApiError {
+  return new ApiError("BadRequest", message);
+}
+
+export function createNodeServices(deps: NodeServicesDeps): NodeServices {
+  const { client, runtime } = deps;
+
+  async function podOf(namespace: string, name: string): Promise<PodObject> {
+    return client.get<PodObject>("pods", namespace, name);
+  }
+
+  function containerName(pod: PodObject, container: string | undefined): string {
+    const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    const name =
+      container ||
+      pod.metadata.annotations?.["kubectl.kubernetes.io/default-container"] ||
+      pod.spec?.containers[0]?.name ||
+      "";
+    if (!specs.some((c) => c.name === name)) {
+      throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+    }
+    return name;
+  }
+
+  async function attempts(pod: PodObject, name: string): Promise<ContainerStatus[]> {
+    return (await runtime.listContainers())
+      .filter((c) => c.podUid === pod.metadata.uid && c.name === name)
+      .sort((a, b) => b.attempt - a.attempt);
+  }
+
+  function statusOf(pod: PodObject, name: string): KubeContainerStatus | undefined {
+    const s = pod.status;
+    return [...(s?.containerStatuses ?? []), ...(s?.initContainerStatuses ?? [])].find(
+      (c) => c.name === name,
+    );
+  }
+
+  const idOf = (containerID: string | undefined) => containerID?.slice(containerID.indexOf("://") + 3);
+
+  /** The kubelet's choice of which container's log to show. */
+  async function logTarget(pod: PodObject, name: string, previous: boolean): Promise<string> {
+    const podName = pod.metadata.name;
+    const status = statusOf(pod, name);
+    const list = await attempts(pod, name);
+    const known = (id: string | undefined) => (id && list.some((c) => c.id === id) ? id : undefined);
+    if (previous) {
+      const id = known(idOf(status?.lastState?.terminated?.containerID)) ?? list[1]?.id;
+      if (!id) throw badRequest(`previous terminated container "${name}" in pod "${podName}" not found`);
+      return id;
+    }
+    if (status?.state?.waiting) {
+      const last = known(idOf(status.lastState?.terminated?.containerID));
+      if (last) return last;
+      // The status may lag the runtime by a moment: a container that exists has logs.
+      if (list[0]) return list[0].id;
+      const reason = status.state.waiting.reason ?? "ContainerCreating";
+      const why =
+        reason === "ErrImagePull"
+          ? "image can't be pulled"
+          : reason === "ImagePullBackOff"
+            ? "trying and failing to pull image"
+            : reason;
+      throw badRequest(`container "${name}" in pod "${podName}" is waiting to start: ${why}`);
+    }
+    const id = known(idOf(status?.containerID)) ?? list[0]?.id;
+    if (!id)
+      throw badRequest(`container "${name}" in pod "${podName}" is waiting to start: ContainerCreating`);
+    return id;
+  }
+
+  return {
+    async logs(namespace, podName, container, options) {
+      const pod = await podOf(namespace, podName);
+      const name = containerName(pod, container);
+      const id = await logTarget(pod, name, Boolean(options.previous));
+      const { previous: _previous, ...rest } = options;
+      return runtime.logs(id, rest);
+    },
+
+    async exec(namespace, podName, container, command, options) {
+      const pod = await podOf(namespace, podName);
+      const name = containerName(pod, container);
+      const running = (await attempts(pod, name)).find((c) => c.state === "running");
+      if (!running) {
+        const waiting = statusOf(pod, name)?.state?.waiting?.reason;
+        throw badRequest(
+          waiting
+            ? `container "${name}" in pod "${podName}" is waiting to start: ${waiting}`
+            : `container "${name}" in pod "${podName}" is not running`,
+        );
+      }
+      return runtime.exec(running.id, command, options);
+    },
+
+    async portForward(namespace, podName, port) {
+      const pod = await podOf(namespace, podName);
+      const sandbox = (await runtime.listPodSandboxes()).find((s) => s.podUid === pod.metadata.uid);
+      if (!sandbox?.ip) {
+        throw badRequest(`pod "${podName}" has no IP address yet; port-forward needs a running pod`);
+      }
+      try {
+        return await deps.dial(sandbox.ip, port);
+      } catch (e) {
+        throw new ApiError(
+          "InternalError",
+          `error forwarding port ${port} to pod ${podName}: ${e instanceof Error ? e.message : e}`,
+        );
+      }
+    },
+
+    async podStats(namespace) {
+      const pods = (await client.list<PodObject>("pods", namespace ? { namespace } : {})).items.filter(
+        (p) => p.spec?.nodeName === deps.nodeName,
+      );
+      const containers = (await runtime.listContainers()).filter((c) => c.state === "running");
+      const out: PodStats[] = [];
+      for (const pod of pods) {
+        const mine = containers.filter((c) => c.podUid === pod.metadata.uid);
+        if (mine.length === 0) continue;
+        const stats: PodStats["containers"] = [];
+        for (const c of mine) {
+          const s = await runtime.stats(c.id);
+          if (s) stats.push({ ...s, name: c.name });
+        }
+        out.push({
+          namespace: pod.metadata.namespace ?? "default",
+          name: pod.metadata.name ?? "",
+          containers: stats,
+        });
+      }
+      return out;
+    },
+
+    async nodeStats() {
+      const cpuMs = cpus().reduce(
+        (sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq,
+        0,
+      );
+      return {
+        cpuUsageNanoSeconds: cpuMs * 1e6,
+        memoryWorkingSetBytes: totalmem() - freemem(),
+        timestamp: new Date().toISOString(),
+      };
+    },
+  };
+}

@@ -1,0 +1,258 @@
+import type {
+  Container,
+  ContainerState,
+  ContainerStatus as KubeContainerStatus,
+  Pod,
+  PodCondition,
+  PodStatus,
+} from "kubernetes-types/core/v1";
+import type { ContainerStatus, SandboxStatus } from "../../runtime/container-runtime.ts";
+import { kubeTime } from "./clock.ts";
+import { qosClass } from "./container-config.ts";
+
+/**
+ * Pod status computed from what the runtime reports plus what the agent decided this sync
+ * (waiting reasons, probe results). Pure: the same inputs give the same status, so the agent
+ * writes only when something really changed.
+ */
+export interface ContainerView {
+  /** Newest runtime container for this name. */
+  current?: ContainerStatus;
+  /** The one before it (kept for `logs --previous`). */
+  previous?: ContainerStatus;
+  /** Why it is not running, when the agent knows (CrashLoopBackOff, ErrImagePull, …). */
+  waiting?: { reason: string; message?: string };
+  restartCount: number;
+  /** Readiness probe result (or true without a readiness probe). */
+  ready: boolean;
+  /** Startup probe passed (or true without one). */
+  started: boolean;
+}
+
+export interface StatusInput {
+  pod: Pod;
+  now: number;
+  runtimeName: string;
+  sandbox?: SandboxStatus;
+  hostIP?: string;
+  views: Map<string, ContainerView>;
+}
+
+type Terminated = NonNullable<ContainerState["terminated"]>;
+
+function terminated(c: ContainerStatus, runtimeName: string): Terminated {
+  const exitCode = c.exitCode ?? 0;
+  return {
+    exitCode,
+    reason: c.reason ?? (exitCode === 0 ? "Completed" : "Error"),
+    ...(c.message ? { message: c.message } : {}),
+    startedAt: kubeTime(Date.parse(c.startedAt ?? c.createdAt)),
+    finishedAt: kubeTime(Date.parse(c.finishedAt ?? c.startedAt ?? c.createdAt)),
+    containerID: `${runtimeName}://${c.id}`,
+  };
+}
+
+function containerStatus(
+  spec: Container,
+  view: ContainerView | undefined,
+  runtimeName: string,
+  init: boolean,
+  defaultWaiting: string,
+): KubeContainerStatus {
+  const current = view?.current;
+  const base = {
+    name: spec.name,
+    image: spec.image ?? "",
+    imageID: current?.imageId ?? "",
+    ...(current ? { containerID: `${runtimeName}://${current.id}` } : {}),
+    restartCount: view?.restartCount ?? 0,
+  };
+  const waiting = (reason: string, message?: string): ContainerState => ({
+    waiting: { reason, ...(message ? { message } : {}) },
+  });
+  if (current?.state === "running") {
+    const started = view!.started;
+    return {
+      ...base,
+      state: { running: { startedAt: kubeTime(Date.parse(current.startedAt ?? current.createdAt)) } },
+      lastState:
+        view?.previous?.state === "exited" ? { terminated: terminated(view.previous, runtimeName) } : {},
+      ready: started && view!.ready,
+      started,
+    };
+  }
+  if (current?.state === "exited") {
+    const end = terminated(current, runtimeName);
+    if (view?.waiting) {
+      return {
+        ...base,
+        state: waiting(view.waiting.reason, view.waiting.message),
+        lastState: { terminated: end },
+        ready: false,
+        started: false,
+      };
+    }
+    return {
+      ...base,
+      state: { terminated: end },
+      lastState:
+        view?.previous?.state === "exited" ? { terminated: terminated(view.previous, runtimeName) } : {},
+      // A completed init container counts as ready, as the kubelet reports it.
+      ready: init && end.exitCode === 0,
+      started: false,
+    };
+  }
+  const w = view?.waiting ?? { reason: defaultWaiting };
+  return { ...base, state: waiting(w.reason, w.message), lastState: {}, ready: false, started: false };
+}
+
+function initSucceeded(s: KubeContainerStatus): boolean {
+  return s.state?.terminated?.exitCode === 0;
+}
+
+/** Kubernetes' getPhase over the computed container statuses. */
+export function podPhase(pod: Pod, init: KubeContainerStatus[], app: KubeContainerStatus[]): string {
+  const policy = pod.spec?.restartPolicy ?? "Always";
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const s of init) {
+    if (s.state?.running) pendingInit++;
+    else if (s.state?.terminated) {
+      if (s.state.terminated.exitCode !== 0) failedInit++;
+    } else if (s.lastState?.terminated) {
+      if (s.lastState.terminated.exitCode !== 0) failedInit++;
+    } else pendingInit++;
+  }
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of app) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.lastState?.terminated) stopped++;
+    else waiting++;
+  }
+  if (failedInit > 0 && policy === "Never") return "Failed";
+  const anyAppStarted = app.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
+  if ((pendingInit > 0 && !anyAppStarted) || waiting > 0) return "Pending";
+  if (running > 0) return "Running";
+  if (stopped > 0) {
+    if (policy === "Always") return "Running";
+    if (stopped === succeeded) return "Succeeded";
+    if (policy === "Never") return "Failed";
+    return "Running";
+  }
+  return "Pending";
+}
+
+function condition(
+  old: PodCondition[] | undefined,
+  now: number,
+  type: string,
+  ok: boolean,
+  reason?: string,
+  message?: string,
+): PodCondition {
+  const status = ok ? "True" : "False";
+  const prev = old?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastProbeTime: null as unknown as string,
+    lastTransitionTime:
+      prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : kubeTime(now),
+    ...(!ok && reason ? { reason } : {}),
+    ...(!ok && message ? { message } : {}),
+  };
+}
+
+export function computePodStatus(input: StatusInput): PodStatus {
+  const { pod, now, runtimeName, views } = input;
+  const old = (pod.status ?? {}) as PodStatus;
+  const initSpecs = pod.spec?.initContainers ?? [];
+  const initStatuses = initSpecs.map((c) =>
+    containerStatus(c, views.get(c.name), runtimeName, true, "PodInitializing"),
+  );
+  const initialized = initStatuses.every(initSucceeded);
+  const appStatuses = (pod.spec?.containers ?? [])
+    .map((c) =>
+      containerStatus(
+        c,
+        views.get(c.name),
+        runtimeName,
+        false,
+        initialized ? "ContainerCreating" : "PodInitializing",
+      ),
+    )
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  let phase = podPhase(pod, initStatuses, appStatuses);
+  // A pod that finished stays finished.
+  if (old.phase === "Succeeded" || old.phase === "Failed") phase = old.phase;
+
+  const incomplete = initStatuses.filter((s) => !initSucceeded(s)).map((s) => s.name);
+  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const completed = phase === "Succeeded" || phase === "Failed";
+  const notReadyReason = completed ? "PodCompleted" : "ContainersNotReady";
+  const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(" ")}]`;
+  const conditions = [
+    condition(old.conditions, now, "PodReadyToStartContainers", Boolean(input.sandbox?.ready)),
+    condition(
+      old.conditions,
+      now,
+      "Initialized",
+      incomplete.length === 0 || (completed && initialized),
+      "ContainersNotInitialized",
+      `containers with incomplete status: [${incomplete.join(" ")}]`,
+    ),
+    condition(
+      old.conditions,
+      now,
+      "Ready",
+      unready.length === 0 && !completed,
+      notReadyReason,
+      notReadyMessage,
+    ),
+    condition(
+      old.conditions,
+      now,
+      "ContainersReady",
+      unready.length === 0 && !completed,
+      notReadyReason,
+      notReadyMessage,
+    ),
+    condition(old.conditions, now, "PodScheduled", true),
+  ];
+
+  const podIP = input.sandbox?.ip ?? old.podIP;
+  const status: PodStatus = {
+    phase,
+    conditions,
+    ...(input.hostIP ? { hostIP: input.hostIP, hostIPs: [{ ip: input.hostIP }] } : {}),
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    startTime: old.startTime ?? kubeTime(now),
+    ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
+    containerStatuses: appStatuses,
+    qosClass: qosClass(pod),
+  };
+  return status;
+}
+
+/** Deep equality that ignores key order and undefined fields (stored JSON vs computed object). */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameStatus(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) if (!sameStatus(ao[k], bo[k])) return false;
+  return true;
+}

@@ -1,0 +1,87 @@
+import type { Pod } from "kubernetes-types/core/v1";
+import type { SandboxConfig } from "../../runtime/container-runtime.ts";
+import { podResources } from "./container-config.ts";
+
+/**
+ * The pod's sandbox: hostname, resolv.conf per dnsPolicy, /etc/hosts aliases and host ports.
+ * ClusterFirst points at the cluster DNS with the Kubernetes search path and ndots:5.
+ */
+export interface ClusterDns {
+  nameserver: string;
+  searchDomain: string;
+}
+
+export interface HostDns {
+  nameservers: string[];
+  searches: string[];
+}
+
+export function sandboxConfig(
+  pod: Pod,
+  clusterDns: ClusterDns,
+  hostDns: HostDns = { nameservers: [], searches: [] },
+): SandboxConfig {
+  const spec = pod.spec ?? { containers: [] };
+  const namespace = pod.metadata?.namespace ?? "default";
+  const hostPorts: SandboxConfig["hostPorts"] = [];
+  for (const c of spec.containers) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      hostPorts.push({
+        containerPort: p.containerPort,
+        hostPort: p.hostPort,
+        protocol: (p.protocol ?? "TCP") as "TCP" | "UDP" | "SCTP",
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+      });
+    }
+  }
+  const resources = podResources(pod);
+  return {
+    podUid: pod.metadata?.uid ?? "",
+    namespace,
+    name: pod.metadata?.name ?? "",
+    hostname: podHostname(pod),
+    dns: dnsConfig(pod, clusterDns, hostDns),
+    hostAliases: (spec.hostAliases ?? []).map((a) => ({ ip: a.ip ?? "", hostnames: a.hostnames ?? [] })),
+    hostPorts,
+    ...(resources ? { resources } : {}),
+  };
+}
+
+/** spec.hostname if given, else the pod name, cut to 63 characters as Kubernetes does. */
+function podHostname(pod: Pod): string {
+  const name = pod.spec?.hostname || pod.metadata?.name || "pod";
+  return name.slice(0, 63).replace(/[-.]+$/, "");
+}
+
+export function dnsConfig(pod: Pod, clusterDns: ClusterDns, hostDns: HostDns): SandboxConfig["dns"] {
+  const spec = pod.spec;
+  const namespace = pod.metadata?.namespace ?? "default";
+  let policy = spec?.dnsPolicy ?? "ClusterFirst";
+  // Pods on the host network use the host's resolver unless they ask for ClusterFirstWithHostNet.
+  if (policy === "ClusterFirst" && spec?.hostNetwork) policy = "Default";
+  if (policy === "ClusterFirstWithHostNet") policy = "ClusterFirst";
+  let dns: SandboxConfig["dns"];
+  if (policy === "ClusterFirst") {
+    const d = clusterDns.searchDomain;
+    dns = {
+      nameservers: [clusterDns.nameserver],
+      searches: [`${namespace}.svc.${d}`, `svc.${d}`, d],
+      options: ["ndots:5"],
+    };
+  } else if (policy === "Default") {
+    dns = { nameservers: [...hostDns.nameservers], searches: [...hostDns.searches], options: [] };
+  } else {
+    dns = { nameservers: [], searches: [], options: [] };
+  }
+  const extra = spec?.dnsConfig;
+  if (extra) {
+    dns.nameservers = [...new Set([...dns.nameservers, ...(extra.nameservers ?? [])])];
+    dns.searches = [...new Set([...dns.searches, ...(extra.searches ?? [])])];
+    const options = new Map(dns.options.map((o) => [o.split(":")[0]!, o]));
+    for (const o of extra.options ?? [])
+      options.set(o.name ?? "", o.value !== undefined ? `${o.name}:${o.value}` : (o.name ?? ""));
+    dns.options = [...options.values()];
+  }
+  return dns;
+}
