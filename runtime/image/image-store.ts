@@ -70,8 +70,11 @@ export interface ImageStore {
   list(): ImageRef[];
   /** Removes an image name; deletes its layers once no image uses them. Refuses while in use. */
   remove(ref: string, options?: { inUse?: (imageId: string) => boolean }): Promise<void>;
-  /** Loads an `oci-archive` or `docker-archive` tarball (gzip or not); returns the images named in it. */
-  load(file: string): Promise<ImageRef[]>;
+  /**
+   * Loads an `oci-archive` or `docker-archive` tarball (gzip or not), from a path or a stream (an
+   * upload); returns the images in it (unnamed ones are named by their ID).
+   */
+  load(file: string | ReadableStream<Uint8Array>): Promise<ImageRef[]>;
 }
 
 export interface ImageStoreOptions {
@@ -421,7 +424,17 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
     if (deletesImage) collectGarbage();
   }
 
-  async function load(file: string): Promise<ImageRef[]> {
+  async function load(source: string | ReadableStream<Uint8Array>): Promise<ImageRef[]> {
+    if (typeof source !== "string") {
+      const upload = join(dirs.tmp, `upload-${randomBytes(4).toString("hex")}.tar`);
+      try {
+        await Bun.write(upload, new Response(source));
+        return await load(upload);
+      } finally {
+        rmSync(upload, { force: true });
+      }
+    }
+    const file = source;
     if (!existsSync(file) || !statSync(file).isFile()) {
       throw new RuntimeError("ImageLoadError", `image archive "${file}" not found or not a file`);
     }
