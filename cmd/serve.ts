@@ -20,11 +20,22 @@ interface SocketData {
   pending: Uint8Array[];
 }
 
-export function serve(app: Hono<any>, options: { hostname: string; port: number }): RunningServer {
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /**
+   * PEM certificate and key. kubectl sends credentials (the bearer token) only over TLS, so a
+   * token-protected server must use it; plain HTTP suits anonymous loopback access only.
+   */
+  tls?: { cert: string; key: string };
+}
+
+export function serve(app: Hono<any>, options: ServeOptions): RunningServer {
   const loopback = isLoopback(options.hostname);
   const server = Bun.serve<SocketData>({
     hostname: options.hostname,
     port: options.port,
+    ...(options.tls ? { tls: options.tls } : {}),
     // watches and `logs -f` stay open for as long as the client wants
     idleTimeout: 0,
     fetch(req, srv) {
@@ -74,7 +85,7 @@ export function serve(app: Hono<any>, options: { hostname: string; port: number 
   });
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${server.port}`,
     hostname: options.hostname,
     port: server.port as number,
     stop: async () => {

@@ -153,6 +153,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   app.all("/api/*", resources);
   app.all("/apis/*", resources);
 
+  for (const routes of deps.routes ?? []) app.route("/", routes);
   if (deps.web) app.route("/", deps.web);
   return app;
 }

@@ -11,6 +11,8 @@ export interface ApiServerDeps {
   /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
   node?: NodeServices;
   auth: AuthConfig;
+  /** More apps served behind the same auth, before `web` (e.g. createMinikApi's /minik/v1/images). */
+  routes?: Hono<any>[];
   /** The status page, mounted at "/". */
   web?: Hono<any>;
   /** OpenAPI component schemas (`io.k8s.api.apps.v1.Deployment` → schema) for `kubectl explain`. */
