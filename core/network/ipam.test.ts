@@ -39,6 +39,17 @@ describe("ipam", () => {
     expect(third.allocations()).toEqual({ b, c });
   });
 
+  test("claim records an address found on a live pod, unless another owner holds it", async () => {
+    const ipam = await createIpam({ cidr: "10.9.0.0/24" });
+    expect(await ipam.claim("a", "10.9.0.50")).toBe(true);
+    expect(ipam.lookup("a")).toBe("10.9.0.50");
+    expect(await ipam.claim("b", "10.9.0.50")).toBe(false);
+    expect(await ipam.claim("b", "10.9.0.1")).toBe(false);
+    expect(await ipam.claim("b", "10.10.0.5")).toBe(false);
+    const others = await Promise.all(Array.from({ length: 60 }, (_, i) => ipam.allocate(`p${i}`)));
+    expect(others).not.toContain("10.9.0.50");
+  });
+
   test("concurrent allocations get distinct addresses", async () => {
     const ipam = await createIpam({ cidr: "10.9.0.0/24", persistence: createMemoryIpamPersistence() });
     const ips = await Promise.all(Array.from({ length: 50 }, (_, i) => ipam.allocate(`p${i}`)));

@@ -17,6 +17,11 @@ export interface Ipam {
   /** The owner's address, allocating one if it has none. Idempotent. */
   allocate(owner: string): Promise<string>;
   release(owner: string): Promise<void>;
+  /**
+   * Records that `owner` really holds `ip` (found on a live pod at start-up). False when the
+   * address is outside the range or another owner holds it.
+   */
+  claim(owner: string, ip: string): Promise<boolean>;
   lookup(owner: string): string | undefined;
   /** owner → address, a copy. */
   allocations(): Record<string, string>;
@@ -99,6 +104,19 @@ export async function createIpam(options: { cidr: string; persistence?: IpamPers
         byOwner.delete(owner);
         byAddress.delete(ip);
         await persistence.save(snapshot());
+      }),
+    claim: (owner, text) =>
+      serial(async () => {
+        const ip = parseIPv4(text);
+        if (ip === undefined || !cidrContains(cidr, ip) || ip === firstHost(cidr)) return false;
+        const holder = byAddress.get(ip);
+        if (holder !== undefined) return holder === owner;
+        const previous = byOwner.get(owner);
+        if (previous !== undefined) byAddress.delete(previous);
+        byOwner.set(owner, ip);
+        byAddress.set(ip, owner);
+        await persistence.save(snapshot());
+        return true;
       }),
     lookup: (owner) => {
       const ip = byOwner.get(owner);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
@@ -29,7 +29,7 @@ describe.skipIf(
     await (second ?? first)?.cleanupAll();
   });
 
-  test("a restart keeps live pods' addresses and hostPorts, and removes what dead pods left", async () => {
+  test("a restart keeps live pods' addresses (even with the IPAM file lost) and hostPorts, and removes what dead pods left", async () => {
     first = await createNodeNetwork({ dataDir, ...names });
     const live = await first.podNetwork.setup("live-pod", {
       hostPorts: [{ hostPort: 18090, containerPort: 80, protocol: "TCP" }],

@@ -122,8 +122,7 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
 
   async function podIsComplete(netns: string, veth: string, ip: string): Promise<boolean> {
     if (!existsSync(`${NETNS_DIR}/${netns}`) || !existsSync(`/sys/class/net/${veth}`)) return false;
-    const addrs = await run(["ip", "-n", netns, "-o", "-4", "addr", "show", "dev", "eth0"]);
-    return addrs.code === 0 && addrs.stdout.includes(` ${ip}/`);
+    return (await podAddress(netns)) === ip;
   }
 
   return {
@@ -208,6 +207,17 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
       const deadNetns = listNetns(netnsPrefix).filter((n) => !liveShort.has(n.slice(netnsPrefix.length)));
       const deadVeths = listLinks(vethPrefix).filter((v) => !liveShort.has(v.slice(vethPrefix.length)));
       await removePodLinks(deadNetns, deadVeths);
+      // Reality wins over the saved allocations: a live pod's address is recorded as held (the
+      // state file may be older than the pod), and a pod whose address someone else holds is
+      // rebuilt on its next setup.
+      for (const uid of live) {
+        const { netns, veth } = names(uid);
+        if (!existsSync(`${NETNS_DIR}/${netns}`)) continue;
+        const actual = await podAddress(netns);
+        if (actual && actual !== ipam.lookup(uid) && !(await ipam.claim(uid, actual))) {
+          await removePodLinks([netns], [veth]);
+        }
+      }
       const released = await ipam.reconcile(live);
       await options.hostPortTable?.retainHostPorts(live);
       return [...new Set([...released, ...deadNetns])];
@@ -229,6 +239,11 @@ export function shortId(podUid: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]/g, "")
     .slice(0, 12);
+}
+
+async function podAddress(netns: string): Promise<string | undefined> {
+  const addrs = await run(["ip", "-n", netns, "-o", "-4", "addr", "show", "dev", "eth0"]);
+  return addrs.code === 0 ? /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(addrs.stdout)?.[1] : undefined;
 }
 
 function listNetns(prefix: string): string[] {
