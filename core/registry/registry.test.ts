@@ -1,41 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { Pod, Service } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
-import { createSqlStore } from "../store/sql-store.ts";
-import type { Store } from "../store/store.ts";
-import { createRegistry, type Registry } from "./registry.ts";
+import { createRegistry } from "./registry.ts";
+import { deploymentManifest, useRegistry } from "./test-fixture.ts";
 
-let store: Store;
-let registry: Registry;
-let warnings: string[];
-
-beforeEach(async () => {
-  store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
-  warnings = [];
-  registry = createRegistry(store, { onWarning: (m) => warnings.push(m) });
-  await registry.bootstrap();
-});
-afterEach(async () => {
-  await store.close();
-});
-
-function deployment(name: string, labels: Record<string, string> = { app: name }): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name },
-    spec: {
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: "web", image: "nginx:1.25", ports: [{ containerPort: 80 }] }] },
-      },
-    },
-  };
-}
+const fx = useRegistry();
+const deployment = deploymentManifest;
 
 function pod(name: string, extra: Record<string, unknown> = {}): KubeObject {
   return {
@@ -57,7 +30,7 @@ async function reason(p: Promise<unknown>): Promise<string> {
 
 describe("create", () => {
   test("fills metadata, defaults and apiVersion/kind", async () => {
-    const d = (await registry.create("deployments.apps", deployment("web"))) as Deployment;
+    const d = (await fx.registry.create("deployments.apps", deployment("web"))) as Deployment;
     expect(d.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(d.metadata?.namespace).toBe("default");
     expect(d.metadata?.generation).toBe(1);
@@ -82,26 +55,29 @@ describe("create", () => {
     expect(c.imagePullPolicy).toBe("IfNotPresent");
     expect(c.terminationMessagePath).toBe("/dev/termination-log");
     expect(c.terminationMessagePolicy).toBe("File");
-    const got = await registry.get("deployments.apps", "default", "web");
+    const got = await fx.registry.get("deployments.apps", "default", "web");
     expect(got).toEqual(d as KubeObject);
   });
 
   test("generateName appends 5 characters of the Kubernetes alphabet", async () => {
-    const p = await registry.create<KubeObject>("pods", { ...pod(""), metadata: { generateName: "web-" } });
+    const p = await fx.registry.create<KubeObject>("pods", {
+      ...pod(""),
+      metadata: { generateName: "web-" },
+    });
     expect(p.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
   test("pods get status Pending with a QoS class and latest images pull Always", async () => {
-    const p = (await registry.create("pods", pod("a"))) as Pod;
+    const p = (await fx.registry.create("pods", pod("a"))) as Pod;
     expect(p.status).toEqual({ phase: "Pending", qosClass: "BestEffort" });
     expect(p.spec?.containers[0]?.imagePullPolicy).toBe("Always");
   });
 
   test("namespace must exist; cluster-scoped objects have none", async () => {
     expect(
-      await reason(registry.create("pods", { ...pod("x"), metadata: { name: "x", namespace: "nope" } })),
+      await reason(fx.registry.create("pods", { ...pod("x"), metadata: { name: "x", namespace: "nope" } })),
     ).toBe('404 NotFound: namespaces "nope" not found');
-    const ns = await registry.create<KubeObject>("namespaces", {
+    const ns = await fx.registry.create<KubeObject>("namespaces", {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: "demo", namespace: "x" },
@@ -113,14 +89,14 @@ describe("create", () => {
   });
 
   test("bootstrap creates the system namespaces once", async () => {
-    await registry.bootstrap();
-    const names = (await registry.list("namespaces")).items.map((n) => n.metadata.name);
+    await fx.registry.bootstrap();
+    const names = (await fx.registry.list("namespaces")).items.map((n) => n.metadata.name);
     expect(names).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"]);
   });
 
   test("AlreadyExists names the object", async () => {
-    await registry.create("deployments.apps", deployment("web"));
-    expect(await reason(registry.create("deployments.apps", deployment("web")))).toBe(
+    await fx.registry.create("deployments.apps", deployment("web"));
+    expect(await reason(fx.registry.create("deployments.apps", deployment("web")))).toBe(
       '409 AlreadyExists: deployments.apps "web" already exists',
     );
   });
@@ -129,26 +105,26 @@ describe("create", () => {
     const legacy = deployment("old");
     legacy.apiVersion = "extensions/v1beta1";
     delete (legacy.spec as { selector?: unknown }).selector;
-    const d = (await registry.create("deployments.apps", legacy)) as Deployment;
+    const d = (await fx.registry.create("deployments.apps", legacy)) as Deployment;
     expect(d.apiVersion).toBe("apps/v1");
     expect(d.spec?.selector).toEqual({ matchLabels: { app: "old" } });
-    expect(warnings).toEqual(["extensions/v1beta1 Deployment is deprecated; stored as apps/v1"]);
+    expect(fx.warnings).toEqual(["extensions/v1beta1 Deployment is deprecated; stored as apps/v1"]);
   });
 
   test("a mismatched kind is a BadRequest", async () => {
-    expect(await reason(registry.create("pods", deployment("x")))).toContain("400 BadRequest");
+    expect(await reason(fx.registry.create("pods", deployment("x")))).toContain("400 BadRequest");
   });
 
   test("dryRun returns the would-be object without storing it", async () => {
-    const d = await registry.create("deployments.apps", deployment("dry"), { dryRun: true });
+    const d = await fx.registry.create("deployments.apps", deployment("dry"), { dryRun: true });
     expect(d.metadata.uid).toBeDefined();
-    expect(await registry.tryGet("deployments.apps", "default", "dry")).toBeUndefined();
+    expect(await fx.registry.tryGet("deployments.apps", "default", "dry")).toBeUndefined();
   });
 
   test("input objects are not mutated", async () => {
     const input = deployment("pure");
     const copy = structuredClone(input);
-    await registry.create("deployments.apps", input);
+    await fx.registry.create("deployments.apps", input);
     expect(input).toEqual(copy);
   });
 });
@@ -163,7 +139,7 @@ describe("validation", () => {
     (spec as { replicas: number }).replicas = -1;
     (spec.template.metadata as { labels: object }).labels = { app: "y" };
     (spec.template.spec!.containers[0] as { image?: string }).image = undefined;
-    const err = (await registry.create("deployments.apps", bad).catch((e) => e)) as ApiError;
+    const err = (await fx.registry.create("deployments.apps", bad).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe(422);
     const fields = err.details?.causes?.map((c: { field?: string }) => c.field);
@@ -181,7 +157,7 @@ describe("validation", () => {
         { name: "c", image: "b" },
       ],
     });
-    const err = (await registry.create("pods", p).catch((e) => e)) as ApiError;
+    const err = (await fx.registry.create("pods", p).catch((e) => e)) as ApiError;
     expect(err.details?.causes?.map((c: { field?: string }) => c.field)).toEqual([
       "spec.containers[0].ports[0].containerPort",
       "spec.containers[1].name",
@@ -191,7 +167,7 @@ describe("validation", () => {
   test("services: DNS-1035 names, ports required, defaults", async () => {
     expect(
       await reason(
-        registry.create("services", {
+        fx.registry.create("services", {
           apiVersion: "v1",
           kind: "Service",
           metadata: { name: "1svc" },
@@ -201,7 +177,7 @@ describe("validation", () => {
     ).toContain("metadata.name: Invalid value");
     expect(
       await reason(
-        registry.create("services", {
+        fx.registry.create("services", {
           apiVersion: "v1",
           kind: "Service",
           metadata: { name: "svc" },
@@ -209,7 +185,7 @@ describe("validation", () => {
         }),
       ),
     ).toContain("spec.ports: Required value");
-    const s = (await registry.create("services", {
+    const s = (await fx.registry.create("services", {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "svc" },
@@ -224,20 +200,20 @@ describe("validation", () => {
 
 describe("update", () => {
   test("generation moves on spec changes only; status is kept", async () => {
-    const d = await registry.create("deployments.apps", deployment("web"));
-    const withStatus = await registry.updateStatus<KubeObject>("deployments.apps", {
+    const d = await fx.registry.create("deployments.apps", deployment("web"));
+    const withStatus = await fx.registry.updateStatus<KubeObject>("deployments.apps", {
       ...d,
       status: { replicas: 1, observedGeneration: 1 },
     });
     expect(withStatus.metadata.generation).toBe(1);
-    const labelled = await registry.update<KubeObject>("deployments.apps", {
+    const labelled = await fx.registry.update<KubeObject>("deployments.apps", {
       ...withStatus,
       metadata: { ...withStatus.metadata, labels: { tier: "web" } },
       status: { replicas: 99 },
     });
     expect(labelled.metadata.generation).toBe(1);
     expect(labelled.status).toEqual({ replicas: 1, observedGeneration: 1 });
-    const scaled = await registry.update("deployments.apps", {
+    const scaled = await fx.registry.update("deployments.apps", {
       ...labelled,
       spec: { ...(labelled.spec as object), replicas: 3 },
     });
@@ -247,8 +223,8 @@ describe("update", () => {
   });
 
   test("updateStatus ignores spec and metadata changes", async () => {
-    const d = await registry.create("deployments.apps", deployment("web"));
-    const out = await registry.updateStatus("deployments.apps", {
+    const d = await fx.registry.create("deployments.apps", deployment("web"));
+    const out = await fx.registry.updateStatus("deployments.apps", {
       ...d,
       metadata: { ...d.metadata, labels: { hacked: "yes" } },
       spec: { ...(d.spec as object), replicas: 7 },
@@ -260,15 +236,15 @@ describe("update", () => {
   });
 
   test("stale resourceVersion is a Conflict; none means unconditional", async () => {
-    const d = await registry.create("deployments.apps", deployment("web"));
-    await registry.update("deployments.apps", { ...d, metadata: { ...d.metadata, labels: { a: "1" } } });
+    const d = await fx.registry.create("deployments.apps", deployment("web"));
+    await fx.registry.update("deployments.apps", { ...d, metadata: { ...d.metadata, labels: { a: "1" } } });
     expect(
       await reason(
-        registry.update("deployments.apps", { ...d, metadata: { ...d.metadata, labels: { a: "2" } } }),
+        fx.registry.update("deployments.apps", { ...d, metadata: { ...d.metadata, labels: { a: "2" } } }),
       ),
     ).toStartWith('409 Conflict: Operation cannot be fulfilled on deployments.apps "web"');
     const { resourceVersion: _, ...meta } = d.metadata;
-    const out = await registry.update("deployments.apps", {
+    const out = await fx.registry.update("deployments.apps", {
       ...d,
       metadata: { ...meta, labels: { a: "3" } },
     });
@@ -276,49 +252,49 @@ describe("update", () => {
   });
 
   test("a no-op update writes nothing", async () => {
-    const d = await registry.create("deployments.apps", deployment("web"));
-    const same = await registry.update("deployments.apps", d);
+    const d = await fx.registry.create("deployments.apps", deployment("web"));
+    const same = await fx.registry.update("deployments.apps", d);
     expect(same.metadata.resourceVersion).toBe(d.metadata.resourceVersion);
   });
 
   test("selector is immutable", async () => {
-    const d = await registry.create("deployments.apps", deployment("web"));
+    const d = await fx.registry.create("deployments.apps", deployment("web"));
     const changed = deployment("web", { app: "other" });
     changed.metadata = d.metadata;
-    expect(await reason(registry.update("deployments.apps", changed))).toContain(
+    expect(await reason(fx.registry.update("deployments.apps", changed))).toContain(
       "spec.selector: Invalid value",
     );
   });
 
   test("pod spec is immutable except images; binding nodeName once is allowed", async () => {
-    const p = await registry.create("pods", pod("p"));
+    const p = await fx.registry.create("pods", pod("p"));
     const spec = p.spec as Pod["spec"] & object;
-    const bound = await registry.update("pods", { ...p, spec: { ...spec, nodeName: "node1" } });
+    const bound = await fx.registry.update("pods", { ...p, spec: { ...spec, nodeName: "node1" } });
     expect((bound.spec as { nodeName: string }).nodeName).toBe("node1");
-    const img = await registry.update("pods", {
+    const img = await fx.registry.update("pods", {
       ...bound,
       spec: { ...(bound.spec as object), containers: [{ ...spec.containers[0], image: "busybox:2" }] },
     });
     expect((img.spec as Pod["spec"])?.containers[0]?.image).toBe("busybox:2");
     expect(
       await reason(
-        registry.update("pods", { ...img, spec: { ...(img.spec as object), restartPolicy: "Never" } }),
+        fx.registry.update("pods", { ...img, spec: { ...(img.spec as object), restartPolicy: "Never" } }),
       ),
     ).toContain("spec: Forbidden: pod updates may not change fields");
   });
 
   test("service clusterIP is kept when left out and immutable otherwise", async () => {
-    const s = await registry.create("services", {
+    const s = await fx.registry.create("services", {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "svc" },
       spec: { clusterIP: "10.96.0.10", ports: [{ port: 80 }] },
     });
-    const kept = await registry.update("services", { ...s, spec: { ports: [{ port: 81 }] } });
+    const kept = await fx.registry.update("services", { ...s, spec: { ports: [{ port: 81 }] } });
     expect((kept.spec as Service["spec"])?.clusterIP).toBe("10.96.0.10");
     expect(
       await reason(
-        registry.update("services", { ...kept, spec: { clusterIP: "10.96.0.11", ports: [{ port: 81 }] } }),
+        fx.registry.update("services", { ...kept, spec: { clusterIP: "10.96.0.11", ports: [{ port: 81 }] } }),
       ),
     ).toContain("spec.clusterIP: Invalid value");
   });
@@ -326,28 +302,28 @@ describe("update", () => {
 
 describe("delete", () => {
   test("unbound pods and plain objects go at once", async () => {
-    await registry.create("pods", pod("p"));
-    const gone = await registry.delete("pods", "default", "p");
+    await fx.registry.create("pods", pod("p"));
+    const gone = await fx.registry.delete("pods", "default", "p");
     expect(gone.metadata.deletionTimestamp).toBeUndefined();
-    expect(await registry.tryGet("pods", "default", "p")).toBeUndefined();
-    expect(await reason(registry.delete("pods", "default", "p"))).toBe('404 NotFound: pods "p" not found');
+    expect(await fx.registry.tryGet("pods", "default", "p")).toBeUndefined();
+    expect(await reason(fx.registry.delete("pods", "default", "p"))).toBe('404 NotFound: pods "p" not found');
   });
 
   test("bound pods terminate gracefully, then grace 0 removes them", async () => {
-    await registry.create("pods", pod("p", { nodeName: "node1", terminationGracePeriodSeconds: 5 }));
-    const marked = await registry.delete("pods", "default", "p");
+    await fx.registry.create("pods", pod("p", { nodeName: "node1", terminationGracePeriodSeconds: 5 }));
+    const marked = await fx.registry.delete("pods", "default", "p");
     expect(marked.metadata.deletionTimestamp).toBeDefined();
     expect(marked.metadata.deletionGracePeriodSeconds).toBe(5);
-    expect(await registry.tryGet("pods", "default", "p")).toBeDefined();
-    const explicit = await registry.delete("pods", "default", "p", { gracePeriodSeconds: 2 });
+    expect(await fx.registry.tryGet("pods", "default", "p")).toBeDefined();
+    const explicit = await fx.registry.delete("pods", "default", "p", { gracePeriodSeconds: 2 });
     expect(explicit.metadata.deletionGracePeriodSeconds).toBe(2);
-    await registry.delete("pods", "default", "p", { gracePeriodSeconds: 0 });
-    expect(await registry.tryGet("pods", "default", "p")).toBeUndefined();
+    await fx.registry.delete("pods", "default", "p", { gracePeriodSeconds: 0 });
+    expect(await fx.registry.tryGet("pods", "default", "p")).toBeUndefined();
   });
 
   test("finalizers hold an object until an update empties them", async () => {
     const deleted: string[] = [];
-    const reg = createRegistry(store, { onDeleted: [(r, o) => deleted.push(`${r}/${o.metadata.name}`)] });
+    const reg = createRegistry(fx.store, { onDeleted: [(r, o) => deleted.push(`${r}/${o.metadata.name}`)] });
     const cm = await reg.create("configmaps", {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -371,69 +347,75 @@ describe("delete", () => {
   });
 
   test("Foreground and Orphan add their finalizers", async () => {
-    await registry.create("deployments.apps", deployment("f"));
-    const f = await registry.delete("deployments.apps", "default", "f", { propagationPolicy: "Foreground" });
+    await fx.registry.create("deployments.apps", deployment("f"));
+    const f = await fx.registry.delete("deployments.apps", "default", "f", {
+      propagationPolicy: "Foreground",
+    });
     expect(f.metadata.finalizers).toEqual(["foregroundDeletion"]);
-    await registry.create("deployments.apps", deployment("o"));
-    const o = await registry.delete("deployments.apps", "default", "o", { propagationPolicy: "Orphan" });
+    await fx.registry.create("deployments.apps", deployment("o"));
+    const o = await fx.registry.delete("deployments.apps", "default", "o", { propagationPolicy: "Orphan" });
     expect(o.metadata.finalizers).toEqual(["orphan"]);
     expect(o.metadata.deletionTimestamp).toBeDefined();
   });
 
   test("namespaces turn Terminating and refuse new content", async () => {
-    await registry.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
-    const ns = await registry.delete("namespaces", "", "demo");
+    await fx.registry.create("namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "demo" },
+    });
+    const ns = await fx.registry.delete("namespaces", "", "demo");
     expect(ns.status).toEqual({ phase: "Terminating" });
     expect(
-      await reason(registry.create("pods", { ...pod("x"), metadata: { name: "x", namespace: "demo" } })),
+      await reason(fx.registry.create("pods", { ...pod("x"), metadata: { name: "x", namespace: "demo" } })),
     ).toContain("403 Forbidden");
-    await registry.update("namespaces", { ...ns, spec: { finalizers: [] } });
-    expect(await registry.tryGet("namespaces", "", "demo")).toBeUndefined();
+    await fx.registry.update("namespaces", { ...ns, spec: { finalizers: [] } });
+    expect(await fx.registry.tryGet("namespaces", "", "demo")).toBeUndefined();
   });
 
   test("uid precondition mismatch is a Conflict", async () => {
-    await registry.create("pods", pod("p"));
+    await fx.registry.create("pods", pod("p"));
     expect(
-      await reason(registry.delete("pods", "default", "p", { preconditions: { uid: "other" } })),
+      await reason(fx.registry.delete("pods", "default", "p", { preconditions: { uid: "other" } })),
     ).toContain("409 Conflict");
   });
 
   test("dryRun deletes nothing", async () => {
-    await registry.create("pods", pod("p"));
-    await registry.delete("pods", "default", "p", { dryRun: true });
-    expect(await registry.tryGet("pods", "default", "p")).toBeDefined();
+    await fx.registry.create("pods", pod("p"));
+    await fx.registry.delete("pods", "default", "p", { dryRun: true });
+    expect(await fx.registry.tryGet("pods", "default", "p")).toBeDefined();
   });
 });
 
 describe("list and watch", () => {
   test("label and field selectors filter lists", async () => {
-    await registry.create("pods", pod("a", { nodeName: "n1" }));
-    await registry.create("pods", { ...pod("b"), metadata: { name: "b", labels: { app: "q" } } });
-    const byLabel = await registry.list("pods", { labelSelector: "app in (p)" });
+    await fx.registry.create("pods", pod("a", { nodeName: "n1" }));
+    await fx.registry.create("pods", { ...pod("b"), metadata: { name: "b", labels: { app: "q" } } });
+    const byLabel = await fx.registry.list("pods", { labelSelector: "app in (p)" });
     expect(byLabel.items.map((p) => p.metadata.name)).toEqual(["a"]);
-    const unbound = await registry.list("pods", { fieldSelector: "spec.nodeName=" });
+    const unbound = await fx.registry.list("pods", { fieldSelector: "spec.nodeName=" });
     expect(unbound.items.map((p) => p.metadata.name)).toEqual(["b"]);
-    expect(await reason(registry.list("pods", { fieldSelector: "spec.foo=x" }))).toBe(
+    expect(await reason(fx.registry.list("pods", { fieldSelector: "spec.foo=x" }))).toBe(
       "400 BadRequest: field label not supported: spec.foo",
     );
   });
 
   test("watch from 0 replays ADDED, from N only later changes, selector flips", async () => {
-    await registry.create("pods", pod("a"));
-    const listed = await registry.list("pods", { namespace: "default" });
+    await fx.registry.create("pods", pod("a"));
+    const listed = await fx.registry.list("pods", { namespace: "default" });
     const fromZero: WatchEvent[] = [];
     const fromN: WatchEvent[] = [];
     const selected: WatchEvent[] = [];
     const stops = await Promise.all([
-      registry.watch("pods", { namespace: "default", resourceVersion: "0" }, (e) => fromZero.push(e)),
-      registry.watch("pods", { namespace: "default", resourceVersion: listed.resourceVersion }, (e) =>
+      fx.registry.watch("pods", { namespace: "default", resourceVersion: "0" }, (e) => fromZero.push(e)),
+      fx.registry.watch("pods", { namespace: "default", resourceVersion: listed.resourceVersion }, (e) =>
         fromN.push(e),
       ),
-      registry.watch("pods", { labelSelector: "app=p" }, (e) => selected.push(e)),
+      fx.registry.watch("pods", { labelSelector: "app=p" }, (e) => selected.push(e)),
     ]);
-    const b = await registry.create("pods", pod("b"));
-    await registry.update("pods", { ...b, metadata: { ...b.metadata, labels: { app: "other" } } });
-    await registry.delete("pods", "default", "a");
+    const b = await fx.registry.create("pods", pod("b"));
+    await fx.registry.update("pods", { ...b, metadata: { ...b.metadata, labels: { app: "other" } } });
+    await fx.registry.delete("pods", "default", "a");
     const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata.name}`);
     await waitFor(() => fromZero.length >= 4 && fromN.length >= 3 && selected.length >= 4, {
       timeoutMs: 2000,

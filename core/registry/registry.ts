@@ -1,22 +1,16 @@
-import type { Client, DeleteOptions, ListOptions, WriteOptions } from "../client.ts";
+import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from "../client.ts";
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import { deepEqual } from "../patch/deep-equal.ts";
 import type { Store } from "../store/store.ts";
-import { type AdmissionHook, type DeletedListener, runAdmission } from "./admission.ts";
-import {
-  conflict,
-  isConflict,
-  type Kind,
-  kindOf,
-  normalizeTypeMeta,
-  notFound,
-  type RegistryContext,
-  validateObject,
-} from "./context.ts";
-import { deleteObject, removeObject } from "./deletion.ts";
-import { finalizersDone, metaOf, newUid, randomSuffix, rfc3339 } from "./metadata.ts";
+import type { AdmissionHook, DeletedListener } from "./admission.ts";
+import { applyObject } from "./apply.ts";
+import { kindOf, normalizeTypeMeta, notFound, type RegistryContext } from "./context.ts";
+import { deleteObject } from "./deletion.ts";
+import { evictPod } from "./eviction.ts";
+import { type PatchOptions, patchObject } from "./patching.ts";
+import { checkScalable, replicasOf, toScale, withReplicas } from "./scale.ts";
 import { objectFilter, watchObjects } from "./watch.ts";
+import { createObject, retryUnlessPinned, scopeOf, updateObject, updateStatusOf } from "./writes.ts";
 
 export interface RegistryOptions {
   /** Admission hooks run in order before every write (see admission.ts). */
@@ -33,6 +27,18 @@ export interface RegistryOptions {
 export interface Registry extends Client {
   /** Creates the namespaces every cluster has (default, kube-system, kube-public, kube-node-lease). */
   bootstrap(): Promise<void>;
+  /** GET …/scale of deployments.apps / replicasets.apps: an autoscaling/v1 Scale. */
+  getScale(resource: string, namespace: string, name: string): Promise<KubeObject>;
+  /** PUT …/scale: sets spec.replicas; a resourceVersion in the Scale is a precondition. */
+  updateScale(
+    resource: string,
+    namespace: string,
+    name: string,
+    scale: KubeObject,
+    options?: WriteOptions,
+  ): Promise<KubeObject>;
+  /** POST pods/…/eviction: deletes the pod unless a PodDisruptionBudget forbids it (429). */
+  evict(namespace: string, name: string, deleteOptions?: DeleteOptions): Promise<KubeObject>;
 }
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -49,7 +55,7 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
     onDeleted: options.onDeleted ?? [],
     onWarning: options.onWarning,
     now: options.now ?? (() => new Date()),
-    maxRetries: 8,
+    maxRetries: 64,
   };
 
   const registry: Registry = {
@@ -92,8 +98,45 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
       })) as T;
     },
 
-    async patch() {
-      throw new ApiError("MethodNotAllowed", "patch is not implemented yet");
+    async patch<T extends KubeObject>(
+      resource: string,
+      namespace: string,
+      name: string,
+      type: PatchType,
+      body: unknown,
+      opts: PatchOptions = {},
+    ) {
+      const kind = kindOf(resource);
+      const ns = scopeOf(kind, namespace);
+      if (type === "apply") {
+        if (opts.subresource)
+          throw new ApiError("BadRequest", "server-side apply is supported on the main resource only");
+        return (await applyObject(ctx, kind, ns, name, body, opts)) as T;
+      }
+      return (await patchObject(ctx, kind, ns, name, type, body, opts)) as T;
+    },
+
+    async getScale(resource, namespace, name) {
+      const kind = kindOf(resource);
+      checkScalable(kind);
+      return toScale(await registry.get(resource, namespace, name));
+    },
+
+    async updateScale(resource, namespace, name, scale, opts) {
+      const kind = kindOf(resource);
+      checkScalable(kind);
+      const replicas = replicasOf(scale);
+      const target = {
+        metadata: { name, namespace, resourceVersion: scale.metadata?.resourceVersion },
+      } as KubeObject;
+      const out = await retryUnlessPinned(ctx, kind, target, (old) =>
+        updateObject(ctx, kind, old, withReplicas(old, replicas), opts),
+      );
+      return toScale(out);
+    },
+
+    async evict(namespace, name, deleteOptions) {
+      return evictPod(ctx, namespace || "default", name, deleteOptions);
     },
 
     async delete<T extends KubeObject>(
@@ -128,198 +171,4 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
     },
   };
   return registry;
-}
-
-function scopeOf(kind: Kind, namespace: string | undefined): string {
-  return kind.info.namespaced ? namespace || "default" : "";
-}
-
-/**
- * Runs `write` against the stored object. When the caller pinned a resourceVersion, a stale one is
- * a Conflict; otherwise the write is retried against the newest object until it lands.
- */
-export async function retryUnlessPinned(
-  ctx: RegistryContext,
-  kind: Kind,
-  obj: KubeObject,
-  write: (old: KubeObject) => Promise<KubeObject>,
-): Promise<KubeObject> {
-  const name = obj.metadata?.name;
-  if (!name)
-    throw invalid(kind, "", [
-      { reason: "FieldValueRequired", message: "Required value: name is required", field: "metadata.name" },
-    ]);
-  const namespace = scopeOf(kind, obj.metadata.namespace);
-  const pinned = obj.metadata.resourceVersion;
-  for (let attempt = 0; ; attempt++) {
-    const old = await ctx.store.get(kind.key, namespace, name);
-    if (!old) throw notFound(kind, name);
-    if (pinned && pinned !== old.metadata.resourceVersion) throw conflict(kind, name);
-    try {
-      return await write(old);
-    } catch (e) {
-      if (!isConflict(e) || pinned || attempt >= ctx.maxRetries)
-        throw isConflict(e) ? conflict(kind, name) : e;
-    }
-  }
-}
-
-function invalid(kind: Kind, name: string, causes: { reason: string; message: string; field: string }[]) {
-  return ApiError.invalid(kind.info.kind, name, causes, kind.info.group);
-}
-
-export async function createObject(
-  ctx: RegistryContext,
-  kind: Kind,
-  input: KubeObject,
-  opts: WriteOptions = {},
-): Promise<KubeObject> {
-  const obj = structuredClone(input) as KubeObject;
-  normalizeTypeMeta(ctx, kind, obj, opts);
-  const meta = metaOf(obj);
-  if (kind.info.namespaced) {
-    meta.namespace ||= "default";
-    await checkNamespaceOpen(ctx, meta.namespace);
-  } else delete meta.namespace;
-  const generated = !meta.name && !!meta.generateName;
-  if (generated) meta.name = meta.generateName + randomSuffix();
-  meta.uid = newUid();
-  meta.creationTimestamp = rfc3339(ctx.now());
-  for (const k of ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] as const)
-    delete meta[k];
-  if (kind.strategy.hasGeneration) meta.generation = 1;
-  else delete meta.generation;
-  kind.strategy.prepareForCreate?.(obj);
-  kind.strategy.defaults?.(obj);
-  validateObject(kind, obj);
-  const dryRun = !!opts.dryRun;
-  const undo = await runAdmission(ctx.admit, {
-    resource: kind.key,
-    operation: "CREATE",
-    object: obj,
-    dryRun,
-  });
-  if (dryRun) return obj;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await ctx.store.create(kind.key, obj);
-    } catch (e) {
-      if (isApiError(e, "AlreadyExists") && generated && attempt < 3) {
-        meta.name = meta.generateName + randomSuffix();
-        continue;
-      }
-      undo();
-      if (isApiError(e, "AlreadyExists"))
-        throw ApiError.alreadyExists(kind.info.plural, meta.name!, kind.info.group);
-      throw e;
-    }
-  }
-}
-
-async function checkNamespaceOpen(ctx: RegistryContext, namespace: string): Promise<void> {
-  const ns = await ctx.store.get("namespaces", "", namespace);
-  if (!ns) throw ApiError.notFound("namespaces", namespace);
-  if (ns.metadata.deletionTimestamp) {
-    throw new ApiError(
-      "Forbidden",
-      `unable to create new content in namespace ${namespace} because it is being terminated`,
-      { name: namespace, kind: "namespaces" },
-    );
-  }
-}
-
-/**
- * A spec/metadata update of `old` to `next`: server-owned metadata and (for kinds with a status
- * subresource) status carried over, generation bumped on spec change, a no-op not written, and an
- * object being deleted removed once its last finalizer goes.
- */
-export async function updateObject(
-  ctx: RegistryContext,
-  kind: Kind,
-  old: KubeObject,
-  next: KubeObject,
-  opts: WriteOptions = {},
-): Promise<KubeObject> {
-  const meta = metaOf(next);
-  const oldMeta = old.metadata;
-  if (meta.namespace && kind.info.namespaced && meta.namespace !== oldMeta.namespace) {
-    throw new ApiError(
-      "BadRequest",
-      `the namespace of the object (${meta.namespace}) does not match the namespace on the request (${oldMeta.namespace})`,
-    );
-  }
-  meta.namespace = oldMeta.namespace;
-  if (!kind.info.namespaced) delete meta.namespace;
-  meta.uid = oldMeta.uid;
-  meta.creationTimestamp = oldMeta.creationTimestamp;
-  meta.resourceVersion = oldMeta.resourceVersion;
-  copyOrDelete(meta, oldMeta, "deletionTimestamp");
-  copyOrDelete(meta, oldMeta, "deletionGracePeriodSeconds");
-  copyOrDelete(meta, oldMeta, "generation");
-  delete meta.generateName;
-  if (oldMeta.generateName) meta.generateName = oldMeta.generateName;
-  if (kind.hasStatus) {
-    if (old.status === undefined) delete next.status;
-    else next.status = old.status;
-  }
-  kind.strategy.prepareForUpdate?.(next, old);
-  kind.strategy.defaults?.(next);
-  if (kind.strategy.hasGeneration && !deepEqual(next.spec, old.spec))
-    meta.generation = (oldMeta.generation ?? 0) + 1;
-  validateObject(kind, next, old);
-  if (deepEqual(next, old)) return old;
-  return writeUpdate(ctx, kind, old, next, opts);
-}
-
-/** Replaces only the status of `old` (the /status subresource). */
-export async function updateStatusOf(
-  ctx: RegistryContext,
-  kind: Kind,
-  old: KubeObject,
-  status: unknown,
-  opts: WriteOptions = {},
-): Promise<KubeObject> {
-  if (deepEqual(status, old.status)) return old;
-  const next: KubeObject = { ...old, metadata: { ...old.metadata } };
-  if (status === undefined) delete next.status;
-  else next.status = status;
-  return writeUpdate(ctx, kind, old, next, opts, "status");
-}
-
-async function writeUpdate(
-  ctx: RegistryContext,
-  kind: Kind,
-  old: KubeObject,
-  next: KubeObject,
-  opts: WriteOptions,
-  subresource?: "status" | "scale",
-): Promise<KubeObject> {
-  const dryRun = !!opts.dryRun;
-  const undo = await runAdmission(ctx.admit, {
-    resource: kind.key,
-    operation: "UPDATE",
-    subresource,
-    object: next,
-    oldObject: old,
-    dryRun,
-  });
-  if (dryRun) return next;
-  try {
-    if (
-      next.metadata.deletionTimestamp &&
-      finalizersDone(next) &&
-      !next.metadata.deletionGracePeriodSeconds
-    ) {
-      return await removeObject(ctx, kind, next);
-    }
-    return await ctx.store.update(kind.key, next);
-  } catch (e) {
-    undo();
-    throw e;
-  }
-}
-
-function copyOrDelete<T extends object, K extends keyof T>(to: T, from: T, key: K): void {
-  if (from[key] === undefined) delete to[key];
-  else to[key] = from[key];
 }
