@@ -64,12 +64,12 @@ function stamp(obj: KubeObject, revision: number): string {
   return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
 }
 
-function parseRevision(key: string, name: string, rv: string): number {
+/** `what` names the request for the message: `pods "web-1"`, `a watch of pods`. */
+function parseRevision(what: string, rv: string): number {
   if (!/^\d+$/.test(rv)) {
-    const { plural, group } = splitKey(key);
     throw new ApiError(
       "BadRequest",
-      `${group ? `${plural}.${group}` : plural} "${name}": resourceVersion "${rv}" is not a decimal number; send the value you read, or none`,
+      `${what}: resourceVersion "${rv}" is not a decimal number; send a resourceVersion you read, or none`,
     );
   }
   return Number(rv);
@@ -150,7 +150,7 @@ export class SqlStore implements Store {
     }
   }
 
-  create(resource: string, obj: KubeObject): Promise<KubeObject> {
+  async create(resource: string, obj: KubeObject): Promise<KubeObject> {
     const { namespace, name } = identify(resource, obj);
     return this.#commit(resource, namespace, name, async (tx, revision) => {
       if (this.#cache.get(resource, namespace, name)) throw errors(resource, name).alreadyExists();
@@ -181,10 +181,10 @@ export class SqlStore implements Store {
     return { items, resourceVersion: String(revision) };
   }
 
-  update(resource: string, obj: KubeObject): Promise<KubeObject> {
+  async update(resource: string, obj: KubeObject): Promise<KubeObject> {
     const { namespace, name } = identify(resource, obj);
     const rv = obj.metadata.resourceVersion;
-    const expected = rv ? parseRevision(resource, name, rv) : undefined;
+    const expected = rv ? parseRevision(`${resource} "${name}"`, rv) : undefined;
     return this.#commit(resource, namespace, name, async (tx, revision) => {
       const err = errors(resource, name);
       const current = this.#cache.get(resource, namespace, name);
@@ -201,7 +201,7 @@ export class SqlStore implements Store {
     });
   }
 
-  delete(
+  async delete(
     resource: string,
     namespace: string,
     name: string,
@@ -234,7 +234,9 @@ export class SqlStore implements Store {
     const { resource, namespace } = filter;
     const since = filter.sinceResourceVersion;
     const after =
-      since === undefined || since === "" ? undefined : parseRevision(resource ?? "", "watch", since);
+      since === undefined || since === ""
+        ? undefined
+        : parseRevision(`a watch of ${resource ?? "all resources"}`, since);
     if (after !== undefined && after < this.#compacted) {
       throw new ApiError("Expired", `too old resource version: ${after} (${this.#compacted})`);
     }
@@ -301,7 +303,7 @@ export class SqlStore implements Store {
   }
 
   /** Trims the change log to its newest `changeLogLimit` revisions, in small transactions. */
-  compact(): Promise<number> {
+  async compact(): Promise<number> {
     this.#compacting ??= this.#compactBatches().finally(() => {
       this.#compacting = undefined;
     });
