@@ -28,7 +28,10 @@ export interface PodNetwork {
   /** Removes the pod's namespace, veth, address and hostPorts. A pod never set up is not an error. */
   teardown(podUid: string): Promise<void>;
   list(): Promise<PodNetworkStatus[]>;
-  /** Deletes namespaces, veths, addresses and hostPorts of pods not in `livePodUids`; returns their UIDs or names. */
+  /**
+   * Deletes namespaces, veths, addresses and hostPorts of pods not in `livePodUids`; returns what
+   * it removed: pod UIDs, or namespace names where the UID is no longer known.
+   */
   reconcile(livePodUids: Iterable<string>): Promise<string[]>;
   /** Removes everything: all pod namespaces and veths, the bridge (and its sysctls), the nft table. */
   cleanupAll(): Promise<void>;
@@ -220,7 +223,8 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
       }
       const released = await ipam.reconcile(live);
       await options.hostPortTable?.retainHostPorts(live);
-      return [...new Set([...released, ...deadNetns])];
+      const releasedNetns = new Set(released.map((uid) => names(uid).netns));
+      return [...released, ...deadNetns.filter((n) => !releasedNetns.has(n))];
     },
 
     async cleanupAll() {
