@@ -253,7 +253,7 @@ describe("port-forward", () => {
   function headerBlock(headers: Record<string, string>): Uint8Array {
     // same layout HeaderEncoder writes, minus the zlib framing
     const full = new HeaderEncoder().encode(headers);
-    return full.subarray(6 + 5);
+    return full.subarray(6 + 5, full.byteLength - 5);
   }
   function storedBlock(plain: Uint8Array): Uint8Array {
     const head = new Uint8Array([

@@ -129,14 +129,22 @@ export class HeaderEncoder {
       ? new Uint8Array(0)
       : concat([new Uint8Array([0x78, 0x20]), u32(adler32(SPDY_DICTIONARY))]);
     this.started = true;
-    const stored = new Uint8Array(5);
-    stored[0] = 0x00; // BFINAL=0, BTYPE=00 (stored), padded to the byte
-    stored[1] = plain.byteLength & 0xff;
-    stored[2] = plain.byteLength >> 8;
-    stored[3] = ~plain.byteLength & 0xff;
-    stored[4] = (~plain.byteLength >> 8) & 0xff;
-    return concat([head, stored, plain]);
+    // The empty stored block after the data is what a zlib sync flush ends with: Go's inflater
+    // hands out a block's bytes only once it has read the next block header.
+    return concat([head, storedBlock(plain), storedBlock(new Uint8Array(0))]);
   }
+}
+
+/** A non-final deflate stored block: BFINAL=0, BTYPE=00, byte-aligned LEN and NLEN, the bytes. */
+function storedBlock(data: Uint8Array): Uint8Array {
+  const head = new Uint8Array([
+    0,
+    data.byteLength & 0xff,
+    data.byteLength >> 8,
+    ~data.byteLength & 0xff,
+    (~data.byteLength >> 8) & 0xff,
+  ]);
+  return concat([head, data]);
 }
 
 function u32(n: number): Uint8Array {

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { skipUnless, waitFor } from "../support/env.ts";
+import { type Cluster, hasKubectl, startCluster } from "./harness.ts";
+
+let c: Cluster;
+
+/** logs, exec, port-forward and top against the fake NodeServices (the real node is tested in e2e). */
+describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/kubectl"))(
+  "kubectl node commands",
+  () => {
+    beforeAll(async () => {
+      c = await startCluster({ controllers: true });
+      const run = await c.kubectl(["run", "web", "--image=busybox", "--", "sleep", "1d"]);
+      expect(run.stdout).toBe("pod/web created\n");
+      await waitFor(
+        async () =>
+          (await c.kubectl(["get", "pod", "web", "-o", "jsonpath={.status.phase}"])).stdout === "Running",
+        {
+          what: "pod web running",
+        },
+      );
+    });
+    afterAll(async () => {
+      await c?.stop();
+    });
+
+    test("logs with --tail and --timestamps, and -f streaming until the stream ends", async () => {
+      c.node.logLines.set("default/web/web", ["one", "two", "three"]);
+      expect((await c.kubectl(["logs", "web"])).stdout).toBe("one\ntwo\nthree\n");
+      expect((await c.kubectl(["logs", "web", "--tail=1", "--timestamps"])).stdout).toBe(
+        "2026-11-25T14:00:00.000000000Z three\n",
+      );
+      const follow = c.spawn(["logs", "-f", "web"]);
+      const reader = (follow.stdout as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      const readUntil = async (want: string) => {
+        while (!text.includes(want)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+      };
+      await readUntil("three\n");
+      const follower = await waitFor(() => c.node.followers.at(-1));
+      follower.push("four");
+      await readUntil("four\n");
+      expect(text).toBe("one\ntwo\nthree\nfour\n");
+      follower.end();
+      expect(await follow.exited).toBe(0);
+    });
+
+    test("exec streams output and returns the command's exit code", async () => {
+      const ok = await c.kubectl(["exec", "web", "--", "echo", "hello", "world"]);
+      expect(ok).toEqual({ code: 0, stdout: "hello world\n", stderr: "" });
+      const fail = await c.kubectl(["exec", "web", "--", "exit", "3"]);
+      expect(fail.code).toBe(3);
+      expect(fail.stderr).toContain("command terminated with exit code 3");
+      const stdin = await c.kubectl(["exec", "-i", "web", "--", "cat"], { stdin: "abc\ndef\n" });
+      expect(stdin.stdout).toBe("abc\ndef\n");
+      expect(stdin.code).toBe(0);
+      const err = await c.kubectl(["exec", "web", "--", "stderr", "to-stderr"]);
+      expect(err.stderr).toBe("to-stderr\n");
+      const missing = await c.kubectl(["exec", "nope", "--", "echo"]);
+      expect(missing.stderr).toContain('pods "nope" not found');
+    });
+
+    test("port-forward carries TCP through SPDY over WebSocket", async () => {
+      const pf = c.spawn(["port-forward", "pod/web", ":80"]);
+      const reader = (pf.stdout as ReadableStream<Uint8Array>).getReader();
+      let out = "";
+      while (!/127\.0\.0\.1:(\d+) -> 80/.test(out)) {
+        const { value, done } = await reader.read();
+        if (done)
+          throw new Error(
+            `port-forward ended: ${out} ${await new Response(pf.stderr as ReadableStream).text()}`,
+          );
+        out += new TextDecoder().decode(value);
+      }
+      const port = Number(/127\.0\.0\.1:(\d+) -> 80/.exec(out)![1]);
+      for (const message of ["first", "second"]) {
+        const reply = await new Promise<string>((resolve, reject) => {
+          const sock = connect(port, "127.0.0.1", () => sock.end(message));
+          let got = "";
+          sock.on("data", (d) => (got += d.toString()));
+          sock.on("end", () => resolve(got));
+          sock.on("error", reject);
+        });
+        expect(reply).toBe(`port 80: ${message}`);
+      }
+      pf.kill();
+      await pf.exited;
+    });
+
+    test("top pods and top node read metrics.k8s.io", async () => {
+      const pods = await c.kubectl(["top", "pods", "--no-headers"]);
+      expect(pods.stderr).toBe("");
+      expect(pods.stdout).toMatch(/^web\s+\d+m\s+4Mi\s*$/m);
+      const node = await c.kubectl(["top", "node", "--no-headers"]);
+      expect(node.stdout).toMatch(/^minik\s+\d+m\s+\d+%\s+512Mi\s+\d+%\s*$/m);
+    });
+  },
+);
