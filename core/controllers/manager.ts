@@ -3,13 +3,23 @@ import { createEventRecorder, type EventRecorder } from "../events.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
+import { createEventTtlController, type EventTtlOptions } from "./event-ttl-controller.ts";
+import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
 import { createInformers } from "./informer.ts";
+import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createScheduler } from "./scheduler.ts";
 
-export type ControllerName = "deployment" | "replicaset" | "scheduler" | "node";
+export type ControllerName =
+  | "deployment"
+  | "replicaset"
+  | "scheduler"
+  | "node"
+  | "garbage-collector"
+  | "namespace"
+  | "event-ttl";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -21,6 +31,7 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Controllers to leave off (k3s-style `--disable`). */
   disabled?: ControllerName[];
+  eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
   log?: (message: string) => void;
@@ -60,6 +71,9 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     scheduler: () => createScheduler(ctx, { nodeName }),
     replicaset: () => createReplicaSetController(ctx),
     deployment: () => createDeploymentController(ctx),
+    "garbage-collector": () => createGarbageCollector(ctx),
+    namespace: () => createNamespaceController(ctx),
+    "event-ttl": () => createEventTtlController(ctx, options.eventTtl),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
@@ -68,6 +82,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   await informers.start();
   for (const c of Object.values(controllers)) c.start();
   controllers.node?.enqueue(nodeName);
+  controllers["event-ttl"]?.enqueue("sweep");
   return {
     controllers,
     async stop() {

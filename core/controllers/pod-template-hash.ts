@@ -9,7 +9,7 @@ import type { PodTemplateSpec } from "kubernetes-types/core/v1";
 export const POD_TEMPLATE_HASH = "pod-template-hash";
 
 /** No vowels and no 0/1/3, so generated names never spell words. */
-export const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
 export function fnv32a(bytes: Uint8Array, seed = 0x811c9dc5): number {
   let hash = seed;

@@ -6,7 +6,6 @@ import { labelSelectorMatches } from "../selectors.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
-import { randomSuffix } from "./random-suffix.ts";
 
 /**
  * Keeps `spec.replicas` pods of each ReplicaSet: adopts orphans that match its selector, releases
@@ -114,13 +113,12 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
 
   function createPod(rs: Kube<ReplicaSet>): Promise<Kube<Pod>> {
     const template = rs.spec?.template ?? {};
-    // generateName as kube-apiserver applies it: base cut to 58 characters plus 5 random ones.
+    // The registry appends 5 random characters; the base is cut to 58 like kube-apiserver does.
     const generateName = `${rs.metadata.name}-`.slice(0, 58);
     const pod: Kube<Pod> = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
-        name: generateName + randomSuffix(),
         generateName,
         namespace: rs.metadata.namespace,
         labels: { ...template.metadata?.labels },

@@ -1,0 +1,176 @@
+import type { OwnerReference } from "kubernetes-types/meta/v1";
+import { isApiError } from "../errors.ts";
+import type { KubeObject } from "../object.ts";
+import { findByKind, RESOURCES, resourceKey } from "../resources.ts";
+import { type Controller, type ControllerContext, createController } from "./controller.ts";
+import type { Informer } from "./informer.ts";
+
+const FOREGROUND = "foregroundDeletion";
+const ORPHAN = "orphan";
+
+/**
+ * Owner-reference garbage collection, as Kubernetes' garbage collector does it:
+ * - a dependent whose owners are all gone (by uid) is deleted in the background; a dangling
+ *   reference next to a live owner is dropped;
+ * - an owner with the `foregroundDeletion` finalizer has its dependents deleted, and loses the
+ *   finalizer (and so goes) once no blocking dependent is left;
+ * - an owner with the `orphan` finalizer has its dependents' references to it removed first.
+ * Keys are `<resource>|<namespace>/<name>`.
+ */
+export function createGarbageCollector(ctx: ControllerContext): Controller {
+  const { client, informers } = ctx;
+  const watched = RESOURCES.filter((r) => r.kind !== "Event").map(resourceKey);
+  const caches = new Map<string, Informer>(watched.map((r) => [r, informers.for(r)]));
+  /** uid → key of every cached object. */
+  const byUid = new Map<string, string>();
+  /** owner uid → keys of the objects that name it. */
+  const dependents = new Map<string, Set<string>>();
+
+  const controller = createController({ name: "garbage-collector", log: ctx.log, reconcile });
+
+  for (const [resource, informer] of caches) {
+    informer.onEvent((e) => {
+      const obj = e.object;
+      const key = keyFor(resource, obj);
+      const uid = obj.metadata.uid!;
+      for (const ref of e.old?.metadata.ownerReferences ?? []) dependents.get(ref.uid)?.delete(key);
+      if (e.type === "DELETED") {
+        byUid.delete(uid);
+        for (const ref of obj.metadata.ownerReferences ?? []) dependents.get(ref.uid)?.delete(key);
+        // Its dependents may now be orphans; an owner waiting in foreground may now be free.
+        for (const dep of dependents.get(uid) ?? []) controller.enqueue(dep);
+        dependents.delete(uid);
+        wakeOwners(obj);
+        return;
+      }
+      byUid.set(uid, key);
+      for (const ref of obj.metadata.ownerReferences ?? []) {
+        let set = dependents.get(ref.uid);
+        if (!set) dependents.set(ref.uid, (set = new Set()));
+        set.add(key);
+      }
+      const finalizing =
+        obj.metadata.deletionTimestamp &&
+        obj.metadata.finalizers?.some((f) => f === FOREGROUND || f === ORPHAN);
+      const dangling = obj.metadata.ownerReferences?.some((r) => !byUid.has(r.uid));
+      if (finalizing || dangling) controller.enqueue(key);
+      if (obj.metadata.deletionTimestamp) wakeOwners(obj);
+    });
+  }
+  return controller;
+
+  function wakeOwners(obj: KubeObject): void {
+    for (const ref of obj.metadata.ownerReferences ?? []) {
+      const ownerKey = byUid.get(ref.uid);
+      if (ownerKey) controller.enqueue(ownerKey);
+    }
+  }
+
+  async function reconcile(key: string) {
+    const { resource, namespace, name } = parseKey(key);
+    const obj = caches.get(resource)?.get(namespace, name);
+    if (!obj) return;
+    const finalizers = obj.metadata.finalizers ?? [];
+    if (obj.metadata.deletionTimestamp && finalizers.includes(ORPHAN)) await orphanDependents(resource, obj);
+    else if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND))
+      await deleteDependents(resource, obj);
+    await collectIfOrphaned(resource, obj);
+  }
+
+  function liveDependents(owner: KubeObject): { resource: string; obj: KubeObject }[] {
+    const out: { resource: string; obj: KubeObject }[] = [];
+    for (const key of dependents.get(owner.metadata.uid!) ?? []) {
+      const { resource, namespace, name } = parseKey(key);
+      const obj = caches.get(resource)?.get(namespace, name);
+      if (obj?.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid))
+        out.push({ resource, obj });
+    }
+    return out;
+  }
+
+  async function orphanDependents(resource: string, owner: KubeObject): Promise<void> {
+    for (const dep of liveDependents(owner)) {
+      const refs = dep.obj.metadata.ownerReferences!.filter((r) => r.uid !== owner.metadata.uid);
+      const updated = await client.update(dep.resource, {
+        ...dep.obj,
+        metadata: { ...dep.obj.metadata, ownerReferences: refs },
+      });
+      caches.get(dep.resource)!.observe(updated);
+    }
+    await removeFinalizer(resource, owner, ORPHAN);
+  }
+
+  async function deleteDependents(resource: string, owner: KubeObject): Promise<void> {
+    let blocking = 0;
+    for (const dep of liveDependents(owner)) {
+      const ref = dep.obj.metadata.ownerReferences!.find((r) => r.uid === owner.metadata.uid)!;
+      if (ref.blockOwnerDeletion) blocking++;
+      if (dep.obj.metadata.deletionTimestamp) continue;
+      await deleteObject(dep.resource, dep.obj, ref.blockOwnerDeletion ? "Foreground" : "Background");
+    }
+    if (blocking === 0) await removeFinalizer(resource, owner, FOREGROUND);
+  }
+
+  async function removeFinalizer(resource: string, obj: KubeObject, finalizer: string): Promise<void> {
+    const finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    // The registry removes the object when this was its last finalizer.
+    caches
+      .get(resource)!
+      .observe(await client.update(resource, { ...obj, metadata: { ...obj.metadata, finalizers } }));
+  }
+
+  /** Deletes the object when every owner is gone; drops references to owners that are gone. */
+  async function collectIfOrphaned(resource: string, obj: KubeObject): Promise<void> {
+    const refs = obj.metadata.ownerReferences ?? [];
+    if (!refs.length) return;
+    const gone: OwnerReference[] = [];
+    for (const ref of refs) if (!(await ownerExists(obj, ref))) gone.push(ref);
+    if (!gone.length) return;
+    if (gone.length === refs.length) {
+      if (!obj.metadata.deletionTimestamp) await deleteObject(resource, obj, "Background");
+      return;
+    }
+    const kept = refs.filter((r) => !gone.includes(r));
+    caches
+      .get(resource)!
+      .observe(
+        await client.update(resource, { ...obj, metadata: { ...obj.metadata, ownerReferences: kept } }),
+      );
+  }
+
+  /** The cache first; a miss is confirmed against the store, since the cache may lag. */
+  async function ownerExists(dependent: KubeObject, ref: OwnerReference): Promise<boolean> {
+    if (byUid.has(ref.uid)) return true;
+    const info = findByKind(ref.apiVersion, ref.kind);
+    if (!info) return true; // a kind minik does not serve: nothing to check against, keep it
+    const namespace = info.namespaced ? (dependent.metadata.namespace ?? "") : "";
+    const owner = await client.tryGet(resourceKey(info), namespace, ref.name);
+    return owner?.metadata.uid === ref.uid;
+  }
+
+  async function deleteObject(
+    resource: string,
+    obj: KubeObject,
+    propagationPolicy: "Foreground" | "Background",
+  ) {
+    try {
+      const result = await client.delete(resource, obj.metadata.namespace ?? "", obj.metadata.name!, {
+        propagationPolicy,
+        preconditions: { uid: obj.metadata.uid },
+      });
+      caches.get(resource)!.observeDeleted(result ?? obj);
+    } catch (e) {
+      if (!isApiError(e, "NotFound")) throw e;
+    }
+  }
+}
+
+function keyFor(resource: string, obj: KubeObject): string {
+  return `${resource}|${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+}
+
+function parseKey(key: string): { resource: string; namespace: string; name: string } {
+  const bar = key.indexOf("|");
+  const slash = key.indexOf("/", bar);
+  return { resource: key.slice(0, bar), namespace: key.slice(bar + 1, slash), name: key.slice(slash + 1) };
+}
