@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { databasePath } from "./database-file.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { createSqlStore } from "./sql-store.ts";
 import { pod, runStoreSuite } from "./store-suite.ts";
@@ -45,6 +46,29 @@ describe("SqlStore specifics", () => {
     expect((await query(url, "PRAGMA journal_mode"))[0]!.journal_mode).toBe("wal");
     const version = await query(url, "SELECT value FROM meta WHERE key = 'schema_version'");
     expect(Number(version[0]!.value)).toBe(MIGRATIONS.at(-1)!.version);
+  });
+
+  test("a new database file is private and its directory is created", async () => {
+    const path = join(dir, "new", "deeper", "state.db");
+    const s = await createSqlStore({ url: `file:${path}`, compactIntervalMs: 0 });
+    await s.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: "default" },
+    });
+    await s.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "new")).mode & 0o777).toBe(0o700);
+    expect(databasePath("file:///a/b%20c.db?mode=rwc")).toBe("/a/b c.db");
+    expect(databasePath(":memory:")).toBeUndefined();
+  });
+
+  test("a database that cannot be opened says which and why", async () => {
+    const path = join(dir, "not-a-db");
+    writeFileSync(path, "this is not sqlite ".repeat(100));
+    await expect(createSqlStore({ url: `file:${path}` })).rejects.toThrow(
+      /^store: opening file:.*not-a-db: .*(not a database|file is encrypted)/,
+    );
   });
 
   test("migrations are idempotent: a second run applies nothing and keeps the data", async () => {

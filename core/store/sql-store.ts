@@ -3,6 +3,7 @@ import { and, asc, eq, gt, lte } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEventType } from "../object.ts";
+import { databasePath, prepareDatabaseFile } from "./database-file.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
 import { ObjectCache } from "./object-cache.ts";
@@ -435,16 +436,18 @@ async function readState(client: Client): Promise<StoredState> {
 
 /** Opens (and migrates) the database at `opts.url` and returns a Store over it. */
 export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
-  const isFile = opts.url.startsWith("file:");
-  const client = createClient({
-    url: opts.url,
-    timeout: opts.busyTimeoutMs ?? 5_000,
-    // One connection: every statement runs under the store's lock anyway, and per-connection
-    // pragmas then hold for all of them.
-    concurrency: 1,
-  });
+  const path = databasePath(opts.url);
+  let client: Client | undefined;
   try {
-    if (isFile) {
+    if (path !== undefined) prepareDatabaseFile(path);
+    client = createClient({
+      url: opts.url,
+      timeout: opts.busyTimeoutMs ?? 5_000,
+      // One connection: every statement runs under the store's lock anyway, and per-connection
+      // pragmas then hold for all of them.
+      concurrency: 1,
+    });
+    if (path !== undefined) {
       await client.execute("PRAGMA journal_mode = WAL");
       // WAL + NORMAL: a commit survives a process crash; only a power loss may drop the last ones.
       await client.execute("PRAGMA synchronous = NORMAL");
@@ -455,7 +458,7 @@ export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
     await migrate(client);
     return new SqlStore(client, await readState(client), opts);
   } catch (e) {
-    client.close();
-    throw new Error(`store: opening ${opts.url}: ${(e as Error).message}`);
+    client?.close();
+    throw new Error(`store: opening ${opts.url}: ${errorText(e)}`);
   }
 }
