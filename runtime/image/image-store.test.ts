@@ -272,7 +272,8 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
       expect(existsSync(base!)).toBe(true);
       expect(store.resolve(h2.name)).toBeDefined();
       expect((await rejection(store.remove(h1.name))).reason).toBe("ImageNotFound");
-      await store.remove(h2.id);
+      expect(store.resolve(h2.id.slice(7, 19))?.ref.name).toBe(h2.name);
+      await store.remove(h2.id.slice(7, 19));
       expect(store.list()).toEqual([]);
       expect(readdirSync(join(store.root, "l"))).toEqual([]);
     });
@@ -426,6 +427,31 @@ describe("image store: verification against a fake registry", () => {
     expect(store.list()).toEqual([]);
     expect(readdirSync(join(store.root, "l"))).toEqual([]);
     expect(readdirSync(join(store.root, "tmp"))).toEqual([]);
+  });
+
+  test("a layer download that stalls fails the pull instead of hanging", async () => {
+    const store = createImageStore({
+      root: newRoot(),
+      stallTimeoutMs: 300,
+      fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+        const r = await fetch(input, init);
+        if (!input.toString().includes(sha256(good.gz))) return r;
+        // First 10 bytes, then silence until the client gives up.
+        const bytes = new Uint8Array(await r.arrayBuffer());
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(bytes.subarray(0, 10));
+            init?.signal?.addEventListener("abort", () => c.error(init.signal?.reason));
+          },
+        });
+        return new Response(body, { status: 200 });
+      }) as typeof fetch,
+    });
+    const t0 = Date.now();
+    const err = await rejection(store.pull(`${at()}:ok`));
+    expect(err.message).toContain("stalled");
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(readdirSync(join(store.root, "l"))).toEqual([]);
   });
 
   test("a layer whose tar does not match the config's diff_id is rejected", async () => {

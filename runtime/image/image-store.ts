@@ -81,6 +81,8 @@ export interface ImageStoreOptions {
   root: string;
   registries?: RegistriesConfig;
   fetch?: typeof fetch;
+  /** A layer download that delivers no byte for this long fails the pull (default 60 s). */
+  stallTimeoutMs?: number;
 }
 
 interface ImageRecord {
@@ -123,6 +125,28 @@ function writeAtomic(path: string, data: string | Uint8Array) {
   renameSync(tmp, path);
 }
 
+/** An abort signal that fires when `kick()` was not called for `ms`. */
+function watchdog(ms: number) {
+  const ctl = new AbortController();
+  const state = { fired: false };
+  const fire = () => {
+    state.fired = true;
+    ctl.abort(new Error(`no data for ${ms} ms`));
+  };
+  let timer = setTimeout(fire, ms);
+  return {
+    signal: ctl.signal,
+    get fired() {
+      return state.fired;
+    },
+    kick() {
+      clearTimeout(timer);
+      timer = setTimeout(fire, ms);
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
 /** Limits how many layers download at once per pull. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
   let next = 0;
@@ -147,6 +171,7 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
   cleanStaleTmp(dirs.tmp);
 
   const client = createRegistryClient({ config: opts.registries, fetch: opts.fetch });
+  const stallMs = opts.stallTimeoutMs ?? 60_000;
   const pulls = new Map<string, Promise<ImageRef>>();
   const layerJobs = new Map<string, Promise<void>>();
   /** diffIDs some pull or load in this process is about to reference: GC must keep them. */
@@ -185,19 +210,38 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
     return existsSync(join(dirs.blobs, hex(r.id))) && r.layers.every((d) => existsSync(layerDir(d)));
   }
 
-  function findRecord(ref: string): ImageRecord | undefined {
+  /** By name (normalised), by digest reference, or by image ID (`sha256:…`, 64 hex, or a unique ≥12-hex prefix). */
+  function lookup(ref: string): { record?: ImageRecord; byId: boolean } {
     const id = /^[a-f0-9]{64}$/.test(ref) ? `sha256:${ref}` : ref;
-    if (isDigest(id)) return readRecords().find((r) => r.id === id);
-    const p = parseImageReference(ref);
-    const direct = readRecord(p.name);
-    if (direct) return direct;
-    if (p.digest) {
+    if (isDigest(id)) return { record: readRecords().find((r) => r.id === id), byId: true };
+    let p: ImageReference | undefined;
+    try {
+      p = parseImageReference(ref);
+    } catch (e) {
+      if (!/^[a-f0-9]{12,63}$/.test(ref)) throw e;
+    }
+    const direct = p && readRecord(p.name);
+    if (direct) return { record: direct, byId: false };
+    if (p?.digest) {
       // Pulled by tag earlier, asked for by digest now.
       const repo = `${p.domain}/${p.path}`;
-      return readRecords().find((r) => r.digest === p.digest && repoOf(r.name) === repo);
+      return {
+        record: readRecords().find((r) => r.digest === p.digest && repoOf(r.name) === repo),
+        byId: false,
+      };
     }
-    return undefined;
+    if (/^[a-f0-9]{12,63}$/.test(ref)) {
+      const ids = new Set(
+        readRecords()
+          .filter((r) => hex(r.id).startsWith(ref))
+          .map((r) => r.id),
+      );
+      if (ids.size === 1) return { record: readRecords().find((r) => r.id === [...ids][0]), byId: true };
+    }
+    return { byId: false };
   }
+
+  const findRecord = (ref: string) => lookup(ref).record;
 
   function pin(diffIds: string[], delta: 1 | -1) {
     for (const d of diffIds) {
@@ -273,7 +317,7 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
     if (!configDesc?.digest)
       throw new RegistryError(`manifest ${m.digest} has no config`, "MANIFEST_INVALID");
     const configBytes = await readVerified(
-      await client.getBlob(p, configDesc.digest, top.endpoint),
+      await client.getBlob(p, configDesc.digest, top.endpoint, AbortSignal.timeout(stallMs)),
       configDesc,
       "config",
     );
@@ -303,9 +347,26 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
         const progress = (done: number) =>
           onProgress?.({ image: p.name, item: l.digest, done, total: l.size });
         await ensureLayer(diffId, async (dest) => {
-          const r = await client.getBlob(p, l.digest, top.endpoint);
-          if (!r.body) throw new RegistryError(`layer ${l.digest}: empty response`, "BLOB_UNKNOWN");
-          await unpackLayer(r.body, dest, { digest: l.digest, size: l.size, diffId, onBytes: progress });
+          const dog = watchdog(stallMs);
+          try {
+            const r = await client.getBlob(p, l.digest, top.endpoint, dog.signal);
+            if (!r.body) throw new RegistryError(`layer ${l.digest}: empty response`, "BLOB_UNKNOWN");
+            const onBytes = (n: number) => {
+              dog.kick();
+              progress(n);
+            };
+            await unpackLayer(r.body, dest, { digest: l.digest, size: l.size, diffId, onBytes });
+          } catch (e) {
+            if (dog.fired) {
+              throw new RegistryError(
+                `layer ${l.digest}: download stalled (no data for ${stallMs / 1000} s)`,
+                "STALLED",
+              );
+            }
+            throw e;
+          } finally {
+            dog.stop();
+          }
         });
         progress(l.size);
       });
@@ -403,13 +464,13 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
   }
 
   async function remove(ref: string, options: { inUse?: (imageId: string) => boolean } = {}) {
-    const r = findRecord(ref);
-    if (!r)
+    const { record: r, byId } = lookup(ref);
+    if (!r) {
       throw new RuntimeError(
         "ImageNotFound",
         `image "${ref}" not found: nothing to remove (see \`minik image ls\`)`,
       );
-    const byId = isDigest(ref) || /^[a-f0-9]{64}$/.test(ref);
+    }
     const sameId = readRecords().filter((x) => x.id === r.id);
     const targets = byId ? sameId : [r];
     // Untagging one of several names of an image deletes nothing a container uses.

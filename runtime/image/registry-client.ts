@@ -55,6 +55,8 @@ export interface Manifest {
 export interface RegistryClientOptions {
   config?: RegistriesConfig;
   fetch?: typeof fetch;
+  /** Deadline for manifest and token requests (default 30 s). */
+  timeoutMs?: number;
 }
 
 export interface RegistryClient {
@@ -65,7 +67,8 @@ export interface RegistryClient {
     endpoint?: string,
   ): Promise<Manifest & { endpoint: string }>;
   /** GETs a blob; the caller verifies its bytes (see readVerified / unpackLayer). */
-  getBlob(ref: ImageReference, digest: string, endpoint: string): Promise<Response>;
+  /** `signal` aborts the request and its body (the store's stall watchdog); default: no deadline. */
+  getBlob(ref: ImageReference, digest: string, endpoint: string, signal?: AbortSignal): Promise<Response>;
 }
 
 export const sha256 = (data: Uint8Array | string) =>
@@ -126,6 +129,7 @@ function credentials(auth?: RegistryAuth): string | undefined {
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   const config = opts.config ?? {};
   const doFetch = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   /** Authorization header per `host|scope`, learned from challenges. */
   const authCache = new Map<string, string>();
 
@@ -145,7 +149,10 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     url.searchParams.set("scope", scope);
     let r: Response;
     try {
-      r = await doFetch(url, { headers: basic ? { authorization: `Basic ${basic}` } : {} });
+      r = await doFetch(url, {
+        headers: basic ? { authorization: `Basic ${basic}` } : {},
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (e) {
       throw new RegistryError(
         `${where}: token server ${url.origin} unreachable: ${(e as Error).message}`,
@@ -173,6 +180,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     endpoint: string,
     path: string,
     headers: Record<string, string>,
+    signal: AbortSignal | undefined,
   ): Promise<Response> {
     const endpointHost = new URL(endpoint).host;
     const scope = `repository:${ref.path}:pull`;
@@ -182,7 +190,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     const url = `${endpoint}/v2/${ref.path}/${path}`;
     const get = async (auth?: string): Promise<Response> => {
       try {
-        return await getFollowing(url, { ...headers, ...(auth ? { authorization: auth } : {}) });
+        return await getFollowing(url, { ...headers, ...(auth ? { authorization: auth } : {}) }, signal);
       } catch (e) {
         if (e instanceof RegistryError) throw e;
         throw new RegistryError(
@@ -231,11 +239,15 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   }
 
   /** Follows redirects by hand so Authorization never travels to another host (S3-style blob URLs). */
-  async function getFollowing(url: string, headers: Record<string, string>): Promise<Response> {
+  async function getFollowing(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
     let current = url;
     let h = headers;
     for (let hops = 0; hops < 10; hops++) {
-      const r = await doFetch(current, { headers: h, redirect: "manual" });
+      const r = await doFetch(current, { headers: h, redirect: "manual", signal });
       if (r.status < 300 || r.status >= 400 || !r.headers.get("location")) return r;
       await r.arrayBuffer().catch(() => {});
       const next = new URL(r.headers.get("location")!, current);
@@ -249,7 +261,13 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   }
 
   async function fetchManifest(ref: ImageReference, reference: string, endpoint: string) {
-    const r = await authedGet(ref, endpoint, `manifests/${reference}`, { accept: ACCEPT });
+    const r = await authedGet(
+      ref,
+      endpoint,
+      `manifests/${reference}`,
+      { accept: ACCEPT },
+      AbortSignal.timeout(timeoutMs),
+    );
     const where = `${new URL(endpoint).host}/${ref.path}:${reference}`;
     if (!r.ok) {
       const { code, message } = await registryMessage(r);
@@ -304,8 +322,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       throw errors.find((e) => e.code !== "UNREACHABLE") ?? errors[0]!;
     },
 
-    async getBlob(ref, digest, endpoint) {
-      const r = await authedGet(ref, endpoint, `blobs/${digest}`, {});
+    async getBlob(ref, digest, endpoint, signal) {
+      const r = await authedGet(ref, endpoint, `blobs/${digest}`, {}, signal);
       if (!r.ok) {
         const { code, message } = await registryMessage(r);
         throw new RegistryError(
