@@ -12,10 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzip, makeTar } from "../../scripts/test-images/tar.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
-import { testImageRef, testImages, testImagesMissing } from "../../test/support/registry.ts";
+import {
+  testImageRef,
+  testImages,
+  testImagesMissing,
+  testRegistriesYaml,
+} from "../../test/support/registry.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import { createImageStore, layerDirName } from "./image-store.ts";
-import { withMirrorFlags } from "./registries-config.ts";
+import { loadRegistriesConfig, withMirrorFlags } from "./registries-config.ts";
 import { sha256 } from "./registry-client.ts";
 
 const env = testImages!;
@@ -177,6 +182,13 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
         registries: withMirrorFlags({}, [`docker.io=${plain}`]),
       });
       expect((await fromFlag.pull("docker.io/library/nginx:1.7.9")).id).toBe(httpd1.configDigest);
+      // The registries.yaml the e2e tests write into minik's data dir.
+      const file = join(newRoot(), "registries.yaml");
+      writeFileSync(file, testRegistriesYaml());
+      const fromFile = createImageStore({ root: newRoot(), registries: loadRegistriesConfig(file) });
+      expect((await fromFile.pull("nginx:1.7.9")).id).toBe(httpd1.configDigest);
+      const basic = `${env.registries.basic.host}/minik-test/httpd:2`;
+      expect((await fromFile.pull(basic)).id).toBe(env.images["minik-test/httpd:2"]!.configDigest);
     });
 
     test("concurrent pulls of one image share the work; two stores on one root both succeed", async () => {

@@ -36,3 +36,17 @@ export function testImageRef(name: string, registry: "plain" | "basic" | "token"
     throw new Error(`unknown test image ${name}; known: ${Object.keys(env.images).join(", ")}`);
   return `${r.host}/${name}`;
 }
+
+/**
+ * A k3s-style registries.yaml for minik's data dir: docker.io served from the plain test registry
+ * (so the issue's `nginx:1.7.9` resolves to minik-test/httpd:1), and credentials for the basic- and
+ * token-auth registries.
+ */
+export function testRegistriesYaml(): string {
+  const env = testImages;
+  if (!env) throw new Error(testImagesMissing);
+  const { plain, basic, token } = env.registries;
+  const cfg = (r: { host: string; username?: string; password?: string }) =>
+    `  "${r.host}":\n    auth:\n      username: ${r.username}\n      password: ${r.password}\n`;
+  return `mirrors:\n  docker.io:\n    endpoint:\n      - "${plain.url}"\nconfigs:\n${cfg(basic)}${token ? cfg(token) : ""}`;
+}
