@@ -45,8 +45,8 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
       }
       byUid.set(uid, key);
       for (const ref of obj.metadata.ownerReferences ?? []) {
-        let set = dependents.get(ref.uid);
-        if (!set) dependents.set(ref.uid, (set = new Set()));
+        const set = dependents.get(ref.uid) ?? new Set<string>();
+        dependents.set(ref.uid, set);
         set.add(key);
       }
       const finalizing =

@@ -35,6 +35,11 @@ export interface ControllerManagerOptions {
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
   log?: (message: string) => void;
+  /**
+   * More controllers over the same shared caches, started with the built-in ones (the lead wires
+   * the network's service proxy this way, so it sees the same informers).
+   */
+  extra?: (ctx: ControllerContext) => Record<string, Controller>;
 }
 
 export interface ControllerManager {
@@ -79,15 +84,17 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }
+  const extra = options.extra?.(ctx) ?? {};
   await informers.start();
   for (const c of Object.values(controllers)) c.start();
+  for (const c of Object.values(extra)) c.start();
   controllers.node?.enqueue(nodeName);
   controllers["event-ttl"]?.enqueue("sweep");
   return {
     controllers,
     async stop() {
       informers.stop();
-      await Promise.all(Object.values(controllers).map((c) => c.stop()));
+      await Promise.all([...Object.values(controllers), ...Object.values(extra)].map((c) => c.stop()));
     },
   };
 }

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import type { Node, Pod } from "kubernetes-types/core/v1";
+import { waitFor } from "../../test/support/env.ts";
+import type { KubeObject } from "../object.ts";
+import type { Kube } from "./owner-references.ts";
+import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
+
+let cluster: TestCluster;
+afterEach(async () => {
+  await cluster?.stop();
+});
+
+type P = Kube<Pod>;
+
+function pod(name: string, requests?: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: { containers: [{ name: "c", image: "busybox", ...(requests ? { resources: { requests } } : {}) }] },
+  };
+}
+
+async function get(name: string): Promise<P> {
+  return cluster.client.get<P>("pods", "default", name);
+}
+
+async function scheduledCondition(name: string) {
+  return (await get(name)).status?.conditions?.find((c) => c.type === "PodScheduled");
+}
+
+async function node(): Promise<Kube<Node>> {
+  return waitFor(() => cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE), {
+    what: "node registered",
+  });
+}
+
+describe("node controller", () => {
+  test("registers the node with capacity, addresses, nodeInfo and conditions", async () => {
+    cluster = await startTestCluster();
+    const n = await waitFor(async () => {
+      const x = await cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE);
+      return x?.status?.conditions?.length ? x : undefined;
+    });
+    expect(n.status?.capacity).toMatchObject({ cpu: "2", memory: `${4 * 1024 * 1024}Ki`, pods: "110" });
+    expect(n.status?.allocatable?.pods).toBe("110");
+    expect(n.status?.addresses).toEqual([
+      { type: "InternalIP", address: "192.0.2.10" },
+      { type: "Hostname", address: TEST_NODE },
+    ]);
+    expect(n.status?.nodeInfo).toMatchObject({
+      containerRuntimeVersion: "crun://1.8.1",
+      kubeletVersion: "v1.32.0-minik",
+      architecture: "amd64",
+    });
+    const byType = Object.fromEntries((n.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(byType.Ready).toMatchObject({ status: "True", reason: "KubeletReady" });
+    expect(byType.MemoryPressure).toMatchObject({ status: "False", reason: "KubeletHasSufficientMemory" });
+    expect(byType.DiskPressure?.status).toBe("False");
+    expect(byType.PIDPressure?.status).toBe("False");
+    expect(n.metadata.labels?.["kubernetes.io/hostname"]).toBe(TEST_NODE);
+    // A second reconcile within the heartbeat period writes nothing.
+    const before = n.metadata.resourceVersion;
+    await cluster.manager.controllers.node!.reconcile(TEST_NODE);
+    expect((await node()).metadata.resourceVersion).toBe(before);
+  });
+
+  test("host figures drive pressure conditions", async () => {
+    cluster = await startTestCluster({
+      host: { memoryAvailableBytes: 10 * 2 ** 20, diskAvailableBytes: 2 ** 30 },
+    });
+    const n = await waitFor(async () => {
+      const x = await cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE);
+      return x?.status?.conditions?.length ? x : undefined;
+    });
+    const byType = Object.fromEntries((n.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(byType.MemoryPressure).toMatchObject({ status: "True", reason: "KubeletHasInsufficientMemory" });
+    expect(byType.DiskPressure).toMatchObject({ status: "True", reason: "KubeletHasDiskPressure" });
+  });
+});
+
+describe("scheduler", () => {
+  test("binds a pod that fits and records Scheduled", async () => {
+    cluster = await startTestCluster({ autoReady: false });
+    await node();
+    await cluster.client.create("pods", pod("small", { cpu: "500m", memory: "64Mi" }));
+    const cond = await waitFor(
+      async () => {
+        const c = await scheduledCondition("small");
+        return c?.status === "True" ? c : undefined;
+      },
+      { what: "small scheduled" },
+    );
+    expect(cond.type).toBe("PodScheduled");
+    expect((await get("small")).spec?.nodeName).toBe(TEST_NODE);
+    const events = await waitFor(async () => {
+      const list = await listAll(cluster.client, "events");
+      return list.find((e) => e.reason === "Scheduled");
+    });
+    expect(events.message).toBe(`Successfully assigned default/small to ${TEST_NODE}`);
+  });
+
+  test("leaves a pod Pending with the reason when requests do not fit, and binds it once room frees", async () => {
+    cluster = await startTestCluster({ autoReady: false });
+    await node();
+    await cluster.client.create("pods", pod("big", { cpu: "1500m" }));
+    await waitFor(async () => (await get("big")).spec?.nodeName, { what: "big bound" });
+    await cluster.client.create("pods", pod("second", { cpu: "1", memory: "100Gi" }));
+    const cond = await waitFor(
+      async () => {
+        const c = await scheduledCondition("second");
+        return c?.status === "False" ? c : undefined;
+      },
+      { what: "second unschedulable" },
+    );
+    expect(cond.reason).toBe("Unschedulable");
+    expect(cond.message).toBe("0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.");
+    expect((await get("second")).status?.phase).toBe("Pending");
+    const failed = await waitFor(async () =>
+      (await listAll(cluster.client, "events")).find((e) => e.reason === "FailedScheduling"),
+    );
+    expect(failed.type).toBe("Warning");
+
+    await cluster.client.create("pods", pod("cpu-only", { cpu: "1" }));
+    await waitFor(async () => (await scheduledCondition("cpu-only"))?.status === "False");
+    expect((await scheduledCondition("cpu-only"))?.message).toBe(
+      "0/1 nodes are available: 1 Insufficient cpu.",
+    );
+
+    // Freeing the CPU lets the cpu-only pod in (its memory request fits).
+    await cluster.client.delete("pods", "default", "big", { gracePeriodSeconds: 0 });
+    await waitFor(async () => (await get("cpu-only")).spec?.nodeName === TEST_NODE, {
+      what: "cpu-only bound after room freed",
+    });
+    expect((await get("second")).spec?.nodeName).toBeUndefined();
+  });
+
+  test("a cordoned node takes no new pods; uncordon lets them in", async () => {
+    cluster = await startTestCluster({ autoReady: false });
+    const n = await node();
+    await cluster.client.update("nodes", { ...n, spec: { ...n.spec, unschedulable: true } });
+    const tainted = await waitFor(
+      async () => {
+        const x = await node();
+        return x.spec?.taints?.some(
+          (t) => t.key === "node.kubernetes.io/unschedulable" && t.effect === "NoSchedule",
+        )
+          ? x
+          : undefined;
+      },
+      { what: "unschedulable taint" },
+    );
+    await cluster.client.create("pods", pod("waiting"));
+    const cond = await waitFor(async () => {
+      const c = await scheduledCondition("waiting");
+      return c?.status === "False" ? c : undefined;
+    });
+    expect(cond.message).toBe("0/1 nodes are available: 1 node(s) were unschedulable.");
+    await cluster.client.update("nodes", { ...tainted, spec: { ...tainted.spec, unschedulable: false } });
+    await waitFor(async () => (await get("waiting")).spec?.nodeName === TEST_NODE, {
+      what: "bound after uncordon",
+    });
+    expect((await node()).spec?.taints ?? []).toEqual([]);
+  });
+});
