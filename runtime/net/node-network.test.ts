@@ -2,9 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createIpam } from "../../core/network/ipam.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
+import { RuntimeError } from "../container-runtime.ts";
 import { run } from "./exec.ts";
 import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
+import { createPodNetwork } from "./pod-network.ts";
 import { getFromHost, startHttpd, type TestHttpd } from "./test-hosts.ts";
 
 const names = {
@@ -102,3 +105,31 @@ describe.skipIf(
     expect(JSON.parse(readFileSync(join(dataDir, "network", "hostports.json"), "utf8"))).toEqual({});
   });
 });
+
+describe.skipIf(skipUnless(host.canUseNetns, "pod network exhaustion", "needs root and ip"))(
+  "pod network bad input",
+  () => {
+    test("an exhausted pod CIDR is a RuntimeError naming the pod and the range, leaving nothing behind", async () => {
+      const ipam = await createIpam({ cidr: "10.249.0.0/30" });
+      const net = createPodNetwork({
+        ipam,
+        bridge: "minikt3",
+        serviceCidr: "10.249.1.0/30",
+        netnsPrefix: "miniktx-",
+        vethPrefix: "vmx",
+      });
+      try {
+        await net.setup("first");
+        const err = await net.setup("second", { podName: "default/second" }).catch((e) => e);
+        expect(err).toBeInstanceOf(RuntimeError);
+        expect(err.reason).toBe("CreatePodSandboxError");
+        expect(err.message).toContain("pod default/second");
+        expect(err.message).toContain("10.249.0.0/30");
+        expect(existsSync("/run/netns/miniktx-second")).toBe(false);
+        expect((await net.list()).map((p) => p.podUid)).toEqual(["first"]);
+      } finally {
+        await net.cleanupAll();
+      }
+    });
+  },
+);

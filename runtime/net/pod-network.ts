@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
 import type { Ipam } from "../../core/network/ipam.ts";
+import { RuntimeError } from "../container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
 import { setInterfaceSysctl } from "./sysctl.ts";
@@ -128,64 +129,76 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     return (await podAddress(netns)) === ip;
   }
 
+  function ensureBridgeOnce(): Promise<void> {
+    bridgeReady ??= ensureBridge().finally(() => {
+      bridgeReady = undefined;
+    });
+    return bridgeReady;
+  }
+
+  async function setupPod(podUid: string, setupOptions: PodNetworkSetupOptions): Promise<PodNetworkStatus> {
+    const { netns, veth } = names(podUid);
+    const hostPorts = setupOptions.hostPorts ?? [];
+    if (hostPorts.length && !options.hostPortTable) {
+      throw new Error("hostPorts need the service proxy, which is not running");
+    }
+    // Conflicts are refused before anything is created: never a half-configured pod.
+    options.hostPortTable?.checkHostPorts(podUid, hostPorts, setupOptions.podName);
+    await ensureBridgeOnce();
+    const hadAddress = ipam.lookup(podUid) !== undefined;
+    const ip = await ipam.allocate(podUid);
+    try {
+      if (!(await podIsComplete(netns, veth, ip))) {
+        await removePodLinks(
+          existsSync(`${NETNS_DIR}/${netns}`) ? [netns] : [],
+          existsSync(`/sys/class/net/${veth}`) ? [veth] : [],
+        );
+        await runOk(
+          ["ip", "-batch", "-"],
+          [
+            `netns add ${netns}`,
+            `link add ${veth} master ${bridge} up type veth peer name eth0 netns ${netns}`,
+            `link set ${veth} type bridge_slave hairpin on`,
+          ].join("\n"),
+        );
+        await runOk(
+          ["ip", "-n", netns, "-batch", "-"],
+          [
+            `addr add ${ip}/${ipam.prefixLength} dev eth0`,
+            "link set lo up",
+            "link set eth0 up",
+            `route add default via ${ipam.gateway}`,
+          ].join("\n"),
+        );
+      }
+      if (options.hostPortTable) {
+        await options.hostPortTable.setHostPorts(podUid, ip, hostPorts, setupOptions.podName);
+      }
+    } catch (e) {
+      await removePodLinks([netns], [veth]);
+      if (!hadAddress) await ipam.release(podUid);
+      throw e;
+    }
+    return { podUid, ip, netnsPath: netnsPath(podUid) };
+  }
+
   return {
     bridge,
     gateway: ipam.gateway,
     podCidr: ipam.cidr,
-    ensureBridge() {
-      bridgeReady ??= ensureBridge().finally(() => {
-        bridgeReady = undefined;
-      });
-      return bridgeReady;
-    },
+    ensureBridge: ensureBridgeOnce,
 
     async setup(podUid, setupOptions = {}) {
-      const { netns, veth } = names(podUid);
-      const hostPorts = setupOptions.hostPorts ?? [];
-      if (hostPorts.length && !options.hostPortTable) {
-        throw new Error(
-          `pod ${setupOptions.podName ?? podUid}: hostPorts need the service proxy, which is not running`,
+      try {
+        return await setupPod(podUid, setupOptions);
+      } catch (e) {
+        // The agent shows a RuntimeError as the pod's reason and message: name the pod and the step.
+        if (e instanceof RuntimeError) throw e;
+        throw new RuntimeError(
+          "CreatePodSandboxError",
+          `pod ${setupOptions.podName ?? podUid}: setting up the pod network: ${(e as Error).message}`,
         );
       }
-      // Conflicts are refused before anything is created: never a half-configured pod.
-      options.hostPortTable?.checkHostPorts(podUid, hostPorts, setupOptions.podName);
-      await this.ensureBridge();
-      const hadAddress = ipam.lookup(podUid) !== undefined;
-      const ip = await ipam.allocate(podUid);
-      try {
-        if (!(await podIsComplete(netns, veth, ip))) {
-          await removePodLinks(
-            existsSync(`${NETNS_DIR}/${netns}`) ? [netns] : [],
-            existsSync(`/sys/class/net/${veth}`) ? [veth] : [],
-          );
-          await runOk(
-            ["ip", "-batch", "-"],
-            [
-              `netns add ${netns}`,
-              `link add ${veth} master ${bridge} up type veth peer name eth0 netns ${netns}`,
-              `link set ${veth} type bridge_slave hairpin on`,
-            ].join("\n"),
-            `setting up network for pod ${setupOptions.podName ?? podUid}`,
-          );
-          await runOk(
-            ["ip", "-n", netns, "-batch", "-"],
-            [
-              `addr add ${ip}/${ipam.prefixLength} dev eth0`,
-              "link set lo up",
-              "link set eth0 up",
-              `route add default via ${ipam.gateway}`,
-            ].join("\n"),
-            `setting up network for pod ${setupOptions.podName ?? podUid}`,
-          );
-        }
-        if (options.hostPortTable)
-          await options.hostPortTable.setHostPorts(podUid, ip, hostPorts, setupOptions.podName);
-      } catch (e) {
-        await removePodLinks([netns], [veth]);
-        if (!hadAddress) await ipam.release(podUid);
-        throw e;
-      }
-      return { podUid, ip, netnsPath: netnsPath(podUid) };
     },
 
     async teardown(podUid) {
