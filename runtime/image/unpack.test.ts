@@ -205,6 +205,26 @@ describe.skipIf(skipUnless(host.isRoot, "unpack as root", "needs root (chown, mk
       expect(result.skipped.join()).toContain("dev/sda");
     });
 
+    test("PAX xattrs: user.* applied, trusted.* never (a layer cannot forge overlay metadata)", async () => {
+      const { dest, result } = await unpack(
+        [
+          {
+            name: "f",
+            content: "x",
+            pax: { "SCHILY.xattr.user.minik": "yes", "SCHILY.xattr.trusted.overlay.opaque": "y" },
+          },
+        ],
+        { chown: true },
+      );
+      const get = (name: string) =>
+        execFileSync("getfattr", ["--absolute-names", "--only-values", "-n", name, join(dest, "f")], {
+          stdio: ["ignore", "pipe", "ignore"],
+        }).toString();
+      expect(get("user.minik")).toBe("yes");
+      expect(() => get("trusted.overlay.opaque")).toThrow();
+      expect(result.skipped.join()).toContain("trusted.overlay.opaque");
+    });
+
     test("OCI whiteouts become overlay whiteouts; an opaque marker after its siblings keeps them", async () => {
       const { dest } = await unpack(
         [

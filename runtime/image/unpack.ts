@@ -163,6 +163,27 @@ class LayerWriter {
     if (this.chown) lchownSync(path, m.uid, m.gid);
   }
 
+  /**
+   * PAX `SCHILY.xattr.*` records for files: only user.* and security.capability (never trusted.*,
+   * which would let a layer forge overlay metadata). tar-stream decodes PAX values as UTF-8, so a
+   * value that did not survive that is skipped rather than written wrong.
+   */
+  private xattrs(path: string, h: Headers) {
+    const pax = (h as Headers & { pax?: Record<string, string> | null }).pax;
+    if (!pax) return;
+    for (const [key, value] of Object.entries(pax)) {
+      if (!key.startsWith("SCHILY.xattr.")) continue;
+      const name = key.slice("SCHILY.xattr.".length);
+      if (!(name.startsWith("user.") || name === "security.capability")) {
+        this.skipped.push(`${h.name}: xattr ${name} not applied`);
+      } else if (value.includes("\uFFFD")) {
+        this.skipped.push(`${h.name}: xattr ${name} has a binary value that could not be read`);
+      } else {
+        lsetxattr(path, name, Buffer.from(value, "utf8"));
+      }
+    }
+  }
+
   async entry(h: Headers, body: AsyncIterable<Buffer>): Promise<void> {
     const parts = cleanPath(h.name);
     const type = h.type ?? "file";
@@ -204,6 +225,8 @@ class LayerWriter {
             while (off < chunk.length) off += writeSync(fd, chunk, off);
           }
           if (this.chown) fchownSync(fd, m.uid, m.gid);
+          // After chown, which clears security.capability.
+          this.xattrs(path, h);
           fchmodSync(fd, m.mode);
           futimesSync(fd, m.mtime, m.mtime);
         } finally {

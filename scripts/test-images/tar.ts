@@ -19,6 +19,8 @@ export interface TarEntry {
   mtime?: Date;
   devmajor?: number;
   devminor?: number;
+  /** PAX records, e.g. `SCHILY.xattr.user.x`. */
+  pax?: Record<string, string>;
 }
 
 export const FIXED_MTIME = new Date("2024-01-01T00:00:00Z");
@@ -46,6 +48,7 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
       linkname: e.linkname,
       devmajor: e.devmajor,
       devminor: e.devminor,
+      ...(e.pax ? { pax: e.pax } : {}),
       size: body ? body.length : 0,
     };
     await new Promise<void>((resolve, reject) => {
