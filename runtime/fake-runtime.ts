@@ -74,6 +74,8 @@ export class FakeHost {
   readonly sandboxes = new Map<string, { config: SandboxConfig; status: SandboxStatus }>();
   readonly containers = new Map<string, FakeContainer>();
   readonly pullFailures = new Map<string, RuntimeError>();
+  /** Pulls of these images wait until the gate opens (a slow registry). */
+  readonly pullGates = new Map<string, Promise<void>>();
   /** Every pull asked for, in order (image, policy). */
   readonly pulls: { image: string; policy: PullPolicy }[] = [];
   /** Every ContainerConfig started, in order. */
@@ -141,6 +143,17 @@ export class FakeHost {
 
   clearPullFailure(image: string): void {
     this.pullFailures.delete(normalizeImage(image));
+  }
+
+  /** Makes pulls of `image` hang until the returned function is called. */
+  holdPull(image: string): () => void {
+    let open!: () => void;
+    const name = normalizeImage(image);
+    this.pullGates.set(name, new Promise<void>((resolve) => (open = resolve)));
+    return () => {
+      this.pullGates.delete(name);
+      open();
+    };
   }
 
   addImage(image: string): ImageRef {
@@ -259,6 +272,7 @@ export class FakeRuntime implements ContainerRuntime {
       );
     }
     if (present && policy === "IfNotPresent") return present;
+    await this.host.pullGates.get(name);
     const failure = this.host.pullFailures.get(name);
     if (failure) throw failure;
     return present ?? this.host.addImage(image);

@@ -32,8 +32,10 @@ export interface AgentContext {
   pullBackoff: Backoff;
   /** Images this agent has pulled, for the kubelet's "already present on machine" event. */
   pulledImages: Set<string>;
-  /** Containers a failed liveness/startup probe wants restarted. */
-  killRequests: Map<string, { kind: ProbeKind; message: string }>;
+  /** Containers to replace: a liveness/startup probe gave up, or the spec changed ("definition"). */
+  killRequests: Map<string, { kind: ProbeKind | "definition"; message: string }>;
+  /** The spec image each container was started from (to notice `kubectl set image` on a pod). */
+  startedImages: Map<string, string>;
   /** Containers being stopped right now (a stop may take the grace period). */
   stopping: Set<string>;
   /** Containers the runtime reported OOM-killed. */

@@ -286,3 +286,31 @@ test("pods of other nodes are left alone", async () => {
   expect(other.status?.containerStatuses).toBeUndefined();
   expect(NODE).toBe("node-1");
 });
+
+test("while the image is pulled the pod shows ContainerCreating and its IP", async () => {
+  const release = h.host.holdPull("127.0.0.1:5000/slow:1");
+  await h.createPod("slow", { containers: [{ name: "app", image: "127.0.0.1:5000/slow:1" }] });
+  const pod = await h.waitPod("slow", (p) => cs(p)?.state?.waiting?.reason === "ContainerCreating");
+  expect(pod.status!.phase).toBe("Pending");
+  expect(pod.status!.podIP).toMatch(/^10\.88\./);
+  expect(cond(pod, "Ready")).toMatchObject({
+    status: "False",
+    reason: "ContainersNotReady",
+    message: "containers with unready status: [app]",
+  });
+  release();
+  await h.waitPod("slow", running);
+});
+
+test("a new image on a running pod restarts its container", async () => {
+  await h.createPod("img", { containers: [{ name: "app", image: "busybox:1.36" }] });
+  let pod = await h.waitPod("img", running);
+  pod.spec!.containers[0]!.image = "busybox:1.37";
+  await h.client.update("pods", pod);
+  pod = await h.waitPod("img", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
+  expect(cs(pod).image).toBe("busybox:1.37");
+  expect(h.host.find(pod.metadata.uid!, "app")!.image).toBe("docker.io/library/busybox:1.37");
+  expect(await h.eventMessages("img")).toContain(
+    "Killing: Container app definition changed, will be restarted",
+  );
+});

@@ -82,6 +82,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     pullBackoff: new Backoff(clock.now),
     pulledImages: new Set(),
     killRequests: new Map(),
+    startedImages: new Map(),
     stopping: new Set(),
     oomKilled: new Set(),
     tracked: new Map(),

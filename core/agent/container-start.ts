@@ -67,6 +67,7 @@ export async function startContainer(
     const mounts = containerMounts(spec, scope.volumes, env);
     const config = buildContainerConfig(pod, spec, attempt, env, mounts);
     const started = await ctx.runtime.startContainer(config);
+    ctx.startedImages.set(started.id, spec.image ?? "");
     ctx.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
     ctx.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
     return { started };

@@ -19,7 +19,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   const slash = key.indexOf("/");
   const namespace = key.slice(0, slash);
   const name = key.slice(slash + 1);
-  const pod = await ctx.client.tryGet<Pod & KubeObject>("pods", namespace, name);
+  let pod = await ctx.client.tryGet<Pod & KubeObject>("pods", namespace, name);
   const tracked = ctx.tracked.get(key);
   if (!pod || pod.spec?.nodeName !== ctx.nodeName) {
     if (tracked) {
@@ -81,6 +81,26 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   };
   const policy = pod.spec?.restartPolicy ?? "Always";
 
+  if (!pod.status?.containerStatuses) {
+    // First sight of the pod: show ContainerCreating and its IP before a possibly slow image pull.
+    const first = new Map<string, ContainerView>();
+    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      first.set(spec.name, viewOf(pod, spec, mine));
+    }
+    pod = await writeStatus(
+      ctx,
+      pod,
+      computePodStatus({
+        pod,
+        now: ctx.clock.now(),
+        runtimeName: ctx.runtime.name,
+        sandbox,
+        hostIP,
+        views: first,
+      }),
+    );
+  }
+
   let initialized = true;
   for (const spec of pod.spec?.initContainers ?? []) {
     const view = viewOf(pod, spec, mine);
@@ -100,10 +120,11 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     if (!initialized || !sandbox?.ready) continue;
     const cur = view.current;
     if (cur && cur.state !== "exited") {
-      killIfUnhealthy(ctx, pod, spec, cur);
+      killIfNeeded(ctx, pod, spec, cur);
       continue;
     }
-    if (cur?.state === "exited" && !shouldRestart(policy, cur.exitCode ?? 0)) continue;
+    const changed = cur && ctx.killRequests.get(cur.id)?.kind === "definition";
+    if (cur?.state === "exited" && !changed && !shouldRestart(policy, cur.exitCode ?? 0)) continue;
     retry(await ensureStarted(ctx, pod, spec, view, scope));
   }
 
@@ -220,26 +241,28 @@ async function ensureStarted(
   return outcome.retryMs;
 }
 
-/** A liveness/startup probe gave up on this container: stop it, the exit event restarts it. */
-function killIfUnhealthy(ctx: AgentContext, pod: Pod, spec: Container, cur: ContainerStatus): void {
+/**
+ * Stops a running container that must be replaced: a liveness/startup probe gave up on it, or
+ * its spec changed (a new image). The exit event then brings the restart.
+ */
+function killIfNeeded(ctx: AgentContext, pod: Pod, spec: Container, cur: ContainerStatus): void {
+  const startedWith = ctx.startedImages.get(cur.id);
+  if (!ctx.killRequests.has(cur.id) && startedWith !== undefined && startedWith !== spec.image) {
+    ctx.killRequests.set(cur.id, { kind: "definition", message: "" });
+  }
   const request = ctx.killRequests.get(cur.id);
   if (!request || ctx.stopping.has(cur.id)) return;
   ctx.stopping.add(cur.id);
-  const label = request.kind === "startup" ? "startup" : "liveness";
-  ctx.events.record(
-    asObject(pod),
-    "Normal",
-    "Killing",
-    `Container ${spec.name} failed ${label} probe, will be restarted`,
-  );
+  const why =
+    request.kind === "definition"
+      ? `Container ${spec.name} definition changed, will be restarted`
+      : `Container ${spec.name} failed ${request.kind} probe, will be restarted`;
+  ctx.events.record(asObject(pod), "Normal", "Killing", why);
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
   void ctx.runtime
     .stopContainer(cur.id, grace)
     .catch((e) => ctx.log(`stopping container ${spec.name} of ${podDescription(pod)}: ${e}`))
-    .finally(() => {
-      ctx.stopping.delete(cur.id);
-      ctx.killRequests.delete(cur.id);
-    });
+    .finally(() => ctx.stopping.delete(cur.id));
 }
 
 /** Keeps the current and previous attempt per container name (for logs --previous); removes older ones. */
@@ -259,7 +282,7 @@ async function pruneOldContainers(
 /** A finished pod: make sure nothing runs, and report how its containers ended. */
 async function settleFinished(
   ctx: AgentContext,
-  pod: Pod,
+  pod: Pod & KubeObject,
   mine: ContainerStatus[],
   sandbox: SandboxStatus | undefined,
 ): Promise<void> {
@@ -290,9 +313,13 @@ async function settleFinished(
   await writeStatus(ctx, pod, status);
 }
 
-async function writeStatus(ctx: AgentContext, pod: Pod, status: PodStatus): Promise<void> {
-  if (sameStatus(pod.status, status)) return;
-  await ctx.client.updateStatus("pods", { ...asObject(pod), status });
+async function writeStatus<P extends Pod & KubeObject>(
+  ctx: AgentContext,
+  pod: P,
+  status: PodStatus,
+): Promise<P> {
+  if (sameStatus(pod.status, status)) return pod;
+  return ctx.client.updateStatus<P>("pods", { ...pod, status });
 }
 
 function withOom(ctx: AgentContext, c: ContainerStatus): ContainerStatus {

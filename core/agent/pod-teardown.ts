@@ -54,6 +54,7 @@ async function removeAll(ctx: AgentContext, uid: string, containers: ContainerSt
   forgetPod(ctx, uid);
   for (const c of containers) {
     ctx.killRequests.delete(c.id);
+    ctx.startedImages.delete(c.id);
     ctx.oomKilled.delete(c.id);
   }
 }
