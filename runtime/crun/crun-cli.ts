@@ -25,8 +25,11 @@ export class CrunError extends Error {
 
 export interface CrunCli {
   readonly root: string;
-  /** `crun run -d`: returns once the container's init runs. stdout/stderr go to `logFd`. */
-  run(id: string, bundle: string, logFd: number): Promise<void>;
+  /**
+   * `crun run -d`: returns the init's pid once it runs (from --pid-file: `crun state` says pid 0
+   * for a container that already exited). stdout/stderr go to `logFd`.
+   */
+  run(id: string, bundle: string, logFd: number): Promise<number>;
   state(id: string): Promise<CrunState | undefined>;
   kill(id: string, signal: string): Promise<void>;
   delete(id: string): Promise<void>;
@@ -52,7 +55,18 @@ export function createCrunCli(opts: { crunPath: string; root: string; prefix: st
     root: opts.root,
     async run(id, bundle, logFd) {
       const crunLog = `${bundle}/crun.log`;
-      const argv = [...base, `--log=file:${crunLog}`, "run", "-d", "--bundle", bundle, id];
+      const pidFile = `${bundle}/init.pid`;
+      const argv = [
+        ...base,
+        `--log=file:${crunLog}`,
+        "run",
+        "-d",
+        "--pid-file",
+        pidFile,
+        "--bundle",
+        bundle,
+        id,
+      ];
       const proc = tracked(
         Bun.spawn(argv, { stdin: "ignore", stdout: logFd, stderr: logFd, detached: true }),
       );
@@ -63,6 +77,7 @@ export function createCrunCli(opts: { crunPath: string; root: string; prefix: st
         } catch {}
         throw new CrunError(argv, msg);
       }
+      return Number(readFileSync(pidFile, "utf8"));
     },
     async state(id) {
       const r = await call(["state", id]);

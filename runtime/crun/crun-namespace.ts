@@ -98,5 +98,10 @@ export function releaseCrunNamespace(runDir: string): void {
     } catch {}
     rmSync(pidFile, { force: true });
   }
-  umount(runDir);
+  const below = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(`${runDir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of [...below, runDir]) umount(m);
 }

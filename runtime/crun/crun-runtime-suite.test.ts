@@ -4,24 +4,27 @@ import { host, skipUnless } from "../../test/support/env.ts";
 import { runContainerRuntimeSuite } from "../container-runtime-suite.ts";
 import { releaseCrunNamespace } from "./crun-namespace.ts";
 import { createCrunRuntime } from "./crun-runtime.ts";
-import { BUSYBOX } from "./testing/fixture.ts";
 import { busyboxImageSource } from "./testing/busybox-image.ts";
+import { BUSYBOX } from "./testing/fixture.ts";
 
 /** The shared ContainerRuntime contract (runtime/container-runtime-suite.ts) on real crun. */
-describe.skipIf(skipUnless(host.canRunContainers, "crun conformance", "needs root and crun"))("CrunRuntime", () => {
-  const dataDir = mkdtempSync("/tmp/minik-crun-suite-");
-  const images = busyboxImageSource(dataDir);
-  afterAll(() => {
-    releaseCrunNamespace(`${dataDir}/run`);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  runContainerRuntimeSuite("crun", async () => createCrunRuntime({ dataDir, images }), {
-    image: BUSYBOX,
-    commands: {
-      sleep: ["sleep", "3600"],
-      exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
-      echo: (text) => ["echo", text],
-    },
-    eventTimeoutMs: 3000,
-  });
-});
+describe.skipIf(skipUnless(host.canRunContainers, "crun conformance", "needs root and crun"))(
+  "CrunRuntime",
+  () => {
+    const dataDir = mkdtempSync("/tmp/minik-crun-suite-");
+    const images = busyboxImageSource(dataDir);
+    afterAll(() => {
+      releaseCrunNamespace(`${dataDir}/run`);
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    runContainerRuntimeSuite("crun", async () => createCrunRuntime({ dataDir, images }), {
+      image: BUSYBOX,
+      commands: {
+        sleep: ["sleep", "3600"],
+        exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
+        echo: (text) => ["echo", text],
+      },
+      eventTimeoutMs: 3000,
+    });
+  },
+);

@@ -15,17 +15,20 @@ import type {
   ContainerConfig,
   ContainerRuntime,
   ContainerStatus,
-  ImageRef,
-  PullPolicy,
-  PullProgress,
   RuntimeEvent,
   SandboxStatus,
 } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
+import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
-import { containerArgv, containerEnv, type ImageConfig } from "../oci/process.ts";
+import { containerArgv, containerEnv } from "../oci/process.ts";
 import { buildOciSpec } from "../oci/spec.ts";
-import { createExitWatcher, type ExitInfo, type ExitWatcher } from "../supervise/exit-watcher.ts";
+import {
+  createExitWatcher,
+  type ExitInfo,
+  type ExitWatcher,
+  processStartTime,
+} from "../supervise/exit-watcher.ts";
 import { nofileHardLimit, umount } from "../supervise/libc.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli } from "./crun-cli.ts";
@@ -65,21 +68,8 @@ import {
  *   containers/<id>/      container.json, config.json, upper/, work/, container.log(.1), crun.log
  */
 
-/** The image store's side of the contract (runtime/image/image-store.ts). */
-export interface ImageSource {
-  pull(
-    ref: string,
-    options: { policy: PullPolicy; onProgress?: (p: PullProgress) => void },
-  ): Promise<ImageRef>;
-  resolve(ref: string): Promise<ResolvedImage> | ResolvedImage;
-}
-
-export interface ResolvedImage {
-  ref: ImageRef;
-  config: ImageConfig;
-  /** bottom → top */
-  layerDirs: string[];
-}
+/** What CrunRuntime needs of the image store (runtime/image/image-store.ts). */
+export type ImageSource = Pick<ImageStore, "pull" | "resolve">;
 
 export interface CrunRuntimeOptions {
   dataDir: string;
@@ -231,8 +221,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     containers.set(r.id, r);
     if (r.state === "exited") return;
     if (r.bootId !== boot) return markExited(r, {});
-    const st = await crun.state(r.id).catch(() => undefined);
-    if (st && st.status === "running" && st.pid === r.pid && watchContainer(r)) return;
+    // The init may be running or a zombie (its status still readable): the watcher decides.
+    if (r.pid && r.pidStart && processStartTime(r.pid) === r.pidStart && watchContainer(r)) return;
     markExited(r, {});
   }
 
@@ -246,13 +236,11 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     sb: SandboxRecord,
     id: string,
   ): Promise<ContainerRecord> {
-    let image: ResolvedImage;
-    try {
-      image = await options.images.resolve(c.image);
-    } catch (e) {
+    const image: ResolvedImage | undefined = options.images.resolve(c.image);
+    if (!image) {
       throw new RuntimeError(
         "CreateContainerError",
-        `container ${c.name}: image ${c.image} is not available: ${(e as Error).message}`,
+        `container ${c.name}: image ${c.image} is not present; pull it first`,
       );
     }
     const r: ContainerRecord = {
@@ -322,13 +310,12 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
       const fd = openSync(logPath(id), "a");
       try {
-        await crun.run(id, dir, fd);
+        r.pid = await crun.run(id, dir, fd);
+        r.pidStart = processStartTime(r.pid);
       } finally {
         closeSync(fd);
       }
       watcher?.sweepZombies();
-      const st = await crun.state(id);
-      r.pid = st?.pid;
       r.state = "running";
       r.startedAt = new Date().toISOString();
       saveContainer(r);

@@ -29,6 +29,8 @@ export interface ContainerRecord {
   imageId: string;
   state: ContainerState;
   pid?: number;
+  /** The init's start time (/proc/PID/stat field 22), so adoption never mistakes a reused pid. */
+  pidStart?: string;
   cgroupPath: string;
   createdAt: string;
   startedAt?: string;

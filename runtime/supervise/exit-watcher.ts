@@ -60,6 +60,11 @@ function procStat(pid: number): string[] | undefined {
   }
 }
 
+/** Field 22 (start time in clock ticks since boot): tells a pid from a later process reusing it. */
+export function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.[20];
+}
+
 /** [comm, state, …]; field 52 (exit_code, wait format) sits at index 52-2. */
 function zombieExitCode(pid: number): number | undefined {
   const f = procStat(pid);

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import type { ImageRef } from "../../container-runtime.ts";
 import { RuntimeError } from "../../container-runtime.ts";
-import type { ImageSource, ResolvedImage } from "../crun-runtime.ts";
+import type { ResolvedImage } from "../../image/image-store.ts";
+import type { ImageSource } from "../crun-runtime.ts";
 
 /**
  * A one-layer image made on the spot from the host's static busybox, for runtime tests that must
@@ -53,13 +54,11 @@ export function busyboxImageSource(dir: string, name = "minik-test/busybox:local
     layerDirs: [layer],
   };
   return {
-    async pull(image) {
-      if (image !== name) throw new RuntimeError("ErrImagePull", `image ${image} not found`);
-      return ref;
+    async pull(image, options) {
+      if (image === name) return ref;
+      const never = options?.policy === "Never";
+      throw new RuntimeError(never ? "ErrImageNeverPull" : "ErrImagePull", `image ${image} not found`);
     },
-    resolve(image) {
-      if (image !== name) throw new Error(`image ${image} not pulled`);
-      return resolved;
-    },
+    resolve: (image) => (image === name || image === ref.id ? resolved : undefined),
   };
 }
