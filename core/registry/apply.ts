@@ -7,6 +7,7 @@ import { deepEqual } from "../patch/deep-equal.ts";
 import { rootTypeOf } from "../patch/patch-schema.ts";
 import { strategicMerge } from "../patch/strategic-merge.ts";
 import { conflict, isConflict, type Kind, normalizeTypeMeta, type RegistryContext } from "./context.ts";
+import { checkUnknownFields } from "./field-validation.ts";
 import {
   describePath,
   type FieldPath,
@@ -41,6 +42,7 @@ export async function applyObject(
     );
   const applied = parseBody(body);
   normalizeTypeMeta(ctx, kind, applied, opts);
+  checkUnknownFields(ctx, kind, applied, opts);
   const meta = metaOf(applied);
   if (meta.name && meta.name !== name) {
     throw new ApiError(
@@ -54,7 +56,7 @@ export async function applyObject(
   delete meta.resourceVersion;
   delete meta.managedFields;
   const appliedFields = fieldSetOf(applied, false);
-  const inner = { ...opts, fieldManager: undefined };
+  const inner = { ...opts, fieldManager: undefined, fieldValidation: undefined };
   for (let attempt = 0; ; attempt++) {
     const old = await ctx.store.get(kind.key, namespace, name);
     try {

@@ -265,3 +265,52 @@ describe("eviction", () => {
     expect(await fx.registry.tryGet("pods", "default", "b")).toBeDefined();
   });
 });
+
+describe("fieldValidation", () => {
+  const withUnknown = () => {
+    const d = deploymentManifest("web");
+    (d.spec as Record<string, unknown>).foo = 1;
+    (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec
+      .containers[0]!.imagePullPolcy = "x";
+    return d;
+  };
+
+  test("Strict rejects unknown fields naming them all", async () => {
+    const err = await errorOf(
+      fx.registry.create("deployments.apps", withUnknown(), { fieldValidation: "Strict" }),
+    );
+    expect(err.code).toBe(400);
+    expect(err.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolcy", unknown field "spec.foo"',
+    );
+  });
+
+  test("Warn warns and drops them; Ignore drops them silently", async () => {
+    const warned = await fx.registry.create("deployments.apps", withUnknown(), { fieldValidation: "Warn" });
+    expect(fx.warnings).toEqual([
+      'unknown field "spec.template.spec.containers[0].imagePullPolcy"',
+      'unknown field "spec.foo"',
+    ]);
+    expect((warned.spec as Record<string, unknown>).foo).toBeUndefined();
+    const patched = await fx.registry.patch(
+      "deployments.apps",
+      "default",
+      "web",
+      "merge",
+      { spec: { bar: 1 } },
+      { fieldValidation: "Ignore" },
+    );
+    expect((patched.spec as Record<string, unknown>).bar).toBeUndefined();
+    expect(fx.warnings.length).toBe(2);
+  });
+
+  test("server-side apply honours Strict", async () => {
+    const err = await errorOf(
+      fx.registry.patch("deployments.apps", "default", "web", "apply", withUnknown(), {
+        fieldManager: "kubectl",
+        fieldValidation: "Strict",
+      }),
+    );
+    expect(err.code).toBe(400);
+  });
+});

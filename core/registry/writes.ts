@@ -13,6 +13,7 @@ import {
   validateObject,
 } from "./context.ts";
 import { removeObject } from "./deletion.ts";
+import { checkUnknownFields } from "./field-validation.ts";
 import { recordUpdate } from "./managed-fields.ts";
 import { finalizersDone, metaOf, newUid, randomSuffix, rfc3339 } from "./metadata.ts";
 
@@ -62,6 +63,7 @@ export async function createObject(
 ): Promise<KubeObject> {
   const obj = structuredClone(input) as KubeObject;
   normalizeTypeMeta(ctx, kind, obj, opts);
+  checkUnknownFields(ctx, kind, obj, opts);
   const meta = metaOf(obj);
   if (kind.info.namespaced) {
     meta.namespace ||= "default";
@@ -127,6 +129,7 @@ export async function updateObject(
   next: KubeObject,
   opts: WriteOptions = {},
 ): Promise<KubeObject> {
+  checkUnknownFields(ctx, kind, next, opts);
   const meta = metaOf(next);
   const oldMeta = old.metadata;
   if (meta.namespace && kind.info.namespaced && meta.namespace !== oldMeta.namespace) {
