@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { waitFor } from "../../test/support/env.ts";
 import { databasePath } from "./database-file.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { createSqlStore } from "./sql-store.ts";
@@ -204,6 +205,19 @@ describe("SqlStore specifics", () => {
     await s.close();
     // Freed pages are reused: after the first round the file stops growing.
     expect(sizes[2]!).toBeLessThanOrEqual(sizes[0]! * 1.2);
+  });
+
+  test("the compaction timer trims the log without being asked", async () => {
+    const s = await createSqlStore({ url: ":memory:", changeLogLimit: 5, compactIntervalMs: 20 });
+    try {
+      for (let i = 0; i < 30; i++) await s.create("pods", pod(`p${i}`));
+      await waitFor(() => s.compactedRevision === 25, { what: "timer compaction", timeoutMs: 3000 });
+      await expect(s.watch({ sinceResourceVersion: "24" }, () => {})).rejects.toThrow(
+        /too old resource version: 24 \(25\)/,
+      );
+    } finally {
+      await s.close();
+    }
   });
 
   test("the log is trimmed in the background once it passes its bound", async () => {
