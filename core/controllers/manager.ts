@@ -3,6 +3,7 @@ import { createEventRecorder, type EventRecorder } from "../events.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
+import { createEndpointsController } from "./endpoints-controller.ts";
 import { createEventTtlController, type EventTtlOptions } from "./event-ttl-controller.ts";
 import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
@@ -19,7 +20,8 @@ export type ControllerName =
   | "node"
   | "garbage-collector"
   | "namespace"
-  | "event-ttl";
+  | "event-ttl"
+  | "endpoints";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -79,6 +81,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "garbage-collector": () => createGarbageCollector(ctx),
     namespace: () => createNamespaceController(ctx),
     "event-ttl": () => createEventTtlController(ctx, options.eventTtl),
+    endpoints: () => createEndpointsController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

@@ -86,6 +86,8 @@ export async function startTestCluster(
 export interface FakeKubelet {
   /** Whether pods bound to the node become Running and Ready by themselves. */
   autoReady: boolean;
+  /** Whether pods being deleted gracefully are removed at once (a stopped container). */
+  finishDeletions: boolean;
   setReady(namespace: string, name: string, ready: boolean): Promise<void>;
   stop(): void;
 }
@@ -101,6 +103,7 @@ export async function startFakeKubelet(
   const busy = new Set<string>();
   const kubelet: FakeKubelet = {
     autoReady,
+    finishDeletions: true,
     async setReady(namespace, name, ready) {
       const pod = await client.get<Kube<Pod>>("pods", namespace, name);
       await client.updateStatus("pods", { ...pod, status: runningStatus(pod, ready) });
@@ -113,6 +116,7 @@ export async function startFakeKubelet(
     busy.add(key);
     try {
       if (pod.metadata.deletionTimestamp) {
+        if (!kubelet.finishDeletions) return;
         await client.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
       } else if (kubelet.autoReady && pod.status?.phase !== "Running") {
         await client.updateStatus("pods", { ...pod, status: runningStatus(pod, true) });
