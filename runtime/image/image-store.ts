@@ -35,6 +35,7 @@ import {
   MEDIA_TYPES,
   RegistryError,
   readVerified,
+  sha256,
 } from "./registry-client.ts";
 import { LayerError, unpackLayer } from "./unpack.ts";
 
@@ -178,7 +179,11 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
   const pinned = new Map<string, number>();
 
   const layerDir = (diffId: string) => join(dirs.layers, layerDirName(diffId));
-  const recordPath = (name: string) => join(dirs.images, `${encodeURIComponent(name)}.json`);
+  /** Names with a digest can pass the 255-byte file name limit once encoded: hash those. */
+  const recordPath = (name: string) => {
+    const encoded = encodeURIComponent(name);
+    return join(dirs.images, `${encoded.length > 200 ? hex(sha256(name)) : encoded}.json`);
+  };
 
   function readRecords(): ImageRecord[] {
     const out: ImageRecord[] = [];
