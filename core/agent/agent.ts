@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1";
 import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
@@ -69,7 +70,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     events: options.events,
     clock,
     clusterDns: options.clusterDns,
-    hostDns: options.hostDns ?? { nameservers: [], searches: [] },
+    hostDns: options.hostDns ?? readHostDns(),
     hostIP: async () => (hostIP ??= await nodeInternalIP(client, nodeName)),
     sources: {
       configMap: (ns, name) => client.tryGet<ConfigMap & KubeObject>("configmaps", ns, name),
@@ -201,6 +202,23 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     nodeServices: createNodeServices({ client, runtime, nodeName, dial }),
     idle: () => queue.idle(),
   };
+}
+
+/** The host's /etc/resolv.conf, for pods with dnsPolicy Default (empty when unreadable). */
+export function readHostDns(path = "/etc/resolv.conf"): HostDns {
+  const dns: HostDns = { nameservers: [], searches: [] };
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return dns;
+  }
+  for (const line of text.split("\n")) {
+    const [key, ...values] = line.trim().split(/\s+/);
+    if (key === "nameserver" && values[0]) dns.nameservers.push(values[0]);
+    if (key === "search" || key === "domain") dns.searches = values;
+  }
+  return dns;
 }
 
 async function nodeInternalIP(client: Client, nodeName: string): Promise<string | undefined> {

@@ -1,0 +1,119 @@
+import { expect, test } from "bun:test";
+import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
+import { podPhase, sameStatus } from "./pod-status.ts";
+import { dnsConfig, sandboxConfig } from "./sandbox.ts";
+
+const running: ContainerStatus = {
+  name: "a",
+  image: "x",
+  imageID: "",
+  ready: true,
+  restartCount: 0,
+  state: { running: {} },
+};
+const waiting: ContainerStatus = {
+  ...running,
+  ready: false,
+  state: { waiting: { reason: "ContainerCreating" } },
+};
+const exited = (exitCode: number): ContainerStatus => ({
+  ...running,
+  ready: false,
+  state: { terminated: { exitCode } },
+});
+const backoff = (exitCode: number): ContainerStatus => ({
+  ...running,
+  ready: false,
+  state: { waiting: { reason: "CrashLoopBackOff" } },
+  lastState: { terminated: { exitCode } },
+});
+const pod = (restartPolicy: string): Pod => ({ spec: { restartPolicy, containers: [] } });
+
+test("podPhase follows the kubelet's getPhase", () => {
+  expect(podPhase(pod("Always"), [], [waiting])).toBe("Pending");
+  expect(podPhase(pod("Always"), [], [running, waiting])).toBe("Pending");
+  expect(podPhase(pod("Always"), [], [running])).toBe("Running");
+  expect(podPhase(pod("Always"), [], [backoff(1)])).toBe("Running");
+  expect(podPhase(pod("Always"), [], [exited(0)])).toBe("Running");
+  expect(podPhase(pod("OnFailure"), [], [exited(0)])).toBe("Succeeded");
+  expect(podPhase(pod("OnFailure"), [], [backoff(1)])).toBe("Running");
+  expect(podPhase(pod("Never"), [], [exited(0), exited(1)])).toBe("Failed");
+  expect(podPhase(pod("Never"), [], [exited(0), running])).toBe("Running");
+  expect(podPhase(pod("Never"), [], [exited(0), exited(0)])).toBe("Succeeded");
+  // Init containers
+  expect(podPhase(pod("Always"), [running], [waiting])).toBe("Pending");
+  expect(podPhase(pod("Always"), [exited(0)], [running])).toBe("Running");
+  expect(podPhase(pod("Never"), [exited(1)], [waiting])).toBe("Failed");
+  expect(podPhase(pod("Always"), [backoff(1)], [waiting])).toBe("Pending");
+});
+
+test("sameStatus ignores key order and undefined fields", () => {
+  expect(sameStatus({ a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1, d: undefined })).toBe(true);
+  expect(sameStatus({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+  expect(sameStatus({ a: null }, { a: null })).toBe(true);
+  expect(sameStatus({ a: null }, {})).toBe(false);
+});
+
+test("dnsPolicy: ClusterFirst, Default, None with dnsConfig, host network", () => {
+  const cluster = { nameserver: "10.96.0.10", searchDomain: "cluster.local" };
+  const hostDns = { nameservers: ["192.168.1.1"], searches: ["lan"] };
+  const p = (spec: object): Pod => ({
+    metadata: { name: "p", namespace: "shop" },
+    spec: { containers: [], ...spec },
+  });
+  expect(dnsConfig(p({}), cluster, hostDns)).toEqual({
+    nameservers: ["10.96.0.10"],
+    searches: ["shop.svc.cluster.local", "svc.cluster.local", "cluster.local"],
+    options: ["ndots:5"],
+  });
+  expect(dnsConfig(p({ dnsPolicy: "Default" }), cluster, hostDns)).toEqual({ ...hostDns, options: [] });
+  expect(dnsConfig(p({ hostNetwork: true }), cluster, hostDns).nameservers).toEqual(["192.168.1.1"]);
+  expect(
+    dnsConfig(p({ hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" }), cluster, hostDns).nameservers,
+  ).toEqual(["10.96.0.10"]);
+  expect(
+    dnsConfig(
+      p({
+        dnsPolicy: "None",
+        dnsConfig: {
+          nameservers: ["1.1.1.1"],
+          searches: ["x.y"],
+          options: [{ name: "ndots", value: "2" }, { name: "edns0" }],
+        },
+      }),
+      cluster,
+      hostDns,
+    ),
+  ).toEqual({ nameservers: ["1.1.1.1"], searches: ["x.y"], options: ["ndots:2", "edns0"] });
+  expect(
+    dnsConfig(p({ dnsConfig: { options: [{ name: "ndots", value: "1" }] } }), cluster, hostDns).options,
+  ).toEqual(["ndots:1"]);
+});
+
+test("sandbox: hostname, pod-level limits only when every container sets them", () => {
+  const cluster = { nameserver: "10.96.0.10", searchDomain: "cluster.local" };
+  const limited = (mem?: string) => ({
+    name: `c${mem}`,
+    image: "x",
+    resources: mem ? { limits: { memory: mem, cpu: "500m" } } : {},
+  });
+  const sb = sandboxConfig(
+    {
+      metadata: { name: "web-1", namespace: "default", uid: "u" },
+      spec: {
+        hostname: "custom",
+        containers: [limited("64Mi"), limited("32Mi")],
+        initContainers: [limited("128Mi")],
+      },
+    },
+    cluster,
+  );
+  expect(sb.hostname).toBe("custom");
+  expect(sb.resources).toEqual({ cpuLimitMillis: 1000, memoryLimitBytes: 128 << 20 });
+  const open = sandboxConfig(
+    { metadata: { name: "web-2", uid: "v" }, spec: { containers: [limited("64Mi"), limited()] } },
+    cluster,
+  );
+  expect(open.hostname).toBe("web-2");
+  expect(open.resources).toBeUndefined();
+});
