@@ -12,6 +12,7 @@ import {
 import type { Store } from "../store/store.ts";
 import { validateObjectMeta } from "../validation/object-meta.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
+import { convertLegacy } from "./legacy.ts";
 import { strategyFor } from "./strategies/index.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -98,7 +99,7 @@ export function normalizeTypeMeta(
   if (given && given !== kind.apiVersion) {
     if (LEGACY_API_VERSIONS[given]?.[info.kind] && findByKind(given, info.kind) === info) {
       warn(ctx, options, `${given} ${info.kind} is deprecated; stored as ${kind.apiVersion}`);
-      legacyDefaults(obj);
+      convertLegacy(given, obj);
     } else {
       throw new ApiError(
         "BadRequest",
@@ -109,15 +110,6 @@ export function normalizeTypeMeta(
   obj.apiVersion = kind.apiVersion;
   obj.kind = info.kind;
   obj.metadata ??= {};
-}
-
-/** Old workload APIs defaulted a missing selector from the template's labels. */
-function legacyDefaults(obj: KubeObject): void {
-  const spec = obj.spec as
-    | { selector?: unknown; template?: { metadata?: { labels?: Record<string, string> } } }
-    | undefined;
-  const labels = spec?.template?.metadata?.labels;
-  if (spec && !spec.selector && labels) spec.selector = { matchLabels: { ...labels } };
 }
 
 /** Object metadata plus the kind's own validation; Invalid (422) listing every cause. */

@@ -428,3 +428,47 @@ describe("list and watch", () => {
     for (const stop of stops) stop();
   });
 });
+
+describe("kind specifics", () => {
+  test("Secret stringData is folded into base64 data; bad base64 is Invalid", async () => {
+    const s = await fx.registry.create<KubeObject>("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s" },
+      data: { a: "eA==" },
+      stringData: { b: "héllo" },
+    });
+    expect(s.type).toBe("Opaque");
+    expect(s.stringData).toBeUndefined();
+    expect(s.data).toEqual({ a: "eA==", b: "aMOpbGxv" });
+    const bad = await reason(
+      fx.registry.create("secrets", {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "t" },
+        data: { a: "!!" },
+      }),
+    );
+    expect(bad).toContain("data[a]: Invalid value");
+  });
+
+  test("autoscaling/v1 HPA is converted to v2 metrics", async () => {
+    const hpa = await fx.registry.create<KubeObject>("horizontalpodautoscalers.autoscaling", {
+      apiVersion: "autoscaling/v1",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "h" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+        maxReplicas: 3,
+        targetCPUUtilizationPercentage: 50,
+      },
+    });
+    expect(hpa.apiVersion).toBe("autoscaling/v2");
+    expect((hpa.spec as { metrics: unknown }).metrics).toEqual([
+      {
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+      },
+    ]);
+  });
+});

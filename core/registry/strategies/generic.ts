@@ -7,11 +7,4 @@ export const genericStrategy: Strategy = { nameRule: dns1123Subdomain, hasGenera
 /** Kinds without a spec (ConfigMap, Secret, Event, …) carry no generation. */
 export const specLessStrategy: Strategy = { nameRule: dns1123Subdomain, hasGeneration: false };
 
-export const secretStrategy: Strategy = {
-  ...specLessStrategy,
-  defaults(obj) {
-    obj.type ??= "Opaque";
-  },
-};
-
 export const nodeStrategy: Strategy = { nameRule: dns1123Subdomain, hasGeneration: false };

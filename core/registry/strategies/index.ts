@@ -1,9 +1,10 @@
 import type { Strategy } from "../strategy.ts";
 import { deploymentStrategy } from "./deployment.ts";
-import { genericStrategy, nodeStrategy, secretStrategy, specLessStrategy } from "./generic.ts";
+import { genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
+import { secretStrategy } from "./secret.ts";
 import { serviceStrategy } from "./service.ts";
 
 /** Strategy per store key (see resourceKey in core/resources.ts). */
