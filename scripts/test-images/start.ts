@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveInfo, type BuildResult, buildTestImages, DEFAULT_OUT, type ImageInfo } from "./build.ts";
+import { takeLease } from "./leases.ts";
 import { pushAll } from "./push.ts";
 import { prepareTokenAuth } from "./token-keys.ts";
 
@@ -217,7 +218,9 @@ export async function startTestRegistries(out = DEFAULT_OUT): Promise<TestImages
 
 if (import.meta.main) {
   const t0 = performance.now();
-  const env = await startTestRegistries(process.argv[2] ?? DEFAULT_OUT);
+  const out = process.argv[2] ?? DEFAULT_OUT;
+  const env = await startTestRegistries(out);
+  takeLease(out);
   const r = env.registries;
   console.log(
     `test registries up in ${Math.round(performance.now() - t0)} ms: plain ${r.plain.url}, basic ${r.basic.url}, token ${r.token?.url} (env: ${join(process.argv[2] ?? DEFAULT_OUT, "env.json")})`,
