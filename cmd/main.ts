@@ -18,6 +18,7 @@ cli
 cli
   .command("up", "Start minik: API server, controllers, node agent and container runtime")
   .option("--listen <addr>", "Address to listen on (host:port)", { default: "127.0.0.1:7080" })
+  .option("--listen-tls <addr>", "TLS listener for kubectl and client libraries (default: 127.0.0.1:7443, or a free port when --listen is not the default)")
   .option("--anonymous", "Allow requests without the token (loopback listeners only)")
   .option("--write-kubeconfig", "Merge a `minik` context into ~/.kube/config")
   .option("--registry-mirror <mirror>", "Registry mirror, e.g. docker.io=http://127.0.0.1:5100 (repeatable)")

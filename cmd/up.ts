@@ -1,13 +1,37 @@
 /**
- * `minik up`: a straight start-up script. Every step says what it was doing when it fails.
+ * `minik up`: a page of wiring. Every step says what it was doing when it fails; containers keep
+ * running when minik stops (like a kubelet restart) and are adopted when it comes back.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { defaultDataDir, paths } from "../core/config.ts";
+import { hostname as osHostname } from "node:os";
+import { join } from "node:path";
+import { Hono } from "hono";
+import { createApiServer } from "../core/api/app.ts";
+import type { Client } from "../core/client.ts";
+import { CLUSTER_DOMAIN, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, defaultDataDir, paths } from "../core/config.ts";
+import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
+import { createHostInfo } from "../core/controllers/host-info.ts";
+import { startControllers } from "../core/controllers/manager.ts";
+import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { ApiError } from "../core/errors.ts";
+import { createEventRecorder } from "../core/events.ts";
+import type { ImageService } from "../core/image-service.ts";
+import { createMinikApi } from "../core/minik-api.ts";
+import { createServiceDnsView } from "../core/network/dns-view.ts";
+import { createServiceAllocator } from "../core/network/service-allocator.ts";
+import { createServiceProxyController } from "../core/network/service-proxy-controller.ts";
+import { createRegistry } from "../core/registry/registry.ts";
+import { createSqlStore } from "../core/store/sql-store.ts";
+import { type ContainerRuntime, RuntimeError } from "../runtime/container-runtime.ts";
+import { createStatusPage } from "../web/status-page.ts";
+import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
+import { serve } from "./serve.ts";
+import { ensureServingCert } from "./tls.ts";
 
 export interface UpOptions {
   listen: string;
+  listenTls?: string;
   dataDir?: string;
   anonymous?: boolean;
   writeKubeconfig?: boolean;
@@ -16,22 +40,170 @@ export interface UpOptions {
   podCidr?: string;
   serviceCidr?: string;
   nodeportAddress?: string;
+  debug?: boolean;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
+  const started = performance.now();
   const dataDir = opts.dataDir ?? defaultDataDir();
-  step("preparing data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
-  const token = step("reading the API token", () => ensureToken(dataDir));
-  void token;
-  throw new ApiError("ServiceUnavailable", "minik up: the server is being wired together; not yet runnable");
+  const log = (m: string) => console.error(`minik: ${m}`);
+  const [host, port] = splitHostPort(opts.listen);
+  if (opts.anonymous && !isLoopback(host)) {
+    throw new ApiError("BadRequest", `--anonymous is only allowed on a loopback address, not ${host}`);
+  }
+
+  await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
+  const token = await step("reading the API token", () => ensureToken(dataDir));
+  const store = await step("opening the store", () => createSqlStore({ url: `file:${paths.db(dataDir)}` }));
+  const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
+  const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  const allocator = createServiceAllocator({ serviceCidr });
+  const registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+  await step("creating the system namespaces", () => registry.bootstrap());
+  await step("recovering Service allocations", async () => allocator.recover?.((await registry.list("services")).items));
+  const nodeName = osHostname().toLowerCase();
+
+  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 ? "crun" : "none");
+  if (runtimeName !== "crun" && runtimeName !== "none") {
+    throw new ApiError("BadRequest", `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`);
+  }
+  const node = runtimeName === "crun" ? await startNode(dataDir, registry, nodeName, opts, podCidr, serviceCidr, log) : undefined;
+  if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
+
+  let dnsStarted: Promise<unknown> | undefined;
+  const controllers = await step("starting controllers", () =>
+    startControllers({
+      client: registry,
+      nodeName,
+      hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node ? "crun://1.8.1" : "none://" }),
+      log,
+      extra: (ctx: ControllerContext): Record<string, Controller> => {
+        if (!node) return {};
+        dnsStarted = node.network.startDns(createServiceDnsView(ctx.informers));
+        return { "service-proxy": createServiceProxyController(ctx, node.network.proxy) };
+      },
+    }),
+  );
+  if (dnsStarted) await step("starting cluster DNS", () => dnsStarted);
+  if (node) await step("starting the node agent", () => node.agent.start());
+
+  const web = new Hono();
+  web.route("/", createMinikApi({ images: node?.images }));
+  web.route("/", createStatusPage());
+  const app = createApiServer({ client: registry, store, node: node?.agent.nodeServices, auth: { token, anonymous: opts.anonymous }, web });
+
+  const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
+  const [tlsHost, tlsPort] = opts.listenTls ? splitHostPort(opts.listenTls) : [host, port === 7080 ? 7443 : 0];
+  const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
+  const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () => serve(app, { hostname: tlsHost, port: tlsPort, tls }));
+
+  writeFileSync(paths.serverUrl(dataDir), `${http.url}\n`);
+  writeFileSync(paths.kubeconfig(dataDir), kubeconfigYaml(https.url, token, tls.cert), { mode: 0o600 });
+  if (opts.writeKubeconfig) log(`merged context "minik" into ${mergeIntoUserKubeconfig(https.url, token, tls.cert)}`);
+
+  log(`ready in ${Math.round(performance.now() - started)} ms — API ${http.url} (kubectl: ${https.url}, kubeconfig ${paths.kubeconfig(dataDir)})`);
+  log(`node ${nodeName}, runtime ${runtimeName}, data dir ${dataDir}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
+    await Promise.allSettled([http.stop(), https.stop()]);
+    await controllers.stop().catch(() => {});
+    await node?.agent.stop().catch(() => {});
+    await node?.runtime.close().catch(() => {});
+    node?.network.stop();
+    await store.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  await new Promise(() => {});
 }
 
-function step<T>(what: string, fn: () => T): T {
+interface NodeParts {
+  agent: NodeAgent;
+  runtime: ContainerRuntime;
+  network: Awaited<ReturnType<typeof import("../runtime/net/node-network.ts")["createNodeNetwork"]>>;
+  images: ImageService;
+}
+
+/** The node half: network, image store, crun runtime and the agent that drives them. */
+async function startNode(
+  dataDir: string,
+  client: Client,
+  nodeName: string,
+  opts: UpOptions,
+  podCidr: string,
+  serviceCidr: string,
+  log: (m: string) => void,
+): Promise<NodeParts> {
+  // loaded lazily: a control-plane-only minik never touches them
+  const { createNodeNetwork } = await import("../runtime/net/node-network.ts");
+  const { createImageStore } = await import("../runtime/image/image-store.ts");
+  const { loadRegistriesConfig, withMirrorFlags } = await import("../runtime/image/registries-config.ts");
+  const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
+
+  const network = await step("setting up the pod network", () =>
+    createNodeNetwork({ dataDir, podCidr, serviceCidr, nodePortAddresses: [opts.nodeportAddress ?? "127.0.0.1"] }),
+  );
+  const registries = await step("reading registries.yaml", () =>
+    withMirrorFlags(loadRegistriesConfig(join(dataDir, "registries.yaml")), ([] as string[]).concat(opts.registryMirror ?? [])),
+  );
+  const imageStore = createImageStore({ root: join(dataDir, "images"), registries });
+  const runtime = createCrunRuntime({ dataDir, images: imageStore, network: network.podNetwork, log });
+  await step("starting the container runtime (crun)", () => runtime.start());
+  const pods = await client.list("pods");
+  await step("cleaning up pod networks of deleted pods", () =>
+    network.podNetwork.reconcile(pods.items.map((p) => p.metadata.uid!).filter(Boolean)),
+  );
+  const agent = createNodeAgent({
+    client,
+    runtime,
+    nodeName,
+    events: createEventRecorder(client, "kubelet", nodeName),
+    clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
+    log,
+  });
+  const images: ImageService = {
+    list: async () => imageStore.list(),
+    pull: (ref, onProgress) => imageStore.pull(ref, { policy: "Always", onProgress }).catch(asApiError),
+    async remove(ref) {
+      const used = new Set((await runtime.listContainers()).filter((c) => c.state !== "exited").map((c) => c.imageId));
+      await imageStore.remove(ref, { inUse: (id) => used.has(id) }).catch(asApiError);
+    },
+    load: (archive) => imageStore.load(archive).catch(asApiError),
+  };
+  return { agent, runtime, network, images };
+}
+
+function asApiError(e: unknown): never {
+  if (e instanceof RuntimeError) {
+    const reason = /in use/i.test(e.message) ? "Conflict" : /not found|unknown/i.test(e.message) ? "NotFound" : "BadRequest";
+    throw new ApiError(reason, e.message);
+  }
+  throw e;
+}
+
+async function step<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     throw new Error(`${what}: ${(e as Error).message}`);
   }
+}
+
+function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(":");
+  const host = i > 0 ? addr.slice(0, i).replace(/^\[|\]$/g, "") : "127.0.0.1";
+  const port = Number(i >= 0 ? addr.slice(i + 1) : addr);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ApiError("BadRequest", `invalid listen address "${addr}": use host:port`);
+  return [host, port];
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** The token is generated on first start and kept (0600) so the CLI and kubeconfig keep working. */

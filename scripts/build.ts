@@ -13,7 +13,7 @@ const nativeTarget = `linux-${arch}-gnu`;
 const staticLibsql: BunPlugin = {
   name: "static-libsql-native",
   setup(build) {
-    build.onLoad({ filter: /[\\/]libsql[\\/]index\.js$/ }, async (args) => {
+    build.onLoad({ filter: /node_modules[\\/]libsql[\\/]index\.js$/ }, async (args) => {
       const source = await Bun.file(args.path).text();
       const patched = source.replace(
         "return require(`@libsql/${target}`);",

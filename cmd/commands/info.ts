@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { defaultDataDir, paths } from "../../core/config.ts";
 import { VERSION } from "../../core/version.ts";
 import { ApiClient } from "../api-client.ts";
 import { type GlobalOptions, serverUrl, token } from "../context.ts";
@@ -13,8 +15,14 @@ export async function version(opts: GlobalOptions): Promise<void> {
   }
 }
 
+/**
+ * Prints the kubeconfig `minik up` wrote (its TLS listener and certificate: kubectl sends a token
+ * only over TLS); with -s, one for that server and the token.
+ */
 export function printKubeconfig(opts: GlobalOptions): void {
-  process.stdout.write(kubeconfigYaml(serverUrl(opts), token(opts)));
+  const file = paths.kubeconfig(opts.dataDir ?? defaultDataDir());
+  if (!opts.server && existsSync(file)) process.stdout.write(readFileSync(file, "utf8"));
+  else process.stdout.write(kubeconfigYaml(serverUrl(opts), token(opts)));
 }
 
 /** Prints a one-time login link for the status page (the page needs the token, like the API). */

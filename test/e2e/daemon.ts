@@ -41,7 +41,12 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   });
   for (const stream of [proc.stdout, proc.stderr]) {
     void (async () => {
-      for await (const chunk of stream as ReadableStream<Uint8Array>) out += new TextDecoder().decode(chunk);
+      const reader = (stream as ReadableStream<Uint8Array>).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
     })();
   }
   const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
