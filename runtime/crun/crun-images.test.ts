@@ -10,6 +10,7 @@ import { createPodNetwork, type PodNetwork } from "../net/pod-network.ts";
 import { getFromHost } from "../net/test-hosts.ts";
 import { releaseCrunNamespace } from "./crun-namespace.ts";
 import { createCrunRuntime } from "./crun-runtime.ts";
+import { containerConfig, sandboxConfig } from "./testing/fixture.ts";
 
 /**
  * CrunRuntime with the real image store (pulling from the loopback test registry) and the real
@@ -49,34 +50,15 @@ describe.skipIf(skipUnless(ok, "crun with images", why))("CrunRuntime with pulle
   });
 
   const sandbox = (name: string): SandboxConfig => {
-    const podUid = `${name}-${crypto.randomUUID()}`;
-    pods.push(podUid);
-    return {
-      podUid,
-      namespace: "default",
-      name,
-      hostname: name,
-      dns: { nameservers: [], searches: [], options: [] },
+    const sb = sandboxConfig(name, `${name}-${crypto.randomUUID()}`, {
       hostAliases: [{ ip: "10.9.9.9", hostnames: ["alias.test"] }],
-      hostPorts: [],
-    };
-  };
-  const run = async (sb: SandboxConfig, image: string, name = "main") => {
-    await rt.pullImage(image, "IfNotPresent");
-    return rt.startContainer({
-      podUid: sb.podUid,
-      podNamespace: "default",
-      podName: sb.name,
-      name,
-      attempt: 0,
-      image,
-      env: [],
-      resources: {},
-      mounts: [],
-      security: {},
-      tty: false,
-      stdin: false,
     });
+    pods.push(sb.podUid);
+    return sb;
+  };
+  const run = async (sb: SandboxConfig, image: string) => {
+    await rt.pullImage(image, "IfNotPresent");
+    return rt.startContainer(containerConfig(sb, "main", { image }));
   };
   const exited = (id: string) =>
     waitFor(

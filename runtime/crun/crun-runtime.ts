@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
@@ -11,18 +11,10 @@ import {
   removeCgroup,
   removeEmptyMinikRoot,
 } from "../cgroups/cgroup-tree.ts";
-import type {
-  ContainerConfig,
-  ContainerRuntime,
-  ContainerStatus,
-  RuntimeEvent,
-  SandboxStatus,
-} from "../container-runtime.ts";
+import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
-import { containerArgv, containerEnv } from "../oci/process.ts";
-import { buildOciSpec } from "../oci/spec.ts";
 import {
   createExitWatcher,
   type ExitInfo,
@@ -30,27 +22,26 @@ import {
   processStartTime,
 } from "../supervise/exit-watcher.ts";
 import { nofileHardLimit, umount } from "../supervise/libc.ts";
+import { prepareBundle } from "./container-bundle.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
-import { resolveImageUser } from "./image-user.ts";
-import {
-  createSandboxNamespaces,
-  destroySandboxNamespaces,
-  removeSandboxDir,
-  type SandboxPaths,
-  sandboxPaths,
-} from "./pod-sandbox.ts";
-import { materializeVolume, releaseVolumes, type VolumeDirs } from "./pod-volumes.ts";
-import { mountRootfs, resolvConf, unmountRootfs, writeInitLayer } from "./rootfs.ts";
+import { dataLayout } from "./data-layout.ts";
+import { createKeyedLock } from "./keyed-lock.ts";
+import { createSandboxNamespaces, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
+import { releaseVolumes } from "./pod-volumes.ts";
+import { resolvConf, unmountRootfs, writeInitLayer } from "./rootfs.ts";
 import {
   bootId,
   type ContainerRecord,
   ensureDir,
   readRecords,
+  recordExit,
   removeDir,
   type SandboxRecord,
+  toContainerStatus,
+  toSandboxStatus,
   writeRecord,
 } from "./runtime-records.ts";
 
@@ -58,14 +49,7 @@ import {
  * ContainerRuntime on crun, without a monitor process per container: `crun run -d` with stdio on
  * a log file, exits learned through pidfds (we are the child subreaper), OOM kills through the v1
  * eventfd or the cgroup's oom_kill counter, state in one JSON per pod and container so a new
- * process adopts what runs. Layout under `dataDir`:
- *
- *   run/                  shared bind mount (propagates into crun's mount namespace)
- *     crun/               crun --root
- *     pods/<uid>/         net, ipc, uts (nsfs bind mounts), shm (tmpfs), volumes/<memory emptyDir>
- *     rootfs/<id>         merged overlay of each container
- *   pods/<uid>/           sandbox.json, init/ (etc/hosts, hostname, resolv.conf), volumes/<name>
- *   containers/<id>/      container.json, config.json, upper/, work/, container.log(.1), crun.log
+ * process adopts what runs. Where things live: see data-layout.ts.
  */
 
 /** What CrunRuntime needs of the image store (runtime/image/image-store.ts). */
@@ -85,14 +69,12 @@ const LOG_ROTATE_CHECK_MS = 10_000;
 
 export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime {
   const dataDir = options.dataDir;
-  const runDir = `${dataDir}/run`;
   const log = options.log ?? (() => {});
   const listeners = new Set<(e: RuntimeEvent) => void>();
   const sandboxes = new Map<string, SandboxRecord>();
   const containers = new Map<string, ContainerRecord>();
   const exitWaiters = new Map<string, (() => void)[]>();
   const oomFds = new Map<string, number>();
-  const locks = new Map<string, Promise<unknown>>();
   let cg!: CgroupHost;
   let crun!: CrunCli;
   let watcher: ExitWatcher | undefined;
@@ -101,29 +83,12 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   let nofile = 1024;
   const boot = bootId();
 
-  const podDir = (uid: string) => `${dataDir}/pods/${uid}`;
-  const ctrDir = (id: string) => `${dataDir}/containers/${id}`;
-  const paths = (uid: string): SandboxPaths => sandboxPaths(`${runDir}/pods/${uid}`);
-  const volumeDirs = (uid: string): VolumeDirs => ({
-    disk: `${podDir(uid)}/volumes`,
-    mem: `${paths(uid).dir}/volumes`,
-  });
-  const rootfsDir = (id: string) => `${runDir}/rootfs/${id}`;
-  const logPath = (id: string) => `${ctrDir(id)}/container.log`;
-  const saveSandbox = (r: SandboxRecord) => writeRecord(`${ensureDir(podDir(r.podUid))}/sandbox.json`, r);
-  const saveContainer = (r: ContainerRecord) => writeRecord(`${ensureDir(ctrDir(r.id))}/container.json`, r);
+  const layout = dataLayout(dataDir);
+  const saveSandbox = (r: SandboxRecord) => writeRecord(`${ensureDir(layout.pod(r.podUid))}/sandbox.json`, r);
+  const saveContainer = (r: ContainerRecord) =>
+    writeRecord(`${ensureDir(layout.container(r.id))}/container.json`, r);
 
-  /** One operation at a time per pod or container: the agent may retry while one is running. */
-  function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = locks.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => {});
-    locks.set(key, tail);
-    tail.then(() => {
-      if (locks.get(key) === tail) locks.delete(key);
-    });
-    return next;
-  }
+  const serialized = createKeyedLock();
 
   function emit(e: RuntimeEvent): void {
     for (const l of listeners) {
@@ -135,46 +100,11 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     }
   }
 
-  function status(r: ContainerRecord): ContainerStatus {
-    const { id, podUid, name, attempt, image, imageId, state, pid, createdAt, startedAt, finishedAt } = r;
-    return {
-      id,
-      podUid,
-      name,
-      attempt,
-      image,
-      imageId,
-      state,
-      ...(state === "running" && pid ? { pid } : {}),
-      createdAt,
-      ...(startedAt ? { startedAt } : {}),
-      ...(finishedAt ? { finishedAt } : {}),
-      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-      ...(r.message ? { message: r.message } : {}),
-    };
-  }
-
-  function sandboxStatus(r: SandboxRecord): SandboxStatus {
-    return { podUid: r.podUid, ...(r.ip ? { ip: r.ip } : {}), ready: r.ready, createdAt: r.createdAt };
-  }
-
   /** Records an exit (once): OOM is told by the event or the cgroup counter, read before delete. */
   function markExited(r: ContainerRecord, info: ExitInfo): void {
     if (r.state === "exited") return;
     const oom = r.oomKilled || readOomKills(cg, r.cgroupPath) > 0;
-    r.state = "exited";
-    r.finishedAt = new Date().toISOString();
-    r.exitCode = info.exitCode;
-    r.reason = oom
-      ? "OOMKilled"
-      : info.exitCode === undefined
-        ? "ContainerStatusUnknown"
-        : info.exitCode === 0
-          ? "Completed"
-          : "Error";
-    if (info.exitCode === undefined)
-      r.message = "the container exited while minik was not running; its exit code is lost";
+    recordExit(r, info.exitCode, oom);
     saveContainer(r);
     const efd = oomFds.get(r.id);
     if (efd !== undefined) {
@@ -255,60 +185,21 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       createdAt: new Date().toISOString(),
       bootId: boot,
     };
-    const dir = ensureDir(ctrDir(id));
+    const dir = ensureDir(layout.container(id));
     saveContainer(r);
-    const target = rootfsDir(id);
+    const target = layout.rootfs(id);
     try {
-      const argv = containerArgv(image.config, c.command, c.args);
-      if (argv.length === 0)
-        throw new RuntimeError(
-          "CreateContainerError",
-          `container ${c.name}: no command specified (the image has neither ENTRYPOINT nor CMD)`,
-        );
-      let user: { uid: number; gid: number };
-      try {
-        user = resolveImageUser(image.config.User, image.layerDirs);
-      } catch (e) {
-        throw new RuntimeError("CreateContainerConfigError", `container ${c.name}: ${(e as Error).message}`);
-      }
-      mountRootfs({
-        layers: image.layerDirs,
-        initLayer: `${podDir(c.podUid)}/init`,
-        upper: `${dir}/upper`,
-        work: `${dir}/work`,
-        target,
-        aliasDir: `${dataDir}/l`,
-      });
-      const p = paths(c.podUid);
-      const mounts = [
-        { destination: "/dev/shm", source: p.shm, readOnly: false },
-        ...c.mounts.map((m) => ({
-          destination: m.containerPath,
-          source: materializeVolume(volumeDirs(c.podUid), m),
-          readOnly: m.readOnly,
-        })),
-      ];
-      const spec = buildOciSpec({
-        rootfs: target,
-        args: argv,
-        env: containerEnv(image.config, c.env, {
-          HOSTNAME: sb.hostname,
-          ...(c.tty ? { TERM: "xterm" } : {}),
-        }),
-        cwd: c.workingDir || image.config.WorkingDir || "/",
-        user,
+      prepareBundle({
+        layout,
+        id,
+        config: c,
+        image,
         hostname: sb.hostname,
-        namespaces: { network: p.net, ipc: p.ipc, uts: p.uts },
         cgroupsPath: r.cgroupPath,
-        resources: c.resources,
-        security: c.security,
-        mounts,
         nofileHardLimit: nofile,
         swapAccounting: swap,
-        annotations: { "io.kubernetes.pod.uid": c.podUid, "io.kubernetes.container.name": c.name },
       });
-      writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
-      const fd = openSync(logPath(id), "a");
+      const fd = openSync(layout.log(id), "a");
       try {
         r.pid = await crun.run(id, dir, fd);
         r.pidStart = processStartTime(r.pid);
@@ -349,10 +240,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     await stopOne(id, 0);
     await crun.delete(id);
     if (r?.pid) watcher?.unwatchPid(r.pid);
-    unmountRootfs(rootfsDir(id));
-    removeDir(rootfsDir(id));
+    unmountRootfs(layout.rootfs(id));
+    removeDir(layout.rootfs(id));
     if (r) await removeCgroup(cg, r.cgroupPath);
-    removeDir(ctrDir(id));
+    removeDir(layout.container(id));
     containers.delete(id);
   }
 
@@ -367,7 +258,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
 
   /** The pod keeps its IPC/UTS namespaces until removal; the network goes at stop. */
   function umountNet(uid: string): void {
-    umount(paths(uid).net);
+    umount(layout.sandbox(uid).net);
   }
 
   const runtime: ContainerRuntime = {
@@ -377,22 +268,22 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       cg = detectCgroupHost();
       swap = hasSwapAccounting(cg);
       nofile = nofileHardLimit();
-      ensureDir(runDir);
-      const ns = await prepareCrunNamespace(cg, runDir);
+      ensureDir(layout.runDir);
+      const ns = await prepareCrunNamespace(cg, layout.runDir);
       crun = createCrunCli({
         crunPath: options.crunPath ?? "crun",
-        root: `${runDir}/crun`,
+        root: layout.crunRoot,
         prefix: ns.prefix,
       });
       watcher = createExitWatcher();
-      for (const s of readRecords<SandboxRecord>(`${dataDir}/pods`, "sandbox.json")) {
+      for (const s of readRecords<SandboxRecord>(layout.podsDir, "sandbox.json")) {
         if (s.bootId !== boot) s.ready = false;
         sandboxes.set(s.podUid, s);
       }
-      for (const r of readRecords<ContainerRecord>(`${dataDir}/containers`, "container.json")) await adopt(r);
+      for (const r of readRecords<ContainerRecord>(layout.containersDir, "container.json")) await adopt(r);
       rotateTimer = setInterval(() => {
         for (const r of containers.values()) {
-          if (r.state === "running") rotateIfLarge(logPath(r.id), options.maxLogBytes ?? 10 * 1024 * 1024);
+          if (r.state === "running") rotateIfLarge(layout.log(r.id), options.maxLogBytes ?? 10 * 1024 * 1024);
         }
       }, LOG_ROTATE_CHECK_MS);
       rotateTimer.unref();
@@ -415,9 +306,9 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     runPodSandbox(config) {
       return serialized(`pod/${config.podUid}`, async () => {
         const existing = sandboxes.get(config.podUid);
-        if (existing?.ready) return sandboxStatus(existing);
+        if (existing?.ready) return toSandboxStatus(existing);
         const uid = config.podUid;
-        const p = paths(uid);
+        const p = layout.sandbox(uid);
         ensureDir(p.dir);
         let ip: string | undefined;
         let netnsPath: string | undefined;
@@ -439,7 +330,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
             `pod ${config.namespace}/${config.name}: ${(e as Error).message}`,
           );
         }
-        writeInitLayer(`${podDir(uid)}/init`, {
+        writeInitLayer(layout.initLayer(uid), {
           hostname: config.hostname,
           ip,
           hostAliases: config.hostAliases,
@@ -459,7 +350,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         };
         saveSandbox(rec);
         sandboxes.set(uid, rec);
-        return sandboxStatus(rec);
+        return toSandboxStatus(rec);
       });
     },
 
@@ -481,28 +372,28 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         await Promise.all(podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => removeOne(c.id))));
         const sb = sandboxes.get(podUid);
         if (sb?.ready) await releaseNetwork(sb);
-        const p = paths(podUid);
+        const p = layout.sandbox(podUid);
         if (existsSync(p.dir)) {
           destroySandboxNamespaces(p);
-          releaseVolumes(volumeDirs(podUid));
+          releaseVolumes(layout.volumes(podUid));
           removeSandboxDir(p);
         }
         if (cg) await removeCgroup(cg, podCgroupPath(cg, podUid));
         removeEmptyMinikRoot(cg);
-        removeDir(podDir(podUid));
+        removeDir(layout.pod(podUid));
         sandboxes.delete(podUid);
       });
     },
 
     async listPodSandboxes() {
-      return [...sandboxes.values()].map(sandboxStatus);
+      return [...sandboxes.values()].map(toSandboxStatus);
     },
 
     async startContainer(config) {
       const id = containerId(config);
       return serialized(`ctr/${id}`, async () => {
         const existing = containers.get(id);
-        if (existing) return status(existing);
+        if (existing) return toContainerStatus(existing);
         const sb = sandboxes.get(config.podUid);
         if (!sb?.ready) {
           throw new RuntimeError(
@@ -512,7 +403,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         }
         const r = await createContainer(config, sb, id);
         containers.set(id, r);
-        return status(r);
+        return toContainerStatus(r);
       });
     },
 
@@ -522,12 +413,12 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
 
     removeContainer(id) {
       return serialized(`ctr/${id}`, async () => {
-        if (containers.has(id) || existsSync(ctrDir(id))) await removeOne(id);
+        if (containers.has(id) || existsSync(layout.container(id))) await removeOne(id);
       });
     },
 
     async listContainers() {
-      return [...containers.values()].map(status);
+      return [...containers.values()].map(toContainerStatus);
     },
 
     onEvent(listener) {
@@ -542,7 +433,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
           start: (c) => c.error(new RuntimeError("NotFound", `container ${id} not found`)),
         });
       }
-      return logStream(logPath(id), { ...opts, isRunning: () => r.state === "running" });
+      return logStream(layout.log(id), { ...opts, isRunning: () => r.state === "running" });
     },
 
     async exec(id, command, opts) {

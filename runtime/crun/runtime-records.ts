@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import type { ContainerState } from "../container-runtime.ts";
+import type { ContainerState, ContainerStatus, SandboxStatus } from "../container-runtime.ts";
 
 /**
  * What CrunRuntime remembers, one small JSON per pod and per container under the data dir, so a
@@ -79,4 +79,40 @@ export function ensureDir(dir: string): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The exit as Kubernetes words it: OOMKilled, Completed, Error, or unknown when it was not seen. */
+export function recordExit(r: ContainerRecord, exitCode: number | undefined, oomKilled: boolean): void {
+  r.state = "exited";
+  r.finishedAt = new Date().toISOString();
+  r.exitCode = exitCode;
+  if (oomKilled) r.reason = "OOMKilled";
+  else if (exitCode === undefined) {
+    r.reason = "ContainerStatusUnknown";
+    r.message = "the container exited while minik was not running; its exit code is lost";
+  } else r.reason = exitCode === 0 ? "Completed" : "Error";
+}
+
+export function toContainerStatus(r: ContainerRecord): ContainerStatus {
+  const { id, podUid, name, attempt, image, imageId, state, pid, createdAt, startedAt, finishedAt } = r;
+  return {
+    id,
+    podUid,
+    name,
+    attempt,
+    image,
+    imageId,
+    state,
+    ...(state === "running" && pid ? { pid } : {}),
+    createdAt,
+    ...(startedAt ? { startedAt } : {}),
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.message ? { message: r.message } : {}),
+  };
+}
+
+export function toSandboxStatus(r: SandboxRecord): SandboxStatus {
+  return { podUid: r.podUid, ...(r.ip ? { ip: r.ip } : {}), ready: r.ready, createdAt: r.createdAt };
 }

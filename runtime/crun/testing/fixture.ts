@@ -33,6 +33,45 @@ export interface Fixture {
   cleanup(): Promise<void>;
 }
 
+export function sandboxConfig(
+  name: string,
+  podUid: string,
+  more: Partial<SandboxConfig> = {},
+): SandboxConfig {
+  return {
+    podUid,
+    namespace: "default",
+    name,
+    hostname: name,
+    dns: { nameservers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
+    hostAliases: [],
+    hostPorts: [],
+    ...more,
+  };
+}
+
+export function containerConfig(
+  sb: SandboxConfig,
+  name: string,
+  more: Partial<ContainerConfig> = {},
+): ContainerConfig {
+  return {
+    podUid: sb.podUid,
+    podNamespace: sb.namespace,
+    podName: sb.name,
+    name,
+    attempt: 0,
+    image: BUSYBOX,
+    env: [],
+    resources: {},
+    mounts: [],
+    security: {},
+    tty: false,
+    stdin: false,
+    ...more,
+  };
+}
+
 export async function createFixture(extra: Partial<CrunRuntimeOptions> = {}): Promise<Fixture> {
   const dataDir = mkdtempSync("/tmp/minik-crun-");
   const images = busyboxImageSource(dataDir);
@@ -46,36 +85,11 @@ export async function createFixture(extra: Partial<CrunRuntimeOptions> = {}): Pr
     rt,
     another: make,
     sandbox(name = `pod-${++seq}`) {
-      const podUid = `${name}-${crypto.randomUUID()}`;
-      pods.add(podUid);
-      return {
-        podUid,
-        namespace: "default",
-        name,
-        hostname: name,
-        dns: { nameservers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
-        hostAliases: [],
-        hostPorts: [],
-      };
+      const sb = sandboxConfig(name, `${name}-${crypto.randomUUID()}`);
+      pods.add(sb.podUid);
+      return sb;
     },
-    container(sb, name, command, more = {}) {
-      return {
-        podUid: sb.podUid,
-        podNamespace: sb.namespace,
-        podName: sb.name,
-        name,
-        attempt: 0,
-        image: BUSYBOX,
-        command,
-        env: [],
-        resources: {},
-        mounts: [],
-        security: {},
-        tty: false,
-        stdin: false,
-        ...more,
-      };
-    },
+    container: (sb, name, command, more = {}) => containerConfig(sb, name, { command, ...more }),
     nextEvent(r, match, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -2,39 +2,16 @@
  * One "minik process" generation for the restart test: `gen1 DATA` starts a pod with a sleeper
  * and an exiter and then waits to be killed (-9); `gen2 DATA` adopts them and reports as JSON lines.
  */
-import type { ContainerConfig } from "../../container-runtime.ts";
 import { createCrunRuntime } from "../crun-runtime.ts";
 import { busyboxImageSource } from "./busybox-image.ts";
-import { BUSYBOX } from "./fixture.ts";
+import { containerConfig, sandboxConfig } from "./fixture.ts";
 
 const [mode, dataDir] = process.argv.slice(2) as [string, string];
 const rt = createCrunRuntime({ dataDir, images: busyboxImageSource(dataDir) });
 await rt.start();
 const podUid = "restart-pod-0001";
-const sb = {
-  podUid,
-  namespace: "default",
-  name: "restart",
-  hostname: "restart",
-  dns: { nameservers: [], searches: [], options: [] },
-  hostAliases: [],
-  hostPorts: [],
-};
-const ctr = (name: string, command: string[]): ContainerConfig => ({
-  podUid,
-  podNamespace: "default",
-  podName: "restart",
-  name,
-  attempt: 0,
-  image: BUSYBOX,
-  command,
-  env: [],
-  resources: {},
-  mounts: [],
-  security: {},
-  tty: false,
-  stdin: false,
-});
+const sb = sandboxConfig("restart", podUid);
+const ctr = (name: string, command: string[]) => containerConfig(sb, name, { command });
 const sleeper = ctr("sleeper", ["sleep", "3600"]);
 const exiter = ctr("exiter", ["sh", "-c", "sleep 1.5; exit 5"]);
 const say = (o: unknown) => console.log(JSON.stringify(o));

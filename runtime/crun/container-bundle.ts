@@ -1,0 +1,79 @@
+import { writeFileSync } from "node:fs";
+import type { ContainerConfig } from "../container-runtime.ts";
+import { RuntimeError } from "../container-runtime.ts";
+import type { ResolvedImage } from "../image/image-store.ts";
+import { containerArgv, containerEnv } from "../oci/process.ts";
+import { buildOciSpec } from "../oci/spec.ts";
+import type { DataLayout } from "./data-layout.ts";
+import { resolveImageUser } from "./image-user.ts";
+import { materializeVolume } from "./pod-volumes.ts";
+import { mountRootfs } from "./rootfs.ts";
+
+/**
+ * Everything `crun run` needs on disk for one container: the overlay rootfs mounted, the pod's
+ * volumes materialised, and config.json written from the image config merged with the pod spec.
+ * Errors a user can fix come out as RuntimeError with the kubelet's reason.
+ */
+export interface BundleInput {
+  layout: DataLayout;
+  id: string;
+  config: ContainerConfig;
+  image: ResolvedImage;
+  hostname: string;
+  cgroupsPath: string;
+  nofileHardLimit: number;
+  swapAccounting: boolean;
+}
+
+export function prepareBundle(b: BundleInput): void {
+  const { layout, id, config: c, image } = b;
+  const argv = containerArgv(image.config, c.command, c.args);
+  if (argv.length === 0) {
+    throw new RuntimeError(
+      "CreateContainerError",
+      `container ${c.name}: no command specified (the image has neither ENTRYPOINT nor CMD)`,
+    );
+  }
+  let user: { uid: number; gid: number };
+  try {
+    user = resolveImageUser(image.config.User, image.layerDirs);
+  } catch (e) {
+    throw new RuntimeError("CreateContainerConfigError", `container ${c.name}: ${(e as Error).message}`);
+  }
+  const dir = layout.container(id);
+  const target = layout.rootfs(id);
+  mountRootfs({
+    layers: image.layerDirs,
+    initLayer: layout.initLayer(c.podUid),
+    upper: `${dir}/upper`,
+    work: `${dir}/work`,
+    target,
+    aliasDir: layout.aliasDir,
+  });
+  const p = layout.sandbox(c.podUid);
+  const mounts = [
+    { destination: "/dev/shm", source: p.shm, readOnly: false },
+    ...c.mounts.map((m) => ({
+      destination: m.containerPath,
+      source: materializeVolume(layout.volumes(c.podUid), m),
+      readOnly: m.readOnly,
+    })),
+  ];
+  const spec = buildOciSpec({
+    rootfs: target,
+    args: argv,
+    env: containerEnv(image.config, c.env, { HOSTNAME: b.hostname, ...(c.tty ? { TERM: "xterm" } : {}) }),
+    cwd: c.workingDir || image.config.WorkingDir || "/",
+    user,
+    hostname: b.hostname,
+    namespaces: { network: p.net, ipc: p.ipc, uts: p.uts },
+    cgroupsPath: b.cgroupsPath,
+    resources: c.resources,
+    security: c.security,
+    mounts,
+    nofileHardLimit: b.nofileHardLimit,
+    swapAccounting: b.swapAccounting,
+    annotations: { "io.kubernetes.pod.uid": c.podUid, "io.kubernetes.container.name": c.name },
+  });
+  writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
+}

@@ -1,0 +1,48 @@
+import { type SandboxPaths, sandboxPaths } from "./pod-sandbox.ts";
+import type { VolumeDirs } from "./pod-volumes.ts";
+
+/**
+ * Where CrunRuntime keeps things under its data dir:
+ *
+ *   run/                  shared bind mount (its mounts propagate into crun's mount namespace)
+ *     crun/               crun --root
+ *     pods/<uid>/         net, ipc, uts (nsfs bind mounts), shm (tmpfs), volumes/<memory emptyDir>
+ *     rootfs/<id>         merged overlay of each container
+ *   pods/<uid>/           sandbox.json, init/ (etc/hosts, hostname, resolv.conf), volumes/<name>
+ *   containers/<id>/      container.json, config.json, init.pid, upper/, work/, container.log(.1), crun.log
+ *   l/                    short aliases of long layer paths (overlay mount data is one page)
+ */
+export interface DataLayout {
+  runDir: string;
+  crunRoot: string;
+  aliasDir: string;
+  podsDir: string;
+  containersDir: string;
+  pod(uid: string): string;
+  initLayer(uid: string): string;
+  sandbox(uid: string): SandboxPaths;
+  volumes(uid: string): VolumeDirs;
+  container(id: string): string;
+  rootfs(id: string): string;
+  log(id: string): string;
+}
+
+export function dataLayout(dataDir: string): DataLayout {
+  const runDir = `${dataDir}/run`;
+  const pod = (uid: string) => `${dataDir}/pods/${uid}`;
+  const container = (id: string) => `${dataDir}/containers/${id}`;
+  return {
+    runDir,
+    crunRoot: `${runDir}/crun`,
+    aliasDir: `${dataDir}/l`,
+    podsDir: `${dataDir}/pods`,
+    containersDir: `${dataDir}/containers`,
+    pod,
+    initLayer: (uid) => `${pod(uid)}/init`,
+    sandbox: (uid) => sandboxPaths(`${runDir}/pods/${uid}`),
+    volumes: (uid) => ({ disk: `${pod(uid)}/volumes`, mem: `${runDir}/pods/${uid}/volumes` }),
+    container,
+    rootfs: (id) => `${runDir}/rootfs/${id}`,
+    log: (id) => `${container(id)}/container.log`,
+  };
+}
