@@ -7,6 +7,7 @@ import { finalizersDone, metaOf, rfc3339 } from "./metadata.ts";
 
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
+const UNDELETABLE_NAMESPACES = ["default", "kube-system", "kube-public"];
 
 /**
  * DELETE as kube-apiserver does it:
@@ -24,6 +25,9 @@ export async function deleteObject(
   name: string,
   opts: DeleteOptions,
 ): Promise<KubeObject> {
+  if (kind.info.kind === "Namespace" && UNDELETABLE_NAMESPACES.includes(name)) {
+    throw new ApiError("Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: "namespaces" });
+  }
   const pinned = opts.preconditions?.resourceVersion;
   for (let attempt = 0; ; attempt++) {
     const old = await ctx.store.get(kind.key, namespace, name);

@@ -373,6 +373,12 @@ describe("delete", () => {
     expect(await fx.registry.tryGet("namespaces", "", "demo")).toBeUndefined();
   });
 
+  test("the system namespaces may not be deleted", async () => {
+    expect(await reason(fx.registry.delete("namespaces", "", "kube-system"))).toBe(
+      '403 Forbidden: namespaces "kube-system" is forbidden: this namespace may not be deleted',
+    );
+  });
+
   test("uid precondition mismatch is a Conflict", async () => {
     await fx.registry.create("pods", pod("p"));
     expect(
