@@ -66,6 +66,8 @@ export interface ArchiveInfo {
   name: string;
   configDigest: string;
   diffIds: string[];
+  /** Further images in the same archive (docker-archive: a second tag whose base layer.tar is a symlink). */
+  more?: { name: string; configDigest: string }[];
 }
 
 export interface BuildResult {
@@ -471,7 +473,24 @@ async function dockerArchive(out: string, base: Layer, arch: string): Promise<Ar
     entries.push({ name: `${ids[i]}/json`, content: JSON.stringify({ id: ids[i] }) });
     entries.push({ name: `${ids[i]}/layer.tar`, content: tar });
   });
+  // A second image sharing the base layer under another legacy id, stored as a symlink — what
+  // `docker save` of two images does.
+  const config2 = Buffer.from(
+    JSON.stringify(
+      configJson({
+        arch,
+        cmd: ["echo", "second image"],
+        layers: [{ tar: base.tar, gz: base.tar, diffId: diffIds[0]!, digest: "", size: 0 }],
+      }),
+    ),
+  );
+  const config2Digest = sha256(config2);
+  const id2 = sha256(`legacy-id-${ids[0]}`).slice(7);
+  entries.push({ name: `${config2Digest.slice(7)}.json`, content: config2 });
+  entries.push({ name: `${id2}/`, type: "directory" });
+  entries.push({ name: `${id2}/layer.tar`, type: "symlink", linkname: `../${ids[0]}/layer.tar` });
   const repoTag = "minik-test/archive-docker:1";
+  const repoTag2 = "minik-test/archive-docker:2";
   entries.push({
     name: "manifest.json",
     content: JSON.stringify([
@@ -480,6 +499,7 @@ async function dockerArchive(out: string, base: Layer, arch: string): Promise<Ar
         RepoTags: [repoTag],
         Layers: ids.map((id) => `${id}/layer.tar`),
       },
+      { Config: `${config2Digest.slice(7)}.json`, RepoTags: [repoTag2], Layers: [`${id2}/layer.tar`] },
     ]),
   });
   entries.push({
@@ -488,7 +508,14 @@ async function dockerArchive(out: string, base: Layer, arch: string): Promise<Ar
   });
   const path = join(out, "archive-docker.tar");
   writeFileSync(path, await makeTar(entries));
-  return { path, format: "docker-archive", name: `docker.io/${repoTag}`, configDigest, diffIds };
+  return {
+    path,
+    format: "docker-archive",
+    name: `docker.io/${repoTag}`,
+    configDigest,
+    diffIds,
+    more: [{ name: `docker.io/${repoTag2}`, configDigest: config2Digest }],
+  };
 }
 
 if (import.meta.main) {
