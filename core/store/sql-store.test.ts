@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { waitFor } from "../../test/support/env.ts";
+import { type ApiError, isApiError } from "../errors.ts";
 import { databasePath } from "./database-file.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { createSqlStore } from "./sql-store.ts";
@@ -40,6 +41,34 @@ async function query(url: string, sql: string) {
 }
 
 describe("SqlStore specifics", () => {
+  test("errors name the resource and group the way Kubernetes does", async () => {
+    const s = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
+    try {
+      const slice = {
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: { name: "web-x", namespace: "default" },
+      };
+      await s.create("endpointslices.discovery.k8s.io", slice);
+      const e = await s.create("endpointslices.discovery.k8s.io", slice).catch((x: unknown) => x);
+      expect(isApiError(e, "AlreadyExists")).toBe(true);
+      expect((e as ApiError).message).toBe('endpointslices.discovery.k8s.io "web-x" already exists');
+      expect((e as ApiError).details).toEqual({
+        name: "web-x",
+        group: "discovery.k8s.io",
+        kind: "endpointslices",
+      });
+      const missing = await s.delete("pods", "default", "nope").catch((x: unknown) => x);
+      expect((missing as ApiError).toStatus()).toMatchObject({
+        reason: "NotFound",
+        code: 404,
+        message: 'pods "nope" not found',
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
   test("file databases use WAL and record the schema version", async () => {
     const url = fileUrl();
     const s = await createSqlStore({ url, compactIntervalMs: 0 });

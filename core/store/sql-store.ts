@@ -6,9 +6,11 @@ import type { KubeObject, WatchEventType } from "../object.ts";
 import { databasePath, prepareDatabaseFile } from "./database-file.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
-import { ObjectCache } from "./object-cache.ts";
+import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
 import type { Store } from "./store.ts";
+import { errorText, identify, parseRevision, storeErrors } from "./store-errors.ts";
+import { readState, type StoredState } from "./stored-state.ts";
 import { type Change, matches, type StoreEvent, type WatchFilter, WatchHub } from "./watch-hub.ts";
 
 export interface SqlStoreOptions {
@@ -31,49 +33,9 @@ const COMPACT_BATCH = 500;
 type Db = LibSQLDatabase<Record<string, never>>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-/** `deployments.apps` → resource "deployments", group "apps" (the words ApiError wants). */
-function splitKey(key: string): { plural: string; group: string } {
-  const dot = key.indexOf(".");
-  return dot < 0 ? { plural: key, group: "" } : { plural: key.slice(0, dot), group: key.slice(dot + 1) };
-}
-
-function errors(key: string, name: string) {
-  const { plural, group } = splitKey(key);
-  return {
-    notFound: () => ApiError.notFound(plural, name, group),
-    alreadyExists: () => ApiError.alreadyExists(plural, name, group),
-    conflict: () => ApiError.conflict(plural, name, group),
-    precondition: (what: string, wanted: string, actual: string | undefined) =>
-      new ApiError(
-        "Conflict",
-        `Precondition failed: ${what} in precondition: ${wanted}, ${what} in object meta: ${actual ?? ""}`,
-        { name, group, kind: plural },
-      ),
-  };
-}
-
-function identify(resource: string, obj: KubeObject): { namespace: string; name: string } {
-  const name = obj.metadata?.name;
-  if (!name) {
-    throw new ApiError("Invalid", `${resource}: metadata.name is required to store an object`);
-  }
-  return { namespace: obj.metadata.namespace ?? "", name };
-}
-
 /** The JSON of `obj` with its resourceVersion set to `revision`; the caller's object is untouched. */
 function stamp(obj: KubeObject, revision: number): string {
   return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
-}
-
-/** `what` names the request for the message: `pods "web-1"`, `a watch of pods`. */
-function parseRevision(what: string, rv: string): number {
-  if (!/^\d+$/.test(rv)) {
-    throw new ApiError(
-      "BadRequest",
-      `${what}: resourceVersion "${rv}" is not a decimal number; send a resourceVersion you read, or none`,
-    );
-  }
-  return Number(rv);
 }
 
 /** Numbers that may repeat, with their minimum: few entries, so a map and a scan suffice. */
@@ -92,19 +54,6 @@ class Multiset {
     for (const n of this.#counts.keys()) if (m === undefined || n < m) m = n;
     return m;
   }
-}
-
-/** What start-up reads from the database. */
-interface StoredState {
-  revision: number;
-  compacted: number;
-  cache: ObjectCache;
-}
-
-/** The message of an error, following drizzle's "Failed query" wrapper to the database's own words. */
-function errorText(e: unknown): string {
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e);
 }
 
 interface Written {
@@ -154,13 +103,13 @@ export class SqlStore implements Store {
   async create(resource: string, obj: KubeObject): Promise<KubeObject> {
     const { namespace, name } = identify(resource, obj);
     return this.#commit(resource, namespace, name, async (tx, revision) => {
-      if (this.#cache.get(resource, namespace, name)) throw errors(resource, name).alreadyExists();
+      if (this.#cache.get(resource, namespace, name)) throw storeErrors(resource, name).alreadyExists();
       const json = stamp(obj, revision);
       const res = await tx
         .insert(objects)
         .values({ resource, namespace, name, revision, object: json })
         .onConflictDoNothing();
-      if (res.rowsAffected !== 1) throw errors(resource, name).alreadyExists();
+      if (res.rowsAffected !== 1) throw storeErrors(resource, name).alreadyExists();
       return { type: "ADDED", json };
     });
   }
@@ -187,7 +136,7 @@ export class SqlStore implements Store {
     const rv = obj.metadata.resourceVersion;
     const expected = rv ? parseRevision(`${resource} "${name}"`, rv) : undefined;
     return this.#commit(resource, namespace, name, async (tx, revision) => {
-      const err = errors(resource, name);
+      const err = storeErrors(resource, name);
       const current = this.#cache.get(resource, namespace, name);
       if (!current) throw err.notFound();
       if (expected !== undefined && expected !== current.revision) throw err.conflict();
@@ -209,7 +158,7 @@ export class SqlStore implements Store {
     preconditions?: { resourceVersion?: string; uid?: string },
   ): Promise<KubeObject> {
     return this.#commit(resource, namespace, name, async (tx, revision) => {
-      const err = errors(resource, name);
+      const err = storeErrors(resource, name);
       const current = this.#cache.get(resource, namespace, name);
       if (!current) throw err.notFound();
       const obj = JSON.parse(current.json) as KubeObject;
@@ -406,32 +355,6 @@ export class SqlStore implements Store {
   #checkOpen(): void {
     if (this.#closed) throw new ApiError("ServiceUnavailable", "the store is closed; restart minik");
   }
-}
-
-/**
- * The revision counter, compaction mark and current objects, read once at start-up. The newest
- * revision is the newest change-log entry (compaction always keeps it), floored by meta values.
- */
-async function readState(client: Client): Promise<StoredState> {
-  const marks = await client.execute(
-    `SELECT
-       (SELECT coalesce(max(revision), 0) FROM changes) AS logged,
-       (SELECT coalesce(max(revision), 0) FROM objects) AS stored,
-       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision') AS floor,
-       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'compacted') AS compacted`,
-  );
-  const m = marks.rows[0]!;
-  const compacted = Number(m.compacted ?? 0);
-  const revision = Math.max(Number(m.logged), Number(m.stored), Number(m.floor ?? 0), compacted);
-  const cache = new ObjectCache();
-  const all = await client.execute("SELECT resource, namespace, name, revision, object FROM objects");
-  for (const r of all.rows) {
-    cache.set(String(r.resource), String(r.namespace), String(r.name), {
-      revision: Number(r.revision),
-      json: String(r.object),
-    });
-  }
-  return { revision, compacted, cache };
 }
 
 /** Opens (and migrates) the database at `opts.url` and returns a Store over it. */
