@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createIpam } from "../../core/network/ipam.ts";
 import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
@@ -93,6 +93,46 @@ describe.skipIf(
     // Hairpin: a pod reaching its own service, possibly landing on itself.
     const self = tally(await repeat(10, () => wgetFrom(a.netnsPath, `http://${CLUSTER_IP}/`)));
     expect(self["(failed)"]).toBeUndefined();
+  });
+
+  test("without outbound NAT, pods cannot reach networks behind other interfaces", async () => {
+    // A stand-in for "the outside": a namespace of the test's own behind a host veth that is not
+    // on the bridge, with a route back to the pods, so only minik's isolation can stop the traffic.
+    const outside = "/run/netns/minikt-outside";
+    await run(
+      ["ip", "-batch", "-"],
+      "netns add minikt-outside\nlink add vmtout up type veth peer name eth0 netns minikt-outside\naddr add 10.246.0.1/24 dev vmtout",
+    );
+    await run(
+      ["ip", "-n", "minikt-outside", "-batch", "-"],
+      "addr add 10.246.0.2/24 dev eth0\nlink set eth0 up\nlink set lo up\nroute add default via 10.246.0.1",
+    );
+    // Forwarding on the test's own veth, so replies could come back if minik let requests out.
+    writeFileSync("/proc/sys/net/ipv4/conf/vmtout/forwarding", "1");
+    const server = await startHttpd(outside, "outside");
+    try {
+      await waitFor(() => getFromHost("http://10.246.0.2/").then((b) => b === "outside"), {
+        what: "outside httpd",
+      });
+      await proxy.sync([]);
+      expect(await wgetFrom(c.netnsPath, "http://10.246.0.2/", 1)).toBeUndefined();
+      // The rule is what stops it: without it (outbound NAT on) the same request gets through,
+      // since the bridge forwards.
+      const open = await createNftProxy({
+        table: TABLE,
+        podCidr: POD_CIDR,
+        bridge: BRIDGE,
+        outboundNat: true,
+      });
+      await open.sync([]);
+      expect(await wgetFrom(c.netnsPath, "http://10.246.0.2/", 2)).toBe("outside");
+      await proxy.sync([]);
+      expect(await wgetFrom(c.netnsPath, "http://10.246.0.2/", 1)).toBeUndefined();
+    } finally {
+      await server.stop();
+      await run(["ip", "link", "del", "vmtout"]);
+      await run(["ip", "netns", "del", "minikt-outside"]);
+    }
   });
 
   test("a NodePort answers on 127.0.0.1", async () => {

@@ -15,6 +15,11 @@ export interface NftProxy extends ServiceProxy, HostPortTable {
   readonly table: string;
   /** The text the next apply would load (for debugging and tests). */
   render(): Promise<string>;
+  /**
+   * Loads the table (empty of Services, with the saved hostPorts) unless one is already there: a
+   * restart keeps the previous table serving until the controller's first sync replaces it.
+   */
+  ensureLoaded(): Promise<void>;
   /** Deletes the table. */
   cleanup(): Promise<void>;
 }
@@ -144,6 +149,9 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       for (const uid of dead) hostPorts.delete(uid);
       await saveHostPorts();
       await apply();
+    },
+    async ensureLoaded() {
+      if ((await run(["nft", "list", "table", "ip", table])).code !== 0) await apply();
     },
     async cleanup() {
       services = [];

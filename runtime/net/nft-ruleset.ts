@@ -12,7 +12,8 @@ import type { HostPortMapping } from "./host-ports.ts";
  * - hostPorts: DNAT from the host's addresses (or the one hostIP) to the pod;
  * - masquerade of DNATed traffic from pods (hairpin included) and from 127/8 (NodePort on loopback);
  * - the guard dropping 127/8 arriving on anything but lo (CVE-2020-8558, because the bridge has
- *   route_localnet=1).
+ *   route_localnet=1);
+ * - without outbound NAT, nothing from the bridge is forwarded out of another interface.
  */
 export interface RulesetInput {
   table: string;
@@ -116,6 +117,16 @@ export function renderRuleset(input: RulesetInput): string {
       (hook) =>
         `  chain reject_${hook} {\n    type filter hook ${hook} priority filter; policy accept;\n    ip daddr . meta l4proto . th dport @no_endpoints meta l4proto tcp reject with tcp reset\n    ip daddr . meta l4proto . th dport @no_endpoints reject\n  }`,
     ),
+    // Without outbound NAT, pods reach only the bridge and the host: nothing they send is
+    // forwarded out of another interface.
+    ...(input.outboundNat
+      ? []
+      : [
+          "  chain isolate {",
+          "    type filter hook forward priority filter; policy accept;",
+          `    iifname "${input.bridge}" oifname != "${input.bridge}" drop`,
+          "  }",
+        ]),
     "  chain postrouting {",
     "    type nat hook postrouting priority srcnat; policy accept;",
     `    ct status dnat ip saddr { ${input.podCidr}, 127.0.0.0/8 } masquerade`,

@@ -69,6 +69,7 @@ export async function createNodeNetwork(options: NodeNetworkOptions): Promise<No
   });
   try {
     await podNetwork.ensureBridge();
+    await proxy.ensureLoaded();
   } catch (e) {
     throw new Error(`setting up the pod network (bridge ${bridge}, ${ipam.cidr}): ${(e as Error).message}`);
   }

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Service } from "kubernetes-types/core/v1";
+import { realClock } from "../../core/controllers/clock.ts";
+import type { Controller } from "../../core/controllers/controller.ts";
+import { createInformers, type Informers } from "../../core/controllers/informer.ts";
+import { createEventRecorder } from "../../core/events.ts";
+import { networkControllers } from "../../core/network/network-controllers.ts";
+import { createServiceAllocator } from "../../core/network/service-allocator.ts";
+import type { KubeObject } from "../../core/object.ts";
+import { createRegistry, type Registry } from "../../core/registry/registry.ts";
+import { createSqlStore } from "../../core/store/sql-store.ts";
+import type { Store } from "../../core/store/store.ts";
+import { host, skipUnless, waitFor } from "../../test/support/env.ts";
+import { run } from "./exec.ts";
+import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
+import type { PodNetworkStatus } from "./pod-network.ts";
+import { getFromHost, repeat, startHttpd, type TestHttpd, tally } from "./test-hosts.ts";
+
+/**
+ * The whole network path as minik wires it, minus crun: registry with the allocator hooks, shared
+ * informers, the service-proxy and cluster-dns controllers, and a real NodeNetwork whose "pods"
+ * are namespaces running busybox httpd.
+ */
+describe.skipIf(
+  skipUnless(host.canUseNetns && host.canUseNftables, "cluster network", "needs root, ip and nft"),
+)("cluster network wired end to end", () => {
+  let store: Store;
+  let registry: Registry;
+  let informers: Informers;
+  let controllers: Record<string, Controller>;
+  let node: NodeNetwork;
+  const pods: PodNetworkStatus[] = [];
+  const servers: TestHttpd[] = [];
+
+  beforeAll(async () => {
+    await run(["nft", "delete", "table", "ip", "minik_test4"]);
+    await run(["ip", "link", "del", "minikt4"]);
+    node = await createNodeNetwork({
+      dataDir: mkdtempSync(join(tmpdir(), "minik-net-")),
+      bridge: "minikt4",
+      table: "minik_test4",
+      podCidr: "10.248.0.0/24",
+      serviceCidr: "10.247.0.0/24",
+      netnsPrefix: "miniktc-",
+      vethPrefix: "vmc",
+    });
+    store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
+    const allocator = createServiceAllocator({ serviceCidr: "10.247.0.0/24" });
+    registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+    await registry.bootstrap();
+    informers = createInformers(registry);
+    controllers = networkControllers(
+      {
+        client: registry,
+        informers,
+        events: (c) => createEventRecorder(registry, c),
+        clock: realClock,
+        log: () => {},
+      },
+      node,
+    );
+    await informers.start();
+    for (const c of Object.values(controllers)) c.start();
+    for (const name of ["web-1", "web-2", "client"]) {
+      const pod = await node.podNetwork.setup(name, { podName: `default/${name}` });
+      pods.push(pod);
+      if (name !== "client") servers.push(await startHttpd(pod.netnsPath, name));
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of Object.values(controllers ?? {})) await c.stop();
+    informers?.stop();
+    for (const s of servers) await s.stop();
+    await node?.cleanupAll();
+    await store?.close();
+  });
+
+  test("a NodePort Service with an EndpointSlice is reachable by ClusterIP, NodePort and DNS name", async () => {
+    const svc = (await registry.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        type: "NodePort",
+        selector: { app: "web" },
+        ports: [{ name: "http", port: 80, targetPort: 80 }],
+      },
+    })) as unknown as Service;
+    const clusterIP = svc.spec!.clusterIP!;
+    const nodePort = svc.spec!.ports![0]!.nodePort!;
+    expect(clusterIP.startsWith("10.247.0.")).toBe(true);
+    await registry.create("endpointslices.discovery.k8s.io", {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "web-x1", namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+      addressType: "IPv4",
+      ports: [{ name: "http", port: 80, protocol: "TCP" }],
+      endpoints: pods.slice(0, 2).map((p) => ({ addresses: [p.ip], conditions: { ready: true } })),
+    } as KubeObject);
+    await waitFor(async () => (await getFromHost(`http://${clusterIP}/`, 500))?.startsWith("web-"), {
+      what: "ClusterIP",
+    });
+    const spread = tally(await repeat(30, () => getFromHost(`http://${clusterIP}/`)));
+    expect(Object.keys(spread).sort()).toEqual(["web-1", "web-2"]);
+    expect(
+      tally(await repeat(10, () => getFromHost(`http://127.0.0.1:${nodePort}/`)))["(failed)"],
+    ).toBeUndefined();
+    const client = pods[2]!;
+    const proc = Bun.spawn(
+      [
+        "nsenter",
+        `--net=${client.netnsPath}`,
+        "busybox",
+        "nslookup",
+        "web.default.svc.cluster.local",
+        node.dnsAddress,
+      ],
+      {
+        stdout: "pipe",
+      },
+    );
+    expect(await new Response(proc.stdout).text()).toContain(clusterIP);
+  });
+
+  test("deleting the Service takes it out of the data path and DNS", async () => {
+    const svc = (await registry.get("services", "default", "web")) as unknown as Service;
+    await registry.delete("services", "default", "web");
+    await waitFor(async () => (await getFromHost(`http://${svc.spec!.clusterIP}/`, 300)) === undefined, {
+      what: "ClusterIP gone",
+    });
+    const proc = Bun.spawn(
+      [
+        "nsenter",
+        `--net=${pods[2]!.netnsPath}`,
+        "busybox",
+        "nslookup",
+        "web.default.svc.cluster.local",
+        node.dnsAddress,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const out = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text());
+    expect(out).toContain("NXDOMAIN");
+  });
+});
