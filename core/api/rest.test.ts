@@ -307,7 +307,8 @@ async function readEvents(
     buffer += decoder.decode(value, { stream: true });
     let nl = buffer.indexOf("\n");
     while (nl >= 0) {
-      events.push(JSON.parse(buffer.slice(0, nl)));
+      const line = buffer.slice(0, nl).trim();
+      if (line) events.push(JSON.parse(line));
       buffer = buffer.slice(nl + 1);
       nl = buffer.indexOf("\n");
     }
@@ -362,6 +363,13 @@ describe("watch", () => {
     expect(first!.object.rows[0].cells[0]).toBe("x");
     expect(second!.object.columnDefinitions).toBeUndefined();
     expect(second!.object.rows[0].cells[0]).toBe("y");
+  });
+
+  test("the stream opens with a newline so the headers go out before any event", async () => {
+    const res = await call(`${CMS}?watch=true&resourceVersion=1`);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("\n");
+    await reader.cancel();
   });
 
   test("timeoutSeconds ends the stream; bookmarks when asked", async () => {

@@ -21,8 +21,8 @@ export interface WatchRequest {
 type Line = { type: WatchEvent["type"] | "BOOKMARK" | "ERROR"; object: unknown };
 
 /**
- * A watch as newline-delimited JSON events. The stream starts at once so the 200 and its headers
- * go out before any event: `kubectl rollout status` hangs on a watch whose headers are held back.
+ * A watch as newline-delimited JSON events. The stream starts with a newline so the 200 and its
+ * headers go out before any event: `kubectl rollout status` hangs on a watch whose headers are held back.
  */
 export function watchResponse(client: Client, w: WatchRequest): Response {
   const encoder = new TextEncoder();
@@ -70,6 +70,9 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
         sentColumns = true;
         return table;
       };
+      // Bun sends the header block only with the first body bytes. A newline is whitespace to
+      // every JSON stream decoder (Go's json.Decoder skips it), and it gets the 200 out now.
+      controller.enqueue(encoder.encode("\n"));
       w.signal?.addEventListener("abort", finish);
       if (w.timeoutSeconds && w.timeoutSeconds > 0) timers.push(setTimeout(finish, w.timeoutSeconds * 1000));
       if (w.bookmarks) {
