@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 const dir = (out: string) => join(out, "run", "leases");
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

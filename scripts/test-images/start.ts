@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveInfo, type BuildResult, buildTestImages, DEFAULT_OUT, type ImageInfo } from "./build.ts";
-import { takeLease } from "./leases.ts";
+import { alive, takeLease } from "./leases.ts";
 import { pushAll } from "./push.ts";
 import { prepareTokenAuth } from "./token-keys.ts";
 
@@ -41,15 +41,6 @@ async function answers(url: string, okStatuses = [200, 401]): Promise<boolean> {
     const r = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(500) });
     await r.arrayBuffer();
     return okStatuses.includes(r.status);
-  } catch {
-    return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
