@@ -121,7 +121,7 @@ function mergeApplied(
       taken.add(key);
       conflicts.push({
         reason: "FieldManagerConflict",
-        message: `conflict with "${o.entry.manager}"`,
+        message: `conflict with "${o.entry.manager}"${o.entry.subresource ? ` with subresource "${o.entry.subresource}"` : ""}`,
         field: describePath(path),
       });
     }

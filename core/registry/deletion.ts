@@ -26,7 +26,10 @@ export async function deleteObject(
   opts: DeleteOptions,
 ): Promise<KubeObject> {
   if (kind.info.kind === "Namespace" && UNDELETABLE_NAMESPACES.includes(name)) {
-    throw new ApiError("Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: "namespaces" });
+    throw new ApiError("Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+      name,
+      kind: "namespaces",
+    });
   }
   const pinned = opts.preconditions?.resourceVersion;
   for (let attempt = 0; ; attempt++) {

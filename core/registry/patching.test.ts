@@ -211,6 +211,20 @@ describe("server-side apply", () => {
     expect(forced.metadata.managedFields?.map((m) => m.manager)).toEqual(["kubectl"]);
   });
 
+  test("a scale by another manager is owned via the scale subresource", async () => {
+    await apply(applied(2));
+    await fx.registry.patch(
+      "deployments.apps",
+      "default",
+      "ssa",
+      "merge",
+      { spec: { replicas: 4 } },
+      { fieldManager: "kubectl", subresource: "scale" },
+    );
+    const err = await errorOf(apply(applied(2)));
+    expect(err.details?.causes?.[0]?.message).toBe('conflict with "kubectl" with subresource "scale"');
+  });
+
   test("applying the same value another manager set is not a conflict", async () => {
     await apply(applied(2));
     await mergeAs("other", { spec: { replicas: 5 } });

@@ -53,7 +53,7 @@ export async function patchObject(
     try {
       if (sub === "scale") {
         const replicas = replicasOf(patched);
-        return toScale(await updateObject(ctx, kind, old, withReplicas(old, replicas), opts));
+        return toScale(await updateObject(ctx, kind, old, withReplicas(old, replicas), opts, "scale"));
       }
       if (sub === "status") return await updateStatusOf(ctx, kind, old, patched.status, opts);
       patched.metadata ??= {};

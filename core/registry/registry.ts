@@ -130,7 +130,7 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
         metadata: { name, namespace, resourceVersion: scale.metadata?.resourceVersion },
       } as KubeObject;
       const out = await retryUnlessPinned(ctx, kind, target, (old) =>
-        updateObject(ctx, kind, old, withReplicas(old, replicas), opts),
+        updateObject(ctx, kind, old, withReplicas(old, replicas), opts, "scale"),
       );
       return toScale(out);
     },

@@ -128,6 +128,7 @@ export async function updateObject(
   old: KubeObject,
   next: KubeObject,
   opts: WriteOptions = {},
+  subresource?: "scale",
 ): Promise<KubeObject> {
   checkUnknownFields(ctx, kind, next, opts);
   const meta = metaOf(next);
@@ -164,12 +165,12 @@ export async function updateObject(
   if (meta.managedFields === undefined && oldMeta.managedFields) meta.managedFields = oldMeta.managedFields;
   kind.strategy.prepareForUpdate?.(next, old);
   kind.strategy.defaults?.(next);
-  if (opts.fieldManager) recordUpdate(old, next, opts.fieldManager, ctx.now(), !kind.hasStatus);
+  if (opts.fieldManager) recordUpdate(old, next, opts.fieldManager, ctx.now(), !kind.hasStatus, subresource);
   if (kind.strategy.hasGeneration && !deepEqual(next.spec, old.spec))
     meta.generation = (oldMeta.generation ?? 0) + 1;
   validateObject(kind, next, old);
   if (deepEqual(next, old)) return old;
-  return writeUpdate(ctx, kind, old, next, opts);
+  return writeUpdate(ctx, kind, old, next, opts, subresource);
 }
 
 /** Replaces only the status of `old` (the /status subresource). */
