@@ -22,7 +22,11 @@ export function getCondition<C extends Condition>(conditions: C[] | undefined, t
  * lastTransitionTime when the status did not change, and the old entry entirely when nothing
  * but times differ, so a reconcile that finds nothing new writes nothing new.
  */
-export function setCondition<C extends Condition>(conditions: C[] | undefined, next: C, now: string): C[] {
+export function setCondition<C extends Condition>(
+  conditions: C[] | undefined,
+  next: Omit<C, "lastTransitionTime"> & { lastTransitionTime?: string },
+  now: string,
+): C[] {
   const list = [...(conditions ?? [])];
   const i = list.findIndex((c) => c.type === next.type);
   const old = i >= 0 ? list[i] : undefined;

@@ -3,10 +3,12 @@ import { createEventRecorder, type EventRecorder } from "../events.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
+import { createDisruptionController } from "./disruption-controller.ts";
 import { createEndpointsController } from "./endpoints-controller.ts";
 import { createEventTtlController, type EventTtlOptions } from "./event-ttl-controller.ts";
 import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
+import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
@@ -21,7 +23,9 @@ export type ControllerName =
   | "garbage-collector"
   | "namespace"
   | "event-ttl"
-  | "endpoints";
+  | "endpoints"
+  | "horizontal-pod-autoscaler"
+  | "disruption";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -30,6 +34,10 @@ export interface ControllerManagerOptions {
   /** The Node object this machine is published as. */
   nodeName: string;
   hostInfo: HostInfoSource;
+  /** CPU usage per pod for the HPA (wired to the runtime's cgroup stats). */
+  metrics?: PodMetrics;
+  /** How often each HPA is evaluated (default 15 s). */
+  hpaSyncPeriodMs?: number;
   clock?: Clock;
   /** Controllers to leave off (k3s-style `--disable`). */
   disabled?: ControllerName[];
@@ -82,6 +90,9 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     namespace: () => createNamespaceController(ctx),
     "event-ttl": () => createEventTtlController(ctx, options.eventTtl),
     endpoints: () => createEndpointsController(ctx),
+    "horizontal-pod-autoscaler": () =>
+      createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
+    disruption: () => createDisruptionController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
