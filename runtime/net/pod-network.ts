@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
 import type { Ipam } from "../../core/network/ipam.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
-import { setInterfaceSysctl } from "./sysctl.ts";
+import { readSysctl, setInterfaceSysctl } from "./sysctl.ts";
 
 export type { HostPortMapping } from "./host-ports.ts";
 
@@ -91,6 +91,8 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
   const netnsPath = (podUid: string) => `${NETNS_DIR}/${names(podUid).netns}`;
 
   let bridgeReady: Promise<void> | undefined;
+  /** Global forwarding this process turned on for outbound NAT, turned off again by cleanupAll. */
+  let forwardingTurnedOn = false;
   async function ensureBridge(): Promise<void> {
     const cidrBits = `${ipam.gateway}/${ipam.prefixLength}`;
     if (!existsSync(`/sys/class/net/${bridge}`)) {
@@ -113,7 +115,10 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     // NodePorts on 127.0.0.1 can be DNATed to pods (the nft guard chain drops 127/8 from anything but lo).
     setInterfaceSysctl(bridge, "forwarding", "1");
     setInterfaceSysctl(bridge, "route_localnet", "1");
-    if (options.outboundNat) await Bun.write("/proc/sys/net/ipv4/ip_forward", "1");
+    if (options.outboundNat && readSysctl("net.ipv4.ip_forward") === "0") {
+      writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+      forwardingTurnedOn = true;
+    }
   }
 
   async function removePodLinks(netns: string[], veths: string[]): Promise<void> {
@@ -246,6 +251,8 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
       await options.hostPortTable?.retainHostPorts([]);
       if (existsSync(`/sys/class/net/${bridge}`))
         await runOk(["ip", "link", "del", bridge], undefined, "removing bridge");
+      if (forwardingTurnedOn) writeFileSync("/proc/sys/net/ipv4/ip_forward", "0");
+      forwardingTurnedOn = false;
     },
   };
 }
