@@ -2,6 +2,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
 import type { Client } from "../client.ts";
 import type { EventRecorder } from "../events.ts";
+import type { DuplexStream } from "../node-services.ts";
 import type { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import type { ConfigSources } from "./env.ts";
@@ -19,6 +20,8 @@ export interface AgentContext {
   nodeName: string;
   events: EventRecorder;
   clock: Clock;
+  /** TCP to a pod IP (tcpSocket probes and hooks). */
+  dial: (ip: string, port: number) => Promise<DuplexStream>;
   clusterDns: ClusterDns;
   hostDns: HostDns;
   hostIP(): Promise<string | undefined>;

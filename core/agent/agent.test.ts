@@ -314,3 +314,34 @@ test("a new image on a running pod restarts its container", async () => {
     "Killing: Container app definition changed, will be restarted",
   );
 });
+
+test("preStop runs before the container is stopped; a failing postStart kills the container", async () => {
+  const seen: string[] = [];
+  h.host.execHandler = (c, command) => {
+    seen.push(`${command.join(" ")} while ${c.state}`);
+    return { exitCode: command.includes("fail") ? 1 : 0, stdout: command.includes("fail") ? "nope" : "" };
+  };
+  await h.createPod("hooks", {
+    containers: [
+      { name: "app", image: "busybox:1.36", lifecycle: { preStop: { exec: { command: ["drain"] } } } },
+    ],
+  });
+  const pod = await h.waitPod("hooks", running);
+  const id = h.host.find(pod.metadata.uid!, "app")!.id;
+  await h.client.delete("pods", "default", "hooks");
+  await waitFor(async () => !(await h.client.tryGet("pods", "default", "hooks")), { what: "pod removed" });
+  expect(seen).toEqual(["drain while running"]);
+  expect(h.host.containers.has(id)).toBe(false);
+
+  await h.createPod("poststart", {
+    restartPolicy: "OnFailure",
+    containers: [
+      { name: "app", image: "busybox:1.36", lifecycle: { postStart: { exec: { command: ["sh", "fail"] } } } },
+    ],
+  });
+  await waitFor(async () =>
+    (await h.eventMessages("poststart")).includes("FailedPostStartHook: PostStartHook failed: nope"),
+  );
+  const after = await h.waitPod("poststart", (p) => (cs(p)?.restartCount ?? 0) >= 1);
+  expect(cs(after).lastState?.terminated?.exitCode ?? cs(after).state?.terminated?.exitCode).toBe(143);
+});

@@ -69,6 +69,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     nodeName,
     events: options.events,
     clock,
+    dial,
     clusterDns: options.clusterDns,
     hostDns: options.hostDns ?? readHostDns(),
     hostIP: async () => (hostIP ??= await nodeInternalIP(client, nodeName)),

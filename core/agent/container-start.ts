@@ -9,6 +9,7 @@ import type { KubeObject } from "../object.ts";
 import { type AgentContext, asObject } from "./agent-context.ts";
 import { buildContainerConfig } from "./container-config.ts";
 import { type PodPlacement, resolveEnv, serviceLinkEnv } from "./env.ts";
+import { runPostStart } from "./lifecycle.ts";
 import { containerMounts, resolveVolumes } from "./volumes.ts";
 
 /**
@@ -70,6 +71,7 @@ export async function startContainer(
     ctx.startedImages.set(started.id, spec.image ?? "");
     ctx.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
     ctx.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
+    await runPostStart(ctx, pod, spec, started, scope.placement.podIP);
     return { started };
   } catch (e) {
     if (!(e instanceof RuntimeError)) throw e;

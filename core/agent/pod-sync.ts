@@ -4,6 +4,7 @@ import type { KubeObject } from "../object.ts";
 import { type AgentContext, asObject, podDescription } from "./agent-context.ts";
 import { goDuration } from "./backoff.ts";
 import { type StartScope, startContainer } from "./container-start.ts";
+import { stopWithHooks } from "./lifecycle.ts";
 import { type ContainerView, computePodStatus, sameStatus } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { sandboxConfig } from "./sandbox.ts";
@@ -259,8 +260,7 @@ function killIfNeeded(ctx: AgentContext, pod: Pod, spec: Container, cur: Contain
       : `Container ${spec.name} failed ${request.kind} probe, will be restarted`;
   ctx.events.record(asObject(pod), "Normal", "Killing", why);
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  void ctx.runtime
-    .stopContainer(cur.id, grace)
+  void stopWithHooks(ctx, pod, cur, grace)
     .catch((e) => ctx.log(`stopping container ${spec.name} of ${podDescription(pod)}: ${e}`))
     .finally(() => ctx.stopping.delete(cur.id));
 }

@@ -2,6 +2,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { ContainerStatus } from "../../runtime/container-runtime.ts";
 import { isApiError } from "../errors.ts";
 import { type AgentContext, asObject, forgetPod } from "./agent-context.ts";
+import { stopWithHooks } from "./lifecycle.ts";
 
 /**
  * Ending pods: graceful termination of a pod being deleted (stop its containers within the grace
@@ -22,7 +23,7 @@ export async function terminatePod(
   const live = containers.filter((c) => c.state !== "exited");
   for (const c of live) ctx.events.record(asObject(pod), "Normal", "Killing", `Stopping container ${c.name}`);
   ctx.probes.removePod(uid);
-  await Promise.all(live.map((c) => ctx.runtime.stopContainer(c.id, grace)));
+  await Promise.all(live.map((c) => stopWithHooks(ctx, pod, c, grace)));
   await removeAll(ctx, uid, containers);
   try {
     await ctx.client.delete("pods", pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", {

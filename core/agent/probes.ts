@@ -2,6 +2,7 @@ import type { Container, Pod, Probe } from "kubernetes-types/core/v1";
 import type { ContainerRuntime, ContainerStatus } from "../../runtime/container-runtime.ts";
 import type { DuplexStream } from "../node-services.ts";
 import type { Clock } from "./clock.ts";
+import { runHandler } from "./handlers.ts";
 
 /**
  * Liveness, readiness and startup probes with the kubelet's semantics: one worker per container
@@ -12,11 +13,6 @@ import type { Clock } from "./clock.ts";
  * worker goes quiet until a new container id appears.
  */
 export type ProbeKind = "liveness" | "readiness" | "startup";
-
-export interface ProbeOutcome {
-  ok: boolean;
-  message: string;
-}
 
 export interface ProbeManagerDeps {
   runtime: ContainerRuntime;
@@ -97,7 +93,7 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
       if (!(w.kind === "startup" && w.result)) schedule(cp, w, period);
       return;
     }
-    const outcome = await runProbe(deps, cp, w.probe);
+    const outcome = await runHandler(deps, cp, w.probe, (w.probe.timeoutSeconds ?? 1) * 1000);
     if (w.stopped) return;
     if (!outcome.ok) deps.onFailure(cp.pod, cp.spec.name, w.kind, outcome.message);
     w.run = w.last === outcome.ok ? w.run + 1 : 1;
@@ -174,92 +170,6 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
       byPod.clear();
     },
   };
-}
-
-/** One probe attempt, bounded by timeoutSeconds. */
-async function runProbe(deps: ProbeManagerDeps, cp: ContainerProbes, probe: Probe): Promise<ProbeOutcome> {
-  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-  let timer: unknown;
-  const abort = new AbortController();
-  const timeout = new Promise<ProbeOutcome>((resolve) => {
-    timer = deps.clock.setTimeout(() => {
-      abort.abort();
-      resolve({ ok: false, message: timeoutMessage(cp, probe) });
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([attempt(deps, cp, probe, abort.signal), timeout]);
-  } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
-  } finally {
-    deps.clock.clearTimeout(timer);
-  }
-}
-
-function timeoutMessage(cp: ContainerProbes, probe: Probe): string {
-  if (probe.exec) return `command ${JSON.stringify(probe.exec.command?.join(" ") ?? "")} timed out`;
-  if (probe.httpGet) return `Get "${httpUrl(cp, probe)}": context deadline exceeded`;
-  const port = probe.tcpSocket ? resolvePort(cp.spec, probe.tcpSocket.port) : 0;
-  return `dial tcp ${cp.podIP}:${port}: i/o timeout`;
-}
-
-function resolvePort(spec: Container, port: number | string): number {
-  if (typeof port === "number") return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  const named = spec.ports?.find((p) => p.name === port);
-  if (!named) throw new Error(`unable to find port ${JSON.stringify(port)} in container ${spec.name}`);
-  return named.containerPort;
-}
-
-function httpUrl(cp: ContainerProbes, probe: Probe): string {
-  const h = probe.httpGet!;
-  const scheme = (h.scheme ?? "HTTP").toLowerCase();
-  const host = h.host || cp.podIP || "127.0.0.1";
-  const path = h.path ? (h.path.startsWith("/") ? h.path : `/${h.path}`) : "/";
-  return `${scheme}://${host}:${resolvePort(cp.spec, h.port)}${path}`;
-}
-
-async function attempt(
-  deps: ProbeManagerDeps,
-  cp: ContainerProbes,
-  probe: Probe,
-  signal: AbortSignal,
-): Promise<ProbeOutcome> {
-  if (probe.exec) {
-    const session = await deps.runtime.exec(cp.containerId, probe.exec.command ?? [], {
-      tty: false,
-      stdin: false,
-    });
-    signal.addEventListener("abort", () => session.kill(), { once: true });
-    const [out, err, code] = await Promise.all([
-      new Response(session.stdout).text(),
-      session.stderr ? new Response(session.stderr).text() : "",
-      session.exited,
-    ]);
-    return { ok: code === 0, message: `${out}${err}`.trim() || `command exited with ${code}` };
-  }
-  if (probe.httpGet) {
-    const url = httpUrl(cp, probe);
-    const headers = new Headers({ "User-Agent": "kube-probe/1.32", Accept: "*/*" });
-    for (const h of probe.httpGet.httpHeaders ?? []) headers.set(h.name, h.value);
-    const res = await fetch(url, { headers, signal, redirect: "manual" });
-    await res.body?.cancel();
-    const ok = res.status >= 200 && res.status < 400;
-    return { ok, message: ok ? "" : `HTTP probe failed with statuscode: ${res.status}` };
-  }
-  if (probe.tcpSocket) {
-    const host = probe.tcpSocket.host || cp.podIP || "127.0.0.1";
-    const port = resolvePort(cp.spec, probe.tcpSocket.port);
-    try {
-      const conn = await deps.dial(host, port);
-      conn.close();
-      return { ok: true, message: "" };
-    } catch (e) {
-      return { ok: false, message: `dial tcp ${host}:${port}: ${e instanceof Error ? e.message : e}` };
-    }
-  }
-  if (probe.grpc) return { ok: false, message: "gRPC probes are not supported by minik" };
-  return { ok: true, message: "" };
 }
 
 export function probeLabel(kind: ProbeKind): string {
