@@ -1,5 +1,6 @@
 import { VERSION } from "../version.ts";
 import { type ExtraResource, groupVersions } from "./discovery.ts";
+import { schemasFor } from "./schemas.ts";
 
 /**
  * OpenAPI v3 as kubectl needs it: an index of group-versions, and per group-version a document
@@ -53,7 +54,8 @@ function document(
   schemas: Record<string, Record<string, unknown>>,
 ) {
   const paths: Record<string, unknown> = {};
-  const components: Record<string, unknown> = {};
+  // real schemas handed in (deps.schemas) win over the ones derived from the protobuf tables
+  const components: Record<string, unknown> = { ...schemasFor(group, version), ...schemas };
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
   for (const { info, verbs } of resources) {
     const gvk = { group, version, kind: info.kind };
@@ -61,8 +63,7 @@ function document(
       ? `${prefix}/namespaces/{namespace}/${info.plural}/{name}`
       : `${prefix}/${info.plural}/{name}`;
     const ref = schemaName(group, version, info.kind);
-    const schema = schemas[ref];
-    if (schema) components[ref] = { ...schema, "x-kubernetes-group-version-kind": [gvk] };
+    const schema = components[ref];
     const responses = { "200": { description: "OK", ...(schema ? jsonContent(ref) : {}) } };
     const operations: Record<string, unknown> = {
       get: { "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk, responses },
@@ -87,9 +88,6 @@ function document(
       };
     }
     paths[item] = operations;
-  }
-  for (const [name, schema] of Object.entries(schemas)) {
-    if (!(name in components)) components[name] = schema;
   }
   return {
     openapi: "3.0.0",

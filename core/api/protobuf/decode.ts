@@ -1,5 +1,5 @@
 import { ApiError } from "../../errors.ts";
-import { MESSAGES } from "./messages.ts";
+import { fieldsOf, hasMessage, type MessageField, messageName } from "./fields.ts";
 import { readFields, readPackedVarints, type WireValue } from "./wire.ts";
 
 /**
@@ -29,23 +29,6 @@ const POINTER_SCALARS = new Set([
   "suspend",
 ]);
 
-type Field = { name: string; type: string; label: "o" | "r" | "m" };
-const tables = new Map<string, Map<number, Field>>();
-
-function table(message: string): Map<number, Field> {
-  let t = tables.get(message);
-  if (t) return t;
-  const spec = MESSAGES[message];
-  if (spec === undefined) throw new Error(`no protobuf table for ${message}`);
-  t = new Map();
-  for (const entry of spec.split(" ").filter(Boolean)) {
-    const [number, name, type, label] = entry.split(":");
-    t.set(Number(number), { name: name!, type: type!, label: (label as "r" | "m") ?? "o" });
-  }
-  tables.set(message, t);
-  return t;
-}
-
 export function decodeProtobufObject(bytes: Uint8Array): unknown {
   if (bytes.byteLength < 4 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new ApiError("BadRequest", 'the protobuf body does not start with the Kubernetes "k8s\\0" magic');
@@ -57,9 +40,9 @@ export function decodeProtobufObject(bytes: Uint8Array): unknown {
     };
     const apiVersion = envelope.typeMeta?.apiVersion ?? "";
     const kind = envelope.typeMeta?.kind ?? "";
-    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
-    const message = `${group}.${version}.${kind}`;
-    if (!(message in MESSAGES)) {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const message = messageName(group!, version!, kind);
+    if (!hasMessage(message)) {
       throw new ApiError(
         "UnsupportedMediaType",
         `protobuf bodies for ${kind} (${apiVersion}) are not supported: send JSON or YAML`,
@@ -97,7 +80,7 @@ function decodeMessage(message: string, bytes: Uint8Array): unknown {
     }
   }
   const out: Record<string, unknown> = {};
-  const t = table(message);
+  const t = fieldsOf(message);
   for (const [number, values] of fields) {
     const field = t.get(number);
     if (!field) continue;
@@ -126,7 +109,7 @@ function decodeMessage(message: string, bytes: Uint8Array): unknown {
   return out;
 }
 
-function keep(field: Field, value: unknown): boolean {
+function keep(field: MessageField, value: unknown): boolean {
   if (value === undefined) return false;
   if (value === "" || value === 0 || value === false) return POINTER_SCALARS.has(field.name);
   return true;

@@ -1,7 +1,8 @@
 /**
  * Field tables of the Kubernetes protobuf messages that typed-client `create` commands send
- * (Deployment, Service, ConfigMap, Secret, Namespace, ServiceAccount, Pod, Job, CronJob and all
- * they contain), as "number:jsonName:type[:r|:m]" (r = repeated, m = map<string, type>).
+ * (Deployment, ReplicaSet, Service, ConfigMap, Secret, Namespace, ServiceAccount, Pod, Node, Event,
+ * Endpoints, EndpointSlice, HorizontalPodAutoscaler, PodDisruptionBudget, Eviction, Job, CronJob and
+ * all they contain), as "number:jsonName:type[:r|:m]" (r = repeated, m = map<string, type>).
  * Generated from k8s.io/api @10b39a39 and k8s.io/apimachinery @eed236ce `generated.proto`
  * (package prefixes k8s.io.api. / k8s.io.apimachinery.pkg.(apis.) dropped). Wire facts only.
  */
@@ -15,8 +16,57 @@ export const MESSAGES: Record<string, string> = {
   "apps.v1.DeploymentStatus":
     "1:observedGeneration:int64 2:replicas:int32 3:updatedReplicas:int32 4:availableReplicas:int32 5:unavailableReplicas:int32 6:conditions:apps.v1.DeploymentCondition:r 7:readyReplicas:int32 8:collisionCount:int32 9:terminatingReplicas:int32",
   "apps.v1.DeploymentStrategy": "1:type:string 2:rollingUpdate:apps.v1.RollingUpdateDeployment",
+  "apps.v1.ReplicaSet":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:apps.v1.ReplicaSetSpec 3:status:apps.v1.ReplicaSetStatus",
+  "apps.v1.ReplicaSetCondition":
+    "1:type:string 2:status:string 3:lastTransitionTime:meta.v1.Time 4:reason:string 5:message:string",
+  "apps.v1.ReplicaSetSpec":
+    "1:replicas:int32 2:selector:meta.v1.LabelSelector 3:template:core.v1.PodTemplateSpec 4:minReadySeconds:int32",
+  "apps.v1.ReplicaSetStatus":
+    "1:replicas:int32 2:fullyLabeledReplicas:int32 3:observedGeneration:int64 4:readyReplicas:int32 5:availableReplicas:int32 6:conditions:apps.v1.ReplicaSetCondition:r 7:terminatingReplicas:int32",
   "apps.v1.RollingUpdateDeployment":
     "1:maxUnavailable:util.intstr.IntOrString 2:maxSurge:util.intstr.IntOrString",
+  "autoscaling.v2.ContainerResourceMetricSource":
+    "1:name:string 2:target:autoscaling.v2.MetricTarget 3:container:string",
+  "autoscaling.v2.ContainerResourceMetricStatus":
+    "1:name:string 2:current:autoscaling.v2.MetricValueStatus 3:container:string",
+  "autoscaling.v2.CrossVersionObjectReference": "1:kind:string 2:name:string 3:apiVersion:string",
+  "autoscaling.v2.ExternalMetricSource":
+    "1:metric:autoscaling.v2.MetricIdentifier 2:target:autoscaling.v2.MetricTarget",
+  "autoscaling.v2.ExternalMetricStatus":
+    "1:metric:autoscaling.v2.MetricIdentifier 2:current:autoscaling.v2.MetricValueStatus",
+  "autoscaling.v2.HPAScalingPolicy": "1:type:string 2:value:int32 3:periodSeconds:int32",
+  "autoscaling.v2.HPAScalingRules":
+    "1:selectPolicy:string 2:policies:autoscaling.v2.HPAScalingPolicy:r 3:stabilizationWindowSeconds:int32 4:tolerance:api.resource.Quantity",
+  "autoscaling.v2.HorizontalPodAutoscaler":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:autoscaling.v2.HorizontalPodAutoscalerSpec 3:status:autoscaling.v2.HorizontalPodAutoscalerStatus",
+  "autoscaling.v2.HorizontalPodAutoscalerBehavior":
+    "1:scaleUp:autoscaling.v2.HPAScalingRules 2:scaleDown:autoscaling.v2.HPAScalingRules",
+  "autoscaling.v2.HorizontalPodAutoscalerCondition":
+    "1:type:string 2:status:string 3:lastTransitionTime:meta.v1.Time 4:reason:string 5:message:string 6:observedGeneration:int64",
+  "autoscaling.v2.HorizontalPodAutoscalerSpec":
+    "1:scaleTargetRef:autoscaling.v2.CrossVersionObjectReference 2:minReplicas:int32 3:maxReplicas:int32 4:metrics:autoscaling.v2.MetricSpec:r 5:behavior:autoscaling.v2.HorizontalPodAutoscalerBehavior",
+  "autoscaling.v2.HorizontalPodAutoscalerStatus":
+    "1:observedGeneration:int64 2:lastScaleTime:meta.v1.Time 3:currentReplicas:int32 4:desiredReplicas:int32 5:currentMetrics:autoscaling.v2.MetricStatus:r 6:conditions:autoscaling.v2.HorizontalPodAutoscalerCondition:r",
+  "autoscaling.v2.MetricIdentifier": "1:name:string 2:selector:meta.v1.LabelSelector",
+  "autoscaling.v2.MetricSpec":
+    "1:type:string 2:object:autoscaling.v2.ObjectMetricSource 3:pods:autoscaling.v2.PodsMetricSource 4:resource:autoscaling.v2.ResourceMetricSource 5:external:autoscaling.v2.ExternalMetricSource 7:containerResource:autoscaling.v2.ContainerResourceMetricSource",
+  "autoscaling.v2.MetricStatus":
+    "1:type:string 2:object:autoscaling.v2.ObjectMetricStatus 3:pods:autoscaling.v2.PodsMetricStatus 4:resource:autoscaling.v2.ResourceMetricStatus 5:external:autoscaling.v2.ExternalMetricStatus 7:containerResource:autoscaling.v2.ContainerResourceMetricStatus",
+  "autoscaling.v2.MetricTarget":
+    "1:type:string 2:value:api.resource.Quantity 3:averageValue:api.resource.Quantity 4:averageUtilization:int32",
+  "autoscaling.v2.MetricValueStatus":
+    "1:value:api.resource.Quantity 2:averageValue:api.resource.Quantity 3:averageUtilization:int32",
+  "autoscaling.v2.ObjectMetricSource":
+    "1:describedObject:autoscaling.v2.CrossVersionObjectReference 2:target:autoscaling.v2.MetricTarget 3:metric:autoscaling.v2.MetricIdentifier",
+  "autoscaling.v2.ObjectMetricStatus":
+    "1:metric:autoscaling.v2.MetricIdentifier 2:current:autoscaling.v2.MetricValueStatus 3:describedObject:autoscaling.v2.CrossVersionObjectReference",
+  "autoscaling.v2.PodsMetricSource":
+    "1:metric:autoscaling.v2.MetricIdentifier 2:target:autoscaling.v2.MetricTarget",
+  "autoscaling.v2.PodsMetricStatus":
+    "1:metric:autoscaling.v2.MetricIdentifier 2:current:autoscaling.v2.MetricValueStatus",
+  "autoscaling.v2.ResourceMetricSource": "1:name:string 2:target:autoscaling.v2.MetricTarget",
+  "autoscaling.v2.ResourceMetricStatus": "1:name:string 2:current:autoscaling.v2.MetricValueStatus",
   "batch.v1.CronJob":
     "1:metadata:meta.v1.ObjectMeta 2:spec:batch.v1.CronJobSpec 3:status:batch.v1.CronJobStatus",
   "batch.v1.CronJobSpec":
@@ -47,6 +97,7 @@ export const MESSAGES: Record<string, string> = {
   "core.v1.Affinity":
     "1:nodeAffinity:core.v1.NodeAffinity 2:podAffinity:core.v1.PodAffinity 3:podAntiAffinity:core.v1.PodAntiAffinity",
   "core.v1.AppArmorProfile": "1:type:string 2:localhostProfile:string",
+  "core.v1.AttachedVolume": "1:name:string 2:devicePath:string",
   "core.v1.AzureDiskVolumeSource":
     "1:diskName:string 2:diskURI:string 3:cachingMode:string 4:fsType:string 5:readOnly:bool 6:kind:string",
   "core.v1.AzureFileVolumeSource": "1:secretName:string 2:shareName:string 3:readOnly:bool",
@@ -64,6 +115,8 @@ export const MESSAGES: Record<string, string> = {
   "core.v1.ConfigMapEnvSource": "1:localObjectReference:core.v1.LocalObjectReference 2:optional:bool",
   "core.v1.ConfigMapKeySelector":
     "1:localObjectReference:core.v1.LocalObjectReference 2:key:string 3:optional:bool",
+  "core.v1.ConfigMapNodeConfigSource":
+    "1:namespace:string 2:name:string 3:uid:string 4:resourceVersion:string 5:kubeletConfigKey:string",
   "core.v1.ConfigMapProjection":
     "1:localObjectReference:core.v1.LocalObjectReference 2:items:core.v1.KeyToPath:r 4:optional:bool",
   "core.v1.ConfigMapVolumeSource":
@@ -72,6 +125,7 @@ export const MESSAGES: Record<string, string> = {
     "1:name:string 2:image:string 3:command:string:r 4:args:string:r 5:workingDir:string 6:ports:core.v1.ContainerPort:r 7:env:core.v1.EnvVar:r 8:resources:core.v1.ResourceRequirements 9:volumeMounts:core.v1.VolumeMount:r 10:livenessProbe:core.v1.Probe 11:readinessProbe:core.v1.Probe 12:lifecycle:core.v1.Lifecycle 13:terminationMessagePath:string 14:imagePullPolicy:string 15:securityContext:core.v1.SecurityContext 16:stdin:bool 17:stdinOnce:bool 18:tty:bool 19:envFrom:core.v1.EnvFromSource:r 20:terminationMessagePolicy:string 21:volumeDevices:core.v1.VolumeDevice:r 22:startupProbe:core.v1.Probe 23:resizePolicy:core.v1.ContainerResizePolicy:r 24:restartPolicy:string 25:restartPolicyRules:core.v1.ContainerRestartRule:r",
   "core.v1.ContainerExtendedResourceRequest":
     "1:containerName:string 2:resourceName:string 3:requestName:string",
+  "core.v1.ContainerImage": "1:names:string:r 2:sizeBytes:int64",
   "core.v1.ContainerPort":
     "1:name:string 2:hostPort:int32 3:containerPort:int32 4:protocol:string 5:hostIP:string",
   "core.v1.ContainerResizePolicy": "1:resourceName:string 2:restartPolicy:string",
@@ -86,12 +140,19 @@ export const MESSAGES: Record<string, string> = {
   "core.v1.ContainerStatus":
     "1:name:string 2:state:core.v1.ContainerState 3:lastState:core.v1.ContainerState 4:ready:bool 5:restartCount:int32 6:image:string 7:imageID:string 8:containerID:string 9:started:bool 10:allocatedResources:api.resource.Quantity:m 11:resources:core.v1.ResourceRequirements 12:volumeMounts:core.v1.VolumeMountStatus:r 13:user:core.v1.ContainerUser 14:allocatedResourcesStatus:core.v1.ResourceStatus:r 15:stopSignal:string",
   "core.v1.ContainerUser": "1:linux:core.v1.LinuxContainerUser",
+  "core.v1.DaemonEndpoint": "1:Port:int32",
   "core.v1.DownwardAPIProjection": "1:items:core.v1.DownwardAPIVolumeFile:r",
   "core.v1.DownwardAPIVolumeFile":
     "1:path:string 2:fieldRef:core.v1.ObjectFieldSelector 3:resourceFieldRef:core.v1.ResourceFieldSelector 4:mode:int32 5:user:int64",
   "core.v1.DownwardAPIVolumeSource":
     "1:items:core.v1.DownwardAPIVolumeFile:r 2:defaultMode:int32 3:defaultUser:int64",
   "core.v1.EmptyDirVolumeSource": "1:medium:string 2:sizeLimit:api.resource.Quantity 3:mode:int32",
+  "core.v1.EndpointAddress":
+    "1:ip:string 2:targetRef:core.v1.ObjectReference 3:hostname:string 4:nodeName:string",
+  "core.v1.EndpointPort": "1:name:string 2:port:int32 3:protocol:string 4:appProtocol:string",
+  "core.v1.EndpointSubset":
+    "1:addresses:core.v1.EndpointAddress:r 2:notReadyAddresses:core.v1.EndpointAddress:r 3:ports:core.v1.EndpointPort:r",
+  "core.v1.Endpoints": "1:metadata:meta.v1.ObjectMeta 2:subsets:core.v1.EndpointSubset:r",
   "core.v1.EnvFromSource":
     "1:prefix:string 2:configMapRef:core.v1.ConfigMapEnvSource 3:secretRef:core.v1.SecretEnvSource",
   "core.v1.EnvVar": "1:name:string 2:value:string 3:valueFrom:core.v1.EnvVarSource",
@@ -102,6 +163,10 @@ export const MESSAGES: Record<string, string> = {
   "core.v1.EphemeralContainerCommon":
     "1:name:string 2:image:string 3:command:string:r 4:args:string:r 5:workingDir:string 6:ports:core.v1.ContainerPort:r 7:env:core.v1.EnvVar:r 8:resources:core.v1.ResourceRequirements 9:volumeMounts:core.v1.VolumeMount:r 10:livenessProbe:core.v1.Probe 11:readinessProbe:core.v1.Probe 12:lifecycle:core.v1.Lifecycle 13:terminationMessagePath:string 14:imagePullPolicy:string 15:securityContext:core.v1.SecurityContext 16:stdin:bool 17:stdinOnce:bool 18:tty:bool 19:envFrom:core.v1.EnvFromSource:r 20:terminationMessagePolicy:string 21:volumeDevices:core.v1.VolumeDevice:r 22:startupProbe:core.v1.Probe 23:resizePolicy:core.v1.ContainerResizePolicy:r 24:restartPolicy:string 25:restartPolicyRules:core.v1.ContainerRestartRule:r",
   "core.v1.EphemeralVolumeSource": "1:volumeClaimTemplate:core.v1.PersistentVolumeClaimTemplate",
+  "core.v1.Event":
+    "1:metadata:meta.v1.ObjectMeta 2:involvedObject:core.v1.ObjectReference 3:reason:string 4:message:string 5:source:core.v1.EventSource 6:firstTimestamp:meta.v1.Time 7:lastTimestamp:meta.v1.Time 8:count:int32 9:type:string 10:eventTime:meta.v1.MicroTime 11:series:core.v1.EventSeries 12:action:string 13:related:core.v1.ObjectReference 14:reportingComponent:string 15:reportingInstance:string",
+  "core.v1.EventSeries": "1:count:int32 2:lastObservedTime:meta.v1.MicroTime",
+  "core.v1.EventSource": "1:component:string 2:host:string",
   "core.v1.EvictionResponder": "1:name:string 2:priority:int32",
   "core.v1.ExecAction": "1:command:string:r",
   "core.v1.FCVolumeSource":
@@ -141,6 +206,8 @@ export const MESSAGES: Record<string, string> = {
     "1:type:string 2:status:string 4:lastTransitionTime:meta.v1.Time 5:reason:string 6:message:string",
   "core.v1.NamespaceSpec": "1:finalizers:string:r",
   "core.v1.NamespaceStatus": "1:phase:string 2:conditions:core.v1.NamespaceCondition:r",
+  "core.v1.Node": "1:metadata:meta.v1.ObjectMeta 2:spec:core.v1.NodeSpec 3:status:core.v1.NodeStatus",
+  "core.v1.NodeAddress": "1:type:string 2:address:string",
   "core.v1.NodeAffinity":
     "1:requiredDuringSchedulingIgnoredDuringExecution:core.v1.NodeSelector 2:preferredDuringSchedulingIgnoredDuringExecution:core.v1.PreferredSchedulingTerm:r",
   "core.v1.NodeAllocatableMappedResources": "1:name:string 2:quantity:api.resource.Quantity",
@@ -148,10 +215,27 @@ export const MESSAGES: Record<string, string> = {
     "1:name:string 2:perPod:api.resource.Quantity 3:perContainer:api.resource.Quantity",
   "core.v1.NodeAllocatableResourceClaimStatus":
     "1:resourceClaimName:string 2:containers:string:r 4:mapping:core.v1.NodeAllocatableMappedResources:r 5:overhead:core.v1.NodeAllocatableOverheadResources:r",
+  "core.v1.NodeCondition":
+    "1:type:string 2:status:string 3:lastHeartbeatTime:meta.v1.Time 4:lastTransitionTime:meta.v1.Time 5:reason:string 6:message:string",
+  "core.v1.NodeConfigSource": "2:configMap:core.v1.ConfigMapNodeConfigSource",
+  "core.v1.NodeConfigStatus":
+    "1:assigned:core.v1.NodeConfigSource 2:active:core.v1.NodeConfigSource 3:lastKnownGood:core.v1.NodeConfigSource 4:error:string",
+  "core.v1.NodeDaemonEndpoints": "1:kubeletEndpoint:core.v1.DaemonEndpoint",
+  "core.v1.NodeFeatures": "1:supplementalGroupsPolicy:bool",
+  "core.v1.NodePodPreemptionPolicy": "1:disableResizePreemption:string:r",
+  "core.v1.NodeRuntimeHandler": "1:name:string 2:features:core.v1.NodeRuntimeHandlerFeatures",
+  "core.v1.NodeRuntimeHandlerFeatures": "1:recursiveReadOnlyMounts:bool 2:userNamespaces:bool",
   "core.v1.NodeSelector": "1:nodeSelectorTerms:core.v1.NodeSelectorTerm:r",
   "core.v1.NodeSelectorRequirement": "1:key:string 2:operator:string 3:values:string:r",
   "core.v1.NodeSelectorTerm":
     "1:matchExpressions:core.v1.NodeSelectorRequirement:r 2:matchFields:core.v1.NodeSelectorRequirement:r",
+  "core.v1.NodeSpec":
+    "1:podCIDR:string 2:externalID:string 3:providerID:string 4:unschedulable:bool 5:taints:core.v1.Taint:r 6:configSource:core.v1.NodeConfigSource 7:podCIDRs:string:r 8:podPreemptionPolicy:core.v1.NodePodPreemptionPolicy",
+  "core.v1.NodeStatus":
+    "1:capacity:api.resource.Quantity:m 2:allocatable:api.resource.Quantity:m 3:phase:string 4:conditions:core.v1.NodeCondition:r 5:addresses:core.v1.NodeAddress:r 6:daemonEndpoints:core.v1.NodeDaemonEndpoints 7:nodeInfo:core.v1.NodeSystemInfo 8:images:core.v1.ContainerImage:r 9:volumesInUse:string:r 10:volumesAttached:core.v1.AttachedVolume:r 11:config:core.v1.NodeConfigStatus 12:runtimeHandlers:core.v1.NodeRuntimeHandler:r 13:features:core.v1.NodeFeatures 14:declaredFeatures:string:r",
+  "core.v1.NodeSwapStatus": "1:capacity:int64",
+  "core.v1.NodeSystemInfo":
+    "1:machineID:string 2:systemUUID:string 3:bootID:string 4:kernelVersion:string 5:osImage:string 6:containerRuntimeVersion:string 7:kubeletVersion:string 8:kubeProxyVersion:string 9:operatingSystem:string 10:architecture:string 11:swap:core.v1.NodeSwapStatus",
   "core.v1.ObjectFieldSelector": "1:apiVersion:string 2:fieldPath:string",
   "core.v1.ObjectReference":
     "1:kind:string 2:namespace:string 3:name:string 4:uid:string 5:apiVersion:string 6:resourceVersion:string 7:fieldPath:string",
@@ -243,6 +327,7 @@ export const MESSAGES: Record<string, string> = {
     "1:volumeName:string 2:volumeNamespace:string 3:fsType:string 4:readOnly:bool 5:secretRef:core.v1.LocalObjectReference",
   "core.v1.Sysctl": "1:name:string 2:value:string",
   "core.v1.TCPSocketAction": "1:port:util.intstr.IntOrString 2:host:string",
+  "core.v1.Taint": "1:key:string 2:value:string 3:effect:string 4:timeAdded:meta.v1.Time",
   "core.v1.Toleration":
     "1:key:string 2:operator:string 3:value:string 4:effect:string 5:tolerationSeconds:int64",
   "core.v1.TopologySpreadConstraint":
@@ -267,18 +352,38 @@ export const MESSAGES: Record<string, string> = {
   "core.v1.WeightedPodAffinityTerm": "1:weight:int32 2:podAffinityTerm:core.v1.PodAffinityTerm",
   "core.v1.WindowsSecurityContextOptions":
     "1:gmsaCredentialSpecName:string 2:gmsaCredentialSpec:string 3:runAsUserName:string 4:hostProcess:bool",
+  "discovery.v1.Endpoint":
+    "1:addresses:string:r 2:conditions:discovery.v1.EndpointConditions 3:hostname:string 4:targetRef:core.v1.ObjectReference 5:deprecatedTopology:string:m 6:nodeName:string 7:zone:string 8:hints:discovery.v1.EndpointHints",
+  "discovery.v1.EndpointConditions": "1:ready:bool 2:serving:bool 3:terminating:bool",
+  "discovery.v1.EndpointHints": "1:forZones:discovery.v1.ForZone:r 2:forNodes:discovery.v1.ForNode:r",
+  "discovery.v1.EndpointPort": "1:name:string 2:protocol:string 3:port:int32 4:appProtocol:string",
+  "discovery.v1.EndpointSlice":
+    "1:metadata:meta.v1.ObjectMeta 2:endpoints:discovery.v1.Endpoint:r 3:ports:discovery.v1.EndpointPort:r 4:addressType:string",
+  "discovery.v1.ForNode": "1:name:string",
+  "discovery.v1.ForZone": "1:name:string",
+  "policy.v1.Eviction": "1:metadata:meta.v1.ObjectMeta 2:deleteOptions:meta.v1.DeleteOptions",
+  "policy.v1.PodDisruptionBudget":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:policy.v1.PodDisruptionBudgetSpec 3:status:policy.v1.PodDisruptionBudgetStatus",
+  "policy.v1.PodDisruptionBudgetSpec":
+    "1:minAvailable:util.intstr.IntOrString 2:selector:meta.v1.LabelSelector 3:maxUnavailable:util.intstr.IntOrString 4:unhealthyPodEvictionPolicy:string",
+  "policy.v1.PodDisruptionBudgetStatus":
+    "1:observedGeneration:int64 2:disruptedPods:meta.v1.Time:m 3:disruptionsAllowed:int32 4:currentHealthy:int32 5:desiredHealthy:int32 6:expectedPods:int32 7:conditions:meta.v1.Condition:r",
   "api.resource.Quantity": "1:string:string",
   "meta.v1.Condition":
     "1:type:string 2:status:string 3:observedGeneration:int64 4:lastTransitionTime:meta.v1.Time 5:reason:string 6:message:string",
+  "meta.v1.DeleteOptions":
+    "1:gracePeriodSeconds:int64 2:preconditions:meta.v1.Preconditions 3:orphanDependents:bool 4:propagationPolicy:string 5:dryRun:string:r 6:ignoreStoreReadErrorWithClusterBreakingPotential:bool",
   "meta.v1.FieldsV1": "1:Raw:bytes",
   "meta.v1.LabelSelector": "1:matchLabels:string:m 2:matchExpressions:meta.v1.LabelSelectorRequirement:r",
   "meta.v1.LabelSelectorRequirement": "1:key:string 2:operator:string 3:values:string:r",
   "meta.v1.ManagedFieldsEntry":
     "1:manager:string 2:operation:string 3:apiVersion:string 4:time:meta.v1.Time 6:fieldsType:string 7:fieldsV1:meta.v1.FieldsV1 8:subresource:string",
+  "meta.v1.MicroTime": "1:seconds:int64 2:nanos:int32",
   "meta.v1.ObjectMeta":
     "1:name:string 2:generateName:string 3:namespace:string 4:selfLink:string 5:uid:string 6:resourceVersion:string 7:generation:int64 8:creationTimestamp:meta.v1.Time 9:deletionTimestamp:meta.v1.Time 10:deletionGracePeriodSeconds:int64 11:labels:string:m 12:annotations:string:m 13:ownerReferences:meta.v1.OwnerReference:r 14:finalizers:string:r 17:managedFields:meta.v1.ManagedFieldsEntry:r",
   "meta.v1.OwnerReference":
     "1:kind:string 3:name:string 4:uid:string 5:apiVersion:string 6:controller:bool 7:blockOwnerDeletion:bool",
+  "meta.v1.Preconditions": "1:uid:string 2:resourceVersion:string",
   "meta.v1.Time": "1:seconds:int64 2:nanos:int32",
   "runtime.TypeMeta": "1:apiVersion:string 2:kind:string",
   "runtime.Unknown": "1:typeMeta:runtime.TypeMeta 2:raw:bytes 3:contentEncoding:string 4:contentType:string",
