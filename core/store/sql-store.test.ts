@@ -193,18 +193,19 @@ describe("SqlStore specifics", () => {
 
   test("a write that fails inside the database lands nowhere: not in the table, the log, reads or watches", async () => {
     const url = fileUrl();
+    await (await createSqlStore({ url, compactIntervalMs: 0 })).close();
+    // A trigger that fails the change-log insert of one object, after the objects row was
+    // already written in the same transaction.
+    await query(
+      url,
+      `CREATE TRIGGER boom BEFORE INSERT ON changes WHEN NEW.name = 'boom'
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    );
     const s = await createSqlStore({ url, compactIntervalMs: 0 });
     try {
       const a = await s.create("pods", pod("a"));
       const events: string[] = [];
       await s.watch({}, (e) => events.push(`${e.type} ${e.object.metadata.name}`));
-      // Another connection plants a trigger that fails the change-log insert of one object,
-      // after the objects row was already written in the same transaction.
-      await query(
-        url,
-        `CREATE TRIGGER boom BEFORE INSERT ON changes WHEN NEW.name = 'boom'
-        BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-      );
       await expect(s.create("pods", pod("boom"))).rejects.toThrow(/injected failure/);
       await expect(s.update("pods", { ...a, metadata: { ...a.metadata, name: "boom" } })).rejects.toThrow();
       expect(await s.get("pods", "default", "boom")).toBeUndefined();
@@ -214,6 +215,22 @@ describe("SqlStore specifics", () => {
       expect(Number(b.metadata.resourceVersion)).toBe(Number(a.metadata.resourceVersion) + 1);
       expect(events).toEqual(["ADDED b"]);
     } finally {
+      await s.close();
+    }
+  });
+
+  test("a second process writing the same file is detected, not silently diverged from", async () => {
+    const url = fileUrl();
+    const s = await createSqlStore({ url, compactIntervalMs: 0 });
+    const a = await s.create("pods", pod("a"));
+    await s.update("pods", a);
+    const other = await createSqlStore({ url, compactIntervalMs: 0 });
+    try {
+      await other.create("pods", pod("b")); // a second minik on the same file
+      await expect(s.create("pods", pod("c"))).rejects.toThrow(/changed by another process; only one minik/);
+      expect(await s.get("pods", "default", "c")).toBeUndefined();
+    } finally {
+      await other.close();
       await s.close();
     }
   });

@@ -1,5 +1,5 @@
 import { type Client, createClient } from "@libsql/client";
-import { and, asc, eq, gt, lte } from "drizzle-orm";
+import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEventType } from "../object.ts";
@@ -84,9 +84,16 @@ export class SqlStore implements Store {
   readonly #pins = new Multiset();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  readonly #url: string;
+  readonly #isFile: boolean;
+  /** data_version as of opening; only another connection's commit changes it. */
+  readonly #dataVersion: number;
 
   constructor(client: Client, state: StoredState, opts: SqlStoreOptions) {
     this.#client = client;
+    this.#url = opts.url;
+    this.#isFile = opts.url.startsWith("file:");
+    this.#dataVersion = state.dataVersion;
     this.#cache = state.cache;
     this.#db = drizzle(client);
     this.#revision = state.revision;
@@ -324,6 +331,7 @@ export class SqlStore implements Store {
       const revision = this.#revision + 1;
       const w = await this.#db
         .transaction(async (tx) => {
+          await this.#checkSoleWriter(tx);
           const w = await body(tx, revision);
           await tx
             .insert(changes)
@@ -346,6 +354,22 @@ export class SqlStore implements Store {
     });
     if (this.#revision - this.#compacted >= this.#limit + COMPACT_BATCH) void this.#compactQuietly();
     return JSON.parse(written.json);
+  }
+
+  /**
+   * The in-memory revision and objects are only right while no one else writes the file (a
+   * second minik on the same data dir). SQLite's data_version moves when another connection
+   * commits; checked inside the write transaction, nothing can slip in after the check.
+   */
+  async #checkSoleWriter(tx: Tx): Promise<void> {
+    if (!this.#isFile) return;
+    const row = await tx.get<{ data_version: number }>(sql`PRAGMA data_version`);
+    if (Number(row.data_version) !== this.#dataVersion) {
+      throw new ApiError(
+        "InternalError",
+        `store: ${this.#url} was changed by another process; only one minik may use a data directory: stop the other one, then restart this one`,
+      );
+    }
   }
 
   #pk(resource: string, namespace: string, name: string) {

@@ -6,6 +6,8 @@ export interface StoredState {
   revision: number;
   compacted: number;
   cache: ObjectCache;
+  /** This connection's PRAGMA data_version, to notice another process's writes later. */
+  dataVersion: number;
 }
 
 /**
@@ -31,5 +33,6 @@ export async function readState(client: Client): Promise<StoredState> {
       json: String(r.object),
     });
   }
-  return { revision, compacted, cache };
+  const version = await client.execute("PRAGMA data_version");
+  return { revision, compacted, cache, dataVersion: Number(version.rows[0]![0]) };
 }
