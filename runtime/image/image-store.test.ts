@@ -294,8 +294,15 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
       expect((await rejection(store.remove(h1.name))).reason).toBe("ImageNotFound");
       expect(store.resolve(h2.id.slice(7, 19))?.ref.name).toBe(h2.name);
       await store.remove(h2.id.slice(7, 19));
+      // An index keeps its child manifest while pulled, and loses it on rm; a second name untags only.
+      const multi = await store.pull(testImageRef("minik-test/multiarch:1"));
+      const again = await store.pull(testImageRef("minik-test/multiarch:1-docker"));
+      expect(readdirSync(join(store.root, "blobs/sha256")).length).toBe(5);
+      await store.remove(again.name, { inUse: () => true });
+      await store.remove(multi.name.replace(":1", `@${multi.digest}`));
       expect(store.list()).toEqual([]);
       expect(readdirSync(join(store.root, "l"))).toEqual([]);
+      expect(readdirSync(join(store.root, "blobs/sha256"))).toEqual([]);
     });
   },
 );
