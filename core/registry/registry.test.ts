@@ -401,6 +401,19 @@ describe("list and watch", () => {
     expect(byLabel.items.map((p) => p.metadata.name)).toEqual(["a"]);
     const unbound = await fx.registry.list("pods", { fieldSelector: "spec.nodeName=" });
     expect(unbound.items.map((p) => p.metadata.name)).toEqual(["b"]);
+    const byName = await fx.registry.list("pods", {
+      namespace: "default",
+      fieldSelector: "metadata.name=a,spec.nodeName=n1",
+    });
+    expect(byName.items.map((p) => p.metadata.name)).toEqual(["a"]);
+    expect(Number(byName.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(byName.items[0]!.metadata.resourceVersion),
+    );
+    const wrongNode = await fx.registry.list("pods", {
+      namespace: "default",
+      fieldSelector: "metadata.name=a,spec.nodeName=n2",
+    });
+    expect(wrongNode.items).toEqual([]);
     expect(await reason(fx.registry.list("pods", { fieldSelector: "spec.foo=x" }))).toBe(
       "400 BadRequest: field label not supported: spec.foo",
     );

@@ -73,7 +73,14 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
     async list<T extends KubeObject>(resource: string, opts: ListOptions = {}) {
       const kind = kindOf(resource);
       const namespace = kind.info.namespaced && opts.namespace ? opts.namespace : undefined;
-      const { filter } = objectFilter(kind.key, opts);
+      const { filter, name } = objectFilter(kind.key, opts);
+      if (name !== undefined && (namespace || !kind.info.namespaced)) {
+        // One object by name (kubectl wait/rollout status/delete --wait): a point read, with the
+        // revision taken first so a watch from it cannot miss a change to that object.
+        const resourceVersion = await store.currentResourceVersion();
+        const obj = await store.get(kind.key, namespace ?? "", name);
+        return { items: (obj && filter!(obj) ? [obj] : []) as T[], resourceVersion };
+      }
       const { items, resourceVersion } = await store.list(kind.key, namespace);
       return { items: (filter ? items.filter(filter) : items) as T[], resourceVersion };
     },

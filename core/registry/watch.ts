@@ -13,12 +13,13 @@ export type ObjectFilter = (obj: KubeObject) => boolean;
 export function objectFilter(
   resource: string,
   options: ListOptions,
-): { filter?: ObjectFilter; canFlip: boolean } {
+): { filter?: ObjectFilter; canFlip: boolean; name?: string } {
   const labels = parseLabelSelector(options.labelSelector);
   const fields = parseFieldSelector(resource, options.fieldSelector);
   if (labels.matchesAll && fields.matchesAll) return { canFlip: false };
   const canFlip = !labels.matchesAll || fields.requirements.some((r) => !IMMUTABLE_FIELDS.has(r.field));
-  return { filter: (o) => labels.matches(o.metadata.labels) && fields.matches(o), canFlip };
+  const name = fields.requirements.find((r) => r.field === "metadata.name" && r.operator === "=")?.value;
+  return { filter: (o) => labels.matches(o.metadata.labels) && fields.matches(o), canFlip, name };
 }
 
 /**
