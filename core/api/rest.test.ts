@@ -104,6 +104,53 @@ describe("objects", () => {
     expect((await call(DEPLOYS, { method: "POST", json: wrongKind })).status).toBe(400);
   });
 
+  test("fieldValidation: Strict is 400, Warn answers with a Warning header, Ignore is silent", async () => {
+    const bad = { ...deployment("fv"), spec: { ...deployment("fv").spec, foo: 1 } };
+    const strict = await call(`${DEPLOYS}?fieldValidation=Strict`, { method: "POST", json: bad });
+    expect(strict.status).toBe(400);
+    expect((await strict.json()).message).toContain('unknown field "spec.foo"');
+    const warn = await call(`${DEPLOYS}?fieldValidation=Warn`, { method: "POST", json: bad });
+    expect(warn.status).toBe(201);
+    expect(warn.headers.get("Warning")).toBe('299 - "unknown field \\"spec.foo\\""');
+    await call(`${DEPLOYS}/fv`, { method: "DELETE" });
+    const ignore = await call(`${DEPLOYS}?fieldValidation=Ignore`, { method: "POST", json: bad });
+    expect(ignore.status).toBe(201);
+    expect(ignore.headers.get("Warning")).toBeNull();
+    expect((await call(`${DEPLOYS}?fieldValidation=Loud`, { method: "POST", json: bad })).status).toBe(400);
+  });
+
+  test("PATCH: merge, JSON patch, and server-side apply that creates (201) then updates (200)", async () => {
+    await call(DEPLOYS, { method: "POST", json: deployment("p", 1) });
+    const merge = await call(`${DEPLOYS}/p`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/merge-patch+json" },
+      json: { metadata: { labels: { tier: "x" } } },
+    });
+    expect(merge.status).toBe(200);
+    expect((await merge.json()).metadata.labels).toEqual({ app: "p", tier: "x" });
+    const jsonPatch = await call(`${DEPLOYS}/p`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json-patch+json" },
+      json: [{ op: "replace", path: "/spec/replicas", value: 3 }],
+    });
+    expect((await jsonPatch.json()).spec.replicas).toBe(3);
+    const applyNew = await call(`${DEPLOYS}/ssa?fieldManager=test`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/apply-patch+yaml" },
+      json: deployment("ssa", 1),
+    });
+    expect(applyNew.status).toBe(201);
+    const applyAgain = await call(`${DEPLOYS}/ssa?fieldManager=test`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/apply-patch+yaml" },
+      json: deployment("ssa", 2),
+    });
+    expect(applyAgain.status).toBe(200);
+    expect((await applyAgain.json()).spec.replicas).toBe(2);
+    const wrongType = await call(`${DEPLOYS}/p`, { method: "PATCH", json: { spec: {} } });
+    expect(wrongType.status).toBe(415);
+  });
+
   test("dryRun=All does not persist", async () => {
     const res = await call(`${DEPLOYS}?dryRun=All`, { method: "POST", json: deployment("dry") });
     expect(res.status).toBe(201);
