@@ -345,3 +345,19 @@ test("preStop runs before the container is stopped; a failing postStart kills th
   const after = await h.waitPod("poststart", (p) => (cs(p)?.restartCount ?? 0) >= 1);
   expect(cs(after).lastState?.terminated?.exitCode ?? cs(after).state?.terminated?.exitCode).toBe(143);
 });
+
+test("a container left half-created by a crash is replaced", async () => {
+  await h.createPod("half", {});
+  const pod = await h.waitPod("half", running);
+  const uid = pod.metadata.uid!;
+  await h.agent.stop();
+  const entry = h.host.entry(h.host.find(uid, "app")!.id)!;
+  entry.status = { ...entry.status, state: "created", startedAt: undefined };
+  await h.restartAgent();
+  await waitFor(() => !h.host.containers.has(entry.status.id), { what: "stale container removed" });
+  const again = await h.waitPod(
+    "half",
+    (p) => cs(p).state?.running && cs(p).containerID !== `fake://${entry.status.id}`,
+  );
+  expect(cs(again).restartCount).toBe(0);
+});

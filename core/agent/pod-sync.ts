@@ -33,9 +33,12 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   if (tracked && tracked !== uid) await teardownPod(ctx, tracked);
   ctx.tracked.set(key, uid);
 
-  const mine = (await ctx.runtime.listContainers())
-    .filter((c) => c.podUid === uid)
-    .map((c) => withOom(ctx, c));
+  let mine = (await ctx.runtime.listContainers()).filter((c) => c.podUid === uid).map((c) => withOom(ctx, c));
+  // Syncs of one pod never overlap, so a container still "created" (or of unknown state) is the
+  // leftover of a start that crashed half-way: remove it and start afresh.
+  const stuck = mine.filter((c) => c.state === "created" || c.state === "unknown");
+  for (const c of stuck) await ctx.runtime.removeContainer(c.id);
+  if (stuck.length) mine = mine.filter((c) => !stuck.includes(c));
   if (pod.metadata?.deletionTimestamp) {
     await terminatePod(ctx, pod, mine);
     ctx.tracked.delete(key);
@@ -110,7 +113,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     const cur = view.current;
     if (cur?.state === "exited" && cur.exitCode === 0) continue;
     initialized = false;
-    if (!sandbox?.ready || cur?.state === "running" || cur?.state === "created") continue;
+    if (!sandbox?.ready || cur?.state === "running") continue;
     if (cur?.state === "exited" && policy === "Never") continue;
     retry(await ensureStarted(ctx, pod, spec, view, scope));
   }
