@@ -200,6 +200,14 @@ export class SqlStore implements Store {
     // Synchronous with reading the revision: every change up to `upTo` is in the log, every later
     // one will be published to this subscriber.
     const upTo = this.#revision;
+    if (after !== undefined && after > upTo) {
+      // Only a store that was reset under the client hands out such a number; waiting for the
+      // revision to catch up would silently skip every change until then. Make it list again.
+      throw new ApiError(
+        "Expired",
+        `too new resource version: ${after} (newest is ${upTo}); the store was reset, list again`,
+      );
+    }
     const from = after ?? upTo;
     const sub = this.#hub.subscribe({ resource, namespace }, onEvent, from, from < upTo);
     if (from < upTo) {

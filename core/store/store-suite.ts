@@ -313,6 +313,20 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect(w.events.length).toBe(2);
       }));
 
+    test("a resourceVersion newer than the store's is Expired, so the client lists again", () =>
+      withStore(async (s) => {
+        await s.create("pods", pod("a"));
+        const now = Number(await s.currentResourceVersion());
+        const w = await collect(s, { sinceResourceVersion: String(now) }); // the newest is fine
+        await expectApiError(
+          s.watch({ sinceResourceVersion: String(now + 1000) }, () => {}),
+          "Expired",
+          410,
+        );
+        await s.create("pods", pod("b"));
+        await waitFor(() => w.events.length === 1, { what: "event" });
+      }));
+
     test("filtered by resource and namespace", () =>
       withStore(async (s) => {
         const byNs = await collect(s, { resource: "pods", namespace: "x" });
