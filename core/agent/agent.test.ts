@@ -359,5 +359,7 @@ test("a container left half-created by a crash is replaced", async () => {
     "half",
     (p) => cs(p).state?.running && cs(p).containerID !== `fake://${entry.status.id}`,
   );
-  expect(cs(again).restartCount).toBe(0);
+  // Like after a reboot: the stored status knew a container, so the replacement counts as a restart.
+  expect(cs(again).restartCount).toBe(1);
+  expect(h.host.find(uid, "app")!.attempt).toBe(1);
 });
