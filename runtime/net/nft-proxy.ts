@@ -3,7 +3,7 @@ import type { ProxyServicePort, ServiceProxy } from "../../core/network/service-
 import { RuntimeError } from "../container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
-import { renderRuleset } from "./nft-ruleset.ts";
+import { isSpecificIPv4, renderRuleset } from "./nft-ruleset.ts";
 
 /**
  * The service data path: Services and hostPorts as one nftables table (`ip minik`), replaced
@@ -165,8 +165,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
 }
 
 function overlaps(a: string | undefined, b: string | undefined): boolean {
-  const any = (ip: string | undefined) => !ip || ip === "0.0.0.0";
-  return any(a) || any(b) || a === b;
+  return !isSpecificIPv4(a) || !isSpecificIPv4(b) || a === b;
 }
 
 /** The live client → endpoint affinity entries, so a re-render does not forget who sticks where. */

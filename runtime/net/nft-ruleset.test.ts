@@ -75,6 +75,24 @@ describe("nft ruleset", () => {
     expect(text).toContain("update @");
   });
 
+  test("duplicate keys (which would fail the whole load) are kept once; IPv6 hostIPs mean every address", () => {
+    const dup = { ...base.services[0]!, key: "default/dup:http" };
+    const text = renderRuleset({
+      ...base,
+      services: [...base.services, dup],
+      hostPorts: [
+        {
+          podIp: "10.250.0.5",
+          podName: "p",
+          mappings: [{ hostPort: 81, containerPort: 80, protocol: "UDP", hostIP: "::" }],
+        },
+      ],
+    });
+    expect(text.match(/10\.251\.0\.10 \. tcp \. 80 :/g)).toHaveLength(1);
+    expect(text.match(/tcp \. 30080 :/g)).toHaveLength(1);
+    expect(text).toContain("fib daddr type local meta l4proto udp th dport 81 dnat to 10.250.0.5:80");
+  });
+
   test.skipIf(!host.canUseNftables)("nft accepts the rendered text", async () => {
     const sticky = {
       ...base,

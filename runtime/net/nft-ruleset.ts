@@ -35,16 +35,24 @@ export function renderRuleset(input: RulesetInput): string {
   const noEndpoints: string[] = [];
   const sets: string[] = [];
   const chains: string[] = [];
+  const claimed = new Set<string>();
+  const claim = (key: string) => !claimed.has(key) && !!claimed.add(key);
   for (const sp of input.services) {
     const proto = sp.protocol.toLowerCase();
     const id = hash(sp.key);
     const chain = `svc_${id}`;
     if (sp.endpoints.length === 0) {
-      if (sp.clusterIP) noEndpoints.push(`${sp.clusterIP} . ${proto} . ${sp.port}`);
+      if (sp.clusterIP && claim(`${sp.clusterIP} . ${proto} . ${sp.port}`)) {
+        noEndpoints.push(`${sp.clusterIP} . ${proto} . ${sp.port}`);
+      }
       continue;
     }
-    if (sp.clusterIP) svcIp.push(`${sp.clusterIP} . ${proto} . ${sp.port} : goto ${chain}`);
-    if (sp.nodePort) svcNodePort.push(`${proto} . ${sp.nodePort} : goto ${chain}`);
+    // A duplicate map key would fail the whole transaction: the first claimant keeps it.
+    if (sp.clusterIP && claim(`${sp.clusterIP} . ${proto} . ${sp.port}`)) {
+      svcIp.push(`${sp.clusterIP} . ${proto} . ${sp.port} : goto ${chain}`);
+    }
+    if (sp.nodePort && claim(`${proto} . ${sp.nodePort}`))
+      svcNodePort.push(`${proto} . ${sp.nodePort} : goto ${chain}`);
     const comment = `comment ${quote(sp.key)}`;
     if (!sp.affinityTimeoutSeconds) {
       chains.push(`  chain ${chain} {\n    ${dnat(proto, sp.endpoints)} ${comment}\n  }`);
@@ -75,7 +83,7 @@ export function renderRuleset(input: RulesetInput): string {
   const hostPortRules: string[] = [];
   for (const hp of input.hostPorts) {
     for (const m of hp.mappings) {
-      const match = m.hostIP && m.hostIP !== "0.0.0.0" ? `ip daddr ${m.hostIP}` : "fib daddr type local";
+      const match = isSpecificIPv4(m.hostIP) ? `ip daddr ${m.hostIP}` : "fib daddr type local";
       hostPortRules.push(
         `    ${match} meta l4proto ${m.protocol.toLowerCase()} th dport ${m.hostPort} dnat to ${hp.podIp}:${m.containerPort} comment ${quote(`hostPort ${hp.podName}`)}`,
       );
@@ -147,6 +155,11 @@ function dnat(proto: string, endpoints: { ip: string; port: number }[]): string 
     return `meta l4proto ${proto} dnat to ${endpoints[0]!.ip}:${endpoints[0]!.port}`;
   const map = endpoints.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`).join(", ");
   return `meta l4proto ${proto} dnat ip to numgen random mod ${endpoints.length} map { ${map} }`;
+}
+
+/** A hostIP naming one IPv4 address; empty, 0.0.0.0 and IPv6 (this table is IPv4) mean every address. */
+export function isSpecificIPv4(ip: string | undefined): ip is string {
+  return !!ip && ip !== "0.0.0.0" && /^\d+\.\d+\.\d+\.\d+$/.test(ip);
 }
 
 function elements(items: string[]): string {
