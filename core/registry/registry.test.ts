@@ -71,6 +71,11 @@ describe("create", () => {
     const p = (await fx.registry.create("pods", pod("a"))) as Pod;
     expect(p.status).toEqual({ phase: "Pending", qosClass: "BestEffort" });
     expect(p.spec?.containers[0]?.imagePullPolicy).toBe("Always");
+    expect(p.spec?.serviceAccountName).toBe("default");
+    expect(p.spec?.tolerations?.map((t) => `${t.key}:${t.effect}:${t.tolerationSeconds}`)).toEqual([
+      "node.kubernetes.io/not-ready:NoExecute:300",
+      "node.kubernetes.io/unreachable:NoExecute:300",
+    ]);
   });
 
   test("namespace must exist; cluster-scoped objects have none", async () => {

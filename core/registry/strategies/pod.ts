@@ -3,7 +3,7 @@ import { deepEqual } from "../../patch/deep-equal.ts";
 import { forbidden } from "../../validation/causes.ts";
 import { dns1123Subdomain } from "../../validation/names.ts";
 import { validatePodSpec } from "../../validation/pod-spec.ts";
-import { as, type Strategy } from "../strategy.ts";
+import { as, type Mutable, type Strategy } from "../strategy.ts";
 import { defaultPodSpec } from "./pod-spec-defaults.ts";
 
 const IMMUTABLE_MESSAGE =
@@ -15,10 +15,17 @@ export const podStrategy: Strategy = {
   prepareForCreate(obj) {
     const pod = as<Pod>(obj);
     pod.status = { phase: "Pending", qosClass: qosClass(pod.spec) };
+    if (pod.spec) addDefaultTolerations(pod.spec);
   },
   defaults(obj) {
-    const pod = as<Pod>(obj);
-    if (pod.spec) defaultPodSpec(pod.spec);
+    const spec = as<Pod>(obj).spec;
+    if (!spec) return;
+    defaultPodSpec(spec);
+    // What the ServiceAccount and Priority admission plugins fill in on a real cluster.
+    spec.serviceAccountName ??= spec.serviceAccount ?? "default";
+    spec.serviceAccount ??= spec.serviceAccountName;
+    spec.priority ??= 0;
+    spec.preemptionPolicy ??= "PreemptLowerPriority";
   },
   validate: (obj) => validatePodSpec(as<Pod>(obj).spec, "spec"),
   validateUpdate(obj, old) {
@@ -37,6 +44,16 @@ export const podStrategy: Strategy = {
     return requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
   },
 };
+
+/** DefaultTolerationSeconds admission: tolerate a not-ready/unreachable node for 300 s. */
+function addDefaultTolerations(spec: Mutable<PodSpec>): void {
+  const tolerations = spec.tolerations ?? [];
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    if (tolerations.some((t) => t.key === key && (t.effect ?? "NoExecute") === "NoExecute")) continue;
+    tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
+}
 
 /** `spec` with the fields an update may change taken from `old`, to compare the rest. */
 function withMutableFieldsOf(spec: PodSpec, old: PodSpec): PodSpec {
