@@ -4,7 +4,7 @@ import type { Event, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 let cluster: TestCluster;
 afterEach(async () => {
@@ -178,20 +178,7 @@ describe("deployment controller", () => {
 });
 
 function webDeployment(name: string, replicas: number, spec: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: "web", image: "nginx:1.25" }] },
-      },
-      ...spec,
-    },
-  };
+  return deploymentManifest(name, { replicas, spec });
 }
 
 function setImage(image: string) {

@@ -3,7 +3,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 let cluster: TestCluster;
 afterEach(async () => {
@@ -19,19 +19,7 @@ async function pdbStatus(name: string) {
 describe("disruption controller", () => {
   test("PodDisruptionBudget status from minAvailable and maxUnavailable", async () => {
     cluster = await startTestCluster();
-    await cluster.client.create("deployments.apps", {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web" },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: "web" } },
-        template: {
-          metadata: { labels: { app: "web" } },
-          spec: { containers: [{ name: "web", image: "nginx" }] },
-        },
-      },
-    });
+    await cluster.client.create("deployments.apps", deploymentManifest("web", { replicas: 3 }));
     const budget = (name: string, spec: object) =>
       cluster.client.create("poddisruptionbudgets.policy", {
         apiVersion: "policy/v1",

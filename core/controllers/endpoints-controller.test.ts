@@ -4,28 +4,17 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 let cluster: TestCluster;
 afterEach(async () => {
   await cluster?.stop();
 });
 
-const deployment: KubeObject = {
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name: "web" },
-  spec: {
-    replicas: 2,
-    selector: { matchLabels: { app: "web" } },
-    template: {
-      metadata: { labels: { app: "web" } },
-      spec: {
-        containers: [{ name: "web", image: "nginx:1.25", ports: [{ name: "http", containerPort: 8080 }] }],
-      },
-    },
-  },
-};
+const deployment = deploymentManifest("web", {
+  replicas: 2,
+  container: { ports: [{ name: "http", containerPort: 8080 }] },
+});
 
 const service: KubeObject = {
   apiVersion: "v1",

@@ -4,26 +4,14 @@ import type { ConfigMap, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 let cluster: TestCluster;
 afterEach(async () => {
   await cluster?.stop();
 });
 
-const web: KubeObject = {
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name: "web" },
-  spec: {
-    replicas: 2,
-    selector: { matchLabels: { app: "web" } },
-    template: {
-      metadata: { labels: { app: "web" } },
-      spec: { containers: [{ name: "web", image: "nginx:1.25" }] },
-    },
-  },
-};
+const web = deploymentManifest("web", { replicas: 2 });
 
 async function count(resource: string): Promise<number> {
   return (await listAll(cluster.client, resource)).length;

@@ -5,7 +5,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 let cluster: TestCluster;
 afterEach(async () => {
@@ -13,21 +13,9 @@ afterEach(async () => {
 });
 
 function deployment(requests?: Record<string, string>): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "php" },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: "php" } },
-      template: {
-        metadata: { labels: { app: "php" } },
-        spec: {
-          containers: [{ name: "php", image: "php:8", ...(requests ? { resources: { requests } } : {}) }],
-        },
-      },
-    },
-  };
+  return deploymentManifest("php", {
+    container: { name: "php", image: "php:8", ...(requests ? { resources: { requests } } : {}) },
+  });
 }
 
 const hpa: KubeObject = {

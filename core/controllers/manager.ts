@@ -29,8 +29,11 @@ export type ControllerName =
 
 export interface ControllerManagerOptions {
   client: Client;
-  /** Event recorder per component; default: core/events.ts writing through `client`. */
-  events?: (component: string) => EventRecorder;
+  /**
+   * Where Events go: one recorder for all, or one per component (`deployment-controller`,
+   * `default-scheduler`, …). Default: core/events.ts through `client`, per component.
+   */
+  events?: EventRecorder | ((component: string) => EventRecorder);
   /** The Node object this machine is published as. */
   nodeName: string;
   hostInfo: HostInfoSource;
@@ -71,7 +74,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   const ctx: ControllerContext = {
     client,
     informers,
-    events: options.events ?? ((component) => createEventRecorder(client, component, nodeName)),
+    events: recorders(options.events, client, nodeName),
     clock: options.clock ?? realClock,
     log,
   };
@@ -110,5 +113,20 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       informers.stop();
       await Promise.all([...Object.values(controllers), ...Object.values(extra)].map((c) => c.stop()));
     },
+  };
+}
+
+function recorders(
+  events: ControllerManagerOptions["events"],
+  client: Client,
+  host: string,
+): (component: string) => EventRecorder {
+  if (typeof events === "function") return events;
+  if (events) return () => events;
+  const byComponent = new Map<string, EventRecorder>();
+  return (component) => {
+    const recorder = byComponent.get(component) ?? createEventRecorder(client, component, host);
+    byComponent.set(component, recorder);
+    return recorder;
   };
 }

@@ -165,6 +165,31 @@ function runningStatus(pod: Kube<Pod>, ready: boolean): Pod["status"] {
   };
 }
 
+/** A Deployment `name` selecting `app: name`, with one container (image nginx:1.25 unless told). */
+export function deploymentManifest(
+  name: string,
+  {
+    replicas = 1,
+    container = {},
+    spec = {},
+  }: { replicas?: number; container?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "web", image: "nginx:1.25", ...container }] },
+      },
+      ...spec,
+    },
+  };
+}
+
 /** Objects of a resource in a namespace, for assertions. */
 export async function listAll<T extends KubeObject>(
   client: Client,
