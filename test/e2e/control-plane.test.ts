@@ -14,7 +14,7 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
   let d: Daemon;
   beforeAll(async () => {
     d = await startDaemon(["--runtime", "none"]);
-  });
+  }, 30_000);
   afterAll(async () => {
     await d?.stop();
     removeDir(d?.dataDir);

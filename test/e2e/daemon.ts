@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +72,14 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   };
 }
 
-export function removeDir(dir: string) {
+/** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
+export function removeDir(dir: string | undefined) {
+  if (!dir) return;
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
   rmSync(dir, { recursive: true, force: true });
 }
