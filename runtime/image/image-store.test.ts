@@ -48,7 +48,8 @@ async function rejection(p: Promise<unknown>): Promise<RuntimeError> {
 function countingFetch() {
   const calls: string[] = [];
   const f = ((input: string | URL | Request, init?: RequestInit) => {
-    calls.push(new URL(input instanceof Request ? input.url : input.toString()).pathname);
+    const method = init?.method ?? "GET";
+    calls.push(`${method} ${new URL(input instanceof Request ? input.url : input.toString()).pathname}`);
     return fetch(input, init);
   }) as typeof fetch;
   return { calls, fetch: f };
@@ -164,7 +165,7 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
         expect((await store.pull(`${t.host}/minik-test/busybox:1`)).id).toBe(
           env.images["minik-test/busybox:1"]!.configDigest,
         );
-        expect(counting.calls.filter((c) => c === "/token").length).toBe(2);
+        expect(counting.calls.filter((c) => c === "GET /token").length).toBe(2);
       },
     );
 
@@ -207,10 +208,12 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
       expect(new Set(refs.map((r) => r.id)).size).toBe(1);
       // Store a fetched each blob at most once despite three concurrent pulls (store b may have
       // unpacked some layers first), and one manifest.
-      const blobGets = counting.calls.filter((c) => c.includes("/blobs/"));
+      const blobGets = counting.calls.filter((c) => c.startsWith("GET") && c.includes("/blobs/"));
       expect(blobGets.length).toBeGreaterThan(0);
       expect(new Set(blobGets).size).toBe(blobGets.length);
-      expect(counting.calls.filter((c) => c.includes("/manifests/")).length).toBe(1);
+      expect(counting.calls.filter((c) => c.includes("/manifests/"))).toEqual([
+        "GET /v2/minik-test/layers/manifests/1",
+      ]);
       expect(readdirSync(join(root, "l")).sort()).toEqual(
         env.images["minik-test/layers:1"]!.diffIds.map(layerDirName).sort(),
       );
@@ -232,11 +235,44 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
         env.images["minik-test/crasher:1"]!.configDigest,
       );
       expect(counting.calls.length).toBe(afterFirst);
+      // Always, tag unchanged: one HEAD, nothing downloaded.
+      await store.pull(image, { policy: "Always" });
+      expect(counting.calls.slice(afterFirst)).toEqual(["HEAD /v2/minik-test/crasher/manifests/1"]);
+    });
+
+    test("pull policy Always follows a tag that moved; IfNotPresent keeps the old image", async () => {
+      const { url, host: h } = env.registries.plain;
+      const tag = `moving-${Date.now().toString(36)}`;
+      const accept = "application/vnd.oci.image.manifest.v1+json";
+      const retag = async (from: string) => {
+        const body = await (
+          await fetch(`${url}/v2/minik-test/httpd/manifests/${from}`, { headers: { accept } })
+        ).text();
+        const put = await fetch(`${url}/v2/minik-test/httpd/manifests/${tag}`, {
+          method: "PUT",
+          headers: { "content-type": accept },
+          body,
+        });
+        expect(put.status).toBe(201);
+      };
+      const store = createImageStore({ root: newRoot() });
+      const image = `${h}/minik-test/httpd:${tag}`;
+      await retag("1");
+      expect((await store.pull(image, { policy: "Always" })).id).toBe(
+        env.images["minik-test/httpd:1"]!.configDigest,
+      );
+      await retag("2");
+      expect((await store.pull(image, { policy: "IfNotPresent" })).id).toBe(
+        env.images["minik-test/httpd:1"]!.configDigest,
+      );
       const progress: number[] = [];
-      await store.pull(image, { policy: "Always", onProgress: (p) => progress.push(p.done) });
-      expect(counting.calls.length).toBeGreaterThan(afterFirst);
-      expect(counting.calls.slice(afterFirst).some((c) => c.includes("/manifests/"))).toBe(true);
+      const moved = await store.pull(image, { policy: "Always", onProgress: (p) => progress.push(p.done) });
+      expect(moved).toMatchObject({
+        id: env.images["minik-test/httpd:2"]!.configDigest,
+        digest: env.images["minik-test/httpd:2"]!.manifestDigest,
+      });
       expect(progress.length).toBeGreaterThan(0);
+      expect(store.list().map((i) => i.id)).toEqual([env.images["minik-test/httpd:2"]!.configDigest]);
     });
 
     test("progress reports bytes per layer up to the layer size", async () => {

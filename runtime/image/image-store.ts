@@ -87,6 +87,11 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
       );
     }
     if (policy === "IfNotPresent" && usable) return toImageRef(usable);
+    // Always: a HEAD tells whether the tag still points at what we have.
+    if (usable?.digest && !p.digest && (await client.headDigest(p, p.reference)) === usable.digest) {
+      return toImageRef(usable);
+    }
+    if (usable && p.digest) return toImageRef(usable);
     const running = pulls.get(p.name);
     if (running) return running;
     const job = pullFromRegistry({ client, store, stallMs }, p, options.onProgress)

@@ -67,6 +67,11 @@ export interface RegistryClient {
     endpoint?: string,
   ): Promise<Manifest & { endpoint: string }>;
   /** GETs a blob; the caller verifies its bytes (see readVerified / unpackLayer). */
+  /**
+   * The manifest digest a tag points at now (HEAD, which registries do not count against pull
+   * rate limits), or undefined when the registry does not say; never throws.
+   */
+  headDigest(ref: ImageReference, reference: string): Promise<string | undefined>;
   /** `signal` aborts the request and its body (the store's stall watchdog); default: no deadline. */
   getBlob(ref: ImageReference, digest: string, endpoint: string, signal?: AbortSignal): Promise<Response>;
 }
@@ -98,6 +103,10 @@ export function parseChallenge(header: string): { scheme: string; params: Record
     params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? "").replace(/\\(.)/g, "$1");
   }
   return { scheme: m[1]!.toLowerCase(), params };
+}
+
+async function drainBody(r: Response) {
+  await r.arrayBuffer().catch(() => {});
 }
 
 /** Turns a registry's `{"errors":[{code,message}]}` body into one line. */
@@ -181,6 +190,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     path: string,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
+    method: "GET" | "HEAD" = "GET",
   ): Promise<Response> {
     const endpointHost = new URL(endpoint).host;
     const scope = `repository:${ref.path}:pull`;
@@ -190,7 +200,12 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     const url = `${endpoint}/v2/${ref.path}/${path}`;
     const get = async (auth?: string): Promise<Response> => {
       try {
-        return await getFollowing(url, { ...headers, ...(auth ? { authorization: auth } : {}) }, signal);
+        return await getFollowing(
+          url,
+          { ...headers, ...(auth ? { authorization: auth } : {}) },
+          signal,
+          method,
+        );
       } catch (e) {
         if (e instanceof RegistryError) throw e;
         throw new RegistryError(
@@ -203,7 +218,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     let r = await get(authCache.get(cacheKey) ?? (token ? `Bearer ${token}` : undefined));
     if (r.status !== 401) return r;
     const challenge = parseChallenge(r.headers.get("www-authenticate") ?? "");
-    await r.arrayBuffer().catch(() => {});
+    await drainBody(r);
     let auth: string;
     if (challenge.scheme === "bearer") {
       // A token is per repository and action: ask with this repository's scope even if the
@@ -227,7 +242,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     }
     r = await get(auth);
     if (r.status === 401) {
-      await r.arrayBuffer().catch(() => {});
+      await drainBody(r);
       throw new RegistryError(
         `${where}: authentication failed (wrong username or password?)`,
         "UNAUTHORIZED",
@@ -243,13 +258,14 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     url: string,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
+    method: "GET" | "HEAD" = "GET",
   ): Promise<Response> {
     let current = url;
     let h = headers;
     for (let hops = 0; hops < 10; hops++) {
-      const r = await doFetch(current, { headers: h, redirect: "manual", signal });
+      const r = await doFetch(current, { method, headers: h, redirect: "manual", signal });
       if (r.status < 300 || r.status >= 400 || !r.headers.get("location")) return r;
-      await r.arrayBuffer().catch(() => {});
+      await drainBody(r);
       const next = new URL(r.headers.get("location")!, current);
       if (next.origin !== new URL(current).origin) {
         const { authorization: _, ...rest } = h;
@@ -307,6 +323,24 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   }
 
   return {
+    async headDigest(ref, reference) {
+      for (const endpoint of endpointsFor(ref.domain, config)) {
+        try {
+          const r = await authedGet(
+            ref,
+            endpoint,
+            `manifests/${reference}`,
+            { accept: ACCEPT },
+            AbortSignal.timeout(timeoutMs),
+            "HEAD",
+          );
+          const digest = r.headers.get("docker-content-digest");
+          if (r.ok && digest) return digest;
+        } catch {}
+      }
+      return undefined;
+    },
+
     async getManifest(ref, reference, pinned) {
       const endpoints = pinned ? [pinned] : endpointsFor(ref.domain, config);
       const errors: RegistryError[] = [];
