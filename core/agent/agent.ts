@@ -95,6 +95,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
 
   ctx.probes = createProbeManager({
     runtime,
+    runtimeName: runtime.name,
     clock,
     dial,
     onChange: (uid) => {

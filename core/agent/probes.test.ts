@@ -259,3 +259,23 @@ test("httpGet probes count 200–399 as success; tcpSocket probes dial the pod I
     server.stop(true);
   }
 });
+
+test("a restarted agent keeps published readiness instead of flapping it", async () => {
+  healthy.ready = true;
+  await h.createPod("steady", {
+    containers: [{ name: "app", image: "busybox:1.36", readinessProbe: probe("ready") }],
+  });
+  await h.waitPod("steady", (p) => ready(p) === "True");
+  await settle();
+  const rv = (await h.getPod("steady")).metadata.resourceVersion;
+  const writes: string[] = [];
+  const stop = await h.client.watch("pods", { resourceVersion: rv }, (e) => {
+    writes.push(`${e.type} ready=${ready(e.object as Pod)}`);
+  });
+  await h.restartAgent();
+  await settle();
+  await settle();
+  stop();
+  expect(writes).toEqual([]);
+  expect((await h.getPod("steady")).metadata.resourceVersion).toBe(rv);
+});

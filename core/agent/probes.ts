@@ -16,6 +16,8 @@ export type ProbeKind = "liveness" | "readiness" | "startup";
 
 export interface ProbeManagerDeps {
   runtime: ContainerRuntime;
+  /** Prefix of status containerIDs (`crun://`), to recognise containers the stored status knows. */
+  runtimeName: string;
   clock: Clock;
   dial: (ip: string, port: number) => Promise<DuplexStream>;
   /** A published result changed (readiness/started): the pod's status must be recomputed. */
@@ -141,8 +143,19 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
           ["liveness", spec.livenessProbe],
           ["readiness", spec.readinessProbe],
         ];
+        // A container already running before the agent (re)started keeps its published results,
+        // so a minik restart does not flap readiness (and Service endpoints).
+        const known = [...(pod.status?.containerStatuses ?? [])].find(
+          (s) => s.containerID === `${deps.runtimeName}://${c.id}`,
+        );
+        const initial = (kind: ProbeKind) =>
+          kind === "readiness" && known
+            ? known.ready
+            : kind === "startup" && known
+              ? Boolean(known.started)
+              : INITIAL[kind];
         for (const [kind, probe] of probes) {
-          if (probe) cp.workers.set(kind, { kind, probe, result: INITIAL[kind], run: 0, stopped: false });
+          if (probe) cp.workers.set(kind, { kind, probe, result: initial(kind), run: 0, stopped: false });
         }
         byContainer.set(c.id, cp);
         for (const w of cp.workers.values()) schedule(cp, w, 0);
