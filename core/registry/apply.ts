@@ -150,12 +150,21 @@ function mergeApplied(
     if (!appliedPaths.has(key) && !ownedByOthers(key))
       removePath(merged as never, JSON.parse(key) as FieldPath);
   }
+  const fresh = managedEntry(manager, "Apply", kind.apiVersion, pathsOf(appliedPaths.keys()), ctx.now());
+  // Unchanged ownership keeps its timestamp, so re-applying the same config writes nothing.
+  const mine = before && deepEqual(before.fieldsV1, fresh.fieldsV1) ? before : fresh;
   const nextEntries: ManagedFieldsEntry[] = [];
-  for (const o of others) {
-    const keep = [...o.keys].filter((k) => !taken.has(k));
-    if (keep.length) nextEntries.push({ ...o.entry, fieldsV1: toFieldsV1(pathsOf(keep)) });
+  for (const e of entries) {
+    if (isMine(e)) {
+      nextEntries.push(mine);
+      continue;
+    }
+    const keys = others.find((o) => o.entry === e)!.keys;
+    const keep = [...keys].filter((k) => !taken.has(k));
+    if (keep.length === keys.size) nextEntries.push(e);
+    else if (keep.length) nextEntries.push({ ...e, fieldsV1: toFieldsV1(pathsOf(keep)) });
   }
-  nextEntries.push(managedEntry(manager, "Apply", kind.apiVersion, pathsOf(appliedPaths.keys()), ctx.now()));
+  if (!before) nextEntries.push(mine);
   metaOf(merged).managedFields = nextEntries;
   return merged;
 }

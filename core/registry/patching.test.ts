@@ -192,6 +192,8 @@ describe("server-side apply", () => {
     });
     const fields = entry?.fieldsV1 as Record<string, Record<string, unknown>>;
     expect(fields["f:spec"]?.["f:replicas"]).toEqual({});
+    const same = await apply(applied(2));
+    expect(same.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
     const again = await apply(applied(2, "nginx:1.26"));
     expect(spec(again).template.spec?.containers[0]?.image).toBe("nginx:1.26");
     expect(again.metadata.generation).toBe(2);
