@@ -19,7 +19,8 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 
 export const serviceStrategy: Strategy = {
   nameRule: dns1035Label,
-  hasGeneration: true,
+  // Services carry no metadata.generation in Kubernetes.
+  hasGeneration: false,
   prepareForCreate(obj) {
     obj.status = { loadBalancer: {} };
   },
