@@ -14,11 +14,15 @@ import type { LogOptions } from "../container-runtime.ts";
 const POLL_MS = 100;
 const encoder = new TextEncoder();
 
+/** Rotations done by this process, per file: a follower starts over at 0 when it changes. */
+const rotations = new Map<string, number>();
+
 export function rotateIfLarge(path: string, maxBytes: number): boolean {
   try {
     if (statSync(path).size <= maxBytes) return false;
     copyFileSync(path, `${path}.1`);
     truncateSync(path, 0);
+    rotations.set(path, (rotations.get(path) ?? 0) + 1);
     return true;
   } catch {
     return false;
@@ -53,6 +57,7 @@ export function logStream(
   options: LogOptions & { isRunning: () => boolean },
 ): ReadableStream<Uint8Array> {
   let offset = 0;
+  let rotation = rotations.get(path) ?? 0;
   let sent = 0;
   let atLineStart = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -98,7 +103,9 @@ export function logStream(
         try {
           now = statSync(path).size;
         } catch {}
-        if (now < offset) offset = 0; // rotated (copytruncate)
+        const r = rotations.get(path) ?? 0;
+        if (now < offset || r !== rotation) offset = 0; // rotated (copytruncate)
+        rotation = r;
         if (now > offset) {
           const chunk = await Bun.file(path).slice(offset, now).bytes();
           offset = now;

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
 
 /**
  * Where crun runs. On a hybrid-cgroup host crun 1.8 refuses to work ("cgroups in hybrid mode not
  * supported") unless it cannot see the cgroup2 mount. minik pays for that once: a holder process
- * (`unshare -m --propagation slave`, umount of the unified mount, then `sleep infinity`) keeps a
+ * (`unshare -m --propagation slave`, umount of the unified mount, then a sleep loop) keeps a
  * private mount namespace alive, and every crun call joins it with `nsenter -t PID -m`.
  *
  * Mounts minik makes later (overlay rootfs, sandbox namespace files, pod shm) must be visible in
@@ -18,6 +18,8 @@ export interface CrunNamespace {
   prefix: string[];
   holderPid?: number;
 }
+
+const HOLDER_NAME = "minik-crun-mntns";
 
 function mountinfoLine(path: string): string | undefined {
   const text = readFileSync("/proc/self/mountinfo", "utf8");
@@ -35,8 +37,7 @@ export function ensureSharedMount(dir: string): void {
 
 function holderAlive(pid: number, unifiedMount: string): boolean {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (!cmd.startsWith("sleep\0infinity")) return false;
+    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`)) return false;
     const mounts = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
     return !mounts.split("\n").some((l) => l.split(" ")[4] === unifiedMount);
   } catch {
@@ -52,19 +53,17 @@ export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Pr
     const pid = Number(readFileSync(pidFile, "utf8"));
     if (pid > 0 && holderAlive(pid, host.unifiedMount)) return { prefix: nsenter(pid), holderPid: pid };
   }
-  // Runs `sleep infinity` only after the umount succeeded; stdout reports its pid once ready.
+  // The holder writes its own pid file once the umount succeeded, and exits by itself within
+  // 10 s once that file is gone (data dir removed), so a forgotten holder does not live forever.
+  const script = [
+    'umount "$1" || exit 1',
+    'echo $$ > "$2"',
+    "echo ready",
+    "exec </dev/null >/dev/null 2>&1",
+    'while [ -e "$2" ]; do sleep 10; done',
+  ].join("\n");
   const proc = Bun.spawn(
-    [
-      "unshare",
-      "-m",
-      "--propagation",
-      "slave",
-      "sh",
-      "-c",
-      'umount "$1" && echo ready && exec sleep infinity',
-      "sh",
-      host.unifiedMount,
-    ],
+    ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, host.unifiedMount, pidFile],
     { detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   const reader = proc.stdout.getReader();
@@ -75,7 +74,6 @@ export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Pr
     throw new Error(`starting crun's mount namespace (hybrid cgroups): ${err.trim() || "holder exited"}`);
   }
   proc.unref();
-  writeFileSync(pidFile, String(proc.pid));
   return { prefix: nsenter(proc.pid), holderPid: proc.pid };
 }
 

@@ -27,7 +27,7 @@ import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
-import { dataLayout } from "./data-layout.ts";
+import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
 import { createSandboxNamespaces, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
 import { releaseVolumes } from "./pod-volumes.ts";
@@ -63,6 +63,8 @@ export interface CrunRuntimeOptions {
   log?: (message: string) => void;
   /** Log files above this size are rotated (copytruncate, one kept). Default 10 MiB. */
   maxLogBytes?: number;
+  /** How often log sizes are checked. Default 10 s. */
+  logCheckIntervalMs?: number;
 }
 
 const LOG_ROTATE_CHECK_MS = 10_000;
@@ -268,7 +270,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       cg = detectCgroupHost();
       swap = hasSwapAccounting(cg);
       nofile = nofileHardLimit();
-      ensureDir(layout.runDir);
+      if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
       const ns = await prepareCrunNamespace(cg, layout.runDir);
       crun = createCrunCli({
         crunPath: options.crunPath ?? "crun",
@@ -285,7 +287,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         for (const r of containers.values()) {
           if (r.state === "running") rotateIfLarge(layout.log(r.id), options.maxLogBytes ?? 10 * 1024 * 1024);
         }
-      }, LOG_ROTATE_CHECK_MS);
+      }, options.logCheckIntervalMs ?? LOG_ROTATE_CHECK_MS);
       rotateTimer.unref();
       log(
         `crun runtime: cgroups ${cg.mode} under ${cg.base}${ns.holderPid ? `, mount namespace of pid ${ns.holderPid}` : ""}`,
@@ -371,7 +373,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       return serialized(`pod/${podUid}`, async () => {
         await Promise.all(podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => removeOne(c.id))));
         const sb = sandboxes.get(podUid);
-        if (sb?.ready) await releaseNetwork(sb);
+        if (sb) await releaseNetwork(sb); // also after a reboot: the pod's address is still allocated
         const p = layout.sandbox(podUid);
         if (existsSync(p.dir)) {
           destroySandboxNamespaces(p);

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type SandboxPaths, sandboxPaths } from "./pod-sandbox.ts";
 import type { VolumeDirs } from "./pod-volumes.ts";
 
@@ -45,4 +46,30 @@ export function dataLayout(dataDir: string): DataLayout {
     rootfs: (id) => `${runDir}/rootfs/${id}`,
     log: (id) => `${container(id)}/container.log`,
   };
+}
+
+/**
+ * After a host reboot the run dir's mounts are gone but a disk-backed run dir still holds crun's
+ * state of containers that no longer exist (crun would refuse their ids). Wipes it when the boot
+ * id changed — and only when nothing is mounted below it.
+ */
+export function clearRunDirAfterReboot(layout: DataLayout, bootId: string): boolean {
+  const file = `${layout.runDir}/boot-id`;
+  mkdirSync(layout.runDir, { recursive: true });
+  const previous = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
+  let cleared = false;
+  if (previous !== undefined && previous !== bootId) {
+    const mounted = readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .some((l) => l.split(" ")[4]?.startsWith(`${layout.runDir}/`));
+    if (!mounted) {
+      for (const d of [layout.crunRoot, `${layout.runDir}/rootfs`, `${layout.runDir}/pods`]) {
+        rmSync(d, { recursive: true, force: true });
+      }
+      rmSync(`${layout.runDir}/mntns-holder.pid`, { force: true });
+      cleared = true;
+    }
+  }
+  writeFileSync(file, bootId);
+  return cleared;
 }

@@ -14,6 +14,7 @@ export const BUSYBOX = "minik-test/busybox:local";
 
 export interface Fixture {
   dataDir: string;
+  /** The runtime under test; a test may replace it with `another()` (a restart). */
   rt: ContainerRuntime;
   /** Another runtime object over the same data dir (a restarted minik). */
   another(): ContainerRuntime;
@@ -80,7 +81,7 @@ export async function createFixture(extra: Partial<CrunRuntimeOptions> = {}): Pr
   await rt.start();
   const pods = new Set<string>();
   let seq = 0;
-  return {
+  const fixture: Fixture = {
     dataDir,
     rt,
     another: make,
@@ -105,12 +106,13 @@ export async function createFixture(extra: Partial<CrunRuntimeOptions> = {}): Pr
       });
     },
     async cleanup() {
-      for (const uid of pods) await rt.removePodSandbox(uid).catch(() => {});
-      await rt.close();
+      for (const uid of pods) await fixture.rt.removePodSandbox(uid).catch(() => {});
+      await fixture.rt.close();
       releaseCrunNamespace(`${dataDir}/run`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return fixture;
 }
 
 /** The host cgroup path of `pid` in the hierarchy holding `controller` (v1) or the unified one. */
