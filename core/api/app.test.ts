@@ -196,6 +196,29 @@ describe("discovery", () => {
   });
 });
 
+describe("access reviews", () => {
+  test("can-i is always allowed for the one user; whoami names it", async () => {
+    const res = await call("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SelfSubjectAccessReview",
+        spec: { resourceAttributes: { verb: "create", resource: "pods" } },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const review = await res.json();
+    expect(review.status.allowed).toBe(true);
+    expect(review.spec.resourceAttributes.verb).toBe("create");
+    const who = await (
+      await call("/apis/authentication.k8s.io/v1/selfsubjectreviews", { method: "POST", body: "{}" })
+    ).json();
+    expect(who.status.userInfo.username).toBe("minik-admin");
+    expect((await call("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")).status).toBe(405);
+  });
+});
+
 describe("openapi", () => {
   test("v3 index points at stable per-group-version documents with a fieldValidation PATCH per kind", async () => {
     const index = await (await call("/openapi/v3")).json();

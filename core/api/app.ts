@@ -21,6 +21,7 @@ import { createOpenApi } from "./openapi.ts";
 import { handlePortForward } from "./port-forward.ts";
 import { json, statusResponse } from "./respond.ts";
 import { handleResource, methodNotAllowed } from "./rest.ts";
+import { handleReview, REVIEW_RESOURCES } from "./reviews.ts";
 import { handleEviction, handleScale, handleStatus } from "./subresources.ts";
 import { parseTarget, type Target } from "./target.ts";
 
@@ -38,7 +39,7 @@ const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/log
 export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const auth = createAuthenticator(deps.auth);
-  const extra: ExtraResource[] = deps.node ? METRICS_RESOURCES : [];
+  const extra: ExtraResource[] = [...REVIEW_RESOURCES, ...(deps.node ? METRICS_RESOURCES : [])];
   const openapi = createOpenApi(extra, deps.schemas);
 
   app.onError((e) => statusResponse(e));
@@ -175,6 +176,8 @@ async function dispatch(
   env: AppEnv["Bindings"],
 ): Promise<Response> {
   if (t.info.group === "metrics.k8s.io") return handleMetrics(req, t, deps);
+  if (t.info.group === "authorization.k8s.io" || t.info.group === "authentication.k8s.io")
+    return handleReview(req, t);
   if (!t.subresource) return handleResource(req, url, t, deps);
   if (!t.info.subresources.includes(t.subresource)) {
     throw new ApiError("NotFound", `${t.resource} has no subresource "${t.subresource}"`);

@@ -130,6 +130,14 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl get", "needs /usr/bin/kubectl"))
     expect(p.stdout).toMatch(/^Node:\s+minik\//m);
   });
 
+  test("auth can-i and whoami", async () => {
+    expect(await c.kubectl(["auth", "can-i", "delete", "deployments"])).toMatchObject({
+      code: 0,
+      stdout: "yes\n",
+    });
+    expect((await c.kubectl(["auth", "whoami"])).stdout).toMatch(/^Username\s+minik-admin$/m);
+  });
+
   test("explain walks the OpenAPI v3 schemas", async () => {
     const spec = await c.kubectl(["explain", "deployment.spec"]);
     expect(spec.code).toBe(0);
