@@ -11,32 +11,24 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FIXED_MTIME, gzip, makeTar, type TarEntry } from "./tar.ts";
+import { type ArchiveInfo, dockerArchive, ociArchive } from "./archives.ts";
+import {
+  BlobWriter,
+  type BuiltManifest,
+  type Descriptor,
+  hostArch,
+  type Layer,
+  layer,
+  MT,
+  manifest,
+} from "./oci.ts";
+import { makeTar, type TarEntry } from "./tar.ts";
+
+export type { ArchiveInfo } from "./archives.ts";
 
 export const DEFAULT_OUT = "/tmp/minik-test-images";
 const BUSYBOX = "/usr/bin/busybox";
 
-export const MT = {
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociConfig: "application/vnd.oci.image.config.v1+json",
-  ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  dockerConfig: "application/vnd.docker.container.image.v1+json",
-  dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  inToto: "application/vnd.in-toto+json",
-} as const;
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string; variant?: string };
-  annotations?: Record<string, string>;
-}
-
-/** One manifest to PUT: children before their index, then the tag. */
 export interface PushManifest {
   repo: string;
   /** Tag, or undefined to push by digest only (index children). */
@@ -59,17 +51,6 @@ export interface ImageInfo {
   diffIds: string[];
 }
 
-export interface ArchiveInfo {
-  path: string;
-  format: "oci-archive" | "docker-archive";
-  /** Name the archive carries, normalised (`docker.io/minik-test/archive-oci:1`). */
-  name: string;
-  configDigest: string;
-  diffIds: string[];
-  /** Further images in the same archive (docker-archive: a second tag whose base layer.tar is a symlink). */
-  more?: { name: string; configDigest: string }[];
-}
-
 export interface BuildResult {
   stamp: string;
   blobDir: string;
@@ -77,45 +58,6 @@ export interface BuildResult {
   images: Record<string, ImageInfo>;
   archives: { oci: ArchiveInfo; docker: ArchiveInfo };
 }
-
-const sha256 = (data: Uint8Array | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
-export function hostArch(): string {
-  return process.arch === "arm64" ? "arm64" : process.arch === "x64" ? "amd64" : process.arch;
-}
-
-class BlobWriter {
-  constructor(readonly dir: string) {
-    mkdirSync(join(dir, "sha256"), { recursive: true });
-  }
-  put(data: Uint8Array | string): { digest: string; size: number } {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    const digest = sha256(bytes);
-    const path = join(this.dir, "sha256", digest.slice(7));
-    if (!existsSync(path)) writeFileSync(path, bytes);
-    return { digest, size: bytes.length };
-  }
-  json(value: unknown): { bytes: Buffer; digest: string; size: number } {
-    const bytes = Buffer.from(JSON.stringify(value));
-    return { bytes, ...this.put(bytes) };
-  }
-}
-
-interface Layer {
-  tar: Buffer;
-  gz: Buffer;
-  diffId: string;
-  digest: string;
-  size: number;
-}
-
-function layer(blobs: BlobWriter, tar: Buffer): Layer {
-  const gz = gzip(tar);
-  const { digest, size } = blobs.put(gz);
-  return { tar, gz, diffId: sha256(tar), digest, size };
-}
-
-const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function busyboxRootfs(): TarEntry[] {
   const applets = Bun.spawnSync([BUSYBOX, "--list"]).stdout.toString().split("\n").filter(Boolean).sort();
@@ -202,73 +144,10 @@ if [ $fail = 0 ]; then echo LAYERS-OK; else echo LAYERS-FAIL; exit 1; fi
   return [l1, l2, l3];
 }
 
-interface ImageSpec {
-  arch: string;
-  variant?: string;
-  layers: Layer[];
-  cmd?: string[];
-  entrypoint?: string[];
-  exposedPorts?: string[];
-  labels?: Record<string, string>;
-  workingDir?: string;
-}
-
-function configJson(spec: ImageSpec) {
-  const config: Record<string, unknown> = { Env: [PATH_ENV] };
-  if (spec.entrypoint) config.Entrypoint = spec.entrypoint;
-  if (spec.cmd) config.Cmd = spec.cmd;
-  if (spec.workingDir) config.WorkingDir = spec.workingDir;
-  if (spec.exposedPorts) config.ExposedPorts = Object.fromEntries(spec.exposedPorts.map((p) => [p, {}]));
-  if (spec.labels) config.Labels = spec.labels;
-  return {
-    created: FIXED_MTIME.toISOString(),
-    architecture: spec.arch,
-    ...(spec.variant ? { variant: spec.variant } : {}),
-    os: "linux",
-    config,
-    rootfs: { type: "layers", diff_ids: spec.layers.map((l) => l.diffId) },
-    history: [
-      ...spec.layers.map(() => ({ created: FIXED_MTIME.toISOString(), created_by: "minik-test build.ts" })),
-      { created: FIXED_MTIME.toISOString(), created_by: "CMD", empty_layer: true },
-    ],
-  };
-}
-
-interface BuiltManifest {
-  mediaType: string;
-  digest: string;
-  size: number;
-  configDigest: string;
-  blobs: string[];
-  diffIds: string[];
-}
-
-function manifest(blobs: BlobWriter, spec: ImageSpec, docker = false): BuiltManifest {
-  const config = blobs.json(configJson(spec));
-  const mediaType = docker ? MT.dockerManifest : MT.ociManifest;
-  const m = blobs.json({
-    schemaVersion: 2,
-    mediaType,
-    config: { mediaType: docker ? MT.dockerConfig : MT.ociConfig, digest: config.digest, size: config.size },
-    layers: spec.layers.map((l) => ({
-      mediaType: docker ? MT.dockerLayerGzip : MT.ociLayerGzip,
-      digest: l.digest,
-      size: l.size,
-    })),
-  });
-  return {
-    mediaType,
-    digest: m.digest,
-    size: m.size,
-    configDigest: config.digest,
-    blobs: [config.digest, ...spec.layers.map((l) => l.digest)],
-    diffIds: spec.layers.map((l) => l.diffId),
-  };
-}
-
 async function inputsStamp(): Promise<string> {
   const h = createHash("sha256");
-  for (const f of ["build.ts", "tar.ts"]) h.update(readFileSync(join(import.meta.dir, f)));
+  for (const f of ["build.ts", "tar.ts", "oci.ts", "archives.ts"])
+    h.update(readFileSync(join(import.meta.dir, f)));
   h.update(readFileSync(BUSYBOX));
   h.update(hostArch());
   return h.digest("hex").slice(0, 16);
@@ -417,107 +296,6 @@ export async function buildTestImages(out = DEFAULT_OUT): Promise<BuildResult> {
 }
 
 /** OCI image layout in a tar, gzip layers, named like containerd/buildah export it. */
-async function ociArchive(out: string, blobs: BlobWriter, base: Layer, arch: string): Promise<ArchiveInfo> {
-  const extra = layer(blobs, await makeTar([{ name: "loaded.txt", content: "loaded from oci-archive\n" }]));
-  const m = manifest(blobs, { arch, layers: [base, extra], cmd: ["cat", "/loaded.txt"] });
-  const name = "docker.io/minik-test/archive-oci:1";
-  const index = {
-    schemaVersion: 2,
-    mediaType: MT.ociIndex,
-    manifests: [
-      {
-        mediaType: m.mediaType,
-        digest: m.digest,
-        size: m.size,
-        annotations: { "io.containerd.image.name": name, "org.opencontainers.image.ref.name": "1" },
-      },
-    ],
-  };
-  const entries: TarEntry[] = [
-    { name: "oci-layout", content: JSON.stringify({ imageLayoutVersion: "1.0.0" }) },
-    { name: "index.json", content: JSON.stringify(index) },
-    { name: "blobs/", type: "directory" },
-    { name: "blobs/sha256/", type: "directory" },
-  ];
-  for (const d of [m.digest, ...m.blobs]) {
-    entries.push({
-      name: `blobs/sha256/${d.slice(7)}`,
-      content: readFileSync(join(blobs.dir, "sha256", d.slice(7))),
-    });
-  }
-  const path = join(out, "archive-oci.tar");
-  writeFileSync(path, await makeTar(entries));
-  return { path, format: "oci-archive", name, configDigest: m.configDigest, diffIds: m.diffIds };
-}
-
-/** `docker save` legacy format: manifest.json + RepoTags, uncompressed `<id>/layer.tar`. */
-async function dockerArchive(out: string, base: Layer, arch: string): Promise<ArchiveInfo> {
-  const extraTar = await makeTar([{ name: "loaded.txt", content: "loaded from docker-archive\n" }]);
-  const layers = [base.tar, extraTar];
-  const diffIds = layers.map((t) => sha256(t));
-  const config = Buffer.from(
-    JSON.stringify(
-      configJson({
-        arch,
-        cmd: ["cat", "/loaded.txt"],
-        layers: layers.map((tar, i) => ({ tar, gz: tar, diffId: diffIds[i]!, digest: "", size: 0 })),
-      }),
-    ),
-  );
-  const configDigest = sha256(config);
-  const ids = diffIds.map((d) => d.slice(7));
-  const entries: TarEntry[] = [{ name: `${configDigest.slice(7)}.json`, content: config }];
-  layers.forEach((tar, i) => {
-    entries.push({ name: `${ids[i]}/`, type: "directory" });
-    entries.push({ name: `${ids[i]}/VERSION`, content: "1.0" });
-    entries.push({ name: `${ids[i]}/json`, content: JSON.stringify({ id: ids[i] }) });
-    entries.push({ name: `${ids[i]}/layer.tar`, content: tar });
-  });
-  // A second image sharing the base layer under another legacy id, stored as a symlink — what
-  // `docker save` of two images does.
-  const config2 = Buffer.from(
-    JSON.stringify(
-      configJson({
-        arch,
-        cmd: ["echo", "second image"],
-        layers: [{ tar: base.tar, gz: base.tar, diffId: diffIds[0]!, digest: "", size: 0 }],
-      }),
-    ),
-  );
-  const config2Digest = sha256(config2);
-  const id2 = sha256(`legacy-id-${ids[0]}`).slice(7);
-  entries.push({ name: `${config2Digest.slice(7)}.json`, content: config2 });
-  entries.push({ name: `${id2}/`, type: "directory" });
-  entries.push({ name: `${id2}/layer.tar`, type: "symlink", linkname: `../${ids[0]}/layer.tar` });
-  const repoTag = "minik-test/archive-docker:1";
-  const repoTag2 = "minik-test/archive-docker:2";
-  entries.push({
-    name: "manifest.json",
-    content: JSON.stringify([
-      {
-        Config: `${configDigest.slice(7)}.json`,
-        RepoTags: [repoTag],
-        Layers: ids.map((id) => `${id}/layer.tar`),
-      },
-      { Config: `${config2Digest.slice(7)}.json`, RepoTags: [repoTag2], Layers: [`${id2}/layer.tar`] },
-    ]),
-  });
-  entries.push({
-    name: "repositories",
-    content: JSON.stringify({ "minik-test/archive-docker": { "1": ids.at(-1) } }),
-  });
-  const path = join(out, "archive-docker.tar");
-  writeFileSync(path, await makeTar(entries));
-  return {
-    path,
-    format: "docker-archive",
-    name: `docker.io/${repoTag}`,
-    configDigest,
-    diffIds,
-    more: [{ name: `docker.io/${repoTag2}`, configDigest: config2Digest }],
-  };
-}
-
 if (import.meta.main) {
   const t0 = performance.now();
   const r = await buildTestImages(process.argv[2] ?? DEFAULT_OUT);
