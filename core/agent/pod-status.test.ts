@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
-import { podPhase, sameStatus } from "./pod-status.ts";
+import { computePodStatus, podPhase, sameStatus } from "./pod-status.ts";
 import { dnsConfig, sandboxConfig } from "./sandbox.ts";
 
 const running: ContainerStatus = {
@@ -116,4 +116,59 @@ test("sandbox: hostname, pod-level limits only when every container sets them", 
   );
   expect(open.hostname).toBe("web-2");
   expect(open.resources).toBeUndefined();
+});
+
+test("readiness gates hold Ready back; conditions and fields of others are kept", () => {
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const base: Pod = {
+    metadata: { name: "g", namespace: "default", uid: "u" },
+    spec: {
+      readinessGates: [{ conditionType: "example.com/lb" }],
+      containers: [{ name: "app", image: "x" }],
+    },
+    status: { phase: "Running", nominatedNodeName: "n1", conditions: [] },
+  };
+  const views = new Map([
+    [
+      "app",
+      {
+        current: {
+          id: "c1",
+          podUid: "u",
+          name: "app",
+          attempt: 0,
+          image: "x",
+          imageId: "sha256:1",
+          state: "running" as const,
+          createdAt: "2026-01-01T00:00:00Z",
+          startedAt: "2026-01-01T00:00:00Z",
+        },
+        restartCount: 0,
+        ready: true,
+        started: true,
+      },
+    ],
+  ]);
+  const input = {
+    now,
+    runtimeName: "crun",
+    sandbox: { podUid: "u", ready: true, ip: "10.88.0.9", createdAt: "" },
+    views,
+  };
+  let s = computePodStatus({ ...input, pod: base });
+  const ready = () => s.conditions!.find((c) => c.type === "Ready")!;
+  expect(ready()).toMatchObject({
+    status: "False",
+    reason: "ReadinessGatesNotReady",
+    message: 'corresponding condition of pod readiness gate "example.com/lb" does not exist.',
+  });
+  expect(s.conditions!.find((c) => c.type === "ContainersReady")!.status).toBe("True");
+  expect(s.nominatedNodeName).toBe("n1");
+  const gate = { type: "example.com/lb", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z" };
+  s = computePodStatus({
+    ...input,
+    pod: { ...base, status: { ...s, conditions: [...s.conditions!, gate] } },
+  });
+  expect(ready().status).toBe("True");
+  expect(s.conditions!.find((c) => c.type === "example.com/lb")).toEqual(gate);
 });

@@ -198,13 +198,24 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const completed = phase === "Succeeded" || phase === "Failed";
   const notReadyReason = completed ? "PodCompleted" : "ContainersNotReady";
   const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(" ")}]`;
-  const conditions = [
+  const containersReady = unready.length === 0 && !completed;
+  // Readiness gates: Ready also needs every gate's condition (written by others) to be True.
+  const gates = (pod.spec?.readinessGates ?? []).map((g) => g.conditionType);
+  const missingGate = gates.find((t) => !old.conditions?.some((c) => c.type === t));
+  const falseGates = gates.filter((t) => old.conditions?.some((c) => c.type === t && c.status !== "True"));
+  const gatesOk = !missingGate && falseGates.length === 0;
+  const readyMessage = !containersReady
+    ? notReadyMessage
+    : missingGate
+      ? `corresponding condition of pod readiness gate "${missingGate}" does not exist.`
+      : `the status of pod readiness gate "${falseGates[0]}" is not "True", but False`;
+  const mine = [
     condition(old.conditions, now, "PodReadyToStartContainers", Boolean(input.sandbox?.ready)),
     condition(
       old.conditions,
       now,
       "Initialized",
-      incomplete.length === 0 || (completed && initialized),
+      incomplete.length === 0,
       "ContainersNotInitialized",
       `containers with incomplete status: [${incomplete.join(" ")}]`,
     ),
@@ -212,23 +223,21 @@ export function computePodStatus(input: StatusInput): PodStatus {
       old.conditions,
       now,
       "Ready",
-      unready.length === 0 && !completed,
-      notReadyReason,
-      notReadyMessage,
+      containersReady && gatesOk,
+      containersReady ? "ReadinessGatesNotReady" : notReadyReason,
+      readyMessage,
     ),
-    condition(
-      old.conditions,
-      now,
-      "ContainersReady",
-      unready.length === 0 && !completed,
-      notReadyReason,
-      notReadyMessage,
-    ),
+    condition(old.conditions, now, "ContainersReady", containersReady, notReadyReason, notReadyMessage),
     condition(old.conditions, now, "PodScheduled", true),
   ];
+  // Conditions owned by others (readiness gates, DisruptionTarget, …) are kept as they are.
+  const owned = new Set(mine.map((c) => c.type));
+  const conditions = [...mine, ...(old.conditions ?? []).filter((c) => !owned.has(c.type))];
 
   const podIP = input.sandbox?.ip ?? old.podIP;
+  // Fields the agent does not own (nominatedNodeName, reason, message, …) are carried over.
   const status: PodStatus = {
+    ...old,
     phase,
     conditions,
     ...(input.hostIP ? { hostIP: input.hostIP, hostIPs: [{ ip: input.hostIP }] } : {}),
