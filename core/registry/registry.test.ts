@@ -65,6 +65,11 @@ describe("create", () => {
       metadata: { generateName: "web-" },
     });
     expect(p.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    const long = await fx.registry.create<KubeObject>("pods", {
+      ...pod(""),
+      metadata: { generateName: `${"x".repeat(70)}-` },
+    });
+    expect(long.metadata.name).toHaveLength(63);
   });
 
   test("pods get status Pending with a QoS class and latest images pull Always", async () => {
@@ -153,6 +158,21 @@ describe("validation", () => {
     expect(fields).toContain("spec.template.spec.containers[0].image");
     expect(fields).toContain("spec.replicas");
     expect(err.message).toStartWith('Deployment.apps "Bad_Name" is invalid: ');
+  });
+
+  test("owner references need their identity and at most one controller", async () => {
+    const owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "u1", controller: true };
+    const p = pod("owned");
+    p.metadata.ownerReferences = [
+      owner,
+      { ...owner, uid: "u2" },
+      { apiVersion: "v1", kind: "X", name: "", uid: "u3" },
+    ];
+    const err = (await fx.registry.create("pods", p).catch((e) => e)) as ApiError;
+    expect(err.details?.causes?.map((c: { field?: string }) => c.field)).toEqual([
+      "metadata.ownerReferences[2].name",
+      "metadata.ownerReferences",
+    ]);
   });
 
   test("duplicate container names and bad ports", async () => {

@@ -70,7 +70,9 @@ export async function createObject(
     await checkNamespaceOpen(ctx, meta.namespace);
   } else delete meta.namespace;
   const generated = !meta.name && !!meta.generateName;
-  if (generated) meta.name = meta.generateName + randomSuffix();
+  // Like Kubernetes' name generator: the base is cut so base + 5 random characters fit in 63.
+  const base = meta.generateName?.slice(0, 58);
+  if (generated) meta.name = base + randomSuffix();
   meta.uid = newUid();
   meta.creationTimestamp = rfc3339(ctx.now());
   for (const k of ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] as const)
@@ -94,7 +96,7 @@ export async function createObject(
       return await ctx.store.create(kind.key, obj);
     } catch (e) {
       if (isApiError(e, "AlreadyExists") && generated && attempt < 3) {
-        meta.name = meta.generateName + randomSuffix();
+        meta.name = base + randomSuffix();
         continue;
       }
       undo();

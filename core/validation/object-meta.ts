@@ -42,8 +42,27 @@ export function validateObjectMeta(meta: ObjectMeta, nameRule: NameRule, namespa
   if (!namespaced && meta.namespace) causes.push(forbidden("metadata.namespace", "not allowed on this type"));
   causes.push(...validateLabels(meta.labels, "metadata.labels"));
   causes.push(...validateAnnotations(meta.annotations, "metadata.annotations"));
+  causes.push(...validateOwnerReferences(meta.ownerReferences));
   for (const [i, f] of (meta.finalizers ?? []).entries()) {
     for (const e of qualifiedName(f)) causes.push(invalid(`metadata.finalizers[${i}]`, f, e));
+  }
+  return causes;
+}
+
+function validateOwnerReferences(refs: ObjectMeta["ownerReferences"]): Causes {
+  const causes: Causes = [];
+  let controllers = 0;
+  for (const [i, ref] of (refs ?? []).entries()) {
+    const f = `metadata.ownerReferences[${i}]`;
+    for (const k of ["apiVersion", "kind", "name", "uid"] as const) {
+      if (!ref[k]) causes.push(required(`${f}.${k}`, `${k} must not be empty`));
+    }
+    if (ref.controller) controllers++;
+  }
+  if (controllers > 1) {
+    causes.push(
+      invalid("metadata.ownerReferences", refs, "Only one reference can have Controller set to true"),
+    );
   }
   return causes;
 }
