@@ -7,7 +7,16 @@ import { dialPod } from "./dial.ts";
 import { run } from "./exec.ts";
 import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
 import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
-import { getFromHost, repeat, startHttpd, type TestHttpd, tally, wgetFrom } from "./test-hosts.ts";
+import {
+  getFromHost,
+  repeat,
+  startHttpd,
+  startUdpResponder,
+  type TestHttpd,
+  tally,
+  udpAsk,
+  wgetFrom,
+} from "./test-hosts.ts";
 
 // Names of its own, so this never collides with a running minik (minik0, table minik, minik-*).
 const BRIDGE = "minikt0";
@@ -150,6 +159,34 @@ describe.skipIf(
     expect(await getFromHost(`http://${CLUSTER_IP}/`, 3000)).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1000);
   });
+
+  test.skipIf(!Bun.which("conntrack"))(
+    "a UDP client's flow follows the endpoints after they change (stale conntrack entries removed)",
+    async () => {
+      const udpA = await startUdpResponder(a.netnsPath, "pod-a", 5353);
+      const udpB = await startUdpResponder(b.netnsPath, "pod-b", 5353);
+      const udp = (eps: PodNetworkStatus[]): ProxyServicePort => ({
+        key: "default/udp:dns",
+        clusterIP: "10.251.0.12",
+        port: 53,
+        protocol: "UDP",
+        endpoints: eps.map((p) => ({ ip: p.ip, port: 5353 })),
+      });
+      const from = { hostname: net.gateway, port: 41999 };
+      try {
+        await proxy.sync([udp([])]);
+        expect(await udpAsk(from, "10.251.0.12", 53, 300)).toBeUndefined(); // no endpoints: refused
+        await proxy.sync([udp([a])]);
+        expect(await udpAsk(from, "10.251.0.12", 53)).toBe("pod-a");
+        await proxy.sync([udp([b])]);
+        // Same source port, same flow: without the conntrack clean-up this would still reach pod-a.
+        expect(await udpAsk(from, "10.251.0.12", 53)).toBe("pod-b");
+      } finally {
+        await udpA.stop();
+        await udpB.stop();
+      }
+    },
+  );
 
   test("ClientIP affinity sticks to one endpoint, and survives an unrelated re-sync", async () => {
     const sticky = service([a, b], { affinityTimeoutSeconds: 600 });

@@ -1,6 +1,7 @@
 import { createJsonFile } from "../../core/network/json-file.ts";
 import type { ProxyServicePort, ServiceProxy } from "../../core/network/service-proxy.ts";
 import { RuntimeError } from "../container-runtime.ts";
+import { deleteUdpFlows, staleUdpFlows } from "./conntrack.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
 import { isSpecificIPv4, renderRuleset } from "./nft-ruleset.ts";
@@ -53,22 +54,29 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
   let running: Promise<void> | undefined;
   let pending: Promise<void> | undefined;
 
-  async function render(): Promise<string> {
-    const affinity = services.some((s) => s.affinityTimeoutSeconds) ? await readAffinity(table) : undefined;
+  async function render(ports = services): Promise<string> {
+    const affinity = ports.some((s) => s.affinityTimeoutSeconds) ? await readAffinity(table) : undefined;
     return renderRuleset({
       table,
       podCidr: options.podCidr,
       bridge: options.bridge,
       nodePortAddresses: options.nodePortAddresses ?? ["127.0.0.1"],
-      services,
+      services: ports,
       hostPorts: [...hostPorts.values()],
       outboundNat: options.outboundNat,
       affinity,
     });
   }
 
+  // What the kernel has now, to find UDP flows a change leaves stale.
+  let applied: ProxyServicePort[] = [];
+
   async function applyNow(): Promise<void> {
-    await runOk(["nft", "-f", "-"], await render(), `loading nftables table ${table}`);
+    const target = services;
+    await runOk(["nft", "-f", "-"], await render(target), `loading nftables table ${table}`);
+    const stale = staleUdpFlows(applied, target);
+    applied = target;
+    await deleteUdpFlows(stale);
   }
 
   function apply(): Promise<void> {
@@ -94,7 +102,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
 
   const proxy: NftProxy = {
     table,
-    render,
+    render: () => render(),
     async sync(ports) {
       services = ports;
       await apply();

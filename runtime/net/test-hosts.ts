@@ -89,3 +89,52 @@ export async function repeat<T>(count: number, fn: () => Promise<T>, width = 6):
   }
   return out;
 }
+
+/** A UDP "pod": answers every datagram with its name, from inside the namespace (Bun under nsenter). */
+export async function startUdpResponder(netnsPath: string, name: string, port: number): Promise<TestHttpd> {
+  const script = `await Bun.udpSocket({ port: ${port}, socket: { data(s, _d, p, a) { s.send(${JSON.stringify(name)}, p, a); } } }); console.log("ready");`;
+  const proc = Bun.spawn(["nsenter", `--net=${netnsPath}`, process.execPath, "-e", script], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  const reader = proc.stdout.getReader();
+  await reader.read(); // "ready"
+  reader.releaseLock();
+  return {
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+/** Sends one datagram from a fixed local port (so conntrack sees the same flow each time); the reply, or undefined. */
+export async function udpAsk(
+  from: { hostname: string; port: number },
+  to: string,
+  port: number,
+  timeoutMs = 1000,
+): Promise<string | undefined> {
+  const { promise, resolve } = Promise.withResolvers<string | undefined>();
+  const socket = await Bun.udpSocket({
+    hostname: from.hostname,
+    port: from.port,
+    socket: {
+      data: (_s, data) => resolve(new TextDecoder().decode(data)),
+      // ICMP port unreachable (a Service without endpoints is rejected) arrives as an error.
+      error: () => resolve(undefined),
+    },
+  });
+  const timer = setTimeout(() => resolve(undefined), timeoutMs);
+  try {
+    socket.send("who", port, to);
+  } catch {
+    resolve(undefined); // EPERM: rejected on the way out (the output hook)
+  }
+  try {
+    return await promise;
+  } finally {
+    clearTimeout(timer);
+    socket.close();
+  }
+}
