@@ -84,7 +84,11 @@ export function parseCgroupHost(mountinfo: string, selfCgroup: string): CgroupHo
   if (v1.length === 0) {
     if (!unifiedMount) throw new Error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)");
     const path = own.get("") ?? "/";
-    return { mode: "v2", hierarchies: [{ mount: unifiedMount, controllers: [], own: path }], base: path };
+    // A restarted minik finds itself in the leaf an earlier one moved it to (see cgroup-tree.ts).
+    const base = path.endsWith("/minik-supervisor")
+      ? path.slice(0, -"/minik-supervisor".length) || "/"
+      : path;
+    return { mode: "v2", hierarchies: [{ mount: unifiedMount, controllers: [], own: path }], base };
   }
   return { mode: unifiedMount ? "hybrid" : "v1", hierarchies: v1, unifiedMount, base: commonBase(v1) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import type { ContainerResources } from "../container-runtime.ts";
 import { type CgroupHost, cgroupDir, joinPath } from "./cgroup-host.ts";
 
@@ -76,5 +76,56 @@ export function removeEmptyMinikRoot(host: CgroupHost): void {
     try {
       rmdirSync(joinPath(h.mount, path));
     } catch {}
+  }
+}
+
+const SUPERVISOR_LEAF = "minik-supervisor";
+const V2_CONTROLLERS = ["cpuset", "cpu", "io", "memory", "pids"];
+
+/**
+ * cgroup v2's "no internal processes" rule: controllers can only be delegated to children of a
+ * cgroup that holds no processes itself. When minik runs in a non-root cgroup (a systemd
+ * service), it moves the processes there (itself) into a `minik-supervisor` leaf and enables the
+ * controllers for the subtree, as container engines do. Call before spawning anything.
+ */
+export function delegateV2Controllers(host: CgroupHost): void {
+  if (host.mode !== "v2" || host.base === "/") return;
+  const dir = joinPath(host.hierarchies[0]!.mount, host.base);
+  enableSubtree(dir, () => {
+    const procs = readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
+    if (procs.length === 0) return;
+    mkdirSync(`${dir}/${SUPERVISOR_LEAF}`, { recursive: true });
+    for (const pid of procs) {
+      try {
+        writeFileSync(`${dir}/${SUPERVISOR_LEAF}/cgroup.procs`, pid);
+      } catch {} // gone meanwhile, or a kernel thread
+    }
+  });
+}
+
+/** v2: enables the available controllers below `dir` (each level crun does not create itself). */
+export function enableSubtree(dir: string, beforeWrite?: () => void): void {
+  let available: string[];
+  let enabled: string[];
+  try {
+    available = readFileSync(`${dir}/cgroup.controllers`, "utf8").trim().split(/\s+/);
+    enabled = readFileSync(`${dir}/cgroup.subtree_control`, "utf8").trim().split(/\s+/);
+  } catch {
+    return;
+  }
+  const missing = V2_CONTROLLERS.filter((c) => available.includes(c) && !enabled.includes(c));
+  if (missing.length === 0) return;
+  beforeWrite?.();
+  writeFileSync(`${dir}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(" "));
+}
+
+/** On v2, the levels minik creates above a container: `<base>/minik` and `<base>/minik/<pod>`. */
+export function preparePodCgroupV2(host: CgroupHost, podUid: string): void {
+  if (host.mode !== "v2") return;
+  const mount = host.hierarchies[0]!.mount;
+  for (const path of [podCgroupPath(host, podUid).replace(/\/[^/]+$/, ""), podCgroupPath(host, podUid)]) {
+    const dir = joinPath(mount, path);
+    mkdirSync(dir, { recursive: true });
+    enableSubtree(dir);
   }
 }

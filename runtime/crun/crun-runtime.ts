@@ -6,8 +6,10 @@ import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup
 import {
   applyPodLimits,
   containerCgroupPath,
+  delegateV2Controllers,
   hasSwapAccounting,
   podCgroupPath,
+  preparePodCgroupV2,
   removeCgroup,
   removeEmptyMinikRoot,
 } from "../cgroups/cgroup-tree.ts";
@@ -268,6 +270,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
 
     async start() {
       cg = detectCgroupHost();
+      delegateV2Controllers(cg);
       swap = hasSwapAccounting(cg);
       nofile = nofileHardLimit();
       if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
@@ -338,6 +341,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
           hostAliases: config.hostAliases,
           resolvConf: resolvConf(config.dns),
         });
+        preparePodCgroupV2(cg, uid);
         applyPodLimits(cg, uid, config.resources);
         const rec: SandboxRecord = {
           podUid: uid,
