@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { HorizontalPodAutoscaler } from "kubernetes-types/autoscaling/v2";
 import type { Pod } from "kubernetes-types/core/v1";
@@ -6,6 +6,9 @@ import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
 import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+
+// A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
+setDefaultTimeout(30_000);
 
 let cluster: TestCluster;
 afterEach(async () => {

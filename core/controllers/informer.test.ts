@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
 import type { Client } from "../client.ts";
 import { ApiError } from "../errors.ts";
@@ -6,6 +6,9 @@ import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createInformers, type InformerEvent } from "./informer.ts";
+
+// A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
+setDefaultTimeout(30_000);
 
 let store: Store;
 let registry: Registry;

@@ -1,9 +1,12 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Node, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
 import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
+
+// A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
+setDefaultTimeout(30_000);
 
 let cluster: TestCluster;
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
@@ -7,6 +7,9 @@ import { keyOf } from "./controller.ts";
 import type { ControllerName } from "./manager.ts";
 import type { Kube } from "./owner-references.ts";
 import { deploymentManifest, listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
+
+// A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
+setDefaultTimeout(30_000);
 
 let cluster: TestCluster;
 afterEach(async () => {
