@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1";
 import { serve } from "../../cmd/serve.ts";
 import { createApiServer } from "../../core/api/app.ts";
 import { FakeNodeServices } from "../../core/api/fake-node-services.ts";
+import { createSelfSignedCertificate } from "../../core/api/tls-certificate.ts";
 import type { Client } from "../../core/client.ts";
 import { isApiError } from "../../core/errors.ts";
 import { createServiceAllocator } from "../../core/network/service-allocator.ts";
@@ -51,7 +52,7 @@ export async function startCluster(
   const token = "kubectl-test-token";
   const dir = mkdtempSync(join(tmpdir(), "minik-kubectl-"));
   // kubectl sends the bearer token only over TLS, so serve HTTPS with a throw-away certificate
-  const tls = selfSignedCertificate(dir);
+  const tls = await createSelfSignedCertificate();
   const server = serve(createApiServer({ client, store, node, auth: { token } }), {
     hostname: "127.0.0.1",
     port: 0,
@@ -133,37 +134,6 @@ export async function startCluster(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A certificate for 127.0.0.1 made by the openssl CLI (test-only; scripts/setup installs openssl). */
-function selfSignedCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, "tls.crt");
-  const key = join(dir, "tls.key");
-  const out = Bun.spawnSync(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=minik",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdout: "ignore", stderr: "pipe" },
-  );
-  if (out.exitCode !== 0) throw new Error(`openssl failed: ${out.stderr.toString()}`);
-  return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
 }
 
 /**
