@@ -272,6 +272,15 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
         digest: env.images["minik-test/httpd:2"]!.manifestDigest,
       });
       expect(progress.length).toBeGreaterThan(0);
+      // The old image stays, dangling (named by its ID), until removed: a container may use it.
+      const v1 = env.images["minik-test/httpd:1"]!.configDigest;
+      expect(store.list().map((i) => [i.name, i.id])).toEqual([
+        [image, env.images["minik-test/httpd:2"]!.configDigest],
+        [v1, v1],
+      ]);
+      expect(store.resolve(v1)?.layerDirs.every(existsSync)).toBe(true);
+      expect((await rejection(store.remove(v1, { inUse: (id) => id === v1 }))).reason).toBe("ImageInUse");
+      await store.remove(v1, { inUse: () => false });
       expect(store.list().map((i) => i.id)).toEqual([env.images["minik-test/httpd:2"]!.configDigest]);
     });
 

@@ -141,10 +141,20 @@ export function createLocalStore(root: string) {
     return existsSync(blobPath(r.id)) && r.layers.every((d) => existsSync(layerDir(d)));
   }
 
-  /** Writes blobs, then the record that names them (last, so a crash leaves no dangling record). */
+  /**
+   * Writes blobs, then the record that names them (last, so a crash leaves no record without its
+   * blobs). When the name pointed at another image no other name keeps, that image stays as a
+   * dangling record named by its ID (Docker's `<none>`): a running container may still use its
+   * layers, so only an explicit remove (with its in-use check) may delete them.
+   */
   function commit(r: ImageRecord, blobs: [string, Uint8Array][]) {
-    for (const [digest, body] of blobs)
+    for (const [digest, body] of blobs) {
       if (!existsSync(blobPath(digest))) writeAtomic(blobPath(digest), body);
+    }
+    const old = record(r.name);
+    if (old && old.id !== r.id && !records().some((x) => x.id === old.id && x.name !== old.name)) {
+      writeAtomic(recordPath(old.id), JSON.stringify({ ...old, name: old.id }));
+    }
     writeAtomic(recordPath(r.name), JSON.stringify(r));
   }
 
