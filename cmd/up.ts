@@ -45,6 +45,7 @@ export interface UpOptions {
 
 export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
+  traceSteps = !!opts.debug;
   const dataDir = opts.dataDir ?? defaultDataDir();
   const log = (m: string) => console.error(`minik: ${m}`);
   const [host, port] = splitHostPort(opts.listen);
@@ -186,7 +187,10 @@ function asApiError(e: unknown): never {
   throw e;
 }
 
+let traceSteps = false;
+
 async function step<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+  if (traceSteps) console.error(`minik: ${what}…`);
   try {
     return await fn();
   } catch (e) {

@@ -35,7 +35,7 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let out = "";
-  const proc = Bun.spawn([BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, ...extraArgs], {
+  const proc = Bun.spawn([BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--debug", ...extraArgs], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -52,7 +52,7 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
   await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
     timeoutMs: 20_000,
-    what: `minik up on ${url} (output so far: ${out})`,
+    what: `minik up on ${url} (exit code ${proc.exitCode ?? "none, still running"}; output so far: ${out})`,
   });
   return {
     url,
