@@ -119,11 +119,25 @@ function time(d: Date): Uint8Array {
 }
 
 function ipBytes(ip: string): Uint8Array {
+  if (ip.includes(":")) return ipv6Bytes(ip);
   const parts = ip.split(".").map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new Error(`not an IPv4 address: ${ip}`);
+    throw new Error(`not an IP address: ${ip}`);
   }
   return new Uint8Array(parts);
+}
+
+function ipv6Bytes(ip: string): Uint8Array {
+  const [head, tail, extra] = ip.split("::");
+  if (extra !== undefined) throw new Error(`not an IP address: ${ip}`);
+  const groups = (s: string | undefined) => (s ? s.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const fill = tail === undefined ? 0 : 8 - left.length - right.length;
+  const all = [...left, ...Array(Math.max(0, fill)).fill(0), ...right];
+  if (all.length !== 8 || all.some((g) => !(g >= 0 && g <= 0xffff)))
+    throw new Error(`not an IP address: ${ip}`);
+  return new Uint8Array(all.flatMap((g) => [g >> 8, g & 0xff]));
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
