@@ -6,7 +6,7 @@ describe("self-signed certificate", () => {
   test("parses, verifies with its own key, names 127.0.0.1 and localhost, and is a CA", async () => {
     const { cert, key } = await createSelfSignedCertificate({
       dnsNames: ["localhost", "minik.local"],
-      ipAddresses: ["127.0.0.1", "10.0.0.7"],
+      ipAddresses: ["127.0.0.1", "10.0.0.7", "::1"],
     });
     expect(key).toStartWith("-----BEGIN PRIVATE KEY-----\n");
     const x = new X509Certificate(cert);
@@ -15,7 +15,7 @@ describe("self-signed certificate", () => {
     expect(x.checkIP("10.0.0.7")).toBe("10.0.0.7");
     expect(x.checkHost("minik.local")).toBe("minik.local");
     expect(x.checkIP("10.0.0.8")).toBeUndefined();
-    expect(x.subjectAltName).toContain("IP Address:0:0:0:0:0:0:0:1");
+    expect(x.checkIP("::1")).toBe("::1");
     expect(x.ca).toBe(true);
     expect(x.subject).toBe("CN=minik");
     expect(Date.parse(x.validTo)).toBeGreaterThan(Date.now() + 365 * 86_400_000);
