@@ -2,13 +2,14 @@ import type { WriteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { OPENAPI_SCHEMAS, schemaNameFor } from "../validation/openapi/schemas.ts";
-import { unknownFields } from "../validation/unknown-fields.ts";
+import { decodeProblems } from "../validation/unknown-fields.ts";
 import { type Kind, type RegistryContext, warn } from "./context.ts";
 
 /**
- * `fieldValidation` for fields the kind's schema does not know: Strict → 400 naming them all,
- * Warn → one warning each, Ignore → silently dropped. Unset (in-process callers) skips the check.
- * Unknown fields are removed from `obj` in every mode, as a typed API server cannot store them.
+ * Decoding checks for writes that come with a `fieldValidation` mode (API requests; in-process
+ * callers pass none and are trusted). A value of the wrong type is always a 400, as a typed
+ * decoder cannot read it. Unknown fields: Strict → 400 naming them all, Warn → one warning each,
+ * Ignore → silent; in every mode they are dropped, as a typed API server cannot store them.
  */
 export function checkUnknownFields(
   ctx: RegistryContext,
@@ -24,14 +25,13 @@ export function checkUnknownFields(
   if (!schema) return;
   // Status is not written through this path for kinds with a /status subresource (it is kept as
   // stored), so fields others put there must not fail a user's write.
-  const unknown = unknownFields(obj, schema, true, kind.hasStatus ? ["status"] : []);
+  const { unknown, wrongType } = decodeProblems(obj, schema, true, kind.hasStatus ? ["status"] : []);
+  const cannot = `${kindName} in version "${version}" cannot be handled as a ${kindName}`;
+  if (wrongType.length) throw new ApiError("BadRequest", `${cannot}: json: ${wrongType.join("; ")}`);
   if (unknown.length === 0) return;
   if (mode === "Strict") {
     const list = unknown.map((f) => `unknown field "${f}"`).join(", ");
-    throw new ApiError(
-      "BadRequest",
-      `${kindName} in version "${version}" cannot be handled as a ${kindName}: strict decoding error: ${list}`,
-    );
+    throw new ApiError("BadRequest", `${cannot}: strict decoding error: ${list}`);
   }
   if (mode === "Warn") for (const f of unknown) warn(ctx, opts, `unknown field "${f}"`);
 }

@@ -320,6 +320,22 @@ describe("fieldValidation", () => {
     expect(fx.warnings.length).toBe(2);
   });
 
+  test("values of the wrong type are a BadRequest in every mode", async () => {
+    const d = deploymentManifest("typed");
+    (d.spec as Record<string, unknown>).replicas = "3";
+    const err = await errorOf(fx.registry.create("deployments.apps", d, { fieldValidation: "Ignore" }));
+    expect(err.code).toBe(400);
+    expect(err.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field spec.replicas of type int32',
+    );
+    const ok = deploymentManifest("typed");
+    const c = (ok.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template
+      .spec.containers[0]!;
+    c.resources = { limits: { cpu: 1, memory: "64Mi" } };
+    c.ports = [{ containerPort: 80, name: "http" }];
+    await fx.registry.create("deployments.apps", ok, { fieldValidation: "Strict" });
+  });
+
   test("server-side apply honours Strict", async () => {
     const err = await errorOf(
       fx.registry.patch("deployments.apps", "default", "web", "apply", withUnknown(), {

@@ -3,53 +3,95 @@ import { type OpenApiSchema, resolveSchema } from "./openapi/schemas.ts";
 type JsonMap = Record<string, unknown>;
 const isMap = (v: unknown): v is JsonMap => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** What decoding an object against its schema found. */
+export interface DecodeProblems {
+  /** Fields the schema does not know, as Kubernetes names them (`spec.template.spec.containers[0].foo`). */
+  unknown: string[];
+  /** Values of the wrong JSON type, worded like Go's decoder (`cannot unmarshal string into … of type int32`). */
+  wrongType: string[];
+}
+
 /**
- * Finds the fields of `obj` that its schema does not know, as Kubernetes names them
- * (`spec.template.spec.containers[0].foo`), and removes them from `obj` when `prune` is set:
- * a built-in type cannot hold them, so kube-apiserver drops them on decode.
+ * Checks `obj` against its schema like kube-apiserver's decoder: unknown fields (removed from
+ * `obj` when `prune` is set, since a built-in type cannot hold them) and values of the wrong
+ * type (integers, booleans, objects and lists; strings are not checked because quantities may
+ * be written as numbers).
  */
-export function unknownFields(
+export function decodeProblems(
   obj: unknown,
   schema: OpenApiSchema,
   prune: boolean,
   skipTopLevel: readonly string[] = [],
-): string[] {
-  const found: string[] = [];
+): DecodeProblems {
+  const problems: DecodeProblems = { unknown: [], wrongType: [] };
   const root = resolveSchema(schema);
-  if (!isMap(obj) || !root.properties) return found;
+  if (!isMap(obj) || !root.properties) return problems;
   for (const key of Object.keys(obj)) {
     if (skipTopLevel.includes(key)) continue;
     const prop = root.properties[key];
-    if (prop) walk(obj[key], prop, key, found, prune);
+    if (prop) walk(obj[key], prop, key, problems, prune);
     else {
-      found.push(key);
+      problems.unknown.push(key);
       if (prune) delete obj[key];
     }
   }
-  return found;
+  return problems;
 }
 
-function walk(value: unknown, raw: OpenApiSchema, path: string, found: string[], prune: boolean): void {
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  return typeof v === "object" ? "object" : typeof v === "boolean" ? "bool" : typeof v;
+}
+
+function walk(
+  value: unknown,
+  raw: OpenApiSchema,
+  path: string,
+  problems: DecodeProblems,
+  prune: boolean,
+): void {
+  if (value === null || value === undefined) return;
   const schema = resolveSchema(raw);
   if (schema["x-kubernetes-preserve-unknown-fields"]) return;
-  if (Array.isArray(value)) {
-    if (schema.items)
-      for (const [i, item] of value.entries()) walk(item, schema.items, `${path}[${i}]`, found, prune);
+  const wrong = (goType: string): void => {
+    problems.wrongType.push(
+      `cannot unmarshal ${jsonType(value)} into Go struct field ${path} of type ${goType}`,
+    );
+  };
+  switch (schema.type) {
+    case "integer":
+      if (typeof value !== "number" || !Number.isInteger(value)) wrong(schema.format ?? "int64");
+      return;
+    case "number":
+      if (typeof value !== "number") wrong("float64");
+      return;
+    case "boolean":
+      if (typeof value !== "boolean") wrong("bool");
+      return;
+    case "string":
+      return;
+    case "array":
+      if (!Array.isArray(value)) return wrong("array");
+      if (schema.items)
+        for (const [i, item] of value.entries()) walk(item, schema.items, `${path}[${i}]`, problems, prune);
+      return;
+  }
+  if (!isMap(value)) {
+    if (schema.properties || schema.additionalProperties) wrong("object");
     return;
   }
-  if (!isMap(value)) return;
   if (schema.properties) {
     for (const key of Object.keys(value)) {
       const prop = schema.properties[key];
-      const here = path ? `${path}.${key}` : key;
-      if (prop) walk(value[key], prop, here, found, prune);
+      const here = `${path}.${key}`;
+      if (prop) walk(value[key], prop, here, problems, prune);
       else {
-        found.push(here);
+        problems.unknown.push(here);
         if (prune) delete value[key];
       }
     }
   } else if (schema.additionalProperties) {
     for (const [key, v] of Object.entries(value))
-      walk(v, schema.additionalProperties, `${path}[${key}]`, found, prune);
+      walk(v, schema.additionalProperties, `${path}[${key}]`, problems, prune);
   }
 }
