@@ -71,7 +71,10 @@ function walk(
     case "string":
       return;
     case "array":
-      if (!Array.isArray(value)) return wrong("array");
+      if (!Array.isArray(value)) {
+        wrong("array");
+        return;
+      }
       if (schema.items)
         for (const [i, item] of value.entries()) walk(item, schema.items, `${path}[${i}]`, problems, prune);
       return;
