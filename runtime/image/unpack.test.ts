@@ -165,6 +165,7 @@ describe("unpack: streams and digests", () => {
     await fails(unpackLayer(chunks(gz), d(), { diffId: sha256("other"), chown: false }), "diff_id mismatch");
     await fails(unpackLayer(chunks(gz), d(), { digest: sha256("other"), chown: false }), "digest mismatch");
     await fails(unpackLayer(chunks(gz), d(), { size: gz.length + 1, chown: false }), "size");
+    await fails(unpackLayer(chunks(gz), d(), { size: gz.length - 1, chown: false }), "larger than");
     const corrupt = Buffer.from(gz);
     corrupt[20]! ^= 0xff;
     await fails(unpackLayer(chunks(corrupt), d(), { chown: false }), "");

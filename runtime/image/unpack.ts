@@ -297,11 +297,20 @@ async function drain(body: AsyncIterable<Buffer>) {
   }
 }
 
-function hashing(hash: ReturnType<typeof sha256Hex>, count: { n: number }, onBytes?: (n: number) => void) {
+/** Hashes and counts what passes; past `limit` bytes it fails at once (a registry sending forever). */
+function hashing(
+  hash: ReturnType<typeof sha256Hex>,
+  count: { n: number },
+  onBytes?: (n: number) => void,
+  limit?: number,
+) {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       count.n += chunk.length;
+      if (limit !== undefined && count.n > limit) {
+        return cb(new LayerError(`layer is larger than the manifest's ${limit} bytes`));
+      }
       onBytes?.(count.n);
       cb(null, chunk);
     },
@@ -345,7 +354,7 @@ export async function unpackLayer(
   const input = Readable.from(all, { objectMode: false });
   const x = extract();
   const writer = new LayerWriter(dest, opts.chown ?? process.getuid?.() === 0);
-  const stages = [input, hashing(inHash, inCount, opts.onBytes)] as NodeJS.ReadableStream[];
+  const stages = [input, hashing(inHash, inCount, opts.onBytes, opts.size)] as NodeJS.ReadableStream[];
   if (gzip) stages.push(createGunzip());
   const piping = pipeline(...(stages as [Readable]), hashing(tarHash, tarCount), x);
   try {
@@ -356,8 +365,12 @@ export async function unpackLayer(
   } catch (e) {
     x.destroy();
     input.destroy();
-    await piping.catch(() => {});
+    const cause = await piping.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     if (e instanceof LayerError) throw e;
+    if (cause instanceof LayerError) throw cause;
     throw new LayerError(`layer is corrupt or unreadable: ${(e as Error).message}`);
   }
   const digest = `sha256:${inHash.digest("hex")}`;
