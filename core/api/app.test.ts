@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { Hono } from "hono";
+import { ApiError } from "../errors.ts";
 import { createRegistry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
@@ -76,6 +78,27 @@ describe("basics", () => {
     expect(
       (await app.request("/api/v1/namespaces", { headers: { Cookie: "minik_session=forged" } })).status,
     ).toBe(401);
+  });
+
+  test("mounted apps (routes, web) sit behind the same auth, and their ApiErrors become Status", async () => {
+    const client = createRegistry(store);
+    const extra = new Hono();
+    extra.get("/minik/v1/things", () => {
+      throw new ApiError("ServiceUnavailable", "no things here");
+    });
+    const web = new Hono();
+    web.get("/", (c) => c.html("<h1>minik</h1>"));
+    const withApps = createApiServer({ client, store, auth: { token: TOKEN }, routes: [extra], web });
+    expect((await withApps.request("/")).status).toBe(401);
+    const page = await withApps.request("/", { headers: auth });
+    expect(await page.text()).toBe("<h1>minik</h1>");
+    const res = await withApps.request("/minik/v1/things", { headers: auth });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      kind: "Status",
+      reason: "ServiceUnavailable",
+      message: "no things here",
+    });
   });
 
   test("unknown paths are a 404 Status", async () => {
