@@ -496,6 +496,51 @@ describe("kind specifics", () => {
     expect(bad).toContain("data[a]: Invalid value");
   });
 
+  test("immutable ConfigMaps keep their data", async () => {
+    const cm = await fx.registry.create<KubeObject>("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "frozen" },
+      data: { a: "1" },
+      immutable: true,
+    });
+    expect(await reason(fx.registry.update("configmaps", { ...cm, data: { a: "2" } }))).toContain(
+      "data: Forbidden",
+    );
+    const labelled = await fx.registry.update("configmaps", {
+      ...cm,
+      metadata: { ...cm.metadata, labels: { x: "y" } },
+    });
+    expect(labelled.metadata.labels).toEqual({ x: "y" });
+  });
+
+  test("HPA bounds and PDB exclusivity are validated", async () => {
+    const hpa = await reason(
+      fx.registry.create("horizontalpodautoscalers.autoscaling", {
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        metadata: { name: "h" },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+          minReplicas: 5,
+          maxReplicas: 2,
+        },
+      }),
+    );
+    expect(hpa).toContain(
+      "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`",
+    );
+    const pdb = await reason(
+      fx.registry.create("poddisruptionbudgets.policy", {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: { name: "p" },
+        spec: { minAvailable: 1, maxUnavailable: 1, selector: { matchLabels: { app: "x" } } },
+      }),
+    );
+    expect(pdb).toContain("minAvailable and maxUnavailable cannot be both set");
+  });
+
   test("autoscaling/v1 HPA is converted to v2 metrics", async () => {
     const hpa = await fx.registry.create<KubeObject>("horizontalpodautoscalers.autoscaling", {
       apiVersion: "autoscaling/v1",

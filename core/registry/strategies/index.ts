@@ -1,6 +1,7 @@
 import type { Strategy } from "../strategy.ts";
+import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
 import { deploymentStrategy } from "./deployment.ts";
-import { genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
+import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
@@ -15,12 +16,14 @@ const STRATEGIES: Record<string, Strategy> = {
   services: serviceStrategy,
   endpoints: specLessStrategy,
   events: specLessStrategy,
-  configmaps: specLessStrategy,
+  configmaps: configMapStrategy,
   secrets: secretStrategy,
   serviceaccounts: specLessStrategy,
   "deployments.apps": deploymentStrategy,
   "replicasets.apps": replicaSetStrategy,
   "endpointslices.discovery.k8s.io": specLessStrategy,
+  "horizontalpodautoscalers.autoscaling": hpaStrategy,
+  "poddisruptionbudgets.policy": pdbStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

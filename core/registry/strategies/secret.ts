@@ -1,6 +1,7 @@
 import { type Causes, invalid } from "../../validation/causes.ts";
 import { dns1123Subdomain } from "../../validation/names.ts";
 import type { Strategy } from "../strategy.ts";
+import { validateImmutableData } from "./config-data.ts";
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -22,6 +23,7 @@ export const secretStrategy: Strategy = {
     }
     delete obj.stringData;
   },
+  validateUpdate: validateImmutableData,
   validate(obj) {
     const causes: Causes = [];
     for (const [k, v] of Object.entries((obj.data as Record<string, unknown> | undefined) ?? {})) {
