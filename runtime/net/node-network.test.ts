@@ -6,7 +6,7 @@ import { createIpam } from "../../core/network/ipam.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import { run } from "./exec.ts";
-import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
+import { createNodeNetwork, type NodeNetwork, removeNodeNetwork } from "./node-network.ts";
 import { createPodNetwork } from "./pod-network.ts";
 import { getFromHost, startHttpd, type TestHttpd } from "./test-hosts.ts";
 
@@ -92,6 +92,33 @@ describe.skipIf(
       const out = await new Response(proc.stdout).text();
       expect(out).toContain("10.255.0.20");
     }
+  });
+
+  test("removeNodeNetwork clears a crashed node without its state", async () => {
+    const crashedDir = mkdtempSync(join(tmpdir(), "minik-net-"));
+    const crashed = await createNodeNetwork({
+      dataDir: crashedDir,
+      ...names,
+      bridge: "minikt5",
+      table: "minik_test5",
+      netnsPrefix: "miniktr-",
+      vethPrefix: "vmr",
+    });
+    await crashed.podNetwork.setup("orphan", {
+      hostPorts: [{ hostPort: 18091, containerPort: 80, protocol: "TCP" }],
+    });
+    crashed.stop();
+    await removeNodeNetwork({
+      dataDir: crashedDir,
+      bridge: "minikt5",
+      table: "minik_test5",
+      netnsPrefix: "miniktr-",
+      vethPrefix: "vmr",
+    });
+    expect((await run(["ip", "-o", "link"])).stdout).not.toMatch(/minikt5|vmr/);
+    expect((await run(["ip", "netns", "list"])).stdout).not.toContain("miniktr-");
+    expect((await run(["nft", "list", "tables"])).stdout).not.toContain("minik_test5");
+    expect(existsSync(join(crashedDir, "network"))).toBe(false);
   });
 
   test("cleanupAll leaves no trace in ip link, ip netns, nft and the saved state", async () => {

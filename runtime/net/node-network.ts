@@ -1,11 +1,13 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
 import { createDnsResolver, type ServiceRecord } from "../../core/network/dns-resolver.ts";
 import { createIpam, type Ipam } from "../../core/network/ipam.ts";
 import { createFileIpamPersistence } from "../../core/network/json-file.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
+import { run } from "./exec.ts";
 import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
-import { createPodNetwork, type PodNetwork } from "./pod-network.ts";
+import { createPodNetwork, type PodNetwork, removePodNetworks } from "./pod-network.ts";
 
 /**
  * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
@@ -103,4 +105,24 @@ export async function createNodeNetwork(options: NodeNetworkOptions): Promise<No
       dns = undefined;
     },
   };
+}
+
+/**
+ * Removes the node network without starting it (no saved state needed): pod namespaces and veths,
+ * bridge, nft table and the saved network state under `<data-dir>/network`. For `minik reset`.
+ */
+export async function removeNodeNetwork(options: {
+  dataDir?: string;
+  bridge?: string;
+  table?: string;
+  netnsPrefix?: string;
+  vethPrefix?: string;
+}): Promise<void> {
+  await removePodNetworks({
+    bridge: options.bridge ?? "minik0",
+    netnsPrefix: options.netnsPrefix ?? "minik-",
+    vethPrefix: options.vethPrefix ?? "vmk",
+  });
+  await run(["nft", "delete", "table", "ip", options.table ?? "minik"]);
+  if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
 }

@@ -121,14 +121,6 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     }
   }
 
-  async function removePodLinks(netns: string[], veths: string[]): Promise<void> {
-    if (!netns.length && !veths.length) return;
-    // Deleting the host veth first is synchronous and takes the peer with it, so the address is
-    // free at once even if a process still holds the namespace open.
-    const lines = [...veths.map((v) => `link del ${v}`), ...netns.map((n) => `netns del ${n}`)];
-    await run(["ip", "-force", "-batch", "-"], lines.join("\n"));
-  }
-
   async function podIsComplete(netns: string, veth: string, ip: string): Promise<boolean> {
     if (!existsSync(`${NETNS_DIR}/${netns}`) || !existsSync(`/sys/class/net/${veth}`)) return false;
     return (await podAddress(netns)) === ip;
@@ -246,15 +238,36 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     },
 
     async cleanupAll() {
-      await removePodLinks(listNetns(netnsPrefix), listLinks(vethPrefix));
+      await removePodNetworks({ bridge, netnsPrefix, vethPrefix });
       await ipam.reconcile([]);
       await options.hostPortTable?.retainHostPorts([]);
-      if (existsSync(`/sys/class/net/${bridge}`))
-        await runOk(["ip", "link", "del", bridge], undefined, "removing bridge");
       if (forwardingTurnedOn) writeFileSync("/proc/sys/net/ipv4/ip_forward", "0");
       forwardingTurnedOn = false;
     },
   };
+}
+
+/**
+ * Removes every pod namespace and veth with these prefixes and the bridge (with its address,
+ * routes and sysctls), without needing any saved state: for `minik reset`-style clean-ups.
+ */
+export async function removePodNetworks(names: {
+  bridge: string;
+  netnsPrefix: string;
+  vethPrefix: string;
+}): Promise<void> {
+  await removePodLinks(listNetns(names.netnsPrefix), listLinks(names.vethPrefix));
+  if (existsSync(`/sys/class/net/${names.bridge}`)) {
+    await runOk(["ip", "link", "del", names.bridge], undefined, `removing bridge ${names.bridge}`);
+  }
+}
+
+async function removePodLinks(netns: string[], veths: string[]): Promise<void> {
+  if (!netns.length && !veths.length) return;
+  // Deleting the host veth first is synchronous and takes the peer with it, so the address is
+  // free at once even if a process still holds the namespace open.
+  const lines = [...veths.map((v) => `link del ${v}`), ...netns.map((n) => `netns del ${n}`)];
+  await run(["ip", "-force", "-batch", "-"], lines.join("\n"));
 }
 
 /** 12 characters of the UID: `<prefix>` + this fits the 15-character interface name limit. */
