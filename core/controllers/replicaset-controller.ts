@@ -3,6 +3,8 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { OwnerReference } from "kubernetes-types/meta/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { labelSelectorMatches } from "../selectors.ts";
+import { timestamp } from "./clock.ts";
+import { removeCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
@@ -58,7 +60,7 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
         error = e;
       }
     }
-    await writeStatus(rs, active);
+    await writeStatus(rs, active, error);
     if (error) throw error;
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const waits = active
@@ -157,8 +159,21 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     return active.filter((p) => !gone.has(p.metadata.uid));
   }
 
-  async function writeStatus(rs: Kube<ReplicaSet>, active: Kube<Pod>[]): Promise<void> {
+  async function writeStatus(rs: Kube<ReplicaSet>, active: Kube<Pod>[], error: unknown): Promise<void> {
     const now = clock.now();
+    // A failed create shows on the ReplicaSet (kubectl describe), until creating works again.
+    const conditions = error
+      ? setCondition(
+          rs.status?.conditions,
+          {
+            type: "ReplicaFailure",
+            status: "True",
+            reason: "FailedCreate",
+            message: error instanceof Error ? error.message : String(error),
+          },
+          timestamp(clock),
+        )
+      : removeCondition(rs.status?.conditions, "ReplicaFailure");
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
     const status: ReplicaSetStatus = {
@@ -169,7 +184,7 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
       readyReplicas: active.filter(isPodReady).length,
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
       observedGeneration: rs.metadata.generation,
-      ...(rs.status?.conditions?.length ? { conditions: rs.status.conditions } : {}),
+      ...(conditions.length ? { conditions } : {}),
     };
     if (deepEqual(withoutZeros(status), withoutZeros(rs.status ?? {}))) return;
     const updated = await client.updateStatus<Kube<ReplicaSet>>("replicasets.apps", { ...rs, status });
@@ -184,8 +199,9 @@ function withoutZeros(status: object): object {
 
 /**
  * Which pod to delete first, as Kubernetes ranks them (controller.ActivePods): unscheduled
- * before scheduled, Pending before Unknown before Running, not ready before ready, ready for
- * less time before longer, more restarts before fewer, newer before older.
+ * before scheduled, Pending before Unknown before Running, not ready before ready, lower
+ * pod-deletion-cost first, ready for less time before longer, more restarts before fewer,
+ * newer before older.
  */
 export function deletionOrder(a: Pod, b: Pod): number {
   const scheduled = (p: Pod) => (p.spec?.nodeName ? 1 : 0);
@@ -194,6 +210,9 @@ export function deletionOrder(a: Pod, b: Pod): number {
   if (phaseRank(a) !== phaseRank(b)) return phaseRank(a) - phaseRank(b);
   const ready = (p: Pod) => (isPodReady(p) ? 1 : 0);
   if (ready(a) !== ready(b)) return ready(a) - ready(b);
+  const cost = (p: Pod) =>
+    Number(p.metadata?.annotations?.["controller.kubernetes.io/pod-deletion-cost"] ?? 0) || 0;
+  if (cost(a) !== cost(b)) return cost(a) - cost(b);
   if (ready(a) && ready(b)) {
     const ra = readySince(a);
     const rb = readySince(b);

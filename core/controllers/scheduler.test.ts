@@ -3,6 +3,8 @@ import type { Node, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
+import { deletionOrder } from "./replicaset-controller.ts";
+import { fit, matchesNodeSelector, tolerates, unschedulableMessage } from "./scheduler.ts";
 import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
@@ -164,5 +166,129 @@ describe("scheduler", () => {
       what: "bound after uncordon",
     });
     expect((await node()).spec?.taints ?? []).toEqual([]);
+  });
+});
+
+describe("fit (kube-scheduler's filters)", () => {
+  const node: Node = {
+    metadata: { name: "n1", labels: { "kubernetes.io/os": "linux", disk: "ssd" } },
+    spec: { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] },
+    status: { allocatable: { cpu: "2", memory: "1Gi", pods: "3" } },
+  };
+  const tolerating = {
+    tolerations: [{ key: "dedicated", operator: "Equal", value: "db", effect: "NoSchedule" }],
+  };
+  const spec = (extra: object = {}) =>
+    ({ spec: { containers: [{ name: "c" }], ...tolerating, ...extra } }) as Pod;
+
+  test("taints need a matching toleration", () => {
+    expect(fit({ spec: { containers: [{ name: "c" }] } }, node, [])).toEqual([
+      "node(s) had untolerated taint {dedicated: db}",
+    ]);
+    expect(fit(spec(), node, [])).toEqual([]);
+    expect(tolerates({ operator: "Exists" }, { key: "anything", effect: "NoExecute" })).toBe(true);
+    expect(
+      tolerates(
+        { key: "dedicated", operator: "Equal", value: "web" },
+        { key: "dedicated", value: "db", effect: "NoSchedule" },
+      ),
+    ).toBe(false);
+  });
+
+  test("nodeSelector and required node affinity", () => {
+    expect(fit(spec({ nodeSelector: { disk: "hdd" } }), node, [])).toEqual([
+      "node(s) didn't match Pod's node affinity/selector",
+    ]);
+    const affinity = (operator: string, values: string[]) => ({
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: "disk", operator, values }] }],
+          },
+        },
+      },
+    });
+    expect(matchesNodeSelector(spec(affinity("In", ["ssd", "nvme"])), node)).toBe(true);
+    expect(matchesNodeSelector(spec(affinity("NotIn", ["ssd"])), node)).toBe(false);
+  });
+
+  test("hostPorts may not clash", () => {
+    const withPort = (uid: string) =>
+      ({
+        metadata: { uid },
+        spec: { containers: [{ name: "c", ports: [{ containerPort: 80, hostPort: 8080 }] }], ...tolerating },
+      }) as Pod;
+    expect(fit(withPort("b"), node, [withPort("a")])).toEqual([
+      "node(s) didn't have free ports for the requested pod ports",
+    ]);
+  });
+
+  test("requests add up; init containers count by their largest; pods are counted", () => {
+    const req = (uid: string, cpu: string, init?: string) =>
+      ({
+        metadata: { uid },
+        spec: {
+          ...tolerating,
+          containers: [{ name: "c", resources: { requests: { cpu } } }],
+          initContainers: init ? [{ name: "i", resources: { requests: { cpu: init } } }] : undefined,
+        },
+      }) as Pod;
+    expect(fit(req("b", "1"), node, [req("a", "1")])).toEqual([]);
+    expect(fit(req("b", "100m", "1500m"), node, [req("a", "1")])).toEqual(["Insufficient cpu"]);
+    expect(fit(req("d", "1m"), node, [req("a", "1m"), req("b", "1m"), req("c", "1m")])).toEqual([
+      "Too many pods",
+    ]);
+    expect(unschedulableMessage(["Insufficient memory", "Insufficient cpu"])).toBe(
+      "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.",
+    );
+  });
+});
+
+describe("pod deletion order (ReplicaSet scale-down)", () => {
+  const p = (name: string, extra: Partial<Pod> & { ready?: boolean; created?: string }) =>
+    ({
+      metadata: {
+        name,
+        creationTimestamp: extra.created ?? "2026-01-01T00:00:00Z",
+        annotations: extra.metadata?.annotations,
+      },
+      spec: { containers: [], nodeName: extra.spec?.nodeName },
+      status: {
+        phase: extra.status?.phase ?? "Running",
+        conditions: extra.ready
+          ? [{ type: "Ready", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z" }]
+          : [],
+      },
+    }) as Pod;
+  test("unscheduled < pending < not ready < ready; cheaper first; newer first", () => {
+    const pods = [
+      p("ready-old", {
+        ready: true,
+        spec: { nodeName: "n", containers: [] },
+        created: "2026-01-01T00:00:00Z",
+      }),
+      p("ready-new", {
+        ready: true,
+        spec: { nodeName: "n", containers: [] },
+        created: "2026-01-02T00:00:00Z",
+      }),
+      p("ready-costly", {
+        ready: true,
+        spec: { nodeName: "n", containers: [] },
+        created: "2026-01-03T00:00:00Z",
+        metadata: { annotations: { "controller.kubernetes.io/pod-deletion-cost": "100" } },
+      }),
+      p("not-ready", { spec: { nodeName: "n", containers: [] } }),
+      p("pending", { spec: { nodeName: "n", containers: [] }, status: { phase: "Pending" } }),
+      p("unscheduled", { status: { phase: "Pending" } }),
+    ];
+    expect(pods.sort(deletionOrder).map((x) => x.metadata!.name)).toEqual([
+      "unscheduled",
+      "pending",
+      "not-ready",
+      "ready-new",
+      "ready-old",
+      "ready-costly",
+    ]);
   });
 });

@@ -1,4 +1,11 @@
-import type { Node, Pod, PodCondition, Taint, Toleration } from "kubernetes-types/core/v1";
+import type {
+  Node,
+  NodeSelectorRequirement,
+  Pod,
+  PodCondition,
+  Taint,
+  Toleration,
+} from "kubernetes-types/core/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { timestamp } from "./clock.ts";
 import { setCondition } from "./conditions.ts";
@@ -122,10 +129,8 @@ export function fit(pod: Pod, node: Node, podsOnNode: Pod[]): string[] {
     if (taint.effect === "PreferNoSchedule" || tolerations.some((t) => tolerates(t, taint))) continue;
     return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`];
   }
-  const labels = node.metadata?.labels ?? {};
-  if (!Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) {
-    return ["node(s) didn't match Pod's node affinity/selector"];
-  }
+  if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  if (hostPortsTaken(pod, podsOnNode)) return ["node(s) didn't have free ports for the requested pod ports"];
   const alloc = node.status?.allocatable ?? {};
   const others = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid);
   const used = others.map(podRequests).reduce(
@@ -151,6 +156,63 @@ export function fit(pod: Pod, node: Node, podsOnNode: Pod[]): string[] {
     reasons.push("Insufficient ephemeral-storage");
   }
   return reasons;
+}
+
+/** nodeSelector and required node affinity (terms ORed, expressions ANDed). */
+export function matchesNodeSelector(pod: Pod, node: Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  if (!Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) return false;
+  const terms =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms?.length) return true;
+  return terms.some(
+    (t) =>
+      (t.matchExpressions ?? []).every((e) => requirementMatches(e, labels[e.key])) &&
+      (t.matchFields ?? []).every(
+        (e) => e.key === "metadata.name" && requirementMatches(e, node.metadata?.name),
+      ),
+  );
+}
+
+function requirementMatches(e: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = e.values ?? [];
+  switch (e.operator) {
+    case "In":
+      return value !== undefined && values.includes(value);
+    case "NotIn":
+      return value === undefined || !values.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+      return value !== undefined && Number(value) > Number(values[0]);
+    case "Lt":
+      return value !== undefined && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+/** A hostPort (same protocol, overlapping hostIP) already used by a pod on the node. */
+function hostPortsTaken(pod: Pod, podsOnNode: Pod[]): boolean {
+  const ports = (p: Pod) =>
+    (p.spec?.containers ?? []).flatMap((c) =>
+      (c.ports ?? [])
+        .filter((x) => x.hostPort)
+        .map((x) => ({ port: x.hostPort!, protocol: x.protocol ?? "TCP", ip: x.hostIP || "0.0.0.0" })),
+    );
+  const wanted = ports(pod);
+  if (!wanted.length) return false;
+  const used = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid).flatMap(ports);
+  return wanted.some((w) =>
+    used.some(
+      (u) =>
+        u.port === w.port &&
+        u.protocol === w.protocol &&
+        (u.ip === w.ip || u.ip === "0.0.0.0" || w.ip === "0.0.0.0"),
+    ),
+  );
 }
 
 /** Kubernetes' Toleration.ToleratesTaint. */
