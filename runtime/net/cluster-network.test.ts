@@ -48,7 +48,8 @@ describe.skipIf(
       vethPrefix: "vmc",
     });
     store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
-    const allocator = createServiceAllocator({ serviceCidr: "10.247.0.0/24" });
+    // A NodePort range of its own, so a minik running beside the tests never shares a port.
+    const allocator = createServiceAllocator({ serviceCidr: "10.247.0.0/24", nodePortRange: "29100-29199" });
     registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
     await registry.bootstrap();
     informers = createInformers(registry);

@@ -43,7 +43,8 @@ describe.skipIf(
     clusterIP: CLUSTER_IP,
     port: 80,
     protocol: "TCP",
-    nodePort: 30080,
+    // Outside the default NodePort range, so a minik running beside the tests never shares one.
+    nodePort: 29080,
     endpoints: endpoints.map((p) => ({ ip: p.ip, port: 80 })),
     ...extra,
   });
@@ -146,7 +147,7 @@ describe.skipIf(
 
   test("a NodePort answers on 127.0.0.1", async () => {
     await proxy.sync([service([a, b])]);
-    const t = tally(await repeat(20, () => getFromHost("http://127.0.0.1:30080/")));
+    const t = tally(await repeat(20, () => getFromHost("http://127.0.0.1:29080/")));
     expect(t["pod-a"]! + t["pod-b"]!).toBe(20);
   });
 
