@@ -226,6 +226,24 @@ const cases: Case[] = [
     },
   },
   {
+    name: "$setElementOrder keeps server-only items where they stood",
+    kind: "Pod",
+    original: {
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "a" }, { name: "x" }, { name: "b" }] },
+    },
+    patch: {
+      spec: {
+        "$setElementOrder/containers": [{ name: "b" }, { name: "c" }, { name: "a" }],
+        containers: [{ name: "c" }],
+      },
+    },
+    want: {
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "x" }, { name: "b" }, { name: "c" }, { name: "a" }] },
+    },
+  },
+  {
     name: "$patch delete on a map removes it",
     kind: "Deployment",
     original: { metadata: { name: "x" }, spec: { strategy: { type: "Recreate" }, replicas: 2 } },

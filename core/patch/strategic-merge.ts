@@ -75,7 +75,8 @@ function mergeMap(
   }
   for (const [field, order] of orders) {
     const list = result[field];
-    if (Array.isArray(list)) result[field] = reorder(list, order, fieldPatch(type, field)?.mergeKey);
+    if (Array.isArray(list))
+      result[field] = reorder(list, order, fieldPatch(type, field)?.mergeKey, original?.[field]);
   }
   const retain = patch.$retainKeys;
   if (retain !== undefined) {
@@ -122,13 +123,31 @@ function union(original: unknown, patch: unknown[]): unknown[] {
   return result;
 }
 
-/** Items named in `order` first, in that order; the rest keep their relative order after them. */
-function reorder(list: unknown[], order: unknown[], mergeKey: string | undefined): unknown[] {
+/**
+ * Orders a merged list by `$setElementOrder`: the named items in that order, with items only
+ * the server has (not named) kept where they stood relative to the named items that were already
+ * there, as kube-apiserver does.
+ */
+function reorder(
+  list: unknown[],
+  order: unknown[],
+  mergeKey: string | undefined,
+  before: unknown,
+): unknown[] {
   const keyOf = (x: unknown) => (mergeKey && isMap(x) ? x[mergeKey] : x);
   const keys = order.map(keyOf);
+  const named = (x: unknown) => keys.some((k) => deepEqual(keyOf(x), k));
+  const original = Array.isArray(before) ? before : [];
+  const serverIndex = (x: unknown) => original.findIndex((o) => deepEqual(keyOf(o), keyOf(x)));
   const placed = keys.flatMap((k) => list.filter((x) => deepEqual(keyOf(x), k)));
-  const rest = list.filter((x) => !keys.some((k) => deepEqual(keyOf(x), k)));
-  return [...placed, ...rest];
+  const serverOnly = list.filter((x) => !named(x));
+  const out: unknown[] = [];
+  for (const item of placed) {
+    const at = serverIndex(item);
+    while (at >= 0 && serverOnly.length && serverIndex(serverOnly[0]) < at) out.push(serverOnly.shift());
+    out.push(item);
+  }
+  return [...out, ...serverOnly];
 }
 
 function asList(key: string, value: unknown): unknown[] {
