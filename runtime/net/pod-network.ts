@@ -126,10 +126,17 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     return (await podAddress(netns)) === ip;
   }
 
+  // Configured once per process; re-done only if the bridge disappeared (someone deleted it).
+  let bridgeConfigured = false;
   function ensureBridgeOnce(): Promise<void> {
-    bridgeReady ??= ensureBridge().finally(() => {
-      bridgeReady = undefined;
-    });
+    if (bridgeConfigured && existsSync(`/sys/class/net/${bridge}`)) return Promise.resolve();
+    bridgeReady ??= ensureBridge()
+      .then(() => {
+        bridgeConfigured = true;
+      })
+      .finally(() => {
+        bridgeReady = undefined;
+      });
     return bridgeReady;
   }
 
@@ -238,6 +245,7 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     },
 
     async cleanupAll() {
+      bridgeConfigured = false;
       await removePodNetworks({ bridge, netnsPrefix, vethPrefix });
       await ipam.reconcile([]);
       await options.hostPortTable?.retainHostPorts([]);
