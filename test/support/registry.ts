@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { alive, takeLease } from "../../scripts/test-images/leases.ts";
 import type { TestImagesEnv } from "../../scripts/test-images/start.ts";
 
 /**
@@ -13,10 +15,19 @@ import type { TestImagesEnv } from "../../scripts/test-images/start.ts";
  */
 export const TEST_IMAGES_ENV = process.env.MINIK_TEST_IMAGES_ENV ?? "/tmp/minik-test-images/env.json";
 
+let missing = `no test registry (${TEST_IMAGES_ENV} missing): run \`bash scripts/test-images/start\``;
+
 function load(): TestImagesEnv | undefined {
   if (!existsSync(TEST_IMAGES_ENV)) return undefined;
   try {
-    return JSON.parse(readFileSync(TEST_IMAGES_ENV, "utf8")) as TestImagesEnv;
+    const env = JSON.parse(readFileSync(TEST_IMAGES_ENV, "utf8")) as TestImagesEnv;
+    if (!env.pids.every(alive)) {
+      missing = `test registry processes from ${TEST_IMAGES_ENV} are gone: run \`bash scripts/test-images/start\``;
+      return undefined;
+    }
+    // Hold a lease for this test process, so another run's `stop` leaves the registries up.
+    takeLease(dirname(TEST_IMAGES_ENV), process.pid);
+    return env;
   } catch {
     return undefined;
   }
@@ -24,7 +35,7 @@ function load(): TestImagesEnv | undefined {
 
 export const testImages: TestImagesEnv | undefined = load();
 
-export const testImagesMissing = `no test registry (${TEST_IMAGES_ENV} missing): run \`bash scripts/test-images/start\``;
+export const testImagesMissing = missing;
 
 /** `127.0.0.1:5100/minik-test/busybox:1` for an image name from the env, on the plain registry. */
 export function testImageRef(name: string, registry: "plain" | "basic" | "token" = "plain"): string {
