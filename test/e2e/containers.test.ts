@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, freePort, removeDir, startDaemon } from "./daemon.ts";
 
 const MANIFEST = join(import.meta.dir, "../../examples/nginx-deployment.yaml");
 
@@ -131,6 +131,35 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
     }
     expect([...byName].sort()).toEqual([...names].sort());
   });
+
+  test("minik port-forward and kubectl port-forward carry HTTP requests to a pod", async () => {
+    const [first] = await pods();
+    const local = await freePort();
+    const pf = Bun.spawn([BINARY, "port-forward", `pod/${first!.metadata.name}`, `${local}:80`], { env: d.env, stdout: "pipe" });
+    try {
+      const text = await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${local}/cgi-bin/host`).catch(() => undefined))?.text(),
+        { what: "minik port-forward answering" },
+      );
+      expect(text.trim()).toBe(`host=${first!.metadata.name}`);
+    } finally {
+      pf.kill();
+    }
+    const kport = await freePort();
+    const kpf = Bun.spawn(
+      ["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), "port-forward", `pod/${first!.metadata.name}`, `${kport}:80`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      const text = await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${kport}/cgi-bin/host`).catch(() => undefined))?.text(),
+        { what: "kubectl port-forward answering", timeoutMs: 15_000 },
+      );
+      expect(text.trim()).toBe(`host=${first!.metadata.name}`);
+    } finally {
+      kpf.kill();
+    }
+  }, 60_000);
 
   test("kill -9 of minik: the next minik up adopts the same containers, none duplicated", async () => {
     const before = (await pods()).map((p) => [p.metadata.name, p.status.containerStatuses![0]!.containerID]).sort();

@@ -87,4 +87,36 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     const cm = await d.minik(["get", "configmap", "good"]);
     expect(cm.code).toBe(1);
   });
+
+  test("minik dashboard's one-time link sets a cookie that opens the status page and its API reads", async () => {
+    const link = (await d.minik(["dashboard"])).stdout.trim();
+    expect(link).toStartWith(`${d.url}/login?code=`);
+    const login = await fetch(link, { redirect: "manual" });
+    expect(login.status).toBe(302);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect(login.headers.get("set-cookie")).toContain("HttpOnly");
+    const page = await fetch(`${d.url}/`, { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<h2>Deployments</h2>");
+    const pods = await fetch(`${d.url}/api/v1/pods`, { headers: { Cookie: cookie } });
+    expect((await pods.json()).items.length).toBe(2);
+    expect((await fetch(link, { redirect: "manual" })).status).toBe(401);
+    expect((await fetch(`${d.url}/`)).status).toBe(401);
+  });
+
+  test("kubectl --server with plain HTTP works against an --anonymous loopback minik", async () => {
+    const anon = await startDaemon(["--runtime", "none", "--anonymous"]);
+    try {
+      const p = Bun.spawn(["kubectl", "--server", anon.url, "--cache-dir", join(anon.dataDir, "kcache"), "get", "namespaces"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      expect(code).toBe(0);
+      expect(out).toMatch(/^default\s+Active/m);
+    } finally {
+      await anon.stop();
+      removeDir(anon.dataDir);
+    }
+  }, 30_000);
 });
