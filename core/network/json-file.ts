@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { pid } from "node:process";
 
 /**
  * A JSON document kept in one file, replaced atomically (write a temp file, then rename), so a
@@ -23,7 +24,7 @@ export function createJsonFile<T>(path: string): JsonFile<T> {
     },
     async write(value) {
       await mkdir(dirname(path), { recursive: true });
-      const temp = `${path}.${process.pid}.tmp`;
+      const temp = `${path}.${pid}.tmp`;
       await writeFile(temp, `${JSON.stringify(value, null, 1)}\n`);
       await rename(temp, path);
     },
