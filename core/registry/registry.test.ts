@@ -1,32 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { Pod, Service } from "kubernetes-types/core/v1";
-import { waitFor } from "../../test/support/env.ts";
 import { ApiError } from "../errors.ts";
-import type { KubeObject, WatchEvent } from "../object.ts";
-import { createRegistry } from "./registry.ts";
-import { deploymentManifest, useRegistry } from "./test-fixture.ts";
+import type { KubeObject } from "../object.ts";
+import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./test-fixture.ts";
 
 const fx = useRegistry();
 const deployment = deploymentManifest;
-
-function pod(name: string, extra: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, labels: { app: "p" } },
-    spec: { containers: [{ name: "c", image: "busybox" }], ...extra },
-  };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "no error";
-  } catch (e) {
-    return e instanceof ApiError ? `${e.code} ${e.reason}: ${e.message}` : String(e);
-  }
-}
 
 describe("create", () => {
   test("fills metadata, defaults and apiVersion/kind", async () => {
@@ -322,154 +302,6 @@ describe("update", () => {
         fx.registry.update("services", { ...kept, spec: { clusterIP: "10.96.0.11", ports: [{ port: 81 }] } }),
       ),
     ).toContain("spec.clusterIP: Invalid value");
-  });
-});
-
-describe("delete", () => {
-  test("unbound pods and plain objects go at once", async () => {
-    await fx.registry.create("pods", pod("p"));
-    const gone = await fx.registry.delete("pods", "default", "p");
-    expect(gone.metadata.deletionTimestamp).toBeUndefined();
-    expect(await fx.registry.tryGet("pods", "default", "p")).toBeUndefined();
-    expect(await reason(fx.registry.delete("pods", "default", "p"))).toBe('404 NotFound: pods "p" not found');
-  });
-
-  test("bound pods terminate gracefully, then grace 0 removes them", async () => {
-    await fx.registry.create("pods", pod("p", { nodeName: "node1", terminationGracePeriodSeconds: 5 }));
-    const marked = await fx.registry.delete("pods", "default", "p");
-    expect(marked.metadata.deletionTimestamp).toBeDefined();
-    expect(marked.metadata.deletionGracePeriodSeconds).toBe(5);
-    expect(await fx.registry.tryGet("pods", "default", "p")).toBeDefined();
-    const explicit = await fx.registry.delete("pods", "default", "p", { gracePeriodSeconds: 2 });
-    expect(explicit.metadata.deletionGracePeriodSeconds).toBe(2);
-    await fx.registry.delete("pods", "default", "p", { gracePeriodSeconds: 0 });
-    expect(await fx.registry.tryGet("pods", "default", "p")).toBeUndefined();
-  });
-
-  test("finalizers hold an object until an update empties them", async () => {
-    const deleted: string[] = [];
-    const reg = createRegistry(fx.store, { onDeleted: [(r, o) => deleted.push(`${r}/${o.metadata.name}`)] });
-    const cm = await reg.create("configmaps", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "c", finalizers: ["example.com/hold"] },
-    });
-    const marked = await reg.delete("configmaps", "default", "c");
-    expect(marked.metadata.deletionTimestamp).toBeDefined();
-    expect(deleted).toEqual([]);
-    expect(
-      await reason(
-        reg.update("configmaps", {
-          ...marked,
-          metadata: { ...marked.metadata, finalizers: ["example.com/hold", "new.io/x"] },
-        }),
-      ),
-    ).toContain("no new finalizers");
-    await reg.update("configmaps", { ...marked, metadata: { ...marked.metadata, finalizers: [] } });
-    expect(await reg.tryGet("configmaps", "default", "c")).toBeUndefined();
-    expect(deleted).toEqual(["configmaps/c"]);
-    expect(cm.metadata.finalizers).toEqual(["example.com/hold"]);
-  });
-
-  test("Foreground and Orphan add their finalizers", async () => {
-    await fx.registry.create("deployments.apps", deployment("f"));
-    const f = await fx.registry.delete("deployments.apps", "default", "f", {
-      propagationPolicy: "Foreground",
-    });
-    expect(f.metadata.finalizers).toEqual(["foregroundDeletion"]);
-    await fx.registry.create("deployments.apps", deployment("o"));
-    const o = await fx.registry.delete("deployments.apps", "default", "o", { propagationPolicy: "Orphan" });
-    expect(o.metadata.finalizers).toEqual(["orphan"]);
-    expect(o.metadata.deletionTimestamp).toBeDefined();
-  });
-
-  test("namespaces turn Terminating and refuse new content", async () => {
-    await fx.registry.create("namespaces", {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: "demo" },
-    });
-    const ns = await fx.registry.delete("namespaces", "", "demo");
-    expect(ns.status).toEqual({ phase: "Terminating" });
-    expect(
-      await reason(fx.registry.create("pods", { ...pod("x"), metadata: { name: "x", namespace: "demo" } })),
-    ).toContain("403 Forbidden");
-    await fx.registry.update("namespaces", { ...ns, spec: { finalizers: [] } });
-    expect(await fx.registry.tryGet("namespaces", "", "demo")).toBeUndefined();
-  });
-
-  test("the system namespaces may not be deleted", async () => {
-    expect(await reason(fx.registry.delete("namespaces", "", "kube-system"))).toBe(
-      '403 Forbidden: namespaces "kube-system" is forbidden: this namespace may not be deleted',
-    );
-  });
-
-  test("uid precondition mismatch is a Conflict", async () => {
-    await fx.registry.create("pods", pod("p"));
-    expect(
-      await reason(fx.registry.delete("pods", "default", "p", { preconditions: { uid: "other" } })),
-    ).toContain("409 Conflict");
-  });
-
-  test("dryRun deletes nothing", async () => {
-    await fx.registry.create("pods", pod("p"));
-    await fx.registry.delete("pods", "default", "p", { dryRun: true });
-    expect(await fx.registry.tryGet("pods", "default", "p")).toBeDefined();
-  });
-});
-
-describe("list and watch", () => {
-  test("label and field selectors filter lists", async () => {
-    await fx.registry.create("pods", pod("a", { nodeName: "n1" }));
-    await fx.registry.create("pods", { ...pod("b"), metadata: { name: "b", labels: { app: "q" } } });
-    const byLabel = await fx.registry.list("pods", { labelSelector: "app in (p)" });
-    expect(byLabel.items.map((p) => p.metadata.name)).toEqual(["a"]);
-    const unbound = await fx.registry.list("pods", { fieldSelector: "spec.nodeName=" });
-    expect(unbound.items.map((p) => p.metadata.name)).toEqual(["b"]);
-    const byName = await fx.registry.list("pods", {
-      namespace: "default",
-      fieldSelector: "metadata.name=a,spec.nodeName=n1",
-    });
-    expect(byName.items.map((p) => p.metadata.name)).toEqual(["a"]);
-    expect(Number(byName.resourceVersion)).toBeGreaterThanOrEqual(
-      Number(byName.items[0]!.metadata.resourceVersion),
-    );
-    const wrongNode = await fx.registry.list("pods", {
-      namespace: "default",
-      fieldSelector: "metadata.name=a,spec.nodeName=n2",
-    });
-    expect(wrongNode.items).toEqual([]);
-    expect(await reason(fx.registry.list("pods", { fieldSelector: "spec.foo=x" }))).toBe(
-      "400 BadRequest: field label not supported: spec.foo",
-    );
-  });
-
-  test("watch from 0 replays ADDED, from N only later changes, selector flips", async () => {
-    await fx.registry.create("pods", pod("a"));
-    const listed = await fx.registry.list("pods", { namespace: "default" });
-    const fromZero: WatchEvent[] = [];
-    const fromN: WatchEvent[] = [];
-    const selected: WatchEvent[] = [];
-    const stops = await Promise.all([
-      fx.registry.watch("pods", { namespace: "default", resourceVersion: "0" }, (e) => fromZero.push(e)),
-      fx.registry.watch("pods", { namespace: "default", resourceVersion: listed.resourceVersion }, (e) =>
-        fromN.push(e),
-      ),
-      fx.registry.watch("pods", { labelSelector: "app=p" }, (e) => selected.push(e)),
-    ]);
-    const b = await fx.registry.create("pods", pod("b"));
-    await fx.registry.update("pods", { ...b, metadata: { ...b.metadata, labels: { app: "other" } } });
-    await fx.registry.delete("pods", "default", "a");
-    const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata.name}`);
-    await waitFor(() => fromZero.length >= 4 && fromN.length >= 3 && selected.length >= 4, {
-      timeoutMs: 2000,
-      intervalMs: 5,
-    });
-    expect(summary(fromZero)).toEqual(["ADDED a", "ADDED b", "MODIFIED b", "DELETED a"]);
-    expect(summary(fromN)).toEqual(["ADDED b", "MODIFIED b", "DELETED a"]);
-    expect(summary(selected)).toEqual(["ADDED a", "ADDED b", "DELETED b", "DELETED a"]);
-    expect(fromZero.every((e) => e.object.apiVersion === "v1" && e.object.kind === "Pod")).toBe(true);
-    for (const stop of stops) stop();
   });
 });
 

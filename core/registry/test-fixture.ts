@@ -1,4 +1,5 @@
 import { afterEach, beforeEach } from "bun:test";
+import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
@@ -39,6 +40,25 @@ export function deploymentManifest(name: string, labels: Record<string, string> 
       },
     },
   };
+}
+
+export function podManifest(name: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { app: "p" } },
+    spec: { containers: [{ name: "c", image: "busybox" }], ...extra },
+  };
+}
+
+/** `<code> <reason>: <message>` of the ApiError a call fails with, or "no error". */
+export async function reason(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no error";
+  } catch (e) {
+    return e instanceof ApiError ? `${e.code} ${e.reason}: ${e.message}` : String(e);
+  }
 }
 
 export async function errorOf(p: Promise<unknown>): Promise<{
