@@ -290,7 +290,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       const what = r.status === 404 ? `${where}: not found (${message})` : `${where}: ${message}`;
       throw new RegistryError(what, code, r.status);
     }
-    const body = new Uint8Array(await r.arrayBuffer());
+    const body = await readLimited(r, MAX_MANIFEST_BYTES, `${where}: manifest`);
     const digest = sha256(body);
     if (reference.startsWith("sha256:") && digest !== reference) {
       throw new RegistryError(`${where}: manifest digest mismatch: got ${digest}`, "DIGEST_MISMATCH");
@@ -371,9 +371,29 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   };
 }
 
+/** Manifests and configs are small; containerd refuses more than 4 MiB too. */
+const MAX_MANIFEST_BYTES = 4 << 20;
+
+/** Reads a body into memory, failing as soon as it passes `limit` bytes. */
+async function readLimited(r: Response, limit: number, what: string): Promise<Uint8Array> {
+  if (!r.body) return new Uint8Array(0);
+  const reader = r.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (let c = await reader.read(); !c.done; c = await reader.read()) {
+    n += c.value.length;
+    if (n > limit) {
+      await reader.cancel().catch(() => {});
+      throw new RegistryError(`${what} is larger than ${limit} bytes`, "MANIFEST_INVALID");
+    }
+    chunks.push(c.value);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** Reads a whole (small) blob and checks its sha256 and size. */
 export async function readVerified(r: Response, d: Descriptor, what: string): Promise<Uint8Array> {
-  const body = new Uint8Array(await r.arrayBuffer());
+  const body = await readLimited(r, Math.min(d.size, MAX_MANIFEST_BYTES) + 1, `${what} ${d.digest}`);
   if (body.length !== d.size) {
     throw new RegistryError(
       `${what} ${d.digest}: size ${body.length} does not match the manifest's ${d.size}`,
