@@ -23,11 +23,11 @@ export async function evictPod(
   if (!pod) throw ApiError.notFound("pods", name);
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   const terminal = phase === "Succeeded" || phase === "Failed";
-  if (!terminal && !pod.metadata.deletionTimestamp) await spendDisruption(ctx, pod);
+  if (!terminal && !pod.metadata.deletionTimestamp) await spendDisruption(ctx, pod, !!deleteOptions.dryRun);
   return deleteObject(ctx, pods, namespace, name, deleteOptions);
 }
 
-async function spendDisruption(ctx: RegistryContext, pod: KubeObject): Promise<void> {
+async function spendDisruption(ctx: RegistryContext, pod: KubeObject, dryRun: boolean): Promise<void> {
   const pdbs = kindOf("poddisruptionbudgets.policy");
   const namespace = pod.metadata.namespace!;
   for (let attempt = 0; ; attempt++) {
@@ -63,6 +63,7 @@ async function spendDisruption(ctx: RegistryContext, pod: KubeObject): Promise<v
         },
       );
     }
+    if (dryRun) return;
     try {
       await updateStatusOf(ctx, pdbs, budget, { ...status, disruptionsAllowed: allowed - 1 });
       return;

@@ -273,6 +273,7 @@ describe("eviction", () => {
       ...budget,
       status: { disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1 },
     });
+    await fx.registry.evict("default", "b", { dryRun: true });
     await fx.registry.evict("default", "a");
     expect(await fx.registry.tryGet("pods", "default", "a")).toBeUndefined();
     const err = await errorOf(fx.registry.evict("default", "b"));
