@@ -28,6 +28,8 @@ export interface Harness {
   restartAgent(): Promise<void>;
   eventReasons(name: string): Promise<string[]>;
   eventMessages(name: string): Promise<string[]>;
+  /** Waits until the pod has every one of these `Reason: message` events (events are written asynchronously). */
+  waitEvents(name: string, ...expected: string[]): Promise<string[]>;
   /** The runtime containers of a pod, oldest attempt first. */
   containersOf(name: string, container?: string): Promise<ReturnType<FakeHost["find"]>[]>;
   close(): Promise<void>;
@@ -113,6 +115,19 @@ export async function startHarness(
       return items
         .filter((e) => (e.involvedObject as { name: string }).name === name)
         .map((e) => `${e.reason}: ${e.message}`);
+    },
+    async waitEvents(name, ...expected) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const messages = await h.eventMessages(name);
+        if (expected.every((e) => messages.includes(e))) return messages;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `timed out waiting for events ${JSON.stringify(expected)} of ${name}; have ${JSON.stringify(messages)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async containersOf(name, container) {
       const pod = await client.tryGet("pods", "default", name);

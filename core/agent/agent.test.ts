@@ -109,7 +109,10 @@ test("a crashing container restarts with back-off and shows CrashLoopBackOff", a
   // Third crash: back-off doubled.
   h.fake.exit(h.host.find(uid, "app")!.id, 4);
   pod = await h.waitPod("crash", (p) => cs(p).state?.waiting?.message?.startsWith("back-off 20s"));
-  expect(await h.eventReasons("crash")).toContain("BackOff");
+  await h.waitEvents(
+    "crash",
+    `BackOff: Back-off restarting failed container app in pod crash_default(${uid})`,
+  );
   h.clock.advance(20_000);
   pod = await h.waitPod("crash", (p) => cs(p).restartCount === 3 && cs(p).state?.running);
   // Only the current and the previous attempt are kept (the previous one for logs --previous).
@@ -174,12 +177,12 @@ test("image pull failure: ErrImagePull, then ImagePullBackOff, then Running once
   h.fake.clearPullFailure("127.0.0.1:5000/nope:1");
   h.clock.advance(10_000);
   await h.waitPod("pull", running);
-  const messages = await h.eventMessages("pull");
-  expect(messages).toContain(
+  await h.waitEvents(
+    "pull",
     'Failed: Failed to pull image "127.0.0.1:5000/nope:1": manifest unknown: 127.0.0.1:5000/nope:1',
+    "Failed: Error: ErrImagePull",
+    'BackOff: Back-off pulling image "127.0.0.1:5000/nope:1"',
   );
-  expect(messages).toContain("Failed: Error: ErrImagePull");
-  expect(messages).toContain('BackOff: Back-off pulling image "127.0.0.1:5000/nope:1"');
 });
 
 test("imagePullPolicy Never with a missing image is ErrImageNeverPull", async () => {
@@ -206,7 +209,7 @@ test("graceful deletion stops the containers, then removes the pod", async () =>
   await waitFor(async () => !(await h.client.tryGet("pods", "default", "bye")), { what: "pod removed" });
   expect(h.host.sandboxes.has(uid)).toBe(false);
   expect(h.host.containers.has(id)).toBe(false);
-  expect(await h.eventMessages("bye")).toContain("Killing: Stopping container app");
+  await h.waitEvents("bye", "Killing: Stopping container app");
 });
 
 test("the grace period ends in a kill when the container ignores SIGTERM", async () => {
@@ -310,9 +313,7 @@ test("a new image on a running pod restarts its container", async () => {
   pod = await h.waitPod("img", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
   expect(cs(pod).image).toBe("busybox:1.37");
   expect(h.host.find(pod.metadata.uid!, "app")!.image).toBe("docker.io/library/busybox:1.37");
-  expect(await h.eventMessages("img")).toContain(
-    "Killing: Container app definition changed, will be restarted",
-  );
+  await h.waitEvents("img", "Killing: Container app definition changed, will be restarted");
 });
 
 test("preStop runs before the container is stopped; a failing postStart kills the container", async () => {

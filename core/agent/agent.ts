@@ -13,7 +13,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { tcpDial } from "./dial.ts";
 import { createNodeServices } from "./node-services.ts";
 import { syncPod } from "./pod-sync.ts";
-import { sweepOrphans } from "./pod-teardown.ts";
+import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
 import { createProbeManager, probeLabel } from "./probes.ts";
 import type { ClusterDns, HostDns } from "./sandbox.ts";
 import { createWorkQueue } from "./work-queue.ts";
@@ -128,6 +128,22 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     },
   );
 
+  /** Grace period of each pod's deletion as last seen, to notice it being shortened. */
+  const graceSeen = new Map<string, number>();
+  function hurryStop(uid: string | undefined, graceSeconds: number): void {
+    if (!uid) return;
+    void runtime
+      .listContainers()
+      .then((all) =>
+        Promise.all(
+          all
+            .filter((c) => c.podUid === uid && c.state === "running")
+            .map((c) => runtime.stopContainer(c.id, graceSeconds)),
+        ),
+      )
+      .catch((e) => log(`shortening the stop of pod ${uid}: ${e instanceof Error ? e.message : e}`));
+  }
+
   /** Last seen spec/deletion fingerprint per key: status-only changes (ours) need no sync. */
   const seen = new Map<string, string>();
   const fingerprint = (pod: Pod) =>
@@ -140,7 +156,16 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     if (event.type === "DELETED") {
       seen.delete(key);
       queue.add(key);
+      // Force-deleted (or its grace cut short) while a graceful stop may be under way: the
+      // queued sync waits behind that stop, so shorten it here (the runtime cuts a running grace).
+      graceSeen.delete(pod.metadata?.uid ?? "");
+      hurryStop(pod.metadata?.uid, ORPHAN_GRACE_SECONDS);
       return;
+    }
+    const grace = pod.metadata?.deletionGracePeriodSeconds;
+    if (grace !== undefined && grace < (graceSeen.get(pod.metadata?.uid ?? "") ?? Number.POSITIVE_INFINITY)) {
+      if (graceSeen.has(pod.metadata?.uid ?? "")) hurryStop(pod.metadata?.uid, grace);
+      graceSeen.set(pod.metadata?.uid ?? "", grace);
     }
     const print = fingerprint(pod);
     if (event.type === "MODIFIED" && seen.get(key) === print) return;

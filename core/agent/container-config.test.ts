@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
-import { waitFor } from "../../test/support/env.ts";
 import { type Harness, startHarness } from "./agent-harness.ts";
 import { qosClass } from "./container-config.ts";
 
@@ -147,7 +146,7 @@ test("a missing configMap key is CreateContainerConfigError until it appears", a
   );
   expect(cs(pod).state!.waiting!.message).toBe('configmap "late" not found');
   expect(pod.status!.phase).toBe("Pending");
-  expect(await h.eventMessages("needs-cm")).toContain('Failed: Error: configmap "late" not found');
+  await h.waitEvents("needs-cm", 'Failed: Error: configmap "late" not found');
   await h.client.create("configmaps", {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -169,11 +168,8 @@ test("a missing configMap volume keeps the pod ContainerCreating with a FailedMo
   });
   const pod = await h.waitPod("needs-vol", (p) => cs(p)?.state?.waiting?.reason === "ContainerCreating");
   expect(pod.status!.phase).toBe("Pending");
-  const messages = await waitFor(async () => {
-    const m = await h.eventMessages("needs-vol");
-    return m.some((x) => x.startsWith("FailedMount")) ? m : undefined;
-  });
-  expect(messages).toContain(
+  await h.waitEvents(
+    "needs-vol",
     'FailedMount: MountVolume.SetUp failed for volume "c" : configmap "absent" not found',
   );
 });

@@ -11,7 +11,7 @@ import { stopWithHooks } from "./lifecycle.ts";
  */
 
 /** Grace for containers of pods that are already gone from the store. */
-const ORPHAN_GRACE_SECONDS = 2;
+export const ORPHAN_GRACE_SECONDS = 2;
 
 export async function terminatePod(
   ctx: AgentContext,

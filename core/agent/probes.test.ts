@@ -66,7 +66,7 @@ test("readiness flips Ready both ways after its thresholds", async () => {
   h.clock.advance(10_000);
   pod = await h.waitPod("r", (p) => ready(p) === "False");
   expect(pod.status!.phase).toBe("Running");
-  expect(await h.eventMessages("r")).toContain("Unhealthy: Readiness probe failed: ready: no");
+  await h.waitEvents("r", "Unhealthy: Readiness probe failed: ready: no");
 });
 
 test("initialDelaySeconds holds the first probes back", async () => {
@@ -105,9 +105,11 @@ test("liveness failure kills and restarts the container", async () => {
   const restarted = await h.waitPod("l", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
   expect(h.host.entry(first)!.status.state).toBe("exited");
   expect(cs(restarted).lastState?.terminated?.containerID).toBe(`fake://${first}`);
-  const messages = await h.eventMessages("l");
-  expect(messages).toContain("Unhealthy: Liveness probe failed: alive: no");
-  expect(messages).toContain("Killing: Container app failed liveness probe, will be restarted");
+  await h.waitEvents(
+    "l",
+    "Unhealthy: Liveness probe failed: alive: no",
+    "Killing: Container app failed liveness probe, will be restarted",
+  );
 });
 
 test("a startup probe gates liveness and readiness", async () => {
