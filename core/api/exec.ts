@@ -1,19 +1,33 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { ExecSession } from "../../runtime/container-runtime.ts";
+import type { ExecOptions, ExecSession } from "../../runtime/container-runtime.ts";
 import { ApiError } from "../errors.ts";
+import type { NodeServices } from "../node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { pickContainer, requireNode } from "./logs.ts";
 import { methodNotAllowed } from "./rest.ts";
 import { isWebSocketUpgrade, offeredProtocols, type ServerEnv, type Socket } from "./socket.ts";
 import type { Target } from "./target.ts";
 
+/**
+ * What a node may add to NodeServices for `kubectl attach` and `kubectl run -it`: a session on
+ * the container's main process (its stdin, stdout and stderr) instead of a new process.
+ */
+export interface AttachCapable {
+  attach(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    options: ExecOptions,
+  ): Promise<ExecSession>;
+}
+
 /** Channel bytes of the Kubernetes remotecommand WebSocket protocol. */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 
 /**
- * pods/<name>/exec over a WebSocket (`v5.channel.k8s.io`, or v4). Everything that can fail is
- * checked before the upgrade, so kubectl prints a Status instead of a broken stream.
+ * pods/<name>/exec and /attach over a WebSocket (`v5.channel.k8s.io`, or v4). Everything that can
+ * fail is checked before the upgrade, so kubectl prints a Status instead of a broken stream.
  */
 export async function handleExec(
   req: Request,
@@ -23,20 +37,22 @@ export async function handleExec(
   env: ServerEnv,
 ): Promise<Response> {
   if (req.method !== "GET" && req.method !== "POST") throw methodNotAllowed(req.method, t);
-  if (t.subresource === "attach") {
+  const node = requireNode(deps) as NodeServices & Partial<AttachCapable>;
+  const attach = t.subresource === "attach";
+  if (attach && !node.attach) {
     throw new ApiError(
       "BadRequest",
-      `attach to pod ${t.name} is not supported by minik: use kubectl exec or kubectl logs -f`,
+      `attach to pod ${t.name} is not supported by this node: use kubectl exec or kubectl logs -f`,
     );
   }
-  const node = requireNode(deps);
   const q = url.searchParams;
   const command = q.getAll("command");
-  if (command.length === 0)
+  if (!attach && command.length === 0) {
     throw new ApiError(
       "BadRequest",
       "you must specify at least 1 command: add ?command=<argv0>&command=<argv1>…",
     );
+  }
   const pod = (await deps.client.get(t.resource, t.namespace ?? "", t.name!)) as unknown as Pod & {
     metadata: { name: string };
   };
@@ -52,7 +68,9 @@ export async function handleExec(
     throw new ApiError("BadRequest", `exec needs WebSocket subprotocol ${EXEC_PROTOCOLS.join(" or ")}`);
   const tty = flag(q.get("tty"));
   const stdin = flag(q.get("stdin"));
-  const session = await node.exec(t.namespace ?? "", t.name!, container, command, { tty, stdin });
+  const session = attach
+    ? await node.attach!(t.namespace ?? "", t.name!, container, { tty, stdin })
+    : await node.exec(t.namespace ?? "", t.name!, container, command, { tty, stdin });
   const response = env.upgrade(req, protocol, (socket) =>
     runExec(socket, session, { v5: protocol.startsWith("v5"), stderr: flag(q.get("stderr")) }),
   );

@@ -4,8 +4,8 @@ import type { DuplexStream, NodeServices, PodStats } from "../node-services.ts";
 
 /**
  * NodeServices without a node, for API tests: logs from memory, a tiny command interpreter for
- * exec (`echo`, `cat`, `exit N`, `stderr TEXT`, `size`), and port-forward to an in-memory echo
- * server that answers `port <P>: <bytes>`.
+ * exec (`echo`, `cat`, `exit N`, `stderr TEXT`, `size`), attach to a `cat`, and port-forward to an
+ * in-memory echo server that answers `port <P>: <bytes>`.
  */
 export class FakeNodeServices implements NodeServices {
   /** `namespace/pod/container` → log lines (without newlines). */
@@ -112,6 +112,16 @@ export class FakeNodeServices implements NodeServices {
       exited,
       kill: () => {},
     };
+  }
+
+  /** The container's main process: echoes stdin like `cat` (see AttachCapable in exec.ts). */
+  async attach(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    options: ExecOptions,
+  ): Promise<ExecSession> {
+    return this.exec(namespace, pod, container, ["cat"], { ...options, stdin: true });
   }
 
   async portForward(_namespace: string, _pod: string, port: number): Promise<DuplexStream> {

@@ -148,6 +148,21 @@ describe("exec", () => {
     expect(status).toEqual({ metadata: {}, status: "Success" });
   });
 
+  test("attach needs a node that can attach; without it the answer is a 400 Status", async () => {
+    const bare = new FakeNodeServices();
+    Object.defineProperty(bare, "attach", { value: undefined });
+    const noAttach = createApiServer({ client, store, node: bare, auth: { token: "t" } });
+    const res = await noAttach.request("/api/v1/namespaces/default/pods/web/attach?stdin=true&stdout=true", {
+      headers: {
+        Authorization: "Bearer t",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Protocol": "v5.channel.k8s.io",
+      },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toContain("attach to pod web is not supported");
+  });
+
   test("stdin, v5 close of stdin, non-zero exit codes, stderr and resize", async () => {
     const enc = new TextEncoder();
     const cat = pairSocket();

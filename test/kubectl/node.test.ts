@@ -65,6 +65,12 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
       expect(missing.stderr).toContain('pods "nope" not found');
     });
 
+    test("attach connects stdin and stdout to the container's main process", async () => {
+      const res = await c.kubectl(["attach", "-i", "web"], { stdin: "hello\nworld\n" });
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe("hello\nworld\n");
+    });
+
     test("port-forward carries TCP through SPDY over WebSocket", async () => {
       const pf = c.spawn(["port-forward", "pod/web", ":80"]);
       const reader = (pf.stdout as ReadableStream<Uint8Array>).getReader();

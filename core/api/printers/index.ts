@@ -2,13 +2,17 @@ import { configMapPrinter } from "./configmaps.ts";
 import { defaultPrinter } from "./default.ts";
 import { deploymentPrinter } from "./deployments.ts";
 import { endpointsPrinter } from "./endpoints.ts";
+import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
+import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
 import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
+import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
 import { podPrinter } from "./pods.ts";
 import type { Printer } from "./printer.ts";
 import { replicaSetPrinter } from "./replicasets.ts";
 import { secretPrinter } from "./secrets.ts";
+import { serviceAccountPrinter } from "./serviceaccounts.ts";
 import { servicePrinter } from "./services.ts";
 
 export { humanDuration } from "./human-duration.ts";
@@ -26,6 +30,10 @@ const PRINTERS: Record<string, Printer> = {
   configmaps: configMapPrinter,
   secrets: secretPrinter,
   endpoints: endpointsPrinter,
+  serviceaccounts: serviceAccountPrinter,
+  "endpointslices.discovery.k8s.io": endpointSlicePrinter,
+  "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
+  "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
 };
 
 export function printerFor(resource: string): Printer {

@@ -241,8 +241,63 @@ describe("other printers", () => {
     ]);
   });
 
+  test("horizontal pod autoscalers, disruption budgets, endpoint slices", () => {
+    const hpa = obj({
+      metadata: { name: "web", creationTimestamp: ago(60) },
+      spec: {
+        scaleTargetRef: { kind: "Deployment", name: "web" },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [
+          {
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+          },
+        ],
+      },
+      status: {
+        currentReplicas: 2,
+        currentMetrics: [
+          { type: "Resource", resource: { name: "cpu", current: { averageUtilization: 40 } } },
+        ],
+      },
+    });
+    expect(printerFor("horizontalpodautoscalers.autoscaling").cells(hpa, NOW)).toEqual([
+      "web",
+      "Deployment/web",
+      "cpu: 40%/50%",
+      "1",
+      5,
+      2,
+      "60s",
+    ]);
+    const pdb = obj({
+      metadata: { name: "b" },
+      spec: { minAvailable: "50%" },
+      status: { disruptionsAllowed: 1 },
+    });
+    expect(printerFor("poddisruptionbudgets.policy").cells(pdb, NOW).slice(0, 4)).toEqual([
+      "b",
+      "50%",
+      "N/A",
+      1,
+    ]);
+    const slice = obj({
+      metadata: { name: "web-abc" },
+      addressType: "IPv4",
+      ports: [{ port: 80 }],
+      endpoints: ["10.88.0.2", "10.88.0.3", "10.88.0.4", "10.88.0.5"].map((a) => ({ addresses: [a] })),
+    });
+    expect(printerFor("endpointslices.discovery.k8s.io").cells(slice, NOW).slice(0, 4)).toEqual([
+      "web-abc",
+      "IPv4",
+      "80",
+      "10.88.0.2,10.88.0.3,10.88.0.4 + 1 more...",
+    ]);
+  });
+
   test("unknown kinds get NAME and CREATED AT", () => {
-    const printer = printerFor("poddisruptionbudgets.policy");
+    const printer = printerFor("limitranges");
     expect(printer.columns.map((c) => c.name)).toEqual(["Name", "Created At"]);
     expect(
       printer.cells(obj({ metadata: { name: "p", creationTimestamp: "2026-11-25T11:00:00Z" } }), NOW),
