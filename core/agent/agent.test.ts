@@ -308,8 +308,10 @@ test("while the image is pulled the pod shows ContainerCreating and its IP", asy
 test("a new image on a running pod restarts its container", async () => {
   await h.createPod("img", { containers: [{ name: "app", image: "busybox:1.36" }] });
   let pod = await h.waitPod("img", running);
-  pod.spec!.containers[0]!.image = "busybox:1.37";
-  await h.client.update("pods", pod);
+  // A patch carries no resourceVersion, so a concurrent status write cannot make it conflict.
+  await h.client.patch("pods", "default", "img", "strategic", {
+    spec: { containers: [{ name: "app", image: "busybox:1.37" }] },
+  });
   pod = await h.waitPod("img", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
   expect(cs(pod).image).toBe("busybox:1.37");
   expect(h.host.find(pod.metadata.uid!, "app")!.image).toBe("docker.io/library/busybox:1.37");
