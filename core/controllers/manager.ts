@@ -47,6 +47,8 @@ export interface ControllerManagerOptions {
   eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
+  /** False when there is no container runtime: the node is NotReady and pods stay Pending. */
+  runtimeReady?: () => boolean | Promise<boolean>;
   log?: (message: string) => void;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
@@ -85,6 +87,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
         nodeName,
         hostInfo: options.hostInfo,
         heartbeatMs: options.nodeHeartbeatMs,
+        runtimeReady: options.runtimeReady,
       }),
     scheduler: () => createScheduler(ctx, { nodeName }),
     replicaset: () => createReplicaSetController(ctx),

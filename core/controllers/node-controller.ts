@@ -8,6 +8,8 @@ import type { Kube } from "./owner-references.ts";
 import { formatKi } from "./quantity.ts";
 import { UNSCHEDULABLE_TAINT } from "./scheduler.ts";
 
+const NOT_READY_TAINT = "node.kubernetes.io/not-ready";
+
 /** Eviction thresholds of a default kubelet: below these the node reports pressure. */
 const MEMORY_EVICTION_BYTES = 100 * 2 ** 20;
 const DISK_EVICTION_FRACTION = 0.1;
@@ -18,6 +20,11 @@ export interface NodeControllerOptions {
   hostInfo: HostInfoSource;
   /** How often conditions are re-posted (kubelet: 10 s). */
   heartbeatMs?: number;
+  /**
+   * Whether the node can run pods. When false (minik up --runtime none) the node is NotReady and
+   * tainted not-ready:NoSchedule, so pods stay Pending with that reason. Default: ready.
+   */
+  runtimeReady?: () => boolean | Promise<boolean>;
 }
 
 /**
@@ -27,7 +34,7 @@ export interface NodeControllerOptions {
  */
 export function createNodeController(ctx: ControllerContext, options: NodeControllerOptions): Controller {
   const { client, informers, clock } = ctx;
-  const { nodeName, hostInfo, heartbeatMs = 10_000 } = options;
+  const { nodeName, hostInfo, heartbeatMs = 10_000, runtimeReady = () => true } = options;
   const nodes = informers.for<Kube<Node>>("nodes");
   const controller = createController({ name: "node", log: ctx.log, reconcile, workers: 1 });
   nodes.onEvent((e) => {
@@ -37,6 +44,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
 
   async function reconcile() {
     const info = await hostInfo();
+    const ready = await runtimeReady();
     let node = nodes.get("", nodeName) ?? (await client.tryGet<Kube<Node>>("nodes", "", nodeName));
     if (!node) {
       node = await client.create<Kube<Node>>("nodes", {
@@ -47,7 +55,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
       });
       nodes.observe(node);
     }
-    const taints = syncedTaints(node, timestamp(clock));
+    const taints = syncedTaints(node, ready, timestamp(clock));
     if (taints) {
       node = await client.update<Kube<Node>>("nodes", {
         ...node,
@@ -55,7 +63,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
       });
       nodes.observe(node);
     }
-    const status = nodeStatus(node.status, info, clock.now(), timestamp(clock), heartbeatMs);
+    const status = nodeStatus(node.status, info, ready, clock.now(), timestamp(clock), heartbeatMs);
     if (status) nodes.observe(await client.updateStatus<Kube<Node>>("nodes", { ...node, status }));
     return { requeueAfterMs: heartbeatMs };
   }
@@ -72,14 +80,26 @@ function nodeLabels(name: string, info: HostInfo): Record<string, string> {
   };
 }
 
-/** The taints with the unschedulable one added or removed to follow spec.unschedulable; undefined = unchanged. */
-export function syncedTaints(node: Node, now: string): Taint[] | undefined {
-  const taints = node.spec?.taints ?? [];
-  const has = taints.some((t) => t.key === UNSCHEDULABLE_TAINT && t.effect === "NoSchedule");
-  if (!!node.spec?.unschedulable === has) return undefined;
-  return has
-    ? taints.filter((t) => !(t.key === UNSCHEDULABLE_TAINT && t.effect === "NoSchedule"))
-    : [...taints, { key: UNSCHEDULABLE_TAINT, effect: "NoSchedule", timeAdded: now }];
+/**
+ * The node's taints with those the node controller manages brought in line: unschedulable
+ * follows spec.unschedulable (cordon), not-ready follows the runtime. undefined = unchanged.
+ */
+export function syncedTaints(node: Node, ready: boolean, now: string): Taint[] | undefined {
+  const managed: [string, boolean][] = [
+    [UNSCHEDULABLE_TAINT, !!node.spec?.unschedulable],
+    [NOT_READY_TAINT, !ready],
+  ];
+  let taints = node.spec?.taints ?? [];
+  let changed = false;
+  for (const [key, wanted] of managed) {
+    const has = taints.some((t) => t.key === key && t.effect === "NoSchedule");
+    if (has === wanted) continue;
+    changed = true;
+    taints = wanted
+      ? [...taints, { key, effect: "NoSchedule", timeAdded: now }]
+      : taints.filter((t) => !(t.key === key && t.effect === "NoSchedule"));
+  }
+  return changed ? taints : undefined;
 }
 
 /**
@@ -89,6 +109,7 @@ export function syncedTaints(node: Node, now: string): Taint[] | undefined {
 export function nodeStatus(
   old: NodeStatus | undefined,
   info: HostInfo,
+  ready: boolean,
   now: number,
   nowText: string,
   heartbeatMs: number,
@@ -134,7 +155,9 @@ export function nodeStatus(
       "KubeletHasSufficientPID",
       "kubelet has sufficient PID available",
     ),
-    { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
+    ready
+      ? { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }
+      : { type: "Ready", status: "False", reason: "KubeletNotReady", message: "container runtime is down" },
   ];
   // Due a little early, so the requeue after heartbeatMs always posts.
   const heartbeatDue = (old?.conditions ?? []).some(

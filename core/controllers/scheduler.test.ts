@@ -84,6 +84,31 @@ describe("node controller", () => {
   });
 });
 
+describe("a node without a container runtime", () => {
+  test("is NotReady and tainted, so pods stay Pending and say why", async () => {
+    cluster = await startTestCluster({ runtimeReady: () => false, autoReady: false });
+    const n = await waitFor(async () => {
+      const x = await cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE);
+      return x?.spec?.taints?.length && x.status?.conditions?.length ? x : undefined;
+    });
+    expect(n.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "KubeletNotReady",
+    });
+    expect(n.spec?.taints).toEqual([
+      expect.objectContaining({ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }),
+    ]);
+    await cluster.client.create("pods", pod("stuck"));
+    const cond = await waitFor(async () => {
+      const c = await scheduledCondition("stuck");
+      return c?.status === "False" ? c : undefined;
+    });
+    expect(cond.message).toBe(
+      "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.",
+    );
+  });
+});
+
 describe("scheduler", () => {
   test("binds a pod that fits and records Scheduled", async () => {
     cluster = await startTestCluster({ autoReady: false });
