@@ -8,7 +8,9 @@ import { waitFor } from "../../test/support/env.ts";
 import { isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type { Store } from "./store.ts";
-import type { StoreEvent } from "./watch-hub.ts";
+
+/** What a watch delivers; from the Store interface alone, so any implementation fits. */
+type StoreEvent = Parameters<Parameters<Store["watch"]>[1]>[0];
 
 export interface StoreFactory {
   /** A fresh, empty store. */
