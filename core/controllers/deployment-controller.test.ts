@@ -405,6 +405,26 @@ describe("deployment scaling and strategies", () => {
     );
   });
 
+  test("minReadySeconds: ready pods count as available only after that long", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 2, { minReadySeconds: 2 }));
+    const readyAt = await waitFor(
+      async () => {
+        const d = await deployment("web");
+        return d.status?.readyReplicas === 2 ? Date.now() : undefined;
+      },
+      { what: "2 ready" },
+    );
+    const early = await deployment("web");
+    expect(early.status?.availableReplicas ?? 0).toBeLessThan(2);
+    const rs = (await replicaSets())[0]!;
+    expect(rs.spec?.minReadySeconds).toBe(2);
+    await waitRolledOut("web", "available after minReadySeconds");
+    // Ready times have whole-second precision, so "2 s" may end up to a second early.
+    expect(Date.now() - readyAt).toBeGreaterThanOrEqual(900);
+    expect((await deployment("web")).status?.availableReplicas).toBe(2);
+  });
+
   test("revisionHistoryLimit keeps that many old ReplicaSets", async () => {
     cluster = await startTestCluster();
     await cluster.client.create("deployments.apps", webDeployment("web", 1, { revisionHistoryLimit: 1 }));
