@@ -169,7 +169,15 @@ export function createHpaController(ctx: ControllerContext, options: HpaOptions 
     cond(limited);
     status.desiredReplicas = next;
     if (next !== current) {
-      await client.update<Target>(resourceKey(info), { ...target, spec: { ...target.spec, replicas: next } });
+      // Through the scale subresource, as kube-controller-manager does (kubectl sees the same).
+      await client.patch(
+        resourceKey(info),
+        namespace,
+        ref.name,
+        "merge",
+        { spec: { replicas: next } },
+        { subresource: "scale" },
+      );
       const why = next > current ? `${reason} above target` : "All metrics below target";
       recorder.record(hpa, "Normal", "SuccessfulRescale", `New size: ${next}; reason: ${why}`);
       status.lastScaleTime = nowText;
