@@ -50,10 +50,14 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
     })();
   }
   const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
-  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
-    timeoutMs: 20_000,
-    what: `minik up on ${url} (exit code ${proc.exitCode ?? "none, still running"}; output so far: ${out})`,
-  });
+  try {
+    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, what: "minik up" });
+  } catch {
+    // say where it is stuck: its state and the processes it is waiting for
+    const ps = Bun.spawnSync(["ps", "-o", "pid,stat,wchan:20,args", "--ppid", String(proc.pid), "-p", String(proc.pid)]);
+    proc.kill("SIGKILL");
+    throw new Error(`minik up on ${url} not ready after 20 s (exit code ${proc.exitCode ?? "none, still running"}); output so far: ${out}\n${ps.stdout}`);
+  }
   return {
     url,
     dataDir: dir,
