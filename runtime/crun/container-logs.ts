@@ -104,8 +104,16 @@ export function logStream(
           now = statSync(path).size;
         } catch {}
         const r = rotations.get(path) ?? 0;
-        if (now < offset || r !== rotation) offset = 0; // rotated (copytruncate)
-        rotation = r;
+        if (r !== rotation) {
+          // Rotated (copytruncate): what we had not read yet went into the copy.
+          const rest = await Bun.file(`${path}.1`)
+            .slice(offset)
+            .bytes()
+            .catch(() => new Uint8Array(0));
+          if (rest.length && !emit(rest, new Date())) return finish();
+          offset = 0;
+          rotation = r;
+        } else if (now < offset) offset = 0; // truncated by someone else
         if (now > offset) {
           const chunk = await Bun.file(path).slice(offset, now).bytes();
           offset = now;

@@ -34,14 +34,19 @@ export interface CrunCli {
   kill(id: string, signal: string): Promise<void>;
   delete(id: string): Promise<void>;
   /** argv for `crun exec` (spawned by the caller, which wires the stdio or a tty). */
-  execArgv(id: string, command: string[], tty: boolean): string[];
+  execArgv(id: string, command: string[], tty: boolean): Promise<string[]>;
 }
 
-export function createCrunCli(opts: { crunPath: string; root: string; prefix: string[] }): CrunCli {
-  const base = [...opts.prefix, opts.crunPath, "--root", opts.root, "--cgroup-manager=cgroupfs"];
+export function createCrunCli(opts: {
+  crunPath: string;
+  root: string;
+  prefix: () => Promise<string[]>;
+}): CrunCli {
+  const crunArgs = [opts.crunPath, "--root", opts.root, "--cgroup-manager=cgroupfs"];
+  const argv = async (args: string[]) => [...(await opts.prefix()), ...crunArgs, ...args];
 
   async function call(args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-    const proc = tracked(Bun.spawn([...base, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
+    const proc = tracked(Bun.spawn(await argv(args), { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
     const [stdout, stderr, code] = await Promise.all([
       new Response(proc.stdout).text(),
       new Response(proc.stderr).text(),
@@ -56,8 +61,7 @@ export function createCrunCli(opts: { crunPath: string; root: string; prefix: st
     async run(id, bundle, logFd) {
       const crunLog = `${bundle}/crun.log`;
       const pidFile = `${bundle}/init.pid`;
-      const argv = [
-        ...base,
+      const cmd = await argv([
         `--log=file:${crunLog}`,
         "run",
         "-d",
@@ -66,16 +70,14 @@ export function createCrunCli(opts: { crunPath: string; root: string; prefix: st
         "--bundle",
         bundle,
         id,
-      ];
-      const proc = tracked(
-        Bun.spawn(argv, { stdin: "ignore", stdout: logFd, stderr: logFd, detached: true }),
-      );
+      ]);
+      const proc = tracked(Bun.spawn(cmd, { stdin: "ignore", stdout: logFd, stderr: logFd, detached: true }));
       if ((await proc.exited) !== 0) {
         let msg = "";
         try {
           msg = readFileSync(crunLog, "utf8");
         } catch {}
-        throw new CrunError(argv, msg);
+        throw new CrunError(cmd, msg);
       }
       return Number(readFileSync(pidFile, "utf8"));
     },
@@ -83,21 +85,21 @@ export function createCrunCli(opts: { crunPath: string; root: string; prefix: st
       const r = await call(["state", id]);
       if (r.ok) return JSON.parse(r.stdout) as CrunState;
       if (notExist(r.stderr)) return undefined;
-      throw new CrunError([...base, "state", id], r.stderr);
+      throw new CrunError([...crunArgs, "state", id], r.stderr);
     },
     async kill(id, signal) {
       const r = await call(["kill", id, signal]);
       // "not running" and "does not exist" are what we wanted anyway.
       if (!r.ok && !notExist(r.stderr) && !/not running|No such process/i.test(r.stderr)) {
-        throw new CrunError([...base, "kill", id, signal], r.stderr);
+        throw new CrunError([...crunArgs, "kill", id, signal], r.stderr);
       }
     },
     async delete(id) {
       const r = await call(["delete", "-f", id]);
-      if (!r.ok && !notExist(r.stderr)) throw new CrunError([...base, "delete", "-f", id], r.stderr);
+      if (!r.ok && !notExist(r.stderr)) throw new CrunError([...crunArgs, "delete", "-f", id], r.stderr);
     },
     execArgv(id, command, tty) {
-      return [...base, "exec", ...(tty ? ["-t"] : []), id, ...command];
+      return argv(["exec", ...(tty ? ["-t"] : []), id, ...command]);
     },
   };
 }

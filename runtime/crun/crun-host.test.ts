@@ -29,10 +29,10 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
     let f: Fixture;
     beforeAll(async () => {
       f = await createFixture({ maxLogBytes: 4096, logCheckIntervalMs: 100 });
-    });
+    }, 60_000);
     afterAll(async () => {
       await f?.cleanup();
-    });
+    }, 60_000);
 
     test("no zombies pile up from crun's intermediate processes or exited containers", async () => {
       const sb = f.sandbox("zombies");
@@ -111,6 +111,24 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
         const mounts = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
         expect(mounts).not.toContain(" - cgroup2 ");
         expect(mounts).toContain(`${f.dataDir}/run `);
+        // Killed from outside (a test runner's clean-up did exactly that): the next crun call makes a new one.
+        process.kill(Number(pid), "SIGKILL");
+        await waitFor(
+          () => {
+            try {
+              return !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("minik-crun-mntns");
+            } catch {
+              return true; // reaped
+            }
+          },
+          { what: "the holder to die" },
+        );
+        const sb = f.sandbox("holder");
+        await f.rt.runPodSandbox(sb);
+        const c = await f.rt.startContainer(f.container(sb, "main", ["sleep", "60"]));
+        expect(c.state).toBe("running");
+        expect(readFileSync(pidFile, "utf8").trim()).not.toBe(pid);
+        await f.rt.stopContainer(c.id, 0);
       },
     );
 

@@ -40,14 +40,14 @@ describe.skipIf(skipUnless(ok, "crun with images", why))("CrunRuntime with pulle
     const images = createImageStore({ root: `${dataDir}/images` });
     rt = createCrunRuntime({ dataDir: `${dataDir}/crun`, images, network: net });
     await rt.start();
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const uid of pods) await rt.removePodSandbox(uid).catch(() => {});
     await rt.close();
     await net.cleanupAll().catch(() => {});
     releaseCrunNamespace(`${dataDir}/crun/run`);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const sandbox = (name: string): SandboxConfig => {
     const sb = sandboxConfig(name, `${name}-${crypto.randomUUID()}`, {

@@ -14,9 +14,9 @@ import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
  * restarts (pid file in the run dir) and is reused; v1/v2 hosts need no holder at all.
  */
 export interface CrunNamespace {
-  /** argv prefix that runs a command where crun may run. */
-  prefix: string[];
-  holderPid?: number;
+  /** argv prefix that runs a command where crun may run; starts a new holder if it died. */
+  prefix(): Promise<string[]>;
+  readonly holderPid?: number;
 }
 
 const HOLDER_NAME = "minik-crun-mntns";
@@ -35,9 +35,17 @@ export function ensureSharedMount(dir: string): void {
   mount("none", dir, null, MS_SHARED);
 }
 
+function isHolder(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`);
+  } catch {
+    return false;
+  }
+}
+
 function holderAlive(pid: number, unifiedMount: string): boolean {
   try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`)) return false;
+    if (!isHolder(pid)) return false;
     const mounts = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
     return !mounts.split("\n").some((l) => l.split(" ")[4] === unifiedMount);
   } catch {
@@ -47,23 +55,47 @@ function holderAlive(pid: number, unifiedMount: string): boolean {
 
 export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Promise<CrunNamespace> {
   ensureSharedMount(runDir);
-  if (host.mode !== "hybrid" || !host.unifiedMount) return { prefix: [] };
+  const unified = host.unifiedMount;
+  if (host.mode !== "hybrid" || !unified) return { prefix: async () => [] };
+  let pid = await startHolder(unified, runDir);
+  let restarting: Promise<number> | undefined;
+  return {
+    get holderPid() {
+      return pid;
+    },
+    // Something may kill the holder (an admin, a test runner's clean-up): the next call makes a new one.
+    async prefix() {
+      if (!isHolder(pid)) {
+        restarting ??= startHolder(unified, runDir).finally(() => {
+          restarting = undefined;
+        });
+        pid = await restarting;
+      }
+      return nsenter(pid);
+    },
+  };
+}
+
+/** Reuses a live holder from the pid file, or starts one; returns its pid. */
+async function startHolder(unifiedMount: string, runDir: string): Promise<number> {
   const pidFile = `${runDir}/mntns-holder.pid`;
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, "utf8"));
-    if (pid > 0 && holderAlive(pid, host.unifiedMount)) return { prefix: nsenter(pid), holderPid: pid };
+    if (pid > 0 && holderAlive(pid, unifiedMount)) return pid;
   }
   // The holder writes its own pid file once the umount succeeded, and exits by itself within
-  // 10 s once that file is gone (data dir removed), so a forgotten holder does not live forever.
+  // 10 s once that file is gone (data dir removed) or names another holder, so a forgotten
+  // holder does not live forever.
   const script = [
     'umount "$1" || exit 1',
     'echo $$ > "$2"',
     "echo ready",
     "exec </dev/null >/dev/null 2>&1",
-    'while [ -e "$2" ]; do sleep 10; done',
+    // `read` is a builtin: no fork per check. A newer holder for the same dir retires this one.
+    'while read -r p < "$2" && [ "$p" = "$$" ]; do sleep 10; done',
   ].join("\n");
   const proc = Bun.spawn(
-    ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, host.unifiedMount, pidFile],
+    ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, unifiedMount, pidFile],
     { detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   const reader = proc.stdout.getReader();
@@ -74,7 +106,7 @@ export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Pr
     throw new Error(`starting crun's mount namespace (hybrid cgroups): ${err.trim() || "holder exited"}`);
   }
   proc.unref();
-  return { prefix: nsenter(proc.pid), holderPid: proc.pid };
+  return proc.pid;
 }
 
 function nsenter(pid: number): string[] {

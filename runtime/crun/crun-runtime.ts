@@ -227,12 +227,28 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     }
   }
 
+  /** Stops waiting out a grace period: shorten it to `ms` from now. */
+  const graceCuts = new Map<string, (ms: number) => void>();
+
   async function stopOne(id: string, graceSeconds: number): Promise<void> {
     const r = containers.get(id);
     if (r?.state !== "running") return;
     if (graceSeconds > 0) {
       await crun.kill(id, "TERM");
-      if (await waitExit(id, graceSeconds * 1000)) return;
+      // A later stopContainer with a shorter grace (a force delete) cuts this wait short.
+      let cut: (() => void) | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cutShort = new Promise<false>((resolve) => (cut = () => resolve(false)));
+      graceCuts.set(id, (ms) => {
+        clearTimeout(timer);
+        timer = setTimeout(cut!, ms);
+      });
+      try {
+        if (await Promise.race([waitExit(id, graceSeconds * 1000), cutShort])) return;
+      } finally {
+        graceCuts.delete(id);
+        clearTimeout(timer);
+      }
     }
     await crun.kill(id, "KILL");
     if (!(await waitExit(id, 10_000)))
@@ -414,6 +430,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     },
 
     stopContainer(id, gracePeriodSeconds) {
+      graceCuts.get(id)?.(gracePeriodSeconds * 1000);
       return serialized(`ctr/${id}`, () => stopOne(id, gracePeriodSeconds));
     },
 
@@ -450,7 +467,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
           `container ${r?.name ?? id} is not running; exec needs a running container`,
         );
       }
-      return startExec(crun.execArgv(id, command, opts.tty), opts);
+      return startExec(await crun.execArgv(id, command, opts.tty), opts);
     },
 
     async stats(id) {
