@@ -67,6 +67,20 @@ describe("server-side apply", () => {
     expect(err.details?.causes?.[0]?.message).toBe('conflict with "kubectl" with subresource "scale"');
   });
 
+  test("fields declared through client-side apply change hands without a conflict", async () => {
+    const csa = { ...applied(2), metadata: { name: "ssa", annotations: {} as Record<string, string> } };
+    csa.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"] = JSON.stringify(applied(2));
+    await fx.registry.create("deployments.apps", csa, { fieldManager: "kubectl-client-side-apply" });
+    await mergeAs("kubectl-client-side-apply", { metadata: { labels: { extra: "x" } } });
+    const out = await apply(applied(3, "nginx:1.26"));
+    expect(spec(out).replicas).toBe(3);
+    expect(spec(out).template.spec?.containers[0]?.image).toBe("nginx:1.26");
+    const clash = await errorOf(
+      apply({ ...applied(3, "nginx:1.26"), metadata: { name: "ssa", labels: { extra: "y" } } }),
+    );
+    expect(clash.details?.causes?.[0]?.field).toBe(".metadata.labels.extra");
+  });
+
   test("applying the same value another manager set is not a conflict", async () => {
     await apply(applied(2));
     await mergeAs("other", { spec: { replicas: 5 } });

@@ -94,6 +94,23 @@ function parseBody(body: unknown): KubeObject {
   return obj as KubeObject;
 }
 
+const CLIENT_SIDE_APPLY = "kubectl-client-side-apply";
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Field paths of the object's last-applied-configuration annotation (client-side apply). */
+function lastAppliedFields(live: KubeObject): Set<string> {
+  const text = live.metadata.annotations?.[LAST_APPLIED];
+  if (!text) return new Set();
+  try {
+    const config = JSON.parse(text) as KubeObject;
+    config.kind ??= live.kind;
+    config.metadata ??= {};
+    return new Set(fieldSetOf(config, false).paths.keys());
+  } catch {
+    return new Set();
+  }
+}
+
 function pathsOf(keys: Iterable<string>): FieldPath[] {
   return [...keys].map((k) => JSON.parse(k) as FieldPath);
 }
@@ -114,11 +131,15 @@ function mergeApplied(
 
   const conflicts: StatusCause[] = [];
   const taken = new Set<string>();
+  const declaredByClientSideApply = lastAppliedFields(live);
   for (const [key, { path, value }] of appliedPaths) {
     if (deepEqual(liveFields.get(key)?.value, value)) continue;
     for (const o of others) {
       if (!o.keys.has(key)) continue;
       taken.add(key);
+      // Moving from `kubectl apply` to `kubectl apply --server-side`: fields the user declared
+      // through client-side apply change hands without a conflict, as kube-apiserver allows.
+      if (o.entry.manager === CLIENT_SIDE_APPLY && declaredByClientSideApply.has(key)) continue;
       conflicts.push({
         reason: "FieldManagerConflict",
         message: `conflict with "${o.entry.manager}"${o.entry.subresource ? ` with subresource "${o.entry.subresource}"` : ""}`,
