@@ -57,6 +57,7 @@ export async function handleExec(
     metadata: { name: string };
   };
   const container = pickContainer(pod, q.get("container"));
+  requireRunning(pod, container);
   const protocol = offeredProtocols(req).find((p) => EXEC_PROTOCOLS.includes(p));
   if (!isWebSocketUpgrade(req) || !env.upgrade) {
     throw new ApiError(
@@ -79,6 +80,23 @@ export async function handleExec(
     throw new ApiError("BadRequest", "the WebSocket upgrade failed");
   }
   return response;
+}
+
+/**
+ * Checked from the pod's status before anything starts, so the WebSocket attempt and kubectl's
+ * SPDY retry both get this message rather than a protocol complaint.
+ */
+function requireRunning(pod: Pod & { metadata: { name: string } }, container: string): void {
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  const status = statuses.find((s) => s.name === container);
+  if (status?.state?.running) return;
+  const why =
+    status?.state?.waiting?.reason ??
+    (status?.state?.terminated ? "terminated" : (pod.status?.phase ?? "Pending"));
+  throw new ApiError(
+    "BadRequest",
+    `container ${container} in pod ${pod.metadata.name} is not running (${why}): wait for it, or see kubectl describe pod ${pod.metadata.name}`,
+  );
 }
 
 /** Bridges one exec session and its socket until the process exits and its output is sent. */

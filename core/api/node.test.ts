@@ -39,6 +39,14 @@ beforeEach(async () => {
     metadata: { name: "web", namespace: "default" },
     spec: { containers: [{ name: "app", image: "busybox" }] },
   });
+  const pod = await client.get("pods", "default", "web");
+  await client.updateStatus("pods", {
+    ...pod,
+    status: {
+      phase: "Running",
+      containerStatuses: [{ name: "app", ready: true, restartCount: 0, state: { running: {} } }],
+    },
+  });
 });
 afterEach(async () => {
   await store.close();
@@ -146,6 +154,22 @@ describe("exec", () => {
     const status = JSON.parse(new TextDecoder().decode(s.sent.at(-1)!.subarray(1)));
     expect(s.sent.at(-1)![0]).toBe(CHANNEL.error);
     expect(status).toEqual({ metadata: {}, status: "Success" });
+  });
+
+  test("a container that is not running is a 400 naming why, before any upgrade", async () => {
+    await client.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "pending", namespace: "default" },
+      spec: { containers: [{ name: "app", image: "busybox" }] },
+    });
+    const res = await get("/api/v1/namespaces/default/pods/pending/exec?command=echo", {
+      headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "v5.channel.k8s.io" },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toBe(
+      "container app in pod pending is not running (Pending): wait for it, or see kubectl describe pod pending",
+    );
   });
 
   test("attach needs a node that can attach; without it the answer is a 400 Status", async () => {
