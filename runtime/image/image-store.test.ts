@@ -98,6 +98,15 @@ describe.skipIf(skipUnless(!!testImages, "image store (registry)", testImagesMis
       expect(store.resolve(byDigest)!.layerDirs[0]).toBe(store.resolve(a.name)!.layerDirs[0]!);
     });
 
+    test("pulls zstd-compressed layers (same diffID, same layer dir as gzip)", async () => {
+      const store = createImageStore({ root: newRoot() });
+      const z = await store.pull(testImageRef("minik-test/busybox:1-zstd"));
+      const g = await store.pull(testImageRef("minik-test/busybox:1"));
+      expect(z.id).toBe(env.images["minik-test/busybox:1-zstd"]!.configDigest);
+      expect(store.resolve(z.name)!.layerDirs).toEqual(store.resolve(g.name)!.layerDirs);
+      expect(existsSync(join(store.resolve(z.name)!.layerDirs[0]!, "bin/busybox"))).toBe(true);
+    });
+
     test.each(["minik-test/multiarch:1", "minik-test/multiarch:1-docker"])(
       "chooses the host platform from %s (arm64 listed first, attestation entry skipped)",
       async (name) => {

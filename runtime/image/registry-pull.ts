@@ -20,6 +20,7 @@ import { unpackLayer } from "./unpack.ts";
 const LAYER_TYPES = new Set([
   "application/vnd.oci.image.layer.v1.tar",
   "application/vnd.oci.image.layer.v1.tar+gzip",
+  "application/vnd.oci.image.layer.v1.tar+zstd",
   "application/vnd.docker.image.rootfs.diff.tar.gzip",
   "application/vnd.oci.image.layer.nondistributable.v1.tar",
   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
@@ -71,9 +72,6 @@ export async function pullFromRegistry(
   if (config.os && config.os !== "linux")
     throw new RegistryError(`image is for ${config.os}, not linux`, "NO_PLATFORM");
   const layers = (m.json.layers ?? []).filter((l) => LAYER_TYPES.has(l.mediaType) || !l.mediaType);
-  const zstd = (m.json.layers ?? []).find((l) => l.mediaType?.includes("zstd"));
-  if (zstd)
-    throw new RegistryError(`layer ${zstd.digest}: zstd-compressed layers are not supported`, "UNSUPPORTED");
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== layers.length) {
     throw new RegistryError(

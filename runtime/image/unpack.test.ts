@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { zstdCompressSync } from "node:zlib";
 import { gzip, makeTar, type TarEntry } from "../../scripts/test-images/tar.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
 import { sha256 } from "./registry-client.ts";
@@ -141,13 +142,23 @@ describe("unpack: names", () => {
 });
 
 describe("unpack: streams and digests", () => {
-  test("gzip and plain tars both unpack; digests and sizes are reported", async () => {
+  test("gzip, zstd and plain tars all unpack; digests and sizes are reported", async () => {
     const entries = [{ name: "f", content: "data" }];
     const plain = await unpack(entries);
     const gz = await unpack(entries, { gz: true });
     expect(plain.result.diffId).toBe(gz.result.diffId);
     expect(gz.result.digest).not.toBe(gz.result.diffId);
     expect(readFileSync(join(gz.dest, "f"), "utf8")).toBe("data");
+    const s = sandbox();
+    const tar = await makeTar(entries);
+    const zst = zstdCompressSync(tar);
+    const r = await unpackLayer(chunks(zst), s.dest, {
+      diffId: sha256(tar),
+      digest: sha256(zst),
+      chown: false,
+    });
+    expect(r.diffId).toBe(plain.result.diffId);
+    expect(readFileSync(join(s.dest, "f"), "utf8")).toBe("data");
   });
 
   test("a wrong diff_id, digest, size or a corrupt gzip is a LayerError", async () => {

@@ -35,7 +35,7 @@ import {
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { createGunzip, createZstdDecompress } from "node:zlib";
 import { extract, type Header as Headers } from "tar-stream";
 import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from "./libc.ts";
 
@@ -346,16 +346,15 @@ export async function unpackLayer(
   const inCount = { n: 0 };
   const tarCount = { n: 0 };
   const { first, all } = await peek(source as AsyncIterable<Uint8Array>);
-  // Media types lie (docker-archive layers are plain tars): look at the bytes.
+  // Media types lie (docker-archive layers are plain tars): look at the bytes (gzip, zstd or tar).
   const gzip = first[0] === 0x1f && first[1] === 0x8b;
-  if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) {
-    throw new LayerError("zstd-compressed layers are not supported");
-  }
+  const zstd = first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd;
   const input = Readable.from(all, { objectMode: false });
   const x = extract();
   const writer = new LayerWriter(dest, opts.chown ?? process.getuid?.() === 0);
   const stages = [input, hashing(inHash, inCount, opts.onBytes, opts.size)] as NodeJS.ReadableStream[];
   if (gzip) stages.push(createGunzip());
+  if (zstd) stages.push(createZstdDecompress());
   const piping = pipeline(...(stages as [Readable]), hashing(tarHash, tarCount), x);
   try {
     for await (const entry of x) {

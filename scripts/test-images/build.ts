@@ -189,6 +189,11 @@ export async function buildTestImages(out = DEFAULT_OUT): Promise<BuildResult> {
 
   add("minik-test/busybox", "1", manifest(blobs, { arch, layers: [base], cmd: ["sh"] }));
   add("minik-test/busybox", "1-docker", manifest(blobs, { arch, layers: [base], cmd: ["sh"] }, true));
+  add(
+    "minik-test/busybox",
+    "1-zstd",
+    manifest(blobs, { arch, layers: [layer(blobs, base.tar, "zstd")], cmd: ["sh"] }),
+  );
   const httpd1 = manifest(blobs, { arch, layers: [base, www1], cmd: httpdCmd, exposedPorts: ["80/tcp"] });
   add("minik-test/httpd", "1", httpd1);
   add(

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as zlib from "node:zlib";
 import { FIXED_MTIME, gzip } from "./tar.ts";
 
 export const MT = {
@@ -12,6 +13,7 @@ export const MT = {
   ociIndex: "application/vnd.oci.image.index.v1+json",
   ociConfig: "application/vnd.oci.image.config.v1+json",
   ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  ociLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
   dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
   dockerConfig: "application/vnd.docker.container.image.v1+json",
@@ -59,12 +61,25 @@ export interface Layer {
   diffId: string;
   digest: string;
   size: number;
+  /** Set for non-gzip layers (zstd). */
+  mediaType?: string;
 }
 
-export function layer(blobs: BlobWriter, tar: Buffer): Layer {
-  const gz = gzip(tar);
+export function layer(blobs: BlobWriter, tar: Buffer, compression: "gzip" | "zstd" = "gzip"): Layer {
+  const gz = compression === "zstd" ? zstd(tar) : gzip(tar);
   const { digest, size } = blobs.put(gz);
-  return { tar, gz, diffId: sha256(tar), digest, size };
+  return {
+    tar,
+    gz,
+    diffId: sha256(tar),
+    digest,
+    size,
+    ...(compression === "zstd" ? { mediaType: MT.ociLayerZstd } : {}),
+  };
+}
+
+function zstd(data: Uint8Array): Buffer {
+  return (zlib as unknown as { zstdCompressSync(d: Uint8Array): Buffer }).zstdCompressSync(data);
 }
 
 export const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -118,7 +133,7 @@ export function manifest(blobs: BlobWriter, spec: ImageSpec, docker = false): Bu
     mediaType,
     config: { mediaType: docker ? MT.dockerConfig : MT.ociConfig, digest: config.digest, size: config.size },
     layers: spec.layers.map((l) => ({
-      mediaType: docker ? MT.dockerLayerGzip : MT.ociLayerGzip,
+      mediaType: l.mediaType ?? (docker ? MT.dockerLayerGzip : MT.ociLayerGzip),
       digest: l.digest,
       size: l.size,
     })),
