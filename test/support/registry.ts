@@ -8,7 +8,7 @@ import type { TestImagesEnv } from "../../scripts/test-images/start.ts";
  * runs it). Tests that pull images use `describe.skipIf(skipUnless(!!testImages, "suite", testImagesMissing))`.
  *
  * `testImages.registries.plain.host` is e.g. `127.0.0.1:5100`; pull `${host}/minik-test/busybox:1`.
- * Images: minik-test/busybox:1 (and :1-docker), minik-test/httpd:1 and :2, minik-test/layers:1,
+ * Images: minik-test/busybox:1 (and :1-docker, :1-zstd), minik-test/httpd:1 and :2, minik-test/layers:1,
  * minik-test/crasher:1, minik-test/multiarch:1 (and :1-docker), library/nginx:1.7.9 (= httpd:1).
  * Each with manifestDigest, configDigest (the imageID) and diffIds. Archives: `testImages.archives.oci`
  * and `.docker` (path, name, configDigest).
