@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
+import { waitFor } from "../../test/support/env.ts";
+import type { KubeObject } from "../object.ts";
 import { type Harness, startHarness } from "./agent-harness.ts";
 import { qosClass } from "./container-config.ts";
 
@@ -185,4 +187,41 @@ test("qosClass follows requests and limits", () => {
   ).toBe("Guaranteed");
   expect(qosClass(pod([{ limits: { cpu: "1", memory: "1Gi" } }, {}]))).toBe("Burstable");
   expect(qosClass(pod([{ requests: { cpu: "100m" } }]))).toBe("Burstable");
+});
+
+test("service link env: the namespace's Services, and always the kubernetes Service", async () => {
+  const svc = (namespace: string, name: string, clusterIP: string, port: number) =>
+    h.client.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace },
+      spec: { clusterIP, ports: [{ port, protocol: "TCP" }] },
+    });
+  await h.client.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+  await svc("default", "kubernetes", "10.96.0.1", 443);
+  await svc("team", "db", "10.96.0.20", 5432);
+  const create = (name: string, enableServiceLinks?: boolean) =>
+    h.client.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "team" },
+      spec: { nodeName: "node-1", enableServiceLinks, containers: [{ name: "app", image: "busybox:1.36" }] },
+    });
+  await create("linked");
+  await create("unlinked", false);
+  const envOf = async (name: string) => {
+    const pod = await waitFor(async () => {
+      const p = await h.client.get<Pod & KubeObject>("pods", "team", name);
+      return p.status?.phase === "Running" ? p : undefined;
+    });
+    const env = h.host.config(h.host.find(pod.metadata.uid!, "app")!.id)!.env;
+    return Object.fromEntries(env.map((e) => [e.name, e.value]));
+  };
+  const linked = await envOf("linked");
+  expect(linked.DB_SERVICE_HOST).toBe("10.96.0.20");
+  expect(linked.KUBERNETES_SERVICE_HOST).toBe("10.96.0.1");
+  expect(linked.KUBERNETES_SERVICE_PORT).toBe("443");
+  const unlinked = await envOf("unlinked");
+  expect(unlinked.DB_SERVICE_HOST).toBeUndefined();
+  expect(unlinked.KUBERNETES_SERVICE_HOST).toBe("10.96.0.1");
 });

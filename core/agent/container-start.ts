@@ -53,12 +53,7 @@ export async function startContainer(
   if (pulled) return pulled;
   const obj = asObject(pod);
   try {
-    if (pod.spec?.enableServiceLinks !== false && !scope.serviceEnv) {
-      const services = await ctx.client.list<Service & KubeObject>("services", {
-        namespace: pod.metadata?.namespace ?? "default",
-      });
-      scope.serviceEnv = serviceLinkEnv(services.items);
-    }
+    scope.serviceEnv ??= await serviceEnv(ctx, pod);
     const env = await resolveEnv(pod, spec, ctx.sources, scope.placement, scope.serviceEnv);
     scope.volumes ??= await resolveVolumes(pod, {
       sources: ctx.sources,
@@ -83,6 +78,24 @@ export async function startContainer(
     ctx.events.record(obj, "Warning", "Failed", `Error: ${e.message}`);
     return { waiting: { reason: e.reason, message: e.message }, retryMs: CONFIG_RETRY_MS };
   }
+}
+
+/**
+ * Service link variables as the kubelet builds them: every Service of the pod's namespace
+ * (unless enableServiceLinks is false), and always the API's own `kubernetes` Service in
+ * `default`, which in-cluster clients find through KUBERNETES_SERVICE_HOST/PORT.
+ */
+async function serviceEnv(ctx: AgentContext, pod: Pod): Promise<Record<string, string>> {
+  const namespace = pod.metadata?.namespace ?? "default";
+  const services: (Service & KubeObject)[] = [];
+  if (pod.spec?.enableServiceLinks !== false) {
+    services.push(...(await ctx.client.list<Service & KubeObject>("services", { namespace })).items);
+  }
+  if (namespace !== "default" || pod.spec?.enableServiceLinks === false) {
+    const api = await ctx.client.tryGet<Service & KubeObject>("services", "default", "kubernetes");
+    if (api) services.push(api);
+  }
+  return serviceLinkEnv(services);
 }
 
 /** Returns a waiting outcome when the image is not available (yet), undefined when it is. */
