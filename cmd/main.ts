@@ -25,6 +25,7 @@ cli
   .option("--runtime <name>", "Container runtime: crun, or none (control plane only)")
   .option("--pod-cidr <cidr>", "Pod address range")
   .option("--service-cidr <cidr>", "Service ClusterIP range")
+  .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
   .action(async (opts) => (await import("./up.ts")).up(opts));
 

@@ -13,6 +13,7 @@ import { CLUSTER_DOMAIN, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, defaultDataDir,
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
 import { createHostInfo } from "../core/controllers/host-info.ts";
 import { startControllers } from "../core/controllers/manager.ts";
+import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
@@ -40,6 +41,7 @@ export interface UpOptions {
   podCidr?: string;
   serviceCidr?: string;
   nodeportAddress?: string;
+  hpaSyncPeriod?: number;
   debug?: boolean;
 }
 
@@ -77,6 +79,8 @@ export async function up(opts: UpOptions): Promise<void> {
       client: registry,
       nodeName,
       hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node ? "crun://1.8.1" : "none://" }),
+      metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
+      hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
