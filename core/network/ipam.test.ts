@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isApiError } from "../errors.ts";
@@ -26,7 +26,8 @@ describe("ipam", () => {
   });
 
   test("allocations survive a restart through the persistence and reconcile frees dead owners", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "ipam-")), "net", "ipam.json");
+    const dir = mkdtempSync(join(tmpdir(), "ipam-"));
+    const path = join(dir, "net", "ipam.json");
     const first = await createIpam({ cidr: "10.9.0.0/24", persistence: createFileIpamPersistence(path) });
     const a = await first.allocate("a");
     const b = await first.allocate("b");
@@ -37,6 +38,7 @@ describe("ipam", () => {
     expect(await second.reconcile(["b", "c"])).toEqual(["a"]);
     const third = await createIpam({ cidr: "10.9.0.0/24", persistence: createFileIpamPersistence(path) });
     expect(third.allocations()).toEqual({ b, c });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("claim records an address found on a live pod, unless another owner holds it", async () => {

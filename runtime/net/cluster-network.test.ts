@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1";
@@ -27,6 +27,7 @@ import { getFromHost, repeat, startHttpd, type TestHttpd, tally } from "./test-h
 describe.skipIf(
   skipUnless(host.canUseNetns && host.canUseNftables, "cluster network", "needs root, ip and nft"),
 )("cluster network wired end to end", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "minik-net-"));
   let store: Store;
   let registry: Registry;
   let informers: Informers;
@@ -39,7 +40,7 @@ describe.skipIf(
     await run(["nft", "delete", "table", "ip", "minik_test4"]);
     await run(["ip", "link", "del", "minikt4"]);
     node = await createNodeNetwork({
-      dataDir: mkdtempSync(join(tmpdir(), "minik-net-")),
+      dataDir,
       bridge: "minikt4",
       table: "minik_test4",
       podCidr: "10.248.0.0/24",
@@ -78,6 +79,7 @@ describe.skipIf(
     for (const s of servers) await s.stop();
     await node?.cleanupAll();
     await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test("a NodePort Service with an EndpointSlice is reachable by ClusterIP, NodePort and DNS name", async () => {

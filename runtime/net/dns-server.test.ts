@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDnsResolver, decodeResponse, encodeQuery } from "../../core/network/dns-resolver.ts";
@@ -117,10 +117,12 @@ describe.skipIf(skipUnless(host.canUseNetns, "cluster DNS server", "needs root a
     });
 
     test("hostUpstreams reads resolv.conf and skips minik's own address", () => {
-      const path = join(mkdtempSync(join(tmpdir(), "resolv-")), "resolv.conf");
+      const dir = mkdtempSync(join(tmpdir(), "resolv-"));
+      const path = join(dir, "resolv.conf");
       writeFileSync(path, `# comment\nnameserver ${net.gateway}\nnameserver 10.1.2.3\nnameserver ::1\n`);
       expect(hostUpstreams(net.gateway, path)).toEqual(["10.1.2.3:53"]);
       expect(hostUpstreams(net.gateway, `${path}.missing`)).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test("cleanupAll removes the bridge, the pod namespace and veth", async () => {

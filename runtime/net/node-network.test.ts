@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createIpam } from "../../core/network/ipam.ts";
@@ -30,6 +30,7 @@ describe.skipIf(
   afterAll(async () => {
     await httpd?.stop();
     await (second ?? first)?.cleanupAll();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test("a restart keeps live pods' addresses (even with the IPAM file lost) and hostPorts, and removes what dead pods left", async () => {
@@ -119,6 +120,7 @@ describe.skipIf(
     expect((await run(["ip", "netns", "list"])).stdout).not.toContain("miniktr-");
     expect((await run(["nft", "list", "tables"])).stdout).not.toContain("minik_test5");
     expect(existsSync(join(crashedDir, "network"))).toBe(false);
+    rmSync(crashedDir, { recursive: true, force: true });
   });
 
   test("cleanupAll leaves no trace in ip link, ip netns, nft and the saved state", async () => {
