@@ -281,6 +281,62 @@ describe("deployment scaling and strategies", () => {
     ).toBe(true);
   });
 
+  test("scaling in the middle of a rollout grows both ReplicaSets in proportion", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 4));
+    await waitRolledOut("web");
+    cluster.kubelet.autoReady = false; // the new pods will not become ready: the rollout stalls
+    await edit("web", setImage("nginx:1.26"));
+    const stalled = await waitFor(
+      async () => {
+        const sets = await replicaSets();
+        const fresh = sets.find((rs) => revision(rs) === "2");
+        const old = sets.find((rs) => revision(rs) === "1");
+        return fresh?.spec?.replicas === 2 && old?.spec?.replicas === 3 ? { fresh, old } : undefined;
+      },
+      { what: "rollout stalled at 3 old + 2 new (5 = 4 + surge 1, 3 = 4 - unavailable 1)" },
+    );
+    await edit("web", (d) => {
+      d.spec!.replicas = 8;
+    });
+    // 8 + 25% surge = 10 pods allowed; the 5 added are shared 3:2 like the current sizes.
+    const grown = await waitFor(
+      async () => {
+        const sets = await replicaSets();
+        const total = sets.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+        return total === 10 ? sets : undefined;
+      },
+      { what: "10 replicas across both" },
+    );
+    expect(grown).toHaveLength(2);
+    expect(grown.find((rs) => rs.metadata.uid === stalled.old.metadata.uid)!.spec?.replicas).toBe(6);
+    expect(grown.find((rs) => rs.metadata.uid === stalled.fresh.metadata.uid)!.spec?.replicas).toBe(4);
+    // Let the new pods become ready: the rollout finishes at 8 new pods.
+    cluster.kubelet.autoReady = true;
+    const readyLoop = setInterval(async () => {
+      for (const p of await activePods()) {
+        if (p.spec?.nodeName && !isReady(p))
+          await cluster.kubelet.setReady("default", p.metadata.name!, true).catch(() => {});
+      }
+    }, 50);
+    try {
+      await waitFor(
+        async () => {
+          const x = await deployment("web");
+          return x.metadata.generation === 3 && rolledOut(x);
+        },
+        { what: "rollout finished at 8" },
+      );
+    } finally {
+      clearInterval(readyLoop);
+    }
+    const pods = await waitFor(async () => {
+      const list = await activePods();
+      return list.length === 8 ? list : undefined;
+    });
+    expect(pods.every((p) => p.spec?.containers[0]?.image === "nginx:1.26")).toBe(true);
+  });
+
   test("Recreate removes every old pod before the first new one", async () => {
     cluster = await startTestCluster();
     await cluster.client.create(
