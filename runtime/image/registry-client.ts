@@ -276,14 +276,24 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     throw new RegistryError(`${url}: too many redirects`, "UNREACHABLE");
   }
 
-  async function fetchManifest(ref: ImageReference, reference: string, endpoint: string) {
-    const r = await authedGet(
+  /** Manifest requests always carry all four media types and a deadline. */
+  const manifestRequest = (
+    ref: ImageReference,
+    endpoint: string,
+    reference: string,
+    method: "GET" | "HEAD",
+  ) =>
+    authedGet(
       ref,
       endpoint,
       `manifests/${reference}`,
       { accept: ACCEPT },
       AbortSignal.timeout(timeoutMs),
+      method,
     );
+
+  async function fetchManifest(ref: ImageReference, reference: string, endpoint: string) {
+    const r = await manifestRequest(ref, endpoint, reference, "GET");
     const where = `${new URL(endpoint).host}/${ref.path}:${reference}`;
     if (!r.ok) {
       const { code, message } = await registryMessage(r);
@@ -326,14 +336,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     async headDigest(ref, reference) {
       for (const endpoint of endpointsFor(ref.domain, config)) {
         try {
-          const r = await authedGet(
-            ref,
-            endpoint,
-            `manifests/${reference}`,
-            { accept: ACCEPT },
-            AbortSignal.timeout(timeoutMs),
-            "HEAD",
-          );
+          const r = await manifestRequest(ref, endpoint, reference, "HEAD");
           const digest = r.headers.get("docker-content-digest");
           if (r.ok && digest) return digest;
         } catch {}
