@@ -366,3 +366,13 @@ test("a container left half-created by a crash is replaced", async () => {
   expect(cs(again).restartCount).toBe(1);
   expect(h.host.find(uid, "app")!.attempt).toBe(1);
 });
+
+test("stop() does not wait for a hanging image pull", async () => {
+  const release = h.host.holdPull("127.0.0.1:5000/hang:1");
+  await h.createPod("hang", { containers: [{ name: "app", image: "127.0.0.1:5000/hang:1" }] });
+  await h.waitPod("hang", (p) => cs(p)?.state?.waiting?.reason === "ContainerCreating");
+  const began = Date.now();
+  await h.agent.stop();
+  expect(Date.now() - began).toBeLessThan(3000);
+  release();
+});

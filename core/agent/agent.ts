@@ -56,6 +56,9 @@ export interface NodeAgent {
 
 type PodObject = Pod & KubeObject;
 
+/** How long stop() waits for in-flight pod syncs. */
+const STOP_WAIT_MS = 1000;
+
 export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
   const { client, runtime, nodeName } = options;
   const clock = options.clock ?? systemClock;
@@ -224,7 +227,11 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       clock.clearTimeout(resyncTimer);
       queue.stop();
       ctx.probes.stopAll();
-      await queue.idle();
+      // A sync may be in a long image pull or a 30 s grace period; every step is safe to redo,
+      // so minik's shutdown waits only briefly for it (the next start picks the pod up again).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([queue.idle(), new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
     },
     nodeServices: createNodeServices({ client, runtime, nodeName, dial }),
     idle: () => queue.idle(),
