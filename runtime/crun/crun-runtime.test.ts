@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
-import type { ContainerStatus } from "../container-runtime.ts";
+import type { ContainerStatus, SecurityOptions } from "../container-runtime.ts";
+import { ALL_CAPS, DOCKER_DEFAULT_CAPS } from "../oci/capabilities.ts";
 import { cgroupOf, createFixture, type Fixture, listDir, mountsUnder } from "./testing/fixture.ts";
 
 /**
@@ -56,6 +57,44 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
       expect(out).toMatch(/\n(unknown|up)\n/);
       expect(out).toContain("nameserver 10.96.0.10");
       expect(out).toContain("options ndots:5");
+    });
+
+    test("security: runAs user/group, read-only root, Docker's capabilities, add/drop, no new privileges, masked /proc", async () => {
+      const sb = f.sandbox("secure");
+      await f.rt.runPodSandbox(sb);
+      const mask = (caps: string[]) => caps.reduce((m, c) => m | (1n << BigInt(ALL_CAPS.indexOf(c))), 0n);
+      const probe =
+        "id -u; id -g; grep -E '^(CapBnd|CapEff|NoNewPrivs):' /proc/self/status | tr -s '\\t' ' '; " +
+        "wc -c < /proc/timer_list; grep ' /proc/sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; touch /x 2>/dev/null && echo rw || echo ro";
+      const run = async (name: string, security: SecurityOptions) => {
+        const c = await f.rt.startContainer(f.container(sb, name, ["sh", "-c", probe], { security }));
+        await exited(c.id);
+        return (await new Response(f.rt.logs(c.id, {})).text()).trim().split("\n");
+      };
+      const hex = (m: bigint) => m.toString(16).padStart(16, "0");
+      expect(await run("plain", {})).toEqual([
+        "0",
+        "0",
+        `CapEff: ${hex(mask(DOCKER_DEFAULT_CAPS))}`,
+        `CapBnd: ${hex(mask(DOCKER_DEFAULT_CAPS))}`,
+        "NoNewPrivs: 0",
+        "0", // /proc/timer_list masked (empty)
+        "ro",
+        "rw",
+      ]);
+      expect(hex(mask(DOCKER_DEFAULT_CAPS))).toBe("00000000a80425fb"); // what `docker run` shows
+      const locked = await run("locked", {
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        readOnlyRootFilesystem: true,
+        capabilitiesDrop: ["ALL"],
+        capabilitiesAdd: ["NET_ADMIN"],
+        allowPrivilegeEscalation: false,
+      });
+      expect(locked.slice(0, 2)).toEqual(["65534", "65534"]);
+      expect(locked).toContain(`CapBnd: ${hex(1n << 12n)}`);
+      expect(locked).toContain("NoNewPrivs: 1");
+      expect(locked.at(-1)).toBe("ro");
     });
 
     test("cgroup limits land under minik's own cgroup with the asked values", async () => {

@@ -15,10 +15,11 @@ function readFromLayers(layersTopFirst: string[], file: string): string | undefi
   return undefined;
 }
 
-function lookup(table: string | undefined, name: string, field: number): number | undefined {
+/** The numeric `field` of the first line whose `keyField` equals `key`. */
+function lookup(table: string | undefined, key: string, keyField: number, field: number): number | undefined {
   for (const line of (table ?? "").split("\n")) {
     const f = line.split(":");
-    if (f[0] === name) return Number(f[field]);
+    if (f[keyField] === key && f[field] !== undefined) return Number(f[field]);
   }
   return undefined;
 }
@@ -30,13 +31,15 @@ export function resolveImageUser(
   const { user: u, group: g } = parseImageUser(user);
   if (!u) return { uid: 0, gid: 0 };
   const top = [...layersBottomToTop].reverse();
-  const passwd = /^\d+$/.test(u) && (!g || /^\d+$/.test(g)) ? undefined : readFromLayers(top, "etc/passwd");
-  const uid = /^\d+$/.test(u) ? Number(u) : lookup(passwd, u, 2);
+  const numeric = (x: string) => /^\d+$/.test(x);
+  const passwd = numeric(u) && g ? undefined : readFromLayers(top, "etc/passwd");
+  const uid = numeric(u) ? Number(u) : lookup(passwd, u, 0, 2);
   if (uid === undefined)
     throw new Error(`image user "${u}" is not in the image's /etc/passwd; set runAsUser`);
   let gid: number | undefined;
-  if (g) gid = /^\d+$/.test(g) ? Number(g) : lookup(readFromLayers(top, "etc/group"), g, 2);
-  else gid = /^\d+$/.test(u) ? 0 : lookup(passwd, u, 3);
+  if (g) gid = numeric(g) ? Number(g) : lookup(readFromLayers(top, "etc/group"), g, 0, 2);
+  // No group given: the user's primary group from /etc/passwd (by name or uid), as Docker does.
+  else gid = lookup(passwd, u, numeric(u) ? 2 : 0, 3) ?? 0;
   if (gid === undefined)
     throw new Error(`image group "${g}" is not in the image's /etc/group; set runAsGroup`);
   return { uid, gid };
