@@ -1,4 +1,4 @@
-import type { DeploymentCondition, DeploymentStatus } from "kubernetes-types/apps/v1";
+import type { DeploymentStatus } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
@@ -21,6 +21,14 @@ import {
   sumReplicas,
 } from "./deployment-replicasets.ts";
 import {
+  allRSs,
+  type RolloutOps,
+  rolloutRecreate,
+  rolloutRolling,
+  type State,
+  scaleDeployment,
+} from "./deployment-rollout.ts";
+import {
   calculateStatus,
   isComplete,
   msUntilDeadline,
@@ -30,25 +38,7 @@ import {
 } from "./deployment-status.ts";
 import { controllerRef, isControlledBy, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { equalIgnoreHash } from "./pod-template-hash.ts";
-import { isPodTerminal } from "./pods.ts";
-import { proportionalScale } from "./proportional-scale.ts";
-import {
-  desiredReplicas,
-  isRollingUpdate,
-  maxScaledDown,
-  maxSurge,
-  maxUnavailable,
-  newReplicaSetReplicas,
-} from "./rollout-math.ts";
-
-/** One reconcile's view of a Deployment and its ReplicaSets, updated as it writes. */
-interface State {
-  d: Deploy;
-  newRS?: RS;
-  oldRSs: RS[];
-  /** A condition to set on this sync (NewReplicaSetCreated, FoundNewReplicaSet). */
-  condition?: DeploymentCondition;
-}
+import { desiredReplicas, isRollingUpdate, maxSurge, newReplicaSetReplicas } from "./rollout-math.ts";
 
 /**
  * Rolls Deployments out through ReplicaSets, as Kubernetes' deployment controller does: one
@@ -91,6 +81,13 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
     if (dref?.kind === "Deployment") controller.enqueue(`${rs!.metadata.namespace}/${dref.name}`);
   });
 
+  const ops: RolloutOps = {
+    findReplicaSets,
+    scaleReplicaSet,
+    syncStatus,
+    cleanupOldReplicaSets,
+    podsIn: (namespace) => pods.list(namespace),
+  };
   return controller;
 
   async function reconcile(key: string) {
@@ -103,8 +100,8 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
       s.oldRSs = s.oldRSs.filter((rs) => rs !== s.newRS);
       return syncStatus(s, false);
     }
-    if (d.spec?.paused || isScalingEvent(s)) return sync(s);
-    return isRollingUpdate(d) ? rolloutRolling(s) : rolloutRecreate(s);
+    if (d.spec?.paused || isScalingEvent(s)) return scaleDeployment(ops, s);
+    return isRollingUpdate(d) ? rolloutRolling(ops, s) : rolloutRecreate(ops, s);
   }
 
   /** ReplicaSets this Deployment controls, after adopting matching orphans and releasing strays. */
@@ -258,104 +255,6 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
     s.oldRSs = s.oldRSs.map((x) => (x.metadata.uid === updated.metadata.uid ? updated : x));
     if (from !== replicas) recordScaling(s.d, updated, from, replicas);
     return from !== replicas;
-  }
-
-  function allRSs(s: State): RS[] {
-    return s.newRS ? [s.newRS, ...s.oldRSs] : s.oldRSs;
-  }
-
-  async function rolloutRolling(s: State) {
-    await findReplicaSets(s, true);
-    if (await reconcileNewReplicaSet(s)) return syncStatus(s, true);
-    if (await reconcileOldReplicaSets(s)) return syncStatus(s, true);
-    return syncStatus(s, true, true);
-  }
-
-  async function reconcileNewReplicaSet(s: State): Promise<boolean> {
-    const rs = s.newRS!;
-    const want = desiredReplicas(s.d);
-    const have = replicasOf(rs);
-    if (have === want) return false;
-    if (have > want) return scaleReplicaSet(s, rs, want);
-    return scaleReplicaSet(s, rs, newReplicaSetReplicas(want, maxSurge(s.d), have, sumReplicas(allRSs(s))));
-  }
-
-  async function reconcileOldReplicaSets(s: State): Promise<boolean> {
-    if (sumReplicas(s.oldRSs) === 0) return false;
-    const want = desiredReplicas(s.d);
-    const newRS = s.newRS!;
-    const budget = maxScaledDown(
-      sumReplicas(allRSs(s)),
-      want,
-      maxUnavailable(s.d),
-      replicasOf(newRS),
-      newRS.status?.availableReplicas ?? 0,
-    );
-    if (budget <= 0) return false;
-    // Unhealthy old pods go first: removing them costs no availability.
-    let cleaned = 0;
-    for (const rs of [...s.oldRSs]) {
-      if (cleaned >= budget) break;
-      const unhealthy = replicasOf(rs) - (rs.status?.availableReplicas ?? 0);
-      if (replicasOf(rs) === 0 || unhealthy <= 0) continue;
-      const n = Math.min(budget - cleaned, unhealthy);
-      await scaleReplicaSet(s, rs, replicasOf(rs) - n);
-      cleaned += n;
-    }
-    // Then healthy ones, as long as desired - maxUnavailable stay available.
-    const minAvailable = want - maxUnavailable(s.d);
-    const available = sumReplicas(allRSs(s), (rs) => rs.status?.availableReplicas ?? 0);
-    let scaled = 0;
-    const room = available - minAvailable;
-    for (const rs of [...s.oldRSs]) {
-      if (scaled >= room) break;
-      if (replicasOf(rs) === 0) continue;
-      const n = Math.min(replicasOf(rs), room - scaled);
-      await scaleReplicaSet(s, rs, replicasOf(rs) - n);
-      scaled += n;
-    }
-    return cleaned + scaled > 0;
-  }
-
-  async function rolloutRecreate(s: State) {
-    await findReplicaSets(s, false);
-    let scaledDown = false;
-    for (const rs of [...s.oldRSs])
-      if (replicasOf(rs) > 0) scaledDown = (await scaleReplicaSet(s, rs, 0)) || scaledDown;
-    if (scaledDown || oldPodsRunning(s)) return syncStatus(s, true);
-    if (!s.newRS) await findReplicaSets(s, true);
-    else await scaleReplicaSet(s, s.newRS, desiredReplicas(s.d));
-    return syncStatus(s, true, true);
-  }
-
-  /** Recreate starts new pods only once no old pod is left (terminating ones included). */
-  function oldPodsRunning(s: State): boolean {
-    if (s.oldRSs.some((rs) => (rs.status?.replicas ?? 0) > 0)) return true;
-    const old = new Set(s.oldRSs.map((rs) => rs.metadata.uid));
-    return pods.list(s.d.metadata.namespace).some((p) => old.has(controllerRef(p)?.uid) && !isPodTerminal(p));
-  }
-
-  /** Scaling (or a paused Deployment): resize ReplicaSets without rolling anything out. */
-  async function sync(s: State) {
-    await findReplicaSets(s, false);
-    const all = allRSs(s);
-    const want = desiredReplicas(s.d);
-    const active = all.filter((rs) => replicasOf(rs) > 0);
-    const single =
-      active.length === 1 ? active[0] : active.length === 0 ? (s.newRS ?? s.oldRSs.at(-1)) : undefined;
-    if (single) await scaleReplicaSet(s, single, want);
-    else if (s.newRS && replicasOf(s.newRS) === want && (s.newRS.status?.availableReplicas ?? 0) === want) {
-      for (const rs of [...s.oldRSs]) await scaleReplicaSet(s, rs, 0);
-    } else if (isRollingUpdate(s.d) && active.length > 1) {
-      const allowed = want > 0 ? want + maxSurge(s.d) : 0;
-      const sizes = proportionalScale(
-        active.map((rs) => ({ uid: rs.metadata.uid!, replicas: replicasOf(rs), isNew: rs === s.newRS })),
-        allowed,
-      );
-      for (const rs of active) await scaleReplicaSet(s, rs, sizes.get(rs.metadata.uid!) ?? replicasOf(rs));
-    }
-    if (s.d.spec?.paused) await cleanupOldReplicaSets(s);
-    return syncStatus(s, false);
   }
 
   /** Deletes old, empty ReplicaSets beyond revisionHistoryLimit, lowest revision first. */
