@@ -376,3 +376,15 @@ test("stop() does not wait for a hanging image pull", async () => {
   expect(Date.now() - began).toBeLessThan(3000);
   release();
 });
+
+test("an exit code lost while minik was down counts as a failure (137, ContainerStatusUnknown)", async () => {
+  await h.createPod("lost", { restartPolicy: "OnFailure" });
+  const pod = await h.waitPod("lost", running);
+  const entry = h.host.entry(h.host.find(pod.metadata.uid!, "app")!.id)!;
+  await h.agent.stop();
+  h.fake.exit(entry.status.id, 0);
+  entry.status = { ...entry.status, exitCode: undefined, reason: "ContainerStatusUnknown" };
+  await h.restartAgent();
+  const again = await h.waitPod("lost", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
+  expect(cs(again).lastState?.terminated).toMatchObject({ exitCode: 137, reason: "ContainerStatusUnknown" });
+});

@@ -40,8 +40,13 @@ export interface StatusInput {
 
 type Terminated = NonNullable<ContainerState["terminated"]>;
 
+/** The exit code, or 137 (as Kubernetes reports ContainerStatusUnknown) when the runtime lost it. */
+export function exitCodeOf(c: ContainerStatus): number {
+  return c.exitCode ?? 137;
+}
+
 function terminated(c: ContainerStatus, runtimeName: string): Terminated {
-  const exitCode = c.exitCode ?? 0;
+  const exitCode = exitCodeOf(c);
   return {
     exitCode,
     reason: c.reason ?? (exitCode === 0 ? "Completed" : "Error"),

@@ -5,7 +5,7 @@ import { type AgentContext, asObject, podDescription } from "./agent-context.ts"
 import { goDuration } from "./backoff.ts";
 import { type StartScope, startContainer } from "./container-start.ts";
 import { stopWithHooks } from "./lifecycle.ts";
-import { type ContainerView, computePodStatus, sameStatus } from "./pod-status.ts";
+import { type ContainerView, computePodStatus, exitCodeOf, sameStatus } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { sandboxConfig } from "./sandbox.ts";
 
@@ -111,7 +111,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     views.set(spec.name, view);
     if (!initialized) continue;
     const cur = view.current;
-    if (cur?.state === "exited" && cur.exitCode === 0) continue;
+    if (cur?.state === "exited" && exitCodeOf(cur) === 0) continue;
     initialized = false;
     if (!sandbox?.ready || cur?.state === "running") continue;
     if (cur?.state === "exited" && policy === "Never") continue;
@@ -128,7 +128,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
       continue;
     }
     const changed = cur && ctx.killRequests.get(cur.id)?.kind === "definition";
-    if (cur?.state === "exited" && !changed && !shouldRestart(policy, cur.exitCode ?? 0)) continue;
+    if (cur?.state === "exited" && !changed && !shouldRestart(policy, exitCodeOf(cur))) continue;
     retry(await ensureStarted(ctx, pod, spec, view, scope));
   }
 
