@@ -155,6 +155,37 @@ describe("validation", () => {
     ]);
   });
 
+  test("resource quantities parse and requests stay within limits", async () => {
+    const p = pod("res", {
+      containers: [
+        {
+          name: "c",
+          image: "a",
+          resources: { requests: { cpu: "2", memory: "lots" }, limits: { cpu: "500m" } },
+        },
+      ],
+    });
+    const err = (await fx.registry.create("pods", p).catch((e) => e)) as ApiError;
+    expect(
+      err.details?.causes?.map((c: { field?: string; message?: string }) => `${c.field}: ${c.message}`),
+    ).toEqual([
+      "spec.containers[0].resources.requests[memory]: Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      'spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m',
+    ]);
+    const ok = pod("ok", {
+      containers: [
+        {
+          name: "c",
+          image: "a",
+          resources: { requests: { cpu: 0.5 }, limits: { cpu: "1", memory: "64Mi" } },
+        },
+      ],
+    });
+    const created = (await fx.registry.create("pods", ok)) as Pod;
+    expect(created.spec?.containers[0]?.resources?.requests as unknown).toEqual({ cpu: 0.5, memory: "64Mi" });
+    expect(created.status?.qosClass).toBe("Burstable");
+  });
+
   test("duplicate container names and bad ports", async () => {
     const p = pod("dup", {
       containers: [

@@ -1,4 +1,5 @@
 import type { Container, ContainerPort, PodSpec, Probe } from "kubernetes-types/core/v1";
+import { parseQuantity } from "../controllers/quantity.ts";
 import { type Causes, duplicate, invalid, notSupported, required } from "./causes.ts";
 import { dns1123Label, dns1123Subdomain, portName } from "./names.ts";
 
@@ -79,8 +80,41 @@ function validateContainer(c: Container, f: string, names: Set<string>, volumes:
     else if (mounts.has(m.mountPath)) causes.push(invalid(`${mf}.mountPath`, m.mountPath, "must be unique"));
     mounts.add(m.mountPath);
   }
+  causes.push(...validateResources(c, `${f}.resources`));
   for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"] as const) {
     if (c[probe]) causes.push(...validateProbe(c[probe]!, `${f}.${probe}`));
+  }
+  return causes;
+}
+
+const QUANTITY_PATTERN = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
+
+/** Requests and limits must be quantities ≥ 0, and no request may exceed its limit. */
+function validateResources(c: Container, f: string): Causes {
+  const causes: Causes = [];
+  const { requests = {}, limits = {} } = c.resources ?? {};
+  for (const [kind, list] of [
+    ["requests", requests],
+    ["limits", limits],
+  ] as const) {
+    for (const [name, value] of Object.entries(list)) {
+      const n = parseQuantity(value as string | number);
+      const field = `${f}.${kind}[${name}]`;
+      if (Number.isNaN(n))
+        causes.push(
+          invalid(field, value, `quantities must match the regular expression '${QUANTITY_PATTERN}'`),
+        );
+      else if (n < 0) causes.push(invalid(field, value, "must be greater than or equal to 0"));
+    }
+  }
+  for (const [name, limit] of Object.entries(limits)) {
+    const request = (requests as Record<string, unknown>)[name];
+    if (request === undefined) continue;
+    if (parseQuantity(request as string | number) > parseQuantity(limit as string | number)) {
+      causes.push(
+        invalid(`${f}.requests`, request, `must be less than or equal to ${name} limit of ${limit}`),
+      );
+    }
   }
   return causes;
 }

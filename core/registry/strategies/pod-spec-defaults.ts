@@ -25,7 +25,9 @@ export function defaultContainer(c: Container): void {
   c.terminationMessagePath ??= "/dev/termination-log";
   c.terminationMessagePolicy ??= "File";
   c.resources ??= {};
-  if (c.resources.limits && !c.resources.requests) c.resources.requests = { ...c.resources.limits };
+  // A limit without a request means requesting the limit (per resource), as the API defaults it.
+  const { limits } = c.resources;
+  if (limits && Object.keys(limits).length) c.resources.requests = { ...limits, ...c.resources.requests };
   for (const p of c.ports ?? []) p.protocol ??= "TCP";
   for (const e of c.env ?? []) {
     if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= "v1";
