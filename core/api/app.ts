@@ -15,6 +15,7 @@ import {
   wantsAggregated,
 } from "./discovery.ts";
 import { handleExec } from "./exec.ts";
+import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
 import { createOpenApi } from "./openapi.ts";
@@ -147,6 +148,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const resources = async (c: { req: { raw: Request; url: string }; env: AppEnv["Bindings"] }) => {
     const req = c.req.raw;
     const url = new URL(c.req.url);
+    const v1Hpa = parseHpaV1Target(url.pathname);
+    if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
     const target = parseTarget(url.pathname, extra);
     if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
     return dispatch(req, url, target, deps, c.env ?? {});

@@ -1,3 +1,4 @@
+import type { Registry } from "../registry/registry.ts";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 import type { WriteOptions } from "../client.ts";
 import { ApiError, isApiError } from "../errors.ts";
@@ -153,7 +154,7 @@ function replicasOf(value: unknown): number {
   return value;
 }
 
-/** POST pods/<name>/eviction: a delete with the Eviction's deleteOptions (no PodDisruptionBudgets yet). */
+/** POST pods/<name>/eviction: a delete with the Eviction's deleteOptions, refused (429) by a PodDisruptionBudget. */
 export async function handleEviction(
   req: Request,
   url: URL,
@@ -175,6 +176,11 @@ export async function handleEviction(
     );
   }
   const options = deleteOptions(url, eviction?.deleteOptions);
-  const pod = await deps.client.delete(t.resource, t.namespace ?? "", t.name!, options);
+  // The registry's evict honours PodDisruptionBudgets (429 when none may be spent); a plain
+  // Client (tests) has no budgets to honour.
+  const evictor = deps.client as Partial<Pick<Registry, "evict">>;
+  const pod = evictor.evict
+    ? await evictor.evict(t.namespace ?? "", t.name!, options)
+    : await deps.client.delete(t.resource, t.namespace ?? "", t.name!, options);
   return json({ ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 }, 201);
 }

@@ -134,6 +134,16 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl writes", "needs /usr/bin/kubectl
     expect(gen.spec.selector.matchLabels).toEqual({ app: "gen" });
   });
 
+  test("autoscale creates an autoscaling/v1 HPA that reads back as v2", async () => {
+    c.write("as.yaml", deploymentYaml("as"));
+    await c.kubectl(["apply", "-f", "as.yaml"]);
+    const res = await c.kubectl(["autoscale", "deploy/as", "--min=1", "--max=3", "--cpu-percent=50"]);
+    expect(res.stdout).toBe("horizontalpodautoscaler.autoscaling/as autoscaled\n");
+    expect((await c.kubectl(["get", "hpa", "as"])).stdout).toMatch(
+      /^as\s+Deployment\/as\s+cpu: [^ ]+\/50%\s+1\s+3\s+\d+\s+\d+s$/m,
+    );
+  });
+
   test("delete -f and delete --wait remove objects and their dependents", async () => {
     const file = c.write("gone.yaml", deploymentYaml("gone"));
     await c.kubectl(["apply", "-f", file]);

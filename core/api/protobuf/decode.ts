@@ -27,6 +27,8 @@ const POINTER_SCALARS = new Set([
   "immutable",
   "automountServiceAccountToken",
   "suspend",
+  "minReplicas",
+  "targetCPUUtilizationPercentage",
 ]);
 
 export function decodeProtobufObject(bytes: Uint8Array): unknown {

@@ -1,7 +1,7 @@
 /**
  * Field tables of the Kubernetes protobuf messages that typed-client `create` commands send
  * (Deployment, ReplicaSet, Service, ConfigMap, Secret, Namespace, ServiceAccount, Pod, Node, Event,
- * Endpoints, EndpointSlice, HorizontalPodAutoscaler, PodDisruptionBudget, Eviction, Job, CronJob and
+ * Endpoints, EndpointSlice, HorizontalPodAutoscaler (v2 and v1), PodDisruptionBudget, Eviction, Job, CronJob and
  * all they contain), as "number:jsonName:type[:r|:m]" (r = repeated, m = map<string, type>).
  * Generated from k8s.io/api @10b39a39 and k8s.io/apimachinery @eed236ce `generated.proto`
  * (package prefixes k8s.io.api. / k8s.io.apimachinery.pkg.(apis.) dropped). Wire facts only.
@@ -26,6 +26,13 @@ export const MESSAGES: Record<string, string> = {
     "1:replicas:int32 2:fullyLabeledReplicas:int32 3:observedGeneration:int64 4:readyReplicas:int32 5:availableReplicas:int32 6:conditions:apps.v1.ReplicaSetCondition:r 7:terminatingReplicas:int32",
   "apps.v1.RollingUpdateDeployment":
     "1:maxUnavailable:util.intstr.IntOrString 2:maxSurge:util.intstr.IntOrString",
+  "autoscaling.v1.CrossVersionObjectReference": "1:kind:string 2:name:string 3:apiVersion:string",
+  "autoscaling.v1.HorizontalPodAutoscaler":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:autoscaling.v1.HorizontalPodAutoscalerSpec 3:status:autoscaling.v1.HorizontalPodAutoscalerStatus",
+  "autoscaling.v1.HorizontalPodAutoscalerSpec":
+    "1:scaleTargetRef:autoscaling.v1.CrossVersionObjectReference 2:minReplicas:int32 3:maxReplicas:int32 4:targetCPUUtilizationPercentage:int32",
+  "autoscaling.v1.HorizontalPodAutoscalerStatus":
+    "1:observedGeneration:int64 2:lastScaleTime:meta.v1.Time 3:currentReplicas:int32 4:desiredReplicas:int32 5:currentCPUUtilizationPercentage:int32",
   "autoscaling.v2.ContainerResourceMetricSource":
     "1:name:string 2:target:autoscaling.v2.MetricTarget 3:container:string",
   "autoscaling.v2.ContainerResourceMetricStatus":

@@ -1,0 +1,118 @@
+import { ApiError } from "../errors.ts";
+import type { KubeObject } from "../object.ts";
+import { findByPlural, resourceKey } from "../resources.ts";
+import { readBody } from "./body.ts";
+import type { ApiServerDeps } from "./deps.ts";
+import { listOptions, writeOptions } from "./options.ts";
+import { json, warningHeader } from "./respond.ts";
+import { handleResource, methodNotAllowed, objectForTarget } from "./rest.ts";
+import { includeObjectParam, toTable, wantsTable } from "./table.ts";
+import type { Target } from "./target.ts";
+
+/**
+ * autoscaling/v1 HorizontalPodAutoscalers, which `kubectl autoscale` still creates (as protobuf),
+ * served by converting to and from the stored autoscaling/v2 objects:
+ * `targetCPUUtilizationPercentage` ⇄ a Resource cpu Utilization metric.
+ */
+const PATH =
+  /^\/apis\/autoscaling\/v1\/(?:namespaces\/([^/]+)\/)?horizontalpodautoscalers(?:\/([^/]+))?(?:\/(status))?$/;
+const V1 = "autoscaling/v1";
+
+export function parseHpaV1Target(pathname: string): Target | undefined {
+  const m = PATH.exec(pathname);
+  const info = findByPlural("autoscaling", "horizontalpodautoscalers");
+  if (!m || !info) return undefined;
+  return { info, resource: resourceKey(info), namespace: m[1], name: m[2], subresource: m[3] };
+}
+
+export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
+  if (t.subresource)
+    throw new ApiError(
+      "NotFound",
+      "autoscaling/v1 horizontalpodautoscalers/status is not served: use autoscaling/v2",
+    );
+  const ns = t.namespace ?? "";
+  const warnings: string[] = [];
+  const respond = (obj: KubeObject, code = 200) => {
+    const h = new Headers();
+    for (const w of warnings) h.append("Warning", warningHeader(w));
+    if (wantsTable(req.headers.get("Accept"))) {
+      const table = toTable(t.resource, [obj], obj.metadata.resourceVersion ?? "", {
+        includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+      });
+      return json(table, code, h);
+    }
+    return json(toV1(obj), code, h);
+  };
+  switch (req.method) {
+    case "GET": {
+      if (t.name) return respond(await deps.client.get(t.resource, ns, t.name));
+      if (url.searchParams.get("watch"))
+        throw new ApiError("MethodNotAllowed", "watch autoscaling/v2 horizontalpodautoscalers instead of v1");
+      const list = await deps.client.list(t.resource, listOptions(url, t.namespace));
+      return json({
+        kind: "HorizontalPodAutoscalerList",
+        apiVersion: V1,
+        metadata: { resourceVersion: list.resourceVersion },
+        items: list.items.map(toV1),
+      });
+    }
+    case "POST":
+    case "PUT": {
+      const body = (await readBody(req)) as KubeObject;
+      if (body?.apiVersion && body.apiVersion !== V1)
+        throw new ApiError("BadRequest", `expected ${V1}, got ${body.apiVersion}`);
+      const obj = objectForTarget(toV2(body), req.method === "POST" ? { ...t, name: undefined } : t);
+      const options = writeOptions(url, warnings);
+      if (req.method === "POST") return respond(await deps.client.create(t.resource, obj, options), 201);
+      return respond(await deps.client.update(t.resource, obj, options));
+    }
+    case "DELETE":
+      return handleResource(req, url, t, deps);
+    default:
+      throw methodNotAllowed(req.method, t);
+  }
+}
+
+type Metric = {
+  type?: string;
+  resource?: {
+    name?: string;
+    target?: { type?: string; averageUtilization?: number };
+    current?: { averageUtilization?: number };
+  };
+};
+
+export function toV2(v1: KubeObject): KubeObject {
+  const spec = (v1.spec ?? {}) as Record<string, unknown>;
+  const { targetCPUUtilizationPercentage: cpu, ...rest } = spec;
+  const metrics =
+    typeof cpu === "number"
+      ? [
+          {
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: cpu } },
+          },
+        ]
+      : undefined;
+  return { ...v1, apiVersion: "autoscaling/v2", spec: { ...rest, ...(metrics ? { metrics } : {}) } };
+}
+
+export function toV1(v2: KubeObject): KubeObject {
+  const { metrics, ...spec } = (v2.spec ?? {}) as { metrics?: Metric[] };
+  const isCpu = (m: Metric) => m.type === "Resource" && m.resource?.name === "cpu";
+  const target = metrics?.find(isCpu)?.resource?.target?.averageUtilization;
+  const {
+    currentMetrics,
+    conditions: _,
+    ...status
+  } = (v2.status ?? {}) as { currentMetrics?: Metric[]; conditions?: unknown };
+  const current = currentMetrics?.find(isCpu)?.resource?.current?.averageUtilization;
+  return {
+    ...v2,
+    apiVersion: V1,
+    kind: "HorizontalPodAutoscaler",
+    spec: { ...spec, ...(target !== undefined ? { targetCPUUtilizationPercentage: target } : {}) },
+    status: { ...status, ...(current !== undefined ? { currentCPUUtilizationPercentage: current } : {}) },
+  };
+}
