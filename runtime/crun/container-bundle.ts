@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { ContainerConfig } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import type { ResolvedImage } from "../image/image-store.ts";
@@ -23,6 +23,21 @@ export interface BundleInput {
   cgroupsPath: string;
   nofileHardLimit: number;
   swapAccounting: boolean;
+}
+
+/** The host side of the container's terminationMessagePath: read into status.message at exit. */
+export function terminationLog(layout: DataLayout, id: string): string {
+  return `${layout.container(id)}/termination-log`;
+}
+
+/** What the container wrote to its termination message file (at most 4 KiB, as the kubelet). */
+export function readTerminationMessage(layout: DataLayout, id: string): string | undefined {
+  try {
+    const text = readFileSync(terminationLog(layout, id), "utf8").slice(0, 4096);
+    return text || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function prepareBundle(b: BundleInput): void {
@@ -51,8 +66,13 @@ export function prepareBundle(b: BundleInput): void {
     aliasDir: layout.aliasDir,
   });
   const p = layout.sandbox(c.podUid);
+  const termination = c.terminationMessagePath
+    ? [{ destination: c.terminationMessagePath, source: terminationLog(layout, id), readOnly: false }]
+    : [];
+  if (termination.length) writeFileSync(terminationLog(layout, id), "", { mode: 0o666 });
   const mounts = [
     { destination: "/dev/shm", source: p.shm, readOnly: false },
+    ...termination,
     ...c.mounts.map((m) => ({
       destination: m.containerPath,
       source: materializeVolume(layout.volumes(c.podUid), m),

@@ -151,6 +151,13 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
       const s = await exited(c.id);
       expect(s.exitCode).toBe(7);
       expect(s.reason).toBe("Error");
+      const told = await f.rt.startContainer(
+        f.container(sb, "told", ["sh", "-c", "echo 'config missing' > /dev/termination-log; exit 2"], {
+          terminationMessagePath: "/dev/termination-log",
+        }),
+      );
+      const t = await exited(told.id);
+      expect([t.exitCode, t.message]).toEqual([2, "config missing\n"]);
     });
 
     test("SIGKILL from outside → exited with 137", async () => {

@@ -24,7 +24,7 @@ import {
   processStartTime,
 } from "../supervise/exit-watcher.ts";
 import { nofileHardLimit, umount } from "../supervise/libc.ts";
-import { prepareBundle } from "./container-bundle.ts";
+import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
@@ -109,6 +109,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     if (r.state === "exited") return;
     const oom = r.oomKilled || readOomKills(cg, r.cgroupPath) > 0;
     recordExit(r, info.exitCode, oom);
+    const message = readTerminationMessage(layout, r.id);
+    if (message) r.message = message;
     saveContainer(r);
     const efd = oomFds.get(r.id);
     if (efd !== undefined) {
