@@ -250,7 +250,10 @@ describe("deployment scaling and strategies", () => {
       minReady = Math.min(minReady, pods.filter(isReady).length);
       maxPods = Math.max(maxPods, pods.filter((p) => !p.metadata.deletionTimestamp).length);
     });
-    await edit("web", setImage("nginx:1.26"));
+    await edit("web", (d) => {
+      setImage("nginx:1.26")(d);
+      d.metadata.annotations = { ...d.metadata.annotations, "kubernetes.io/change-cause": "upgrade to 1.26" };
+    });
     const d = await waitFor(
       async () => {
         const x = await deployment("web");
@@ -267,6 +270,7 @@ describe("deployment scaling and strategies", () => {
     const fresh = sets.find((rs) => revision(rs) === "2")!;
     expect(fresh.spec?.replicas).toBe(3);
     expect(fresh.spec?.template?.spec?.containers[0]?.image).toBe("nginx:1.26");
+    expect(fresh.metadata.annotations?.["kubernetes.io/change-cause"]).toBe("upgrade to 1.26");
     expect(sets.find((rs) => revision(rs) === "1")!.spec?.replicas).toBe(0);
     const pods = await waitFor(async () => {
       const list = await activePods();
