@@ -9,7 +9,7 @@ import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createServiceAllocator } from "./service-allocator.ts";
-import type { ProxyServicePort, ServiceProxy } from "./service-proxy.ts";
+import type { ProxyServicePort, ProxyWarning, ServiceProxy } from "./service-proxy.ts";
 import { createServiceProxyController } from "./service-proxy-controller.ts";
 
 let store: Store;
@@ -19,9 +19,11 @@ let controller: Controller;
 let synced: ProxyServicePort[][];
 
 // Records what the data path is asked to serve; the nft implementation has its own root tests.
+let warnings: ProxyWarning[] = [];
 const recordingProxy: ServiceProxy = {
   async sync(ports) {
     synced.push(ports);
+    return { warnings };
   },
 };
 const latest = () => synced[synced.length - 1];
@@ -32,6 +34,7 @@ beforeEach(async () => {
   registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
   await registry.bootstrap();
   synced = [];
+  warnings = [];
   informers = createInformers(registry);
   controller = createServiceProxyController(
     {
@@ -145,6 +148,33 @@ describe("service proxy controller", () => {
     expect((await registry.get("pods", "default", "web-1")).metadata.deletionTimestamp).toBeDefined();
     await waitFor(() => latest()?.[0]?.endpoints.length === 1, { what: "terminating pod removed" });
     expect(latest()![0]!.endpoints).toEqual([{ ip: "10.88.0.6", port: 8080 }]);
+  });
+
+  test("a port the data path cannot honour becomes one Warning event on the Service", async () => {
+    warnings = [
+      { key: "default/web:http", message: "nodePort 30080/TCP is also the hostPort of pod default/hp" },
+    ];
+    await registry.create("services", service("web"));
+    const events = await waitFor(
+      async () => {
+        const list = (await registry.list("events", { namespace: "default" })).items;
+        return list.length ? list : undefined;
+      },
+      { what: "PortConflict event" },
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: "Warning",
+      reason: "PortConflict",
+      message: "nodePort 30080/TCP is also the hostPort of pod default/hp",
+      involvedObject: { kind: "Service", name: "web" },
+    });
+    const syncs = synced.length;
+    await registry.create("services", service("other"));
+    await waitFor(() => synced.length > syncs, { what: "another sync" });
+    expect(
+      ((await registry.list("events", { namespace: "default" })).items[0] as { count?: number }).count,
+    ).toBe(1);
   });
 
   test("headless and ExternalName Services are not proxied; a deleted Service disappears", async () => {

@@ -3,7 +3,7 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { type Controller, type ControllerContext, createController } from "../controllers/controller.ts";
 import type { KubeObject } from "../object.ts";
 import { servicePorts, terminatingPods } from "./service-ports.ts";
-import type { ServiceProxy } from "./service-proxy.ts";
+import type { ProxyWarning, ServiceProxy } from "./service-proxy.ts";
 
 /**
  * Keeps the node's service data path equal to Services + EndpointSlices (kube-proxy's job). One
@@ -42,12 +42,28 @@ export function createServiceProxyController(
       // The resync re-applies too (someone may have flushed the table), but an event that changed
       // nothing the proxy serves is skipped.
       if (text === last && !resyncDue()) return;
-      await proxy.sync(ports);
+      const result = await proxy.sync(ports);
       last = text;
       lastApplied = Date.now();
+      reportWarnings(result.warnings);
     },
   });
   let lastApplied = 0;
+  // Reported once per (port, message) while it lasts, not on every sync.
+  let reported = new Set<string>();
+  const events = ctx.events("service-proxy");
+  function reportWarnings(warnings: ProxyWarning[]): void {
+    const now = new Set<string>();
+    for (const w of warnings) {
+      const id = `${w.key}|${w.message}`;
+      now.add(id);
+      if (reported.has(id)) continue;
+      const [namespace, rest] = w.key.split("/");
+      const svc = services.get(namespace ?? "", (rest ?? "").split(":")[0] ?? "");
+      if (svc) events.record(svc, "Warning", "PortConflict", w.message);
+    }
+    reported = now;
+  }
   const resyncDue = () => Date.now() - lastApplied >= (options.resyncMs ?? 30_000) - 100;
 
   const kick = () => controller.enqueue(KEY);

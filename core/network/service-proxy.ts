@@ -23,7 +23,14 @@ export interface ProxyServicePort {
   affinityTimeoutSeconds?: number;
 }
 
+/** A port the data path could not give to a service port as asked (reported as a Warning event). */
+export interface ProxyWarning {
+  /** The ProxyServicePort key, `namespace/name:port`. */
+  key: string;
+  message: string;
+}
+
 export interface ServiceProxy {
-  /** Replaces the whole data path with `ports`, atomically. */
-  sync(ports: ProxyServicePort[]): Promise<void>;
+  /** Replaces the whole data path with `ports`, atomically; returns what it could not honour. */
+  sync(ports: ProxyServicePort[]): Promise<{ warnings: ProxyWarning[] }>;
 }

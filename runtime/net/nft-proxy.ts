@@ -4,7 +4,7 @@ import { RuntimeError } from "../container-runtime.ts";
 import { deleteUdpFlows, staleUdpFlows } from "./conntrack.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
-import { isSpecificIPv4, renderRuleset } from "./nft-ruleset.ts";
+import { isSpecificIPv4, portConflicts, renderRuleset } from "./nft-ruleset.ts";
 
 /**
  * The service data path: Services and hostPorts as one nftables table (`ip minik`), replaced
@@ -106,6 +106,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     async sync(ports) {
       services = ports;
       await apply();
+      return { warnings: portConflicts(ports, [...hostPorts.values()]) };
     },
     checkHostPorts(podUid, mappings, podName) {
       for (const m of mappings) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { host } from "../../test/support/env.ts";
 import { run } from "./exec.ts";
-import { affinitySetName, type RulesetInput, renderRuleset } from "./nft-ruleset.ts";
+import { affinitySetName, portConflicts, type RulesetInput, renderRuleset } from "./nft-ruleset.ts";
 
 const base: RulesetInput = {
   table: "minik_render_test",
@@ -91,6 +91,32 @@ describe("nft ruleset", () => {
     expect(text.match(/10\.251\.0\.10 \. tcp \. 80 :/g)).toHaveLength(1);
     expect(text.match(/tcp \. 30080 :/g)).toHaveLength(1);
     expect(text).toContain("fib daddr type local meta l4proto udp th dport 81 dnat to 10.250.0.5:80");
+  });
+
+  test("portConflicts names a NodePort shared with a hostPort and a key claimed twice", () => {
+    const nodePortSvc = base.services[0]!;
+    const warnings = portConflicts(
+      [nodePortSvc, { ...nodePortSvc, key: "other/dup:http", nodePort: undefined }],
+      [
+        {
+          podIp: "10.250.0.5",
+          podName: "default/hp",
+          mappings: [{ hostPort: 30080, containerPort: 80, protocol: "TCP" }],
+        },
+      ],
+    );
+    expect(warnings).toEqual([
+      {
+        key: "default/web:http",
+        message:
+          "nodePort 30080/TCP is also the hostPort of pod default/hp; the Service takes that port's traffic",
+      },
+      {
+        key: "other/dup:http",
+        message: "10.251.0.10:80/TCP is already served for default/web; this port gets no traffic",
+      },
+    ]);
+    expect(portConflicts(base.services, base.hostPorts)).toEqual([]);
   });
 
   test.skipIf(!host.canUseNftables)("nft accepts the rendered text", async () => {

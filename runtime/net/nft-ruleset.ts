@@ -1,4 +1,4 @@
-import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
+import type { ProxyServicePort, ProxyWarning } from "../../core/network/service-proxy.ts";
 import type { HostPortMapping } from "./host-ports.ts";
 
 /**
@@ -143,6 +143,49 @@ export function renderRuleset(input: RulesetInput): string {
     "}",
   ];
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * What the table cannot serve as asked: a ClusterIP/NodePort key claimed twice (the first keeps
+ * it) and a NodePort that a pod's hostPort also uses (the Service wins, being matched first).
+ */
+export function portConflicts(
+  services: ProxyServicePort[],
+  hostPorts: RulesetInput["hostPorts"],
+): ProxyWarning[] {
+  const out: ProxyWarning[] = [];
+  const owner = new Map<string, string>();
+  const who = (key: string) => key.split(":")[0];
+  for (const sp of services) {
+    const proto = sp.protocol.toLowerCase();
+    const keys = [
+      ...(sp.clusterIP
+        ? [[`${sp.clusterIP} . ${proto} . ${sp.port}`, `${sp.clusterIP}:${sp.port}/${sp.protocol}`]]
+        : []),
+      ...(sp.nodePort && sp.endpoints.length
+        ? [[`${proto} . ${sp.nodePort}`, `nodePort ${sp.nodePort}/${sp.protocol}`]]
+        : []),
+    ];
+    for (const [key, label] of keys) {
+      const holder = owner.get(key!);
+      if (holder && holder !== sp.key) {
+        out.push({
+          key: sp.key,
+          message: `${label} is already served for ${who(holder)}; this port gets no traffic`,
+        });
+      } else owner.set(key!, sp.key);
+    }
+    if (!sp.nodePort) continue;
+    for (const hp of hostPorts) {
+      if (hp.mappings.some((m) => m.hostPort === sp.nodePort && m.protocol === sp.protocol)) {
+        out.push({
+          key: sp.key,
+          message: `nodePort ${sp.nodePort}/${sp.protocol} is also the hostPort of pod ${hp.podName}; the Service takes that port's traffic`,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** Stable across syncs while the service port and endpoint exist, so affinity survives re-renders. */
