@@ -137,14 +137,16 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       proxy.checkHostPorts(podUid, mappings, podName);
       if (mappings.length) hostPorts.set(podUid, { podIp, mappings, podName: podName ?? podUid });
       else hostPorts.delete(podUid);
+      // Saved before the kernel has it: after a crash in between, a restart still knows the mapping.
       try {
+        await saveHostPorts();
         await apply();
       } catch (e) {
         if (before) hostPorts.set(podUid, before);
         else hostPorts.delete(podUid);
+        await saveHostPorts().catch(() => {});
         throw e;
       }
-      await saveHostPorts();
     },
     async removeHostPorts(podUid) {
       if (!hostPorts.delete(podUid)) return;
