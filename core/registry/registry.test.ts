@@ -319,6 +319,24 @@ describe("update", () => {
     ).toContain("spec: Forbidden: pod updates may not change fields");
   });
 
+  test("a Service leaving NodePort drops its nodePorts when the update kept them", async () => {
+    const s = await fx.registry.create<KubeObject>("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "np" },
+      spec: { type: "NodePort", clusterIP: "10.96.0.20", ports: [{ port: 80, nodePort: 30080 }] },
+    });
+    const out = await fx.registry.patch("services", "default", "np", "strategic", {
+      spec: { type: "ClusterIP" },
+    });
+    const spec = out.spec as Service["spec"];
+    expect(spec?.type).toBe("ClusterIP");
+    expect(spec?.ports?.[0]?.nodePort).toBeUndefined();
+    expect(spec?.externalTrafficPolicy).toBeUndefined();
+    expect(spec?.clusterIP).toBe("10.96.0.20");
+    expect((s.spec as Service["spec"])?.externalTrafficPolicy).toBe("Cluster");
+  });
+
   test("service clusterIP is kept when left out and immutable otherwise", async () => {
     const s = await fx.registry.create("services", {
       apiVersion: "v1",

@@ -11,7 +11,7 @@ import {
 import { dns1035Label, portName } from "../../validation/names.ts";
 import { validateLabels } from "../../validation/object-meta.ts";
 import { validPort } from "../../validation/pod-spec.ts";
-import { as, type Strategy } from "../strategy.ts";
+import { as, type Mutable, type Strategy } from "../strategy.ts";
 
 const TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
 const PROTOCOLS = ["TCP", "UDP", "SCTP"];
@@ -40,6 +40,7 @@ export const serviceStrategy: Strategy = {
       spec.ipFamilies ??= oldSpec.ipFamilies;
       spec.ipFamilyPolicy ??= oldSpec.ipFamilyPolicy;
     }
+    dropTypeDependentFields(spec, oldSpec);
     if (spec.type === "NodePort" || spec.type === "LoadBalancer") {
       for (const p of spec.ports ?? []) {
         if (p.nodePort) continue;
@@ -66,6 +67,39 @@ export const serviceStrategy: Strategy = {
     return [];
   },
 };
+
+const EXTERNAL = ["NodePort", "LoadBalancer"];
+
+/**
+ * Switching a Service to a type that has no use for some allocated fields drops them, when the
+ * update left them as they were (kubectl apply merges the old values back in): nodePorts and
+ * externalTrafficPolicy leaving NodePort/LoadBalancer, the clusterIP when becoming ExternalName.
+ */
+function dropTypeDependentFields(spec: Mutable<ServiceSpec>, old: ServiceSpec): void {
+  const type = spec.type ?? "ClusterIP";
+  const oldType = old.type ?? "ClusterIP";
+  if (type === oldType) return;
+  if (EXTERNAL.includes(oldType) && !EXTERNAL.includes(type)) {
+    for (const p of spec.ports ?? []) {
+      const was = old.ports?.find(
+        (o) => o.port === p.port && (o.protocol ?? "TCP") === (p.protocol ?? "TCP"),
+      );
+      if (p.nodePort && p.nodePort === was?.nodePort) delete p.nodePort;
+    }
+    if (spec.externalTrafficPolicy === old.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+    if (spec.healthCheckNodePort === old.healthCheckNodePort) delete spec.healthCheckNodePort;
+  }
+  if (type === "ExternalName" && spec.clusterIP === old.clusterIP) {
+    for (const k of [
+      "clusterIP",
+      "clusterIPs",
+      "ipFamilies",
+      "ipFamilyPolicy",
+      "internalTrafficPolicy",
+    ] as const)
+      delete spec[k];
+  }
+}
 
 function defaultServiceSpec(spec: ServiceSpec): void {
   spec.type ??= "ClusterIP";
