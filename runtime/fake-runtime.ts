@@ -100,7 +100,7 @@ export class FakeRuntime implements ContainerRuntime {
       podUid: config.podUid,
       ip: existing?.status.ip ?? this.host.allocateIp(),
       ready: true,
-      createdAt: existing?.status.createdAt ?? this.host.now(),
+      createdAt: this.host.now(),
     };
     this.host.sandboxes.set(config.podUid, { config, status });
     return { ...status };

@@ -111,7 +111,8 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     views.set(spec.name, view);
     if (!initialized) continue;
     const cur = view.current;
-    if (cur?.state === "exited" && exitCodeOf(cur) === 0) continue;
+    if (cur?.state === "exited" && exitCodeOf(cur) === 0 && (policy === "Never" || !predates(cur, sandbox)))
+      continue;
     initialized = false;
     if (!sandbox?.ready || cur?.state === "running") continue;
     if (cur?.state === "exited" && policy === "Never") continue;
@@ -165,6 +166,14 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   } else if (retryMs !== undefined) {
     ctx.requeueAfter(key, retryMs);
   }
+}
+
+/**
+ * A container created before the pod's current sandbox ran in a sandbox that died (host reboot,
+ * lost network namespace): the kubelet runs init containers again in the new one.
+ */
+function predates(c: ContainerStatus, sandbox: SandboxStatus | undefined): boolean {
+  return sandbox !== undefined && Date.parse(c.createdAt) < Date.parse(sandbox.createdAt);
 }
 
 function shouldRestart(policy: string, exitCode: number): boolean {

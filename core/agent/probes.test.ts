@@ -281,3 +281,25 @@ test("a restarted agent keeps published readiness instead of flapping it", async
   expect(writes).toEqual([]);
   expect((await h.getPod("steady")).metadata.resourceVersion).toBe(rv);
 });
+
+test("when the sandbox dies the pod starts over from its init containers", async () => {
+  await h.createPod("reborn", { initContainers: [{ name: "setup", image: "busybox:1.36" }] });
+  let pod = await h.waitPod("reborn", (p) => p.status?.initContainerStatuses?.[0]?.state?.running);
+  const uid = pod.metadata.uid!;
+  h.fake.exit(h.host.find(uid, "setup")!.id, 0);
+  await h.waitPod("reborn", (p) => cs(p)?.state?.running);
+  h.clock.advance(60_000);
+  // The network namespace is gone: the runtime stops everything in it.
+  await h.fake.stopPodSandbox(uid);
+  pod = await h.waitPod("reborn", (p) => p.status?.initContainerStatuses?.[0]?.restartCount === 1);
+  expect(h.host.find(uid, "setup")!.state).toBe("running");
+  expect(h.host.sandboxes.get(uid)!.status.ready).toBe(true);
+  h.fake.exit(h.host.find(uid, "setup")!.id, 0);
+  pod = await h.waitPod("reborn", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
+  expect(h.host.started.filter((c) => c.podUid === uid).map((c) => `${c.name}#${c.attempt}`)).toEqual([
+    "setup#0",
+    "app#0",
+    "setup#1",
+    "app#1",
+  ]);
+});
