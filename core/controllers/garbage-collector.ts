@@ -26,7 +26,13 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
   /** owner uid → keys of the objects that name it. */
   const dependents = new Map<string, Set<string>>();
 
-  const controller = createController({ name: "garbage-collector", log: ctx.log, reconcile });
+  const controller = createController({
+    name: "garbage-collector",
+    log: ctx.log,
+    reconcile,
+    // The safety net: anything naming an owner the caches do not hold, or waiting on a finalizer.
+    resync: { everyMs: 60_000, keys: suspects },
+  });
 
   for (const [resource, informer] of caches) {
     informer.onEvent((e) => {
@@ -58,6 +64,20 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
     });
   }
   return controller;
+
+  function suspects(): string[] {
+    const keys: string[] = [];
+    for (const [resource, informer] of caches) {
+      for (const obj of informer.list()) {
+        const dangling = obj.metadata.ownerReferences?.some((r) => !byUid.has(r.uid));
+        const finalizing =
+          obj.metadata.deletionTimestamp &&
+          obj.metadata.finalizers?.some((f) => f === FOREGROUND || f === ORPHAN);
+        if (dangling || finalizing) keys.push(keyFor(resource, obj));
+      }
+    }
+    return keys;
+  }
 
   function wakeOwners(obj: KubeObject): void {
     for (const ref of obj.metadata.ownerReferences ?? []) {

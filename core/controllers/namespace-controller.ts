@@ -16,7 +16,19 @@ export function createNamespaceController(ctx: ControllerContext): Controller {
   const { client, informers } = ctx;
   const namespaces = informers.for<Kube<Namespace>>("namespaces");
   const namespaced = RESOURCES.filter((r) => r.namespaced).map(resourceKey);
-  const controller = createController({ name: "namespace", log: ctx.log, reconcile });
+  const controller = createController({
+    name: "namespace",
+    log: ctx.log,
+    reconcile,
+    resync: {
+      everyMs: 30_000,
+      keys: () =>
+        namespaces
+          .list()
+          .filter((n) => n.metadata.deletionTimestamp)
+          .map(keyOf),
+    },
+  });
   namespaces.onEvent((e) => {
     if (e.object.metadata.deletionTimestamp && e.type !== "DELETED") controller.enqueue(keyOf(e.object));
   });
