@@ -132,6 +132,37 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
       },
     );
 
+    test("a container whose start was never recorded (crash right after crun run) is adopted, not duplicated", async () => {
+      const sb = f.sandbox("halfway");
+      await f.rt.runPodSandbox(sb);
+      const c = await f.rt.startContainer(f.container(sb, "main", ["sleep", "60"]));
+      const file = `${f.dataDir}/containers/${c.id}/container.json`;
+      const rec = JSON.parse(readFileSync(file, "utf8"));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...rec,
+          state: "created",
+          pid: undefined,
+          pidStart: undefined,
+          startedAt: undefined,
+        }),
+      );
+      const rt = f.another();
+      await rt.start();
+      try {
+        const mine = (await rt.listContainers()).filter((x) => x.podUid === sb.podUid);
+        expect(mine.map((x) => [x.id, x.state, x.pid])).toEqual([[c.id, "running", c.pid]]);
+        expect((await rt.startContainer(f.container(sb, "main", ["sleep", "60"]))).id).toBe(c.id);
+        const ev = f.nextEvent(rt, (e) => e.type === "exited" && e.containerId === c.id);
+        process.kill(c.pid!, "SIGKILL");
+        await ev;
+        expect((await rt.listContainers()).find((x) => x.id === c.id)?.exitCode).toBe(137);
+      } finally {
+        await rt.close();
+      }
+    });
+
     test("after a host reboot every container is reported exited and the pod can be set up again", async () => {
       const sb = f.sandbox("reboot");
       await f.rt.runPodSandbox(sb);

@@ -45,6 +45,11 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
         expect(ns(pa, kind)).not.toBe(ns("self", kind));
       for (const kind of ["net", "ipc", "uts"]) expect(ns(pb, kind)).toBe(ns(pa, kind));
       for (const kind of ["pid", "mnt"]) expect(ns(pb, kind)).not.toBe(ns(pa, kind));
+      // One /dev/shm per pod (shared IPC needs shared POSIX shm too).
+      const w = await f.rt.exec(a.id, ["sh", "-c", "echo shared > /dev/shm/x"], { tty: false, stdin: false });
+      expect(await w.exited).toBe(0);
+      const r = await f.rt.exec(b.id, ["cat", "/dev/shm/x"], { tty: false, stdin: false });
+      expect(await new Response(r.stdout).text()).toBe("shared\n");
       // hostname = pod name; /etc/hosts from the pod's init layer; lo is up in the pod's netns.
       const s = await f.rt.exec(
         a.id,

@@ -157,6 +157,16 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     containers.set(r.id, r);
     if (r.state === "exited") return;
     if (r.bootId !== boot) return markExited(r, {});
+    if (r.state === "created") {
+      // The last process died between `crun run` and recording the start: ask crun.
+      const st = await crun.state(r.id).catch(() => undefined);
+      if (st?.status !== "running" || !st.pid) return markExited(r, {});
+      r.pid = st.pid;
+      r.pidStart = processStartTime(st.pid);
+      r.state = "running";
+      r.startedAt = st.created;
+      saveContainer(r);
+    }
     // The init may be running or a zombie (its status still readable): the watcher decides.
     if (r.pid && r.pidStart && processStartTime(r.pid) === r.pidStart && watchContainer(r)) return;
     markExited(r, {});
