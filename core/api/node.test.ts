@@ -8,7 +8,7 @@ import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 import { CHANNEL, runExec } from "./exec.ts";
 import { FakeNodeServices } from "./fake-node-services.ts";
-import { runPortForward } from "./port-forward.ts";
+import { runChannelPortForward, runPortForward } from "./port-forward.ts";
 import type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
 import { SPDY_DICTIONARY } from "./spdy/dictionary.ts";
 import {
@@ -304,6 +304,32 @@ describe("port-forward", () => {
     ]);
     return concat([head, plain]);
   }
+});
+
+describe("channel port-forward", () => {
+  test("port numbers first on both channels, data on 2i, errors on 2i+1, close 1000 when done", async () => {
+    const s = pairSocket();
+    runChannelPortForward(
+      s.socket,
+      (port) => node.portForward("default", "web", port),
+      [80, 81],
+      "default/web",
+    );
+    expect(s.sent.slice(0, 4).map((m) => [...m])).toEqual([
+      [0, 80, 0],
+      [1, 80, 0],
+      [2, 81, 0],
+      [3, 81, 0],
+    ]);
+    await waitFor(() => s.sent.some((m) => m[0] === 3 && m.byteLength > 3));
+    const error = s.sent.find((m) => m[0] === 3 && m.byteLength > 3)!;
+    expect(new TextDecoder().decode(error.subarray(1))).toContain("connection refused");
+    s.fromClient(concat([new Uint8Array([0]), new TextEncoder().encode("hi")]));
+    await waitFor(() => s.sent.some((m) => m[0] === 0 && m.byteLength > 3));
+    const data = s.sent.find((m) => m[0] === 0 && m.byteLength > 3)!;
+    expect(new TextDecoder().decode(data.subarray(1))).toBe("port 80: hi");
+    expect(s.closed()).toBeUndefined();
+  });
 });
 
 describe("metrics", () => {

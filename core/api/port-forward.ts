@@ -8,15 +8,18 @@ import { type SpdyStream, serveSpdy } from "./spdy/connection.ts";
 import type { Target } from "./target.ts";
 
 export const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
+/** The older channel protocol client libraries (client-node, python) use, with `?ports=`. */
+const CHANNEL_PROTOCOLS = ["v4.channel.k8s.io", "channel.k8s.io"];
 
 /**
- * pods/<name>/portforward: SPDY/3.1 tunnelled through a WebSocket, as kubectl 1.32 does it. Each
- * forwarded TCP connection is a pair of streams (error + data) sharing a `requestid`; the data
- * stream is joined to a connection into the pod from NodeServices.portForward.
+ * pods/<name>/portforward over a WebSocket: SPDY/3.1 tunnelled inside it, as kubectl 1.32 does
+ * it (each forwarded TCP connection is a pair of streams, error + data, sharing a `requestid`),
+ * or the channel protocol of client libraries (one connection per `ports` entry). Either way the
+ * data is joined to a connection into the pod from NodeServices.portForward.
  */
 export async function handlePortForward(
   req: Request,
-  _url: URL,
+  url: URL,
   t: Target,
   deps: ApiServerDeps,
   env: ServerEnv,
@@ -24,18 +27,96 @@ export async function handlePortForward(
   if (req.method !== "GET" && req.method !== "POST") throw methodNotAllowed(req.method, t);
   const node = requireNode(deps);
   await deps.client.get(t.resource, t.namespace ?? "", t.name!);
-  if (!isWebSocketUpgrade(req) || !env.upgrade || !offeredProtocols(req).includes(PORT_FORWARD_PROTOCOL)) {
+  const offered = offeredProtocols(req);
+  const channel = CHANNEL_PROTOCOLS.find((p) => offered.includes(p));
+  const ports = [...url.searchParams.getAll("ports"), ...url.searchParams.getAll("port")].flatMap((p) =>
+    p.split(","),
+  );
+  const usable = offered.includes(PORT_FORWARD_PROTOCOL) || (channel && ports.length > 0);
+  if (!isWebSocketUpgrade(req) || !env.upgrade || !usable) {
     throw new ApiError(
       "BadRequest",
-      `port-forward needs a WebSocket upgrade with subprotocol ${PORT_FORWARD_PROTOCOL} (plain SPDY is not supported)`,
+      `port-forward needs a WebSocket upgrade with subprotocol ${PORT_FORWARD_PROTOCOL}, or ${CHANNEL_PROTOCOLS[0]} with ?ports= (plain SPDY is not supported)`,
     );
   }
   const dial = (port: number) => node.portForward(t.namespace ?? "", t.name!, port);
-  const response = env.upgrade(req, PORT_FORWARD_PROTOCOL, (socket) =>
-    runPortForward(socket, dial, `${t.namespace}/${t.name}`),
-  );
+  const name = `${t.namespace}/${t.name}`;
+  const response = offered.includes(PORT_FORWARD_PROTOCOL)
+    ? env.upgrade(req, PORT_FORWARD_PROTOCOL, (socket) => runPortForward(socket, dial, name))
+    : env.upgrade(req, channel!, (socket) => runChannelPortForward(socket, dial, ports.map(parsePort), name));
   if (!response) throw new ApiError("BadRequest", "the WebSocket upgrade failed");
   return response;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ApiError("BadRequest", `invalid port "${text}": use a number from 1 to 65535`);
+  }
+  return port;
+}
+
+/**
+ * The channel protocol: port i uses channel 2i for data and 2i+1 for errors; each channel's first
+ * message is the port number (uint16, little-endian). The socket closes when every connection has.
+ */
+export function runChannelPortForward(
+  socket: Socket,
+  dial: (port: number) => Promise<DuplexStream>,
+  ports: number[],
+  podName: string,
+): void {
+  const writers = new Map<number, WritableStreamDefaultWriter<Uint8Array>>();
+  const conns: DuplexStream[] = [];
+  let open = ports.length;
+  let closed = false;
+  const send = (channel: number, data: Uint8Array) => {
+    if (closed) return;
+    const frame = new Uint8Array(data.byteLength + 1);
+    frame[0] = channel;
+    frame.set(data, 1);
+    socket.send(frame);
+  };
+  const done = () => {
+    if (--open === 0 && !closed) {
+      closed = true;
+      socket.close(1000);
+    }
+  };
+  socket.onClose(() => {
+    closed = true;
+    for (const c of conns) c.close();
+  });
+  socket.onMessage((data) => {
+    const writer = writers.get(data[0]!);
+    if (writer && data.byteLength > 1) writer.write(data.slice(1)).catch(() => {});
+  });
+  ports.forEach((port, i) => {
+    const portBytes = new Uint8Array([port & 0xff, port >> 8]);
+    send(2 * i, portBytes);
+    send(2 * i + 1, portBytes);
+    void (async () => {
+      try {
+        const conn = await dial(port);
+        conns.push(conn);
+        writers.set(2 * i, conn.writable.getWriter());
+        const reader = conn.readable.getReader();
+        for (;;) {
+          const { done: end, value } = await reader.read();
+          if (end) break;
+          send(2 * i, value);
+        }
+      } catch (e) {
+        send(
+          2 * i + 1,
+          new TextEncoder().encode(
+            `error forwarding port ${port} to pod ${podName}: ${(e as Error).message}`,
+          ),
+        );
+      }
+      done();
+    })();
+  });
 }
 
 interface Pair {

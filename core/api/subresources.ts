@@ -1,8 +1,8 @@
-import type { Registry } from "../registry/registry.ts";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 import type { WriteOptions } from "../client.ts";
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { Registry } from "../registry/registry.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { deleteOptions, writeOptions } from "./options.ts";

@@ -98,6 +98,28 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
       await pf.exited;
     });
 
+    test("client libraries' channel port-forward (client-node PortForward, ?ports=)", async () => {
+      const k8s = await import("@kubernetes/client-node");
+      const { PassThrough } = await import("node:stream");
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(`${c.dir}/kubeconfig`);
+      const output = new PassThrough();
+      const input = new PassThrough();
+      let received = "";
+      output.on("data", (d: Buffer) => (received += d.toString()));
+      const ws = (await new k8s.PortForward(kc).portForward(
+        "default",
+        "web",
+        [8080],
+        output,
+        null,
+        input,
+      )) as { close(): void };
+      input.write("ping");
+      await waitFor(() => received === "port 8080: ping", { what: `echo, got ${JSON.stringify(received)}` });
+      ws.close();
+    });
+
     test("top pods and top node read metrics.k8s.io", async () => {
       const pods = await c.kubectl(["top", "pods", "--no-headers"]);
       expect(pods.stderr).toBe("");
