@@ -55,25 +55,26 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
         dependents.set(ref.uid, set);
         set.add(key);
       }
-      const finalizing =
-        obj.metadata.deletionTimestamp &&
-        obj.metadata.finalizers?.some((f) => f === FOREGROUND || f === ORPHAN);
-      const dangling = obj.metadata.ownerReferences?.some((r) => !byUid.has(r.uid));
-      if (finalizing || dangling) controller.enqueue(key);
+      if (needsAttention(obj)) controller.enqueue(key);
       if (obj.metadata.deletionTimestamp) wakeOwners(obj);
     });
   }
   return controller;
 
+  /** Names an owner the caches do not hold, or waits on a finalizer the collector owns. */
+  function needsAttention(obj: KubeObject): boolean {
+    const dangling = obj.metadata.ownerReferences?.some((r) => !byUid.has(r.uid));
+    const finalizing =
+      obj.metadata.deletionTimestamp &&
+      obj.metadata.finalizers?.some((f) => f === FOREGROUND || f === ORPHAN);
+    return !!(dangling || finalizing);
+  }
+
   function suspects(): string[] {
     const keys: string[] = [];
     for (const [resource, informer] of caches) {
       for (const obj of informer.list()) {
-        const dangling = obj.metadata.ownerReferences?.some((r) => !byUid.has(r.uid));
-        const finalizing =
-          obj.metadata.deletionTimestamp &&
-          obj.metadata.finalizers?.some((f) => f === FOREGROUND || f === ORPHAN);
-        if (dangling || finalizing) keys.push(keyFor(resource, obj));
+        if (needsAttention(obj)) keys.push(keyFor(resource, obj));
       }
     }
     return keys;
