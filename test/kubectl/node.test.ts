@@ -120,6 +120,31 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
       ws.close();
     });
 
+    test("client-node Exec speaks the same channel protocol", async () => {
+      const k8s = await import("@kubernetes/client-node");
+      const { PassThrough } = await import("node:stream");
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(`${c.dir}/kubeconfig`);
+      // client-node ends stdout when the status arrives, so each exec gets its own stream
+      const run = async (command: string[]) => {
+        const stdout = new PassThrough();
+        let out = "";
+        stdout.on("data", (d: Buffer) => (out += d.toString()));
+        const status = await new Promise<{ status?: string; reason?: string }>((resolve) => {
+          void new k8s.Exec(kc).exec("default", "web", "web", command, stdout, null, null, false, resolve);
+        });
+        return { status, out };
+      };
+      expect((await run(["exit", "4"])).status).toMatchObject({
+        status: "Failure",
+        reason: "NonZeroExitCode",
+      });
+      expect(await run(["echo", "from", "library"])).toEqual({
+        status: { metadata: {}, status: "Success" } as never,
+        out: "from library\n",
+      });
+    });
+
     test("top pods and top node read metrics.k8s.io", async () => {
       const pods = await c.kubectl(["top", "pods", "--no-headers"]);
       expect(pods.stderr).toBe("");
