@@ -388,3 +388,23 @@ test("an exit code lost while minik was down counts as a failure (137, Container
   const again = await h.waitPod("lost", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
   expect(cs(again).lastState?.terminated).toMatchObject({ exitCode: 137, reason: "ContainerStatusUnknown" });
 });
+
+test("activeDeadlineSeconds fails the pod and stops its containers", async () => {
+  await h.createPod("deadline", { activeDeadlineSeconds: 30 });
+  const pod = await h.waitPod("deadline", running);
+  h.clock.advance(29_000);
+  await h.agent.idle();
+  expect((await h.getPod("deadline")).status!.phase).toBe("Running");
+  h.clock.advance(1_000);
+  const failed = await h.waitPod("deadline", (p) => p.status?.phase === "Failed");
+  expect(failed.status).toMatchObject({
+    reason: "DeadlineExceeded",
+    message: "Pod was active on the node longer than the specified deadline",
+  });
+  expect(cs(failed).state?.terminated?.exitCode).toBe(143);
+  expect(h.host.find(pod.metadata.uid!, "app")!.state).toBe("exited");
+  await h.waitEvents(
+    "deadline",
+    "DeadlineExceeded: Pod was active on the node longer than the specified deadline",
+  );
+});

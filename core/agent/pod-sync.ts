@@ -52,6 +52,12 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     return;
   }
 
+  const deadline = activeDeadline(pod);
+  if (deadline !== undefined && ctx.clock.now() >= deadline) {
+    await failPastDeadline(ctx, pod, mine);
+    return;
+  }
+
   const views = new Map<string, ContainerView>();
   let retryMs: number | undefined;
   const retry = (ms: number | undefined) => {
@@ -163,9 +169,47 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     // A finished pod keeps its containers (for logs) but gives back its network.
     ctx.probes.removePod(uid);
     await ctx.runtime.stopPodSandbox(uid);
-  } else if (retryMs !== undefined) {
-    ctx.requeueAfter(key, retryMs);
+  } else {
+    // startTime may have been set by this very sync.
+    const ends = activeDeadline({ ...pod, status });
+    if (ends !== undefined) retry(ends - ctx.clock.now());
+    if (retryMs !== undefined) ctx.requeueAfter(key, retryMs);
   }
+}
+
+/** When spec.activeDeadlineSeconds runs out (counted from status.startTime), in epoch ms. */
+function activeDeadline(pod: Pod): number | undefined {
+  const seconds = pod.spec?.activeDeadlineSeconds;
+  const start = pod.status?.startTime;
+  if (seconds === undefined || !start) return undefined;
+  return Date.parse(start) + seconds * 1000;
+}
+
+/** The pod outlived activeDeadlineSeconds: stop everything and fail it, as the kubelet does. */
+async function failPastDeadline(
+  ctx: AgentContext,
+  pod: Pod & KubeObject,
+  mine: ContainerStatus[],
+): Promise<void> {
+  const message = "Pod was active on the node longer than the specified deadline";
+  ctx.events.record(asObject(pod), "Warning", "DeadlineExceeded", message);
+  const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  await Promise.all(mine.filter((c) => c.state === "running").map((c) => stopWithHooks(ctx, pod, c, grace)));
+  const failed = { ...pod, status: { ...pod.status, phase: "Failed", reason: "DeadlineExceeded", message } };
+  await settleFinished(
+    ctx,
+    failed,
+    mine,
+    (await ctx.runtime.listPodSandboxes()).find((s) => s.podUid === pod.metadata.uid),
+  );
+  // settleFinished writes only when containers exist; the phase must be written regardless.
+  const now = await ctx.client.get<Pod & KubeObject>(
+    "pods",
+    pod.metadata.namespace ?? "default",
+    pod.metadata.name ?? "",
+  );
+  if (now.status?.phase !== "Failed")
+    await writeStatus(ctx, now, { ...now.status, phase: "Failed", reason: "DeadlineExceeded", message });
 }
 
 /**
