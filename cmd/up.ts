@@ -23,6 +23,7 @@ import { createServiceDnsView } from "../core/network/dns-view.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createServiceProxyController } from "../core/network/service-proxy-controller.ts";
 import { createRegistry } from "../core/registry/registry.ts";
+import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
 import { type ContainerRuntime, RuntimeError } from "../runtime/container-runtime.ts";
 import { createStatusPage } from "../web/status-page.ts";
@@ -95,7 +96,14 @@ export async function up(opts: UpOptions): Promise<void> {
   const web = new Hono();
   web.route("/", createMinikApi({ images: node?.images }));
   web.route("/", createStatusPage());
-  const app = createApiServer({ client: registry, store, node: node?.agent.nodeServices, auth: { token, anonymous: opts.anonymous }, web });
+  const app = createApiServer({
+    client: registry,
+    store,
+    node: node?.agent.nodeServices,
+    auth: { token, anonymous: opts.anonymous },
+    web,
+    schemas: OPENAPI_SCHEMAS,
+  });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
   const [tlsHost, tlsPort] = opts.listenTls ? splitHostPort(opts.listenTls) : [host, port === 7080 ? 7443 : 0];
