@@ -61,7 +61,7 @@ export function createHpaController(ctx: ControllerContext, options: HpaOptions 
   async function reconcile(key: string) {
     const { namespace, name } = splitKey(key);
     const hpa = hpas.get(namespace, name);
-    if (!hpa) return;
+    if (!hpa?.spec?.scaleTargetRef) return; // nothing to scale (validation should have said so)
     const now = clock.now();
     const nowText = timestamp(clock);
     const ref = hpa.spec!.scaleTargetRef;
