@@ -1,5 +1,6 @@
 import { copyFileSync, statSync, truncateSync } from "node:fs";
 import type { LogOptions } from "../container-runtime.ts";
+import { offsetSince, readLogIndex, resetLogIndex, writtenBy } from "./log-index.ts";
 
 /**
  * Container logs without a process per container: crun's stdout/stderr (and so the container's)
@@ -8,8 +9,8 @@ import type { LogOptions } from "../container-runtime.ts";
  *
  * Timestamps: nothing records when the container wrote a line, and a relay process would be the
  * per-container helper this design avoids. So a followed chunk's lines carry the time minik read
- * them (within the 100 ms poll), and backlog lines carry the file's last-modified time — exact
- * for the last write and an upper bound for earlier ones. `sinceSeconds` uses the same clock.
+ * them (within the 100 ms poll), and backlog lines the time from the size index (log-index.ts,
+ * one-second resolution), else the file's last-modified time. `sinceSeconds` uses the index too.
  */
 const POLL_MS = 100;
 const encoder = new TextEncoder();
@@ -22,6 +23,7 @@ export function rotateIfLarge(path: string, maxBytes: number): boolean {
     if (statSync(path).size <= maxBytes) return false;
     copyFileSync(path, `${path}.1`);
     truncateSync(path, 0);
+    resetLogIndex(path);
     rotations.set(path, (rotations.get(path) ?? 0) + 1);
     return true;
   } catch {
@@ -29,16 +31,32 @@ export function rotateIfLarge(path: string, maxBytes: number): boolean {
   }
 }
 
-function stamp(lines: Uint8Array, time: Date, atLineStart: boolean): Uint8Array {
-  const prefix = `${time.toISOString().replace("Z", "000000Z")} `;
-  const text = new TextDecoder().decode(lines);
-  let out = "";
-  let start = atLineStart;
-  for (const ch of text.split(/(?<=\n)/)) {
-    out += (start ? prefix : "") + ch;
-    start = ch.endsWith("\n");
+/** RFC 3339 with nanoseconds, as the kubelet prints them. */
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace("Z", "000000Z");
+
+/** Prefixes each line with the time `timeOf(end offset of the line within chunk)` gives. */
+function stamp(chunk: Uint8Array, timeOf: (end: number) => number, atLineStart: boolean): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  let lineStart = atLineStart;
+  while (start < chunk.length) {
+    const nl = chunk.indexOf(10, start);
+    const end = nl < 0 ? chunk.length : nl + 1;
+    if (lineStart) parts.push(encoder.encode(`${rfc3339(timeOf(end))} `));
+    parts.push(chunk.subarray(start, end));
+    lineStart = nl >= 0;
+    start = end;
   }
-  return encoder.encode(out);
+  return Buffer.concat(parts);
+}
+
+/** The first line start at or after `offset`. */
+function lineStartAt(buf: Uint8Array, offset: number): number {
+  if (offset <= 0) return 0;
+  if (offset >= buf.length) return buf.length;
+  if (buf[offset - 1] === 10) return offset;
+  const nl = buf.indexOf(10, offset);
+  return nl < 0 ? buf.length : nl + 1;
 }
 
 function lastLines(buf: Uint8Array, n: number): Uint8Array {
@@ -71,8 +89,8 @@ export function logStream(
           controller.close();
         } catch {}
       };
-      const emit = (chunk: Uint8Array, time: Date): boolean => {
-        let out = options.timestamps ? stamp(chunk, time, atLineStart) : chunk;
+      const emit = (chunk: Uint8Array, timeOf: (end: number) => number): boolean => {
+        let out = options.timestamps ? stamp(chunk, timeOf, atLineStart) : chunk;
         if (chunk.length) atLineStart = chunk[chunk.length - 1] === 10;
         if (sent + out.length > limit) out = out.subarray(0, limit - sent);
         sent += out.length;
@@ -90,11 +108,16 @@ export function logStream(
       } catch {}
       let backlog: Uint8Array = size > 0 ? await Bun.file(path).slice(0, size).bytes() : new Uint8Array(0);
       offset = backlog.length;
-      if (options.sinceSeconds !== undefined && mtime.getTime() < Date.now() - options.sinceSeconds * 1000) {
-        backlog = new Uint8Array(0);
+      const index = readLogIndex(path);
+      if (options.sinceSeconds !== undefined) {
+        const cutoff = Date.now() - options.sinceSeconds * 1000;
+        if (mtime.getTime() < cutoff) backlog = new Uint8Array(0);
+        else backlog = backlog.subarray(lineStartAt(backlog, offsetSince(index, cutoff)));
       }
       if (options.tailLines !== undefined) backlog = lastLines(backlog, options.tailLines);
-      if (!emit(backlog, mtime) || !options.follow || options.signal?.aborted) return finish();
+      const base = offset - backlog.length; // file offset of backlog[0]
+      const backlogTime = (end: number) => writtenBy(index, base + end, mtime.getTime());
+      if (!emit(backlog, backlogTime) || !options.follow || options.signal?.aborted) return finish();
 
       const poll = async () => {
         if (options.signal?.aborted) return finish();
@@ -110,14 +133,14 @@ export function logStream(
             .slice(offset)
             .bytes()
             .catch(() => new Uint8Array(0));
-          if (rest.length && !emit(rest, new Date())) return finish();
+          if (rest.length && !emit(rest, () => Date.now())) return finish();
           offset = 0;
           rotation = r;
         } else if (now < offset) offset = 0; // truncated by someone else
         if (now > offset) {
           const chunk = await Bun.file(path).slice(offset, now).bytes();
           offset = now;
-          if (!emit(chunk, new Date())) return finish();
+          if (!emit(chunk, () => Date.now())) return finish();
         }
         if (!running) return finish();
         timer = setTimeout(poll, POLL_MS);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
@@ -31,6 +31,7 @@ import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
+import { forgetLog, observeLog } from "./log-index.ts";
 import { createSandboxNamespaces, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
 import { releaseVolumes } from "./pod-volumes.ts";
 import { resolvConf, unmountRootfs, writeInitLayer } from "./rootfs.ts";
@@ -70,6 +71,7 @@ export interface CrunRuntimeOptions {
 }
 
 const LOG_ROTATE_CHECK_MS = 10_000;
+const LOG_INDEX_MS = 1000;
 
 export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime {
   const dataDir = options.dataDir;
@@ -83,6 +85,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   let crun!: CrunCli;
   let watcher: ExitWatcher | undefined;
   let rotateTimer: ReturnType<typeof setInterval> | undefined;
+  let indexTimer: ReturnType<typeof setInterval> | undefined;
   let swap = true;
   let nofile = 1024;
   const boot = bootId();
@@ -108,6 +111,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   function markExited(r: ContainerRecord, info: ExitInfo): void {
     if (r.state === "exited") return;
     const oom = r.oomKilled || readOomKills(cg, r.cgroupPath) > 0;
+    observeLog(layout.log(r.id)); // the last lines' time
     recordExit(r, info.exitCode, oom);
     const message = readTerminationMessage(layout, r.id);
     if (message) r.message = message;
@@ -276,6 +280,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     removeDir(layout.rootfs(id));
     if (r) await removeCgroup(cg, r.cgroupPath);
     removeDir(layout.container(id));
+    forgetLog(layout.log(id));
     containers.delete(id);
   }
 
@@ -309,8 +314,11 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         prefix: ns.prefix,
       });
       watcher = createExitWatcher();
+      // A sandbox whose namespace mounts are gone (reboot, or someone unmounted them) is
+      // remade by the next runPodSandbox rather than joined (setns would fail).
+      const nsfs = nsfsMountPoints();
       for (const s of readRecords<SandboxRecord>(layout.podsDir, "sandbox.json")) {
-        if (s.bootId !== boot) s.ready = false;
+        if (s.bootId !== boot || !nsfs.has(layout.sandbox(s.podUid).net)) s.ready = false;
         sandboxes.set(s.podUid, s);
       }
       for (const r of readRecords<ContainerRecord>(layout.containersDir, "container.json")) await adopt(r);
@@ -320,6 +328,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         }
       }, options.logCheckIntervalMs ?? LOG_ROTATE_CHECK_MS);
       rotateTimer.unref();
+      indexTimer = setInterval(() => {
+        for (const r of containers.values()) if (r.state === "running") observeLog(layout.log(r.id));
+      }, LOG_INDEX_MS);
+      indexTimer.unref();
       log(
         `crun runtime: cgroups ${cg.mode} under ${cg.base}${ns.holderPid ? `, mount namespace of pid ${ns.holderPid}` : ""}`,
       );
@@ -327,6 +339,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
 
     async close() {
       if (rotateTimer) clearInterval(rotateTimer);
+      if (indexTimer) clearInterval(indexTimer);
       watcher?.close();
       watcher = undefined;
       oomFds.clear();
@@ -490,4 +503,14 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     },
   };
   return runtime;
+}
+
+/** Mount points of namespace files (fstype nsfs) in this mount namespace. */
+function nsfsMountPoints(): Set<string> {
+  const out = new Set<string>();
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (right?.startsWith("nsfs ")) out.add(left!.split(" ")[4]!);
+  }
+  return out;
 }
