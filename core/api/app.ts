@@ -27,15 +27,21 @@ import { handleEviction, handleScale, handleStatus } from "./subresources.ts";
 import { parseTarget, type Target } from "./target.ts";
 
 export type { ApiServerDeps } from "./deps.ts";
+export type { AttachCapable } from "./exec.ts";
 export type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
+export { createSelfSignedCertificate, type TlsCertificate } from "./tls-certificate.ts";
 
 const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/login"]);
 
 /**
- * The Kubernetes API as kubectl 1.32 speaks it (see the wire notes in the commit history and
- * core/api/*.ts): discovery, OpenAPI v3, REST verbs with Tables and watches, subresources
- * (status, scale, eviction, log, exec, attach, portforward) and metrics.k8s.io.
- * Runtime-neutral: WebSocket upgrades go through `env.upgrade` (see socket.ts).
+ * The Kubernetes API as kubectl 1.32 (and client libraries) speak it: /version and probes, token
+ * or cookie auth, aggregated and legacy discovery, OpenAPI v3 (fieldValidation-capable PATCH per
+ * kind, schemas for `kubectl explain`), REST verbs with server-side Tables and watches,
+ * subresources (status, scale, eviction, log, exec, attach, portforward), protobuf request
+ * bodies, metrics.k8s.io and access reviews. Every error is a `Status`.
+ *
+ * Runtime-neutral: serve it with cmd/serve.ts (Bun), which passes `ServerEnv` (loopback flag and
+ * the WebSocket upgrade) as the hono env of each request.
  */
 export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
