@@ -1,12 +1,14 @@
-import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
+import type { Container, Pod } from "kubernetes-types/core/v1";
 import { type ContainerStatus, RuntimeError, type SandboxStatus } from "../../runtime/container-runtime.ts";
 import type { KubeObject } from "../object.ts";
 import { type AgentContext, asObject, podDescription } from "./agent-context.ts";
 import { goDuration } from "./backoff.ts";
 import { type StartScope, startContainer } from "./container-start.ts";
 import { stopWithHooks } from "./lifecycle.ts";
-import { type ContainerView, computePodStatus, exitCodeOf, sameStatus } from "./pod-status.ts";
+import { activeDeadline, failPastDeadline, settleFinished } from "./pod-finish.ts";
+import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
+import { nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
 import { sandboxConfig } from "./sandbox.ts";
 
 /**
@@ -177,41 +179,6 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   }
 }
 
-/** When spec.activeDeadlineSeconds runs out (counted from status.startTime), in epoch ms. */
-function activeDeadline(pod: Pod): number | undefined {
-  const seconds = pod.spec?.activeDeadlineSeconds;
-  const start = pod.status?.startTime;
-  if (seconds === undefined || !start) return undefined;
-  return Date.parse(start) + seconds * 1000;
-}
-
-/** The pod outlived activeDeadlineSeconds: stop everything and fail it, as the kubelet does. */
-async function failPastDeadline(
-  ctx: AgentContext,
-  pod: Pod & KubeObject,
-  mine: ContainerStatus[],
-): Promise<void> {
-  const message = "Pod was active on the node longer than the specified deadline";
-  ctx.events.record(asObject(pod), "Warning", "DeadlineExceeded", message);
-  const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  await Promise.all(mine.filter((c) => c.state === "running").map((c) => stopWithHooks(ctx, pod, c, grace)));
-  const failed = { ...pod, status: { ...pod.status, phase: "Failed", reason: "DeadlineExceeded", message } };
-  await settleFinished(
-    ctx,
-    failed,
-    mine,
-    (await ctx.runtime.listPodSandboxes()).find((s) => s.podUid === pod.metadata.uid),
-  );
-  // settleFinished writes only when containers exist; the phase must be written regardless.
-  const now = await ctx.client.get<Pod & KubeObject>(
-    "pods",
-    pod.metadata.namespace ?? "default",
-    pod.metadata.name ?? "",
-  );
-  if (now.status?.phase !== "Failed")
-    await writeStatus(ctx, now, { ...now.status, phase: "Failed", reason: "DeadlineExceeded", message });
-}
-
 /**
  * A container created before the pod's current sandbox ran in a sandbox that died (host reboot,
  * lost network namespace): the kubelet runs init containers again in the new one.
@@ -222,39 +189,6 @@ function predates(c: ContainerStatus, sandbox: SandboxStatus | undefined): boole
 
 function shouldRestart(policy: string, exitCode: number): boolean {
   return policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
-}
-
-/** The runtime's view of one container name: newest attempt, the one before, restart count. */
-function viewOf(pod: Pod, spec: Container, mine: ContainerStatus[]): ContainerView {
-  const attempts = mine.filter((c) => c.name === spec.name).sort((a, b) => b.attempt - a.attempt);
-  const current = attempts[0];
-  return {
-    current,
-    previous: attempts[1],
-    restartCount: current ? current.attempt : storedRestartCount(pod, spec.name),
-    ready: current?.state === "running",
-    started: current?.state === "running",
-  };
-}
-
-function storedStatus(pod: Pod, name: string) {
-  const s = pod.status as PodStatus | undefined;
-  return [...(s?.containerStatuses ?? []), ...(s?.initContainerStatuses ?? [])].find((c) => c.name === name);
-}
-
-function storedRestartCount(pod: Pod, name: string): number {
-  return storedStatus(pod, name)?.restartCount ?? 0;
-}
-
-/**
- * The attempt number for a new container. It continues from the runtime's newest attempt, or,
- * when the runtime has none (host reboot), from the stored status so restartCount never goes back.
- */
-function nextAttempt(pod: Pod, spec: Container, view: ContainerView): number {
-  if (view.current) return view.current.attempt + 1;
-  const stored = storedStatus(pod, spec.name);
-  if (!stored) return 0;
-  return stored.containerID ? stored.restartCount + 1 : stored.restartCount;
 }
 
 /** Starts (or restarts, honouring CrashLoopBackOff) a container; returns when to retry. */
@@ -333,51 +267,4 @@ async function pruneOldContainers(
     if (v.previous) keep.add(v.previous.id);
   }
   for (const c of mine) if (!keep.has(c.id) && c.state === "exited") await ctx.runtime.removeContainer(c.id);
-}
-
-/** A finished pod: make sure nothing runs, and report how its containers ended. */
-async function settleFinished(
-  ctx: AgentContext,
-  pod: Pod & KubeObject,
-  mine: ContainerStatus[],
-  sandbox: SandboxStatus | undefined,
-): Promise<void> {
-  const uid = pod.metadata?.uid ?? "";
-  for (const c of mine)
-    if (c.state !== "exited")
-      await ctx.runtime.stopContainer(c.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
-  if (sandbox?.ready) await ctx.runtime.stopPodSandbox(uid);
-  ctx.probes.removePod(uid);
-  if (mine.length === 0) return;
-  const fresh = (await ctx.runtime.listContainers())
-    .filter((c) => c.podUid === uid)
-    .map((c) => withOom(ctx, c));
-  const views = new Map<string, ContainerView>();
-  for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    const view = viewOf(pod, spec, fresh);
-    view.ready = false;
-    views.set(spec.name, view);
-  }
-  const status = computePodStatus({
-    pod,
-    now: ctx.clock.now(),
-    runtimeName: ctx.runtime.name,
-    sandbox: undefined,
-    hostIP: await ctx.hostIP(),
-    views,
-  });
-  await writeStatus(ctx, pod, status);
-}
-
-async function writeStatus<P extends Pod & KubeObject>(
-  ctx: AgentContext,
-  pod: P,
-  status: PodStatus,
-): Promise<P> {
-  if (sameStatus(pod.status, status)) return pod;
-  return ctx.client.updateStatus<P>("pods", { ...pod, status });
-}
-
-function withOom(ctx: AgentContext, c: ContainerStatus): ContainerStatus {
-  return c.state === "exited" && ctx.oomKilled.has(c.id) ? { ...c, reason: "OOMKilled" } : c;
 }

@@ -1,0 +1,56 @@
+import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
+import type { ContainerStatus } from "../../runtime/container-runtime.ts";
+import type { KubeObject } from "../object.ts";
+import type { AgentContext } from "./agent-context.ts";
+import { type ContainerView, sameStatus } from "./pod-status.ts";
+
+/**
+ * How one pod looks from the runtime's side — per container name the newest attempt, the one
+ * before and the restart count (continued from the stored status when the runtime lost them) —
+ * and writing the computed status back only when it changed.
+ */
+/** The runtime's view of one container name: newest attempt, the one before, restart count. */
+export function viewOf(pod: Pod, spec: Container, mine: ContainerStatus[]): ContainerView {
+  const attempts = mine.filter((c) => c.name === spec.name).sort((a, b) => b.attempt - a.attempt);
+  const current = attempts[0];
+  return {
+    current,
+    previous: attempts[1],
+    restartCount: current ? current.attempt : storedRestartCount(pod, spec.name),
+    ready: current?.state === "running",
+    started: current?.state === "running",
+  };
+}
+
+function storedStatus(pod: Pod, name: string) {
+  const s = pod.status as PodStatus | undefined;
+  return [...(s?.containerStatuses ?? []), ...(s?.initContainerStatuses ?? [])].find((c) => c.name === name);
+}
+
+function storedRestartCount(pod: Pod, name: string): number {
+  return storedStatus(pod, name)?.restartCount ?? 0;
+}
+
+/**
+ * The attempt number for a new container. It continues from the runtime's newest attempt, or,
+ * when the runtime has none (host reboot), from the stored status so restartCount never goes back.
+ */
+export function nextAttempt(pod: Pod, spec: Container, view: ContainerView): number {
+  if (view.current) return view.current.attempt + 1;
+  const stored = storedStatus(pod, spec.name);
+  if (!stored) return 0;
+  return stored.containerID ? stored.restartCount + 1 : stored.restartCount;
+}
+
+export async function writeStatus<P extends Pod & KubeObject>(
+  ctx: AgentContext,
+  pod: P,
+  status: PodStatus,
+): Promise<P> {
+  if (sameStatus(pod.status, status)) return pod;
+  return ctx.client.updateStatus<P>("pods", { ...pod, status });
+}
+
+export function withOom(ctx: AgentContext, c: ContainerStatus): ContainerStatus {
+  return c.state === "exited" && ctx.oomKilled.has(c.id) ? { ...c, reason: "OOMKilled" } : c;
+}
