@@ -10,6 +10,7 @@ import { viewOf, withOom, writeStatus } from "./pod-views.ts";
  * Pods that are done: Succeeded/Failed ones keep their exited containers (for logs) but run
  * nothing and hold no network; a pod past activeDeadlineSeconds is stopped and failed.
  */
+
 /** When spec.activeDeadlineSeconds runs out (counted from status.startTime), in epoch ms. */
 export function activeDeadline(pod: Pod): number | undefined {
   const seconds = pod.spec?.activeDeadlineSeconds;

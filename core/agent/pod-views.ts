@@ -9,6 +9,7 @@ import { type ContainerView, sameStatus } from "./pod-status.ts";
  * before and the restart count (continued from the stored status when the runtime lost them) —
  * and writing the computed status back only when it changed.
  */
+
 /** The runtime's view of one container name: newest attempt, the one before, restart count. */
 export function viewOf(pod: Pod, spec: Container, mine: ContainerStatus[]): ContainerView {
   const attempts = mine.filter((c) => c.name === spec.name).sort((a, b) => b.attempt - a.attempt);
