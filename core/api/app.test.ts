@@ -101,6 +101,20 @@ describe("basics", () => {
     });
   });
 
+  test("the optional log gets one line per request, errors included", async () => {
+    const lines: string[] = [];
+    const logged = createApiServer({
+      client: createRegistry(store),
+      store,
+      auth: { token: TOKEN },
+      log: (l) => lines.push(l),
+    });
+    await logged.request("/version");
+    await logged.request("/api/v1/namespaces?limit=1");
+    expect(lines[0]).toMatch(/^GET \/version 200 \d+ms$/);
+    expect(lines[1]).toMatch(/^GET \/api\/v1\/namespaces\?limit=1 401 \d+ms$/);
+  });
+
   test("unknown paths are a 404 Status", async () => {
     for (const p of ["/nope", "/api/v1/widgets", "/apis/example.com/v1/foos", "/api/v2"]) {
       const res = await call(p);

@@ -54,6 +54,18 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     statusResponse(new ApiError("NotFound", "the server could not find the requested resource")),
   );
 
+  if (deps.log) {
+    const log = deps.log;
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      const url = new URL(c.req.url);
+      log(
+        `${c.req.method} ${url.pathname}${url.search} ${c.res.status} ${Math.round(performance.now() - started)}ms`,
+      );
+    });
+  }
+
   app.use("*", async (c, next) => {
     const path = new URL(c.req.url).pathname;
     if (

@@ -17,6 +17,8 @@ export interface ApiServerDeps {
   web?: Hono<any>;
   /** OpenAPI component schemas (`io.k8s.api.apps.v1.Deployment` → schema) for `kubectl explain`. */
   schemas?: Record<string, Record<string, unknown>>;
+  /** One line per request (`GET /api/v1/pods 200 3ms`), for `minik up --debug`. */
+  log?: (line: string) => void;
   /** How often watches with allowWatchBookmarks=true get a BOOKMARK (default 30 s). */
   bookmarkIntervalMs?: number;
 }
