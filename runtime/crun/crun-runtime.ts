@@ -359,10 +359,15 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         let ip: string | undefined;
         let netnsPath: string | undefined;
         if (options.network) {
-          const net = await options.network.setup(uid, {
-            hostPorts: config.hostPorts,
-            podName: `${config.namespace}/${config.name}`,
-          });
+          const podName = `${config.namespace}/${config.name}`;
+          const net = await options.network
+            .setup(uid, { hostPorts: config.hostPorts, podName })
+            .catch((e) => {
+              throw new RuntimeError(
+                "CreatePodSandboxError",
+                `pod ${podName}: network: ${(e as Error).message}`,
+              );
+            });
           ip = net.ip;
           netnsPath = net.netnsPath;
         }
