@@ -509,3 +509,29 @@ describe("deployment scaling and strategies", () => {
     expect(sets.map(revision).sort()).toEqual(["3", "4"]);
   });
 });
+
+describe("zero replicas", () => {
+  test("a deployment scaled to 0 completes, with zero counts left out as Kubernetes does", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("deployments.apps", webDeployment("web", 2));
+    await waitRolledOut("web");
+    await edit("web", (d) => {
+      d.spec!.replicas = 0;
+    });
+    const d = await waitFor(
+      async () => {
+        const x = await deployment("web");
+        const done =
+          x.status?.observedGeneration === 2 &&
+          x.status.conditions?.some((c) => c.reason === "NewReplicaSetAvailable" && c.lastUpdateTime);
+        return done && (await activePods()).length === 0 && !x.status?.replicas ? x : undefined;
+      },
+      { what: "scaled to zero" },
+    );
+    expect(d.status?.replicas).toBeUndefined();
+    expect(d.status?.availableReplicas).toBeUndefined();
+    const rs = (await replicaSets())[0]!;
+    expect(rs.status?.replicas).toBe(0);
+    expect(rs.status?.readyReplicas).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@ import type { DeploymentCondition, DeploymentStatus } from "kubernetes-types/app
 import { parseTime } from "./clock.ts";
 import { getCondition } from "./conditions.ts";
 import { type Deploy, type RS, sumReplicas } from "./deployment-replicasets.ts";
+import { omitZeros } from "./omit-empty.ts";
 import { desiredReplicas, maxUnavailable } from "./rollout-math.ts";
 
 /**
@@ -39,7 +40,7 @@ export function setDeploymentCondition(status: DeploymentStatus, next: Cond, now
 /** Status counts from the ReplicaSets, plus the Available condition. */
 export function calculateStatus(d: Deploy, all: RS[], newRS: RS | undefined, now: string): DeploymentStatus {
   const available = sumReplicas(all, (rs) => rs.status?.availableReplicas ?? 0);
-  const status: DeploymentStatus = {
+  const status: DeploymentStatus = omitZeros({
     observedGeneration: d.metadata.generation,
     replicas: sumReplicas(all, (rs) => rs.status?.replicas ?? 0),
     updatedReplicas: newRS?.status?.replicas ?? 0,
@@ -48,7 +49,7 @@ export function calculateStatus(d: Deploy, all: RS[], newRS: RS | undefined, now
     unavailableReplicas: Math.max(0, sumReplicas(all) - available),
     conditions: structuredClone(d.status?.conditions ?? []),
     ...(d.status?.collisionCount ? { collisionCount: d.status.collisionCount } : {}),
-  };
+  });
   setDeploymentCondition(
     status,
     availableCondition(available >= desiredReplicas(d) - maxUnavailable(d)),
@@ -77,9 +78,9 @@ function availableCondition(ok: boolean): Cond {
 export function isComplete(d: Deploy, s: DeploymentStatus): boolean {
   const want = desiredReplicas(d);
   return (
-    s.updatedReplicas === want &&
-    s.replicas === want &&
-    s.availableReplicas === want &&
+    (s.updatedReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want &&
     (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0)
   );
 }

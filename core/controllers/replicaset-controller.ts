@@ -6,6 +6,7 @@ import { labelSelectorMatches } from "../selectors.ts";
 import { timestamp } from "./clock.ts";
 import { removeCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
+import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
 
@@ -176,25 +177,23 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
       : removeCondition(rs.status?.conditions, "ReplicaFailure");
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
-    const status: ReplicaSetStatus = {
-      replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) =>
-        Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
-      ).length,
-      readyReplicas: active.filter(isPodReady).length,
-      availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
-      observedGeneration: rs.metadata.generation,
-      ...(conditions.length ? { conditions } : {}),
-    };
-    if (deepEqual(withoutZeros(status), withoutZeros(rs.status ?? {}))) return;
+    const status: ReplicaSetStatus = omitZeros(
+      {
+        replicas: active.length,
+        fullyLabeledReplicas: active.filter((p) =>
+          Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
+        ).length,
+        readyReplicas: active.filter(isPodReady).length,
+        availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
+        observedGeneration: rs.metadata.generation,
+        ...(conditions.length ? { conditions } : {}),
+      },
+      ["replicas"],
+    );
+    if (deepEqual(status, rs.status ?? {})) return;
     const updated = await client.updateStatus<Kube<ReplicaSet>>("replicasets.apps", { ...rs, status });
     replicaSets.observe(updated);
   }
-}
-
-/** Kubernetes omits zero counts from status (omitempty); compare as it would. */
-function withoutZeros(status: object): object {
-  return Object.fromEntries(Object.entries(status).filter(([, v]) => v !== 0 && v !== undefined));
 }
 
 /**
