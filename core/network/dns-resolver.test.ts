@@ -55,6 +55,35 @@ describe("dns resolver", () => {
     expect(answer).toMatchObject({ id: 7, rcode: 3 });
   });
 
+  test("reverse lookups: cluster addresses answered locally, others forwarded", async () => {
+    const forwarded: string[] = [];
+    const withReverse = createDnsResolver({
+      lookupService,
+      lookupAddress: (ip) =>
+        ip === "10.96.0.20"
+          ? { name: "web.default.svc.cluster.local" }
+          : ip.startsWith("10.")
+            ? {}
+            : undefined,
+      forward: async (q) => {
+        forwarded.push("x");
+        const r = q.slice();
+        r[2] = 0x81;
+        r[3] = 0x83;
+        return r;
+      },
+    });
+    const ptr = (await withReverse.resolve(encodeQuery(3, "20.0.96.10.in-addr.arpa", 12)))!;
+    expect(decodeResponse(ptr)).toMatchObject({ rcode: 0, authoritative: true, answers: 1 });
+    expect(new TextDecoder().decode(ptr)).toContain("web");
+    expect(
+      decodeResponse((await withReverse.resolve(encodeQuery(4, "99.0.96.10.in-addr.arpa", 12)))!),
+    ).toMatchObject({ rcode: 3, authoritative: true });
+    expect(forwarded).toHaveLength(0);
+    await withReverse.resolve(encodeQuery(5, "1.1.168.192.in-addr.arpa", 12));
+    expect(forwarded).toHaveLength(1);
+  });
+
   test("garbage and responses are ignored, malformed questions get FORMERR", async () => {
     expect(await resolver.resolve(new Uint8Array([1, 2, 3]))).toBeUndefined();
     const response = encodeQuery(1, "web.default.svc.cluster.local");

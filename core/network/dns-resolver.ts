@@ -8,6 +8,8 @@ import { CLUSTER_DOMAIN } from "../config.ts";
  * - Short names work through the pod's search path (`<ns>.svc.cluster.local svc.cluster.local
  *   cluster.local`, ndots:5), so an unknown cluster name must be a quick NXDOMAIN.
  * - AAAA and other types of a known name → NODATA (NOERROR, no answer): pods are IPv4 only.
+ * - Reverse lookups of cluster addresses answer `<svc>.<ns>.svc.cluster.local` (ClusterIPs) or
+ *   `a-b-c-d.<ns>.pod.cluster.local` (pods), NXDOMAIN for unused ones in the cluster's ranges.
  * - Anything outside the cluster domain goes to `forward` (the host's resolver) if there is one,
  *   else REFUSED.
  */
@@ -21,6 +23,12 @@ export interface ServiceRecord {
 export interface DnsResolverOptions {
   domain?: string;
   lookupService(namespace: string, name: string): ServiceRecord | undefined;
+  /**
+   * Reverse lookups (`d.c.b.a.in-addr.arpa` PTR): undefined when the address is not the
+   * cluster's (the query is forwarded), `{}` for a cluster address without a name (NXDOMAIN,
+   * answered at once: a server looking up its clients must not wait for an upstream).
+   */
+  lookupAddress?(ip: string): { name?: string } | undefined;
   forward?: (query: Uint8Array) => Promise<Uint8Array | undefined>;
   /** Seconds; short so a recreated Service is seen quickly. Default 5. */
   ttl?: number;
@@ -33,6 +41,7 @@ export interface DnsResolver {
 
 const TYPE_A = 1;
 const TYPE_CNAME = 5;
+const TYPE_PTR = 12;
 const CLASS_IN = 1;
 const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
 
@@ -86,6 +95,19 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
       if (!q) return reply(query, undefined, RCODE.formErr, false, []);
       if (opcode !== 0) return reply(query, q, RCODE.notImp, false, []);
       if (q.name === domain || q.name.endsWith(`.${domain}`)) return answerCluster(query, q);
+      const reverse = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(q.name);
+      const known =
+        reverse && options.lookupAddress?.([reverse[4], reverse[3], reverse[2], reverse[1]].join("."));
+      if (known) {
+        if (!known.name) return reply(query, q, RCODE.nxDomain, true, []);
+        return reply(
+          query,
+          q,
+          RCODE.noError,
+          true,
+          q.type === TYPE_PTR ? [rr(TYPE_PTR, ttl, encodeName(known.name))] : [],
+        );
+      }
       if (!options.forward) return reply(query, q, RCODE.refused, false, []);
       try {
         return (await options.forward(query)) ?? reply(query, q, RCODE.servFail, false, []);

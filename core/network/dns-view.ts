@@ -1,5 +1,6 @@
-import type { Service } from "kubernetes-types/core/v1";
+import type { Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { CLUSTER_DOMAIN } from "../config.ts";
 import type { Informers } from "../controllers/informer.ts";
 import type { KubeObject } from "../object.ts";
 import type { ServiceRecord } from "./dns-resolver.ts";
@@ -30,5 +31,23 @@ export function createServiceDnsView(
       }
     }
     return { ips: [...ips].sort() };
+  };
+}
+
+/**
+ * The name of a cluster address for reverse lookups: a ClusterIP's Service
+ * (`<svc>.<ns>.svc.cluster.local`) or a pod's `a-b-c-d.<ns>.pod.cluster.local`.
+ */
+export function createAddressNameView(
+  informers: Informers,
+  domain = CLUSTER_DOMAIN,
+): (ip: string) => string | undefined {
+  const services = informers.for<Service & KubeObject>("services");
+  const pods = informers.for<Pod & KubeObject>("pods");
+  return (ip) => {
+    const svc = services.list().find((s) => s.spec?.clusterIP === ip);
+    if (svc) return `${svc.metadata.name}.${svc.metadata.namespace}.svc.${domain}`;
+    const pod = pods.list().find((p) => p.status?.podIP === ip && !p.spec?.hostNetwork);
+    return pod ? `${ip.replaceAll(".", "-")}.${pod.metadata.namespace}.pod.${domain}` : undefined;
   };
 }

@@ -1,6 +1,6 @@
 import type { Controller, ControllerContext } from "../controllers/controller.ts";
 import type { ServiceRecord } from "./dns-resolver.ts";
-import { createServiceDnsView } from "./dns-view.ts";
+import { createAddressNameView, createServiceDnsView } from "./dns-view.ts";
 import type { ServiceProxy } from "./service-proxy.ts";
 import { createServiceProxyController } from "./service-proxy-controller.ts";
 
@@ -9,6 +9,7 @@ export interface NodeNetworkServices {
   proxy: ServiceProxy;
   startDns(
     lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
+    nameOfAddress?: (ip: string) => string | undefined,
   ): Promise<{ stop(): void }>;
 }
 
@@ -22,6 +23,7 @@ export function networkControllers(
   node: NodeNetworkServices,
 ): Record<string, Controller> {
   const lookup = createServiceDnsView(ctx.informers);
+  const nameOf = createAddressNameView(ctx.informers);
   let server: { stop(): void } | undefined;
   let stopped = false;
   const dns: Controller = {
@@ -31,7 +33,7 @@ export function networkControllers(
     reconcile: async () => {},
     start() {
       void node
-        .startDns(lookup)
+        .startDns(lookup, nameOf)
         .then((s) => {
           if (stopped) s.stop();
           else server = s;

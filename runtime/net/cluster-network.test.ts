@@ -127,6 +127,19 @@ describe.skipIf(
       },
     );
     expect(await new Response(proc.stdout).text()).toContain(clusterIP);
+    // Reverse lookups of cluster addresses are answered here, never sent upstream.
+    const reverse = async (ip: string) => {
+      const p = Bun.spawn(
+        ["nsenter", `--net=${client.netnsPath}`, "busybox", "nslookup", ip, node.dnsAddress],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      return (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
+    };
+    expect(await reverse(clusterIP)).toContain("web.default.svc.cluster.local");
+    expect(await reverse("10.248.0.200")).toContain("NXDOMAIN");
   });
 
   test("deleting the Service takes it out of the data path and DNS", async () => {

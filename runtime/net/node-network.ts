@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
+import { cidrContains, parseCidr, parseIPv4 } from "../../core/network/cidr.ts";
 import { createDnsResolver, type ServiceRecord } from "../../core/network/dns-resolver.ts";
 import { createIpam, type Ipam } from "../../core/network/ipam.ts";
 import { createFileIpamPersistence } from "../../core/network/json-file.ts";
@@ -24,7 +25,14 @@ export interface NodeNetwork {
   proxy: NftProxy;
   /** The pods' nameserver (`clusterDns.nameserver`): the bridge gateway, e.g. 10.88.0.1. */
   dnsAddress: string;
-  startDns(lookupService: (namespace: string, name: string) => ServiceRecord | undefined): Promise<DnsServer>;
+  /**
+   * `nameOfAddress` (optional) answers reverse lookups of pod and Service addresses; other
+   * addresses in the pod and service ranges get NXDOMAIN at once instead of going upstream.
+   */
+  startDns(
+    lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
+    nameOfAddress?: (ip: string) => string | undefined,
+  ): Promise<DnsServer>;
   /** Stops DNS and removes every trace: namespaces, veths, bridge, nft table, saved state. */
   cleanupAll(): Promise<void>;
   stop(): void;
@@ -60,10 +68,11 @@ export async function createNodeNetwork(options: NodeNetworkOptions): Promise<No
     outboundNat: options.outboundNat,
     stateFile: join(stateDir, "hostports.json"),
   });
+  const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const podNetwork = createPodNetwork({
     ipam,
     bridge,
-    serviceCidr: options.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+    serviceCidr,
     hostPortTable: proxy,
     outboundNat: options.outboundNat,
     netnsPrefix: options.netnsPrefix,
@@ -81,10 +90,17 @@ export async function createNodeNetwork(options: NodeNetworkOptions): Promise<No
     podNetwork,
     proxy,
     dnsAddress: ipam.gateway,
-    async startDns(lookupService) {
+    async startDns(lookupService, nameOfAddress) {
       dns?.stop();
+      const ranges = [parseCidr(ipam.cidr), parseCidr(serviceCidr)];
       const resolver = createDnsResolver({
         lookupService,
+        lookupAddress: (ip) => {
+          const n = parseIPv4(ip);
+          if (n === undefined || !ranges.some((r) => cidrContains(r, n))) return undefined;
+          const name = nameOfAddress?.(ip);
+          return name ? { name } : {};
+        },
         forward: createForwarder(hostUpstreams(ipam.gateway)),
       });
       try {
