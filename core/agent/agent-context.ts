@@ -41,6 +41,8 @@ export interface AgentContext {
   startedImages: Map<string, string>;
   /** Containers being stopped right now (a stop may take the grace period). */
   stopping: Set<string>;
+  /** Log tails used as termination messages (FallbackToLogsOnError), by container id. */
+  logMessages: Map<string, string>;
   /** Containers the runtime reported OOM-killed. */
   oomKilled: Set<string>;
   /** Pod key (`ns/name`) → uid of the pod the agent runs under that name. */

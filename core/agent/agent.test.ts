@@ -408,3 +408,21 @@ test("activeDeadlineSeconds fails the pod and stops its containers", async () =>
     "DeadlineExceeded: Pod was active on the node longer than the specified deadline",
   );
 });
+
+test("FallbackToLogsOnError puts the log tail into the termination message", async () => {
+  await h.createPod("fallback", {
+    restartPolicy: "Never",
+    containers: [{ name: "app", image: "busybox:1.36", terminationMessagePolicy: "FallbackToLogsOnError" }],
+  });
+  const pod = await h.waitPod("fallback", running);
+  const id = h.host.find(pod.metadata.uid!, "app")!.id;
+  h.host.writeLog(id, "starting\n");
+  h.host.writeLog(id, "panic: no config\n");
+  h.fake.exit(id, 2);
+  const done = await h.waitPod("fallback", (p) => p.status?.phase === "Failed");
+  expect(cs(done).state?.terminated).toMatchObject({
+    exitCode: 2,
+    reason: "Error",
+    message: "starting\npanic: no config\n",
+  });
+});

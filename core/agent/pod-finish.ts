@@ -4,7 +4,7 @@ import type { KubeObject } from "../object.ts";
 import { type AgentContext, asObject } from "./agent-context.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 import { type ContainerView, computePodStatus } from "./pod-status.ts";
-import { viewOf, withOom, writeStatus } from "./pod-views.ts";
+import { addLogMessages, viewOf, withOom, writeStatus } from "./pod-views.ts";
 
 /**
  * Pods that are done: Succeeded/Failed ones keep their exited containers (for logs) but run
@@ -69,6 +69,7 @@ export async function settleFinished(
     view.ready = false;
     views.set(spec.name, view);
   }
+  await addLogMessages(ctx, pod, views);
   const status = computePodStatus({
     pod,
     now: ctx.clock.now(),

@@ -8,7 +8,7 @@ import { stopWithHooks } from "./lifecycle.ts";
 import { activeDeadline, failPastDeadline, settleFinished } from "./pod-finish.ts";
 import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
-import { nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
+import { addLogMessages, nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
 import { sandboxConfig } from "./sandbox.ts";
 
 /**
@@ -157,6 +157,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   }
 
   await pruneOldContainers(ctx, mine, views);
+  await addLogMessages(ctx, pod, views);
 
   const status = computePodStatus({
     pod,

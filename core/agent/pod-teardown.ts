@@ -56,6 +56,7 @@ async function removeAll(ctx: AgentContext, uid: string, containers: ContainerSt
   for (const c of containers) {
     ctx.killRequests.delete(c.id);
     ctx.startedImages.delete(c.id);
+    ctx.logMessages.delete(c.id);
     ctx.oomKilled.delete(c.id);
   }
 }

@@ -55,3 +55,36 @@ export async function writeStatus<P extends Pod & KubeObject>(
 export function withOom(ctx: AgentContext, c: ContainerStatus): ContainerStatus {
   return c.state === "exited" && ctx.oomKilled.has(c.id) ? { ...c, reason: "OOMKilled" } : c;
 }
+
+const MESSAGE_LINES = 80;
+const MESSAGE_BYTES = 2048;
+
+/**
+ * terminationMessagePolicy FallbackToLogsOnError: a container that failed without writing a
+ * termination message reports the tail of its log instead (80 lines, 2 KiB), read once per
+ * container and remembered.
+ */
+export async function addLogMessages(
+  ctx: AgentContext,
+  pod: Pod,
+  views: Map<string, ContainerView>,
+): Promise<void> {
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  for (const spec of specs) {
+    if (spec.terminationMessagePolicy !== "FallbackToLogsOnError") continue;
+    const view = views.get(spec.name);
+    for (const key of ["current", "previous"] as const) {
+      const c = view?.[key];
+      if (c?.state !== "exited" || c.exitCode === 0 || c.message) continue;
+      let message = ctx.logMessages.get(c.id);
+      if (message === undefined) {
+        const text = await new Response(ctx.runtime.logs(c.id, { tailLines: MESSAGE_LINES }))
+          .text()
+          .catch(() => "");
+        message = new TextDecoder().decode(new TextEncoder().encode(text).slice(-MESSAGE_BYTES));
+        ctx.logMessages.set(c.id, message);
+      }
+      if (message) view![key] = { ...c, message };
+    }
+  }
+}
