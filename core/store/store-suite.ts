@@ -359,8 +359,8 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
     test("resume while writes continue: every revision once, in order, no gap", () =>
       withStore(async (s) => {
         let last = await s.create("pods", pod("w"));
-        for (let i = 0; i < 1200; i++) last = await s.update("pods", { ...last, spec: { n: i } });
-        const since = rv(last) - 1000; // a long replay, with writes landing while it is delivered
+        for (let i = 0; i < 700; i++) last = await s.update("pods", { ...last, spec: { n: i } });
+        const since = rv(last) - 600; // a long replay, with writes landing while it is delivered
         const writes: Promise<KubeObject>[] = [];
         for (let i = 0; i < 50; i++) writes.push(s.create("pods", pod(`before${i}`)));
         const watching = collect(s, { resource: "pods", sinceResourceVersion: String(since) });
