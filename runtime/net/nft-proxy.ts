@@ -182,12 +182,13 @@ function overlaps(a: string | undefined, b: string | undefined): boolean {
 /** The live client → endpoint affinity entries, so a re-render does not forget who sticks where. */
 async function readAffinity(table: string): Promise<Map<string, { ip: string; expires: number }[]>> {
   const result = new Map<string, { ip: string; expires: number }[]>();
-  const listed = await run(["nft", "-j", "list", "table", "ip", table]);
+  // Only sets (elements included): much less to print and parse than the whole table.
+  const listed = await run(["nft", "-j", "list", "sets", "ip"]);
   if (listed.code !== 0) return result;
   try {
     for (const item of JSON.parse(listed.stdout).nftables ?? []) {
       const set = item.set;
-      if (!set?.name?.startsWith("aff_")) continue;
+      if (set?.table !== table || !set.name?.startsWith("aff_")) continue;
       const elems: { ip: string; expires: number }[] = [];
       for (const e of set.elem ?? []) {
         if (typeof e === "string") continue;
