@@ -1,17 +1,13 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
 import {
-  applyPodLimits,
   containerCgroupPath,
   delegateV2Controllers,
   hasSwapAccounting,
-  podCgroupPath,
-  preparePodCgroupV2,
   removeCgroup,
-  removeEmptyMinikRoot,
 } from "../cgroups/cgroup-tree.ts";
 import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
@@ -23,7 +19,7 @@ import {
   type ExitWatcher,
   processStartTime,
 } from "../supervise/exit-watcher.ts";
-import { nofileHardLimit, umount } from "../supervise/libc.ts";
+import { nofileHardLimit } from "../supervise/libc.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli } from "./crun-cli.ts";
@@ -32,9 +28,8 @@ import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
 import { forgetLog, observeLog } from "./log-index.ts";
-import { createSandboxNamespaces, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
-import { releaseVolumes } from "./pod-volumes.ts";
-import { resolvConf, unmountRootfs, writeInitLayer } from "./rootfs.ts";
+import { createPodSandboxes, type PodSandboxes } from "./pod-sandboxes.ts";
+import { unmountRootfs } from "./rootfs.ts";
 import {
   bootId,
   type ContainerRecord,
@@ -77,11 +72,11 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   const dataDir = options.dataDir;
   const log = options.log ?? (() => {});
   const listeners = new Set<(e: RuntimeEvent) => void>();
-  const sandboxes = new Map<string, SandboxRecord>();
   const containers = new Map<string, ContainerRecord>();
   const exitWaiters = new Map<string, (() => void)[]>();
   const oomFds = new Map<string, number>();
   let cg!: CgroupHost;
+  let pods!: PodSandboxes;
   let crun!: CrunCli;
   let watcher: ExitWatcher | undefined;
   let rotateTimer: ReturnType<typeof setInterval> | undefined;
@@ -91,7 +86,6 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   const boot = bootId();
 
   const layout = dataLayout(dataDir);
-  const saveSandbox = (r: SandboxRecord) => writeRecord(`${ensureDir(layout.pod(r.podUid))}/sandbox.json`, r);
   const saveContainer = (r: ContainerRecord) =>
     writeRecord(`${ensureDir(layout.container(r.id))}/container.json`, r);
 
@@ -288,16 +282,6 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     return [...containers.values()].filter((c) => c.podUid === uid);
   }
 
-  async function releaseNetwork(sb: SandboxRecord): Promise<void> {
-    umountNet(sb.podUid);
-    if (sb.networkManaged && options.network) await options.network.teardown(sb.podUid);
-  }
-
-  /** The pod keeps its IPC/UTS namespaces until removal; the network goes at stop. */
-  function umountNet(uid: string): void {
-    umount(layout.sandbox(uid).net);
-  }
-
   const runtime: ContainerRuntime = {
     name: "crun",
 
@@ -314,13 +298,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         prefix: ns.prefix,
       });
       watcher = createExitWatcher();
-      // A sandbox whose namespace mounts are gone (reboot, or someone unmounted them) is
-      // remade by the next runPodSandbox rather than joined (setns would fail).
-      const nsfs = nsfsMountPoints();
-      for (const s of readRecords<SandboxRecord>(layout.podsDir, "sandbox.json")) {
-        if (s.bootId !== boot || !nsfs.has(layout.sandbox(s.podUid).net)) s.ready = false;
-        sandboxes.set(s.podUid, s);
-      }
+      pods = createPodSandboxes({ layout, cgroups: cg, network: options.network, bootId: boot });
       for (const r of readRecords<ContainerRecord>(layout.containersDir, "container.json")) await adopt(r);
       rotateTimer = setInterval(() => {
         for (const r of containers.values()) {
@@ -350,60 +328,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     },
 
     runPodSandbox(config) {
-      return serialized(`pod/${config.podUid}`, async () => {
-        const existing = sandboxes.get(config.podUid);
-        if (existing?.ready) return toSandboxStatus(existing);
-        const uid = config.podUid;
-        const p = layout.sandbox(uid);
-        ensureDir(p.dir);
-        let ip: string | undefined;
-        let netnsPath: string | undefined;
-        if (options.network) {
-          const podName = `${config.namespace}/${config.name}`;
-          const net = await options.network
-            .setup(uid, { hostPorts: config.hostPorts, podName })
-            .catch((e) => {
-              throw new RuntimeError(
-                "CreatePodSandboxError",
-                `pod ${podName}: network: ${(e as Error).message}`,
-              );
-            });
-          ip = net.ip;
-          netnsPath = net.netnsPath;
-        }
-        destroySandboxNamespaces(p); // a stale half-made sandbox (crash, reboot)
-        try {
-          await createSandboxNamespaces(p, config.hostname, netnsPath);
-        } catch (e) {
-          if (options.network) await options.network.teardown(uid).catch(() => {});
-          throw new RuntimeError(
-            "CreatePodSandboxError",
-            `pod ${config.namespace}/${config.name}: ${(e as Error).message}`,
-          );
-        }
-        writeInitLayer(layout.initLayer(uid), {
-          hostname: config.hostname,
-          ip,
-          hostAliases: config.hostAliases,
-          resolvConf: resolvConf(config.dns),
-        });
-        preparePodCgroupV2(cg, uid);
-        applyPodLimits(cg, uid, config.resources);
-        const rec: SandboxRecord = {
-          podUid: uid,
-          namespace: config.namespace,
-          name: config.name,
-          hostname: config.hostname,
-          ...(ip ? { ip } : {}),
-          ready: true,
-          createdAt: existing?.createdAt ?? new Date().toISOString(),
-          networkManaged: options.network !== undefined,
-          bootId: boot,
-        };
-        saveSandbox(rec);
-        sandboxes.set(uid, rec);
-        return toSandboxStatus(rec);
-      });
+      return serialized(`pod/${config.podUid}`, async () => toSandboxStatus(await pods.run(config)));
     },
 
     stopPodSandbox(podUid) {
@@ -411,34 +336,19 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
         await Promise.all(
           podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => stopOne(c.id, 0))),
         );
-        const sb = sandboxes.get(podUid);
-        if (!sb?.ready) return;
-        await releaseNetwork(sb);
-        sb.ready = false;
-        saveSandbox(sb);
+        await pods.stop(podUid);
       });
     },
 
     removePodSandbox(podUid) {
       return serialized(`pod/${podUid}`, async () => {
         await Promise.all(podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => removeOne(c.id))));
-        const sb = sandboxes.get(podUid);
-        if (sb) await releaseNetwork(sb); // also after a reboot: the pod's address is still allocated
-        const p = layout.sandbox(podUid);
-        if (existsSync(p.dir)) {
-          destroySandboxNamespaces(p);
-          releaseVolumes(layout.volumes(podUid));
-          removeSandboxDir(p);
-        }
-        if (cg) await removeCgroup(cg, podCgroupPath(cg, podUid));
-        removeEmptyMinikRoot(cg);
-        removeDir(layout.pod(podUid));
-        sandboxes.delete(podUid);
+        await pods.remove(podUid);
       });
     },
 
     async listPodSandboxes() {
-      return [...sandboxes.values()].map(toSandboxStatus);
+      return pods.list().map(toSandboxStatus);
     },
 
     async startContainer(config) {
@@ -446,7 +356,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       return serialized(`ctr/${id}`, async () => {
         const existing = containers.get(id);
         if (existing) return toContainerStatus(existing);
-        const sb = sandboxes.get(config.podUid);
+        const sb = pods.get(config.podUid);
         if (!sb?.ready) {
           throw new RuntimeError(
             "CreateContainerError",
@@ -511,11 +421,3 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
 }
 
 /** Mount points of namespace files (fstype nsfs) in this mount namespace. */
-function nsfsMountPoints(): Set<string> {
-  const out = new Set<string>();
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (right?.startsWith("nsfs ")) out.add(left!.split(" ")[4]!);
-  }
-  return out;
-}
