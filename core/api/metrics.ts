@@ -9,6 +9,8 @@ import type { Target } from "./target.ts";
 const API_VERSION = "metrics.k8s.io/v1beta1";
 /** Between two CPU samples when no earlier sample is at hand. */
 const SAMPLE_GAP_MS = 250;
+/** Samples of containers not seen for this long are dropped (deleted pods). */
+const FORGET_AFTER_MS = 10 * 60_000;
 
 type Sample = { cpu: number; at: number };
 
@@ -18,12 +20,15 @@ type Sample = { cpu: number; at: number };
  * request samples twice.
  */
 export function createMetrics(node: NodeServices) {
-  const previous = new Map<string, Sample>();
+  const previous = new Map<string, Sample & { rate: number }>();
   const rate = (key: string, cpu: number, at: number): number => {
     const before = previous.get(key);
-    previous.set(key, { cpu, at });
-    if (!before || at <= before.at) return 0;
-    return Math.max(0, ((cpu - before.cpu) / (at - before.at)) * 1000);
+    // the same sample again (stats cached by the node): keep the last rate
+    if (before && at <= before.at) return before.rate;
+    const value = before ? Math.max(0, ((cpu - before.cpu) / (at - before.at)) * 1000) : 0;
+    previous.set(key, { cpu, at, rate: value });
+    for (const [k, v] of previous) if (at - v.at > FORGET_AFTER_MS) previous.delete(k);
+    return value;
   };
   const needsWarmup = (keys: string[]) => keys.some((k) => !previous.has(k));
   return {
