@@ -6,6 +6,7 @@ import type {
   Taint,
   Toleration,
 } from "kubernetes-types/core/v1";
+import { isApiError } from "../errors.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { timestamp } from "./clock.ts";
 import { setCondition } from "./conditions.ts";
@@ -71,9 +72,14 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
         { type: "PodScheduled", status: "True" },
         now,
       );
-      pods.observe(
-        await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
-      );
+      try {
+        pods.observe(
+          await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
+        );
+      } catch (e) {
+        // The node agent got there first: it writes PodScheduled itself; the binding stands.
+        if (!isApiError(e, "Conflict")) throw e;
+      }
       recorder.record(
         pod,
         "Normal",
