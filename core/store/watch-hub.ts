@@ -42,10 +42,6 @@ export function matches(filter: WatchFilter, c: { resource: string; namespace: s
 export class WatchHub {
   #subs = new Set<Subscriber>();
 
-  get size(): number {
-    return this.#subs.size;
-  }
-
   /**
    * Registers a subscriber that has seen everything up to `after`. Call it synchronously with
    * reading the store's revision, so no publish falls between. With `replaying`, live changes are
