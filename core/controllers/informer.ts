@@ -113,6 +113,14 @@ function createInformer(client: Client, resource: string, onError: (r: string, e
       tombstones.delete(key);
     }
     if (old && rv(old) >= rv(obj)) return;
+    if (old && old.metadata.uid !== obj.metadata.uid) {
+      // Deleted and created again while we were not watching (a relist): two events, not one.
+      cache.delete(key);
+      emit({ type: "DELETED", object: old });
+      cache.set(key, obj);
+      emit({ type: "ADDED", object: obj });
+      return;
+    }
     cache.set(key, obj);
     emit(old ? { type: "MODIFIED", object: obj, old } : { type: "ADDED", object: obj });
   }
