@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createDnsResolver, decodeResponse, encodeQuery, type ServiceRecord } from "./dns-resolver.ts";
 
 const records: Record<string, ServiceRecord> = {
-  "default/web": { ips: ["10.96.0.20"] },
+  "default/web": { ips: ["10.96.0.20"], ports: [{ name: "http", port: 80, protocol: "TCP" }] },
   "other/db": { ips: ["10.88.0.7", "10.88.0.8"] },
   "default/ext": { ips: [], externalName: "example.org" },
 };
@@ -82,6 +82,17 @@ describe("dns resolver", () => {
     expect(forwarded).toHaveLength(0);
     await withReverse.resolve(encodeQuery(5, "1.1.168.192.in-addr.arpa", 12));
     expect(forwarded).toHaveLength(1);
+  });
+
+  test("SRV for a named port names the Service and the port; unknown ports are NXDOMAIN", async () => {
+    const srv = (await resolver.resolve(encodeQuery(8, "_http._tcp.web.default.svc.cluster.local", 33)))!;
+    expect(decodeResponse(srv)).toMatchObject({ rcode: 0, answers: 1 });
+    // priority 0, weight 100, port 80, then the target name
+    const rdata = srv.subarray(srv.length - (6 + "web.default.svc.cluster.local".length + 2));
+    expect([...rdata.subarray(0, 6)]).toEqual([0, 0, 0, 100, 0, 80]);
+    expect(new TextDecoder().decode(rdata.subarray(6))).toContain("default");
+    expect((await ask("_grpc._tcp.web.default.svc.cluster.local", 33)).rcode).toBe(3);
+    expect((await ask("_http._udp.web.default.svc.cluster.local", 33)).rcode).toBe(3);
   });
 
   test("garbage and responses are ignored, malformed questions get FORMERR", async () => {

@@ -4,7 +4,8 @@ import { CLUSTER_DOMAIN } from "../config.ts";
  * Cluster DNS answers, as a pure function from a query packet to a response packet (RFC 1035
  * wire format); the socket lives in runtime/net/dns-server.ts.
  * - `<service>.<namespace>.svc.cluster.local` A → the ClusterIP (headless: the ready endpoint
- *   IPs; ExternalName: a CNAME); `a-b-c-d.<namespace>.pod.cluster.local` A → a.b.c.d.
+ *   IPs; ExternalName: a CNAME); `a-b-c-d.<namespace>.pod.cluster.local` A → a.b.c.d;
+ *   `_<port>._<proto>.<svc>.<ns>.svc.cluster.local` SRV → the Service's name and port number.
  * - Short names work through the pod's search path (`<ns>.svc.cluster.local svc.cluster.local
  *   cluster.local`, ndots:5), so an unknown cluster name must be a quick NXDOMAIN.
  * - AAAA and other types of a known name → NODATA (NOERROR, no answer): pods are IPv4 only.
@@ -18,6 +19,8 @@ export interface ServiceRecord {
   ips: string[];
   /** ExternalName Services answer with a CNAME. */
   externalName?: string;
+  /** Named ports, for SRV `_<port>._<proto>.<svc>.<ns>.svc.cluster.local`. */
+  ports?: { name?: string; port: number; protocol?: string }[];
 }
 
 export interface DnsResolverOptions {
@@ -42,6 +45,7 @@ export interface DnsResolver {
 const TYPE_A = 1;
 const TYPE_CNAME = 5;
 const TYPE_PTR = 12;
+const TYPE_SRV = 33;
 const CLASS_IN = 1;
 const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
 
@@ -75,6 +79,28 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
         true,
         record.ips.map((ip) => rr(TYPE_A, ttl, ipBytes(ip))),
       );
+    }
+    // _<port>._<proto>.<svc>.<ns>.svc: SRV naming the Service and the port number.
+    if (
+      labels.length === 5 &&
+      labels[4] === "svc" &&
+      labels[0]!.startsWith("_") &&
+      labels[1]!.startsWith("_")
+    ) {
+      const record = options.lookupService(labels[3]!, labels[2]!);
+      const port = record?.ports?.find(
+        (p) =>
+          p.name?.toLowerCase() === labels[0]!.slice(1) &&
+          (p.protocol ?? "TCP").toLowerCase() === labels[1]!.slice(1),
+      );
+      if (!record || !port) return reply(query, q, RCODE.nxDomain, true, []);
+      if (q.type !== TYPE_SRV) return reply(query, q, RCODE.noError, true, []);
+      const target = encodeName(`${labels[2]}.${labels[3]}.svc.${domain}`);
+      const data = new Uint8Array(6 + target.length);
+      new DataView(data.buffer).setUint16(2, 100); // priority 0, weight 100
+      new DataView(data.buffer).setUint16(4, port.port);
+      data.set(target, 6);
+      return reply(query, q, RCODE.noError, true, [rr(TYPE_SRV, ttl, data)]);
     }
     if (labels.length === 3 && labels[2] === "pod") {
       const ip = labels[0]!.replaceAll("-", ".");

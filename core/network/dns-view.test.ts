@@ -59,8 +59,11 @@ describe("cluster DNS views", () => {
     await registry.updateStatus("pods", { ...pod, status: { phase: "Running", podIP: "10.88.0.9" } });
     const clusterIP = (web.spec as unknown as { clusterIP: string }).clusterIP;
     await waitFor(() => lookup("default", "db")?.ips.length === 1 && nameOf("10.88.0.9"), { what: "caches" });
-    expect(lookup("default", "web")).toEqual({ ips: [clusterIP] });
-    expect(lookup("default", "db")).toEqual({ ips: ["10.88.0.9"] });
+    expect(lookup("default", "web")).toEqual({
+      ips: [clusterIP],
+      ports: [{ name: undefined, port: 80, protocol: "TCP" }],
+    });
+    expect(lookup("default", "db")?.ips).toEqual(["10.88.0.9"]);
     expect(lookup("other", "web")).toBeUndefined();
     expect(nameOf(clusterIP)).toBe("web.default.svc.cluster.local");
     expect(nameOf("10.88.0.9")).toBe("10-88-0-9.default.pod.cluster.local");

@@ -19,7 +19,8 @@ export function createServiceDnsView(
     const spec = svc?.spec;
     if (!spec) return undefined;
     if (spec.type === "ExternalName") return { ips: [], externalName: spec.externalName };
-    if (spec.clusterIP && spec.clusterIP !== "None") return { ips: [spec.clusterIP] };
+    const ports = (spec.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol }));
+    if (spec.clusterIP && spec.clusterIP !== "None") return { ips: [spec.clusterIP], ports };
     // Headless: the ready endpoints themselves.
     const ips = new Set<string>();
     for (const slice of slices.list(namespace)) {
@@ -30,7 +31,7 @@ export function createServiceDnsView(
         for (const ip of ep.addresses ?? []) ips.add(ip);
       }
     }
-    return { ips: [...ips].sort() };
+    return { ips: [...ips].sort(), ports };
   };
 }
 

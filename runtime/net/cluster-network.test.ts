@@ -139,6 +139,19 @@ describe.skipIf(
       return (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
     };
     expect(await reverse(clusterIP)).toContain("web.default.svc.cluster.local");
+    const srv = Bun.spawn(
+      [
+        "nsenter",
+        `--net=${client.netnsPath}`,
+        "busybox",
+        "nslookup",
+        "-type=SRV",
+        "_http._tcp.web.default.svc.cluster.local",
+        node.dnsAddress,
+      ],
+      { stdout: "pipe" },
+    );
+    expect(await new Response(srv.stdout).text()).toMatch(/0 100 80 web\.default\.svc\.cluster\.local/);
     expect(await reverse("10.248.0.200")).toContain("NXDOMAIN");
   });
 
