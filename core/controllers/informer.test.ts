@@ -91,4 +91,25 @@ describe("informer", () => {
     expect(cache.get("default", "a")).toBeUndefined();
     informers.stop();
   });
+
+  test("a name reused with a new uid arrives as DELETED then ADDED", async () => {
+    await setup();
+    const informers = createInformers(registry);
+    const cache = informers.for("configmaps");
+    const events: string[] = [];
+    cache.onEvent((e) => events.push(`${e.type} ${e.object.metadata.uid}`));
+    await informers.start();
+    const a = await registry.create("configmaps", cm("a"));
+    const reborn = {
+      ...a,
+      metadata: {
+        ...a.metadata,
+        uid: "new-uid",
+        resourceVersion: String(Number(a.metadata.resourceVersion) + 100),
+      },
+    };
+    cache.observe(reborn);
+    expect(events).toEqual([`ADDED ${a.metadata.uid}`, `DELETED ${a.metadata.uid}`, "ADDED new-uid"]);
+    informers.stop();
+  });
 });
