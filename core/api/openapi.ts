@@ -93,8 +93,22 @@ function document(
     openapi: "3.0.0",
     info: { title: "Kubernetes", version: VERSION.gitVersion },
     paths,
-    components: { schemas: components },
+    components: { schemas: reachable(components, JSON.stringify(paths)) },
   };
+}
+
+/** Only the schemas this document's paths lead to, following $refs (one document per group-version). */
+function reachable(all: Record<string, unknown>, roots: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const pending = [...roots.matchAll(/#\/components\/schemas\/([\w.-]+)/g)].map((m) => m[1]!);
+  while (pending.length) {
+    const name = pending.pop()!;
+    if (name in out || !(name in all)) continue;
+    out[name] = all[name];
+    for (const m of JSON.stringify(all[name]).matchAll(/#\/components\/schemas\/([\w.-]+)/g))
+      pending.push(m[1]!);
+  }
+  return out;
 }
 
 function jsonContent(ref: string) {
