@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
+import type { KubeObject } from "../object.ts";
 import { type Harness, startHarness } from "./agent-harness.ts";
 
 /**
@@ -35,9 +36,7 @@ async function settled(): Promise<void> {
 }
 
 async function checkInvariants(step: string): Promise<void> {
-  const pods = (await h.client.list<Pod & { metadata: { uid: string } }>("pods")).items as (Pod & {
-    metadata: { uid: string; name: string };
-  })[];
+  const pods = (await h.client.list<Pod & KubeObject>("pods")).items;
   const uids = new Set(pods.map((p) => p.metadata.uid));
   const all = [...h.host.containers.values()].map((c) => c.status);
   for (const c of all) {
