@@ -84,8 +84,11 @@ function ownChildren(): number[] {
   return out;
 }
 
+/** Open watchers: the process is a subreaper only while one is (tests open and close many). */
+let openWatchers = 0;
+
 export function createExitWatcher(): ExitWatcher {
-  setChildSubreaper();
+  if (openWatchers++ === 0) setChildSubreaper(true);
   const pids = new Map<number, { fd: number; onExit: (info: ExitInfo) => void }>();
   const byFd = new Map<number, number>();
   const eventfds = new Map<number, () => void>();
@@ -178,7 +181,9 @@ export function createExitWatcher(): ExitWatcher {
       seenZombies = zombies;
     },
     close() {
+      if (closed) return;
       closed = true;
+      if (--openWatchers === 0) setChildSubreaper(false);
       clearInterval(sweepTimer);
       worker.close();
       for (const { fd } of pids.values()) closeFd(fd);

@@ -62,8 +62,8 @@ export class SyscallError extends Error {
 
 const cstr = (s: string) => Buffer.from(`${s}\0`);
 
-export function setChildSubreaper(): void {
-  if (lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0)
+export function setChildSubreaper(on = true): void {
+  if (lib.prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) !== 0)
     throw new SyscallError("prctl(PR_SET_CHILD_SUBREAPER)", errno());
 }
 
