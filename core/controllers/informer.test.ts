@@ -2,6 +2,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
 import type { Client } from "../client.ts";
 import { ApiError } from "../errors.ts";
+import type { KubeObject } from "../object.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
@@ -99,7 +100,7 @@ describe("informer", () => {
     const events: string[] = [];
     cache.onEvent((e) => events.push(`${e.type} ${e.object.metadata.uid}`));
     await informers.start();
-    const a = await registry.create("configmaps", cm("a"));
+    const a = await registry.create<KubeObject>("configmaps", cm("a"));
     const reborn = {
       ...a,
       metadata: {
