@@ -17,7 +17,7 @@ import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { run } from "./exec.ts";
 import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
 import type { PodNetworkStatus } from "./pod-network.ts";
-import { getFromHost, repeat, startHttpd, type TestHttpd, tally } from "./test-hosts.ts";
+import { getFromHost, nslookup, repeat, startHttpd, type TestHttpd, tally } from "./test-hosts.ts";
 
 /**
  * The whole network path as minik wires it, minus crun: registry with the allocator hooks, shared
@@ -113,65 +113,20 @@ describe.skipIf(
       tally(await repeat(10, () => getFromHost(`http://127.0.0.1:${nodePort}/`)))["(failed)"],
     ).toBeUndefined();
     const client = pods[2]!;
-    const proc = Bun.spawn(
-      [
-        "nsenter",
-        `--net=${client.netnsPath}`,
-        "busybox",
-        "nslookup",
-        "web.default.svc.cluster.local",
-        node.dnsAddress,
-      ],
-      {
-        stdout: "pipe",
-      },
-    );
-    expect(await new Response(proc.stdout).text()).toContain(clusterIP);
+    const ask = (...args: string[]) => nslookup(client.netnsPath, node.dnsAddress, ...args);
+    expect(await ask("web.default.svc.cluster.local")).toContain(clusterIP);
     // Reverse lookups of cluster addresses are answered here, never sent upstream.
-    const reverse = async (ip: string) => {
-      const p = Bun.spawn(
-        ["nsenter", `--net=${client.netnsPath}`, "busybox", "nslookup", ip, node.dnsAddress],
-        {
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      return (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
-    };
-    expect(await reverse(clusterIP)).toContain("web.default.svc.cluster.local");
-    const srv = Bun.spawn(
-      [
-        "nsenter",
-        `--net=${client.netnsPath}`,
-        "busybox",
-        "nslookup",
-        "-type=SRV",
-        "_http._tcp.web.default.svc.cluster.local",
-        node.dnsAddress,
-      ],
-      { stdout: "pipe" },
+    expect(await ask(clusterIP)).toContain("web.default.svc.cluster.local");
+    expect(await ask("-type=SRV", "_http._tcp.web.default.svc.cluster.local")).toMatch(
+      /0 100 80 web\.default\.svc\.cluster\.local/,
     );
-    expect(await new Response(srv.stdout).text()).toMatch(/0 100 80 web\.default\.svc\.cluster\.local/);
-    expect(await reverse("10.248.0.200")).toContain("NXDOMAIN");
+    expect(await ask("10.248.0.200")).toContain("NXDOMAIN");
   });
 
   test("deleting the Service takes it out of the data path and DNS", async () => {
     const svc = (await registry.get("services", "default", "web")) as unknown as Service;
     await registry.delete("services", "default", "web");
-    const lookup = async () => {
-      const proc = Bun.spawn(
-        [
-          "nsenter",
-          `--net=${pods[2]!.netnsPath}`,
-          "busybox",
-          "nslookup",
-          "web.default.svc.cluster.local",
-          node.dnsAddress,
-        ],
-        { stdout: "pipe", stderr: "pipe" },
-      );
-      return (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text());
-    };
+    const lookup = () => nslookup(pods[2]!.netnsPath, node.dnsAddress, "web.default.svc.cluster.local");
     await waitFor(async () => (await lookup()).includes("NXDOMAIN"), { what: "DNS name gone" });
     // The ClusterIP is no longer served (and stays unreachable: it never leaves the bridge).
     await waitFor(async () => (await getFromHost(`http://${svc.spec!.clusterIP}/`, 300)) === undefined, {

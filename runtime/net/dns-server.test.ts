@@ -8,6 +8,7 @@ import { host, skipUnless } from "../../test/support/env.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
 import { run } from "./exec.ts";
 import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
+import { nslookup } from "./test-hosts.ts";
 
 const BRIDGE = "minikt1";
 
@@ -62,25 +63,11 @@ describe.skipIf(skipUnless(host.canUseNetns, "cluster DNS server", "needs root a
       await net?.cleanupAll();
     });
 
-    const nslookup = async (name: string) => {
-      const proc = Bun.spawn(
-        ["timeout", "5", "nsenter", `--net=${pod.netnsPath}`, "busybox", "nslookup", name, net.gateway],
-        {
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      const [out, err] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-      ]);
-      await proc.exited;
-      return out + err;
-    };
+    const lookup = (name: string) => nslookup(pod.netnsPath, net.gateway, name);
 
     test("a pod resolves a Service name through the server on the bridge gateway", async () => {
       expect(dns.port).toBe(53);
-      const out = await nslookup("web.default.svc.cluster.local");
+      const out = await lookup("web.default.svc.cluster.local");
       expect(out).toContain("10.253.0.20");
     });
 
@@ -102,7 +89,7 @@ describe.skipIf(skipUnless(host.canUseNetns, "cluster DNS server", "needs root a
     });
 
     test("an unknown cluster name is NXDOMAIN", async () => {
-      const out = await nslookup("nope.default.svc.cluster.local");
+      const out = await lookup("nope.default.svc.cluster.local");
       expect(out).toContain("NXDOMAIN");
       const r = await queryOverUdp(pod.netnsPath, "nope.default.svc.cluster.local");
       expect(r.rcode).toBe(3);

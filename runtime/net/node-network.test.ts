@@ -8,7 +8,7 @@ import { RuntimeError } from "../container-runtime.ts";
 import { run } from "./exec.ts";
 import { createNodeNetwork, type NodeNetwork, removeNodeNetwork } from "./node-network.ts";
 import { createPodNetwork } from "./pod-network.ts";
-import { getFromHost, startHttpd, type TestHttpd } from "./test-hosts.ts";
+import { getFromHost, nslookup, startHttpd, type TestHttpd } from "./test-hosts.ts";
 
 const names = {
   bridge: "minikt2",
@@ -75,22 +75,7 @@ describe.skipIf(
     ]);
     const pod = (await net.podNetwork.list()).find((p) => p.podUid === "live-pod")!;
     for (const server of [net.dnsAddress, "10.255.0.10"]) {
-      const proc = Bun.spawn(
-        [
-          "timeout",
-          "5",
-          "nsenter",
-          `--net=${pod.netnsPath}`,
-          "busybox",
-          "nslookup",
-          "web.default.svc.cluster.local",
-          server,
-        ],
-        {
-          stdout: "pipe",
-        },
-      );
-      const out = await new Response(proc.stdout).text();
+      const out = await nslookup(pod.netnsPath, server, "web.default.svc.cluster.local");
       expect(out).toContain("10.255.0.20");
     }
   });

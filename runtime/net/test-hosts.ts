@@ -138,3 +138,17 @@ export async function udpAsk(
     socket.close();
   }
 }
+
+/** `busybox nslookup ARGS… SERVER` from inside a namespace; stdout and stderr together. */
+export async function nslookup(netnsPath: string, server: string, ...args: string[]): Promise<string> {
+  const proc = Bun.spawn(
+    ["timeout", "5", "nsenter", `--net=${netnsPath}`, "busybox", "nslookup", ...args, server],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  return out + err;
+}
