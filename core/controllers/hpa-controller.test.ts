@@ -5,7 +5,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, hpaManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
 setDefaultTimeout(30_000);
@@ -21,23 +21,7 @@ function deployment(requests?: Record<string, string>): KubeObject {
   });
 }
 
-const hpa: KubeObject = {
-  apiVersion: "autoscaling/v2",
-  kind: "HorizontalPodAutoscaler",
-  metadata: { name: "php" },
-  spec: {
-    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "php" },
-    minReplicas: 1,
-    maxReplicas: 4,
-    metrics: [
-      {
-        type: "Resource",
-        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
-      },
-    ],
-    behavior: { scaleDown: { stabilizationWindowSeconds: 1 } },
-  },
-};
+const hpa = hpaManifest("php", { behavior: { scaleDown: { stabilizationWindowSeconds: 1 } } });
 
 type H = Kube<HorizontalPodAutoscaler>;
 

@@ -6,7 +6,14 @@ import { RESOURCES, resourceKey } from "../resources.ts";
 import { keyOf } from "./controller.ts";
 import type { ControllerName } from "./manager.ts";
 import type { Kube } from "./owner-references.ts";
-import { deploymentManifest, listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
+import {
+  deploymentManifest,
+  hpaManifest,
+  listAll,
+  startTestCluster,
+  TEST_NODE,
+  type TestCluster,
+} from "./test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
 setDefaultTimeout(30_000);
@@ -52,22 +59,7 @@ describe("steady state", () => {
       metadata: { name: "web" },
       spec: { minAvailable: 1, selector: { matchLabels: { app: "web" } } },
     });
-    await client.create("horizontalpodautoscalers.autoscaling", {
-      apiVersion: "autoscaling/v2",
-      kind: "HorizontalPodAutoscaler",
-      metadata: { name: "web" },
-      spec: {
-        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
-        minReplicas: 1,
-        maxReplicas: 5,
-        metrics: [
-          {
-            type: "Resource",
-            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
-          },
-        ],
-      },
-    });
+    await client.create("horizontalpodautoscalers.autoscaling", hpaManifest("web", { maxReplicas: 5 }));
     await waitFor(
       async () => {
         const d = (await all("deployments.apps"))[0] as Kube<Deployment>;

@@ -190,6 +190,27 @@ export function deploymentManifest(
   };
 }
 
+/** An autoscaling/v2 HPA on Deployment `name`: CPU at 50% of requests unless told. */
+export function hpaManifest(name: string, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      minReplicas: 1,
+      maxReplicas: 4,
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+        },
+      ],
+      ...spec,
+    },
+  };
+}
+
 /** Objects of a resource in a namespace, for assertions. */
 export async function listAll<T extends KubeObject>(
   client: Client,
