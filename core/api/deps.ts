@@ -15,7 +15,7 @@ export interface ApiServerDeps {
   routes?: Hono<any>[];
   /** The status page, mounted at "/". */
   web?: Hono<any>;
-  /** OpenAPI component schemas (`io.k8s.api.apps.v1.Deployment` → schema) for `kubectl explain`. */
+  /** OpenAPI component schemas for `kubectl explain`; default: the registry's (core/validation/openapi). */
   schemas?: Record<string, Record<string, unknown>>;
   /** One line per request (`GET /api/v1/pods 200 3ms`), for `minik up --debug`. */
   log?: (line: string) => void;

@@ -1,6 +1,6 @@
+import { OPENAPI_SCHEMAS } from "../validation/openapi/schemas.ts";
 import { VERSION } from "../version.ts";
 import { type ExtraResource, groupVersions } from "./discovery.ts";
-import { schemasFor } from "./schemas.ts";
 
 /**
  * OpenAPI v3 as kubectl needs it: an index of group-versions, and per group-version a document
@@ -9,8 +9,8 @@ import { schemasFor } from "./schemas.ts";
  * Strategic merge patch is deliberately left out of requestBody, so `kubectl apply` computes
  * its patches from the Go types compiled into it (see the wire reference §3).
  *
- * `schemas` (optional) are real component schemas keyed like `io.k8s.api.apps.v1.Deployment`,
- * which `kubectl explain` reads.
+ * `schemas` are the component schemas keyed like `io.k8s.api.apps.v1.Deployment` (by default the
+ * registry's, core/validation/openapi), which `kubectl explain` reads.
  */
 export interface OpenApiDocs {
   index(): Promise<unknown>;
@@ -20,7 +20,7 @@ export interface OpenApiDocs {
 
 export function createOpenApi(
   extra: ExtraResource[],
-  schemas: Record<string, Record<string, unknown>> = {},
+  schemas: Record<string, Record<string, unknown>> = OPENAPI_SCHEMAS,
 ): OpenApiDocs {
   let built: Promise<Map<string, { body: string; hash: string }>> | undefined;
   const build = async () => {
@@ -54,8 +54,7 @@ function document(
   schemas: Record<string, Record<string, unknown>>,
 ) {
   const paths: Record<string, unknown> = {};
-  // real schemas handed in (deps.schemas) win over the ones derived from the protobuf tables
-  const components: Record<string, unknown> = { ...schemasFor(group, version), ...schemas };
+  const components: Record<string, unknown> = schemas;
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
   for (const { info, verbs } of resources) {
     const gvk = { group, version, kind: info.kind };

@@ -12,7 +12,6 @@ import { createServiceAllocator } from "../../core/network/service-allocator.ts"
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry } from "../../core/registry/registry.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
-import { OPENAPI_SCHEMAS } from "../../core/validation/openapi/schemas.ts";
 
 /**
  * A real minik API server on 127.0.0.1 (registry over an in-memory store, controllers, a fake
@@ -54,7 +53,7 @@ export async function startCluster(
   const dir = mkdtempSync(join(tmpdir(), "minik-kubectl-"));
   // kubectl sends the bearer token only over TLS, so serve HTTPS with a throw-away certificate
   const tls = await createSelfSignedCertificate();
-  const server = serve(createApiServer({ client, store, node, auth: { token }, schemas: OPENAPI_SCHEMAS }), {
+  const server = serve(createApiServer({ client, store, node, auth: { token } }), {
     hostname: "127.0.0.1",
     port: 0,
     tls,
