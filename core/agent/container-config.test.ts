@@ -225,3 +225,18 @@ test("service link env: the namespace's Services, and always the kubernetes Serv
   expect(unlinked.DB_SERVICE_HOST).toBeUndefined();
   expect(unlinked.KUBERNETES_SERVICE_HOST).toBe("10.96.0.1");
 });
+
+test("runAsNonRoot with runAsUser 0 is CreateContainerConfigError", async () => {
+  await h.createPod("rootless", {
+    securityContext: { runAsNonRoot: true },
+    containers: [{ name: "app", image: "busybox:1.36", securityContext: { runAsUser: 0 } }],
+  });
+  const pod = await h.waitPod(
+    "rootless",
+    (p) => cs(p)?.state?.waiting?.reason === "CreateContainerConfigError",
+  );
+  expect(cs(pod).state!.waiting!.message).toBe(
+    `container's runAsUser breaks non-root policy (pod: "rootless_default(${pod.metadata.uid})", container: app)`,
+  );
+  expect(h.host.find(pod.metadata.uid!, "app")).toBeUndefined();
+});

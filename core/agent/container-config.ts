@@ -1,11 +1,13 @@
 import type { Container, Pod, PodSecurityContext, SecurityContext } from "kubernetes-types/core/v1";
-import type {
-  ContainerConfig,
-  ContainerResources,
-  Mount,
-  SecurityOptions,
+import {
+  type ContainerConfig,
+  type ContainerResources,
+  type Mount,
+  RuntimeError,
+  type SecurityOptions,
 } from "../../runtime/container-runtime.ts";
 import { cpuMillis, quantityValue } from "../controllers/quantity.ts";
+import { podDescription } from "./agent-context.ts";
 import { expand } from "./env.ts";
 
 /**
@@ -19,6 +21,7 @@ export function buildContainerConfig(
   env: { name: string; value: string }[],
   mounts: Mount[],
 ): ContainerConfig {
+  checkNonRoot(pod, container);
   const vars = new Map(env.map((e) => [e.name, e.value]));
   const lookup = (n: string) => vars.get(n);
   return {
@@ -39,6 +42,22 @@ export function buildContainerConfig(
     stdin: Boolean(container.stdin),
     terminationMessagePath: container.terminationMessagePath ?? "/dev/termination-log",
   };
+}
+
+/**
+ * runAsNonRoot with an explicit runAsUser 0 is refused before anything starts, with the
+ * kubelet's message. (An image whose default user is root is for the runtime to refuse: only it
+ * knows the image's user.)
+ */
+function checkNonRoot(pod: Pod, c: Container): void {
+  const nonRoot = c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
+  const user = c.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
+  if (nonRoot && user === 0) {
+    throw new RuntimeError(
+      "CreateContainerConfigError",
+      `container's runAsUser breaks non-root policy (pod: "${podDescription(pod)}", container: ${c.name})`,
+    );
+  }
 }
 
 /** Pod-level settings with the container's own taking precedence, as the kubelet merges them. */
