@@ -147,3 +147,38 @@ describe.skipIf(skipUnless(host.canUseNetns, "pod network exhaustion", "needs ro
     });
   },
 );
+
+describe.skipIf(
+  skipUnless(host.canUseNetns && host.canUseNftables, "node network lock", "needs root, ip and nft"),
+)("one minik per bridge", () => {
+  test("a second minik on a bridge in use stops before touching anything; a dead holder is taken over", async () => {
+    const lockDir = mkdtempSync(join(tmpdir(), "minik-lock-"));
+    const dataDir = mkdtempSync(join(tmpdir(), "minik-net-"));
+    const opts = {
+      dataDir,
+      lockDir,
+      ...names,
+      bridge: "minikt6",
+      table: "minik_test6",
+      netnsPrefix: "miniktl-",
+      vethPrefix: "vml",
+    };
+    const holder = Bun.spawn(["sleep", "30"]);
+    writeFileSync(join(lockDir, "minikt6.pid"), `${holder.pid}\n`);
+    try {
+      const err = await createNodeNetwork(opts).catch((e) => e);
+      expect(err.message).toContain(`bridge minikt6 is in use by another minik up (pid ${holder.pid})`);
+      expect(existsSync("/sys/class/net/minikt6")).toBe(false);
+      holder.kill();
+      await holder.exited;
+      const net = await createNodeNetwork(opts);
+      expect(readFileSync(join(lockDir, "minikt6.pid"), "utf8").trim()).toBe(String(process.pid));
+      await net.cleanupAll();
+      expect(existsSync(join(lockDir, "minikt6.pid"))).toBe(false);
+    } finally {
+      holder.kill();
+      rmSync(lockDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

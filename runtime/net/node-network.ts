@@ -8,6 +8,7 @@ import { createFileIpamPersistence } from "../../core/network/json-file.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
 import { run } from "./exec.ts";
 import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
+import { acquireNodeLock, LOCK_DIR, type NodeLock } from "./node-lock.ts";
 import { createPodNetwork, type PodNetwork, removePodNetworks } from "./pod-network.ts";
 
 /**
@@ -35,6 +36,7 @@ export interface NodeNetwork {
   ): Promise<DnsServer>;
   /** Stops DNS and removes every trace: namespaces, veths, bridge, nft table, saved state. */
   cleanupAll(): Promise<void>;
+  /** Stops DNS and lets another minik take the bridge; pods and rules stay (a restart adopts them). */
   stop(): void;
 }
 
@@ -50,12 +52,25 @@ export interface NodeNetworkOptions {
   /** For tests running beside a real minik. */
   netnsPrefix?: string;
   vethPrefix?: string;
+  /** Where the one-minik-per-bridge pid file lives; default /run/minik. */
+  lockDir?: string;
 }
 
 export async function createNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
+  const bridge = options.bridge ?? "minik0";
+  // Before anything is read or touched: a second minik on the same bridge would wreck the first.
+  const lock = acquireNodeLock(bridge, options.lockDir);
+  try {
+    return await assemble(options, bridge, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeLock): Promise<NodeNetwork> {
   const stateDir = join(options.dataDir, "network");
   const podCidr = options.podCidr ?? DEFAULT_POD_CIDR;
-  const bridge = options.bridge ?? "minik0";
   const ipam = await createIpam({
     cidr: podCidr,
     persistence: createFileIpamPersistence(join(stateDir, "ipam.json")),
@@ -115,10 +130,12 @@ export async function createNodeNetwork(options: NodeNetworkOptions): Promise<No
       dns = undefined;
       await podNetwork.cleanupAll();
       await proxy.cleanup();
+      lock.release();
     },
     stop() {
       dns?.stop();
       dns = undefined;
+      lock.release();
     },
   };
 }
@@ -140,5 +157,6 @@ export async function removeNodeNetwork(options: {
     vethPrefix: options.vethPrefix ?? "vmk",
   });
   await run(["nft", "delete", "table", "ip", options.table ?? "minik"]);
+  rmSync(`${LOCK_DIR}/${options.bridge ?? "minik0"}.pid`, { force: true });
   if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
 }
