@@ -81,6 +81,8 @@ export async function up(opts: UpOptions): Promise<void> {
       nodeName,
       hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node ? "crun://1.8.1" : "none://" }),
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
+      // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
+      runtimeReady: () => !!node,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {

@@ -40,6 +40,18 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     expect(lines[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
     expect(lines[1]).toMatch(/^nginx-deployment\s+0\/2\s+2\s+0\s+\d+s$/);
 
+    // without a runtime the pods say why they are Pending
+    const podList = JSON.parse((await d.minik(["get", "pods", "-o", "json"])).stdout).items;
+    const scheduled = await waitFor(async () => {
+      const p = JSON.parse((await d.minik(["get", "pod", podList[0].metadata.name, "-o", "json"])).stdout);
+      return p.status?.conditions?.find((c: { type: string }) => c.type === "PodScheduled");
+    }, { what: "PodScheduled condition" });
+    expect(scheduled).toMatchObject({ status: "False", reason: "Unschedulable" });
+    expect(scheduled.message).toContain("not-ready");
+    const node = JSON.parse((await d.minik(["get", "nodes", "-o", "json"])).stdout).items[0];
+    const ready = node.status.conditions.find((c: { type: string }) => c.type === "Ready");
+    expect(ready.message).toContain("no container runtime");
+
     const rs = await d.minik(["get", "rs", "-o", "json"]);
     const list = JSON.parse(rs.stdout);
     expect(list.items).toHaveLength(1);
