@@ -426,3 +426,18 @@ test("FallbackToLogsOnError puts the log tail into the termination message", asy
     message: "starting\npanic: no config\n",
   });
 });
+
+test("a pod whose image is already here reaches Running with a single status write", async () => {
+  await h.createPod("first", {});
+  await h.waitPod("first", running);
+  const modified: string[] = [];
+  const rv = (await h.client.list("pods")).resourceVersion;
+  const stop = await h.client.watch("pods", { resourceVersion: rv }, (e) => {
+    if (e.object.metadata.name === "second") modified.push(`${e.type} ${(e.object as Pod).status?.phase}`);
+  });
+  await h.createPod("second", {});
+  await h.waitPod("second", running);
+  await h.agent.idle();
+  stop();
+  expect(modified).toEqual(["ADDED Pending", "MODIFIED Running"]);
+});

@@ -3,7 +3,7 @@ import { type ContainerStatus, RuntimeError, type SandboxStatus } from "../../ru
 import type { KubeObject } from "../object.ts";
 import { type AgentContext, asObject, podDescription } from "./agent-context.ts";
 import { goDuration } from "./backoff.ts";
-import { type StartScope, startContainer } from "./container-start.ts";
+import { pullPolicyOf, type StartScope, startContainer } from "./container-start.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 import { activeDeadline, failPastDeadline, settleFinished } from "./pod-finish.ts";
 import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
@@ -93,10 +93,13 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   };
   const policy = pod.spec?.restartPolicy ?? "Always";
 
-  if (!pod.status?.containerStatuses) {
-    // First sight of the pod: show ContainerCreating and its IP before a possibly slow image pull.
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const mayPull = specs.some((c) => pullPolicyOf(c) === "Always" || !ctx.pulledImages.has(c.image ?? ""));
+  if (!pod.status?.containerStatuses && mayPull) {
+    // First sight of the pod: show ContainerCreating and its IP before a possibly slow image pull
+    // (skipped when every image is known here: the start is quick and one write is enough).
     const first = new Map<string, ContainerView>();
-    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const spec of specs) {
       first.set(spec.name, viewOf(pod, spec, mine));
     }
     pod = await writeStatus(
