@@ -62,7 +62,7 @@ async function refuseWhileRunning(dataDir: string): Promise<void> {
       );
     }
   }
-  const others = runningMinikUps();
+  const others = runningMinikUps().map((p) => `pid ${p.pid}: ${p.argv.join(" ")}`);
   if (others.length) {
     throw new ApiError(
       "BadRequest",
@@ -71,9 +71,9 @@ async function refuseWhileRunning(dataDir: string): Promise<void> {
   }
 }
 
-/** `pid N: argv` of every live `minik up` process (the compiled binary or `bun cmd/main.ts up`). */
-function runningMinikUps(): string[] {
-  const out: string[] = [];
+/** Every live `minik up` process but this one (the compiled binary or `bun cmd/main.ts up`). */
+export function runningMinikUps(): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let argv: string[];
@@ -83,8 +83,8 @@ function runningMinikUps(): string[] {
       continue;
     }
     const up = argv.indexOf("up");
-    const isMinik = up > 0 && argv.slice(0, up).some((a) => /(^|\/)minik$|cmd\/main\.ts$/.test(a));
-    if (isMinik) out.push(`pid ${entry}: ${argv.join(" ")}`);
+    if (up > 0 && argv.slice(0, up).some((a) => /(^|\/)minik$|cmd\/main\.ts$/.test(a)))
+      out.push({ pid: Number(entry), argv });
   }
   return out;
 }
