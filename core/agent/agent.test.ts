@@ -441,3 +441,17 @@ test("a pod whose image is already here reaches Running with a single status wri
   stop();
   expect(modified).toEqual(["ADDED Pending", "MODIFIED Running"]);
 });
+
+test("a second delete with a shorter grace period cuts the running stop short", async () => {
+  await h.createPod("hurry", { terminationGracePeriodSeconds: 30 });
+  const pod = await h.waitPod("hurry", running);
+  const id = h.host.find(pod.metadata.uid!, "app")!.id;
+  h.host.holdStop(id);
+  await h.client.delete("pods", "default", "hurry");
+  await h.waitEvents("hurry", "Killing: Stopping container app");
+  await h.client.delete("pods", "default", "hurry", { gracePeriodSeconds: 3 });
+  await waitFor(() => h.host.entry(id)!.stopWaiters.size >= 2, { what: "the shorter stop" });
+  h.clock.advance(3_000);
+  await waitFor(async () => !(await h.client.tryGet("pods", "default", "hurry")), { what: "pod removed" });
+  expect(h.host.containers.has(id)).toBe(false);
+});
