@@ -1,0 +1,35 @@
+/**
+ * Memory: the daemon's RSS, and the PSS of everything minik adds besides the containers' own
+ * processes (the daemon, its helpers such as the crun mount-namespace holder, any per-pod monitor).
+ * Kernel memory (netns, veth, overlay, page cache) is not in PSS and not counted.
+ */
+import { readFileSync } from "node:fs";
+import { containerPids, descendants, type Minik, processTable, pssKb, rssKb } from "../lib.ts";
+
+export interface MinikMemory {
+  daemonRssKb: number;
+  addedPssKb: number;
+  processes: number;
+}
+
+export function minikMemory(m: Minik): MinikMemory {
+  const table = processTable();
+  const mine = descendants([m.pid], table);
+  // helpers that daemonized (reparented to init) still name the data dir on their command line
+  for (const pid of table.keys()) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(m.dataDir))
+        for (const d of descendants([pid], table)) mine.add(d);
+    } catch {}
+  }
+  for (const c of descendants(containerPids(m.dataDir), table)) mine.delete(c);
+  let pss = 0;
+  for (const pid of mine) pss += pssKb(pid);
+  return { daemonRssKb: rssKb(m.pid), addedPssKb: pss, processes: mine.size };
+}
+
+/** Average PSS of podman's per-container monitors. */
+export function conmonPssKb(pids: number[]): number {
+  if (pids.length === 0) return Number.NaN;
+  return pids.reduce((s, p) => s + pssKb(p), 0) / pids.length;
+}

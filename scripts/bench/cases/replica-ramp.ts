@@ -1,0 +1,183 @@
+/**
+ * Replica ramp (Deployment of 50 and 100 → all Running), with the memory and teardown figures
+ * taken while the 50 replicas stand. Each round runs minik, then 50 raw `crun run -d`, then 50
+ * `podman run -d`, so load drift hits all three alike.
+ */
+import { type Bench, isRunning, type Minik, median, NS, now, waitFor, watch } from "../lib.ts";
+import { HTTPD_IMAGE, type Peers } from "../peers.ts";
+import { conmonPssKb, type MinikMemory, minikMemory } from "./memory.ts";
+import { minikTeardownMs } from "./teardown.ts";
+
+export function deploymentManifest(name: string, replicas: number, image = HTTPD_IMAGE) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: 0,
+          containers: [
+            { name: "httpd", image, imagePullPolicy: "IfNotPresent", ports: [{ containerPort: 80 }] },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export interface Ramp {
+  /** POST → the last pod Running. */
+  ms: number;
+  /** POST → the last pod created, scheduled (nodeName set), Running: where the time goes. */
+  phases: { created: number; scheduled: number; running: number };
+}
+
+/** POST a Deployment and wait until `replicas` of its pods are Running (seen by a watch). */
+export async function rampMinik(m: Minik, name: string, replicas: number): Promise<Ramp> {
+  const created = new Map<string, number>();
+  const scheduled = new Map<string, number>();
+  const running = new Map<string, number>();
+  const w = watch(m, `/api/v1/namespaces/${NS}/pods?labelSelector=app%3D${name}`, (ev, at) => {
+    const pod = ev.object;
+    const n = pod?.metadata?.name;
+    if (!n || ev.type === "DELETED") return;
+    if (!created.has(n)) created.set(n, at);
+    if (pod.spec?.nodeName && !scheduled.has(n)) scheduled.set(n, at);
+    if (isRunning(pod) && !running.has(n)) running.set(n, at);
+  });
+  await w.ready;
+  try {
+    const t0 = now();
+    await m.json("POST", `/apis/apps/v1/namespaces/${NS}/deployments`, deploymentManifest(name, replicas));
+    await waitFor(() => running.size >= replicas, `${replicas} replicas of ${name} Running`, 120_000, 5);
+    const last = (t: Map<string, number>) => Math.max(...t.values()) - t0;
+    return {
+      ms: last(running),
+      phases: { created: last(created), scheduled: last(scheduled), running: last(running) },
+    };
+  } finally {
+    w.close();
+  }
+}
+
+export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemory, rounds = 3) {
+  const r50: number[] = [];
+  const c50: number[] = [];
+  const p50: number[] = [];
+  const tdMinik: number[] = [];
+  const tdCrun: number[] = [];
+  const tdPodman: number[] = [];
+  let busy: MinikMemory | undefined;
+  let conmon = Number.NaN;
+  for (let round = 0; round < rounds; round++) {
+    const name = `ramp50-${round}`;
+    const ramp = await rampMinik(m, name, 50);
+    r50.push(ramp.ms);
+    b.log(
+      `ramp 50 phases (last pod, ms after POST): ${JSON.stringify(ramp.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
+    );
+    if (!busy) {
+      await Bun.sleep(2000); // let the post-start work (status writes, probes) settle
+      busy = minikMemory(m);
+    }
+    const ids = Array.from({ length: 50 }, (_, i) => `pbr${round}-${i}`);
+    if (peers.crun) c50.push(await peers.crun.startBatch(ids));
+    if (peers.podman) p50.push(await peers.podman.runBatch(ids));
+    if (peers.podman && Number.isNaN(conmon)) conmon = conmonPssKb(await peers.podman.conmonPids());
+    tdMinik.push(await minikTeardownMs(m, name, `app=${name}`));
+    if (peers.crun) tdCrun.push(await peers.crun.remove(ids));
+    if (peers.podman) tdPodman.push(await peers.podman.rm(ids));
+    b.log(
+      `ramp round ${round}: minik ${r50.at(-1)?.toFixed(0)} ms, crun ${c50.at(-1)?.toFixed(0)} ms, podman ${p50.at(-1)?.toFixed(0)} ms; teardown minik ${tdMinik.at(-1)?.toFixed(0)} ms`,
+    );
+  }
+  const ramp100 = await rampMinik(m, "ramp100", 100);
+  const r100 = ramp100.ms;
+  b.log(
+    `ramp 100 phases: ${JSON.stringify(ramp100.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
+  );
+  const td100 = await minikTeardownMs(m, "ramp100", "app=ramp100");
+  b.log(`ramp 100: ${r100.toFixed(0)} ms, teardown ${td100.toFixed(0)} ms`);
+
+  const c = `p50 of ${rounds} rounds`;
+  const crunPeer = (v: number[]) => ({
+    name: "50× crun run -d",
+    value: peers.crun ? median(v) : (peers.crunMissing ?? "n/a"),
+  });
+  const podmanPeer = (v: number[]) => ({
+    name: "50× podman run -d",
+    value: peers.podman ? median(v) : (peers.podmanMissing ?? "n/a"),
+  });
+  const t1s = { op: "<=" as const, value: 1000, text: "≤ 1.0 s" };
+  b.rows.push({
+    case: "replica ramp",
+    metric: `50 replicas → all Running, ${c}`,
+    unit: "ms",
+    minik: median(r50),
+    peer: crunPeer(c50),
+    target: t1s,
+  });
+  b.rows.push({
+    case: "replica ramp",
+    metric: `50 replicas → all Running, ${c}`,
+    unit: "ms",
+    minik: median(r50),
+    peer: podmanPeer(p50),
+  });
+  b.rows.push({
+    case: "replica ramp",
+    metric: "100 replicas → all Running, 1 round",
+    unit: "ms",
+    minik: r100,
+  });
+
+  const mb = (kb: number) => kb / 1024;
+  b.rows.push({
+    case: "memory",
+    metric: "daemon RSS idle",
+    unit: "MB",
+    minik: mb(idle.daemonRssKb),
+    target: { op: "<=", value: 80, text: "≤ 80 MB" },
+  });
+  b.rows.push({
+    case: "memory",
+    metric: "daemon RSS with 50 pods",
+    unit: "MB",
+    minik: mb(busy!.daemonRssKb),
+  });
+  b.rows.push({
+    case: "memory",
+    metric: `PSS minik adds per pod ((busy − idle)/50; ${busy!.processes} processes)`,
+    unit: "MB",
+    minik: mb((busy!.addedPssKb - idle.addedPssKb) / 50),
+    peer: { name: "conmon per container", value: peers.podman ? mb(conmon) : (peers.podmanMissing ?? "n/a") },
+    target: { op: "<=", value: 0.3, text: "≤ 0.3 MB" },
+  });
+  b.rows.push({
+    case: "teardown",
+    metric: `delete 50-replica Deployment → containers gone, ${c}`,
+    unit: "ms",
+    minik: median(tdMinik),
+    peer: {
+      name: "podman rm -f ×50",
+      value: peers.podman ? median(tdPodman) : (peers.podmanMissing ?? "n/a"),
+    },
+  });
+  b.rows.push({
+    case: "teardown",
+    metric: `delete 50-replica Deployment → containers gone, ${c}`,
+    unit: "ms",
+    minik: median(tdMinik),
+    peer: { name: "crun delete -f ×50", value: peers.crun ? median(tdCrun) : (peers.crunMissing ?? "n/a") },
+  });
+  b.rows.push({
+    case: "teardown",
+    metric: "delete 100-replica Deployment → containers gone",
+    unit: "ms",
+    minik: td100,
+  });
+}

@@ -1,0 +1,299 @@
+/**
+ * `bun run bench`: sets up what it needs (dist/minik, podman and wrk from apt, the test registry),
+ * runs every case in one run with minik's samples interleaved with its peers', prints the table of
+ * medians/p99 and minik/peer ratios, and writes it into scripts/bench/RESULTS.md.
+ *
+ * Runs as root on the node it measures. Uses its own data dirs, port, pod/service ranges
+ * (10.89.0.0/16, 10.97.0.0/16) and podman storage; cleans up after itself, also on Ctrl-C.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { alive, dropLease, takeLease } from "../test-images/leases.ts";
+import { apiLatencyCase } from "./cases/api-latency.ts";
+import { minikMemory } from "./cases/memory.ts";
+import { deletePods, podManifest, podStartCase } from "./cases/pod-start.ts";
+import { rampCase } from "./cases/replica-ramp.ts";
+import { seedFlowCase } from "./cases/seed-flow.ts";
+import { servicePathCase } from "./cases/service-path.ts";
+import { startupCase } from "./cases/startup.ts";
+import {
+  type Bench,
+  BINARY,
+  containerPids,
+  ensureNamespace,
+  fmtMs,
+  isRunning,
+  NS,
+  ROOT,
+  type Row,
+  removeDir,
+  run,
+  startMinik,
+  tempDir,
+  waitFor,
+} from "./lib.ts";
+import { createPeers, HTTPD_IMAGE } from "./peers.ts";
+
+const POD_CIDR = "10.89.0.0/16";
+const SERVICE_CIDR = "10.97.0.0/16";
+const TEST_IMAGES_ENV = "/tmp/minik-test-images/env.json";
+const started = Date.now();
+
+const cleanups: { what: string; fn: () => unknown }[] = [];
+const bench: Bench = {
+  rows: [],
+  log: (msg) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`),
+  defer: (what, fn) => cleanups.push({ what, fn }),
+};
+
+async function cleanUp() {
+  while (cleanups.length) {
+    const c = cleanups.pop()!;
+    try {
+      await c.fn();
+    } catch (e) {
+      bench.log(`clean-up (${c.what}): ${(e as Error).message}`);
+    }
+  }
+}
+process.on("SIGINT", () => void cleanUp().then(() => process.exit(130)));
+process.on("SIGTERM", () => void cleanUp().then(() => process.exit(143)));
+
+async function setUp() {
+  if (process.getuid?.() !== 0) throw new Error("the bench starts containers: run it as root");
+  if (!existsSync(BINARY)) {
+    bench.log("dist/minik missing: running scripts/setup");
+    if ((await run(["bash", join(ROOT, "scripts/setup")])).code !== 0)
+      throw new Error("scripts/setup failed");
+  }
+  const missing = ["podman", "wrk"].filter((p) => !Bun.which(p));
+  if (missing.length) {
+    bench.log(`installing ${missing.join(", ")} from apt`);
+    const r = await run(["apt-get", "install", "-y", "--no-install-recommends", ...missing], {
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    });
+    if (r.code !== 0) {
+      await run(["apt-get", "update"]);
+      await run(["apt-get", "install", "-y", "--no-install-recommends", ...missing], {
+        env: { DEBIAN_FRONTEND: "noninteractive" },
+      });
+    }
+  }
+  const registriesUp = () => {
+    try {
+      return (JSON.parse(readFileSync(TEST_IMAGES_ENV, "utf8")).pids as number[]).every(alive);
+    } catch {
+      return false;
+    }
+  };
+  // hold a lease so a parallel test run's `stop` leaves the registries up
+  if (!registriesUp()) {
+    bench.log("starting the test registry (scripts/test-images/start)");
+    const r = await run(["bash", join(ROOT, "scripts/test-images/start")]);
+    if (r.code !== 0 || !registriesUp()) throw new Error(`scripts/test-images/start failed: ${r.stderr}`);
+    // we started them: stop drops our lease and stops them unless another live run holds one
+    bench.defer("test registry", () => run(["bash", join(ROOT, "scripts/test-images/stop")]));
+  } else {
+    takeLease("/tmp/minik-test-images", process.pid);
+    bench.defer("test registry lease", () => dropLease("/tmp/minik-test-images", process.pid));
+  }
+}
+
+/** The cached httpd:1 layer dirs, top layer first (overlay's lowerdir order). */
+function httpdLayerDirs(dataDir: string): string[] {
+  const images = join(dataDir, "images");
+  const file = readdirSync(join(images, "images")).find(
+    (f) => decodeURIComponent(f) === `${HTTPD_IMAGE}.json`,
+  );
+  if (!file) throw new Error(`${HTTPD_IMAGE} not in minik's image store`);
+  const meta = JSON.parse(readFileSync(join(images, "images", file), "utf8"));
+  return (meta.layers as string[])
+    .map((d) => join(images, "l", d.replace("sha256:", "").slice(0, 12)))
+    .reverse();
+}
+
+async function versions() {
+  const first = async (cmd: string[]) =>
+    (await run(cmd).catch(() => ({ stdout: "n/a" }))).stdout.trim().split("\n")[0] ?? "n/a";
+  return {
+    minik: await first([BINARY, "version"]),
+    bun: Bun.version,
+    crun: await first(["crun", "--version"]),
+    podman: Bun.which("podman") ? await first(["podman", "--version"]) : "not installed",
+    wrk: Bun.which("wrk")
+      ? (await run(["wrk", "-v"])).stdout.trim().split("\n")[0] || "wrk"
+      : "not installed",
+    kernel: await first(["uname", "-r"]),
+    os: (readFileSync("/etc/os-release", "utf8").match(/PRETTY_NAME="([^"]+)"/) ?? [])[1] ?? "?",
+    cpu: `${cpus().length}× ${cpus()[0]?.model ?? "?"}`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    commit: await first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+  };
+}
+
+async function main() {
+  await setUp();
+  const info = await versions();
+  const load0 = loadavg();
+  bench.log(`minik ${info.minik}; load average ${load0.map((v) => v.toFixed(1)).join(" ")}`);
+
+  await startupCase(bench, Number.NaN); // fullStart filled in below
+  const startupRows = bench.rows.splice(0);
+
+  const dataDir = tempDir("data");
+  bench.defer("data dir", () => removeDir(dataDir));
+  const workDir = tempDir("work");
+  bench.defer("work dir", () => removeDir(workDir));
+  const m = await startMinik(
+    [
+      "--pod-cidr",
+      POD_CIDR,
+      "--service-cidr",
+      SERVICE_CIDR,
+      "--registry-mirror",
+      "docker.io=http://127.0.0.1:5100",
+    ],
+    dataDir,
+  );
+  bench.defer("bench route and address on minik0", async () => {
+    await run(["ip", "addr", "del", `${POD_CIDR.replace("0/16", "1")}/16`, "dev", "minik0"]);
+    await run(["ip", "route", "del", SERVICE_CIDR, "dev", "minik0"]);
+  });
+  bench.defer("minik daemon", async () => {
+    await m.stop();
+    for (const pid of containerPids(dataDir)) process.kill(pid, "SIGKILL"); // anything the daemon left
+  });
+  bench.defer("bench pods", async () => {
+    const deps = await m.json("GET", `/apis/apps/v1/namespaces/${NS}/deployments`);
+    for (const d of deps.items)
+      await m.api("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/${d.metadata.name}`, {
+        propagationPolicy: "Background",
+      });
+    await deletePods(m, "");
+  });
+  startupRows[0]!.minik = m.readyMs;
+  bench.rows.push(...startupRows);
+  bench.log(`minik up (network + crun) → /readyz in ${m.readyMs.toFixed(0)} ms`);
+
+  // warm-up: the image into the cache, first-pod costs paid
+  await ensureNamespace(m);
+  await m.json("POST", `/api/v1/namespaces/${NS}/pods`, podManifest("warm-up", { bench: "warm-up" }));
+  await waitFor(
+    async () => isRunning(await m.json("GET", `/api/v1/namespaces/${NS}/pods/warm-up`)),
+    "warm-up pod Running",
+    60_000,
+    20,
+  );
+  await deletePods(m, "bench=warm-up");
+
+  const peers = await createPeers(workDir, httpdLayerDirs(dataDir), bench.log);
+  bench.defer("peers", async () => {
+    await peers.crun?.removeAll();
+    await peers.podman?.removeAll();
+    await peers.close();
+  });
+  if (peers.crun) {
+    await peers.crun.start("pb-warm");
+    await peers.crun.remove(["pb-warm"]);
+  }
+
+  await Bun.sleep(3000);
+  const idle = minikMemory(m);
+  bench.log(
+    `idle: daemon RSS ${(idle.daemonRssKb / 1024).toFixed(1)} MB, PSS of minik's processes ${(idle.addedPssKb / 1024).toFixed(1)} MB`,
+  );
+
+  bench.log("case: API latency");
+  await apiLatencyCase(bench, m);
+  bench.log("case: pod start latency");
+  await podStartCase(bench, m, peers);
+  bench.log("case: replica ramp, memory, teardown");
+  await rampCase(bench, m, peers, idle);
+  bench.log("case: seed flow");
+  await seedFlowCase(bench, m, peers, workDir);
+  bench.log("case: service data path");
+  await servicePathCase(bench, m);
+
+  const load1 = loadavg();
+  await cleanUp();
+  const elapsed = (Date.now() - started) / 1000;
+  const table = renderTable(bench.rows);
+  console.log(table);
+  writeResults(table, info, load0, load1, elapsed);
+  bench.log(`done in ${elapsed.toFixed(0)} s; table written to scripts/bench/RESULTS.md`);
+}
+
+// ---------- the table ----------
+
+function fmt(v: number | string | undefined, unit: string): string {
+  if (v === undefined) return "—";
+  if (typeof v === "string") return v;
+  if (!Number.isFinite(v)) return "n/a";
+  if (unit === "ms") return `${fmtMs(v)} ms`;
+  if (unit === "MB") return `${v.toFixed(v < 10 ? 2 : 1)} MB`;
+  return `${v.toFixed(0)} ${unit}`;
+}
+
+function renderTable(rows: Row[]): string {
+  const out = [
+    "| case | metric | minik | peer | minik/peer | target | met |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const peerVal = r.peer?.value;
+    const ratio =
+      typeof r.minik === "number" && typeof peerVal === "number" && peerVal > 0
+        ? r.minik / peerVal
+        : undefined;
+    let met = "";
+    if (r.target && typeof r.minik === "number") {
+      const onRatio = r.target.text.includes("ratio");
+      const v = onRatio ? ratio : r.minik;
+      if (v !== undefined && Number.isFinite(v))
+        met = (r.target.op === "<=" ? v <= r.target.value : v >= r.target.value) ? "yes" : "**no**";
+    }
+    out.push(
+      `| ${r.case} | ${r.metric}${r.note ? ` (${r.note})` : ""} | ${fmt(r.minik, r.unit)} | ${r.peer ? `${r.peer.name}: ${fmt(r.peer.value, r.unit)}` : "—"} | ${ratio === undefined ? "—" : `${ratio.toFixed(2)}×`} | ${r.target?.text ?? ""} | ${met} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+function writeResults(
+  table: string,
+  info: Record<string, string>,
+  load0: number[],
+  load1: number[],
+  elapsed: number,
+) {
+  const file = join(import.meta.dir, "RESULTS.md");
+  const begin = "<!-- bench:begin (written by `bun run bench`) -->";
+  const end = "<!-- bench:end -->";
+  const generated = [
+    begin,
+    `Run ${new Date().toISOString()} (${elapsed.toFixed(0)} s), commit ${info.commit}.`,
+    "",
+    `Machine: ${info.os}, kernel ${info.kernel}, ${info.cpu}, ${info.memory}. Load average ${load0.map((v) => v.toFixed(1)).join(" ")} at the start, ${load1.map((v) => v.toFixed(1)).join(" ")} at the end.`,
+    "",
+    `Versions: minik ${info.minik}; Bun ${info.bun}; ${info.crun}; ${info.podman}; ${info.wrk}.`,
+    "",
+    table,
+    end,
+  ].join("\n");
+  const old = existsSync(file) ? readFileSync(file, "utf8") : `# Bench results\n\n${begin}\n${end}\n`;
+  const i = old.indexOf(begin);
+  const j = old.indexOf(end);
+  writeFileSync(
+    file,
+    i >= 0 && j > i ? old.slice(0, i) + generated + old.slice(j + end.length) : `${old}\n${generated}\n`,
+  );
+}
+
+try {
+  await main();
+} catch (e) {
+  bench.log(`failed: ${(e as Error).stack ?? e}`);
+  await cleanUp();
+  process.exit(1);
+}
