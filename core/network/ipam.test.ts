@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isApiError } from "../errors.ts";
 import { createIpam, createMemoryIpamPersistence } from "./ipam.ts";
-import { createFileIpamPersistence } from "./json-file.ts";
+import { createFileIpamPersistence, createJsonFile } from "./json-file.ts";
 
 describe("ipam", () => {
   test("skips the gateway, is idempotent per owner, never hands out an address in use", async () => {
@@ -56,6 +56,14 @@ describe("ipam", () => {
     const ipam = await createIpam({ cidr: "10.9.0.0/24", persistence: createMemoryIpamPersistence() });
     const ips = await Promise.all(Array.from({ length: 50 }, (_, i) => ipam.allocate(`p${i}`)));
     expect(new Set(ips).size).toBe(50);
+  });
+
+  test("concurrent writes of the state file all land, the last one winning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ipam-"));
+    const file = createJsonFile<number>(join(dir, "n.json"));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => file.write(i)));
+    expect(await file.read()).toBe(29);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("rejects a malformed range with a message naming it", async () => {

@@ -13,6 +13,9 @@ export interface JsonFile<T> {
 }
 
 export function createJsonFile<T>(path: string): JsonFile<T> {
+  // Writes run one at a time, in call order: concurrent ones would race on the temp file, and
+  // an older state could land last.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     async read() {
       try {
@@ -22,11 +25,16 @@ export function createJsonFile<T>(path: string): JsonFile<T> {
         throw new Error(`reading network state ${path}: ${(e as Error).message}`);
       }
     },
-    async write(value) {
-      await mkdir(dirname(path), { recursive: true });
-      const temp = `${path}.${pid}.tmp`;
-      await writeFile(temp, `${JSON.stringify(value, null, 1)}\n`);
-      await rename(temp, path);
+    write(value) {
+      const text = `${JSON.stringify(value, null, 1)}\n`;
+      const next = queue.then(async () => {
+        await mkdir(dirname(path), { recursive: true });
+        const temp = `${path}.${pid}.tmp`;
+        await writeFile(temp, text);
+        await rename(temp, path);
+      });
+      queue = next.catch(() => {});
+      return next;
     },
   };
 }
