@@ -20,6 +20,7 @@ import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
 import { createOpenApi } from "./openapi.ts";
 import { handlePortForward } from "./port-forward.ts";
+import { handleProxy } from "./proxy.ts";
 import { json, statusResponse } from "./respond.ts";
 import { handleResource, methodNotAllowed } from "./rest.ts";
 import { handleReview, REVIEW_RESOURCES } from "./reviews.ts";
@@ -200,7 +201,9 @@ async function dispatch(
   if (t.info.group === "authorization.k8s.io" || t.info.group === "authentication.k8s.io")
     return handleReview(req, t);
   if (!t.subresource) return handleResource(req, url, t, deps);
-  if (!t.info.subresources.includes(t.subresource)) {
+  // pods/proxy is served though core/resources.ts does not list it (discovery does not need it)
+  const podProxy = t.subresource === "proxy" && t.info.plural === "pods";
+  if (!t.info.subresources.includes(t.subresource) && !podProxy) {
     throw new ApiError("NotFound", `${t.resource} has no subresource "${t.subresource}"`);
   }
   switch (t.subresource) {
@@ -217,6 +220,8 @@ async function dispatch(
       return handleExec(req, url, t, deps, env);
     case "portforward":
       return handlePortForward(req, url, t, deps, env);
+    case "proxy":
+      return handleProxy(req, url, t, deps);
     default:
       throw methodNotAllowed(req.method, t);
   }

@@ -133,9 +133,35 @@ export class FakeNodeServices implements NodeServices {
         reply = c;
       },
     });
+    let request = "";
     const writable = new WritableStream<Uint8Array>({
-      write: (chunk) => reply.enqueue(encoder.encode(`port ${port}: ${new TextDecoder().decode(chunk)}`)),
-      close: () => reply.close(),
+      write: (chunk) => {
+        const text = new TextDecoder().decode(chunk);
+        request += text;
+        if (!/^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(request)) {
+          reply.enqueue(encoder.encode(`port ${port}: ${text}`));
+          return;
+        }
+        const end = request.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        // an HTTP server: answers with the request line and headers it got, chunked
+        const body = `${request.slice(0, end)}\r\n\r\n${request.slice(end + 4)}`;
+        const half = Math.floor(body.length / 2);
+        const chunked = (t: string) => `${encoder.encode(t).byteLength.toString(16)}\r\n${t}\r\n`;
+        reply.enqueue(
+          encoder.encode(
+            `HTTP/1.1 203 Echo\r\nContent-Type: text/plain\r\nX-Port: ${port}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+          ),
+        );
+        reply.enqueue(encoder.encode(chunked(body.slice(0, half))));
+        reply.enqueue(encoder.encode(`${chunked(body.slice(half))}0\r\n\r\n`));
+        reply.close();
+      },
+      close: () => {
+        try {
+          reply.close();
+        } catch {}
+      },
     });
     return { readable, writable, close: () => {} };
   }

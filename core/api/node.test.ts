@@ -345,3 +345,48 @@ describe("metrics", () => {
     expect((await get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope")).status).toBe(404);
   });
 });
+
+describe("proxy", () => {
+  test("pods/<name:port>/proxy relays one HTTP request, de-chunks the answer, keeps minik's credentials", async () => {
+    const res = await get("/api/v1/namespaces/default/pods/web:8080/proxy/hello/there?x=1", {
+      headers: { "X-Test": "yes", Cookie: "minik_session=secret" },
+    });
+    expect(res.status).toBe(203);
+    expect(res.headers.get("X-Port")).toBe("8080");
+    expect(res.headers.get("Transfer-Encoding")).toBeNull();
+    const echoed = await res.text();
+    expect(echoed).toStartWith("GET /hello/there?x=1 HTTP/1.1\r\n");
+    expect(echoed).toContain("x-test: yes");
+    expect(echoed).toContain("host: web:8080");
+    expect(echoed).not.toContain("secret");
+    expect(echoed.toLowerCase()).not.toContain("authorization");
+  });
+
+  test("services/<name>/proxy picks a ready pod and the target port; POST bodies pass", async () => {
+    const pod = await client.get("pods", "default", "web");
+    await client.update("pods", { ...pod, metadata: { ...pod.metadata, labels: { app: "web" } } });
+    const fresh = await client.get("pods", "default", "web");
+    await client.updateStatus("pods", {
+      ...fresh,
+      status: { ...(fresh.status as object), conditions: [{ type: "Ready", status: "True" }] },
+    });
+    await client.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "default" },
+      spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: 9090 }] },
+    });
+    const res = await get("/api/v1/namespaces/default/services/web:http/proxy/", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "payload",
+    });
+    expect(res.headers.get("X-Port")).toBe("9090");
+    const echoed = await res.text();
+    expect(echoed).toStartWith("POST / HTTP/1.1\r\n");
+    expect(echoed).toContain("content-length: 7");
+    expect(echoed).toEndWith("\r\n\r\npayload");
+    const none = await get("/api/v1/namespaces/default/services/web:nope/proxy/");
+    expect(none.status).toBe(503);
+  });
+});

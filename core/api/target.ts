@@ -11,6 +11,8 @@ export interface Target {
   namespace?: string;
   name?: string;
   subresource?: string;
+  /** For `…/proxy/<path>`: the rest of the URL path as sent (still percent-encoded), "/" at least. */
+  proxyPath?: string;
 }
 
 /**
@@ -51,13 +53,28 @@ export function parseTarget(pathname: string, extra: ExtraResource[]): Target | 
         "NotFound",
         `${rest[2]} is cluster-scoped: use ${pathname.replace(/\/namespaces\/[^/]+/, "")}`,
       );
-    if (rest.length > 5) return undefined;
-    return { info, resource: resourceKey(info), namespace: rest[1], name: rest[3], subresource: rest[4] };
+    if (rest.length > 5 && rest[4] !== "proxy") return undefined;
+    const target: Target = {
+      info,
+      resource: resourceKey(info),
+      namespace: rest[1],
+      name: rest[3],
+      subresource: rest[4],
+    };
+    if (rest[4] === "proxy") target.proxyPath = proxyPathOf(pathname, segments.length - rest.length + 5);
+    return target;
   }
   const info = find(rest[0]!);
   if (!info || rest.length > 3) return undefined;
   if (info.namespaced && rest.length > 1) return undefined;
   return { info, resource: resourceKey(info), name: rest[1], subresource: rest[2] };
+}
+
+/** The raw path after the `proxy` segment (index `after` counts the segments before it). */
+function proxyPathOf(pathname: string, after: number): string {
+  const raw = pathname.split("/").filter(Boolean);
+  const tail = raw.slice(after).join("/");
+  return `/${tail}${tail && pathname.endsWith("/") ? "/" : ""}`;
 }
 
 function isNamespaceSub(s: string): boolean {

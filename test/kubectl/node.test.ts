@@ -145,6 +145,16 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
       });
     });
 
+    test("get --raw through the pod proxy subresource", async () => {
+      const res = await c.kubectl([
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/pods/web:8080/proxy/status?full=1",
+      ]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toStartWith("GET /status?full=1 HTTP/1.1\r\n");
+    });
+
     test("top pods and top node read metrics.k8s.io", async () => {
       const pods = await c.kubectl(["top", "pods", "--no-headers"]);
       expect(pods.stderr).toBe("");
