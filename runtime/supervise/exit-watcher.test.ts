@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createExitWatcher, type ExitInfo } from "./exit-watcher.ts";
-import { eventfd, writeEventfd } from "./libc.ts";
+import { closeFd, eventfd, pidfdExitInfo, pidfdOpen, waitStatusToExitCode, writeEventfd } from "./libc.ts";
 
 /**
  * The exit watcher without crun: an orphaned grandchild re-parents to us (child subreaper), its
@@ -52,6 +52,15 @@ describe("exit watcher", () => {
     while (fired < 2 && Date.now() < deadline) await Bun.sleep(5);
     expect(fired).toBe(2);
     w.unwatchEventfd(fd);
+  });
+
+  test("PIDFD_INFO_EXIT tells the status of a process someone else reaped (the after-restart path)", async () => {
+    const p = Bun.spawn(["sh", "-c", "sleep 0.1; exit 5"]);
+    const fd = pidfdOpen(p.pid)!;
+    expect(pidfdExitInfo(fd)).toBeUndefined(); // still running
+    await p.exited; // Bun reaps it, not us
+    expect(waitStatusToExitCode(pidfdExitInfo(fd)!)).toBe(5);
+    closeFd(fd);
   });
 
   test("watching a process that is gone says so", async () => {
