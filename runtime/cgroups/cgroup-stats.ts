@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { eventfd } from "../supervise/libc.ts";
+import { closeFd, eventfd } from "../supervise/libc.ts";
 import { type CgroupHost, cgroupDir } from "./cgroup-host.ts";
 
 /** Resource usage and OOM kills of one cgroup, from the v1 or v2 interface files. */
@@ -72,11 +72,16 @@ export function openOomEventfd(host: CgroupHost, path: string): number | undefin
   const mem = cgroupDir(host, "memory", path);
   if (!mem) return undefined;
   const efd = eventfd();
-  const ofd = openSync(`${mem}/memory.oom_control`, "r");
+  let ofd: number | undefined;
   try {
+    ofd = openSync(`${mem}/memory.oom_control`, "r");
     writeFileSync(`${mem}/cgroup.event_control`, `${efd} ${ofd}`);
+    return efd;
+  } catch {
+    // No cgroup (already gone): the exit path still reads the oom_kill counter if it can.
+    closeFd(efd);
+    return undefined;
   } finally {
-    closeSync(ofd);
+    if (ofd !== undefined) closeSync(ofd);
   }
-  return efd;
 }
