@@ -354,6 +354,7 @@ describe("proxy", () => {
     expect(res.status).toBe(203);
     expect(res.headers.get("X-Port")).toBe("8080");
     expect(res.headers.get("Transfer-Encoding")).toBeNull();
+    expect(res.headers.get("Content-Security-Policy")).toStartWith("sandbox");
     const echoed = await res.text();
     expect(echoed).toStartWith("GET /hello/there?x=1 HTTP/1.1\r\n");
     expect(echoed).toContain("x-test: yes");

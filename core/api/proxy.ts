@@ -40,6 +40,10 @@ export async function handleProxy(req: Request, url: URL, t: Target, deps: ApiSe
     await writer.write(encodeRequest(req.method, `${t.proxyPath ?? "/"}${url.search}`, headers, body));
     writer.releaseLock();
     const res = await readResponse(conn.readable);
+    // The pod's pages are served from minik's origin: sandbox them into an opaque origin so their
+    // scripts cannot use the dashboard session against the API, and let them set no cookies here.
+    res.headers.delete("set-cookie");
+    res.headers.set("content-security-policy", "sandbox allow-scripts allow-forms allow-popups");
     return new Response(req.method === "HEAD" ? null : res.body, {
       status: res.status,
       headers: res.headers,
