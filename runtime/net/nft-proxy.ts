@@ -96,6 +96,15 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     return pending;
   }
 
+  // Until the first sync this process knows no Services: rewriting a table left by the previous
+  // run would drop them all for a moment, so hostPort changes then wait for that sync (they are
+  // in `hostPorts` already) unless there is no table at all.
+  let servicesKnown = false;
+  async function applyHostPorts(): Promise<void> {
+    if (!servicesKnown && (await run(["nft", "list", "table", "ip", table])).code === 0) return;
+    await apply();
+  }
+
   async function saveHostPorts(): Promise<void> {
     await file?.write(Object.fromEntries(hostPorts));
   }
@@ -105,6 +114,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     render: () => render(),
     async sync(ports) {
       services = ports;
+      servicesKnown = true;
       await apply();
       return { warnings: portConflicts(ports, [...hostPorts.values()]) };
     },
@@ -140,7 +150,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       // Saved before the kernel has it: after a crash in between, a restart still knows the mapping.
       try {
         await saveHostPorts();
-        await apply();
+        await applyHostPorts();
       } catch (e) {
         if (before) hostPorts.set(podUid, before);
         else hostPorts.delete(podUid);
@@ -151,7 +161,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     async removeHostPorts(podUid) {
       if (!hostPorts.delete(podUid)) return;
       await saveHostPorts();
-      await apply();
+      await applyHostPorts();
     },
     async retainHostPorts(live) {
       const keep = new Set(live);
@@ -159,7 +169,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       if (!dead.length) return;
       for (const uid of dead) hostPorts.delete(uid);
       await saveHostPorts();
-      await apply();
+      await applyHostPorts();
     },
     async ensureLoaded() {
       if ((await run(["nft", "list", "table", "ip", table])).code !== 0) await apply();

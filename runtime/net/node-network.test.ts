@@ -39,11 +39,16 @@ describe.skipIf(
       hostPorts: [{ hostPort: 18090, containerPort: 80, protocol: "TCP" }],
       podName: "default/live",
     });
-    const dead = await first.podNetwork.setup("dead-pod");
+    const dead = await first.podNetwork.setup("dead-pod", {
+      hostPorts: [{ hostPort: 18092, containerPort: 80, protocol: "TCP" }],
+    });
     httpd = await startHttpd(live.netnsPath, "live");
+    const svc = { key: "default/web:http", clusterIP: "10.255.0.30", port: 80, protocol: "TCP" as const };
+    await first.proxy.sync([{ ...svc, endpoints: [{ ip: live.ip, port: 80 }] }]);
     await waitFor(() => getFromHost("http://127.0.0.1:18090/").then((b) => b === "live"), {
       what: "hostPort",
     });
+    expect(await getFromHost("http://10.255.0.30/")).toBe("live");
     first.stop(); // a crash: nothing torn down
     // ...and the saved allocations lost: reconcile must read the live pod's address back.
     writeFileSync(join(dataDir, "network", "ipam.json"), "{}");
@@ -51,11 +56,14 @@ describe.skipIf(
     second = await createNodeNetwork({ dataDir, ...names });
     expect(await second.podNetwork.reconcile(["live-pod"])).toEqual(["miniktn-deadpod"]);
     expect(existsSync(dead.netnsPath)).toBe(false);
+    // Until its first sync the new proxy leaves the old table alone: Services keep working.
+    expect(await getFromHost("http://10.255.0.30/")).toBe("live");
     expect(second.ipam.lookup("live-pod")).toBe(live.ip);
     expect(await second.podNetwork.setup("another")).not.toMatchObject({ ip: live.ip });
     // The proxy's first sync after the restart still carries the live pod's hostPort.
     await second.proxy.sync([]);
     expect(await getFromHost("http://127.0.0.1:18090/")).toBe("live");
+    expect(await getFromHost("http://127.0.0.1:18092/", 500)).toBeUndefined();
     expect(JSON.parse(readFileSync(join(dataDir, "network", "ipam.json"), "utf8"))["live-pod"]).toBe(live.ip);
   });
 
