@@ -58,7 +58,16 @@ describe("basics", () => {
   test("anonymous access only when listening on loopback", async () => {
     const client = createRegistry(store);
     const open = createApiServer({ client, store, auth: { token: TOKEN, anonymous: true } });
-    expect((await open.request("/api/v1/namespaces", {}, { loopback: true })).status).toBe(200);
+    expect(
+      (await open.request("http://127.0.0.1:7080/api/v1/namespaces", {}, { loopback: true })).status,
+    ).toBe(200);
+    expect(
+      (await open.request("http://localhost:7080/api/v1/namespaces", {}, { loopback: true })).status,
+    ).toBe(200);
+    // DNS rebinding: a foreign host name pointed at 127.0.0.1 gets no anonymous access
+    expect(
+      (await open.request("http://evil.example:7080/api/v1/namespaces", {}, { loopback: true })).status,
+    ).toBe(401);
     expect((await open.request("/api/v1/namespaces", {}, { loopback: false })).status).toBe(401);
   });
 

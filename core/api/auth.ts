@@ -28,7 +28,9 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   const sessions = new Set<string>();
   return {
     check(req, loopback) {
-      if (config.anonymous && loopback) return;
+      // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
+      if (config.anonymous && loopback && isLoopbackHost(req.headers.get("Host") ?? new URL(req.url).host))
+        return;
       const header = req.headers.get("Authorization") ?? "";
       const match = /^Bearer\s+(.+)$/i.exec(header);
       if (match && safeEqual(match[1]!.trim(), config.token)) return;
@@ -52,6 +54,12 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       return session;
     },
   };
+}
+
+function isLoopbackHost(host: string | null): boolean {
+  if (!host) return false;
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
+  return name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 function randomSecret(): string {
