@@ -93,6 +93,14 @@ describe("nft ruleset", () => {
     expect(text).toContain("fib daddr type local meta l4proto udp th dport 81 dnat to 10.250.0.5:80");
   });
 
+  test("two service ports hashing alike still get chains of their own", () => {
+    const same = { ...base.services[0]!, clusterIP: "10.251.0.40" };
+    const text = renderRuleset({ ...base, services: [base.services[0]!, same] });
+    const chainNames = [...text.matchAll(/chain (svc_\S+) \{/g)].map((m) => m[1]);
+    expect(chainNames).toHaveLength(2);
+    expect(new Set(chainNames).size).toBe(2);
+  });
+
   test("portConflicts names a NodePort shared with a hostPort and a key claimed twice", () => {
     const nodePortSvc = base.services[0]!;
     const warnings = portConflicts(

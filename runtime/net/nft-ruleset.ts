@@ -37,9 +37,18 @@ export function renderRuleset(input: RulesetInput): string {
   const chains: string[] = [];
   const claimed = new Set<string>();
   const claim = (key: string) => !claimed.has(key) && !!claimed.add(key);
+  // Names come from 32-bit hashes: a collision must not make two chains of one name (nft would
+  // refuse the whole table), so a repeat gets a suffix.
+  const used = new Set<string>();
+  const unique = (name: string) => {
+    let candidate = name;
+    for (let n = 2; used.has(candidate); n++) candidate = `${name}_${n}`;
+    used.add(candidate);
+    return candidate;
+  };
   for (const sp of input.services) {
     const proto = sp.protocol.toLowerCase();
-    const id = hash(sp.key);
+    const id = unique(hash(sp.key));
     const chain = `svc_${id}`;
     if (sp.endpoints.length === 0) {
       if (sp.clusterIP && claim(`${sp.clusterIP} . ${proto} . ${sp.port}`)) {
@@ -62,8 +71,8 @@ export function renderRuleset(input: RulesetInput): string {
     const sticky: string[] = [];
     const pick: string[] = [];
     sp.endpoints.forEach((ep, i) => {
-      const epId = `${id}_${hash(`${ep.ip}:${ep.port}`)}`;
-      const set = affinitySetName(sp.key, ep);
+      const epId = unique(`${id}_${hash(`${ep.ip}:${ep.port}`)}`);
+      const set = `aff_${epId}`;
       const kept = (input.affinity?.get(set) ?? []).filter((e) => e.expires > 0);
       const elements = kept.length
         ? `; elements = { ${kept.map((e) => `${e.ip} timeout ${timeout} expires ${Math.ceil(e.expires)}s`).join(", ")} }`
@@ -188,7 +197,10 @@ export function portConflicts(
   return out;
 }
 
-/** Stable across syncs while the service port and endpoint exist, so affinity survives re-renders. */
+/**
+ * Stable across syncs while the service port and endpoint exist, so affinity survives re-renders
+ * (barring a hash collision, which only costs stickiness).
+ */
 export function affinitySetName(key: string, ep: { ip: string; port: number }): string {
   return `aff_${hash(key)}_${hash(`${ep.ip}:${ep.port}`)}`;
 }
