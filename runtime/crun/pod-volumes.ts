@@ -1,6 +1,16 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
-import type { Mount } from "../container-runtime.ts";
+import { type Mount, RuntimeError } from "../container-runtime.ts";
 import { MS_NODEV, MS_NOSUID, mount, umount } from "../supervise/libc.ts";
 
 /**
@@ -44,11 +54,7 @@ export function materializeVolume(dirs: VolumeDirs, m: Mount): string {
       break;
     case "hostPath":
       base = src.path;
-      if (src.hostPathType === "DirectoryOrCreate") mkdirSync(base, { recursive: true });
-      else if (src.hostPathType === "FileOrCreate" && !existsSync(base)) {
-        mkdirSync(dirname(base), { recursive: true });
-        closeSync(openSync(base, "a"));
-      }
+      checkHostPath(m.volume, base, src.hostPathType ?? "");
       break;
     case "files":
       base = `${dirs.disk}/${m.volume}`;
@@ -64,6 +70,36 @@ export function materializeVolume(dirs: VolumeDirs, m: Mount): string {
   const sub = `${base}/${m.subPath}`;
   if (!existsSync(sub)) mkdirSync(sub, { recursive: true });
   return sub;
+}
+
+/** The kubelet's hostPath `type` checks; a failure keeps the pod in ContainerCreating (FailedMount). */
+function checkHostPath(volume: string, path: string, type: string): void {
+  if (type === "DirectoryOrCreate") mkdirSync(path, { recursive: true, mode: 0o755 });
+  if (type === "FileOrCreate" && !existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, "a", 0o644));
+  }
+  const want: Record<string, [(s: Stats) => boolean, string]> = {
+    DirectoryOrCreate: [(s) => s.isDirectory(), "a directory"],
+    Directory: [(s) => s.isDirectory(), "a directory"],
+    FileOrCreate: [(s) => s.isFile(), "a file"],
+    File: [(s) => s.isFile(), "a file"],
+    Socket: [(s) => s.isSocket(), "a socket file"],
+    CharDevice: [(s) => s.isCharacterDevice(), "a character device"],
+    BlockDevice: [(s) => s.isBlockDevice(), "a block device"],
+  };
+  const check = want[type];
+  if (!check) return;
+  let st: Stats | undefined;
+  try {
+    st = statSync(path);
+  } catch {}
+  if (!st || !check[0](st)) {
+    throw new RuntimeError(
+      "ContainerCreating",
+      `MountVolume.SetUp failed for volume "${volume}" : hostPath type check failed: ${path} is not ${check[1]}`,
+    );
+  }
 }
 
 /** Unmounts the pod's memory-backed volumes (disk ones go with the pod dir). */

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { Mount } from "../container-runtime.ts";
+import { RuntimeError } from "../container-runtime.ts";
+import { materializeVolume } from "./pod-volumes.ts";
+
+/** Volume directories on the host (the memory-backed emptyDir is covered by the crun tests). */
+describe("pod volumes", () => {
+  const root = mkdtempSync("/tmp/minik-vol-");
+  const dirs = { disk: `${root}/disk`, mem: `${root}/mem` };
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const mount = (volume: string, source: Mount["source"], subPath?: string): Mount => ({
+    volume,
+    source,
+    containerPath: "/x",
+    readOnly: false,
+    ...(subPath ? { subPath } : {}),
+  });
+
+  test("emptyDir on disk is one world-writable directory per volume; subPath below it", () => {
+    const dir = materializeVolume(dirs, mount("cache", { type: "emptyDir" }));
+    expect(dir).toBe(`${root}/disk/cache`);
+    expect(statSync(dir).mode & 0o777).toBe(0o777);
+    expect(materializeVolume(dirs, mount("cache", { type: "emptyDir" }, "a/b"))).toBe(
+      `${root}/disk/cache/a/b`,
+    );
+  });
+
+  test("files volumes are written with their mode, nested paths included", () => {
+    const dir = materializeVolume(
+      dirs,
+      mount("cfg", { type: "files", files: { "app.conf": "x=1\n", "sub/k": "v" }, mode: 0o600 }),
+    );
+    expect(readFileSync(`${dir}/app.conf`, "utf8")).toBe("x=1\n");
+    expect(readFileSync(`${dir}/sub/k`, "utf8")).toBe("v");
+    expect(statSync(`${dir}/app.conf`).mode & 0o777).toBe(0o600);
+  });
+
+  test("hostPath type checks: OrCreate creates, the others must already match", () => {
+    const d = `${root}/host/dir`;
+    expect(
+      materializeVolume(dirs, mount("h1", { type: "hostPath", path: d, hostPathType: "DirectoryOrCreate" })),
+    ).toBe(d);
+    expect(statSync(d).isDirectory()).toBe(true);
+    const f = `${root}/host/new/file`;
+    materializeVolume(dirs, mount("h2", { type: "hostPath", path: f, hostPathType: "FileOrCreate" }));
+    expect(statSync(f).isFile()).toBe(true);
+    expect(
+      materializeVolume(dirs, mount("h3", { type: "hostPath", path: d, hostPathType: "Directory" })),
+    ).toBe(d);
+    const err = (() => {
+      try {
+        materializeVolume(dirs, mount("h4", { type: "hostPath", path: f, hostPathType: "Directory" }));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect((err as RuntimeError).reason).toBe("ContainerCreating");
+    expect((err as RuntimeError).message).toBe(
+      `MountVolume.SetUp failed for volume "h4" : hostPath type check failed: ${f} is not a directory`,
+    );
+    expect(() =>
+      materializeVolume(dirs, mount("h5", { type: "hostPath", path: `${root}/nope`, hostPathType: "File" })),
+    ).toThrow(/is not a file/);
+    mkdirSync(`${root}/plain`, { recursive: true });
+    writeFileSync(`${root}/plain/f`, "");
+    expect(materializeVolume(dirs, mount("h6", { type: "hostPath", path: `${root}/plain/f` }))).toBe(
+      `${root}/plain/f`,
+    );
+  });
+});
