@@ -1,3 +1,4 @@
+import { parseIPv4 } from "../../core/network/cidr.ts";
 import type { ProxyServicePort, ProxyWarning } from "../../core/network/service-proxy.ts";
 import type { HostPortMapping } from "./host-ports.ts";
 
@@ -212,9 +213,9 @@ function dnat(proto: string, endpoints: { ip: string; port: number }[]): string 
   return `meta l4proto ${proto} dnat ip to numgen random mod ${endpoints.length} map { ${map} }`;
 }
 
-/** A hostIP naming one IPv4 address; empty, 0.0.0.0 and IPv6 (this table is IPv4) mean every address. */
+/** A hostIP naming one IPv4 address; empty, 0.0.0.0, IPv6 (this table is IPv4) and garbage mean every address. */
 export function isSpecificIPv4(ip: string | undefined): ip is string {
-  return !!ip && ip !== "0.0.0.0" && /^\d+\.\d+\.\d+\.\d+$/.test(ip);
+  return !!ip && ip !== "0.0.0.0" && parseIPv4(ip) !== undefined;
 }
 
 function elements(items: string[]): string {
