@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Mount } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import { materializeVolume } from "./pod-volumes.ts";
@@ -24,6 +24,20 @@ describe("pod volumes", () => {
     expect(materializeVolume(dirs, mount("cache", { type: "emptyDir" }, "a/b"))).toBe(
       `${root}/disk/cache/a/b`,
     );
+  });
+
+  test("a subPath never leads out of its volume", () => {
+    const dir = materializeVolume(dirs, mount("shared", { type: "emptyDir" }));
+    symlinkSync("/etc", `${dir}/escape`);
+    expect(() => materializeVolume(dirs, mount("shared", { type: "emptyDir" }, "escape"))).toThrow(
+      /leads out of the volume/,
+    );
+    expect(() => materializeVolume(dirs, mount("shared", { type: "emptyDir" }, "../disk"))).toThrow(
+      /without '\.\.'/,
+    );
+    symlinkSync("inner", `${dir}/alias`);
+    mkdirSync(`${dir}/inner`);
+    expect(materializeVolume(dirs, mount("shared", { type: "emptyDir" }, "alias"))).toBe(`${dir}/inner`);
   });
 
   test("files volumes are written with their mode, nested paths included", () => {

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   type Stats,
   statSync,
   writeFileSync,
@@ -67,9 +68,26 @@ export function materializeVolume(dirs: VolumeDirs, m: Mount): string {
       break;
   }
   if (!m.subPath) return base;
-  const sub = `${base}/${m.subPath}`;
+  return subPathIn(m.volume, base, m.subPath);
+}
+
+/**
+ * A subPath must stay inside its volume even when a container planted a symlink there (the
+ * kubelet's subPath CVEs): `..` is refused and the resolved path is checked against the volume.
+ */
+function subPathIn(volume: string, base: string, subPath: string): string {
+  const fail = (why: string) => {
+    throw new RuntimeError("CreateContainerConfigError", `volume "${volume}": subPath "${subPath}" ${why}`);
+  };
+  if (subPath.startsWith("/") || subPath.split("/").includes(".."))
+    fail("must be a relative path without '..'");
+  const sub = `${base}/${subPath}`;
   if (!existsSync(sub)) mkdirSync(sub, { recursive: true });
-  return sub;
+  const real = realpathSync(sub);
+  const realBase = realpathSync(base);
+  if (real !== realBase && !real.startsWith(`${realBase}/`))
+    fail("leads out of the volume (through a symlink)");
+  return real;
 }
 
 /** The kubelet's hostPath `type` checks; a failure keeps the pod in ContainerCreating (FailedMount). */
