@@ -47,7 +47,10 @@ export class ApiClient {
     let body: BodyInit | undefined;
     if (opts.body !== undefined) {
       headers["Content-Type"] = opts.contentType ?? "application/json";
-      body = typeof opts.body === "string" || opts.body instanceof Uint8Array ? (opts.body as BodyInit) : JSON.stringify(opts.body);
+      body =
+        typeof opts.body === "string" || opts.body instanceof Uint8Array
+          ? (opts.body as BodyInit)
+          : JSON.stringify(opts.body);
     }
     let res: Response;
     try {
@@ -78,9 +81,14 @@ async function errorFrom(res: Response): Promise<ApiError> {
   try {
     const status = JSON.parse(text);
     if (status?.kind === "Status") {
-      return new ApiError((status.reason as StatusReason) || "InternalError", status.message ?? text, status.details);
+      return new ApiError(
+        (status.reason as StatusReason) || "InternalError",
+        status.message ?? text,
+        status.details,
+      );
     }
   } catch {}
-  const reason: StatusReason = res.status === 401 ? "Unauthorized" : res.status === 404 ? "NotFound" : "InternalError";
+  const reason: StatusReason =
+    res.status === 401 ? "Unauthorized" : res.status === 404 ? "NotFound" : "InternalError";
   return new ApiError(reason, `${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
 }

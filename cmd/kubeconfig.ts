@@ -4,7 +4,11 @@ import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
 
 /** A kubeconfig for kubectl and client libraries: cluster, user and context all named `minik`. */
-export function kubeconfig(server: string, token: string | undefined, caCert?: string): Record<string, unknown> {
+export function kubeconfig(
+  server: string,
+  token: string | undefined,
+  caCert?: string,
+): Record<string, unknown> {
   const cluster = caCert ? { "certificate-authority-data": btoa(caCert), server } : { server };
   return {
     apiVersion: "v1",

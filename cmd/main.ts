@@ -9,7 +9,10 @@ import { VERSION } from "../core/version.ts";
 const cli = cac("minik");
 
 cli
-  .option("-s, --server <url>", "API server URL (default: $MINIK_SERVER, then what `minik up` wrote, then http://127.0.0.1:7080)")
+  .option(
+    "-s, --server <url>",
+    "API server URL (default: $MINIK_SERVER, then what `minik up` wrote, then http://127.0.0.1:7080)",
+  )
   .option("--token <token>", "Bearer token (default: $MINIK_TOKEN, then <data-dir>/token)")
   .option("--data-dir <dir>", "Data directory (default: /var/lib/minik for root, ~/.minik otherwise)")
   .option("-n, --namespace <ns>", "Namespace")
@@ -18,7 +21,10 @@ cli
 cli
   .command("up", "Start minik: API server, controllers, node agent and container runtime")
   .option("--listen <addr>", "Address to listen on (host:port)", { default: "127.0.0.1:7080" })
-  .option("--listen-tls <addr>", "TLS listener for kubectl and client libraries (default: 127.0.0.1:7443, or a free port when --listen is not the default)")
+  .option(
+    "--listen-tls <addr>",
+    "TLS listener for kubectl and client libraries (default: 127.0.0.1:7443, or a free port when --listen is not the default)",
+  )
   .option("--anonymous", "Allow requests without the token (loopback listeners only)")
   .option("--write-kubeconfig", "Merge a `minik` context into ~/.kube/config")
   .option("--registry-mirror <mirror>", "Registry mirror, e.g. docker.io=http://127.0.0.1:5100 (repeatable)")
@@ -81,7 +87,10 @@ cli
   });
 
 cli
-  .command("rollout <action> <target>", "Manage a rollout: status | history | undo | pause | resume | restart")
+  .command(
+    "rollout <action> <target>",
+    "Manage a rollout: status | history | undo | pause | resume | restart",
+  )
   .option("--to-revision <n>", "undo: the revision to roll back to (default: the previous one)")
   .option("--revision <n>", "history: show the template of one revision")
   .option("--timeout <seconds>", "status: how long to wait")
@@ -96,7 +105,11 @@ cli
       restart: () => r.restart(target, opts),
     };
     const run = actions[action];
-    if (!run) throw new ApiError("BadRequest", `unknown rollout action "${action}"; use status, history, undo, pause, resume or restart`);
+    if (!run)
+      throw new ApiError(
+        "BadRequest",
+        `unknown rollout action "${action}"; use status, history, undo, pause, resume or restart`,
+      );
     await run();
   });
 
@@ -137,14 +150,20 @@ cli
   .command("top <what>", "Show CPU and memory use: minik top pods")
   .option("-A, --all-namespaces", "Across all namespaces")
   .action(async (what, opts) => {
-    if (!/^(pods?|po)$/.test(what)) throw new ApiError("BadRequest", `minik top supports "pods", not "${what}"`);
+    if (!/^(pods?|po)$/.test(what))
+      throw new ApiError("BadRequest", `minik top supports "pods", not "${what}"`);
     await (await import("./commands/top.ts")).topPods(opts);
   });
 
 cli
-  .command("port-forward <target> [...ports]", "Forward 127.0.0.1:LOCAL to a pod: minik port-forward pod/NAME|svc/NAME LOCAL:REMOTE")
+  .command(
+    "port-forward <target> [...ports]",
+    "Forward 127.0.0.1:LOCAL to a pod: minik port-forward pod/NAME|svc/NAME LOCAL:REMOTE",
+  )
   .option("--address <ip>", "Local address to listen on", { default: "127.0.0.1" })
-  .action(async (target, ports, opts) => (await import("./commands/port-forward.ts")).portForward(target, ports, opts));
+  .action(async (target, ports, opts) =>
+    (await import("./commands/port-forward.ts")).portForward(target, ports, opts),
+  );
 
 cli
   .command("image <action> [...args]", "Manage images: ls | pull NAME | load FILE | rm NAME…")
@@ -156,6 +175,14 @@ cli
     if ((action === "rm" || action === "remove") && args.length) return i.imageRemove(args, opts);
     throw new ApiError("BadRequest", "usage: minik image ls | pull NAME | load FILE | rm NAME…");
   });
+
+cli
+  .command(
+    "reset",
+    "Remove everything minik made on this machine: containers, pod networks, bridge, nft table, mounts",
+  )
+  .option("--all", "Also delete the data directory (objects, images, token)")
+  .action(async (opts) => (await import("./commands/reset.ts")).reset(opts));
 
 cli
   .command("version", "Print the client and server versions")
@@ -177,7 +204,8 @@ async function main() {
   try {
     cli.parse(process.argv, { run: false });
     if (!cli.matchedCommand) {
-      if (cli.args.length) throw new ApiError("BadRequest", `unknown command "${cli.args[0]}" for "minik"; see minik --help`);
+      if (cli.args.length)
+        throw new ApiError("BadRequest", `unknown command "${cli.args[0]}" for "minik"; see minik --help`);
       if (!cli.options.help && !cli.options.version) cli.outputHelp();
       return;
     }

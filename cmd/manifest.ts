@@ -25,7 +25,8 @@ export async function readManifests(target: string): Promise<Manifest[]> {
       .filter((f) => /\.(ya?ml|json)$/.test(f))
       .sort();
     const all: Manifest[] = [];
-    for (const f of files) all.push(...parseManifests(readFileSync(join(target, f), "utf8"), join(target, f)));
+    for (const f of files)
+      all.push(...parseManifests(readFileSync(join(target, f), "utf8"), join(target, f)));
     return all;
   }
   return parseManifests(readFileSync(target, "utf8"), target);
@@ -43,13 +44,17 @@ export function parseManifests(text: string, source: string): Manifest[] {
     const err = doc.errors[0];
     if (err) {
       const pos = lineCounter.linePos(err.pos[0]);
-      throw new ManifestError(`error parsing ${source}: line ${pos.line}, column ${pos.col}: ${firstLine(err.message)}`);
+      throw new ManifestError(
+        `error parsing ${source}: line ${pos.line}, column ${pos.col}: ${firstLine(err.message)}`,
+      );
     }
     const value = doc.toJS();
     if (value === null || value === undefined) continue;
     const where = `${source} (document ${out.length + 1}, line ${lineCounter.linePos(doc.range[0]).line})`;
     if (typeof value !== "object" || Array.isArray(value)) {
-      throw new ManifestError(`error parsing ${where}: a manifest must be a mapping with apiVersion and kind`);
+      throw new ManifestError(
+        `error parsing ${where}: a manifest must be a mapping with apiVersion and kind`,
+      );
     }
     for (const obj of value.kind === "List" && Array.isArray(value.items) ? value.items : [value]) {
       if (!obj?.apiVersion || !obj?.kind) {

@@ -46,12 +46,23 @@ export function tableRows(table: Table, style: TableStyle): string[][] {
 /** Aligns columns like kubectl's tabwriter (three spaces between columns). */
 export function formatColumns(rows: string[][], widths?: number[]): string {
   const w = widths ?? columnWidths(rows);
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 3))).join("").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 3)))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function columnWidths(rows: string[][]): number[] {
   const w: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (w[i] = Math.max(w[i] ?? 0, c.length)));
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      w[i] = Math.max(w[i] ?? 0, c.length);
+    });
+  }
   return w;
 }
 
@@ -70,6 +81,8 @@ export function objectRef(info: ResourceInfo, name: string): string {
 }
 
 export function printObjects(objects: KubeObject[], output: "yaml" | "json", asList: boolean): string {
-  const value = asList ? { apiVersion: "v1", kind: "List", items: objects, metadata: { resourceVersion: "" } } : objects[0];
+  const value = asList
+    ? { apiVersion: "v1", kind: "List", items: objects, metadata: { resourceVersion: "" } }
+    : objects[0];
   return output === "json" ? JSON.stringify(value, null, 4) : stringify(value).trimEnd();
 }

@@ -7,14 +7,20 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
+import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
 import type { Client } from "../core/client.ts";
-import { CLUSTER_DOMAIN, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, defaultDataDir, paths } from "../core/config.ts";
+import {
+  CLUSTER_DOMAIN,
+  DEFAULT_POD_CIDR,
+  DEFAULT_SERVICE_CIDR,
+  defaultDataDir,
+  paths,
+} from "../core/config.ts";
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
 import { createHostInfo } from "../core/controllers/host-info.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
-import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
 import type { ImageService } from "../core/image-service.ts";
@@ -23,8 +29,8 @@ import { createServiceDnsView } from "../core/network/dns-view.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createServiceProxyController } from "../core/network/service-proxy-controller.ts";
 import { createRegistry } from "../core/registry/registry.ts";
-import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
+import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { type ContainerRuntime, RuntimeError } from "../runtime/container-runtime.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
@@ -64,14 +70,22 @@ export async function up(opts: UpOptions): Promise<void> {
   const allocator = createServiceAllocator({ serviceCidr });
   const registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
   await step("creating the system namespaces", () => registry.bootstrap());
-  await step("recovering Service allocations", async () => allocator.recover?.((await registry.list("services")).items));
+  await step("recovering Service allocations", async () =>
+    allocator.recover?.((await registry.list("services")).items),
+  );
   const nodeName = osHostname().toLowerCase();
 
   const runtimeName = opts.runtime ?? (process.getuid?.() === 0 ? "crun" : "none");
   if (runtimeName !== "crun" && runtimeName !== "none") {
-    throw new ApiError("BadRequest", `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`);
+    throw new ApiError(
+      "BadRequest",
+      `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
+    );
   }
-  const node = runtimeName === "crun" ? await startNode(dataDir, registry, nodeName, opts, podCidr, serviceCidr, log) : undefined;
+  const node =
+    runtimeName === "crun"
+      ? await startNode(dataDir, registry, nodeName, opts, podCidr, serviceCidr, log)
+      : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
   let dnsStarted: Promise<unknown> | undefined;
@@ -108,15 +122,22 @@ export async function up(opts: UpOptions): Promise<void> {
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
-  const [tlsHost, tlsPort] = opts.listenTls ? splitHostPort(opts.listenTls) : [host, port === 7080 ? 7443 : 0];
+  const [tlsHost, tlsPort] = opts.listenTls
+    ? splitHostPort(opts.listenTls)
+    : [host, port === 7080 ? 7443 : 0];
   const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
-  const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () => serve(app, { hostname: tlsHost, port: tlsPort, tls }));
+  const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
+    serve(app, { hostname: tlsHost, port: tlsPort, tls }),
+  );
 
   writeFileSync(paths.serverUrl(dataDir), `${http.url}\n`);
   writeFileSync(paths.kubeconfig(dataDir), kubeconfigYaml(https.url, token, tls.cert), { mode: 0o600 });
-  if (opts.writeKubeconfig) log(`merged context "minik" into ${mergeIntoUserKubeconfig(https.url, token, tls.cert)}`);
+  if (opts.writeKubeconfig)
+    log(`merged context "minik" into ${mergeIntoUserKubeconfig(https.url, token, tls.cert)}`);
 
-  log(`ready in ${Math.round(performance.now() - started)} ms — API ${http.url} (kubectl: ${https.url}, kubeconfig ${paths.kubeconfig(dataDir)})`);
+  log(
+    `ready in ${Math.round(performance.now() - started)} ms — API ${http.url} (kubectl: ${https.url}, kubeconfig ${paths.kubeconfig(dataDir)})`,
+  );
   log(`node ${nodeName}, runtime ${runtimeName}, data dir ${dataDir}`);
 
   let stopping = false;
@@ -161,10 +182,18 @@ async function startNode(
   const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
 
   const network = await step("setting up the pod network", () =>
-    createNodeNetwork({ dataDir, podCidr, serviceCidr, nodePortAddresses: [opts.nodeportAddress ?? "127.0.0.1"] }),
+    createNodeNetwork({
+      dataDir,
+      podCidr,
+      serviceCidr,
+      nodePortAddresses: [opts.nodeportAddress ?? "127.0.0.1"],
+    }),
   );
   const registries = await step("reading registries.yaml", () =>
-    withMirrorFlags(loadRegistriesConfig(join(dataDir, "registries.yaml")), ([] as string[]).concat(opts.registryMirror ?? [])),
+    withMirrorFlags(
+      loadRegistriesConfig(join(dataDir, "registries.yaml")),
+      ([] as string[]).concat(opts.registryMirror ?? []),
+    ),
   );
   const imageStore = createImageStore({ root: join(dataDir, "images"), registries });
   const runtime = createCrunRuntime({ dataDir, images: imageStore, network: network.podNetwork, log });
@@ -185,7 +214,9 @@ async function startNode(
     list: async () => imageStore.list(),
     pull: (ref, onProgress) => imageStore.pull(ref, { policy: "Always", onProgress }).catch(asApiError),
     async remove(ref) {
-      const used = new Set((await runtime.listContainers()).filter((c) => c.state !== "exited").map((c) => c.imageId));
+      const used = new Set(
+        (await runtime.listContainers()).filter((c) => c.state !== "exited").map((c) => c.imageId),
+      );
       await imageStore.remove(ref, { inUse: (id) => used.has(id) }).catch(asApiError);
     },
     load: (archive) => imageStore.load(archive).catch(asApiError),
@@ -195,7 +226,11 @@ async function startNode(
 
 function asApiError(e: unknown): never {
   if (e instanceof RuntimeError) {
-    const reason = /in use/i.test(e.message) ? "Conflict" : /not found|unknown/i.test(e.message) ? "NotFound" : "BadRequest";
+    const reason = /in use/i.test(e.message)
+      ? "Conflict"
+      : /not found|unknown/i.test(e.message)
+        ? "NotFound"
+        : "BadRequest";
     throw new ApiError(reason, e.message);
   }
   throw e;
@@ -216,7 +251,8 @@ function splitHostPort(addr: string): [string, number] {
   const i = addr.lastIndexOf(":");
   const host = i > 0 ? addr.slice(0, i).replace(/^\[|\]$/g, "") : "127.0.0.1";
   const port = Number(i >= 0 ? addr.slice(i + 1) : addr);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ApiError("BadRequest", `invalid listen address "${addr}": use host:port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ApiError("BadRequest", `invalid listen address "${addr}": use host:port`);
   return [host, port];
 }
 

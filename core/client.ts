@@ -33,7 +33,11 @@ export type PatchType = "strategic" | "merge" | "json" | "apply";
 export interface Client {
   get<T extends KubeObject = KubeObject>(resource: string, namespace: string, name: string): Promise<T>;
   /** Like get, but undefined instead of NotFound. */
-  tryGet<T extends KubeObject = KubeObject>(resource: string, namespace: string, name: string): Promise<T | undefined>;
+  tryGet<T extends KubeObject = KubeObject>(
+    resource: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined>;
   list<T extends KubeObject = KubeObject>(
     resource: string,
     options?: ListOptions,
@@ -42,7 +46,11 @@ export interface Client {
   /** Full replace of spec and metadata; status is kept as stored. Conflict on a stale resourceVersion. */
   update<T extends KubeObject = KubeObject>(resource: string, obj: T, options?: WriteOptions): Promise<T>;
   /** Replaces status only (the /status subresource). */
-  updateStatus<T extends KubeObject = KubeObject>(resource: string, obj: T, options?: WriteOptions): Promise<T>;
+  updateStatus<T extends KubeObject = KubeObject>(
+    resource: string,
+    obj: T,
+    options?: WriteOptions,
+  ): Promise<T>;
   patch<T extends KubeObject = KubeObject>(
     resource: string,
     namespace: string,

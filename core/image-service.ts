@@ -11,7 +11,10 @@ export interface ImageSummary {
 
 export interface ImageService {
   list(): Promise<ImageSummary[]>;
-  pull(ref: string, onProgress?: (p: { item: string; done: number; total: number }) => void): Promise<ImageSummary>;
+  pull(
+    ref: string,
+    onProgress?: (p: { item: string; done: number; total: number }) => void,
+  ): Promise<ImageSummary>;
   /** ApiError Conflict while a container uses it; NotFound when unknown. */
   remove(ref: string): Promise<void>;
   load(archive: ReadableStream<Uint8Array>): Promise<ImageSummary[]>;

@@ -9,17 +9,23 @@ import type { ImageService } from "./image-service.ts";
 export function createMinikApi(deps: { images?: ImageService }): Hono {
   const app = new Hono();
   const images = () => {
-    if (!deps.images) throw new ApiError("ServiceUnavailable", "this minik runs without a container runtime, so it has no image store");
+    if (!deps.images)
+      throw new ApiError(
+        "ServiceUnavailable",
+        "this minik runs without a container runtime, so it has no image store",
+      );
     return deps.images;
   };
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
-  app.get("/minik/v1/images", async () => json({ kind: "ImageList", apiVersion: "minik/v1", items: await images().list() }));
+  app.get("/minik/v1/images", async () =>
+    json({ kind: "ImageList", apiVersion: "minik/v1", items: await images().list() }),
+  );
 
   app.post("/minik/v1/images/pull", async (c) => {
     const { image } = (await c.req.json().catch(() => ({}))) as { image?: string };
-    if (!image) throw new ApiError("BadRequest", "pull needs a JSON body {\"image\": \"name:tag\"}");
+    if (!image) throw new ApiError("BadRequest", 'pull needs a JSON body {"image": "name:tag"}');
     const store = images();
     const enc = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
@@ -39,7 +45,10 @@ export function createMinikApi(deps: { images?: ImageService }): Hono {
 
   app.post("/minik/v1/images/load", async (c) => {
     if (!c.req.raw.body) throw new ApiError("BadRequest", "load needs the archive as the request body");
-    return json({ kind: "ImageList", apiVersion: "minik/v1", items: await images().load(c.req.raw.body) }, 201);
+    return json(
+      { kind: "ImageList", apiVersion: "minik/v1", items: await images().load(c.req.raw.body) },
+      201,
+    );
   });
 
   app.delete("/minik/v1/images/:ref{.+}", async (c) => {

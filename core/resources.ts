@@ -44,7 +44,16 @@ function r(
 export const RESOURCES: readonly ResourceInfo[] = [
   r("", "v1", "Namespace", "namespaces", false, ["ns"], [], ["status"]),
   r("", "v1", "Node", "nodes", false, ["no"], [], ["status"]),
-  r("", "v1", "Pod", "pods", true, ["po"], ["all"], ["status", "log", "exec", "attach", "portforward", "eviction", "binding"]),
+  r(
+    "",
+    "v1",
+    "Pod",
+    "pods",
+    true,
+    ["po"],
+    ["all"],
+    ["status", "log", "exec", "attach", "portforward", "eviction", "binding"],
+  ),
   r("", "v1", "Service", "services", true, ["svc"], ["all"], ["status", "proxy"]),
   r("", "v1", "Endpoints", "endpoints", true, ["ep"]),
   r("", "v1", "Event", "events", true, ["ev"]),
@@ -54,7 +63,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("apps", "v1", "Deployment", "deployments", true, ["deploy"], ["all"], ["status", "scale"]),
   r("apps", "v1", "ReplicaSet", "replicasets", true, ["rs"], ["all"], ["status", "scale"]),
   r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
-  r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, ["hpa"], ["all"], ["status"]),
+  r(
+    "autoscaling",
+    "v2",
+    "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers",
+    true,
+    ["hpa"],
+    ["all"],
+    ["status"],
+  ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
 ];
 
@@ -92,6 +110,9 @@ export function findByAlias(name: string): ResourceInfo | undefined {
   return RESOURCES.find(
     (x) =>
       (group === "" || x.group === group) &&
-      (x.plural === base || x.singular === base || x.shortNames.includes(base!) || x.kind.toLowerCase() === base),
+      (x.plural === base ||
+        x.singular === base ||
+        x.shortNames.includes(base!) ||
+        x.kind.toLowerCase() === base),
   );
 }

@@ -16,6 +16,7 @@ const staticLibsql: BunPlugin = {
     build.onLoad({ filter: /node_modules[\\/]libsql[\\/]index\.js$/ }, async (args) => {
       const source = await Bun.file(args.path).text();
       const patched = source.replace(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal source text to replace
         "return require(`@libsql/${target}`);",
         `return require("@libsql/${nativeTarget}");`,
       );

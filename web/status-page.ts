@@ -8,7 +8,10 @@ import { Hono } from "hono";
 export function createStatusPage(): Hono {
   const app = new Hono();
   app.get("/", (c) => {
-    c.header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+    c.header(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+    );
     return c.html(PAGE);
   });
   return app;

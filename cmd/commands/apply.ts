@@ -45,7 +45,8 @@ async function plan(api: ApiClient, manifest: Manifest, nsFlag: string | undefin
       `error validating ${manifest.source}: no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`,
     );
   }
-  if (!obj.metadata?.name) throw new ApiError("Invalid", `error validating ${manifest.source}: metadata.name is required`);
+  if (!obj.metadata?.name)
+    throw new ApiError("Invalid", `error validating ${manifest.source}: metadata.name is required`);
   const namespace = info.namespaced ? (obj.metadata.namespace ?? nsFlag ?? "default") : undefined;
   if (info.namespaced && nsFlag && obj.metadata.namespace && obj.metadata.namespace !== nsFlag) {
     throw new ApiError(
@@ -71,7 +72,11 @@ async function plan(api: ApiClient, manifest: Manifest, nsFlag: string | undefin
 }
 
 async function write(api: ApiClient, p: Planned, dryRun: boolean): Promise<string> {
-  const query = { dryRun: dryRun ? "All" : undefined, fieldManager: "minik-client-side-apply", fieldValidation: "Strict" };
+  const query = {
+    dryRun: dryRun ? "All" : undefined,
+    fieldManager: "minik-client-side-apply",
+    fieldValidation: "Strict",
+  };
   try {
     if (!p.live) {
       await api.request("POST", resourcePath(p.info, p.namespace), { body: p.desired, query });

@@ -22,14 +22,23 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
   for (const f of files) {
     for (const m of await readManifests(f)) {
       const info = findByKind(m.object.apiVersion, m.object.kind);
-      if (!info) throw new ApiError("BadRequest", `no matches for kind "${m.object.kind}" in version "${m.object.apiVersion}"`);
-      targets.push({ info, namespace: m.object.metadata.namespace ?? opts.namespace ?? "default", name: m.object.metadata.name! });
+      if (!info)
+        throw new ApiError(
+          "BadRequest",
+          `no matches for kind "${m.object.kind}" in version "${m.object.apiVersion}"`,
+        );
+      targets.push({
+        info,
+        namespace: m.object.metadata.namespace ?? opts.namespace ?? "default",
+        name: m.object.metadata.name!,
+      });
     }
   }
   if (!files.length) {
     for (const t of resolveTargets(args)) targets.push({ ...t, namespace: opts.namespace ?? "default" });
   }
-  const propagationPolicy = opts.cascade === "orphan" ? "Orphan" : opts.cascade === "foreground" ? "Foreground" : "Background";
+  const propagationPolicy =
+    opts.cascade === "orphan" ? "Orphan" : opts.cascade === "foreground" ? "Foreground" : "Background";
   const deleted: typeof targets = [];
   let failed: unknown;
   for (const t of targets) {
@@ -37,7 +46,9 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
       kind: "DeleteOptions",
       apiVersion: "v1",
       propagationPolicy,
-      ...(opts.gracePeriod !== undefined && opts.gracePeriod >= 0 ? { gracePeriodSeconds: Number(opts.gracePeriod) } : {}),
+      ...(opts.gracePeriod !== undefined && opts.gracePeriod >= 0
+        ? { gracePeriodSeconds: Number(opts.gracePeriod) }
+        : {}),
     };
     try {
       await api.request("DELETE", resourcePath(t.info, t.namespace, t.name), { body });

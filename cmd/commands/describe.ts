@@ -6,7 +6,11 @@ import { formatColumns } from "../printer.ts";
 import { resolveKinds } from "./kinds.ts";
 
 /** `minik describe KIND [NAME]`: the object's key fields as kubectl lays them out, then its Events. */
-export async function describe(kind: string, names: string[], opts: GlobalOptions & { allNamespaces?: boolean }) {
+export async function describe(
+  kind: string,
+  names: string[],
+  opts: GlobalOptions & { allNamespaces?: boolean },
+) {
   const api = new ApiClient(opts);
   const [info] = resolveKinds(kind);
   const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? "default");
@@ -57,7 +61,10 @@ async function describeOne(api: ApiClient, obj: KubeObject): Promise<string> {
     case "Service":
       lines.push(["Selector", kv(spec.selector)], ["Type", spec.type], ["IP", spec.clusterIP]);
       for (const p of spec.ports ?? []) {
-        lines.push(["Port", `${p.name ?? "<unset>"}  ${p.port}/${p.protocol}`], ["TargetPort", `${p.targetPort}/${p.protocol}`]);
+        lines.push(
+          ["Port", `${p.name ?? "<unset>"}  ${p.port}/${p.protocol}`],
+          ["TargetPort", `${p.targetPort}/${p.protocol}`],
+        );
         if (p.nodePort) lines.push(["NodePort", `${p.name ?? "<unset>"}  ${p.nodePort}/${p.protocol}`]);
       }
       lines.push(["Session Affinity", spec.sessionAffinity]);
@@ -90,17 +97,25 @@ function containers(specs: any[] | undefined, statuses: any[] | undefined): stri
   for (const c of specs ?? []) {
     const st = statuses?.find((s) => s.name === c.name);
     out.push(`\n  ${c.name}:`, `    Image:          ${c.image}`);
-    if (c.ports?.length) out.push(`    Port:           ${c.ports.map((p: any) => `${p.containerPort}/${p.protocol ?? "TCP"}`).join(", ")}`);
+    if (c.ports?.length)
+      out.push(
+        `    Port:           ${c.ports.map((p: any) => `${p.containerPort}/${p.protocol ?? "TCP"}`).join(", ")}`,
+      );
     if (st) {
       const [state, detail] = Object.entries(st.state ?? {})[0] ?? ["unknown", {}];
       out.push(`    State:          ${state[0]!.toUpperCase()}${state.slice(1)}`);
       const d = detail as Record<string, unknown>;
       if (d.reason) out.push(`      Reason:       ${d.reason}`);
       if (d.exitCode !== undefined) out.push(`      Exit Code:    ${d.exitCode}`);
-      out.push(`    Ready:          ${st.ready ? "True" : "False"}`, `    Restart Count:  ${st.restartCount ?? 0}`);
+      out.push(
+        `    Ready:          ${st.ready ? "True" : "False"}`,
+        `    Restart Count:  ${st.restartCount ?? 0}`,
+      );
     }
-    if (c.resources?.limits) out.push(`    Limits:         ${kv(c.resources.limits).replaceAll("\n                    ", ", ")}`);
-    if (c.resources?.requests) out.push(`    Requests:       ${kv(c.resources.requests).replaceAll("\n                    ", ", ")}`);
+    if (c.resources?.limits)
+      out.push(`    Limits:         ${kv(c.resources.limits).replaceAll("\n                    ", ", ")}`);
+    if (c.resources?.requests)
+      out.push(`    Requests:       ${kv(c.resources.requests).replaceAll("\n                    ", ", ")}`);
   }
   return out.join("\n");
 }
@@ -111,23 +126,40 @@ function conditions(list: any[] | undefined): string {
 }
 
 function indentYaml(v: unknown): string {
-  return `\n${stringify(v).trimEnd().split("\n").map((l) => `  ${l}`).join("\n")}`;
+  return `\n${stringify(v)
+    .trimEnd()
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n")}`;
 }
 
 function redact(data: Record<string, string> | object): Record<string, string> {
   // Secrets show sizes, never values, as kubectl describe does
-  return Object.fromEntries(Object.entries(data as Record<string, string>).map(([k, v]) => [k, `${Math.floor((v.length * 3) / 4)} bytes`]));
+  return Object.fromEntries(
+    Object.entries(data as Record<string, string>).map(([k, v]) => [
+      k,
+      `${Math.floor((v.length * 3) / 4)} bytes`,
+    ]),
+  );
 }
 
 async function events(api: ApiClient, obj: KubeObject): Promise<string> {
   const ns = obj.metadata.namespace ?? "default";
   const fieldSelector = `involvedObject.name=${obj.metadata.name},involvedObject.kind=${obj.kind},involvedObject.uid=${obj.metadata.uid}`;
   try {
-    const list = await api.get<{ items: any[] }>(`/api/v1/namespaces/${ns}/events`, { query: { fieldSelector } });
+    const list = await api.get<{ items: any[] }>(`/api/v1/namespaces/${ns}/events`, {
+      query: { fieldSelector },
+    });
     if (!list.items.length) return "<none>";
     const rows = list.items
       .sort((a, b) => String(a.lastTimestamp).localeCompare(String(b.lastTimestamp)))
-      .map((e) => [`  ${e.type}`, e.reason, age(e.lastTimestamp, e.count), e.source?.component ?? "", e.message]);
+      .map((e) => [
+        `  ${e.type}`,
+        e.reason,
+        age(e.lastTimestamp, e.count),
+        e.source?.component ?? "",
+        e.message,
+      ]);
     return `\n${formatColumns([["  Type", "Reason", "Age", "From", "Message"], ["  ----", "------", "----", "----", "-------"], ...rows])}`;
   } catch {
     return "<unknown>";

@@ -20,10 +20,13 @@ const CLOSE = 255;
  * one byte of channel number, then the payload. Exits with the command's exit code.
  */
 export async function exec(pod: string, command: string[], opts: ExecCmdOptions): Promise<void> {
-  if (command.length === 0) throw new ApiError("BadRequest", "you must specify at least one command for the container");
+  if (command.length === 0)
+    throw new ApiError("BadRequest", "you must specify at least one command for the container");
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
-  const url = new URL(api.url(`/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.replace(/^(pods?|po)\//, ""))}/exec`));
+  const url = new URL(
+    api.url(`/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.replace(/^(pods?|po)\//, ""))}/exec`),
+  );
   for (const c of command) url.searchParams.append("command", c);
   if (opts.container) url.searchParams.set("container", opts.container);
   url.searchParams.set("stdout", "true");
@@ -41,7 +44,8 @@ export async function exec(pod: string, command: string[], opts: ExecCmdOptions)
     let code = 0;
     ws.onopen = () => {
       if (opts.tty && process.stdout.isTTY) {
-        const resize = () => send(ws, RESIZE, JSON.stringify({ Width: process.stdout.columns, Height: process.stdout.rows }));
+        const resize = () =>
+          send(ws, RESIZE, JSON.stringify({ Width: process.stdout.columns, Height: process.stdout.rows }));
         resize();
         process.stdout.on("resize", resize);
       }
@@ -53,7 +57,8 @@ export async function exec(pod: string, command: string[], opts: ExecCmdOptions)
       const payload = data.subarray(1);
       if (channel === STDOUT) process.stdout.write(payload);
       else if (channel === STDERR) process.stderr.write(payload);
-      else if (channel === ERROR && payload.length) code = exitCodeOf(JSON.parse(new TextDecoder().decode(payload)));
+      else if (channel === ERROR && payload.length)
+        code = exitCodeOf(JSON.parse(new TextDecoder().decode(payload)));
     };
     ws.onerror = () => reject(new ApiError("ServiceUnavailable", `exec: connection to ${api.base} failed`));
     ws.onclose = () => resolve(code);
@@ -76,7 +81,11 @@ function pumpStdin(ws: WebSocket, tty: boolean) {
   process.stdin.on("end", () => send(ws, CLOSE, new Uint8Array([STDIN])));
 }
 
-function exitCodeOf(status: { status?: string; message?: string; details?: { causes?: { reason?: string; message?: string }[] } }): number {
+function exitCodeOf(status: {
+  status?: string;
+  message?: string;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}): number {
   if (status.status === "Success") return 0;
   const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
   if (cause?.message) return Number(cause.message);

@@ -2,7 +2,15 @@ import type { KubeObject } from "../../core/object.ts";
 import type { ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath, TABLE_ACCEPT } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
-import { columnWidths, formatColumns, kindPrefix, objectRef, printObjects, type Table, tableRows } from "../printer.ts";
+import {
+  columnWidths,
+  formatColumns,
+  kindPrefix,
+  objectRef,
+  printObjects,
+  type Table,
+  tableRows,
+} from "../printer.ts";
 import { resolveKinds } from "./kinds.ts";
 
 export interface GetOptions extends GlobalOptions {
@@ -31,16 +39,27 @@ export async function get(kinds: string, names: string[], opts: GetOptions): Pro
       }
     }
     if (output === "name") for (const o of objects) console.log(objectRef(o.info, o.obj.metadata.name!));
-    else console.log(printObjects(objects.map((o) => o.obj), output, names.length !== 1 || infos.length > 1));
+    else
+      console.log(
+        printObjects(
+          objects.map((o) => o.obj),
+          output,
+          names.length !== 1 || infos.length > 1,
+        ),
+      );
     return;
   }
-  if (output && output !== "wide") throw new Error(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
+  if (output && output !== "wide")
+    throw new Error(
+      `unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`,
+    );
 
   let printedAny = false;
   for (const info of infos) {
     const tables: Table[] = [];
     if (names.length) {
-      for (const n of names) tables.push(await api.get<Table>(resourcePath(info, namespace, n), { accept: TABLE_ACCEPT }));
+      for (const n of names)
+        tables.push(await api.get<Table>(resourcePath(info, namespace, n), { accept: TABLE_ACCEPT }));
     } else {
       tables.push(await api.get<Table>(resourcePath(info, namespace), { accept: TABLE_ACCEPT, query }));
     }
@@ -66,7 +85,11 @@ export async function get(kinds: string, names: string[], opts: GetOptions): Pro
 
 function withKind(obj: KubeObject, info: ResourceInfo): KubeObject {
   // list items may leave apiVersion/kind out; -o yaml shows them like kubectl
-  return { ...obj, apiVersion: obj.apiVersion ?? (info.group ? `${info.group}/${info.version}` : info.version), kind: obj.kind ?? info.kind };
+  return {
+    ...obj,
+    apiVersion: obj.apiVersion ?? (info.group ? `${info.group}/${info.version}` : info.version),
+    kind: obj.kind ?? info.kind,
+  };
 }
 
 /** Streams table rows for changes after the listed resourceVersion, like `kubectl get -w`. */

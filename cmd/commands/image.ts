@@ -17,9 +17,17 @@ export async function imageList(opts: GlobalOptions) {
 /** `minik image pull`: one progress bar per layer, fed by the server's ndjson progress stream. */
 export async function imagePull(image: string, opts: GlobalOptions) {
   const api = new ApiClient(opts);
-  const res = await api.raw("POST", "/minik/v1/images/pull", { body: { image }, accept: "application/x-ndjson" });
+  const res = await api.raw("POST", "/minik/v1/images/pull", {
+    body: { image },
+    accept: "application/x-ndjson",
+  });
   const tty = process.stderr.isTTY;
-  const bars = tty ? new cliProgress.MultiBar({ format: " {item} [{bar}] {percentage}% {value}/{total}", hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bars = tty
+    ? new cliProgress.MultiBar(
+        { format: " {item} [{bar}] {percentage}% {value}/{total}", hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   const byItem = new Map<string, cliProgress.SingleBar>();
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
@@ -28,14 +36,15 @@ export async function imagePull(image: string, opts: GlobalOptions) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += value;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
+    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
       const ev = JSON.parse(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
       if (ev.type === "progress" && bars) {
-        const label = String(ev.item).replace(/^sha256:/, "").slice(0, 12);
-        let bar = byItem.get(label);
-        if (!bar) byItem.set(label, (bar = bars.create(ev.total || 1, 0, { item: label })));
+        const label = String(ev.item)
+          .replace(/^sha256:/, "")
+          .slice(0, 12);
+        const bar = byItem.get(label) ?? bars.create(ev.total || 1, 0, { item: label });
+        byItem.set(label, bar);
         bar.setTotal(ev.total || 1);
         bar.update(ev.done, { item: label });
       } else if (ev.type === "error") {

@@ -26,12 +26,17 @@ export function resolveTargets(args: string[]): { info: ResourceInfo; name: stri
   if (args[0]!.includes("/")) {
     return args.map((a) => {
       const [kind, name] = a.split("/");
-      if (!kind || !name) throw new ApiError("BadRequest", `arguments in resource/name form must have a single resource and name: "${a}"`);
+      if (!kind || !name)
+        throw new ApiError(
+          "BadRequest",
+          `arguments in resource/name form must have a single resource and name: "${a}"`,
+        );
       return { info: resolveKinds(kind)[0]!, name };
     });
   }
   const [kind, ...names] = args;
   const info = resolveKinds(kind!)[0]!;
-  if (names.length === 0) throw new ApiError("BadRequest", `you must specify the name of the ${info.singular}`);
+  if (names.length === 0)
+    throw new ApiError("BadRequest", `you must specify the name of the ${info.singular}`);
   return names.map((name) => ({ info, name }));
 }

@@ -23,12 +23,17 @@ export async function cordon(name: string | undefined, unschedulable: boolean, o
  * `minik drain`: cordon, then evict every pod on the node through the Eviction API (which honours
  * PodDisruptionBudgets), retrying refused evictions until --timeout, then wait for them to go.
  */
-export async function drain(name: string | undefined, opts: GlobalOptions & { gracePeriod?: number; timeout?: number; force?: boolean }) {
+export async function drain(
+  name: string | undefined,
+  opts: GlobalOptions & { gracePeriod?: number; timeout?: number; force?: boolean },
+) {
   const api = new ApiClient(opts);
   const node = await nodeName(api, name);
   await cordon(node, true, opts);
   const deadline = Date.now() + (opts.timeout ? Number(opts.timeout) * 1000 : 5 * 60_000);
-  const pods = (await api.get<{ items: any[] }>("/api/v1/pods", { query: { fieldSelector: `spec.nodeName=${node}` } })).items;
+  const pods = (
+    await api.get<{ items: any[] }>("/api/v1/pods", { query: { fieldSelector: `spec.nodeName=${node}` } })
+  ).items;
   const unmanaged = pods.filter((p) => !p.metadata.ownerReferences?.some((o: any) => o.controller));
   if (unmanaged.length && !opts.force) {
     throw new ApiError(
@@ -45,7 +50,9 @@ export async function drain(name: string | undefined, opts: GlobalOptions & { gr
         apiVersion: "policy/v1",
         kind: "Eviction",
         metadata: { name: pod, namespace: ns },
-        ...(opts.gracePeriod !== undefined && opts.gracePeriod >= 0 ? { deleteOptions: { gracePeriodSeconds: Number(opts.gracePeriod) } } : {}),
+        ...(opts.gracePeriod !== undefined && opts.gracePeriod >= 0
+          ? { deleteOptions: { gracePeriodSeconds: Number(opts.gracePeriod) } }
+          : {}),
       };
       try {
         await api.request("POST", `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, { body: eviction });
@@ -53,7 +60,8 @@ export async function drain(name: string | undefined, opts: GlobalOptions & { gr
       } catch (e) {
         if (isApiError(e, "NotFound")) pending.delete(key);
         else if (!isApiError(e, "TooManyRequests")) throw e;
-        else if (Date.now() > deadline) throw new ApiError("Timeout", `drain did not complete within the timeout: ${e.message}`);
+        else if (Date.now() > deadline)
+          throw new ApiError("Timeout", `drain did not complete within the timeout: ${e.message}`);
       }
     }
     if (pending.size) await Bun.sleep(500);
@@ -68,7 +76,11 @@ export async function drain(name: string | undefined, opts: GlobalOptions & { gr
         if (isApiError(e, "NotFound")) break;
         throw e;
       }
-      if (Date.now() > deadline) throw new ApiError("Timeout", `drain did not complete within the timeout: pod ${p.metadata.name} still terminating`);
+      if (Date.now() > deadline)
+        throw new ApiError(
+          "Timeout",
+          `drain did not complete within the timeout: pod ${p.metadata.name} still terminating`,
+        );
       await Bun.sleep(200);
     }
     console.log(`pod/${p.metadata.name} evicted`);

@@ -7,13 +7,26 @@ import type { GlobalOptions } from "../context.ts";
  * connection to the pod. minik's pods are routable from the host that runs them, so the CLI
  * connects to the pod IP straight (kubectl's port-forward goes through the API instead).
  */
-export async function portForward(target: string, mappings: string[], opts: GlobalOptions & { address?: string }) {
+export async function portForward(
+  target: string,
+  mappings: string[],
+  opts: GlobalOptions & { address?: string },
+) {
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
   const ports = mappings.map(parseMapping);
-  const { pod, remotePorts } = await resolve(api, ns, target, ports.map((p) => p.remote));
+  const { pod, remotePorts } = await resolve(
+    api,
+    ns,
+    target,
+    ports.map((p) => p.remote),
+  );
   const ip = pod.status?.podIP;
-  if (!ip) throw new ApiError("BadRequest", `pod ${pod.metadata.name} has no IP yet (phase ${pod.status?.phase ?? "Pending"})`);
+  if (!ip)
+    throw new ApiError(
+      "BadRequest",
+      `pod ${pod.metadata.name} has no IP yet (phase ${pod.status?.phase ?? "Pending"})`,
+    );
   const hostname = opts.address ?? "127.0.0.1";
   for (const [i, p] of ports.entries()) {
     const remote = remotePorts[i]!;
@@ -80,16 +93,22 @@ async function resolve(api: ApiClient, ns: string, target: string, remotes: numb
   }
   if (/^(services?|svc)$/.test(kind!)) {
     const svc = await api.get<any>(`/api/v1/namespaces/${ns}/services/${name}`);
-    const selector = Object.entries(svc.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
-    if (!selector) throw new ApiError("BadRequest", `service ${name} has no selector, so it has no pods to forward to`);
-    const pods = (await api.get<{ items: any[] }>(`/api/v1/namespaces/${ns}/pods`, { query: { labelSelector: selector } })).items;
+    const selector = Object.entries(svc.spec.selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    if (!selector)
+      throw new ApiError("BadRequest", `service ${name} has no selector, so it has no pods to forward to`);
+    const pods = (
+      await api.get<{ items: any[] }>(`/api/v1/namespaces/${ns}/pods`, { query: { labelSelector: selector } })
+    ).items;
     const pod = pods.find((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp);
     if (!pod) throw new ApiError("NotFound", `no running pod behind service ${name}`);
     const remotePorts = remotes.map((r) => {
       const sp = (svc.spec.ports ?? []).find((p: any) => p.port === r);
       if (!sp) return r;
       if (typeof sp.targetPort === "number") return sp.targetPort;
-      for (const c of pod.spec.containers) for (const cp of c.ports ?? []) if (cp.name === sp.targetPort) return cp.containerPort;
+      for (const c of pod.spec.containers)
+        for (const cp of c.ports ?? []) if (cp.name === sp.targetPort) return cp.containerPort;
       return r;
     });
     return { pod, remotePorts };

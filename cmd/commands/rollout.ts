@@ -8,7 +8,8 @@ const REVISION = "deployment.kubernetes.io/revision";
 
 function deployName(target: string): string {
   const m = /^(?:deployments?|deploy)(?:\.apps)?\/(.+)$/.exec(target);
-  if (!m) throw new ApiError("BadRequest", `rollout works on deployments: use deployment/NAME (got "${target}")`);
+  if (!m)
+    throw new ApiError("BadRequest", `rollout works on deployments: use deployment/NAME (got "${target}")`);
   return m[1]!;
 }
 
@@ -41,15 +42,26 @@ export function rolloutMessage(d: any): { done: boolean; text: string } {
   const name = d.metadata.name;
   const s = d.status ?? {};
   const want = d.spec.replicas ?? 1;
-  if ((s.observedGeneration ?? 0) < d.metadata.generation) return { done: false, text: `Waiting for deployment spec update to be observed...` };
+  if ((s.observedGeneration ?? 0) < d.metadata.generation)
+    return { done: false, text: `Waiting for deployment spec update to be observed...` };
   const progressing = (s.conditions ?? []).find((c: any) => c.type === "Progressing");
-  if (progressing?.reason === "ProgressDeadlineExceeded") throw new ApiError("Timeout", `deployment "${name}" exceeded its progress deadline`);
+  if (progressing?.reason === "ProgressDeadlineExceeded")
+    throw new ApiError("Timeout", `deployment "${name}" exceeded its progress deadline`);
   if ((s.updatedReplicas ?? 0) < want)
-    return { done: false, text: `Waiting for deployment "${name}" rollout to finish: ${s.updatedReplicas ?? 0} out of ${want} new replicas have been updated...` };
+    return {
+      done: false,
+      text: `Waiting for deployment "${name}" rollout to finish: ${s.updatedReplicas ?? 0} out of ${want} new replicas have been updated...`,
+    };
   if ((s.replicas ?? 0) > (s.updatedReplicas ?? 0))
-    return { done: false, text: `Waiting for deployment "${name}" rollout to finish: ${(s.replicas ?? 0) - (s.updatedReplicas ?? 0)} old replicas are pending termination...` };
+    return {
+      done: false,
+      text: `Waiting for deployment "${name}" rollout to finish: ${(s.replicas ?? 0) - (s.updatedReplicas ?? 0)} old replicas are pending termination...`,
+    };
   if ((s.availableReplicas ?? 0) < (s.updatedReplicas ?? 0))
-    return { done: false, text: `Waiting for deployment "${name}" rollout to finish: ${s.availableReplicas ?? 0} of ${s.updatedReplicas} updated replicas are available...` };
+    return {
+      done: false,
+      text: `Waiting for deployment "${name}" rollout to finish: ${s.availableReplicas ?? 0} of ${s.updatedReplicas} updated replicas are available...`,
+    };
   return { done: true, text: `deployment "${name}" successfully rolled out` };
 }
 
@@ -57,7 +69,10 @@ async function ownedReplicaSets(api: ApiClient, ns: string, d: KubeObject): Prom
   const list = await api.get<{ items: any[] }>(`/apis/apps/v1/namespaces/${ns}/replicasets`);
   return list.items
     .filter((rs) => rs.metadata.ownerReferences?.some((o: any) => o.uid === d.metadata.uid))
-    .sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
+    .sort(
+      (a, b) =>
+        Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0),
+    );
 }
 
 export async function history(target: string, opts: GlobalOptions & { revision?: number }) {
@@ -72,7 +87,10 @@ export async function history(target: string, opts: GlobalOptions & { revision?:
     return;
   }
   console.log(`deployment.apps/${d.metadata.name}`);
-  const rows = sets.map((rs) => [String(rs.metadata.annotations?.[REVISION] ?? "?"), rs.metadata.annotations?.["kubernetes.io/change-cause"] ?? "<none>"]);
+  const rows = sets.map((rs) => [
+    String(rs.metadata.annotations?.[REVISION] ?? "?"),
+    rs.metadata.annotations?.["kubernetes.io/change-cause"] ?? "<none>",
+  ]);
   console.log(formatColumns([["REVISION", "CHANGE-CAUSE"], ...rows]));
 }
 
@@ -82,7 +100,11 @@ export async function undo(target: string, opts: GlobalOptions & { toRevision?: 
   const ns = opts.namespace ?? "default";
   const name = deployName(target);
   const d = await api.get<any>(path(ns, name));
-  if (d.spec.paused) throw new ApiError("BadRequest", `you cannot rollback a paused deployment; resume it first with 'minik rollout resume deployment/${name}' and try again`);
+  if (d.spec.paused)
+    throw new ApiError(
+      "BadRequest",
+      `you cannot rollback a paused deployment; resume it first with 'minik rollout resume deployment/${name}' and try again`,
+    );
   const sets = await ownedReplicaSets(api, ns, d);
   const current = Number(d.metadata.annotations?.[REVISION] ?? 0);
   const wanted = opts.toRevision ? Number(opts.toRevision) : undefined;
@@ -90,10 +112,17 @@ export async function undo(target: string, opts: GlobalOptions & { toRevision?: 
     ? sets.find((r) => Number(r.metadata.annotations?.[REVISION]) === wanted)
     : [...sets].reverse().find((r) => Number(r.metadata.annotations?.[REVISION]) < current);
   if (!rs) {
-    throw new ApiError("NotFound", wanted ? `unable to find specified revision ${wanted} in history` : `no rollout history found for deployment "${name}"`);
+    throw new ApiError(
+      "NotFound",
+      wanted
+        ? `unable to find specified revision ${wanted} in history`
+        : `no rollout history found for deployment "${name}"`,
+    );
   }
   if (Number(rs.metadata.annotations?.[REVISION]) === current) {
-    console.log(`deployment.apps/${name} skipped rollback (current template already matches revision ${current})`);
+    console.log(
+      `deployment.apps/${name} skipped rollback (current template already matches revision ${current})`,
+    );
     return;
   }
   const template = structuredClone(rs.spec.template);

@@ -10,7 +10,11 @@ export async function scale(targets: string[], opts: GlobalOptions & { replicas?
     throw new ApiError("BadRequest", "--replicas=COUNT is required");
   }
   const replicas = Number(opts.replicas);
-  if (!Number.isInteger(replicas) || replicas < 0) throw new ApiError("BadRequest", `The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0 (got ${opts.replicas})`);
+  if (!Number.isInteger(replicas) || replicas < 0)
+    throw new ApiError(
+      "BadRequest",
+      `The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0 (got ${opts.replicas})`,
+    );
   const api = new ApiClient(opts);
   for (const t of resolveTargets(targets)) {
     await api.request("PATCH", resourcePath(t.info, opts.namespace ?? "default", t.name, "scale"), {
@@ -26,11 +30,13 @@ export async function setImage(target: string, pairs: string[], opts: GlobalOpti
   const [t] = resolveTargets([target]);
   if (!t) throw new ApiError("BadRequest", "set image needs KIND/NAME");
   if (!pairs.length) throw new ApiError("BadRequest", "set image needs at least one CONTAINER=IMAGE");
-  const wanted = Object.fromEntries(pairs.map((p) => {
-    const i = p.indexOf("=");
-    if (i < 1) throw new ApiError("BadRequest", `expected CONTAINER=IMAGE, got "${p}"`);
-    return [p.slice(0, i), p.slice(i + 1)];
-  }));
+  const wanted = Object.fromEntries(
+    pairs.map((p) => {
+      const i = p.indexOf("=");
+      if (i < 1) throw new ApiError("BadRequest", `expected CONTAINER=IMAGE, got "${p}"`);
+      return [p.slice(0, i), p.slice(i + 1)];
+    }),
+  );
   const api = new ApiClient(opts);
   const url = resourcePath(t.info, opts.namespace ?? "default", t.name);
   for (let attempt = 0; ; attempt++) {
@@ -39,7 +45,10 @@ export async function setImage(target: string, pairs: string[], opts: GlobalOpti
     const all = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])];
     for (const name of Object.keys(wanted)) {
       if (name !== "*" && !all.some((c: any) => c.name === name)) {
-        throw new ApiError("NotFound", `unable to find container named "${name}" in ${objectRef(t.info, t.name)}`);
+        throw new ApiError(
+          "NotFound",
+          `unable to find container named "${name}" in ${objectRef(t.info, t.name)}`,
+        );
       }
     }
     for (const c of all) if (wanted[c.name] ?? wanted["*"]) c.image = wanted[c.name] ?? wanted["*"];
@@ -53,12 +62,17 @@ export async function setImage(target: string, pairs: string[], opts: GlobalOpti
   }
 }
 
-export async function autoscale(target: string, opts: GlobalOptions & { min?: number; max?: number; cpuPercent?: number; name?: string }) {
+export async function autoscale(
+  target: string,
+  opts: GlobalOptions & { min?: number; max?: number; cpuPercent?: number; name?: string },
+) {
   const [t] = resolveTargets([target]);
-  if (!t || t.info.kind !== "Deployment" && t.info.kind !== "ReplicaSet") throw new ApiError("BadRequest", "autoscale works on deployments and replicasets");
+  if (!t || (t.info.kind !== "Deployment" && t.info.kind !== "ReplicaSet"))
+    throw new ApiError("BadRequest", "autoscale works on deployments and replicasets");
   if (!opts.max) throw new ApiError("BadRequest", "--max=MAXPODS is required");
   const min = opts.min ? Number(opts.min) : 1;
-  if (Number(opts.max) < min) throw new ApiError("BadRequest", `--max=${opts.max} must be at least --min=${min}`);
+  if (Number(opts.max) < min)
+    throw new ApiError("BadRequest", `--max=${opts.max} must be at least --min=${min}`);
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
   const hpa = {
@@ -69,7 +83,15 @@ export async function autoscale(target: string, opts: GlobalOptions & { min?: nu
       scaleTargetRef: { apiVersion: "apps/v1", kind: t.info.kind, name: t.name },
       minReplicas: min,
       maxReplicas: Number(opts.max),
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: Number(opts.cpuPercent ?? 80) } } }],
+      metrics: [
+        {
+          type: "Resource",
+          resource: {
+            name: "cpu",
+            target: { type: "Utilization", averageUtilization: Number(opts.cpuPercent ?? 80) },
+          },
+        },
+      ],
     },
   };
   await api.request("POST", `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, { body: hpa });

@@ -40,7 +40,11 @@ const skip =
 
 interface PodJson {
   metadata: { name: string; uid: string };
-  status: { phase: string; podIP?: string; containerStatuses?: { containerID?: string; restartCount: number; ready: boolean }[] };
+  status: {
+    phase: string;
+    podIP?: string;
+    containerStatuses?: { containerID?: string; restartCount: number; ready: boolean }[];
+  };
 }
 
 /**
@@ -75,7 +79,9 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
     const running = await waitFor(
       async () => {
         const items = await pods();
-        return items.length === 2 && items.every((p) => p.status.phase === "Running" && p.status.podIP) ? items : undefined;
+        return items.length === 2 && items.every((p) => p.status.phase === "Running" && p.status.podIP)
+          ? items
+          : undefined;
       },
       { timeoutMs: 30_000, what: "two Running pods" },
     );
@@ -106,7 +112,9 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
       async () => {
         const hits = new Set<string>();
         for (let i = 0; i < 40; i++) {
-          const r = await fetch(`http://127.0.0.1:${nodePort}/cgi-bin/host`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+          const r = await fetch(`http://127.0.0.1:${nodePort}/cgi-bin/host`, {
+            signal: AbortSignal.timeout(2000),
+          }).catch(() => undefined);
           const text = (await r?.text())?.trim();
           if (text) hits.add(text.replace(/^host=/, ""));
         }
@@ -117,12 +125,19 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
     expect([...seen].sort()).toEqual([...names].sort());
 
     const clientFile = join(dataDir, "client.yaml");
-    writeFileSync(clientFile, CLIENT_POD.replace("IMAGE", `${testImages!.registries.plain.host}/minik-test/busybox:1`));
+    writeFileSync(
+      clientFile,
+      CLIENT_POD.replace("IMAGE", `${testImages!.registries.plain.host}/minik-test/busybox:1`),
+    );
     expect((await d.minik(["apply", "-f", clientFile])).code).toBe(0);
-    await waitFor(async () => (await pods("!app")).some((p) => p.metadata.name === "client" && p.status.phase === "Running"), {
-      timeoutMs: 30_000,
-      what: "client pod Running",
-    });
+    await waitFor(
+      async () =>
+        (await pods("!app")).some((p) => p.metadata.name === "client" && p.status.phase === "Running"),
+      {
+        timeoutMs: 30_000,
+        what: "client pod Running",
+      },
+    );
     const byName = new Set<string>();
     for (let i = 0; i < 12 && byName.size < 2; i++) {
       const r = await d.minik(["exec", "client", "--", "wget", "-qO-", "http://nginx/cgi-bin/host"]);
@@ -135,7 +150,10 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
   test("minik port-forward and kubectl port-forward carry HTTP requests to a pod", async () => {
     const [first] = await pods();
     const local = await freePort();
-    const pf = Bun.spawn([BINARY, "port-forward", `pod/${first!.metadata.name}`, `${local}:80`], { env: d.env, stdout: "pipe" });
+    const pf = Bun.spawn([BINARY, "port-forward", `pod/${first!.metadata.name}`, `${local}:80`], {
+      env: d.env,
+      stdout: "pipe",
+    });
     try {
       const text = await waitFor(
         async () => (await fetch(`http://127.0.0.1:${local}/cgi-bin/host`).catch(() => undefined))?.text(),
@@ -147,7 +165,16 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
     }
     const kport = await freePort();
     const kpf = Bun.spawn(
-      ["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), "port-forward", `pod/${first!.metadata.name}`, `${kport}:80`],
+      [
+        "kubectl",
+        "--kubeconfig",
+        join(dataDir, "kubeconfig"),
+        "--cache-dir",
+        join(dataDir, "kcache"),
+        "port-forward",
+        `pod/${first!.metadata.name}`,
+        `${kport}:80`,
+      ],
       { stdout: "pipe", stderr: "pipe" },
     );
     try {
@@ -162,11 +189,17 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
   }, 60_000);
 
   test("kill -9 of minik: the next minik up adopts the same containers, none duplicated", async () => {
-    const before = (await pods()).map((p) => [p.metadata.name, p.status.containerStatuses![0]!.containerID]).sort();
+    const before = (await pods())
+      .map((p) => [p.metadata.name, p.status.containerStatuses![0]!.containerID])
+      .sort();
     await d.stop("SIGKILL");
     d = await startDaemon([], dataDir);
-    await waitFor(async () => (await pods()).every((p) => p.status.containerStatuses?.[0]?.ready), { what: "pods ready again" });
-    const after = (await pods()).map((p) => [p.metadata.name, p.status.containerStatuses![0]!.containerID]).sort();
+    await waitFor(async () => (await pods()).every((p) => p.status.containerStatuses?.[0]?.ready), {
+      what: "pods ready again",
+    });
+    const after = (await pods())
+      .map((p) => [p.metadata.name, p.status.containerStatuses![0]!.containerID])
+      .sort();
     expect(after).toEqual(before);
     for (const p of await pods()) expect(p.status.containerStatuses![0]!.restartCount).toBe(0);
   });
@@ -178,7 +211,9 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
     await d.minik(["delete", "-f", MANIFEST, "--wait=false"]);
     // busybox httpd ignores SIGTERM: skip the 30 s grace the garbage collector's delete would give
     await d.minik(["delete", "pod", ...names, "client", "--grace-period", "0", "--ignore-not-found"]);
-    await waitFor(async () => (await pods()).length === 0 && (await pods("!app")).length === 0, { what: "pods gone" });
+    await waitFor(async () => (await pods()).length === 0 && (await pods("!app")).length === 0, {
+      what: "pods gone",
+    });
     // pods deleted with grace 0 are torn down by the agent right after they leave the store
     await waitFor(
       () => {

@@ -33,7 +33,8 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
       },
       { what: "two pods" },
     );
-    for (const p of pods) expect(p).toMatch(/^pod\/nginx-deployment-[a-z0-9]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    for (const p of pods)
+      expect(p).toMatch(/^pod\/nginx-deployment-[a-z0-9]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
 
     const deploy = await d.minik(["get", "deployments"]);
     const lines = deploy.stdout.trim().split("\n");
@@ -42,10 +43,13 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
 
     // without a runtime the pods say why they are Pending
     const podList = JSON.parse((await d.minik(["get", "pods", "-o", "json"])).stdout).items;
-    const scheduled = await waitFor(async () => {
-      const p = JSON.parse((await d.minik(["get", "pod", podList[0].metadata.name, "-o", "json"])).stdout);
-      return p.status?.conditions?.find((c: { type: string }) => c.type === "PodScheduled");
-    }, { what: "PodScheduled condition" });
+    const scheduled = await waitFor(
+      async () => {
+        const p = JSON.parse((await d.minik(["get", "pod", podList[0].metadata.name, "-o", "json"])).stdout);
+        return p.status?.conditions?.find((c: { type: string }) => c.type === "PodScheduled");
+      },
+      { what: "PodScheduled condition" },
+    );
     expect(scheduled).toMatchObject({ status: "False", reason: "Unschedulable" });
     expect(scheduled.message).toContain("not-ready");
     const node = JSON.parse((await d.minik(["get", "nodes", "-o", "json"])).stdout).items[0];
@@ -55,7 +59,11 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     const rs = await d.minik(["get", "rs", "-o", "json"]);
     const list = JSON.parse(rs.stdout);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0].metadata.ownerReferences[0]).toMatchObject({ kind: "Deployment", name: "nginx-deployment", controller: true });
+    expect(list.items[0].metadata.ownerReferences[0]).toMatchObject({
+      kind: "Deployment",
+      name: "nginx-deployment",
+      controller: true,
+    });
   });
 
   test("the token is required, and curl with it gets Kubernetes-shaped JSON", async () => {
@@ -78,10 +86,22 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     const kubeconfig = join(d.dataDir, "kubeconfig.test");
     writeFileSync(kubeconfig, (await d.minik(["kubeconfig"])).stdout);
     const p = Bun.spawn(
-      ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(d.dataDir, "kcache"), "get", "deployments,replicasets,pods"],
+      [
+        "kubectl",
+        "--kubeconfig",
+        kubeconfig,
+        "--cache-dir",
+        join(d.dataDir, "kcache"),
+        "get",
+        "deployments,replicasets,pods",
+      ],
       { stdout: "pipe", stderr: "pipe" },
     );
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
     expect(err).toBe("");
     expect(code).toBe(0);
     expect(out).toMatch(/deployment\.apps\/nginx-deployment\s+0\/2\s+2\s+0/);
@@ -91,7 +111,10 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
 
   test("a YAML syntax error names file, line and column and applies nothing", async () => {
     const bad = join(d.dataDir, "bad.yaml");
-    writeFileSync(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n");
+    writeFileSync(
+      bad,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n",
+    );
     const r = await d.minik(["apply", "-f", bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(bad);
@@ -119,10 +142,13 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
   test("kubectl --server with plain HTTP works against an --anonymous loopback minik", async () => {
     const anon = await startDaemon(["--runtime", "none", "--anonymous"]);
     try {
-      const p = Bun.spawn(["kubectl", "--server", anon.url, "--cache-dir", join(anon.dataDir, "kcache"), "get", "namespaces"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const p = Bun.spawn(
+        ["kubectl", "--server", anon.url, "--cache-dir", join(anon.dataDir, "kcache"), "get", "namespaces"],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
       expect(code).toBe(0);
       expect(out).toMatch(/^default\s+Active/m);

@@ -35,10 +35,13 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let out = "";
-  const proc = Bun.spawn([BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--debug", ...extraArgs], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--debug", ...extraArgs],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   for (const stream of [proc.stdout, proc.stderr]) {
     void (async () => {
       const reader = (stream as ReadableStream<Uint8Array>).getReader();
@@ -51,12 +54,25 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   }
   const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
   try {
-    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, what: "minik up" });
+    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
+      timeoutMs: 20_000,
+      what: "minik up",
+    });
   } catch {
     // say where it is stuck: its state and the processes it is waiting for
-    const ps = Bun.spawnSync(["ps", "-o", "pid,stat,wchan:20,args", "--ppid", String(proc.pid), "-p", String(proc.pid)]);
+    const ps = Bun.spawnSync([
+      "ps",
+      "-o",
+      "pid,stat,wchan:20,args",
+      "--ppid",
+      String(proc.pid),
+      "-p",
+      String(proc.pid),
+    ]);
     proc.kill("SIGKILL");
-    throw new Error(`minik up on ${url} not ready after 20 s (exit code ${proc.exitCode ?? "none, still running"}); output so far: ${out}\n${ps.stdout}`);
+    throw new Error(
+      `minik up on ${url} not ready after 20 s (exit code ${proc.exitCode ?? "none, still running"}); output so far: ${out}\n${ps.stdout}`,
+    );
   }
   return {
     url,
@@ -65,8 +81,17 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
     proc,
     output: () => out,
     async minik(args, stdin) {
-      const p = Bun.spawn([BINARY, ...args], { env, stdout: "pipe", stderr: "pipe", stdin: stdin ? new Blob([stdin]) : "ignore" });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      const p = Bun.spawn([BINARY, ...args], {
+        env,
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: stdin ? new Blob([stdin]) : "ignore",
+      });
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
       return { code, stdout, stderr };
     },
     async stop(signal = "SIGTERM") {

@@ -47,7 +47,8 @@ describe.skipIf(skip)("compiled binary: self-healing and operations", () => {
   };
   const pods = async (app: string) =>
     JSON.parse((await d.minik(["get", "pods", "-l", `app=${app}`, "-o", "json"])).stdout).items as any[];
-  const running = (list: any[]) => list.filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
+  const running = (list: any[]) =>
+    list.filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
   /** Containers minik's runtime has on record as running. */
   const runningContainers = () =>
     readdirSync(join(dataDir, "containers"))
@@ -61,7 +62,8 @@ describe.skipIf(skip)("compiled binary: self-healing and operations", () => {
   }, 30_000);
   afterAll(async () => {
     if (d) {
-      for (const name of ["burn", "web", "roll"]) await d.minik(["delete", "deployment", name, "--ignore-not-found"]);
+      for (const name of ["burn", "web", "roll"])
+        await d.minik(["delete", "deployment", name, "--ignore-not-found"]);
       await d.minik(["uncordon"]);
       await d.stop();
     }
@@ -95,12 +97,18 @@ spec:
 `,
       ),
     );
-    const [first] = await waitFor(async () => {
-      const r = running(await pods("burn"));
-      return r.length === 1 ? r : undefined;
-    }, { timeoutMs: 30_000, what: "burn Running" });
+    const [first] = await waitFor(
+      async () => {
+        const r = running(await pods("burn"));
+        return r.length === 1 ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: "burn Running" },
+    );
     expect((await d.minik(["exec", first.metadata.name, "--", "touch", "/tmp/burn"])).code).toBe(0);
-    await waitFor(async () => (await pods("burn")).length === 3, { timeoutMs: 40_000, what: "scale out to 3" });
+    await waitFor(async () => (await pods("burn")).length === 3, {
+      timeoutMs: 40_000,
+      what: "scale out to 3",
+    });
     const hpa = JSON.parse((await d.minik(["get", "hpa", "burn", "-o", "json"])).stdout);
     expect(hpa.status.desiredReplicas).toBe(3);
     expect((await d.minik(["exec", first.metadata.name, "--", "rm", "/tmp/burn"])).code).toBe(0);
@@ -114,7 +122,9 @@ spec:
   }, 120_000);
 
   test("drain evicts the node's pods and cordons it; a PodDisruptionBudget holds a drain back; uncordon lets pods back", async () => {
-    await apply("web", `${deployment("web", 2, httpd(1))}---
+    await apply(
+      "web",
+      `${deployment("web", 2, httpd(1))}---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
@@ -123,12 +133,19 @@ spec:
   minAvailable: 2
   selector:
     matchLabels: {app: web}
-`);
-    await waitFor(async () => running(await pods("web")).length === 2, { timeoutMs: 30_000, what: "web Running" });
-    await waitFor(async () => {
-      const pdb = JSON.parse((await d.minik(["get", "pdb", "web", "-o", "json"])).stdout);
-      return pdb.status?.currentHealthy === 2;
-    }, { what: "PDB status" });
+`,
+    );
+    await waitFor(async () => running(await pods("web")).length === 2, {
+      timeoutMs: 30_000,
+      what: "web Running",
+    });
+    await waitFor(
+      async () => {
+        const pdb = JSON.parse((await d.minik(["get", "pdb", "web", "-o", "json"])).stdout);
+        return pdb.status?.currentHealthy === 2;
+      },
+      { what: "PDB status" },
+    );
     const blocked = await d.minik(["drain", "--timeout", "3"]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/disruption budget/);
@@ -140,15 +157,21 @@ spec:
     expect(drained.stdout).toContain("drained");
     const node = JSON.parse((await d.minik(["get", "nodes", "-o", "json"])).stdout).items[0];
     expect(node.spec.unschedulable).toBe(true);
-    const pending = await waitFor(async () => {
-      const list = await pods("web");
-      return list.length === 2 && list.every((p) => p.status.phase === "Pending") ? list : undefined;
-    }, { what: "replacements Pending on the cordoned node" });
+    const pending = await waitFor(
+      async () => {
+        const list = await pods("web");
+        return list.length === 2 && list.every((p) => p.status.phase === "Pending") ? list : undefined;
+      },
+      { what: "replacements Pending on the cordoned node" },
+    );
     const cond = pending[0].status.conditions.find((c: any) => c.type === "PodScheduled");
     expect(cond.reason).toBe("Unschedulable");
 
     expect((await d.minik(["uncordon"])).code).toBe(0);
-    await waitFor(async () => running(await pods("web")).length === 2, { timeoutMs: 30_000, what: "web back after uncordon" });
+    await waitFor(async () => running(await pods("web")).length === 2, {
+      timeoutMs: 30_000,
+      what: "web back after uncordon",
+    });
     await d.minik(["delete", "deployment", "web"]);
   }, 120_000);
 
@@ -161,14 +184,22 @@ spec:
     d = await startDaemon(["--hpa-sync-period", "1"], dataDir);
     const status = await d.minik(["rollout", "status", "deployment/roll", "--timeout", "90"]);
     expect(status.stdout).toContain("successfully rolled out");
-    await waitFor(async () => (await pods("roll")).length === 3, { timeoutMs: 30_000, what: "old pods gone" });
+    await waitFor(async () => (await pods("roll")).length === 3, {
+      timeoutMs: 30_000,
+      what: "old pods gone",
+    });
     const list = running(await pods("roll"));
     expect(list.every((p) => p.spec.containers[0].image === httpd(2))).toBe(true);
-    await waitFor(() => runningContainers().length === 3, { timeoutMs: 30_000, what: "exactly 3 running containers" });
+    await waitFor(() => runningContainers().length === 3, {
+      timeoutMs: 30_000,
+      what: "exactly 3 running containers",
+    });
   }, 180_000);
 
   test("after a host reboot (containers and mounts gone, store kept) the workload comes back by itself", async () => {
-    const before = running(await pods("roll")).map((p) => p.metadata.name).sort();
+    const before = running(await pods("roll"))
+      .map((p) => p.metadata.name)
+      .sort();
     expect(before).toHaveLength(3);
     await d.stop("SIGKILL");
     // the reboot: every container process and every mount and network namespace minik made is gone
@@ -198,7 +229,7 @@ spec:
       { timeoutMs: 60_000, what: "the workload back after the reboot" },
     );
     for (const p of running(await pods("roll"))) {
-      expect((await (await fetch(`http://${p.status.podIP}/`)).text())).toContain("v2");
+      expect(await (await fetch(`http://${p.status.podIP}/`)).text()).toContain("v2");
     }
     expect(runningContainers()).toHaveLength(3);
   }, 120_000);

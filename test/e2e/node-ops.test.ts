@@ -37,7 +37,8 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
     const r = await d.minik(["apply", "-f", file]);
     expect(r.stderr).toBe("");
   };
-  const getPod = async (name: string) => JSON.parse((await d.minik(["get", "pod", name, "-o", "json"])).stdout);
+  const getPod = async (name: string) =>
+    JSON.parse((await d.minik(["get", "pod", name, "-o", "json"])).stdout);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "minik-e2e-ops-"));
@@ -55,16 +56,25 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
   }, 60_000);
 
   test("logs -f follows a container's output as it is written", async () => {
-    await apply("ticker", pod("ticker", busybox(), ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]));
-    await waitFor(async () => (await getPod("ticker")).status.phase === "Running", { timeoutMs: 30_000, what: "ticker Running" });
+    await apply(
+      "ticker",
+      pod("ticker", busybox(), ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]),
+    );
+    await waitFor(async () => (await getPod("ticker")).status.phase === "Running", {
+      timeoutMs: 30_000,
+      what: "ticker Running",
+    });
     const p = Bun.spawn([BINARY, "logs", "-f", "ticker"], { env: d.env, stdout: "pipe" });
     const reader = p.stdout.getReader();
     let seen = "";
-    await waitFor(async () => {
-      const { value } = await reader.read();
-      seen += new TextDecoder().decode(value);
-      return /tick (1[0-9]|[2-9][0-9])/.test(seen);
-    }, { timeoutMs: 15_000, what: "ten ticks through logs -f" });
+    await waitFor(
+      async () => {
+        const { value } = await reader.read();
+        seen += new TextDecoder().decode(value);
+        return /tick (1[0-9]|[2-9][0-9])/.test(seen);
+      },
+      { timeoutMs: 15_000, what: "ten ticks through logs -f" },
+    );
     p.kill();
     expect(seen).toContain("tick 0\ntick 1\n");
     const tail = await d.minik(["logs", "ticker", "--tail", "2"]);
@@ -73,7 +83,10 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
 
   test("exec runs a command, passes its exit code, and -it gives an interactive shell", async () => {
     await apply("shell", pod("shell", busybox(), ["sleep", "3600"]));
-    await waitFor(async () => (await getPod("shell")).status.phase === "Running", { timeoutMs: 30_000, what: "shell Running" });
+    await waitFor(async () => (await getPod("shell")).status.phase === "Running", {
+      timeoutMs: 30_000,
+      what: "shell Running",
+    });
     const plain = await d.minik(["exec", "shell", "--", "sh", "-c", "hostname; exit 3"]);
     expect(plain.stdout.trim()).toBe("shell");
     expect(plain.code).toBe(3);
@@ -102,18 +115,21 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
     expect(ls.stdout).toContain(oci.name);
     expect(ls.stdout).toContain(docker.name);
 
-    await apply(
-      "loaded",
-      pod("loaded", oci.name, ["sleep", "3600"], "    imagePullPolicy: Never\n"),
-    );
-    await waitFor(async () => (await getPod("loaded")).status.phase === "Running", { timeoutMs: 30_000, what: "pod from a loaded image" });
+    await apply("loaded", pod("loaded", oci.name, ["sleep", "3600"], "    imagePullPolicy: Never\n"));
+    await waitFor(async () => (await getPod("loaded")).status.phase === "Running", {
+      timeoutMs: 30_000,
+      what: "pod from a loaded image",
+    });
     const rm = await d.minik(["image", "rm", oci.name]);
     expect(rm.code).toBe(1);
     expect(rm.stderr).toMatch(/in use/);
   }, 60_000);
 
   test("a crashing container restarts with back-off into CrashLoopBackOff", async () => {
-    await apply("crasher", pod("crasher", `${testImages!.registries.plain.host}/minik-test/crasher:1`, ["sh", "-c", "exit 1"]));
+    await apply(
+      "crasher",
+      pod("crasher", `${testImages!.registries.plain.host}/minik-test/crasher:1`, ["sh", "-c", "exit 1"]),
+    );
     const p = await waitFor(
       async () => {
         const cur = await getPod("crasher");

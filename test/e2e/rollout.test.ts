@@ -99,7 +99,9 @@ describe.skipIf(skip)("compiled binary: rolling update and rollback", () => {
     await waitFor(async () => (await (await fetch(url)).text()).includes("v2"), { what: "v2 answering" });
     const undo = await d.minik(["rollout", "undo", "deployment/web"]);
     expect(undo.stdout).toContain("rolled back");
-    expect((await d.minik(["rollout", "status", "deployment/web", "--timeout", "90"])).stdout).toContain("successfully rolled out");
+    expect((await d.minik(["rollout", "status", "deployment/web", "--timeout", "90"])).stdout).toContain(
+      "successfully rolled out",
+    );
     polling = false;
     await poller;
 
