@@ -1,12 +1,16 @@
 import type { Hono } from "hono";
 import type { Client } from "../client.ts";
 import type { NodeServices } from "../node-services.ts";
+import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/store.ts";
 import type { AuthConfig } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";
 
+/** The Client plus the registry's scale and eviction helpers (createRegistry returns all of it). */
+export type ApiClient = Client & Pick<Registry, "getScale" | "updateScale" | "evict">;
+
 export interface ApiServerDeps {
-  client: Client;
+  client: ApiClient;
   store: Store;
   /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
   node?: NodeServices;

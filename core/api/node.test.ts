@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { constants, deflateSync } from "node:zlib";
 import { waitFor } from "../../test/support/env.ts";
-import type { Client } from "../client.ts";
-import { createRegistry } from "../registry/registry.ts";
+import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
@@ -22,7 +21,7 @@ import {
 } from "./spdy/frames.ts";
 
 let store: Store;
-let client: Client;
+let client: Registry;
 let node: FakeNodeServices;
 let app: ReturnType<typeof createApiServer>;
 

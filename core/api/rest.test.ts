@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
-import type { Client } from "../client.ts";
-import { createRegistry } from "../registry/registry.ts";
+import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 
 let store: Store;
-let client: Client;
+let client: Registry;
 let app: ReturnType<typeof createApiServer>;
 
 beforeEach(async () => {
@@ -273,6 +272,35 @@ describe("subresources", () => {
     });
     expect(res.status).toBe(201);
     expect(await client.tryGet("pods", "default", "p")).toBeUndefined();
+  });
+
+  test("eviction honours a PodDisruptionBudget that allows no disruption (429)", async () => {
+    await call("/api/v1/namespaces/default/pods", {
+      method: "POST",
+      json: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "kept", labels: { app: "kept" } },
+        spec: { containers: [{ name: "c", image: "busybox" }] },
+      },
+    });
+    const pdb = await client.create("poddisruptionbudgets.policy", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "kept", namespace: "default" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "kept" } } },
+    });
+    await client.updateStatus("poddisruptionbudgets.policy", {
+      ...pdb,
+      status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 },
+    });
+    const res = await call("/api/v1/namespaces/default/pods/kept/eviction", {
+      method: "POST",
+      json: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "kept" } },
+    });
+    expect(res.status).toBe(429);
+    expect((await res.json()).message).toContain("disruption budget");
+    expect(await client.tryGet("pods", "default", "kept")).toBeDefined();
   });
 
   test("unknown subresource is 404", async () => {
