@@ -1,6 +1,5 @@
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import type { Registry } from "../registry/registry.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { deleteOptions, writeOptions } from "./options.ts";
