@@ -364,7 +364,7 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
       async () => {
         const events = await api("/api/v1/namespaces/default/events");
         const hp2 = events.items.filter((e: any) => e.involvedObject?.name === "hp2");
-        return hp2.find((e: any) => /port/i.test(e.message ?? "")) as
+        return hp2.find((e: any) => /free ports|hostPort|port \d+/i.test(e.message ?? "")) as
           | { reason: string; message: string }
           | undefined;
       },
@@ -462,6 +462,22 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
       .split("\n")
       .filter((l) => l.includes(dataDir));
     expect(mounts).toEqual([]);
+    // nothing of minik left on the machine, and crun holds no state of the container
+    expect(Bun.spawnSync(["ip", "netns", "list"]).stdout.toString()).not.toMatch(/^minik-/m);
+    expect(Bun.spawnSync(["ip", "-o", "link"]).stdout.toString()).not.toMatch(/: vmk/);
+    const crunRoot = join(dataDir, "run", "crun");
+    expect(existsSync(crunRoot) ? readdirSync(crunRoot) : []).toEqual([]);
+    const cgroups = Bun.spawnSync([
+      "find",
+      "/sys/fs/cgroup",
+      "-maxdepth",
+      "9",
+      "-type",
+      "d",
+      "-name",
+      pod.metadata.uid,
+    ]);
+    expect(cgroups.stdout.toString()).toBe("");
     expect(existsSync(join(dataDir, "state.db"))).toBe(true);
 
     const all = Bun.spawnSync([BINARY, "reset", "--data-dir", dataDir, "--all"]);
