@@ -4,6 +4,7 @@ import { ApiError } from "../errors.ts";
 import type { NodeServices } from "../node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { pickContainer, requireNode } from "./logs.ts";
+import { queryFlag } from "./options.ts";
 import { methodNotAllowed } from "./rest.ts";
 import { isWebSocketUpgrade, offeredProtocols, type ServerEnv, type Socket } from "./socket.ts";
 import type { Target } from "./target.ts";
@@ -67,13 +68,13 @@ export async function handleExec(
   }
   if (!protocol)
     throw new ApiError("BadRequest", `exec needs WebSocket subprotocol ${EXEC_PROTOCOLS.join(" or ")}`);
-  const tty = flag(q.get("tty"));
-  const stdin = flag(q.get("stdin"));
+  const tty = queryFlag(q.get("tty"));
+  const stdin = queryFlag(q.get("stdin"));
   const session = attach
     ? await node.attach!(t.namespace ?? "", t.name!, container, { tty, stdin })
     : await node.exec(t.namespace ?? "", t.name!, container, command, { tty, stdin });
   const response = env.upgrade(req, protocol, (socket) =>
-    runExec(socket, session, { v5: protocol.startsWith("v5"), stderr: flag(q.get("stderr")) }),
+    runExec(socket, session, { v5: protocol.startsWith("v5"), stderr: queryFlag(q.get("stderr")) }),
   );
   if (!response) {
     session.kill();
@@ -190,8 +191,4 @@ async function pump(stream: ReadableStream<Uint8Array>, write: (chunk: Uint8Arra
 
 function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
-}
-
-function flag(v: string | null): boolean {
-  return v === "true" || v === "1";
 }

@@ -2,6 +2,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { NodeServices } from "../node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
+import { queryFlag } from "./options.ts";
 import { methodNotAllowed } from "./rest.ts";
 import type { Target } from "./target.ts";
 
@@ -15,9 +16,9 @@ export async function handleLogs(req: Request, url: URL, t: Target, deps: ApiSer
   };
   const container = pickContainer(pod, q.get("container"));
   const stream = await node.logs(t.namespace ?? "", t.name!, container, {
-    follow: flag(q.get("follow")),
-    timestamps: flag(q.get("timestamps")),
-    previous: flag(q.get("previous")),
+    follow: queryFlag(q.get("follow")),
+    timestamps: queryFlag(q.get("timestamps")),
+    previous: queryFlag(q.get("previous")),
     tailLines: count(q.get("tailLines"), "tailLines"),
     limitBytes: count(q.get("limitBytes"), "limitBytes"),
     sinceSeconds: sinceSeconds(q.get("sinceSeconds"), q.get("sinceTime")),
@@ -65,10 +66,6 @@ export function pickContainer(pod: Pod & { metadata: { name: string } }, request
     "BadRequest",
     `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${containers.map((c) => c.name).join(" ")}]`,
   );
-}
-
-function flag(v: string | null): boolean {
-  return v === "true" || v === "1";
 }
 
 function count(v: string | null, name: string): number | undefined {

@@ -63,3 +63,8 @@ export function deleteOptions(url: URL, body: unknown): DeleteOptions {
     dryRun: bodyDryRun.includes("All") || q.getAll("dryRun").includes("All"),
   };
 }
+
+/** A boolean query parameter as Kubernetes reads it: "true" or "1". */
+export function queryFlag(value: string | null): boolean {
+  return value === "true" || value === "1";
+}

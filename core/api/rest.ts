@@ -3,7 +3,7 @@ import type { KubeObject } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import { mediaType, PATCH_TYPES, readBody, readBytes } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { deleteOptions, listOptions, writeOptions } from "./options.ts";
+import { deleteOptions, listOptions, queryFlag, writeOptions } from "./options.ts";
 import { json, successStatus, warningHeader } from "./respond.ts";
 import { includeObjectParam, toTable, wantsTable } from "./table.ts";
 import type { Target } from "./target.ts";
@@ -58,8 +58,7 @@ export function methodNotAllowed(method: string, t: { resource: string; subresou
 }
 
 function isWatch(url: URL): boolean {
-  const w = url.searchParams.get("watch");
-  return w === "true" || w === "1";
+  return queryFlag(url.searchParams.get("watch"));
 }
 
 function withWarnings(warnings: string[]): HeadersInit {
