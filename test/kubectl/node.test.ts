@@ -65,6 +65,21 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
       expect(missing.stderr).toContain('pods "nope" not found');
     });
 
+    test.skipIf(!Bun.which("script"))("exec -it sends the terminal size on the resize channel", async () => {
+      // `script` gives kubectl a real terminal (91x33), whose size kubectl sends on channel 4
+      const proc = Bun.spawn(
+        ["script", "-qec", "stty cols 91 rows 33; kubectl exec -it web -- size", "/dev/null"],
+        {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: c.dir, KUBECONFIG: `${c.dir}/kubeconfig` },
+          stdin: "pipe",
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      expect(await new Response(proc.stdout).text()).toBe("91x33\n");
+      expect(await proc.exited).toBe(0);
+    });
+
     test("attach connects stdin and stdout to the container's main process", async () => {
       const res = await c.kubectl(["attach", "-i", "web"], { stdin: "hello\nworld\n" });
       expect(res.code).toBe(0);
