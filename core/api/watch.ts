@@ -76,7 +76,9 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
       w.signal?.addEventListener("abort", finish);
       if (w.timeoutSeconds && w.timeoutSeconds > 0) timers.push(setTimeout(finish, w.timeoutSeconds * 1000));
       if (w.bookmarks) {
+        // only once a resourceVersion is known: a bookmark at "0" would make an informer re-list
         const bookmark = () =>
+          lastRv !== "0" &&
           send({
             type: "BOOKMARK",
             object: {
