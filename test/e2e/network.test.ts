@@ -410,9 +410,28 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
     d = undefined;
     expect(check()).toEqual([]);
     d = await startExclusive(dataDir);
-    // the restarted proxy has synced once Services (only the default kubernetes one) are listed
-    await waitFor(async () => (await minik(["get", "services"])).code === 0, { what: "API answering" });
     expect(check()).toEqual([]);
+    // a new Service in the table proves the restarted proxy has synced: the old ones stay gone
+    expect(
+      (await applyText("after", NODEPORT_SVC("after", 0).replace("nodePort: 0", "targetPort: 80"))).code,
+    ).toBe(0);
+    const after = (await svcJson("after")).spec.clusterIP as string;
+    await waitFor(
+      () => Bun.spawnSync(["nft", "list", "table", "ip", "minik"]).stdout.toString().includes(after),
+      {
+        what: "the new Service in the nft table",
+      },
+    );
+    // (the allocator may hand the new Service a freed address or port: not a leftover)
+    const port = (await svcJson("after")).spec.ports[0].nodePort as number;
+    expect(
+      leftovers(
+        uids,
+        [...seenServiceIPs].filter((ip) => ip !== after),
+        [...seenNodePorts].filter((p) => p !== port),
+      ),
+    ).toEqual([]);
+    expect((await minik(["delete", "service", "after"])).code).toBe(0);
     const netns = Bun.spawnSync(["ip", "netns", "list"]).stdout.toString();
     expect(netns.split("\n").filter((l) => uids.some((u) => l.includes(shortId(u))))).toEqual([]);
   }, 240_000);
