@@ -12,6 +12,9 @@ import { cidrContains, firstHost, formatIPv4, lastHost, parseCidr, parseIPv4 } f
  * value and the Service holding it. State lives in memory and is rebuilt from the stored Services
  * at start-up (`recover`), so it cannot disagree with the store for long.
  *
+ * Free addresses and ports are picked from a random starting point (as Kubernetes does), so a
+ * freed one is rarely handed out again soon.
+ *
  * Defaults: ClusterIPs from 10.96.0.0/16; 10.96.0.1 is kept for the `kubernetes` Service and
  * 10.96.0.10 for cluster DNS (only given to a Service that asks for it); NodePorts 30000–32767.
  *
@@ -38,14 +41,15 @@ export function createServiceAllocator(options: ServiceAllocatorOptions = {}): S
   const reserved = new Set([firstHost(cidr), firstHost(cidr) + 9]);
   const ips = new Map<number, string>();
   const ports = new Map<number, string>();
-  let ipCursor = firstHost(cidr);
-  let portCursor = lowPort - 1;
 
+  // Random starting points, as Kubernetes does: a freed address or port is unlikely to be handed
+  // out again soon (clients may still hold it in a DNS cache), also right after a restart.
   function freeIp(): number | undefined {
     const first = firstHost(cidr);
     const span = lastHost(cidr) - first + 1;
-    for (let i = 1; i <= span; i++) {
-      const ip = first + ((ipCursor - first + i) % span);
+    const start = randomBelow(span);
+    for (let i = 0; i < span; i++) {
+      const ip = first + ((start + i) % span);
       if (!ips.has(ip) && !reserved.has(ip)) return ip;
     }
     return undefined;
@@ -53,8 +57,9 @@ export function createServiceAllocator(options: ServiceAllocatorOptions = {}): S
 
   function freePort(alsoTaken: number[]): number | undefined {
     const span = highPort - lowPort + 1;
-    for (let i = 1; i <= span; i++) {
-      const port = lowPort + ((portCursor - lowPort + i + span) % span);
+    const start = randomBelow(span);
+    for (let i = 0; i < span; i++) {
+      const port = lowPort + ((start + i) % span);
       if (!ports.has(port) && !alsoTaken.includes(port)) return port;
     }
     return undefined;
@@ -155,8 +160,6 @@ export function createServiceAllocator(options: ServiceAllocatorOptions = {}): S
     for (const port of takePorts) ports.set(port, owner);
     for (const port of dropPorts) ports.delete(port);
     if (dropIp !== undefined) ips.delete(dropIp);
-    if (takeIps.length) ipCursor = takeIps[takeIps.length - 1]!;
-    if (takePorts.length) portCursor = takePorts[takePorts.length - 1]!;
     return () => {
       for (const ip of takeIps) if (ips.get(ip) === owner) ips.delete(ip);
       for (const port of takePorts) if (ports.get(port) === owner) ports.delete(port);
@@ -204,6 +207,10 @@ export function createServiceAllocator(options: ServiceAllocatorOptions = {}): S
       };
     },
   };
+}
+
+function randomBelow(n: number): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]! % n;
 }
 
 function ownerOf(obj: KubeObject): string {
