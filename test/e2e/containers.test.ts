@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
-import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, freePort, removeDir, startDaemon } from "./daemon.ts";
+import { testImages, testImagesMissing } from "../support/registry.ts";
+import { BINARY, type Daemon, freePort, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const MANIFEST = join(import.meta.dir, "../../examples/nginx-deployment.yaml");
 
@@ -57,11 +56,10 @@ describe.skipIf(skip)("compiled binary: real containers", () => {
   let d: Daemon;
   let dataDir: string;
   const pods = async (selector = "app=nginx-server") =>
-    JSON.parse((await d.minik(["get", "pods", "-l", selector, "-o", "json"])).stdout).items as PodJson[];
+    (await d.getJson(["pods", "-l", selector])).items as PodJson[];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "minik-e2e-ctr-"));
-    writeFileSync(join(dataDir, "registries.yaml"), testRegistriesYaml());
+    dataDir = nodeDataDir("ctr");
     d = await startDaemon([], dataDir);
   }, 30_000);
   afterAll(async () => {

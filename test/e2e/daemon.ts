@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../support/env.ts";
+import { testRegistriesYaml } from "../support/registry.ts";
 
 export const BINARY = join(import.meta.dir, "../../dist/minik");
 
@@ -18,6 +19,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A fresh data dir whose registries.yaml serves docker.io (and the test images) from the local test registry. */
+export function nodeDataDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `minik-e2e-${name}-`));
+  writeFileSync(join(dir, "registries.yaml"), testRegistriesYaml());
+  return dir;
+}
+
 export interface Daemon {
   url: string;
   dataDir: string;
@@ -25,6 +33,10 @@ export interface Daemon {
   proc: ReturnType<typeof Bun.spawn>;
   /** Runs the minik CLI against this daemon. */
   minik(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `minik apply -f` of a manifest written to <data-dir>/<name>.yaml; returns the file. */
+  apply(name: string, yaml: string): Promise<string>;
+  /** `minik get … -o json`, parsed. */
+  getJson<T = any>(args: string[]): Promise<T>;
   stop(signal?: NodeJS.Signals): Promise<void>;
   output(): string;
 }
@@ -74,7 +86,7 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
       `minik up on ${url} not ready after 20 s (exit code ${proc.exitCode ?? "none, still running"}); output so far: ${out}\n${ps.stdout}`,
     );
   }
-  return {
+  const daemon: Daemon = {
     url,
     dataDir: dir,
     env,
@@ -94,11 +106,24 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
       ]);
       return { code, stdout, stderr };
     },
+    async apply(name, yaml) {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, yaml);
+      const r = await daemon.minik(["apply", "-f", file]);
+      if (r.code !== 0) throw new Error(`minik apply -f ${file} failed: ${r.stderr}`);
+      return file;
+    },
+    async getJson(args) {
+      const r = await daemon.minik(["get", ...args, "-o", "json"]);
+      if (r.code !== 0) throw new Error(`minik get ${args.join(" ")} failed: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    },
     async stop(signal = "SIGTERM") {
       proc.kill(signal);
       await proc.exited;
     },
   };
+  return daemon;
 }
 
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
-import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
+import { testImages, testImagesMissing } from "../support/registry.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -38,15 +37,8 @@ describe.skipIf(skip)("compiled binary: self-healing and operations", () => {
   let dataDir: string;
   const busybox = () => `${testImages!.registries.plain.host}/minik-test/busybox:1`;
   const httpd = (v: number) => `${testImages!.registries.plain.host}/minik-test/httpd:${v}`;
-  const apply = async (name: string, yaml: string) => {
-    const file = join(dataDir, `${name}.yaml`);
-    writeFileSync(file, yaml);
-    const r = await d.minik(["apply", "-f", file]);
-    expect(r.stderr).toBe("");
-    return file;
-  };
-  const pods = async (app: string) =>
-    JSON.parse((await d.minik(["get", "pods", "-l", `app=${app}`, "-o", "json"])).stdout).items as any[];
+  const apply = (name: string, yaml: string) => d.apply(name, yaml);
+  const pods = async (app: string) => (await d.getJson(["pods", "-l", `app=${app}`])).items as any[];
   const running = (list: any[]) =>
     list.filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
   /** Containers minik's runtime has on record as running. */
@@ -56,8 +48,7 @@ describe.skipIf(skip)("compiled binary: self-healing and operations", () => {
       .filter((c) => c.state === "running" && c.pid && existsSync(`/proc/${c.pid}`));
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "minik-e2e-life-"));
-    writeFileSync(join(dataDir, "registries.yaml"), testRegistriesYaml());
+    dataDir = nodeDataDir("life");
     d = await startDaemon(["--hpa-sync-period", "1"], dataDir);
   }, 30_000);
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
-import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
+import { testImages, testImagesMissing } from "../support/registry.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -41,8 +40,7 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
     JSON.parse((await d.minik(["get", "pod", name, "-o", "json"])).stdout);
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "minik-e2e-ops-"));
-    writeFileSync(join(dataDir, "registries.yaml"), testRegistriesYaml());
+    dataDir = nodeDataDir("ops");
     d = await startDaemon([], dataDir);
   }, 30_000);
   afterAll(async () => {

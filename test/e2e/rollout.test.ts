@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
-import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
+import { testImages, testImagesMissing } from "../support/registry.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -56,8 +55,7 @@ describe.skipIf(skip)("compiled binary: rolling update and rollback", () => {
   const v2 = () => `${testImages!.registries.plain.host}/minik-test/httpd:2`;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "minik-e2e-roll-"));
-    writeFileSync(join(dataDir, "registries.yaml"), testRegistriesYaml());
+    dataDir = nodeDataDir("roll");
     d = await startDaemon([], dataDir);
     writeFileSync(join(dataDir, "web.yaml"), manifest(v1()));
     expect((await d.minik(["apply", "-f", join(dataDir, "web.yaml")])).code).toBe(0);
