@@ -42,7 +42,8 @@ export async function reset(opts: ResetOptions): Promise<void> {
       say(`removed data directory ${dataDir}`);
     }
   }
-  say(`minik reset: done (data dir ${dataDir}${opts.all ? " removed" : " kept; --all removes it"})`);
+  const left = !existsSync(dataDir) ? "not there" : "kept; --all removes it";
+  say(`minik reset: done (data dir ${dataDir} ${opts.all ? "removed" : left})`);
 }
 
 /**
