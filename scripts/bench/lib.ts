@@ -102,12 +102,29 @@ export interface Minik {
   output(): string;
 }
 
-export async function startMinik(args: string[] = [], dataDir = tempDir("data")): Promise<Minik> {
+/**
+ * `minik up` on a free port. `MINIK_BENCH_PROFILE=DIR` runs the main daemon from source under
+ * `bun --cpu-prof --cpu-prof-md` instead, writing its CPU profile into DIR when it stops.
+ */
+export async function startMinik(
+  args: string[] = [],
+  dataDir = tempDir("data"),
+  profile?: string,
+): Promise<Minik> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let out = "";
   const t0 = now();
-  const proc = Bun.spawn([BINARY, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, ...args], {
+  const bin = profile
+    ? [
+        process.execPath,
+        "--cpu-prof",
+        "--cpu-prof-md",
+        `--cpu-prof-dir=${profile}`,
+        join(ROOT, "cmd/main.ts"),
+      ]
+    : [BINARY];
+  const proc = Bun.spawn([...bin, "up", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, ...args], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -124,7 +141,10 @@ export async function startMinik(args: string[] = [], dataDir = tempDir("data"))
   }
   try {
     await waitFor(
-      async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok,
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`minik up exited with code ${proc.exitCode}`);
+        return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok;
+      },
       "minik /readyz",
       30_000,
       2,
@@ -167,6 +187,43 @@ export async function startMinik(args: string[] = [], dataDir = tempDir("data"))
     },
     output: () => out,
   };
+}
+
+/**
+ * One node minik per bridge (runtime/net/node-lock.ts): another engineer's `minik up` holding
+ * minik0 makes ours exit, so wait until its lock is free (their e2e daemons are short-lived).
+ */
+export async function startNodeMinik(
+  args: string[],
+  dataDir: string,
+  log: (m: string) => void,
+  profile?: string,
+) {
+  const lock = "/run/minik/minik0.pid";
+  for (let attempt = 0; ; attempt++) {
+    let told = false;
+    await waitFor(
+      () => {
+        try {
+          const holder = Number(readFileSync(lock, "utf8").trim());
+          const busy = holder > 0 && alive(holder);
+          if (busy && !told) log(`waiting for the minik up holding minik0 (pid ${holder}) to stop`);
+          told ||= busy;
+          return !busy;
+        } catch {
+          return true;
+        }
+      },
+      "bridge minik0 to be free",
+      300_000,
+      200,
+    );
+    try {
+      return await startMinik(args, dataDir, profile);
+    } catch (e) {
+      if (attempt > 20 || !/in use by another minik up|exited with code/.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 /**
@@ -263,6 +320,21 @@ export function rssKb(pid: number): number {
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+/** CPU time in ms of a process itself and of its waited-for children (utime+stime, cutime+cstime). */
+export function cpuMs(pid: number): { self: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    // fields 14-17 of stat(5), counted from after the comm field (which is field 2)
+    return { self: (f[11]! + f[12]!) * 10, children: (f[13]! + f[14]!) * 10 };
+  } catch {
+    return { self: 0, children: 0 };
   }
 }
 

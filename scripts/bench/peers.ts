@@ -71,6 +71,10 @@ export async function createPeers(
       "[engine]",
       'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
+      "[containers]",
+      'log_driver = "k8s-file"',
+      // podman 4.3 asks for more than our hard limits otherwise (kube play has no --ulimit)
+      'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]',
       "",
     ].join("\n"),
   );
@@ -129,10 +133,14 @@ export async function createPeers(
 
   // podman: its own storage and run root; ulimits within our hard limits (podman 4.3 asks for more)
   const G = `podman --root ${join(podmanDir, "root")} --runroot ${join(podmanDir, "runroot")}`;
-  const RUN = `${G} run -d --ulimit nofile=1024:1024 --ulimit nproc=1024:1024`;
+  const RUN = `${G} run -d --network minikbench --ulimit nofile=1024:1024 --ulimit nproc=1024:1024`;
   const version = await shell.exec(`${G} version --format '{{.Client.Version}}'`);
   if (version.code !== 0) peers.podmanMissing = `n/a (podman: ${version.out.trim().split("\n").pop()})`;
   else {
+    // an explicit network: podman's default one would take the next free range, maybe ours
+    await shell.exec(
+      `${G} network exists minikbench || ${G} network create --subnet 10.90.0.0/24 minikbench`,
+    );
     const pull = await shell.exec(`${G} pull -q --tls-verify=false ${HTTPD_IMAGE}`);
     if (pull.code !== 0) peers.podmanMissing = `n/a (podman pull: ${pull.out.trim().split("\n").pop()})`;
     else {
@@ -173,7 +181,7 @@ export async function createPeers(
         return r.out.trim();
       },
       async play(yamlPath) {
-        const r = await shell.exec(`${G} kube play --tls-verify=false ${yamlPath}`);
+        const r = await shell.exec(`${G} kube play --network minikbench --tls-verify=false ${yamlPath}`);
         if (r.code !== 0) throw new Error(`podman kube play: ${r.out}`);
         return r.ms;
       },
@@ -181,7 +189,7 @@ export async function createPeers(
         await shell.exec(`${G} kube down ${yamlPath}; ${G} pod rm -f -a -t 0`);
       },
       async removeAll() {
-        await shell.exec(`${G} pod rm -f -a -t 0; ${G} rm -f -a -t 0`);
+        await shell.exec(`${G} pod rm -f -a -t 0; ${G} rm -f -a -t 0; ${G} network rm -f minikbench`);
       },
     };
   }

@@ -29,7 +29,7 @@ import {
   type Row,
   removeDir,
   run,
-  startMinik,
+  startNodeMinik,
   tempDir,
   waitFor,
 } from "./lib.ts";
@@ -38,6 +38,7 @@ import { createPeers, HTTPD_IMAGE } from "./peers.ts";
 const POD_CIDR = "10.89.0.0/16";
 const SERVICE_CIDR = "10.97.0.0/16";
 const TEST_IMAGES_ENV = "/tmp/minik-test-images/env.json";
+const DAEMON_LOG = "/tmp/minik-bench-daemon.log";
 const started = Date.now();
 
 const cleanups: { what: string; fn: () => unknown }[] = [];
@@ -132,20 +133,31 @@ async function versions() {
   };
 }
 
+/** `bun run bench --only ramp,seed` runs a subset (for profiling); the default is every case. */
+const only = (() => {
+  const i = process.argv.indexOf("--only");
+  return i > 0 ? new Set(process.argv[i + 1]?.split(",")) : undefined;
+})();
+const want = (name: string) => {
+  const yes = !only || only.has(name);
+  if (yes && name !== "startup") bench.log(`case: ${name}`);
+  return yes;
+};
+
 async function main() {
   await setUp();
   const info = await versions();
   const load0 = loadavg();
   bench.log(`minik ${info.minik}; load average ${load0.map((v) => v.toFixed(1)).join(" ")}`);
 
-  await startupCase(bench, Number.NaN); // fullStart filled in below
+  if (want("startup")) await startupCase(bench, Number.NaN); // fullStart filled in below
   const startupRows = bench.rows.splice(0);
 
   const dataDir = tempDir("data");
   bench.defer("data dir", () => removeDir(dataDir));
   const workDir = tempDir("work");
   bench.defer("work dir", () => removeDir(workDir));
-  const m = await startMinik(
+  const m = await startNodeMinik(
     [
       "--pod-cidr",
       POD_CIDR,
@@ -155,6 +167,8 @@ async function main() {
       "docker.io=http://127.0.0.1:5100",
     ],
     dataDir,
+    bench.log,
+    process.env.MINIK_BENCH_PROFILE,
   );
   bench.defer("bench route and address on minik0", async () => {
     await run(["ip", "addr", "del", `${POD_CIDR.replace("0/16", "1")}/16`, "dev", "minik0"]);
@@ -162,6 +176,7 @@ async function main() {
   });
   bench.defer("minik daemon", async () => {
     await m.stop();
+    writeFileSync(DAEMON_LOG, m.output()); // for profiling: what the daemon said (last 20 kB)
     for (const pid of containerPids(dataDir)) process.kill(pid, "SIGKILL"); // anything the daemon left
   });
   bench.defer("bench pods", async () => {
@@ -172,7 +187,7 @@ async function main() {
       });
     await deletePods(m, "");
   });
-  startupRows[0]!.minik = m.readyMs;
+  if (startupRows[0]) startupRows[0].minik = m.readyMs;
   bench.rows.push(...startupRows);
   bench.log(`minik up (network + crun) → /readyz in ${m.readyMs.toFixed(0)} ms`);
 
@@ -204,24 +219,19 @@ async function main() {
     `idle: daemon RSS ${(idle.daemonRssKb / 1024).toFixed(1)} MB, PSS of minik's processes ${(idle.addedPssKb / 1024).toFixed(1)} MB`,
   );
 
-  bench.log("case: API latency");
-  await apiLatencyCase(bench, m);
-  bench.log("case: pod start latency");
-  await podStartCase(bench, m, peers);
-  bench.log("case: replica ramp, memory, teardown");
-  await rampCase(bench, m, peers, idle);
-  bench.log("case: seed flow");
-  await seedFlowCase(bench, m, peers, workDir);
-  bench.log("case: service data path");
-  await servicePathCase(bench, m);
+  if (want("api")) await apiLatencyCase(bench, m);
+  if (want("podstart")) await podStartCase(bench, m, peers);
+  if (want("ramp")) await rampCase(bench, m, peers, idle);
+  if (want("seed")) await seedFlowCase(bench, m, peers, workDir);
+  if (want("service")) await servicePathCase(bench, m);
 
   const load1 = loadavg();
   await cleanUp();
   const elapsed = (Date.now() - started) / 1000;
   const table = renderTable(bench.rows);
   console.log(table);
-  writeResults(table, info, load0, load1, elapsed);
-  bench.log(`done in ${elapsed.toFixed(0)} s; table written to scripts/bench/RESULTS.md`);
+  if (!only) writeResults(table, info, load0, load1, elapsed);
+  bench.log(`done in ${elapsed.toFixed(0)} s${only ? "" : "; table written to scripts/bench/RESULTS.md"}`);
 }
 
 // ---------- the table ----------

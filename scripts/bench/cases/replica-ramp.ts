@@ -3,7 +3,7 @@
  * taken while the 50 replicas stand. Each round runs minik, then 50 raw `crun run -d`, then 50
  * `podman run -d`, so load drift hits all three alike.
  */
-import { type Bench, isRunning, type Minik, median, NS, now, waitFor, watch } from "../lib.ts";
+import { type Bench, cpuMs, isRunning, type Minik, median, NS, now, waitFor, watch } from "../lib.ts";
 import { HTTPD_IMAGE, type Peers } from "../peers.ts";
 import { conmonPssKb, type MinikMemory, minikMemory } from "./memory.ts";
 import { minikTeardownMs } from "./teardown.ts";
@@ -75,8 +75,13 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemo
   let conmon = Number.NaN;
   for (let round = 0; round < rounds; round++) {
     const name = `ramp50-${round}`;
+    const cpu0 = cpuMs(m.pid);
     const ramp = await rampMinik(m, name, 50);
+    const cpu1 = cpuMs(m.pid);
     r50.push(ramp.ms);
+    b.log(
+      `ramp 50 CPU: daemon ${cpu1.self - cpu0.self} ms, its exited children (ip, unshare, nsenter+crun, …) ${cpu1.children - cpu0.children} ms`,
+    );
     b.log(
       `ramp 50 phases (last pod, ms after POST): ${JSON.stringify(ramp.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
     );

@@ -90,13 +90,15 @@ async function podmanSeed(peers: Peers, yaml: string): Promise<number> {
 }
 
 export async function seedFlowCase(b: Bench, m: Minik, peers: Peers, workDir: string, samples = 5) {
-  // podman: the same Deployment, apps/v1, image by its test-registry name
+  // podman: the same Deployment, apps/v1, image by its test-registry name, no ports
   const yaml = join(workDir, "seed-podman.yaml");
   writeFileSync(
     yaml,
     readFileSync(SEED, "utf8")
       .replace("extensions/v1beta1", "apps/v1")
-      .replace("image: nginx:1.7.9", "image: 127.0.0.1:5100/library/nginx:1.7.9"),
+      .replace("image: nginx:1.7.9", "image: 127.0.0.1:5100/library/nginx:1.7.9")
+      // podman 4.3 publishes every containerPort on the host: two replicas would fight for :80
+      .replace(/\n\s*ports:\n\s*- containerPort: 80/, ""),
   );
   let podmanWhy = peers.podmanMissing;
   if (peers.podman) {
