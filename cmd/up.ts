@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
 import type { Client } from "../core/client.ts";
@@ -109,16 +108,15 @@ export async function up(opts: UpOptions): Promise<void> {
   if (dnsStarted) await step("starting cluster DNS", () => dnsStarted);
   if (node) await step("starting the node agent", () => node.agent.start());
 
-  const web = new Hono();
-  web.route("/", createMinikApi({ images: node?.images }));
-  web.route("/", createStatusPage());
   const app = createApiServer({
     client: registry,
     store,
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous },
-    web,
+    routes: [createMinikApi({ images: node?.images })],
+    web: createStatusPage(),
     schemas: OPENAPI_SCHEMAS,
+    log: opts.debug ? log : undefined,
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
