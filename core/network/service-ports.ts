@@ -129,3 +129,32 @@ export function terminatingPods(pods: Pod[]): Set<string> {
       .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
   );
 }
+
+/**
+ * Services whose selector matches no pod at all (no endpoint, ready or not, in their slices or
+ * Endpoints): reported to the user, since such a Service refuses every connection.
+ */
+export function servicesWithoutPods<S extends Service>(input: {
+  services: S[];
+  endpointSlices: EndpointSlice[];
+  endpoints: Endpoints[];
+}): S[] {
+  const withPods = new Set<string>();
+  for (const slice of input.endpointSlices) {
+    const svc = slice.metadata?.labels?.["kubernetes.io/service-name"];
+    if (svc && (slice.endpoints ?? []).some((e) => e.addresses?.length))
+      withPods.add(`${slice.metadata?.namespace}/${svc}`);
+  }
+  for (const eps of input.endpoints) {
+    if ((eps.subsets ?? []).some((s) => s.addresses?.length || s.notReadyAddresses?.length)) {
+      withPods.add(`${eps.metadata?.namespace}/${eps.metadata?.name}`);
+    }
+  }
+  return input.services.filter(
+    (svc) =>
+      svc.spec?.type !== "ExternalName" &&
+      Object.keys(svc.spec?.selector ?? {}).length > 0 &&
+      !svc.metadata?.deletionTimestamp &&
+      !withPods.has(`${svc.metadata?.namespace}/${svc.metadata?.name}`),
+  );
+}

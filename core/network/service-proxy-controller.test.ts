@@ -177,6 +177,52 @@ describe("service proxy controller", () => {
     ).toBe(1);
   });
 
+  test("a Service whose selector matches no pods is reported once, after a grace period", async () => {
+    const eager = createServiceProxyController(
+      {
+        client: registry,
+        informers,
+        events: (c) => createEventRecorder(registry, c),
+        clock: realClock,
+        log: () => {},
+      },
+      recordingProxy,
+      { noPodsGraceMs: 150 },
+    );
+    eager.start();
+    try {
+      await registry.create("services", service("lonely"));
+      await registry.create("services", service("served"));
+      await registry.create(
+        "endpointslices.discovery.k8s.io",
+        slice("served", [{ ip: "10.88.0.5", ready: false }]),
+      );
+      const events = await waitFor(
+        async () => {
+          const list = (await registry.list("events", { namespace: "default" })).items;
+          return list.length ? list : undefined;
+        },
+        { what: "NoPods event" },
+      );
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: "Warning",
+        reason: "NoPods",
+        involvedObject: { kind: "Service", name: "lonely" },
+      });
+      expect(events[0]!.message).toContain("selector app=lonely matches no pods");
+      // More syncs do not repeat it.
+      const syncs = synced.length;
+      await registry.create("services", service("third", { selector: {} }));
+      await waitFor(() => synced.length > syncs, { what: "another sync" });
+      const again = (await registry.list("events", { namespace: "default" })).items;
+      expect(again).toHaveLength(1);
+      expect((again[0] as { count?: number }).count).toBe(1);
+    } finally {
+      await eager.stop();
+    }
+  });
+
   test("headless and ExternalName Services are not proxied; a deleted Service disappears", async () => {
     await registry.create("services", service("headless", { clusterIP: "None" }));
     await registry.create(

@@ -2,7 +2,7 @@ import type { Endpoints, Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { type Controller, type ControllerContext, createController } from "../controllers/controller.ts";
 import type { KubeObject } from "../object.ts";
-import { servicePorts, terminatingPods } from "./service-ports.ts";
+import { servicePorts, servicesWithoutPods, terminatingPods } from "./service-ports.ts";
 import type { ProxyWarning, ServiceProxy } from "./service-proxy.ts";
 
 /**
@@ -18,7 +18,11 @@ const KEY = "node";
 export function createServiceProxyController(
   ctx: ControllerContext,
   proxy: ServiceProxy,
-  options: { resyncMs?: number } = {},
+  options: {
+    resyncMs?: number;
+    /** A new Service gets this long to find its pods before "matches no pods" is reported. */
+    noPodsGraceMs?: number;
+  } = {},
 ): Controller {
   const services = ctx.informers.for<Service & KubeObject>("services");
   const slices = ctx.informers.for<EndpointSlice & KubeObject>("endpointslices.discovery.k8s.io");
@@ -32,20 +36,18 @@ export function createServiceProxyController(
     log: ctx.log,
     resync: { everyMs: options.resyncMs ?? 30_000, keys: () => [KEY] },
     async reconcile() {
-      const ports = servicePorts({
-        services: services.list(),
-        endpointSlices: slices.list(),
-        endpoints: endpoints.list(),
-        terminatingPods: terminatingPods(pods.list()),
-      });
+      const world = { services: services.list(), endpointSlices: slices.list(), endpoints: endpoints.list() };
+      const ports = servicePorts({ ...world, terminatingPods: terminatingPods(pods.list()) });
       const text = JSON.stringify(ports);
       // The resync re-applies too (someone may have flushed the table), but an event that changed
       // nothing the proxy serves is skipped.
-      if (text === last && !resyncDue()) return;
-      const result = await proxy.sync(ports);
-      last = text;
-      lastApplied = Date.now();
-      reportWarnings(result.warnings);
+      if (text !== last || resyncDue()) {
+        const result = await proxy.sync(ports);
+        last = text;
+        lastApplied = Date.now();
+        reportWarnings(result.warnings);
+      }
+      return reportNoPods(servicesWithoutPods(world));
     },
   });
   let lastApplied = 0;
@@ -65,6 +67,42 @@ export function createServiceProxyController(
     reported = now;
   }
   const resyncDue = () => Date.now() - lastApplied >= (options.resyncMs ?? 30_000) - 100;
+
+  // Since when each Service has matched no pods (this process's clock: creationTimestamp has
+  // whole seconds), and which ones were reported: once per episode, after a grace period that
+  // lets a Service applied together with its Deployment find its pods first.
+  let emptySince = new Map<string, number>();
+  let reportedEmpty = new Set<string>();
+  const grace = options.noPodsGraceMs ?? 10_000;
+  function reportNoPods(empty: (Service & KubeObject)[]): { requeueAfterMs: number } | undefined {
+    const now = ctx.clock.now();
+    const since = new Map<string, number>();
+    const reported = new Set<string>();
+    let recheck: number | undefined;
+    for (const svc of empty) {
+      const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      since.set(id, emptySince.get(id) ?? now);
+      const waited = now - since.get(id)!;
+      if (waited < grace) {
+        recheck = Math.min(recheck ?? grace, grace - waited);
+        continue;
+      }
+      reported.add(id);
+      if (reportedEmpty.has(id)) continue;
+      const selector = Object.entries(svc.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+      events.record(
+        svc,
+        "Warning",
+        "NoPods",
+        `selector ${selector} matches no pods: connections to this Service are refused until pods with these labels exist and are Ready`,
+      );
+    }
+    emptySince = since;
+    reportedEmpty = reported;
+    return recheck === undefined ? undefined : { requeueAfterMs: recheck };
+  }
 
   const kick = () => controller.enqueue(KEY);
   services.onEvent(kick);
