@@ -27,6 +27,22 @@ const recordingProxy: ServiceProxy = {
   },
 };
 const latest = () => synced[synced.length - 1];
+const eventsNow = async () => (await registry.list("events", { namespace: "default" })).items;
+const waitForEvents = () =>
+  waitFor(async () => ((await eventsNow()).length ? eventsNow() : undefined), { what: "events" });
+// A second controller over the same informers, for options the shared one does not have.
+const controllerWith = (options: Parameters<typeof createServiceProxyController>[2]) =>
+  createServiceProxyController(
+    {
+      client: registry,
+      informers,
+      events: (c) => createEventRecorder(registry, c),
+      clock: realClock,
+      log: () => {},
+    },
+    recordingProxy,
+    options,
+  );
 
 beforeEach(async () => {
   store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
@@ -36,16 +52,7 @@ beforeEach(async () => {
   synced = [];
   warnings = [];
   informers = createInformers(registry);
-  controller = createServiceProxyController(
-    {
-      client: registry,
-      informers,
-      events: (c) => createEventRecorder(registry, c),
-      clock: realClock,
-      log: () => {},
-    },
-    recordingProxy,
-  );
+  controller = controllerWith({});
   await informers.start();
   controller.start();
 });
@@ -155,13 +162,7 @@ describe("service proxy controller", () => {
       { key: "default/web:http", message: "nodePort 30080/TCP is also the hostPort of pod default/hp" },
     ];
     await registry.create("services", service("web"));
-    const events = await waitFor(
-      async () => {
-        const list = (await registry.list("events", { namespace: "default" })).items;
-        return list.length ? list : undefined;
-      },
-      { what: "PortConflict event" },
-    );
+    const events = await waitForEvents();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       type: "Warning",
@@ -172,23 +173,11 @@ describe("service proxy controller", () => {
     const syncs = synced.length;
     await registry.create("services", service("other"));
     await waitFor(() => synced.length > syncs, { what: "another sync" });
-    expect(
-      ((await registry.list("events", { namespace: "default" })).items[0] as { count?: number }).count,
-    ).toBe(1);
+    expect(((await eventsNow())[0] as { count?: number }).count).toBe(1);
   });
 
   test("a Service whose selector matches no pods is reported once, after a grace period", async () => {
-    const eager = createServiceProxyController(
-      {
-        client: registry,
-        informers,
-        events: (c) => createEventRecorder(registry, c),
-        clock: realClock,
-        log: () => {},
-      },
-      recordingProxy,
-      { noPodsGraceMs: 150 },
-    );
+    const eager = controllerWith({ noPodsGraceMs: 150 });
     eager.start();
     try {
       await registry.create("services", service("lonely"));
@@ -197,13 +186,7 @@ describe("service proxy controller", () => {
         "endpointslices.discovery.k8s.io",
         slice("served", [{ ip: "10.88.0.5", ready: false }]),
       );
-      const events = await waitFor(
-        async () => {
-          const list = (await registry.list("events", { namespace: "default" })).items;
-          return list.length ? list : undefined;
-        },
-        { what: "NoPods event" },
-      );
+      const events = await waitForEvents();
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         type: "Warning",
@@ -215,7 +198,7 @@ describe("service proxy controller", () => {
       const syncs = synced.length;
       await registry.create("services", service("third", { selector: {} }));
       await waitFor(() => synced.length > syncs, { what: "another sync" });
-      const again = (await registry.list("events", { namespace: "default" })).items;
+      const again = await eventsNow();
       expect(again).toHaveLength(1);
       expect((again[0] as { count?: number }).count).toBe(1);
     } finally {
