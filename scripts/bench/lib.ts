@@ -439,4 +439,5 @@ export function peerShell(workDir: string, env: Record<string, string> = {}): Pe
   };
 }
 
-export const fmtMs = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : "n/a");
+export const fmtMs = (v: number) =>
+  Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)) : "n/a";

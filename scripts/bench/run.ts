@@ -123,7 +123,7 @@ async function versions() {
     crun: await first(["crun", "--version"]),
     podman: Bun.which("podman") ? await first(["podman", "--version"]) : "not installed",
     wrk: Bun.which("wrk")
-      ? (await run(["wrk", "-v"])).stdout.trim().split("\n")[0] || "wrk"
+      ? `wrk ${/\d+\.\d+\.\d+/.exec((await run(["wrk", "-v"])).stdout)?.[0] ?? "?"}`
       : "not installed",
     kernel: await first(["uname", "-r"]),
     os: (readFileSync("/etc/os-release", "utf8").match(/PRETTY_NAME="([^"]+)"/) ?? [])[1] ?? "?",

@@ -64,6 +64,16 @@ export async function rampMinik(m: Minik, name: string, replicas: number): Promi
   }
 }
 
+/** How many times a pod sandbox failed to start (each costs a 10 s retry in the agent). */
+async function sandboxFailures(m: Minik): Promise<string> {
+  const events = (await m.json("GET", `/api/v1/namespaces/${NS}/events`)).items.filter(
+    (e: any) => e.reason === "FailedCreatePodSandBox",
+  );
+  const count = events.reduce((s: number, e: any) => s + (e.count ?? 1), 0);
+  const why = new Set(events.map((e: any) => String(e.message).replace(/^.*: /, "")));
+  return `${count}${count ? ` (${[...why].slice(0, 3).join("; ")})` : ""}`;
+}
+
 export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemory, rounds = 3) {
   const r50: number[] = [];
   const c50: number[] = [];
@@ -101,6 +111,7 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemo
     );
   }
   const ramp100 = await rampMinik(m, "ramp100", 100);
+  b.log(`sandbox failures so far (FailedCreatePodSandBox events): ${await sandboxFailures(m)}`);
   const r100 = ramp100.ms;
   b.log(
     `ramp 100 phases: ${JSON.stringify(ramp100.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
