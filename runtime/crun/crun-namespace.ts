@@ -123,8 +123,7 @@ export function releaseCrunNamespace(runDir: string): void {
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, "utf8"));
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep\0infinity"))
-        process.kill(pid, "SIGKILL");
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`)) process.kill(pid, "SIGKILL");
     } catch {}
     rmSync(pidFile, { force: true });
   }

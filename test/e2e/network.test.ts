@@ -294,7 +294,6 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
   }, 30_000);
 
   test("cluster DNS: a Service in another namespace answers to <svc>.<ns>, not to <svc>", async () => {
-    // two applies: one file with both fails today (see the test.todo below)
     expect((await applyText("ns-other", NAMESPACE("other"))).code).toBe(0);
     const applied = await applyText("db", DB_SERVICE("other"));
     expect(applied.stderr).toBe("");
@@ -317,10 +316,7 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
     await minik(["delete", "namespace", "other", "--wait=false"]);
   }, 30_000);
 
-  // Bug in cmd/commands/apply.ts: every object is dry-run before any is written, so a Service in a
-  // Namespace created by an earlier document of the same file fails with `namespaces "x" not found`
-  // (kubectl apply creates them in order).
-  test.todo("one apply creates a Namespace and a Service in it", async () => {
+  test("one apply creates a Namespace and a Service in it", async () => {
     const applied = await applyText("ns-db", `${NAMESPACE("third")}---\n${DB_SERVICE("third")}`);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);

@@ -161,4 +161,38 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
     expect(p.status.containerStatuses[0].state.terminated.reason).toBe("OOMKilled");
     expect(p.status.phase).toBe("Failed");
   }, 60_000);
+
+  test("the real kubectl: logs, exec, cp and top pods against running containers", async () => {
+    const kubectl = async (...args: string[]) => {
+      const p = Bun.spawn(["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), ...args], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { stdout, stderr, code };
+    };
+    const logs = await kubectl("logs", "ticker", "--tail", "3");
+    expect(logs.code).toBe(0);
+    expect(logs.stdout.trim().split("\n")).toHaveLength(3);
+    expect(logs.stdout).toMatch(/^tick \d+$/m);
+
+    const exec = await kubectl("exec", "shell", "--", "sh", "-c", "echo from-$(hostname)");
+    expect(exec.stdout.trim()).toBe("from-shell");
+
+    const local = join(dataDir, "copied.txt");
+    writeFileSync(local, "minik cp works\n");
+    const cp = await kubectl("cp", local, "shell:/tmp/copied.txt");
+    expect(cp.stderr).toBe("");
+    expect(cp.code).toBe(0);
+    expect((await kubectl("exec", "shell", "--", "cat", "/tmp/copied.txt")).stdout).toBe("minik cp works\n");
+
+    const top = await waitFor(
+      async () => {
+        const r = await kubectl("top", "pods");
+        return r.code === 0 && /^ticker\s+\d+m\s+\d+Mi/m.test(r.stdout) ? r : undefined;
+      },
+      { timeoutMs: 20_000, what: "kubectl top pods" },
+    );
+    expect(top.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
+  }, 60_000);
 });
