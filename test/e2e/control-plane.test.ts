@@ -66,6 +66,36 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     });
   });
 
+  test("minik get -w and kubectl get -w stream changes as they happen", async () => {
+    const kubeconfig = join(d.dataDir, "kubeconfig");
+    const watchers = [
+      Bun.spawn([BINARY, "get", "deployments", "-w"], { env: d.env, stdout: "pipe" }),
+      Bun.spawn(["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(d.dataDir, "kcache-w"), "get", "deployments", "-w"], {
+        stdout: "pipe",
+      }),
+    ];
+    const outputs = watchers.map((w) => {
+      const state = { text: "" };
+      void (async () => {
+        const reader = w.stdout.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          state.text += new TextDecoder().decode(value);
+        }
+      })();
+      return state;
+    });
+    try {
+      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/2/.test(o.text)), { what: "the initial rows" });
+      expect((await d.minik(["scale", "deployment/nginx-deployment", "--replicas", "3"])).code).toBe(0);
+      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/3/.test(o.text)), { what: "rows for the scaled deployment" });
+      expect((await d.minik(["scale", "deployment/nginx-deployment", "--replicas", "2"])).code).toBe(0);
+    } finally {
+      for (const w of watchers) w.kill();
+    }
+  });
+
   test("the token is required, and curl with it gets Kubernetes-shaped JSON", async () => {
     const anon = await fetch(`${d.url}/api/v1/namespaces/default/pods`);
     expect(anon.status).toBe(401);
