@@ -24,7 +24,7 @@ import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
 import type { ImageService } from "../core/image-service.ts";
 import { createMinikApi } from "../core/minik-api.ts";
-import { createServiceDnsView } from "../core/network/dns-view.ts";
+import { createAddressNameView, createServiceDnsView } from "../core/network/dns-view.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createServiceProxyController } from "../core/network/service-proxy-controller.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -100,7 +100,7 @@ export async function up(opts: UpOptions): Promise<void> {
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
-        dnsStarted = node.network.startDns(createServiceDnsView(ctx.informers));
+        dnsStarted = node.network.startDns(createServiceDnsView(ctx.informers), createAddressNameView(ctx.informers));
         return { "service-proxy": createServiceProxyController(ctx, node.network.proxy) };
       },
     }),
