@@ -39,7 +39,7 @@ th{font-size:12px;color:#5b6574;text-transform:uppercase}
 </main>
 <script>
 const kinds = {
-  nodes: { path: "/api/v1/nodes", cols: ["Name","Status","CPU","Memory","Age"], row: n => [n.metadata.name, cond(n,"Ready"), n.status?.capacity?.cpu, n.status?.capacity?.memory, age(n)] },
+  nodes: { path: "/api/v1/nodes", cols: ["Name","Status","CPU","Memory","Age"], row: n => [n.metadata.name, cond(n,"Ready"), n.status?.capacity?.cpu, mem(n.status?.capacity?.memory), age(n)] },
   deployments: { path: "/apis/apps/v1/deployments", cols: ["Namespace","Name","Ready","Up-to-date","Available","Age"],
     row: d => [d.metadata.namespace, d.metadata.name, (d.status?.readyReplicas||0)+"/"+(d.spec?.replicas??0), d.status?.updatedReplicas||0, d.status?.availableReplicas||0, age(d)] },
   pods: { path: "/api/v1/pods", cols: ["Namespace","Name","Ready","Status","Restarts","IP","Age"],
@@ -52,7 +52,8 @@ function cond(o,t){const c=(o.status?.conditions||[]).find(c=>c.type===t);return
 function ready(p){const cs=p.status?.containerStatuses||[];return cs.filter(c=>c.ready).length+"/"+(p.spec?.containers||[]).length}
 function restarts(p){return (p.status?.containerStatuses||[]).reduce((a,c)=>a+(c.restartCount||0),0)}
 function podStatus(p){if(p.metadata.deletionTimestamp)return "Terminating";for(const c of p.status?.containerStatuses||[]){const w=c.state?.waiting?.reason||c.state?.terminated?.reason;if(w)return w}return p.status?.phase||"Pending"}
-function cls(v){return /Running|Ready|Completed/.test(v)?"ok":/Pending|Creating|Terminating/.test(v)?"warn":/Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":""}
+function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Completed/.test(v)?"ok":""}
+function mem(q){const m=/^(\\d+)Ki$/.exec(q||"");return m?(m[1]/1048576).toFixed(1)+" GiB":q}
 function render(kind){const k=kinds[kind];const items=[...(state[kind]||new Map()).values()].sort((a,b)=>(a.metadata.namespace||"").localeCompare(b.metadata.namespace||"")||a.metadata.name.localeCompare(b.metadata.name));
   document.getElementById(kind).innerHTML="<tr>"+k.cols.map(c=>"<th>"+c+"</th>").join("")+"</tr>"+(items.length?items.map(o=>"<tr>"+k.row(o).map(v=>'<td class="'+cls(String(v))+'">'+esc(v)+"</td>").join("")+"</tr>").join(""):'<tr><td class="muted" colspan="9">none</td></tr>')}
 async function follow(kind){const k=kinds[kind];
