@@ -11,7 +11,8 @@ import { freePort, removeDir } from "../../test/e2e/daemon.ts";
 
 export { removeDir };
 export const ROOT = join(import.meta.dir, "../..");
-export const BINARY = join(ROOT, "dist/minik");
+/** `MINIK_BENCH_BINARY` measures another build (e.g. a patched one) against the same peers. */
+export const BINARY = process.env.MINIK_BENCH_BINARY ?? join(ROOT, "dist/minik");
 export const NS = "bench";
 
 // ---------- statistics ----------

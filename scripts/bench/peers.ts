@@ -11,6 +11,17 @@ export const HTTPD_IMAGE = "127.0.0.1:5100/minik-test/httpd:1";
 const HTTPD_ARGS = ["busybox", "httpd", "-f", "-p", "80", "-h", "/www"];
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/** Removes netavark's global chains, only when no container rule is left in them. */
+const REMOVE_NETAVARK_CHAINS = `
+if [ -z "$(iptables -S NETAVARK_FORWARD 2>/dev/null | grep -v '^-N')" ] && [ -z "$(iptables -t nat -S NETAVARK-HOSTPORT-DNAT 2>/dev/null | grep -v '^-N')" ]; then
+  iptables -D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD
+  iptables -X NETAVARK_FORWARD
+  iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
+  iptables -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
+  iptables -t nat -D POSTROUTING -j NETAVARK-HOSTPORT-MASQ
+  for c in NETAVARK-HOSTPORT-DNAT NETAVARK-HOSTPORT-MASQ NETAVARK-HOSTPORT-SETMARK; do iptables -t nat -F $c; iptables -t nat -X $c; done
+fi 2>/dev/null; true`;
+
 export interface Peers {
   shell: PeerShell;
   crun?: CrunPeer;
@@ -78,18 +89,25 @@ export async function createPeers(
       "",
     ].join("\n"),
   );
+  const cg = ownCgroup();
   const shell = peerShell(workDir, { CONTAINERS_CONF: conf });
   const peers: Peers = {
     shell,
     async close() {
+      // the parent cgroup of the crun peers, in every hierarchy (crun removed the children)
+      await shell.exec(
+        `for d in /sys/fs/cgroup/*${cg}/minik-bench-crun; do rmdir "$d"; done 2>/dev/null; true`,
+      );
+      if (!netavarkBefore) await shell.exec(REMOVE_NETAVARK_CHAINS);
       await shell.close();
     },
   };
+  // netavark installs global iptables chains on first use and never removes them
+  const netavarkBefore = (await shell.exec("iptables -S NETAVARK_FORWARD")).code === 0;
 
   // crun: one base spec, per container a fresh overlay upper on the shared lower layer dirs
   const crunRoot = join(workDir, "crun-state");
   const crunDir = join(workDir, "crun");
-  const cg = ownCgroup();
   if ((await shell.exec("crun --version")).code !== 0) peers.crunMissing = "n/a (crun not found)";
   else {
     mkdirSync(crunDir, { recursive: true });

@@ -82,6 +82,7 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemo
   const tdCrun: number[] = [];
   const tdPodman: number[] = [];
   let busy: MinikMemory | undefined;
+  let idleCpu = Number.NaN;
   let conmon = Number.NaN;
   for (let round = 0; round < rounds; round++) {
     const name = `ramp50-${round}`;
@@ -98,6 +99,10 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemo
     if (!busy) {
       await Bun.sleep(2000); // let the post-start work (status writes, probes) settle
       busy = minikMemory(m);
+      const c0 = cpuMs(m.pid);
+      await Bun.sleep(5000);
+      const c1 = cpuMs(m.pid);
+      idleCpu = (c1.self - c0.self + c1.children - c0.children) / 5;
     }
     const ids = Array.from({ length: 50 }, (_, i) => `pbr${round}-${i}`);
     if (peers.crun) c50.push(await peers.crun.startBatch(ids));
@@ -164,6 +169,12 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, idle: MinikMemo
     metric: "daemon RSS with 50 pods",
     unit: "MB",
     minik: mb(busy!.daemonRssKb),
+  });
+  b.rows.push({
+    case: "memory",
+    metric: "daemon CPU with 50 idle pods (incl. its helpers), over 5 s",
+    unit: "ms/s",
+    minik: idleCpu,
   });
   b.rows.push({
     case: "memory",
