@@ -45,6 +45,8 @@ export interface AgentContext {
   logMessages: Map<string, string>;
   /** Containers the runtime reported OOM-killed. */
   oomKilled: Set<string>;
+  /** Consecutive sandbox failures per pod uid, for a short first retry that backs off. */
+  sandboxFailures: Map<string, number>;
   /** Pod key (`ns/name`) → uid of the pod the agent runs under that name. */
   tracked: Map<string, string>;
   requeueAfter(key: string, ms: number): void;
@@ -70,4 +72,5 @@ export function forgetPod(ctx: AgentContext, uid: string): void {
   ctx.restartBackoff.forget(`${uid}/`);
   ctx.pullBackoff.forget(`${uid}/`);
   ctx.probes.removePod(uid);
+  ctx.sandboxFailures.delete(uid);
 }

@@ -90,6 +90,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     startedImages: new Map(),
     stopping: new Set(),
     oomKilled: new Set(),
+    sandboxFailures: new Map(),
     logMessages: new Map(),
     tracked: new Map(),
     requeueAfter: (key, ms) => queue.addAfter(key, ms),

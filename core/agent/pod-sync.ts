@@ -16,7 +16,9 @@ import { sandboxConfig } from "./sandbox.ts";
  * the next step (sandbox, init containers in order, containers, restarts with back-off, probe
  * kills, termination), then write status if it changed. Safe to run any number of times.
  */
-const SANDBOX_RETRY_MS = 10_000;
+/** Sandbox retries: 200 ms, doubling to 10 s (a transient failure should not cost seconds). */
+const SANDBOX_RETRY_FIRST_MS = 200;
+const SANDBOX_RETRY_MAX_MS = 10_000;
 
 export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   const slash = key.indexOf("/");
@@ -70,6 +72,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
   if (!sandbox?.ready) {
     try {
       sandbox = await ctx.runtime.runPodSandbox(sandboxConfig(pod, ctx.clusterDns, ctx.hostDns));
+      ctx.sandboxFailures.delete(pod.metadata?.uid ?? "");
     } catch (e) {
       if (!(e instanceof RuntimeError)) throw e;
       ctx.events.record(
@@ -78,7 +81,10 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
         "FailedCreatePodSandBox",
         `Failed to create pod sandbox: ${e.message}`,
       );
-      retry(SANDBOX_RETRY_MS);
+      const uid = pod.metadata?.uid ?? "";
+      const failures = (ctx.sandboxFailures.get(uid) ?? 0) + 1;
+      ctx.sandboxFailures.set(uid, failures);
+      retry(Math.min(SANDBOX_RETRY_MAX_MS, SANDBOX_RETRY_FIRST_MS * 2 ** (failures - 1)));
       sandbox = undefined;
     }
   }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
+import { tracked } from "../supervise/exit-watcher.ts";
 
 /**
  * Where crun runs. On a hybrid-cgroup host crun 1.8 refuses to work ("cgroups in hybrid mode not
@@ -94,9 +95,13 @@ async function startHolder(unifiedMount: string, runDir: string): Promise<number
     // `read` is a builtin: no fork per check. A newer holder for the same dir retires this one.
     'while read -r p < "$2" && [ "$p" = "$$" ]; do sleep 10; done',
   ].join("\n");
-  const proc = Bun.spawn(
-    ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, unifiedMount, pidFile],
-    { detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  const proc = tracked(
+    Bun.spawn(["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, unifiedMount, pidFile], {
+      detached: true,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    }),
   );
   const reader = proc.stdout.getReader();
   const first = await reader.read();

@@ -25,7 +25,10 @@ export function observeLog(log: string, now = Date.now()): void {
     return;
   }
   const last = lastSizes.get(log) ?? readLogIndex(log).at(-1)?.offset ?? 0;
-  if (size === last) return;
+  if (size === last) {
+    lastSizes.set(log, size); // remember it, so a quiet log costs one stat a second, not a read
+    return;
+  }
   if (size < last) writeFileSync(indexPath(log), ""); // rotated or truncated: start over
   appendFileSync(indexPath(log), `${size} ${now}\n`);
   lastSizes.set(log, size);

@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { MS_BIND, MS_NODEV, MS_NOSUID, mount, umount } from "../supervise/libc.ts";
+import { tracked } from "../supervise/exit-watcher.ts";
 
 /**
  * A pod sandbox without a pause process: the IPC and UTS namespaces (and the network namespace
@@ -48,11 +49,13 @@ export async function createSandboxNamespaces(
     argv.push(`--net=${paths.net}`);
     script += " && ip link set lo up";
   }
-  const proc = Bun.spawn([...argv, "sh", "-c", script, "sh", hostname], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const proc = tracked(
+    Bun.spawn([...argv, "sh", "-c", script, "sh", hostname], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    }),
+  );
   if ((await proc.exited) !== 0) {
     const err = await new Response(proc.stderr).text();
     destroySandboxNamespaces(paths);

@@ -1,3 +1,4 @@
+import { tracked } from "../supervise/exit-watcher.ts";
 /**
  * Runs the kernel tools minik's networking drives (`ip`, `nft`). Every failure carries the
  * command line and the tool's stderr, so the one line a user sees says what was attempted.
@@ -9,11 +10,14 @@ export interface RunResult {
 }
 
 export async function run(argv: string[], input?: string): Promise<RunResult> {
-  const proc = Bun.spawn(argv, {
-    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  // tracked: the runtime's zombie sweep must not reap what Bun is waiting for (ECHILD)
+  const proc = tracked(
+    Bun.spawn(argv, {
+      stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
+      stdout: "pipe",
+      stderr: "pipe",
+    }),
+  );
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),

@@ -1,6 +1,7 @@
 import { parseIPv4 } from "../../core/network/cidr.ts";
 import type { ProxyServicePort, ProxyWarning } from "../../core/network/service-proxy.ts";
 import type { HostPortMapping } from "./host-ports.ts";
+import { firstHost, formatIPv4, parseCidr } from "../../core/network/cidr.ts";
 
 /**
  * Renders minik's one nftables table, to be loaded with `nft -f` as a single transaction (the
@@ -147,7 +148,9 @@ export function renderRuleset(input: RulesetInput): string {
         ]),
     "  chain postrouting {",
     "    type nat hook postrouting priority srcnat; policy accept;",
-    `    ct status dnat ip saddr { ${input.podCidr}, 127.0.0.0/8 } masquerade`,
+    // The host's own bridge address needs no SNAT (replies come back to it anyway); masquerading
+    // it only re-uses ports the pod still holds in TIME_WAIT and stalls SYNs under load.
+    `    ct status dnat ip saddr { ${input.podCidr}, 127.0.0.0/8 } ip saddr != ${gatewayOf(input.podCidr)} masquerade`,
     ...(input.outboundNat ? [`    ip saddr ${input.podCidr} oifname != "${input.bridge}" masquerade`] : []),
     "  }",
     "}",
@@ -234,4 +237,9 @@ function hash(text: string): string {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The bridge's address: the first host of the pod CIDR. */
+function gatewayOf(podCidr: string): string {
+  return formatIPv4(firstHost(parseCidr(podCidr)));
 }
