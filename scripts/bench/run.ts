@@ -118,7 +118,7 @@ async function versions() {
   const first = async (cmd: string[]) =>
     (await run(cmd).catch(() => ({ stdout: "n/a" }))).stdout.trim().split("\n")[0] ?? "n/a";
   return {
-    minik: await first([BINARY, "version"]),
+    minik: (await first([BINARY, "version"])).replace(/^Client Version:\s*/, ""),
     bun: Bun.version,
     crun: await first(["crun", "--version"]),
     podman: Bun.which("podman") ? await first(["podman", "--version"]) : "not installed",
