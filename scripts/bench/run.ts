@@ -68,7 +68,10 @@ async function setUp() {
     if ((await run(["bash", join(ROOT, "scripts/setup")])).code !== 0)
       throw new Error("scripts/setup failed");
   }
-  const missing = ["podman", "wrk"].filter((p) => !Bun.which(p));
+  // netavark named explicitly: without recommends apt may pick CNI plugins as podman's network stack
+  const missing = ["podman", "wrk"]
+    .filter((p) => !Bun.which(p))
+    .flatMap((p) => (p === "podman" ? [p, "netavark"] : [p]));
   if (missing.length) {
     bench.log(`installing ${missing.join(", ")} from apt`);
     const r = await run(["apt-get", "install", "-y", "--no-install-recommends", ...missing], {
