@@ -1,11 +1,11 @@
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
-import { MS_BIND, MS_NODEV, MS_NOSUID, mount, umount } from "../supervise/libc.ts";
+import { inNewNamespaces, MS_BIND, MS_NODEV, MS_NOSUID, mount, sethostname, umount } from "../supervise/libc.ts";
 import { tracked } from "../supervise/exit-watcher.ts";
 
 /**
  * A pod sandbox without a pause process: the IPC and UTS namespaces (and the network namespace
  * when no PodNetwork provides one) are kept alive by bind-mounting their nsfs files under the
- * pod's run dir (`unshare --ipc=FILE --uts=FILE`), and the pod's /dev/shm is one tmpfs every
+ * pod's run dir (unshare(2), then a bind mount of /proc/thread-self/ns/*), and the pod's /dev/shm is one tmpfs every
  * container binds. The run dir is a shared mount, so these reach crun's mount namespace too.
  */
 export interface SandboxPaths {
@@ -34,6 +34,8 @@ function touch(file: string): void {
  * Creates the persistent namespaces: IPC and UTS always (hostname set inside), and a network
  * namespace with lo UP when `netnsPath` is not given (crun never brings lo up). A given netns is
  * bind-mounted to `paths.net` so crun's mount namespace sees it whatever its origin.
+ * IPC/UTS are made with unshare(2)/sethostname(2) on this thread (no exec: ~0.2 ms instead of
+ * ~5 ms for `unshare … sh -c hostname`), their nsfs files bind-mounted, then the thread goes back.
  */
 export async function createSandboxNamespaces(
   paths: SandboxPaths,
@@ -42,26 +44,29 @@ export async function createSandboxNamespaces(
 ): Promise<void> {
   mkdirSync(paths.shm, { recursive: true });
   for (const f of [paths.ipc, paths.uts, paths.net]) touch(f);
-  const argv = ["unshare", `--ipc=${paths.ipc}`, `--uts=${paths.uts}`];
-  let script = 'hostname "$1"';
-  if (netnsPath) mount(netnsPath, paths.net, null, MS_BIND);
-  else {
-    argv.push(`--net=${paths.net}`);
-    script += " && ip link set lo up";
+  try {
+    inNewNamespaces(["ipc", "uts"], () => {
+      sethostname(hostname);
+      mount("/proc/thread-self/ns/ipc", paths.ipc, null, MS_BIND);
+      mount("/proc/thread-self/ns/uts", paths.uts, null, MS_BIND);
+    });
+    if (netnsPath) mount(netnsPath, paths.net, null, MS_BIND);
+    else await privateNetns(paths.net);
+    mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
+  } catch (e) {
+    destroySandboxNamespaces(paths);
+    throw e;
   }
-  const proc = tracked(
-    Bun.spawn([...argv, "sh", "-c", script, "sh", hostname], {
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "pipe",
-    }),
-  );
+}
+
+/** A network namespace with only lo, UP, kept by a bind mount on `file`. */
+async function privateNetns(file: string): Promise<void> {
+  const argv = ["unshare", `--net=${file}`, "ip", "link", "set", "lo", "up"];
+  const proc = tracked(Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" }));
   if ((await proc.exited) !== 0) {
     const err = await new Response(proc.stderr).text();
-    destroySandboxNamespaces(paths);
-    throw new Error(`creating the pod's namespaces (${argv.join(" ")}): ${err.trim()}`);
+    throw new Error(`creating the pod's network namespace (${argv.join(" ")}): ${err.trim()}`);
   }
-  mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
 }
 
 export function destroySandboxNamespaces(paths: SandboxPaths): void {

@@ -17,6 +17,10 @@ const lib = dlopen("libc.so.6", {
   mount: { args: ["ptr", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
   umount2: { args: ["ptr", "i32"], returns: "i32" },
   getrlimit: { args: ["i32", "ptr"], returns: "i32" },
+  open: { args: ["ptr", "i32"], returns: "i32" },
+  unshare: { args: ["i32"], returns: "i32" },
+  setns: { args: ["i32", "i32"], returns: "i32" },
+  sethostname: { args: ["ptr", "u64"], returns: "i32" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
 }).symbols;
@@ -44,6 +48,9 @@ export const MS_PRIVATE = 1 << 18;
 export const MS_SLAVE = 1 << 19;
 export const MS_SHARED = 1 << 20;
 export const MNT_DETACH = 2;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+const O_RDONLY_CLOEXEC = 0o2000000;
 
 export function errno(): number {
   const p = lib.__errno_location();
@@ -159,4 +166,38 @@ export function nofileHardLimit(): number {
   if (lib.getrlimit(RLIMIT_NOFILE, r) !== 0) return 1024;
   const hard = r[1]!;
   return hard > 1n << 31n ? 1 << 30 : Number(hard);
+}
+
+/**
+ * Makes fresh namespaces of `kinds` (UTS and/or IPC only: those are per-thread and allowed in a
+ * multi-threaded process), runs `inside` in them on this thread, and always returns the thread
+ * to the namespaces it had. `inside` must be synchronous: no other JS may run in between.
+ */
+export function inNewNamespaces(kinds: ("uts" | "ipc")[], inside: () => void): void {
+  const saved: [number, number][] = [];
+  let flags = 0;
+  try {
+    for (const k of kinds) {
+      const fd = lib.open(cstr(`/proc/thread-self/ns/${k}`), O_RDONLY_CLOEXEC);
+      if (fd < 0) throw new SyscallError(`open /proc/thread-self/ns/${k}`, errno());
+      saved.push([fd, k === "uts" ? CLONE_NEWUTS : CLONE_NEWIPC]);
+      flags |= saved.at(-1)![1];
+    }
+    if (lib.unshare(flags) !== 0) throw new SyscallError("unshare", errno());
+    try {
+      inside();
+    } finally {
+      for (const [fd, type] of saved) {
+        // Failing to return would leave the daemon's main thread in a pod's namespace.
+        if (lib.setns(fd, type) !== 0) throw new SyscallError("setns (back to the daemon's own)", errno());
+      }
+    }
+  } finally {
+    for (const [fd] of saved) lib.close(fd);
+  }
+}
+
+export function sethostname(name: string): void {
+  const b = Buffer.from(name);
+  if (lib.sethostname(b, b.length) !== 0) throw new SyscallError(`sethostname ${name}`, errno());
 }
