@@ -1,6 +1,14 @@
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
-import { inNewNamespaces, MS_BIND, MS_NODEV, MS_NOSUID, mount, sethostname, umount } from "../supervise/libc.ts";
 import { tracked } from "../supervise/exit-watcher.ts";
+import {
+  inNewNamespaces,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOSUID,
+  mount,
+  sethostname,
+  umount,
+} from "../supervise/libc.ts";
 
 /**
  * A pod sandbox without a pause process: the IPC and UTS namespaces (and the network namespace
@@ -31,17 +39,12 @@ function touch(file: string): void {
 }
 
 /**
- * Creates the persistent namespaces: IPC and UTS always (hostname set inside), and a network
- * namespace with lo UP when `netnsPath` is not given (crun never brings lo up). A given netns is
- * bind-mounted to `paths.net` so crun's mount namespace sees it whatever its origin.
- * IPC/UTS are made with unshare(2)/sethostname(2) on this thread (no exec: ~0.2 ms instead of
- * ~5 ms for `unshare … sh -c hostname`), their nsfs files bind-mounted, then the thread goes back.
+ * The persistent IPC and UTS namespaces (hostname set inside) and the pod's /dev/shm. Made with
+ * unshare(2)/sethostname(2) on this thread (no exec: ~0.2 ms instead of ~5 ms for
+ * `unshare … sh -c hostname`), their nsfs files bind-mounted, then the thread goes back.
+ * Synchronous, so it runs while the pod network's processes do.
  */
-export async function createSandboxNamespaces(
-  paths: SandboxPaths,
-  hostname: string,
-  netnsPath?: string,
-): Promise<void> {
+export function createIpcUts(paths: SandboxPaths, hostname: string): void {
   mkdirSync(paths.shm, { recursive: true });
   for (const f of [paths.ipc, paths.uts, paths.net]) touch(f);
   try {
@@ -50,9 +53,21 @@ export async function createSandboxNamespaces(
       mount("/proc/thread-self/ns/ipc", paths.ipc, null, MS_BIND);
       mount("/proc/thread-self/ns/uts", paths.uts, null, MS_BIND);
     });
+    mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
+  } catch (e) {
+    destroySandboxNamespaces(paths);
+    throw e;
+  }
+}
+
+/**
+ * Binds the given netns to `paths.net` so crun's mount namespace sees it whatever its origin, or
+ * makes a private one there with lo UP when none is given (crun never brings lo up).
+ */
+export async function attachNetns(paths: SandboxPaths, netnsPath?: string): Promise<void> {
+  try {
     if (netnsPath) mount(netnsPath, paths.net, null, MS_BIND);
     else await privateNetns(paths.net);
-    mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
   } catch (e) {
     destroySandboxNamespaces(paths);
     throw e;

@@ -12,7 +12,7 @@ import { RuntimeError } from "../container-runtime.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
 import { umount } from "../supervise/libc.ts";
 import type { DataLayout } from "./data-layout.ts";
-import { createSandboxNamespaces, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
+import { attachNetns, createIpcUts, destroySandboxNamespaces, removeSandboxDir } from "./pod-sandbox.ts";
 import { releaseVolumes } from "./pod-volumes.ts";
 import { resolvConf, writeInitLayer } from "./rootfs.ts";
 import { ensureDir, readRecords, removeDir, type SandboxRecord, writeRecord } from "./runtime-records.ts";
@@ -75,18 +75,44 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
       const podName = `${config.namespace}/${config.name}`;
       const p = layout.sandbox(uid);
       ensureDir(p.dir);
-      let ip: string | undefined;
-      let netnsPath: string | undefined;
-      if (network) {
-        const net = await network.setup(uid, { hostPorts: config.hostPorts, podName }).catch((e) => {
-          throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: network: ${(e as Error).message}`);
-        });
-        ip = net.ip;
-        netnsPath = net.netnsPath;
-      }
+      // The network's processes run while this thread makes the IPC/UTS namespaces and cgroup.
+      const setup = network?.setup(uid, { hostPorts: config.hostPorts, podName }).catch((e) => {
+        throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: network: ${(e as Error).message}`);
+      });
       destroySandboxNamespaces(p); // a stale half-made sandbox (crash, reboot)
+      const failEarly = async (e: unknown): Promise<never> => {
+        destroySandboxNamespaces(p);
+        if (
+          setup &&
+          (await setup.then(
+            () => true,
+            () => false,
+          ))
+        )
+          await network!.teardown(uid).catch(() => {});
+        throw e;
+      };
       try {
-        await createSandboxNamespaces(p, config.hostname, netnsPath);
+        createIpcUts(p, config.hostname);
+      } catch (e) {
+        await failEarly(new RuntimeError("CreatePodSandboxError", `pod ${podName}: ${(e as Error).message}`));
+      }
+      try {
+        preparePodCgroupV2(cg, uid);
+        applyPodLimits(cg, uid, config.resources);
+      } catch (e) {
+        await failEarly(e);
+      }
+      let net: { ip: string; netnsPath: string } | undefined;
+      try {
+        net = await setup;
+      } catch (e) {
+        destroySandboxNamespaces(p);
+        throw e;
+      }
+      const ip = net?.ip;
+      try {
+        await attachNetns(p, net?.netnsPath);
       } catch (e) {
         if (network) await network.teardown(uid).catch(() => {});
         throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: ${(e as Error).message}`);
@@ -97,8 +123,6 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
         hostAliases: config.hostAliases,
         resolvConf: resolvConf(config.dns),
       });
-      preparePodCgroupV2(cg, uid);
-      applyPodLimits(cg, uid, config.resources);
       const rec: SandboxRecord = {
         podUid: uid,
         namespace: config.namespace,

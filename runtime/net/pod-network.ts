@@ -4,6 +4,7 @@ import type { Ipam } from "../../core/network/ipam.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
+import { configurePodInterface } from "./netlink.ts";
 import { readSysctl, setInterfaceSysctl } from "./sysctl.ts";
 
 export type { HostPortMapping } from "./host-ports.ts";
@@ -11,7 +12,8 @@ export type { HostPortMapping } from "./host-ports.ts";
 /**
  * Pod networking: one Linux bridge (gateway = first address of the pod CIDR), and per pod a
  * network namespace `/run/netns/<prefix><short uid>` holding `eth0`, the peer of a host veth
- * plugged into the bridge with hairpin on. Two `ip -batch` processes per pod (≈5 ms measured):
+ * plugged into the bridge with hairpin on. One `ip -batch` process per pod (it runs while the
+ * IPAM saves the address), then rtnetlink from this process inside the namespace (netlink.ts):
  * the veth peer is created directly inside the namespace, because moving it costs ≈15 ms.
  *
  * The crun runtime calls `setup` from runPodSandbox and joins `netnsPath`, and `teardown` from
@@ -140,6 +142,22 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     return bridgeReady;
   }
 
+  function addPodLinks(netns: string, veth: string): Promise<string> {
+    return runOk(
+      ["ip", "-batch", "-"],
+      [
+        `netns add ${netns}`,
+        `link add ${veth} master ${bridge} up type veth peer name eth0 netns ${netns}`,
+        `link set ${veth} type bridge_slave hairpin on`,
+      ].join("\n"),
+    );
+  }
+
+  /** Address, lo and eth0 up, default route: rtnetlink from this process (no `ip -n` exec). */
+  function addressPod(netns: string, ip: string): void {
+    configurePodInterface(`${NETNS_DIR}/${netns}`, ip, ipam.prefixLength, ipam.gateway);
+  }
+
   async function setupPod(podUid: string, setupOptions: PodNetworkSetupOptions): Promise<PodNetworkStatus> {
     const { netns, veth } = names(podUid);
     const hostPorts = setupOptions.hostPorts ?? [];
@@ -150,30 +168,31 @@ export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
     options.hostPortTable?.checkHostPorts(podUid, hostPorts, setupOptions.podName);
     await ensureBridgeOnce();
     const hadAddress = ipam.lookup(podUid) !== undefined;
-    const ip = await ipam.allocate(podUid);
+    // A fresh pod's namespace and veth need no address: make them while the IPAM saves its state.
+    const fresh = !existsSync(`${NETNS_DIR}/${netns}`) && !existsSync(`/sys/class/net/${veth}`);
+    const allocating = ipam.allocate(podUid);
+    const links = fresh ? addPodLinks(netns, veth) : undefined;
+    let ip: string;
     try {
-      if (!(await podIsComplete(netns, veth, ip))) {
+      ip = await allocating;
+    } catch (e) {
+      if (links) {
+        await links.catch(() => {});
+        await removePodLinks([netns], [veth]);
+      }
+      throw e;
+    }
+    try {
+      if (links) {
+        await links;
+        addressPod(netns, ip);
+      } else if (!(await podIsComplete(netns, veth, ip))) {
         await removePodLinks(
           existsSync(`${NETNS_DIR}/${netns}`) ? [netns] : [],
           existsSync(`/sys/class/net/${veth}`) ? [veth] : [],
         );
-        await runOk(
-          ["ip", "-batch", "-"],
-          [
-            `netns add ${netns}`,
-            `link add ${veth} master ${bridge} up type veth peer name eth0 netns ${netns}`,
-            `link set ${veth} type bridge_slave hairpin on`,
-          ].join("\n"),
-        );
-        await runOk(
-          ["ip", "-n", netns, "-batch", "-"],
-          [
-            `addr add ${ip}/${ipam.prefixLength} dev eth0`,
-            "link set lo up",
-            "link set eth0 up",
-            `route add default via ${ipam.gateway}`,
-          ].join("\n"),
-        );
+        await addPodLinks(netns, veth);
+        addressPod(netns, ip);
       }
       if (options.hostPortTable) {
         await options.hostPortTable.setHostPorts(podUid, ip, hostPorts, setupOptions.podName);

@@ -184,14 +184,17 @@ export function inNewNamespaces(kinds: ("uts" | "ipc")[], inside: () => void): v
       flags |= saved.at(-1)![1];
     }
     if (lib.unshare(flags) !== 0) throw new SyscallError("unshare", errno());
+    let failure: unknown;
     try {
       inside();
-    } finally {
-      for (const [fd, type] of saved) {
-        // Failing to return would leave the daemon's main thread in a pod's namespace.
-        if (lib.setns(fd, type) !== 0) throw new SyscallError("setns (back to the daemon's own)", errno());
-      }
+    } catch (e) {
+      failure = e;
     }
+    for (const [fd, type] of saved) {
+      // Failing to return would leave the daemon's main thread in a pod's namespace.
+      if (lib.setns(fd, type) !== 0) throw new SyscallError("setns (back to the daemon's own)", errno());
+    }
+    if (failure !== undefined) throw failure;
   } finally {
     for (const [fd] of saved) lib.close(fd);
   }
