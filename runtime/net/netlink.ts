@@ -1,4 +1,7 @@
 import { dlopen, read } from "bun:ffi";
+import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { MS_BIND, MS_REC, MS_SHARED, mount, SyscallError } from "../supervise/libc.ts";
 
 /**
  * The few rtnetlink requests a pod's own namespace needs (address, links up, default route),
@@ -11,6 +14,7 @@ const lib = dlopen("libc.so.6", {
   open: { args: ["ptr", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
+  unshare: { args: ["i32"], returns: "i32" },
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   send: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
   recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
@@ -174,5 +178,107 @@ export function configurePodInterface(
     );
   } finally {
     lib.close(sock);
+  }
+}
+
+const IFLA_IFNAME = 3;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_NET_NS_FD = 28;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const VETH_INFO_PEER = 1;
+const NLA_F_NESTED = 0x8000;
+
+/** An attribute's bytes (header + payload, padded), for nesting. */
+function attr(type: number, payload: number[]): number[] {
+  const len = 4 + payload.length;
+  const out = [len & 0xff, len >> 8, type & 0xff, type >> 8, ...payload];
+  while (out.length % 4) out.push(0);
+  return out;
+}
+
+const name = (s: string) => [...Buffer.from(`${s}\0`)];
+
+/**
+ * `ip netns add NAME` + `ip link add VETH master BRIDGE up type veth peer name eth0 netns NAME`
+ * without an exec: the namespace is made by unshare(2) on this thread (per-thread, then back)
+ * and bind-mounted at `netnsPath` the way ip does it, the veth pair by one RTM_NEWLINK.
+ */
+export function addNetnsWithVeth(netnsPath: string, veth: string, bridge: string): void {
+  const own = lib.open(cstr("/proc/thread-self/ns/net"), O_RDONLY_CLOEXEC);
+  if (own < 0) throw fail("open /proc/thread-self/ns/net", errno());
+  try {
+    makeNetns(netnsPath, own);
+  } finally {
+    lib.close(own);
+  }
+  const nsfd = lib.open(cstr(netnsPath), O_RDONLY_CLOEXEC);
+  if (nsfd < 0) throw fail(`open ${netnsPath}`, errno());
+  const sock = lib.socket(AF_NETLINK, SOCK_RAW_CLOEXEC, NETLINK_ROUTE);
+  try {
+    if (sock < 0) throw fail("netlink socket", errno());
+    const master = lib.if_nametoindex(cstr(bridge));
+    if (!master) throw fail(`bridge ${bridge}`, errno());
+    const peer = [
+      ...new Array(16).fill(0),
+      ...attr(IFLA_IFNAME, name("eth0")),
+      ...attr(IFLA_NET_NS_FD, u32(nsfd)),
+    ];
+    const linkinfo = [
+      ...attr(IFLA_INFO_KIND, name("veth")),
+      ...attr(IFLA_INFO_DATA | NLA_F_NESTED, attr(VETH_INFO_PEER | NLA_F_NESTED, peer)),
+    ];
+    // ifinfomsg: family, pad, type, index, flags, change
+    const body = [0, 0, 0, 0, ...u32(0), ...u32(IFF_UP), ...u32(IFF_UP)];
+    request(
+      sock,
+      message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 1, body, [
+        [IFLA_IFNAME, name(veth)],
+        [IFLA_MASTER, u32(master)],
+        [IFLA_LINKINFO | NLA_F_NESTED, linkinfo],
+      ]),
+      `link add ${veth} master ${bridge} up type veth peer name eth0`,
+    );
+  } finally {
+    if (sock >= 0) lib.close(sock);
+    lib.close(nsfd);
+  }
+}
+
+let netnsDirShared = false;
+
+/** What `ip netns add` does first: the namespace directory is a shared mount point. */
+function shareNetnsDir(dir: string): void {
+  if (netnsDirShared) return;
+  mkdirSync(dir, { recursive: true });
+  try {
+    mount("none", dir, null, MS_SHARED | MS_REC);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.errno === 22)) throw e;
+    mount(dir, dir, null, MS_BIND | MS_REC);
+    mount("none", dir, null, MS_SHARED | MS_REC);
+  }
+  netnsDirShared = true;
+}
+
+function makeNetns(netnsPath: string, own: number): void {
+  shareNetnsDir(dirname(netnsPath));
+  closeSync(openSync(netnsPath, "wx", 0));
+  try {
+    if (lib.unshare(CLONE_NEWNET) !== 0) throw fail("unshare(CLONE_NEWNET)", errno());
+    let failure: unknown;
+    try {
+      mount("/proc/thread-self/ns/net", netnsPath, null, MS_BIND);
+    } catch (e) {
+      failure = e;
+    }
+    // Failing to return would leave the daemon's main thread in a pod's network namespace.
+    if (lib.setns(own, CLONE_NEWNET) !== 0)
+      throw fail("setns (back to the daemon's own network namespace)", errno());
+    if (failure !== undefined) throw failure;
+  } catch (e) {
+    rmSync(netnsPath, { force: true });
+    throw e;
   }
 }
