@@ -100,7 +100,10 @@ export async function up(opts: UpOptions): Promise<void> {
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
-        dnsStarted = node.network.startDns(createServiceDnsView(ctx.informers), createAddressNameView(ctx.informers));
+        dnsStarted = node.network.startDns(
+          createServiceDnsView(ctx.informers),
+          createAddressNameView(ctx.informers),
+        );
         return { "service-proxy": createServiceProxyController(ctx, node.network.proxy) };
       },
     }),

@@ -30,7 +30,9 @@ export async function apply(files: string[], opts: GlobalOptions): Promise<void>
   const plans: Planned[] = [];
   for (const manifest of manifests) plans.push(await plan(api, manifest, opts.namespace));
   // Objects in a namespace this same apply creates cannot be dry-run before it exists.
-  const newNamespaces = new Set(plans.filter((p) => p.info.kind === "Namespace" && !p.live).map((p) => p.desired.metadata.name));
+  const newNamespaces = new Set(
+    plans.filter((p) => p.info.kind === "Namespace" && !p.live).map((p) => p.desired.metadata.name),
+  );
   for (const p of plans) if (!p.namespace || !newNamespaces.has(p.namespace)) await write(api, p, true);
   for (const p of plans) {
     const verb = await write(api, p, false);

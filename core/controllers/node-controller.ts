@@ -157,7 +157,13 @@ export function nodeStatus(
     ),
     ready
       ? { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }
-      : { type: "Ready", status: "False", reason: "KubeletNotReady", message: "no container runtime: minik up runs with --runtime none (or not as root), so pods stay Pending" },
+      : {
+          type: "Ready",
+          status: "False",
+          reason: "KubeletNotReady",
+          message:
+            "no container runtime: minik up runs with --runtime none (or not as root), so pods stay Pending",
+        },
   ];
   // Due a little early, so the requeue after heartbeatMs always posts.
   const heartbeatDue = (old?.conditions ?? []).some(

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
-import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
 import { tracked } from "../supervise/exit-watcher.ts";
+import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
 
 /**
  * Where crun runs. On a hybrid-cgroup host crun 1.8 refuses to work ("cgroups in hybrid mode not
@@ -96,12 +96,15 @@ async function startHolder(unifiedMount: string, runDir: string): Promise<number
     'while read -r p < "$2" && [ "$p" = "$$" ]; do sleep 10; done',
   ].join("\n");
   const proc = tracked(
-    Bun.spawn(["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, unifiedMount, pidFile], {
-      detached: true,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    }),
+    Bun.spawn(
+      ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, HOLDER_NAME, unifiedMount, pidFile],
+      {
+        detached: true,
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    ),
   );
   const reader = proc.stdout.getReader();
   const first = await reader.read();
@@ -128,7 +131,8 @@ export function releaseCrunNamespace(runDir: string): void {
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, "utf8"));
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`)) process.kill(pid, "SIGKILL");
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`))
+        process.kill(pid, "SIGKILL");
     } catch {}
     rmSync(pidFile, { force: true });
   }

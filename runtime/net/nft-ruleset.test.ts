@@ -53,7 +53,9 @@ describe("nft ruleset", () => {
     expect(text).toContain("elements = { 10.251.0.12 . tcp . 80 }");
     expect(text).toContain("fib daddr type local meta l4proto tcp th dport 8081 dnat to 10.250.0.5:80");
     expect(text).toContain('iifname != "lo" ip daddr 127.0.0.0/8 drop');
-    expect(text).toContain("ct status dnat ip saddr { 10.250.0.0/24, 127.0.0.0/8 } ip saddr != 10.250.0.1 masquerade");
+    expect(text).toContain(
+      "ct status dnat ip saddr { 10.250.0.0/24, 127.0.0.0/8 } ip saddr != 10.250.0.1 masquerade",
+    );
     expect(text).toContain('iifname "minikt0" oifname != "minikt0" drop');
     const nat = renderRuleset({ ...base, outboundNat: true });
     expect(nat).toContain('ip saddr 10.250.0.0/24 oifname != "minikt0" masquerade');

@@ -1,7 +1,6 @@
-import { parseIPv4 } from "../../core/network/cidr.ts";
+import { firstHost, formatIPv4, parseCidr, parseIPv4 } from "../../core/network/cidr.ts";
 import type { ProxyServicePort, ProxyWarning } from "../../core/network/service-proxy.ts";
 import type { HostPortMapping } from "./host-ports.ts";
-import { firstHost, formatIPv4, parseCidr } from "../../core/network/cidr.ts";
 
 /**
  * Renders minik's one nftables table, to be loaded with `nft -f` as a single transaction (the

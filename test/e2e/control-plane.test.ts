@@ -70,9 +70,21 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
     const kubeconfig = join(d.dataDir, "kubeconfig");
     const watchers = [
       Bun.spawn([BINARY, "get", "deployments", "-w"], { env: d.env, stdout: "pipe" }),
-      Bun.spawn(["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(d.dataDir, "kcache-w"), "get", "deployments", "-w"], {
-        stdout: "pipe",
-      }),
+      Bun.spawn(
+        [
+          "kubectl",
+          "--kubeconfig",
+          kubeconfig,
+          "--cache-dir",
+          join(d.dataDir, "kcache-w"),
+          "get",
+          "deployments",
+          "-w",
+        ],
+        {
+          stdout: "pipe",
+        },
+      ),
     ];
     const outputs = watchers.map((w) => {
       const state = { text: "" };
@@ -87,9 +99,13 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
       return state;
     });
     try {
-      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/2/.test(o.text)), { what: "the initial rows" });
+      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/2/.test(o.text)), {
+        what: "the initial rows",
+      });
       expect((await d.minik(["scale", "deployment/nginx-deployment", "--replicas", "3"])).code).toBe(0);
-      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/3/.test(o.text)), { what: "rows for the scaled deployment" });
+      await waitFor(() => outputs.every((o) => /nginx-deployment\s+0\/3/.test(o.text)), {
+        what: "rows for the scaled deployment",
+      });
       expect((await d.minik(["scale", "deployment/nginx-deployment", "--replicas", "2"])).code).toBe(0);
     } finally {
       for (const w of watchers) w.kill();

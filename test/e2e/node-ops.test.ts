@@ -164,11 +164,25 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
 
   test("the real kubectl: logs, exec, cp and top pods against running containers", async () => {
     const kubectl = async (...args: string[]) => {
-      const p = Bun.spawn(["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), ...args], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      const p = Bun.spawn(
+        [
+          "kubectl",
+          "--kubeconfig",
+          join(dataDir, "kubeconfig"),
+          "--cache-dir",
+          join(dataDir, "kcache"),
+          ...args,
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
       return { stdout, stderr, code };
     };
     const logs = await kubectl("logs", "ticker", "--tail", "3");
