@@ -84,7 +84,7 @@ export async function startHarness(
     },
     getPod: (name) => client.get<Pod & KubeObject>("pods", "default", name),
     async waitPod(name, check, what = `pod ${name}`) {
-      // (test/support/env.ts's waitFor pulls in node:child_process, which core/ must not import.)
+      // (test/support/env.ts's waitFor pulls in a child-process module, which core/ must not import.)
       const deadline = Date.now() + 5000;
       let last: Pod | undefined;
       for (;;) {
