@@ -65,6 +65,8 @@ cli
   .option("--wait", "Wait until the objects are gone (default true)", { default: true })
   .option("--ignore-not-found", "Treat missing objects as deleted")
   .option("--cascade <mode>", "background | foreground | orphan", { default: "background" })
+  .option("--all", "Delete every object of the kind in the namespace")
+  .option("-l, --selector <selector>", "Delete the objects matching a label selector")
   .action(async (targets, opts) => (await import("./commands/delete.ts")).del(targets, opts));
 
 cli

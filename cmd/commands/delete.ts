@@ -1,10 +1,11 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
+import type { KubeObject } from "../../core/object.ts";
 import { findByKind, type ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { readManifests } from "../manifest.ts";
 import { objectRef } from "../printer.ts";
-import { resolveTargets } from "./kinds.ts";
+import { resolveKinds, resolveTargets } from "./kinds.ts";
 
 export interface DeleteCmdOptions extends GlobalOptions {
   filename?: string | string[];
@@ -12,6 +13,8 @@ export interface DeleteCmdOptions extends GlobalOptions {
   wait?: boolean;
   ignoreNotFound?: boolean;
   cascade?: string;
+  all?: boolean;
+  selector?: string;
 }
 
 /** `minik delete -f FILE` or `minik delete KIND NAME…`; waits until the objects are gone by default, like kubectl. */
@@ -34,7 +37,17 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
       });
     }
   }
-  if (!files.length) {
+  if (!files.length && (opts.all || opts.selector)) {
+    // `minik delete pods --all` / `-l app=x`: every matching object of the kinds named
+    const namespace = opts.namespace ?? "default";
+    for (const info of resolveKinds(args[0] ?? "")) {
+      const list = await api.get<{ items: KubeObject[] }>(resourcePath(info, namespace), {
+        query: { labelSelector: opts.selector },
+      });
+      for (const o of list.items) targets.push({ info, namespace, name: o.metadata.name! });
+    }
+    if (!targets.length) console.error(`No resources found in ${namespace} namespace.`);
+  } else if (!files.length) {
     for (const t of resolveTargets(args)) targets.push({ ...t, namespace: opts.namespace ?? "default" });
   }
   const propagationPolicy =

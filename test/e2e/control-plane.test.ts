@@ -203,4 +203,18 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
       removeDir(anon.dataDir);
     }
   }, 30_000);
+
+  test("delete -l and --all remove exactly the matching objects", async () => {
+    const cm = (name: string, tier: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  labels: {tier: ${tier}}\ndata: {k: v}\n`;
+    await d.apply("cms", [cm("cm-a", "web"), cm("cm-b", "web"), cm("cm-c", "db")].join("---\n"));
+    const byLabel = await d.minik(["delete", "configmaps", "-l", "tier=web"]);
+    expect(byLabel.stdout).toContain("configmap/cm-a deleted");
+    expect(byLabel.stdout).toContain("configmap/cm-b deleted");
+    const left = (await d.getJson(["configmaps", "-l", "tier"])).items.map((o: any) => o.metadata.name);
+    expect(left).toEqual(["cm-c"]);
+    const all = await d.minik(["delete", "configmaps", "--all"]);
+    expect(all.stdout).toContain("configmap/cm-c deleted");
+    expect((await d.getJson(["configmaps", "-l", "tier"])).items).toHaveLength(0);
+  });
 });
