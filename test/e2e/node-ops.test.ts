@@ -123,6 +123,17 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
     expect(rm.stderr).toMatch(/in use/);
   }, 60_000);
 
+  test("image pull from a basic-auth registry (credentials from registries.yaml); a missing image is a clear error", async () => {
+    const basic = testImages!.registries.basic.host;
+    const ok = await d.minik(["image", "pull", `${basic}/minik-test/httpd:2`]);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toMatch(/minik-test\/httpd:2 pulled \(sha256:[0-9a-f]{64}\)/);
+    expect((await d.minik(["image", "ls"])).stdout).toContain("minik-test/httpd:2");
+    const missing = await d.minik(["image", "pull", `${basic}/minik-test/nope:1`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope:1/);
+  }, 60_000);
+
   test("a crashing container restarts with back-off into CrashLoopBackOff", async () => {
     await apply(
       "crasher",
