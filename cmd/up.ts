@@ -53,7 +53,7 @@ export interface UpOptions {
 
 export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
-  traceSteps = !!opts.debug;
+  const step = stepper(!!opts.debug);
   const dataDir = opts.dataDir ?? defaultDataDir();
   const log = (m: string) => console.error(`minik: ${m}`);
   const [host, port] = splitHostPort(opts.listen);
@@ -83,7 +83,7 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   const node =
     runtimeName === "crun"
-      ? await startNode(dataDir, registry, nodeName, opts, podCidr, serviceCidr, log)
+      ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
       : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
@@ -167,15 +167,27 @@ interface NodeParts {
 }
 
 /** The node half: network, image store, crun runtime and the agent that drives them. */
-async function startNode(
-  dataDir: string,
-  client: Client,
-  nodeName: string,
-  opts: UpOptions,
-  podCidr: string,
-  serviceCidr: string,
-  log: (m: string) => void,
-): Promise<NodeParts> {
+interface NodeInputs {
+  dataDir: string;
+  client: Client;
+  nodeName: string;
+  opts: UpOptions;
+  podCidr: string;
+  serviceCidr: string;
+  log: (m: string) => void;
+  step: Step;
+}
+
+async function startNode({
+  dataDir,
+  client,
+  nodeName,
+  opts,
+  podCidr,
+  serviceCidr,
+  log,
+  step,
+}: NodeInputs): Promise<NodeParts> {
   // loaded lazily: a control-plane-only minik never touches them
   const { createNodeNetwork } = await import("../runtime/net/node-network.ts");
   const { createImageStore } = await import("../runtime/image/image-store.ts");
@@ -227,20 +239,23 @@ async function startNode(
 
 function asApiError(e: unknown): never {
   if (e instanceof RuntimeError) {
-    const reason = /in use/i.test(e.message)
-      ? "Conflict"
-      : /not found|unknown/i.test(e.message)
-        ? "NotFound"
-        : "BadRequest";
+    // the image store's reasons, not its wording, decide the HTTP status
+    const reason =
+      e.reason === "ImageInUse" ? "Conflict" : e.reason === "ImageNotFound" ? "NotFound" : "BadRequest";
     throw new ApiError(reason, e.message);
   }
   throw e;
 }
 
-let traceSteps = false;
+type Step = <T>(what: string, fn: () => T | Promise<T>) => Promise<T>;
 
-async function step<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
-  if (traceSteps) console.error(`minik: ${what}…`);
+/** Runs one start-up step; a failure says which step it was (traced with --debug). */
+function stepper(trace: boolean): Step {
+  return (what, fn) => runStep(what, fn, trace);
+}
+
+async function runStep<T>(what: string, fn: () => T | Promise<T>, trace: boolean): Promise<T> {
+  if (trace) console.error(`minik: ${what}…`);
   try {
     return await fn();
   } catch (e) {

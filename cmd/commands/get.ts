@@ -2,6 +2,7 @@ import type { KubeObject } from "../../core/object.ts";
 import type { ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath, TABLE_ACCEPT } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { ndjson } from "../ndjson.ts";
 import {
   columnWidths,
   formatColumns,
@@ -112,25 +113,13 @@ async function watchTable(
       labelSelector,
     },
   });
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
   let columns = first.columnDefinitions;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buf += value;
-    let nl = buf.indexOf("\n");
-    while (nl >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf("\n");
-      if (!line) continue;
-      const event = JSON.parse(line) as { type: string; object: Table & { kind: string; message?: string } };
-      if (event.type === "ERROR") throw new Error(event.object.message ?? "watch failed");
-      if (event.object.kind !== "Table") continue;
-      if (event.object.columnDefinitions?.length) columns = event.object.columnDefinitions;
-      const rows = tableRows({ ...event.object, columnDefinitions: columns }, { ...style, noHeaders: true });
-      console.log(formatColumns(rows, widths));
-    }
+  type Event = { type: string; object: Table & { kind: string; message?: string } };
+  for await (const event of ndjson<Event>(res.body!)) {
+    if (event.type === "ERROR") throw new Error(event.object.message ?? "watch failed");
+    if (event.object.kind !== "Table") continue;
+    if (event.object.columnDefinitions?.length) columns = event.object.columnDefinitions;
+    const rows = tableRows({ ...event.object, columnDefinitions: columns }, { ...style, noHeaders: true });
+    console.log(formatColumns(rows, widths));
   }
 }

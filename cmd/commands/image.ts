@@ -5,6 +5,7 @@ import { ApiError } from "../../core/errors.ts";
 import type { ImageSummary } from "../../core/image-service.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { ndjson } from "../ndjson.ts";
 import { formatColumns } from "../printer.ts";
 
 export async function imageList(opts: GlobalOptions) {
@@ -29,29 +30,20 @@ export async function imagePull(image: string, opts: GlobalOptions) {
       )
     : undefined;
   const byItem = new Map<string, cliProgress.SingleBar>();
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
   let result: ImageSummary | undefined;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-      const ev = JSON.parse(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      if (ev.type === "progress" && bars) {
-        const label = String(ev.item)
-          .replace(/^sha256:/, "")
-          .slice(0, 12);
-        const bar = byItem.get(label) ?? bars.create(ev.total || 1, 0, { item: label });
-        byItem.set(label, bar);
-        bar.setTotal(ev.total || 1);
-        bar.update(ev.done, { item: label });
-      } else if (ev.type === "error") {
-        bars?.stop();
-        throw new ApiError("BadRequest", ev.message);
-      } else if (ev.type === "done") result = ev.image;
-    }
+  for await (const ev of ndjson<any>(res.body!)) {
+    if (ev.type === "progress" && bars) {
+      const label = String(ev.item)
+        .replace(/^sha256:/, "")
+        .slice(0, 12);
+      const bar = byItem.get(label) ?? bars.create(ev.total || 1, 0, { item: label });
+      byItem.set(label, bar);
+      bar.setTotal(ev.total || 1);
+      bar.update(ev.done, { item: label });
+    } else if (ev.type === "error") {
+      bars?.stop();
+      throw new ApiError("BadRequest", ev.message);
+    } else if (ev.type === "done") result = ev.image;
   }
   bars?.stop();
   if (result) console.log(`${result.name} pulled (${result.id})`);
