@@ -33,7 +33,7 @@ import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { type ContainerRuntime, RuntimeError } from "../runtime/container-runtime.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
-import { serve } from "./serve.ts";
+import { isLoopback, serve } from "./serve.ts";
 import { ensureServingCert } from "./tls.ts";
 
 export interface UpOptions {
@@ -270,10 +270,6 @@ function splitHostPort(addr: string): [string, number] {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ApiError("BadRequest", `invalid listen address "${addr}": use host:port`);
   return [host, port];
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** The token is generated on first start and kept (0600) so the CLI and kubeconfig keep working. */

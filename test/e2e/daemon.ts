@@ -129,11 +129,16 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
 export function removeDir(dir: string | undefined) {
   if (!dir) return;
+  unmountUnder(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Lazily unmounts every mount at or below `dir`, deepest first. */
+export function unmountUnder(dir: string) {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((l) => l.split(" ")[4])
     .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
-import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon, unmountUnder } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -195,12 +195,7 @@ spec:
     await d.stop("SIGKILL");
     // the reboot: every container process and every mount and network namespace minik made is gone
     for (const c of runningContainers()) process.kill(c.pid, "SIGKILL");
-    const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-      .split("\n")
-      .map((l) => l.split(" ")[4])
-      .filter((m): m is string => !!m && m.startsWith(`${dataDir}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
+    unmountUnder(dataDir);
     for (const ns of Bun.spawnSync(["ip", "netns", "list"]).stdout.toString().split("\n")) {
       const name = ns.split(" ")[0];
       if (name?.startsWith("minik-")) Bun.spawnSync(["ip", "netns", "delete", name]);
