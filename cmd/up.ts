@@ -8,7 +8,7 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
-import type { Client } from "../core/client.ts";
+import { createMinikApi } from "../core/api/minik-api.ts";
 import {
   CLUSTER_DOMAIN,
   DEFAULT_POD_CIDR,
@@ -22,15 +22,15 @@ import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
-import type { ImageService } from "../core/image-service.ts";
-import { createMinikApi } from "../core/minik-api.ts";
-import { createAddressNameView, createServiceDnsView } from "../core/network/dns-view.ts";
+import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
-import { createServiceProxyController } from "../core/network/service-proxy-controller.ts";
 import { createRegistry } from "../core/registry/registry.ts";
+import type { Client } from "../core/seams/client.ts";
+import { type ContainerRuntime, RuntimeError } from "../core/seams/container-runtime.ts";
+import type { ImageService } from "../core/seams/image-service.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
-import { type ContainerRuntime, RuntimeError } from "../runtime/container-runtime.ts";
+import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
@@ -87,7 +87,7 @@ export async function up(opts: UpOptions): Promise<void> {
       : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
-  let dnsStarted: Promise<unknown> | undefined;
+  let dnsReady: Promise<void> | undefined;
   const controllers = await step("starting controllers", () =>
     startControllers({
       client: registry,
@@ -100,15 +100,13 @@ export async function up(opts: UpOptions): Promise<void> {
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
-        dnsStarted = node.network.startDns(
-          createServiceDnsView(ctx.informers),
-          createAddressNameView(ctx.informers),
-        );
-        return { "service-proxy": createServiceProxyController(ctx, node.network.proxy) };
+        const network = networkControllers(ctx, node.network);
+        dnsReady = network.dnsReady;
+        return network.controllers;
       },
     }),
   );
-  if (dnsStarted) await step("starting cluster DNS", () => dnsStarted);
+  if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   if (node) await step("starting the node agent", () => node.agent.start());
 
   const app = createApiServer({
@@ -217,6 +215,7 @@ async function startNode({
   );
   const agent = createNodeAgent({
     client,
+    dial: dialPod,
     runtime,
     nodeName,
     events: createEventRecorder(client, "kubelet", nodeName),

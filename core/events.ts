@@ -1,5 +1,5 @@
-import type { Client } from "./client.ts";
 import type { KubeObject } from "./object.ts";
+import type { Client } from "./seams/client.ts";
 
 /**
  * Records core/v1 Events the way Kubernetes components do: one Event per (object, reason,

@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import cliProgress from "cli-progress";
 import { ApiError } from "../../core/errors.ts";
-import type { ImageSummary } from "../../core/image-service.ts";
+import type { ImageSummary } from "../../core/seams/image-service.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { ndjson } from "../ndjson.ts";

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { defaultDataDir, paths } from "../../core/config.ts";
 import { ApiError } from "../../core/errors.ts";
-import { RuntimeError } from "../../runtime/container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 
 /**
  * `minik reset`: retires minik from this machine. Refuses while a `minik up` answers for the data

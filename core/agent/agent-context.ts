@@ -1,8 +1,8 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
-import type { Client } from "../client.ts";
 import type { EventRecorder } from "../events.ts";
-import type { DuplexStream } from "../node-services.ts";
+import type { Client } from "../seams/client.ts";
+import type { ContainerRuntime } from "../seams/container-runtime.ts";
+import type { DuplexStream } from "../seams/node-services.ts";
 import type { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import type { ConfigSources } from "./env.ts";

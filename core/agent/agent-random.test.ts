@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
-import { type Harness, startHarness } from "./agent-harness.ts";
+import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
 /**
  * Random exits, agent restarts, deletions and time jumps against the invariants a level-triggered

@@ -1,16 +1,15 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1";
-import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
-import type { Client } from "../client.ts";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
-import type { DuplexStream, NodeServices } from "../node-services.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
+import type { Client } from "../seams/client.ts";
+import type { ContainerRuntime } from "../seams/container-runtime.ts";
+import type { DuplexStream, NodeServices } from "../seams/node-services.ts";
 import { type AgentContext, asObject, podKey } from "./agent-context.ts";
 import { Backoff } from "./backoff.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { tcpDial } from "./dial.ts";
 import { createNodeServices } from "./node-services.ts";
 import { syncPod } from "./pod-sync.ts";
 import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
@@ -34,8 +33,8 @@ export interface NodeAgentOptions {
   hostDns?: HostDns;
   /** The node's address (status.hostIP); else read from the Node object's InternalIP. */
   hostIP?: string;
-  /** Opens TCP to a pod IP (tcpSocket probes, port-forward). Default: node:net. */
-  dial?: (ip: string, port: number) => Promise<DuplexStream>;
+  /** Opens TCP to a pod IP (tcpSocket probes, hooks, port-forward): the node's network. */
+  dial: (ip: string, port: number) => Promise<DuplexStream>;
   clock?: Clock;
   /** Full re-list and orphan sweep period (default 10 s). */
   resyncIntervalMs?: number;
@@ -62,7 +61,7 @@ const STOP_WAIT_MS = 1000;
 export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
   const { client, runtime, nodeName } = options;
   const clock = options.clock ?? systemClock;
-  const dial = options.dial ?? tcpDial;
+  const dial = options.dial;
   const log = options.log ?? ((m: string) => console.error(`node agent: ${m}`));
   let hostIP = options.hostIP;
 

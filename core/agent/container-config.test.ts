@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
-import { type Harness, startHarness } from "./agent-harness.ts";
 import { qosClass } from "./container-config.ts";
+import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
 let h: Harness;
 beforeEach(async () => {

@@ -1,12 +1,12 @@
 import type { Container, Pod, PodSecurityContext, SecurityContext } from "kubernetes-types/core/v1";
+import { cpuMillis, quantityValue } from "../quantity.ts";
 import {
   type ContainerConfig,
   type ContainerResources,
   type Mount,
   RuntimeError,
   type SecurityOptions,
-} from "../../runtime/container-runtime.ts";
-import { cpuMillis, quantityValue } from "../controllers/quantity.ts";
+} from "../seams/container-runtime.ts";
 import { podDescription } from "./agent-context.ts";
 import { expand } from "./env.ts";
 

@@ -1,11 +1,11 @@
 import type { Container, Pod, Service } from "kubernetes-types/core/v1";
+import type { KubeObject } from "../object.ts";
 import {
   type ContainerStatus,
   type PullPolicy,
   RuntimeError,
   type VolumeSource,
-} from "../../runtime/container-runtime.ts";
-import type { KubeObject } from "../object.ts";
+} from "../seams/container-runtime.ts";
 import { type AgentContext, asObject } from "./agent-context.ts";
 import { buildContainerConfig } from "./container-config.ts";
 import { type PodPlacement, resolveEnv, serviceLinkEnv } from "./env.ts";

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { ConfigMap, Pod, Secret } from "kubernetes-types/core/v1";
-import { RuntimeError } from "../../runtime/container-runtime.ts";
+import { RuntimeError } from "../seams/container-runtime.ts";
 import { type ConfigSources, expand, resolveEnv, serviceLinkEnv } from "./env.ts";
 
 const b64 = (s: string) => btoa(s);

@@ -6,8 +6,8 @@ import type {
   ResourceFieldSelector,
   Secret,
 } from "kubernetes-types/core/v1";
-import { RuntimeError } from "../../runtime/container-runtime.ts";
-import { cpuMillis, parseQuantity, quantityValue } from "../controllers/quantity.ts";
+import { cpuMillis, parseQuantity, quantityValue } from "../quantity.ts";
+import { RuntimeError } from "../seams/container-runtime.ts";
 
 /**
  * A container's environment, resolved the way the kubelet does it: envFrom first (with prefix),

@@ -1,5 +1,5 @@
 import type { Container, Pod } from "kubernetes-types/core/v1";
-import type { ContainerStatus } from "../../runtime/container-runtime.ts";
+import type { ContainerStatus } from "../seams/container-runtime.ts";
 import { type AgentContext, asObject } from "./agent-context.ts";
 import { runHandler } from "./handlers.ts";
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
-import { type Harness, startHarness } from "./agent-harness.ts";
+import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
 let h: Harness;
 beforeEach(async () => {

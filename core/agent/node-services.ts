@@ -1,10 +1,10 @@
 import { cpus, freemem, totalmem } from "node:os";
 import type { ContainerStatus as KubeContainerStatus, Pod } from "kubernetes-types/core/v1";
-import type { ContainerRuntime, ContainerStatus } from "../../runtime/container-runtime.ts";
-import type { Client } from "../client.ts";
 import { ApiError } from "../errors.ts";
-import type { DuplexStream, NodeServices, PodStats } from "../node-services.ts";
 import type { KubeObject } from "../object.ts";
+import type { Client } from "../seams/client.ts";
+import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
+import type { DuplexStream, NodeServices, PodStats } from "../seams/node-services.ts";
 
 /**
  * NodeServices over the runtime: pod and container names are mapped to runtime container ids

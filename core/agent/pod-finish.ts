@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { ContainerStatus, SandboxStatus } from "../../runtime/container-runtime.ts";
 import type { KubeObject } from "../object.ts";
+import type { ContainerStatus, SandboxStatus } from "../seams/container-runtime.ts";
 import { type AgentContext, asObject } from "./agent-context.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 import { type ContainerView, computePodStatus } from "./pod-status.ts";

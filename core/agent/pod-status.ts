@@ -6,7 +6,7 @@ import type {
   PodCondition,
   PodStatus,
 } from "kubernetes-types/core/v1";
-import type { ContainerStatus, SandboxStatus } from "../../runtime/container-runtime.ts";
+import type { ContainerStatus, SandboxStatus } from "../seams/container-runtime.ts";
 import { kubeTime } from "./clock.ts";
 import { qosClass } from "./container-config.ts";
 

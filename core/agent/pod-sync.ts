@@ -1,6 +1,6 @@
 import type { Container, Pod } from "kubernetes-types/core/v1";
-import { type ContainerStatus, RuntimeError, type SandboxStatus } from "../../runtime/container-runtime.ts";
 import type { KubeObject } from "../object.ts";
+import { type ContainerStatus, RuntimeError, type SandboxStatus } from "../seams/container-runtime.ts";
 import { type AgentContext, asObject, podDescription } from "./agent-context.ts";
 import { goDuration } from "./backoff.ts";
 import { pullPolicyOf, type StartScope, startContainer } from "./container-start.ts";

@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { ContainerStatus } from "../../runtime/container-runtime.ts";
 import { isApiError } from "../errors.ts";
+import type { ContainerStatus } from "../seams/container-runtime.ts";
 import { type AgentContext, asObject, forgetPod } from "./agent-context.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 

@@ -1,6 +1,6 @@
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
-import type { ContainerStatus } from "../../runtime/container-runtime.ts";
 import type { KubeObject } from "../object.ts";
+import type { ContainerStatus } from "../seams/container-runtime.ts";
 import type { AgentContext } from "./agent-context.ts";
 import { type ContainerView, sameStatus } from "./pod-status.ts";
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
-import { type Harness, startHarness } from "./agent-harness.ts";
+import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
 let h: Harness;
 /** What the fake's exec answers, per probe command. */

@@ -1,6 +1,6 @@
 import type { Container, Pod, Probe } from "kubernetes-types/core/v1";
-import type { ContainerRuntime, ContainerStatus } from "../../runtime/container-runtime.ts";
-import type { DuplexStream } from "../node-services.ts";
+import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
+import type { DuplexStream } from "../seams/node-services.ts";
 import type { Clock } from "./clock.ts";
 import { runHandler } from "./handlers.ts";
 

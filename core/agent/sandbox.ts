@@ -1,5 +1,5 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { SandboxConfig } from "../../runtime/container-runtime.ts";
+import type { SandboxConfig } from "../seams/container-runtime.ts";
 import { podResources } from "./container-config.ts";
 
 /**

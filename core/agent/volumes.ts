@@ -1,6 +1,6 @@
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from "kubernetes-types/core/v1";
-import { type Mount, RuntimeError, type VolumeSource } from "../../runtime/container-runtime.ts";
-import { quantityValue } from "../controllers/quantity.ts";
+import { quantityValue } from "../quantity.ts";
+import { type Mount, RuntimeError, type VolumeSource } from "../seams/container-runtime.ts";
 import {
   type ConfigSources,
   decodeBase64,

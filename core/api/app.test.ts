@@ -6,7 +6,7 @@ import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 import { AGGREGATED_CONTENT_TYPE } from "./discovery.ts";
-import { FakeNodeServices } from "./fake-node-services.ts";
+import { FakeNodeServices } from "./testing/fake-node-services.ts";
 
 const TOKEN = "s3cret";
 let store: Store;

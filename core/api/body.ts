@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
-import type { PatchType } from "../client.ts";
 import { ApiError } from "../errors.ts";
+import type { PatchType } from "../seams/client.ts";
 import { decodeProtobufObject } from "./protobuf/decode.ts";
 
 /** Same bound as kube-apiserver's request body limit. */

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
-import type { Client } from "../client.ts";
-import type { NodeServices } from "../node-services.ts";
 import type { Registry } from "../registry/registry.ts";
+import type { Client } from "../seams/client.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 import type { Store } from "../store/store.ts";
 import type { AuthConfig } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";

@@ -1,7 +1,7 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { ExecOptions, ExecSession } from "../../runtime/container-runtime.ts";
 import { ApiError } from "../errors.ts";
-import type { NodeServices } from "../node-services.ts";
+import type { ExecOptions, ExecSession } from "../seams/container-runtime.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { pickContainer, requireNode } from "./logs.ts";
 import { queryFlag } from "./options.ts";

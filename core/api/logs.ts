@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
-import type { NodeServices } from "../node-services.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { queryFlag } from "./options.ts";
 import { methodNotAllowed } from "./rest.ts";

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors.ts";
-import type { NodeServices } from "../node-services.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { requireNode } from "./logs.ts";
 import { json } from "./respond.ts";

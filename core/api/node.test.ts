@@ -6,7 +6,6 @@ import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 import { CHANNEL, runExec } from "./exec.ts";
-import { FakeNodeServices } from "./fake-node-services.ts";
 import { runChannelPortForward, runPortForward } from "./port-forward.ts";
 import type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
 import { SPDY_DICTIONARY } from "./spdy/dictionary.ts";
@@ -19,6 +18,7 @@ import {
   FrameReader,
   HeaderEncoder,
 } from "./spdy/frames.ts";
+import { FakeNodeServices } from "./testing/fake-node-services.ts";
 
 let store: Store;
 let client: Registry;

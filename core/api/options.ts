@@ -1,5 +1,5 @@
-import type { DeleteOptions, ListOptions, WriteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
+import type { DeleteOptions, ListOptions, WriteOptions } from "../seams/client.ts";
 
 /** Query parameters shared by the write verbs: dryRun, fieldManager, fieldValidation, force. */
 export function writeOptions(url: URL, warnings: string[]): WriteOptions & { force?: boolean } {

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors.ts";
-import type { DuplexStream } from "../node-services.ts";
+import type { DuplexStream } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { requireNode } from "./logs.ts";
 import { methodNotAllowed } from "./rest.ts";

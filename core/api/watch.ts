@@ -1,6 +1,6 @@
-import type { Client, ListOptions } from "../client.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
+import type { Client, ListOptions } from "../seams/client.ts";
 import { toApiError } from "./respond.ts";
 import { type IncludeObject, toTable } from "./table.ts";
 

@@ -1,7 +1,7 @@
-import type { Client } from "../client.ts";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
 import type { KubeObject } from "../object.ts";
+import type { Client } from "../seams/client.ts";
 import type { Clock } from "./clock.ts";
 import type { Informers } from "./informer.ts";
 import { createWorkQueue } from "./work-queue.ts";

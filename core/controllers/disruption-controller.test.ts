@@ -3,7 +3,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { Kube } from "./owner-references.ts";
-import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./test-kit.ts";
+import { deploymentManifest, listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
 setDefaultTimeout(30_000);

@@ -8,6 +8,7 @@ import type {
 import type { Pod } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
+import { cpuMillis, formatCpuMillis } from "../quantity.ts";
 import { findByKind, resourceKey } from "../resources.ts";
 import { labelSelectorMatches } from "../selectors.ts";
 import { timestamp } from "./clock.ts";
@@ -16,7 +17,6 @@ import { type Controller, type ControllerContext, createController, keyOf, split
 import { cpuProposal, type PodSample, type Recommendation, scaleUpLimit, stabilize } from "./hpa-replicas.ts";
 import type { Kube } from "./owner-references.ts";
 import { isPodActive, isPodReady } from "./pods.ts";
-import { cpuMillis, formatCpuMillis } from "./quantity.ts";
 
 /** Where the HPA reads CPU usage; the lead wires it to the runtime's cgroup stats. */
 export interface PodMetrics {

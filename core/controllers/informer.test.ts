@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
-import type { Client } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
+import type { Client } from "../seams/client.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createInformers, type InformerEvent } from "./informer.ts";

@@ -1,6 +1,6 @@
-import type { Client } from "../client.ts";
 import { isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { Client } from "../seams/client.ts";
 
 /**
  * A shared in-memory cache of one resource, kept current by list + watch (a relist when the

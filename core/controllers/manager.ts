@@ -1,5 +1,5 @@
-import type { Client } from "../client.ts";
 import { createEventRecorder, type EventRecorder } from "../events.ts";
+import type { Client } from "../seams/client.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";

@@ -1,11 +1,11 @@
 import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
+import { formatKi } from "../quantity.ts";
 import { VERSION } from "../version.ts";
 import { parseTime, timestamp } from "./clock.ts";
 import { type Controller, type ControllerContext, createController } from "./controller.ts";
 import type { HostInfo, HostInfoSource } from "./host-info.ts";
 import type { Kube } from "./owner-references.ts";
-import { formatKi } from "./quantity.ts";
 import { UNSCHEDULABLE_TAINT } from "./scheduler.ts";
 
 const NOT_READY_TAINT = "node.kubernetes.io/not-ready";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { PodStats } from "../node-services.ts";
+import type { PodStats } from "../seams/node-services.ts";
 import { createPodCpuMetrics } from "./pod-cpu-metrics.ts";
 
 describe("pod CPU metrics from node stats", () => {

@@ -1,4 +1,4 @@
-import type { NodeServices } from "../node-services.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { PodMetrics } from "./hpa-controller.ts";
 

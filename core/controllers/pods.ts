@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
+import { cpuMillis, quantityValue } from "../quantity.ts";
 import { parseTime } from "./clock.ts";
-import { cpuMillis, quantityValue } from "./quantity.ts";
 
 /** What pods look like to the controllers that count, rank and schedule them. */
 

@@ -5,7 +5,7 @@ import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
 import { deletionOrder } from "./replicaset-controller.ts";
 import { fit, matchesNodeSelector, tolerates, unschedulableMessage } from "./scheduler.ts";
-import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./test-kit.ts";
+import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./testing/test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
 setDefaultTimeout(30_000);

@@ -8,12 +8,12 @@ import type {
 } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
+import { cpuMillis, quantityValue } from "../quantity.ts";
 import { timestamp } from "./clock.ts";
 import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 import { isPodTerminal, podRequests } from "./pods.ts";
-import { cpuMillis, quantityValue } from "./quantity.ts";
 
 export const UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
 

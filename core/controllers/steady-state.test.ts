@@ -13,7 +13,7 @@ import {
   startTestCluster,
   TEST_NODE,
   type TestCluster,
-} from "./test-kit.ts";
+} from "./testing/test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
 setDefaultTimeout(30_000);

@@ -3,7 +3,7 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { CLUSTER_DOMAIN } from "../config.ts";
 import type { Informers } from "../controllers/informer.ts";
 import type { KubeObject } from "../object.ts";
-import type { ServiceRecord } from "./dns-resolver.ts";
+import type { ServiceRecord } from "../seams/cluster-dns.ts";
 
 /**
  * The cluster DNS's view of Services, read from the shared informer caches (kept current by a

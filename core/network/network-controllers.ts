@@ -1,49 +1,36 @@
 import type { Controller, ControllerContext } from "../controllers/controller.ts";
-import type { ServiceRecord } from "./dns-resolver.ts";
+import type { NodeNetworkServices } from "../seams/cluster-dns.ts";
 import { createAddressNameView, createServiceDnsView } from "./dns-view.ts";
-import type { ServiceProxy } from "./service-proxy.ts";
 import { createServiceProxyController } from "./service-proxy-controller.ts";
-
-/** What the node's network offers core (runtime/net/node-network.ts implements it). */
-export interface NodeNetworkServices {
-  proxy: ServiceProxy;
-  startDns(
-    lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
-    nameOfAddress?: (ip: string) => string | undefined,
-  ): Promise<{ stop(): void }>;
-}
 
 /**
  * The network's controllers over the shared informers, for the controller manager's `extra`:
  * `service-proxy` (Services + EndpointSlices → nft) and `cluster-dns` (the DNS server, answering
- * from the Service cache; it starts once the caches are filled).
+ * from the Service cache). The DNS server starts at once; `dnsReady` lets `minik up` report a
+ * failure to bind as a start-up step rather than a log line.
  */
 export function networkControllers(
   ctx: ControllerContext,
   node: NodeNetworkServices,
-): Record<string, Controller> {
-  const lookup = createServiceDnsView(ctx.informers);
-  const nameOf = createAddressNameView(ctx.informers);
-  let server: { stop(): void } | undefined;
+): { controllers: Record<string, Controller>; dnsReady: Promise<void> } {
+  const started = node.startDns(createServiceDnsView(ctx.informers), createAddressNameView(ctx.informers));
   let stopped = false;
   const dns: Controller = {
     name: "cluster-dns",
     enqueue() {},
     enqueueAfter() {},
     reconcile: async () => {},
-    start() {
-      void node
-        .startDns(lookup, nameOf)
-        .then((s) => {
-          if (stopped) s.stop();
-          else server = s;
-        })
-        .catch((e) => ctx.log(`cluster-dns: ${e instanceof Error ? e.message : e}`));
-    },
+    start() {},
     async stop() {
       stopped = true;
-      server?.stop();
+      (await started.catch(() => undefined))?.stop();
     },
   };
-  return { "service-proxy": createServiceProxyController(ctx, node.proxy), "cluster-dns": dns };
+  const dnsReady = started.then((server) => {
+    if (stopped) server.stop();
+  });
+  return {
+    controllers: { "service-proxy": createServiceProxyController(ctx, node.proxy), "cluster-dns": dns },
+    dnsReady,
+  };
 }

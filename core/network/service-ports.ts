@@ -1,6 +1,6 @@
 import type { Endpoints, Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
-import type { ProxyEndpoint, ProxyProtocol, ProxyServicePort } from "./service-proxy.ts";
+import type { ProxyEndpoint, ProxyProtocol, ProxyServicePort } from "../seams/service-proxy.ts";
 
 /** Kubernetes' default for `sessionAffinityConfig.clientIP.timeoutSeconds`: three hours. */
 const DEFAULT_AFFINITY_SECONDS = 10800;

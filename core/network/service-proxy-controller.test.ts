@@ -6,10 +6,10 @@ import { createInformers, type Informers } from "../controllers/informer.ts";
 import { createEventRecorder } from "../events.ts";
 import type { KubeObject } from "../object.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
+import type { ProxyServicePort, ProxyWarning, ServiceProxy } from "../seams/service-proxy.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createServiceAllocator } from "./service-allocator.ts";
-import type { ProxyServicePort, ProxyWarning, ServiceProxy } from "./service-proxy.ts";
 import { createServiceProxyController } from "./service-proxy-controller.ts";
 
 let store: Store;

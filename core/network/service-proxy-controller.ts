@@ -2,8 +2,8 @@ import type { Endpoints, Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { type Controller, type ControllerContext, createController } from "../controllers/controller.ts";
 import type { KubeObject } from "../object.ts";
+import type { ProxyWarning, ServiceProxy } from "../seams/service-proxy.ts";
 import { servicePorts, servicesWithoutPods, terminatingPods } from "./service-ports.ts";
-import type { ProxyWarning, ServiceProxy } from "./service-proxy.ts";
 
 /**
  * Keeps the node's service data path equal to Services + EndpointSlices (kube-proxy's job). One

@@ -4,7 +4,7 @@ import type { KubeObject } from "../object.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { AdmissionRequest } from "./admission.ts";
 import { createRegistry } from "./registry.ts";
-import { errorOf, useRegistry } from "./test-fixture.ts";
+import { errorOf, useRegistry } from "./testing/test-fixture.ts";
 
 const fx = useRegistry();
 const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({

@@ -1,11 +1,11 @@
 import type { ManagedFieldsEntry } from "kubernetes-types/meta/v1";
 import { parse as parseYaml } from "yaml";
-import type { WriteOptions } from "../client.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { rootTypeOf } from "../patch/patch-schema.ts";
 import { strategicMerge } from "../patch/strategic-merge.ts";
+import type { WriteOptions } from "../seams/client.ts";
 import { conflict, isConflict, type Kind, normalizeTypeMeta, type RegistryContext } from "./context.ts";
 import { checkUnknownFields } from "./field-validation.ts";
 import {

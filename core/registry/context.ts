@@ -1,4 +1,3 @@
-import type { WriteOptions } from "../client.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import {
@@ -9,6 +8,7 @@ import {
   type ResourceInfo,
   resourceKey,
 } from "../resources.ts";
+import type { WriteOptions } from "../seams/client.ts";
 import type { Store } from "../store/store.ts";
 import { validateObjectMeta } from "../validation/object-meta.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";

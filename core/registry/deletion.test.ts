@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createRegistry } from "./registry.ts";
-import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./test-fixture.ts";
+import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./testing/test-fixture.ts";
 
 const fx = useRegistry();
 const deployment = deploymentManifest;

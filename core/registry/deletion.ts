@@ -1,6 +1,6 @@
-import type { DeleteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { DeleteOptions } from "../seams/client.ts";
 import { runAdmission } from "./admission.ts";
 import { conflict, isConflict, type Kind, notFound, type RegistryContext } from "./context.ts";
 import { finalizersDone, metaOf, rfc3339 } from "./metadata.ts";

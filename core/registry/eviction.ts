@@ -1,7 +1,7 @@
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
-import type { DeleteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { DeleteOptions } from "../seams/client.ts";
 import { labelSelectorMatches } from "../selectors.ts";
 import { conflict, isConflict, kindOf, type RegistryContext } from "./context.ts";
 import { deleteObject } from "./deletion.ts";

@@ -1,6 +1,6 @@
-import type { WriteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { WriteOptions } from "../seams/client.ts";
 import { OPENAPI_SCHEMAS, schemaNameFor } from "../validation/openapi/schemas.ts";
 import { decodeProblems } from "../validation/unknown-fields.ts";
 import { type Kind, type RegistryContext, warn } from "./context.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { KubeObject } from "../object.ts";
-import { deploymentManifest, errorOf, useRegistry } from "./test-fixture.ts";
+import { deploymentManifest, errorOf, useRegistry } from "./testing/test-fixture.ts";
 
 const fx = useRegistry();
 const spec = (o: KubeObject) => o.spec as NonNullable<Deployment["spec"]>;

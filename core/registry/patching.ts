@@ -1,7 +1,7 @@
-import type { PatchType, WriteOptions } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { applyPatchDocument, pinnedResourceVersion } from "../patch/apply-patch.ts";
+import type { PatchType, WriteOptions } from "../seams/client.ts";
 import {
   conflict,
   isConflict,

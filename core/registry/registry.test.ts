@@ -3,7 +3,7 @@ import type { Deployment } from "kubernetes-types/apps/v1";
 import type { Pod, Service } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./test-fixture.ts";
+import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./testing/test-fixture.ts";
 
 const fx = useRegistry();
 const deployment = deploymentManifest;

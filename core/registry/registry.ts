@@ -1,6 +1,6 @@
-import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from "../client.ts";
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
+import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from "../seams/client.ts";
 import type { Store } from "../store/store.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { applyObject } from "./apply.ts";

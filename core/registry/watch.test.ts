@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
 import type { WatchEvent } from "../object.ts";
-import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./test-fixture.ts";
+import { deploymentManifest, podManifest as pod, reason, useRegistry } from "./testing/test-fixture.ts";
 
 const fx = useRegistry();
 const _deployment = deploymentManifest;

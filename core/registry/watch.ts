@@ -1,5 +1,5 @@
-import type { ListOptions } from "../client.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
+import type { ListOptions } from "../seams/client.ts";
 import { parseFieldSelector, parseLabelSelector } from "../selectors.ts";
 import type { Store } from "../store/store.ts";
 import { objectKey } from "./metadata.ts";

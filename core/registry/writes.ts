@@ -1,7 +1,7 @@
-import type { WriteOptions } from "../client.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
+import type { WriteOptions } from "../seams/client.ts";
 import { runAdmission } from "./admission.ts";
 import {
   conflict,

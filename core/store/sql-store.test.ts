@@ -9,7 +9,7 @@ import { type ApiError, isApiError } from "../errors.ts";
 import { databasePath } from "./database-file.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { createSqlStore } from "./sql-store.ts";
-import { pod, runStoreSuite } from "./store-suite.ts";
+import { pod, runStoreSuite } from "./testing/store-suite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "minik-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

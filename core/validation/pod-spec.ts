@@ -1,5 +1,5 @@
 import type { Container, ContainerPort, PodSpec, Probe } from "kubernetes-types/core/v1";
-import { parseQuantity } from "../controllers/quantity.ts";
+import { parseQuantity } from "../quantity.ts";
 import { type Causes, duplicate, invalid, notSupported, required } from "./causes.ts";
 import { dns1123Label, dns1123Subdomain, portName } from "./names.ts";
 

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import type { ContainerResources } from "../container-runtime.ts";
+import type { ContainerResources } from "../../core/seams/container-runtime.ts";
 import { type CgroupHost, cgroupDir, joinPath } from "./cgroup-host.ts";
 
 /**

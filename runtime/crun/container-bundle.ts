@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import type { ContainerConfig } from "../container-runtime.ts";
-import { RuntimeError } from "../container-runtime.ts";
+import type { ContainerConfig } from "../../core/seams/container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { ResolvedImage } from "../image/image-store.ts";
 import { containerArgv, containerEnv } from "../oci/process.ts";
 import { buildOciSpec } from "../oci/spec.ts";

@@ -1,5 +1,5 @@
 import { copyFileSync, statSync, truncateSync } from "node:fs";
-import type { LogOptions } from "../container-runtime.ts";
+import type { LogOptions } from "../../core/seams/container-runtime.ts";
 import { offsetSince, readLogIndex, resetLogIndex, writtenBy } from "./log-index.ts";
 
 /**

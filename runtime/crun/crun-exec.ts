@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecSession } from "../container-runtime.ts";
+import type { ExecOptions, ExecSession } from "../../core/seams/container-runtime.ts";
 import { tracked } from "../supervise/exit-watcher.ts";
 
 /**

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createIpam } from "../../core/network/ipam.ts";
+import type { ContainerRuntime, ContainerStatus, SandboxConfig } from "../../core/seams/container-runtime.ts";
+import { runContainerRuntimeSuite } from "../../core/seams/testing/container-runtime-suite.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { testImageRef, testImages, testImagesMissing } from "../../test/support/registry.ts";
-import type { ContainerRuntime, ContainerStatus, SandboxConfig } from "../container-runtime.ts";
-import { runContainerRuntimeSuite } from "../container-runtime-suite.ts";
 import { createImageStore } from "../image/image-store.ts";
+import { createIpam } from "../net/ipam.ts";
 import { createPodNetwork, type PodNetwork } from "../net/pod-network.ts";
-import { getFromHost } from "../net/test-hosts.ts";
+import { getFromHost } from "../net/testing/test-hosts.ts";
 import { releaseCrunNamespace } from "./crun-namespace.ts";
 import { createCrunRuntime } from "./crun-runtime.ts";
 import { containerConfig, sandboxConfig } from "./testing/fixture.ts";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import type { ContainerStatus } from "../../core/seams/container-runtime.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
-import type { ContainerStatus } from "../container-runtime.ts";
 import { releaseCrunNamespace } from "./crun-namespace.ts";
 
 /**

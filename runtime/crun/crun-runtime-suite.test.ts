@@ -1,7 +1,7 @@
 import { afterAll, describe } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import { runContainerRuntimeSuite } from "../../core/seams/testing/container-runtime-suite.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
-import { runContainerRuntimeSuite } from "../container-runtime-suite.ts";
 import { releaseCrunNamespace } from "./crun-namespace.ts";
 import { createCrunRuntime } from "./crun-runtime.ts";
 import { busyboxImageSource } from "./testing/busybox-image.ts";

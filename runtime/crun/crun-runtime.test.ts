@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import type { ContainerStatus, SecurityOptions } from "../../core/seams/container-runtime.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
-import type { ContainerStatus, SecurityOptions } from "../container-runtime.ts";
 import { ALL_CAPS, DOCKER_DEFAULT_CAPS } from "../oci/capabilities.ts";
 import { cgroupOf, createFixture, type Fixture, listDir, mountsUnder } from "./testing/fixture.ts";
 

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
+import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../../core/seams/container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
@@ -9,8 +11,6 @@ import {
   hasSwapAccounting,
   removeCgroup,
 } from "../cgroups/cgroup-tree.ts";
-import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../container-runtime.ts";
-import { RuntimeError } from "../container-runtime.ts";
 import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
 import {

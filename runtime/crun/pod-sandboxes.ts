@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
+import type { SandboxConfig } from "../../core/seams/container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import {
   applyPodLimits,
@@ -7,8 +9,6 @@ import {
   removeCgroup,
   removeEmptyMinikRoot,
 } from "../cgroups/cgroup-tree.ts";
-import type { SandboxConfig } from "../container-runtime.ts";
-import { RuntimeError } from "../container-runtime.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
 import { umount } from "../supervise/libc.ts";
 import type { DataLayout } from "./data-layout.ts";

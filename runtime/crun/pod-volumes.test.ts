@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import type { Mount } from "../container-runtime.ts";
-import { RuntimeError } from "../container-runtime.ts";
+import type { Mount } from "../../core/seams/container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { materializeVolume } from "./pod-volumes.ts";
 
 /** Volume directories on the host (the memory-backed emptyDir is covered by the crun tests). */

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { type Mount, RuntimeError } from "../container-runtime.ts";
+import { type Mount, RuntimeError } from "../../core/seams/container-runtime.ts";
 import { MS_NODEV, MS_NOSUID, mount, umount } from "../supervise/libc.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import type { ContainerState, ContainerStatus, SandboxStatus } from "../container-runtime.ts";
+import type { ContainerState, ContainerStatus, SandboxStatus } from "../../core/seams/container-runtime.ts";
 
 /**
  * What CrunRuntime remembers, one small JSON per pod and per container under the data dir, so a

@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { gzip, makeTar } from "../../scripts/test-images/tar.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
 import {
@@ -18,7 +19,6 @@ import {
   testImagesMissing,
   testRegistriesYaml,
 } from "../../test/support/registry.ts";
-import { RuntimeError } from "../container-runtime.ts";
 import { createImageStore, layerDirName } from "./image-store.ts";
 import { loadRegistriesConfig, withMirrorFlags } from "./registries-config.ts";
 import { sha256 } from "./registry-client.ts";

@@ -8,7 +8,12 @@
  * ImageLoadError.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { type ImageRef, type PullPolicy, type PullProgress, RuntimeError } from "../container-runtime.ts";
+import {
+  type ImageRef,
+  type PullPolicy,
+  type PullProgress,
+  RuntimeError,
+} from "../../core/seams/container-runtime.ts";
 import { readArchive } from "./archive.ts";
 import { createLocalStore, type ImageRecord, toImageRef } from "./local-store.ts";
 import { familiarName, parseImageReference } from "./reference.ts";

@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { ImageRef } from "../container-runtime.ts";
+import type { ImageRef } from "../../core/seams/container-runtime.ts";
 import { type ImageReference, isDigest, parseImageReference } from "./reference.ts";
 import { sha256 } from "./registry-client.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { familiarName, parseImageReference } from "./reference.ts";
 
 const D = `sha256:${"a".repeat(64)}`;

@@ -2,7 +2,7 @@
  * Image references, normalised like Docker: `nginx:1.7.9` → `docker.io/library/nginx:1.7.9`,
  * default tag `latest`, digests `@sha256:…`. Invalid names throw RuntimeError("InvalidImageName").
  */
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 
 export const DOCKER_HUB = "docker.io";
 

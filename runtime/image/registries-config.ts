@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 
 export interface RegistryAuth {
   username?: string;

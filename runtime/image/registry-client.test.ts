@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { choosePlatform } from "./platform.ts";
 import { parseImageReference } from "./reference.ts";
 import { loadRegistriesConfig, withMirrorFlags } from "./registries-config.ts";

@@ -3,7 +3,7 @@
  * platform), config, then the layers, three at a time, each streamed straight into its unpacker
  * with every digest checked. The record is written last, so a failed pull leaves no image.
  */
-import type { PullProgress } from "../container-runtime.ts";
+import type { PullProgress } from "../../core/seams/container-runtime.ts";
 import type { ImageRecord, LocalStore } from "./local-store.ts";
 import { choosePlatform, formatPlatform, hostPlatform } from "./platform.ts";
 import type { ImageReference } from "./reference.ts";

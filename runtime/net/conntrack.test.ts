@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
+import type { ProxyServicePort } from "../../core/seams/service-proxy.ts";
 import { staleUdpFlows } from "./conntrack.ts";
 
 const port = (

@@ -1,4 +1,4 @@
-import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
+import type { ProxyServicePort } from "../../core/seams/service-proxy.ts";
 import { run } from "./exec.ts";
 
 /**

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
-import { createIpam } from "../../core/network/ipam.ts";
-import type { ProxyServicePort } from "../../core/network/service-proxy.ts";
+import type { ProxyServicePort } from "../../core/seams/service-proxy.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { dialPod } from "./dial.ts";
 import { run } from "./exec.ts";
+import { createIpam } from "./ipam.ts";
 import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
 import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
 import {
@@ -16,7 +16,7 @@ import {
   tally,
   udpAsk,
   wgetFrom,
-} from "./test-hosts.ts";
+} from "./testing/test-hosts.ts";
 
 // Names of its own, so this never collides with a running minik (minik0, table minik, minik-*).
 const BRIDGE = "minikt0";

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDnsResolver, decodeResponse, encodeQuery } from "../../core/network/dns-resolver.ts";
-import { createIpam } from "../../core/network/ipam.ts";
 import { host, skipUnless } from "../../test/support/env.ts";
+import { createDnsResolver, decodeResponse, encodeQuery } from "./dns-resolver.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
 import { run } from "./exec.ts";
+import { createIpam } from "./ipam.ts";
 import { createPodNetwork, type PodNetwork, type PodNetworkStatus } from "./pod-network.ts";
-import { nslookup } from "./test-hosts.ts";
+import { nslookup } from "./testing/test-hosts.ts";
 
 const BRIDGE = "minikt1";
 

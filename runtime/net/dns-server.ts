@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { DnsResolver } from "../../core/network/dns-resolver.ts";
+import type { DnsResolver } from "./dns-resolver.ts";
 
 /**
  * The cluster DNS server: UDP and TCP on the bridge gateway (pods' nameserver), answering with

@@ -1,9 +1,9 @@
-import { createJsonFile } from "../../core/network/json-file.ts";
-import type { ProxyServicePort, ServiceProxy } from "../../core/network/service-proxy.ts";
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
+import type { ProxyServicePort, ServiceProxy } from "../../core/seams/service-proxy.ts";
 import { deleteUdpFlows, staleUdpFlows } from "./conntrack.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
+import { createJsonFile } from "./json-file.ts";
 import { isSpecificIPv4, portConflicts, renderRuleset } from "./nft-ruleset.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { firstHost, formatIPv4, parseCidr, parseIPv4 } from "../../core/network/cidr.ts";
-import type { ProxyServicePort, ProxyWarning } from "../../core/network/service-proxy.ts";
+import type { ProxyServicePort, ProxyWarning } from "../../core/seams/service-proxy.ts";
 import type { HostPortMapping } from "./host-ports.ts";
 
 /**

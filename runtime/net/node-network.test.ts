@@ -2,13 +2,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createIpam } from "../../core/network/ipam.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
-import { RuntimeError } from "../container-runtime.ts";
 import { run } from "./exec.ts";
+import { createIpam } from "./ipam.ts";
 import { createNodeNetwork, type NodeNetwork, removeNodeNetwork } from "./node-network.ts";
 import { createPodNetwork } from "./pod-network.ts";
-import { getFromHost, nslookup, startHttpd, type TestHttpd } from "./test-hosts.ts";
+import { getFromHost, nslookup, startHttpd, type TestHttpd } from "./testing/test-hosts.ts";
 
 const names = {
   bridge: "minikt2",

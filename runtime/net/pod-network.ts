@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
-import type { Ipam } from "../../core/network/ipam.ts";
-import { RuntimeError } from "../container-runtime.ts";
+import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
+import type { Ipam } from "./ipam.ts";
 import { addNetnsWithVeth, configurePodInterface } from "./netlink.ts";
 import { readSysctl, setInterfaceSysctl } from "./sysctl.ts";
 

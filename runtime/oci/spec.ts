@@ -1,4 +1,4 @@
-import type { ContainerResources, SecurityOptions } from "../container-runtime.ts";
+import type { ContainerResources, SecurityOptions } from "../../core/seams/container-runtime.ts";
 import { ALL_CAPS, effectiveCaps } from "./capabilities.ts";
 
 /**

@@ -4,10 +4,11 @@ import { createNodeAgent, type NodeAgent } from "../../core/agent/agent.ts";
 import { createEventRecorder } from "../../core/events.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
+import type { ContainerRuntime } from "../../core/seams/container-runtime.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 import type { Store } from "../../core/store/store.ts";
-import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
 import { BUSYBOX, createFixture, type Fixture } from "../../runtime/crun/testing/fixture.ts";
+import { dialPod } from "../../runtime/net/dial.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 
 /**
@@ -29,6 +30,7 @@ describe.skipIf(skipUnless(host.canRunContainers, "agent on crun", "needs root a
     const makeAgent = (rt: ContainerRuntime) =>
       createNodeAgent({
         client,
+        dial: dialPod,
         runtime: rt,
         nodeName: NODE,
         events: createEventRecorder(client, "kubelet", NODE),

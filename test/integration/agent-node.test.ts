@@ -3,15 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { createNodeAgent, type NodeAgent } from "../../core/agent/agent.ts";
 import { createEventRecorder } from "../../core/events.ts";
-import { createIpam } from "../../core/network/ipam.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
+import type { ContainerRuntime } from "../../core/seams/container-runtime.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 import type { Store } from "../../core/store/store.ts";
-import type { ContainerRuntime } from "../../runtime/container-runtime.ts";
 import { releaseCrunNamespace } from "../../runtime/crun/crun-namespace.ts";
 import { createCrunRuntime } from "../../runtime/crun/crun-runtime.ts";
 import { createImageStore } from "../../runtime/image/image-store.ts";
+import { dialPod } from "../../runtime/net/dial.ts";
+import { createIpam } from "../../runtime/net/ipam.ts";
 import { createPodNetwork, type PodNetwork } from "../../runtime/net/pod-network.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImageRef, testImages, testImagesMissing } from "../support/registry.ts";
@@ -53,6 +54,7 @@ describe.skipIf(skipUnless(ok, "agent on a node", why))("node agent with images 
     await runtime.start();
     agent = createNodeAgent({
       client,
+      dial: dialPod,
       runtime,
       nodeName: NODE,
       events: createEventRecorder(client, "kubelet", NODE),

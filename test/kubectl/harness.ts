@@ -4,13 +4,13 @@ import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1";
 import { serve } from "../../cmd/serve.ts";
 import { createApiServer } from "../../core/api/app.ts";
-import { FakeNodeServices } from "../../core/api/fake-node-services.ts";
+import { FakeNodeServices } from "../../core/api/testing/fake-node-services.ts";
 import { createSelfSignedCertificate } from "../../core/api/tls-certificate.ts";
-import type { Client } from "../../core/client.ts";
 import { isApiError } from "../../core/errors.ts";
 import { createServiceAllocator } from "../../core/network/service-allocator.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry } from "../../core/registry/registry.ts";
+import type { Client } from "../../core/seams/client.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 
 /**

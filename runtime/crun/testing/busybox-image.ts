@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import type { ImageRef } from "../../container-runtime.ts";
-import { RuntimeError } from "../../container-runtime.ts";
+import type { ImageRef } from "../../../core/seams/container-runtime.ts";
+import { RuntimeError } from "../../../core/seams/container-runtime.ts";
 import type { ResolvedImage } from "../../image/image-store.ts";
 import type { ImageSource } from "../crun-runtime.ts";
 

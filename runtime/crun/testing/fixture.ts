@@ -4,7 +4,7 @@ import type {
   ContainerRuntime,
   RuntimeEvent,
   SandboxConfig,
-} from "../../container-runtime.ts";
+} from "../../../core/seams/container-runtime.ts";
 import { releaseCrunNamespace } from "../crun-namespace.ts";
 import { type CrunRuntimeOptions, createCrunRuntime } from "../crun-runtime.ts";
 import { busyboxImageSource } from "./busybox-image.ts";

@@ -1,4 +1,7 @@
-import { CLUSTER_DOMAIN } from "../config.ts";
+import { CLUSTER_DOMAIN } from "../../core/config.ts";
+import type { ServiceRecord } from "../../core/seams/cluster-dns.ts";
+
+export type { ServiceRecord };
 
 /**
  * Cluster DNS answers, as a pure function from a query packet to a response packet (RFC 1035
@@ -14,14 +17,6 @@ import { CLUSTER_DOMAIN } from "../config.ts";
  * - Anything outside the cluster domain goes to `forward` (the host's resolver) if there is one,
  *   else REFUSED.
  */
-export interface ServiceRecord {
-  /** A records: the ClusterIP, or a headless Service's ready endpoint IPs. */
-  ips: string[];
-  /** ExternalName Services answer with a CNAME. */
-  externalName?: string;
-  /** Named ports, for SRV `_<port>._<proto>.<svc>.<ns>.svc.cluster.local`. */
-  ports?: { name?: string; port: number; protocol?: string }[];
-}
 
 export interface DnsResolverOptions {
   domain?: string;

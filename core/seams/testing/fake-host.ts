@@ -8,7 +8,7 @@ import {
   type RuntimeEvent,
   type SandboxConfig,
   type SandboxStatus,
-} from "./container-runtime.ts";
+} from "../container-runtime.ts";
 
 export interface FakeClock {
   now(): number;

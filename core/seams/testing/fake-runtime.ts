@@ -11,8 +11,8 @@ import type {
   RuntimeEvent,
   SandboxConfig,
   SandboxStatus,
-} from "./container-runtime.ts";
-import { RuntimeError } from "./container-runtime.ts";
+} from "../container-runtime.ts";
+import { RuntimeError } from "../container-runtime.ts";
 import {
   type FakeClock,
   type FakeContainer,

@@ -1,6 +1,6 @@
-import type { ExecOptions, ExecSession } from "../../runtime/container-runtime.ts";
-import { ApiError } from "../errors.ts";
-import type { DuplexStream, NodeServices, PodStats } from "../node-services.ts";
+import { ApiError } from "../../errors.ts";
+import type { ExecOptions, ExecSession } from "../../seams/container-runtime.ts";
+import type { DuplexStream, NodeServices, PodStats } from "../../seams/node-services.ts";
 
 /**
  * NodeServices without a node, for API tests: logs from memory, a tiny command interpreter for

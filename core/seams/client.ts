@@ -1,4 +1,4 @@
-import type { KubeObject, WatchEvent } from "./object.ts";
+import type { KubeObject, WatchEvent } from "../object.ts";
 
 /**
  * What controllers, the node agent and the API handlers use to read and change objects. The

@@ -1,14 +1,14 @@
 import type { Pod } from "kubernetes-types/core/v1";
-import type { Client } from "../client.ts";
-import type { KubeObject } from "../object.ts";
-import { createRegistry, type Registry } from "../registry/registry.ts";
-import { createSqlStore } from "../store/sql-store.ts";
-import type { Store } from "../store/store.ts";
-import { realClock, timestamp } from "./clock.ts";
-import type { HostInfo } from "./host-info.ts";
-import { type ControllerManager, type ControllerManagerOptions, startControllers } from "./manager.ts";
-import type { Kube } from "./owner-references.ts";
-import { isPodReady } from "./pods.ts";
+import type { KubeObject } from "../../object.ts";
+import { createRegistry, type Registry } from "../../registry/registry.ts";
+import type { Client } from "../../seams/client.ts";
+import { createSqlStore } from "../../store/sql-store.ts";
+import type { Store } from "../../store/store.ts";
+import { realClock, timestamp } from "../clock.ts";
+import type { HostInfo } from "../host-info.ts";
+import { type ControllerManager, type ControllerManagerOptions, startControllers } from "../manager.ts";
+import type { Kube } from "../owner-references.ts";
+import { isPodReady } from "../pods.ts";
 
 /**
  * A control plane for controller tests: the real registry over an in-memory SqlStore, the

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isApiError } from "../errors.ts";
+import { isApiError } from "../../core/errors.ts";
 import { createIpam, createMemoryIpamPersistence } from "./ipam.ts";
 import { createFileIpamPersistence, createJsonFile } from "./json-file.ts";
 

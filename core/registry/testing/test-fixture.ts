@@ -1,9 +1,9 @@
 import { afterEach, beforeEach } from "bun:test";
-import { ApiError } from "../errors.ts";
-import type { KubeObject } from "../object.ts";
-import { createSqlStore } from "../store/sql-store.ts";
-import type { Store } from "../store/store.ts";
-import { createRegistry, type Registry, type RegistryOptions } from "./registry.ts";
+import { ApiError } from "../../errors.ts";
+import type { KubeObject } from "../../object.ts";
+import { createSqlStore } from "../../store/sql-store.ts";
+import type { Store } from "../../store/store.ts";
+import { createRegistry, type Registry, type RegistryOptions } from "../registry.ts";
 
 /** Test-only: a fresh in-memory SqlStore + bootstrapped registry per test. */
 export function useRegistry(options: RegistryOptions = {}) {

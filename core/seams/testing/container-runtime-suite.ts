@@ -5,8 +5,8 @@ import type {
   ContainerStatus,
   RuntimeEvent,
   SandboxConfig,
-} from "./container-runtime.ts";
-import { RuntimeError } from "./container-runtime.ts";
+} from "../container-runtime.ts";
+import { RuntimeError } from "../container-runtime.ts";
 
 /**
  * The contract every ContainerRuntime keeps, as one bun:test suite: FakeRuntime runs it in

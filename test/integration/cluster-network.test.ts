@@ -13,11 +13,18 @@ import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 import type { Store } from "../../core/store/store.ts";
+import { run } from "../../runtime/net/exec.ts";
+import { createNodeNetwork, type NodeNetwork } from "../../runtime/net/node-network.ts";
+import type { PodNetworkStatus } from "../../runtime/net/pod-network.ts";
+import {
+  getFromHost,
+  nslookup,
+  repeat,
+  startHttpd,
+  type TestHttpd,
+  tally,
+} from "../../runtime/net/testing/test-hosts.ts";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
-import { run } from "./exec.ts";
-import { createNodeNetwork, type NodeNetwork } from "./node-network.ts";
-import type { PodNetworkStatus } from "./pod-network.ts";
-import { getFromHost, nslookup, repeat, startHttpd, type TestHttpd, tally } from "./test-hosts.ts";
 
 /**
  * The whole network path as minik wires it, minus crun: registry with the allocator hooks, shared
@@ -54,7 +61,7 @@ describe.skipIf(
     registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
     await registry.bootstrap();
     informers = createInformers(registry);
-    controllers = networkControllers(
+    ({ controllers } = networkControllers(
       {
         client: registry,
         informers,
@@ -63,7 +70,7 @@ describe.skipIf(
         log: () => {},
       },
       node,
-    );
+    ));
     await informers.start();
     for (const c of Object.values(controllers)) c.start();
     for (const name of ["web-1", "web-2", "client"]) {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { ApiError } from "./errors.ts";
-import type { ImageService } from "./image-service.ts";
+import { ApiError } from "../errors.ts";
+import type { ImageService } from "../seams/image-service.ts";
 
 /**
  * minik's own endpoints beside the Kubernetes API (under /minik/v1, behind the same token):

@@ -1,4 +1,4 @@
-import type { ContainerStats, ExecOptions, ExecSession, LogOptions } from "../runtime/container-runtime.ts";
+import type { ContainerStats, ExecOptions, ExecSession, LogOptions } from "./container-runtime.ts";
 
 /**
  * What the API server asks of the node, the way kube-apiserver asks the kubelet: logs, exec,

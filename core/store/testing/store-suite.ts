@@ -4,10 +4,10 @@
  * production code imports it.
  */
 import { describe, expect, test } from "bun:test";
-import { waitFor } from "../../test/support/env.ts";
-import { isApiError } from "../errors.ts";
-import type { KubeObject } from "../object.ts";
-import type { Store } from "./store.ts";
+import { waitFor } from "../../../test/support/env.ts";
+import { isApiError } from "../../errors.ts";
+import type { KubeObject } from "../../object.ts";
+import type { Store } from "../store.ts";
 
 /** What a watch delivers; from the Store interface alone, so any implementation fits. */
 type StoreEvent = Parameters<Parameters<Store["watch"]>[1]>[0];

@@ -1,5 +1,13 @@
-import { ApiError } from "../errors.ts";
-import { type Cidr, cidrContains, firstHost, formatIPv4, lastHost, parseCidr, parseIPv4 } from "./cidr.ts";
+import { ApiError } from "../../core/errors.ts";
+import {
+  type Cidr,
+  cidrContains,
+  firstHost,
+  formatIPv4,
+  lastHost,
+  parseCidr,
+  parseIPv4,
+} from "../../core/network/cidr.ts";
 
 /**
  * Pod IP address management. The gateway (first address of the range) belongs to the bridge;

@@ -1,0 +1,23 @@
+import type { ServiceProxy } from "./service-proxy.ts";
+
+/**
+ * What cluster DNS is told of a Service: core computes it from Services and EndpointSlices
+ * (core/network/dns-view.ts); the node's DNS server (runtime/net/dns-server.ts) answers with it.
+ */
+export interface ServiceRecord {
+  /** A records: the ClusterIP, or a headless Service's ready endpoint IPs. */
+  ips: string[];
+  /** ExternalName Services answer with a CNAME. */
+  externalName?: string;
+  /** Named ports, for SRV `_<port>._<proto>.<svc>.<ns>.svc.cluster.local`. */
+  ports?: { name?: string; port: number; protocol?: string }[];
+}
+
+/** What the node's network offers core (runtime/net/node-network.ts implements it). */
+export interface NodeNetworkServices {
+  proxy: ServiceProxy;
+  startDns(
+    lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
+    nameOfAddress?: (ip: string) => string | undefined,
+  ): Promise<{ stop(): void }>;
+}
