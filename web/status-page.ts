@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { statusPageScript } from "./status-page-script.ts";
 
 /**
  * The status page at `/`: nodes, deployments and pods, updated live from the API's own watch
@@ -38,36 +39,5 @@ th{font-size:12px;color:#5b6574;text-transform:uppercase}
 <section><h2>Pods</h2><table id="pods"></table></section>
 </main>
 <script>
-const kinds = {
-  nodes: { path: "/api/v1/nodes", cols: ["Name","Status","CPU","Memory","Age"], row: n => [n.metadata.name, cond(n,"Ready"), n.status?.capacity?.cpu, mem(n.status?.capacity?.memory), age(n)] },
-  deployments: { path: "/apis/apps/v1/deployments", cols: ["Namespace","Name","Ready","Up-to-date","Available","Age"],
-    row: d => [d.metadata.namespace, d.metadata.name, (d.status?.readyReplicas||0)+"/"+(d.spec?.replicas??0), d.status?.updatedReplicas||0, d.status?.availableReplicas||0, age(d)] },
-  pods: { path: "/api/v1/pods", cols: ["Namespace","Name","Ready","Status","Restarts","IP","Age"],
-    row: p => [p.metadata.namespace, p.metadata.name, ready(p), podStatus(p), restarts(p), p.status?.podIP||"", age(p)] },
-};
-const state = {};
-function esc(s){return String(s??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]))}
-function age(o){const s=Math.max(0,(Date.now()-Date.parse(o.metadata.creationTimestamp))/1000|0);return s<120?s+"s":s<7200?(s/60|0)+"m":s<172800?(s/3600|0)+"h":(s/86400|0)+"d"}
-function cond(o,t){const c=(o.status?.conditions||[]).find(c=>c.type===t);return c?.status==="True"?t:"Not"+t}
-function ready(p){const cs=p.status?.containerStatuses||[];return cs.filter(c=>c.ready).length+"/"+(p.spec?.containers||[]).length}
-function restarts(p){return (p.status?.containerStatuses||[]).reduce((a,c)=>a+(c.restartCount||0),0)}
-function podStatus(p){if(p.metadata.deletionTimestamp)return "Terminating";for(const c of p.status?.containerStatuses||[]){const w=c.state?.waiting?.reason||c.state?.terminated?.reason;if(w)return w}return p.status?.phase||"Pending"}
-function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Completed/.test(v)?"ok":""}
-function mem(q){const m=/^(\\d+)Ki$/.exec(q||"");return m?(m[1]/1048576).toFixed(1)+" GiB":q}
-function render(kind){const k=kinds[kind];const items=[...(state[kind]||new Map()).values()].sort((a,b)=>(a.metadata.namespace||"").localeCompare(b.metadata.namespace||"")||a.metadata.name.localeCompare(b.metadata.name));
-  document.getElementById(kind).innerHTML="<tr>"+k.cols.map(c=>"<th>"+c+"</th>").join("")+"</tr>"+(items.length?items.map(o=>"<tr>"+k.row(o).map(v=>'<td class="'+cls(String(v))+'">'+esc(v)+"</td>").join("")+"</tr>").join(""):'<tr><td class="muted" colspan="9">none</td></tr>')}
-async function follow(kind){const k=kinds[kind];
-  for(;;){try{const list=await (await fetch(k.path,{credentials:"same-origin"})).json();
-      if(list.kind==="Status"){document.getElementById("conn").textContent=list.message+" — run \`minik dashboard\` for a login link";return}
-      state[kind]=new Map(list.items.map(o=>[o.metadata.uid,o]));render(kind);document.getElementById("conn").textContent="live";
-      const res=await fetch(k.path+"?watch=1&resourceVersion="+list.metadata.resourceVersion,{credentials:"same-origin"});
-      const reader=res.body.pipeThrough(new TextDecoderStream()).getReader();let buf="";
-      for(;;){const {value,done}=await reader.read();if(done)break;buf+=value;let i;
-        while((i=buf.indexOf("\\n"))>=0){const line=buf.slice(0,i);buf=buf.slice(i+1);if(!line.trim())continue;const ev=JSON.parse(line);
-          if(ev.type==="ERROR")throw new Error(ev.object.message);
-          if(ev.type==="DELETED")state[kind].delete(ev.object.metadata.uid);else state[kind].set(ev.object.metadata.uid,ev.object);render(kind)}}
-    }catch(e){document.getElementById("conn").textContent="reconnecting… ("+e.message+")"}
-    await new Promise(r=>setTimeout(r,1000))}}
-for(const k of Object.keys(kinds))follow(k);
-setInterval(()=>{for(const k of Object.keys(kinds))if(state[k])render(k)},5000);
+(${statusPageScript.toString()})();
 </script></body></html>`;
