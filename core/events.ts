@@ -1,3 +1,4 @@
+import { kubeTime } from "./loop/clock.ts";
 import type { KubeObject } from "./object.ts";
 import type { Client } from "./seams/client.ts";
 
@@ -28,7 +29,7 @@ async function writeEvent(
   message: string,
 ): Promise<void> {
   const namespace = object.metadata.namespace || "default";
-  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const now = kubeTime(Date.now());
   const key = await shortHash(`${object.metadata.uid}|${reason}|${message}`);
   const name = `${object.metadata.name}.${key}`;
   const existing = await client.tryGet("events", namespace, name);

@@ -3,19 +3,21 @@ import { cpus, totalmem } from "node:os";
 import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
+import { type Clock, systemClock } from "../loop/clock.ts";
+import { processQueue } from "../loop/queue-workers.ts";
+import { createWorkQueue, type WorkQueue } from "../loop/work-queue.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
 import type { Client } from "../seams/client.ts";
 import type { ContainerRuntime } from "../seams/container-runtime.ts";
 import type { DuplexStream, NodeServices } from "../seams/node-services.ts";
-import { type AgentContext, asObject, podKey } from "./agent-context.ts";
-import { Backoff } from "./backoff.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { createNodeServices } from "./node-services.ts";
+import { PodMemory } from "./pod-memory.ts";
+import { asObject, podKey } from "./pod-names.ts";
 import { syncPod } from "./pod-sync.ts";
 import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
 import { createProbeManager, probeLabel } from "./probes.ts";
 import type { ClusterDns, HostDns } from "./sandbox.ts";
-import { createWorkQueue } from "./work-queue.ts";
 
 /**
  * The node agent (minik's kubelet): keeps the runtime running exactly the pods bound to this
@@ -57,80 +59,24 @@ type PodObject = Pod & KubeObject;
 
 /** How long stop() waits for in-flight pod syncs. */
 const STOP_WAIT_MS = 1000;
+/** When a pod sync failed unexpectedly. */
+const SYNC_RETRY_MS = 2000;
 
 export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
   const { client, runtime, nodeName } = options;
   const clock = options.clock ?? systemClock;
-  const dial = options.dial;
   const log = options.log ?? ((m: string) => console.error(`node agent: ${m}`));
-  let hostIP = options.hostIP;
-
-  const ctx: AgentContext = {
-    client,
-    runtime,
-    nodeName,
-    events: options.events,
-    clock,
-    dial,
-    clusterDns: options.clusterDns,
-    hostDns: options.hostDns ?? readHostDns(),
-    hostIP: async () => (hostIP ??= await nodeInternalIP(client, nodeName)),
-    sources: {
-      configMap: (ns, name) => client.tryGet<ConfigMap & KubeObject>("configmaps", ns, name),
-      secret: (ns, name) => client.tryGet<Secret & KubeObject>("secrets", ns, name),
-    },
-    nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
-    serviceAccountToken: options.serviceAccountToken,
-    probes: undefined as never,
-    restartBackoff: new Backoff(clock.now),
-    pullBackoff: new Backoff(clock.now),
-    pulledImages: new Set(),
-    killRequests: new Map(),
-    startedImages: new Map(),
-    stopping: new Set(),
-    oomKilled: new Set(),
-    sandboxFailures: new Map(),
-    logMessages: new Map(),
-    tracked: new Map(),
-    requeueAfter: (key, ms) => queue.addAfter(key, ms),
-    log,
+  const memory = new PodMemory(clock.now);
+  const queue = createWorkQueue({ clock });
+  /** Runtime and probe events carry a pod uid: sync the pod running under it, if any. */
+  const wake = (uid: string) => {
+    const key = memory.keyOf(uid);
+    if (key) queue.add(key);
   };
-  const keyOfUid = (uid: string) => [...ctx.tracked].find(([, u]) => u === uid)?.[0];
-
-  ctx.probes = createProbeManager({
-    runtime,
-    runtimeName: runtime.name,
-    clock,
-    dial,
-    onChange: (uid) => {
-      const key = keyOfUid(uid);
-      if (key) queue.add(key);
-    },
-    onKill: (uid, containerId, kind, message) => {
-      ctx.killRequests.set(containerId, { kind, message });
-      const key = keyOfUid(uid);
-      if (key) queue.add(key);
-    },
-    onFailure: (pod, container, kind, message) => {
-      ctx.events.record(
-        asObject(pod),
-        "Warning",
-        "Unhealthy",
-        `${probeLabel(kind)} probe failed: ${message}`,
-      );
-      void container;
-    },
-  });
-
-  const queue = createWorkQueue(
-    (key) => syncPod(ctx, key),
-    clock,
-    (key, e) => {
-      if (isApiError(e, "Conflict")) return 0;
-      log(`syncing pod ${key}: ${e instanceof Error ? e.message : e}`);
-      return 2000;
-    },
-  );
+  const deps = agentDeps(options, { clock, log, memory, queue, wake });
+  // Every pod syncs on its own (one slow image pull must not hold up other pods); one pod's
+  // syncs never overlap.
+  void processQueue(queue, Number.POSITIVE_INFINITY, (key) => syncOrRetry(deps, queue, key));
 
   /** Grace period of each pod's deletion as last seen, to notice it being shortened. */
   const graceSeen = new Map<string, number>();
@@ -156,7 +102,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
   function onPodEvent(event: WatchEvent): void {
     const pod = event.object as PodObject;
     const key = podKey(pod);
-    if (pod.spec?.nodeName !== nodeName && !ctx.tracked.has(key)) return;
+    if (pod.spec?.nodeName !== nodeName && !memory.isTracked(key)) return;
     if (event.type === "DELETED") {
       seen.delete(key);
       queue.add(key);
@@ -190,10 +136,10 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     const { items, resourceVersion } = await client.list<PodObject>("pods");
     const mine = items.filter((p) => p.spec?.nodeName === nodeName);
     const keep = new Set(mine.map((p) => p.metadata?.uid ?? ""));
-    for (const p of mine) ctx.tracked.set(podKey(p), p.metadata?.uid ?? "");
+    for (const p of mine) memory.track(podKey(p), p.metadata?.uid ?? "");
     // Only uids absent from both the store and in-flight syncs are orphans.
-    for (const uid of ctx.tracked.values()) keep.add(uid);
-    await sweepOrphans(ctx, runtimeUids, keep);
+    for (const uid of memory.trackedUids()) keep.add(uid);
+    await sweepOrphans(deps, runtimeUids, keep);
     for (const p of mine) {
       seen.set(podKey(p), fingerprint(p));
       queue.add(podKey(p));
@@ -213,9 +159,8 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
   return {
     async start() {
       stopEvents = runtime.onEvent((e) => {
-        if (e.type === "oom") ctx.oomKilled.add(e.containerId);
-        const key = keyOfUid(e.podUid);
-        if (key) queue.add(key);
+        if (e.type === "oom") memory.oomKill(e.containerId);
+        wake(e.podUid);
       });
       const resourceVersion = await resync();
       stopWatch = await client.watch("pods", { resourceVersion }, onPodEvent);
@@ -226,17 +171,81 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       stopWatch?.();
       stopEvents?.();
       clock.clearTimeout(resyncTimer);
-      queue.stop();
-      ctx.probes.stopAll();
+      queue.shutDown();
+      deps.probes.stopAll();
       // A sync may be in a long image pull or a 30 s grace period; every step is safe to redo,
       // so minik's shutdown waits only briefly for it (the next start picks the pod up again).
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([queue.idle(), new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
       clearTimeout(timer);
     },
-    nodeServices: createNodeServices({ client, runtime, nodeName, dial }),
+    nodeServices: createNodeServices({ client, runtime, nodeName, dial: options.dial }),
     idle: () => queue.idle(),
   };
+}
+
+/** The agent's fixed dependencies, built in one go around its own memory and queue. */
+function agentDeps(
+  options: NodeAgentOptions,
+  own: {
+    clock: Clock;
+    log: (message: string) => void;
+    memory: PodMemory;
+    queue: WorkQueue;
+    wake: (uid: string) => void;
+  },
+): AgentDeps {
+  const { client, runtime, nodeName, dial, events } = options;
+  const { clock, memory, queue, wake } = own;
+  let hostIP = options.hostIP;
+  return {
+    client,
+    runtime,
+    nodeName,
+    events,
+    clock,
+    dial,
+    clusterDns: options.clusterDns,
+    hostDns: options.hostDns ?? readHostDns(),
+    hostIP: async () => (hostIP ??= await nodeInternalIP(client, nodeName)),
+    sources: {
+      configMap: (ns, name) => client.tryGet<ConfigMap & KubeObject>("configmaps", ns, name),
+      secret: (ns, name) => client.tryGet<Secret & KubeObject>("secrets", ns, name),
+    },
+    nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
+    serviceAccountToken: options.serviceAccountToken,
+    probes: createProbeManager({
+      runtime,
+      runtimeName: runtime.name,
+      clock,
+      dial,
+      onChange: wake,
+      onKill: (uid, containerId, kind, message) => {
+        memory.requestKill(containerId, { kind, message });
+        wake(uid);
+      },
+      onFailure: (pod, _container, kind, message) => {
+        events.record(asObject(pod), "Warning", "Unhealthy", `${probeLabel(kind)} probe failed: ${message}`);
+      },
+    }),
+    memory,
+    requeueAfter: (key, ms) => queue.addAfter(key, ms),
+    log: own.log,
+  };
+}
+
+/** One pod sync; a failure tries again in 2 s, a conflict at once (the pod just changed). */
+async function syncOrRetry(deps: AgentDeps, queue: WorkQueue, key: string): Promise<void> {
+  try {
+    await syncPod(deps, key);
+  } catch (e) {
+    if (isApiError(e, "Conflict")) {
+      queue.add(key);
+      return;
+    }
+    deps.log(`syncing pod ${key}: ${e instanceof Error ? e.message : e}`);
+    queue.addAfter(key, SYNC_RETRY_MS);
+  }
 }
 
 /** The host's /etc/resolv.conf, for pods with dnsPolicy Default (empty when unreadable). */

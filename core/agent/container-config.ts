@@ -7,8 +7,8 @@ import {
   RuntimeError,
   type SecurityOptions,
 } from "../seams/container-runtime.ts";
-import { podDescription } from "./agent-context.ts";
 import { expand } from "./env.ts";
+import { podDescription } from "./pod-names.ts";
 
 /**
  * The pure part of starting a container: pod spec + resolved env and mounts → the runtime's

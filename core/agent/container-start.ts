@@ -6,10 +6,11 @@ import {
   RuntimeError,
   type VolumeSource,
 } from "../seams/container-runtime.ts";
-import { type AgentContext, asObject } from "./agent-context.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { buildContainerConfig } from "./container-config.ts";
 import { type PodPlacement, resolveEnv, serviceLinkEnv } from "./env.ts";
 import { runPostStart } from "./lifecycle.ts";
+import { asObject } from "./pod-names.ts";
 import { containerMounts, resolveVolumes } from "./volumes.ts";
 
 /**
@@ -43,39 +44,39 @@ export function pullPolicyOf(c: Container): PullPolicy {
 }
 
 export async function startContainer(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod,
   spec: Container,
   attempt: number,
   scope: StartScope,
 ): Promise<StartOutcome> {
-  const pulled = await pullImage(ctx, pod, spec);
+  const pulled = await pullImage(deps, pod, spec);
   if (pulled) return pulled;
   const obj = asObject(pod);
   try {
-    scope.serviceEnv ??= await serviceEnv(ctx, pod);
-    const env = await resolveEnv(pod, spec, ctx.sources, scope.placement, scope.serviceEnv);
+    scope.serviceEnv ??= await serviceEnv(deps, pod);
+    const env = await resolveEnv(pod, spec, deps.sources, scope.placement, scope.serviceEnv);
     scope.volumes ??= await resolveVolumes(pod, {
-      sources: ctx.sources,
+      sources: deps.sources,
       placement: scope.placement,
-      serviceAccountToken: ctx.serviceAccountToken,
+      serviceAccountToken: deps.serviceAccountToken,
     });
     const mounts = containerMounts(spec, scope.volumes, env);
     const config = buildContainerConfig(pod, spec, attempt, env, mounts);
-    const started = await ctx.runtime.startContainer(config);
-    ctx.startedImages.set(started.id, spec.image ?? "");
-    ctx.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
-    ctx.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
-    await runPostStart(ctx, pod, spec, started, scope.placement.podIP);
+    const started = await deps.runtime.startContainer(config);
+    deps.memory.containerStarted(started.id, spec.image ?? "");
+    deps.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
+    deps.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
+    await runPostStart(deps, pod, spec, started, scope.placement.podIP);
     return { started };
   } catch (e) {
     if (!(e instanceof RuntimeError)) throw e;
     if (e.reason === "ContainerCreating") {
       // A volume could not be set up: the kubelet keeps the pod in ContainerCreating.
-      ctx.events.record(obj, "Warning", "FailedMount", e.message);
+      deps.events.record(obj, "Warning", "FailedMount", e.message);
       return { waiting: { reason: "ContainerCreating" }, retryMs: CONFIG_RETRY_MS };
     }
-    ctx.events.record(obj, "Warning", "Failed", `Error: ${e.message}`);
+    deps.events.record(obj, "Warning", "Failed", `Error: ${e.message}`);
     return { waiting: { reason: e.reason, message: e.message }, retryMs: CONFIG_RETRY_MS };
   }
 }
@@ -85,68 +86,68 @@ export async function startContainer(
  * (unless enableServiceLinks is false), and always the API's own `kubernetes` Service in
  * `default`, which in-cluster clients find through KUBERNETES_SERVICE_HOST/PORT.
  */
-async function serviceEnv(ctx: AgentContext, pod: Pod): Promise<Record<string, string>> {
+async function serviceEnv(deps: AgentDeps, pod: Pod): Promise<Record<string, string>> {
   const namespace = pod.metadata?.namespace ?? "default";
   const services: (Service & KubeObject)[] = [];
   if (pod.spec?.enableServiceLinks !== false) {
-    services.push(...(await ctx.client.list<Service & KubeObject>("services", { namespace })).items);
+    services.push(...(await deps.client.list<Service & KubeObject>("services", { namespace })).items);
   }
   if (namespace !== "default" || pod.spec?.enableServiceLinks === false) {
-    const api = await ctx.client.tryGet<Service & KubeObject>("services", "default", "kubernetes");
+    const api = await deps.client.tryGet<Service & KubeObject>("services", "default", "kubernetes");
     if (api) services.push(api);
   }
   return serviceLinkEnv(services);
 }
 
 /** Returns a waiting outcome when the image is not available (yet), undefined when it is. */
-async function pullImage(ctx: AgentContext, pod: Pod, spec: Container): Promise<StartOutcome | undefined> {
+async function pullImage(deps: AgentDeps, pod: Pod, spec: Container): Promise<StartOutcome | undefined> {
   const image = spec.image ?? "";
   const policy = pullPolicyOf(spec);
   const obj = asObject(pod);
   const key = `${pod.metadata?.uid}/${image}`;
-  const remaining = ctx.pullBackoff.remainingSinceUpdate(key);
+  const remaining = deps.memory.pulls.remainingSinceUpdate(key);
   if (remaining > 0) {
     const message = `Back-off pulling image ${JSON.stringify(image)}`;
-    ctx.events.record(obj, "Normal", "BackOff", message);
-    ctx.events.record(obj, "Warning", "Failed", "Error: ImagePullBackOff");
+    deps.events.record(obj, "Normal", "BackOff", message);
+    deps.events.record(obj, "Warning", "Failed", "Error: ImagePullBackOff");
     return { waiting: { reason: "ImagePullBackOff", message }, retryMs: remaining };
   }
-  const known = ctx.pulledImages.has(image) && policy !== "Always";
+  const known = deps.memory.hasPulled(image) && policy !== "Always";
   if (!known && policy !== "Never")
-    ctx.events.record(obj, "Normal", "Pulling", `Pulling image ${JSON.stringify(image)}`);
-  const began = ctx.clock.now();
+    deps.events.record(obj, "Normal", "Pulling", `Pulling image ${JSON.stringify(image)}`);
+  const began = deps.clock.now();
   try {
-    const ref = await ctx.runtime.pullImage(image, policy);
-    ctx.pullBackoff.forget(key);
+    const ref = await deps.runtime.pullImage(image, policy);
+    deps.memory.pulls.forget(key);
     if (known || policy === "Never") {
-      ctx.events.record(
+      deps.events.record(
         obj,
         "Normal",
         "Pulled",
         `Container image ${JSON.stringify(image)} already present on machine`,
       );
     } else {
-      const secs = `${((ctx.clock.now() - began) / 1000).toFixed(3)}s`;
-      ctx.events.record(
+      const secs = `${((deps.clock.now() - began) / 1000).toFixed(3)}s`;
+      deps.events.record(
         obj,
         "Normal",
         "Pulled",
         `Successfully pulled image ${JSON.stringify(image)} in ${secs} (${secs} including waiting). Image size: ${ref.size} bytes.`,
       );
     }
-    ctx.pulledImages.add(image);
+    deps.memory.imagePulled(image);
     return undefined;
   } catch (e) {
     const reason = e instanceof RuntimeError ? e.reason : "ErrImagePull";
     const message = e instanceof Error ? e.message : String(e);
     if (reason === "ErrImageNeverPull") {
-      ctx.events.record(obj, "Warning", "ErrImageNeverPull", message);
+      deps.events.record(obj, "Warning", "ErrImageNeverPull", message);
       return { waiting: { reason, message }, retryMs: CONFIG_RETRY_MS };
     }
-    ctx.pullBackoff.next(key, ctx.clock.now());
-    ctx.events.record(obj, "Warning", "Failed", `Failed to pull image ${JSON.stringify(image)}: ${message}`);
-    ctx.events.record(obj, "Warning", "Failed", `Error: ${reason}`);
+    deps.memory.pulls.next(key, deps.clock.now());
+    deps.events.record(obj, "Warning", "Failed", `Failed to pull image ${JSON.stringify(image)}: ${message}`);
+    deps.events.record(obj, "Warning", "Failed", `Error: ${reason}`);
     // Come back within the back-off (showing ImagePullBackOff), then again when it ends.
-    return { waiting: { reason, message }, retryMs: ctx.pullBackoff.get(key) / 2 };
+    return { waiting: { reason, message }, retryMs: deps.memory.pulls.get(key) / 2 };
   }
 }

@@ -1,7 +1,7 @@
 import type { Container, LifecycleHandler, Probe } from "kubernetes-types/core/v1";
+import type { Clock } from "../loop/clock.ts";
 import type { ContainerRuntime } from "../seams/container-runtime.ts";
 import type { DuplexStream } from "../seams/node-services.ts";
-import type { Clock } from "./clock.ts";
 
 /**
  * Running a probe or lifecycle-hook action against a container: exec in it, an HTTP GET or a

@@ -1,7 +1,8 @@
 import type { Container, Pod } from "kubernetes-types/core/v1";
 import type { ContainerStatus } from "../seams/container-runtime.ts";
-import { type AgentContext, asObject } from "./agent-context.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { runHandler } from "./handlers.ts";
+import { asObject } from "./pod-names.ts";
 
 /**
  * Container lifecycle hooks. postStart runs right after the container started (a failure kills
@@ -18,7 +19,7 @@ function specOf(pod: Pod, name: string): Container | undefined {
 
 /** Runs postStart; false (container being stopped, FailedPostStartHook recorded) when it failed. */
 export async function runPostStart(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod,
   spec: Container,
   started: ContainerStatus,
@@ -26,21 +27,26 @@ export async function runPostStart(
 ): Promise<boolean> {
   const hook = spec.lifecycle?.postStart;
   if (!hook) return true;
-  const result = await runHandler(ctx, { containerId: started.id, spec, podIP }, hook, POST_START_TIMEOUT_MS);
+  const result = await runHandler(
+    deps,
+    { containerId: started.id, spec, podIP },
+    hook,
+    POST_START_TIMEOUT_MS,
+  );
   if (result.ok) return true;
-  ctx.events.record(
+  deps.events.record(
     asObject(pod),
     "Warning",
     "FailedPostStartHook",
     `PostStartHook failed: ${result.message}`,
   );
-  await ctx.runtime.stopContainer(started.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+  await deps.runtime.stopContainer(started.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
   return false;
 }
 
 /** Stops a container the kubelet way: preStop first (within the grace period), then TERM/KILL. */
 export async function stopWithHooks(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod,
   c: ContainerStatus,
   graceSeconds: number,
@@ -49,23 +55,23 @@ export async function stopWithHooks(
   const hook = spec?.lifecycle?.preStop;
   let grace = graceSeconds;
   if (hook && spec && c.state === "running" && graceSeconds > 0) {
-    const began = ctx.clock.now();
+    const began = deps.clock.now();
     const result = await runHandler(
-      ctx,
+      deps,
       { containerId: c.id, spec, podIP: pod.status?.podIP },
       hook,
       graceSeconds * 1000,
     );
     if (!result.ok) {
-      ctx.events.record(
+      deps.events.record(
         asObject(pod),
         "Warning",
         "FailedPreStopHook",
         `PreStopHook failed: ${result.message}`,
       );
     }
-    const spent = Math.ceil((ctx.clock.now() - began) / 1000);
+    const spent = Math.ceil((deps.clock.now() - began) / 1000);
     grace = Math.max(MIN_GRACE_AFTER_PRESTOP, graceSeconds - spent);
   }
-  await ctx.runtime.stopContainer(c.id, grace);
+  await deps.runtime.stopContainer(c.id, grace);
 }

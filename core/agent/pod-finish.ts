@@ -1,8 +1,9 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../object.ts";
 import type { ContainerStatus, SandboxStatus } from "../seams/container-runtime.ts";
-import { type AgentContext, asObject } from "./agent-context.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { stopWithHooks } from "./lifecycle.ts";
+import { asObject } from "./pod-names.ts";
 import { type ContainerView, computePodStatus } from "./pod-status.ts";
 import { addLogMessages, viewOf, withOom, writeStatus } from "./pod-views.ts";
 
@@ -21,34 +22,34 @@ export function activeDeadline(pod: Pod): number | undefined {
 
 /** The pod outlived activeDeadlineSeconds: stop everything and fail it, as the kubelet does. */
 export async function failPastDeadline(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod & KubeObject,
   mine: ContainerStatus[],
 ): Promise<void> {
   const message = "Pod was active on the node longer than the specified deadline";
-  ctx.events.record(asObject(pod), "Warning", "DeadlineExceeded", message);
+  deps.events.record(asObject(pod), "Warning", "DeadlineExceeded", message);
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  await Promise.all(mine.filter((c) => c.state === "running").map((c) => stopWithHooks(ctx, pod, c, grace)));
+  await Promise.all(mine.filter((c) => c.state === "running").map((c) => stopWithHooks(deps, pod, c, grace)));
   const failed = { ...pod, status: { ...pod.status, phase: "Failed", reason: "DeadlineExceeded", message } };
   await settleFinished(
-    ctx,
+    deps,
     failed,
     mine,
-    (await ctx.runtime.listPodSandboxes()).find((s) => s.podUid === pod.metadata.uid),
+    (await deps.runtime.listPodSandboxes()).find((s) => s.podUid === pod.metadata.uid),
   );
   // settleFinished writes only when containers exist; the phase must be written regardless.
-  const now = await ctx.client.get<Pod & KubeObject>(
+  const now = await deps.client.get<Pod & KubeObject>(
     "pods",
     pod.metadata.namespace ?? "default",
     pod.metadata.name ?? "",
   );
   if (now.status?.phase !== "Failed")
-    await writeStatus(ctx, now, { ...now.status, phase: "Failed", reason: "DeadlineExceeded", message });
+    await writeStatus(deps, now, { ...now.status, phase: "Failed", reason: "DeadlineExceeded", message });
 }
 
 /** A finished pod: make sure nothing runs, and report how its containers ended. */
 export async function settleFinished(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod & KubeObject,
   mine: ContainerStatus[],
   sandbox: SandboxStatus | undefined,
@@ -56,27 +57,27 @@ export async function settleFinished(
   const uid = pod.metadata?.uid ?? "";
   for (const c of mine)
     if (c.state !== "exited")
-      await ctx.runtime.stopContainer(c.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
-  if (sandbox?.ready) await ctx.runtime.stopPodSandbox(uid);
-  ctx.probes.removePod(uid);
+      await deps.runtime.stopContainer(c.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+  if (sandbox?.ready) await deps.runtime.stopPodSandbox(uid);
+  deps.probes.removePod(uid);
   if (mine.length === 0) return;
-  const fresh = (await ctx.runtime.listContainers())
+  const fresh = (await deps.runtime.listContainers())
     .filter((c) => c.podUid === uid)
-    .map((c) => withOom(ctx, c));
+    .map((c) => withOom(deps, c));
   const views = new Map<string, ContainerView>();
   for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
     const view = viewOf(pod, spec, fresh);
     view.ready = false;
     views.set(spec.name, view);
   }
-  await addLogMessages(ctx, pod, views);
+  await addLogMessages(deps, pod, views);
   const status = computePodStatus({
     pod,
-    now: ctx.clock.now(),
-    runtimeName: ctx.runtime.name,
+    now: deps.clock.now(),
+    runtimeName: deps.runtime.name,
     sandbox: undefined,
-    hostIP: await ctx.hostIP(),
+    hostIP: await deps.hostIP(),
     views,
   });
-  await writeStatus(ctx, pod, status);
+  await writeStatus(deps, pod, status);
 }

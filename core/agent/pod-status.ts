@@ -6,8 +6,8 @@ import type {
   PodCondition,
   PodStatus,
 } from "kubernetes-types/core/v1";
+import { kubeTime } from "../loop/clock.ts";
 import type { ContainerStatus, SandboxStatus } from "../seams/container-runtime.ts";
-import { kubeTime } from "./clock.ts";
 import { qosClass } from "./container-config.ts";
 
 /**

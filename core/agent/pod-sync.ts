@@ -1,11 +1,12 @@
 import type { Container, Pod } from "kubernetes-types/core/v1";
+import { goDuration } from "../loop/clock.ts";
 import type { KubeObject } from "../object.ts";
 import { type ContainerStatus, RuntimeError, type SandboxStatus } from "../seams/container-runtime.ts";
-import { type AgentContext, asObject, podDescription } from "./agent-context.ts";
-import { goDuration } from "./backoff.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { pullPolicyOf, type StartScope, startContainer } from "./container-start.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 import { activeDeadline, failPastDeadline, settleFinished } from "./pod-finish.ts";
+import { asObject, podDescription } from "./pod-names.ts";
 import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { addLogMessages, nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
@@ -20,45 +21,47 @@ import { sandboxConfig } from "./sandbox.ts";
 const SANDBOX_RETRY_FIRST_MS = 200;
 const SANDBOX_RETRY_MAX_MS = 10_000;
 
-export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
+export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   const slash = key.indexOf("/");
   const namespace = key.slice(0, slash);
   const name = key.slice(slash + 1);
-  let pod = await ctx.client.tryGet<Pod & KubeObject>("pods", namespace, name);
-  const tracked = ctx.tracked.get(key);
-  if (!pod || pod.spec?.nodeName !== ctx.nodeName) {
+  let pod = await deps.client.tryGet<Pod & KubeObject>("pods", namespace, name);
+  const tracked = deps.memory.trackedUid(key);
+  if (!pod || pod.spec?.nodeName !== deps.nodeName) {
     if (tracked) {
-      await teardownPod(ctx, tracked);
-      ctx.tracked.delete(key);
+      await teardownPod(deps, tracked);
+      deps.memory.untrack(key);
     }
     return;
   }
   const uid = pod.metadata?.uid ?? "";
-  if (tracked && tracked !== uid) await teardownPod(ctx, tracked);
-  ctx.tracked.set(key, uid);
+  if (tracked && tracked !== uid) await teardownPod(deps, tracked);
+  deps.memory.track(key, uid);
 
-  let mine = (await ctx.runtime.listContainers()).filter((c) => c.podUid === uid).map((c) => withOom(ctx, c));
+  let mine = (await deps.runtime.listContainers())
+    .filter((c) => c.podUid === uid)
+    .map((c) => withOom(deps, c));
   // Syncs of one pod never overlap, so a container still "created" (or of unknown state) is the
   // leftover of a start that crashed half-way: remove it and start afresh.
   const stuck = mine.filter((c) => c.state === "created" || c.state === "unknown");
-  for (const c of stuck) await ctx.runtime.removeContainer(c.id);
+  for (const c of stuck) await deps.runtime.removeContainer(c.id);
   if (stuck.length) mine = mine.filter((c) => !stuck.includes(c));
   if (pod.metadata?.deletionTimestamp) {
-    await terminatePod(ctx, pod, mine);
-    ctx.tracked.delete(key);
+    await terminatePod(deps, pod, mine);
+    deps.memory.untrack(key);
     return;
   }
 
-  let sandbox = (await ctx.runtime.listPodSandboxes()).find((s) => s.podUid === uid);
+  let sandbox = (await deps.runtime.listPodSandboxes()).find((s) => s.podUid === uid);
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
-    await settleFinished(ctx, pod, mine, sandbox);
+    await settleFinished(deps, pod, mine, sandbox);
     return;
   }
 
   const deadline = activeDeadline(pod);
-  if (deadline !== undefined && ctx.clock.now() >= deadline) {
-    await failPastDeadline(ctx, pod, mine);
+  if (deadline !== undefined && deps.clock.now() >= deadline) {
+    await failPastDeadline(deps, pod, mine);
     return;
   }
 
@@ -71,36 +74,34 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
 
   if (!sandbox?.ready) {
     try {
-      sandbox = await ctx.runtime.runPodSandbox(sandboxConfig(pod, ctx.clusterDns, ctx.hostDns));
-      ctx.sandboxFailures.delete(pod.metadata?.uid ?? "");
+      sandbox = await deps.runtime.runPodSandbox(sandboxConfig(pod, deps.clusterDns, deps.hostDns));
+      deps.memory.sandboxStarted(uid);
     } catch (e) {
       if (!(e instanceof RuntimeError)) throw e;
-      ctx.events.record(
+      deps.events.record(
         podObj,
         "Warning",
         "FailedCreatePodSandBox",
         `Failed to create pod sandbox: ${e.message}`,
       );
-      const uid = pod.metadata?.uid ?? "";
-      const failures = (ctx.sandboxFailures.get(uid) ?? 0) + 1;
-      ctx.sandboxFailures.set(uid, failures);
+      const failures = deps.memory.sandboxFailed(uid);
       retry(Math.min(SANDBOX_RETRY_MAX_MS, SANDBOX_RETRY_FIRST_MS * 2 ** (failures - 1)));
       sandbox = undefined;
     }
   }
 
-  const hostIP = await ctx.hostIP();
+  const hostIP = await deps.hostIP();
   const scope: StartScope = {
     placement: {
       podIP: sandbox?.ip,
       hostIP,
-      nodeAllocatable: ctx.nodeAllocatable,
+      nodeAllocatable: deps.nodeAllocatable,
     },
   };
   const policy = pod.spec?.restartPolicy ?? "Always";
 
   const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const mayPull = specs.some((c) => pullPolicyOf(c) === "Always" || !ctx.pulledImages.has(c.image ?? ""));
+  const mayPull = specs.some((c) => pullPolicyOf(c) === "Always" || !deps.memory.hasPulled(c.image ?? ""));
   if (!pod.status?.containerStatuses && mayPull) {
     // First sight of the pod: show ContainerCreating and its IP before a possibly slow image pull
     // (skipped when every image is known here: the start is quick and one write is enough).
@@ -109,12 +110,12 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
       first.set(spec.name, viewOf(pod, spec, mine));
     }
     pod = await writeStatus(
-      ctx,
+      deps,
       pod,
       computePodStatus({
         pod,
-        now: ctx.clock.now(),
-        runtimeName: ctx.runtime.name,
+        now: deps.clock.now(),
+        runtimeName: deps.runtime.name,
         sandbox,
         hostIP,
         views: first,
@@ -133,7 +134,7 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     initialized = false;
     if (!sandbox?.ready || cur?.state === "running") continue;
     if (cur?.state === "exited" && policy === "Never") continue;
-    retry(await ensureStarted(ctx, pod, spec, view, scope));
+    retry(await ensureStarted(deps, pod, spec, view, scope));
   }
 
   for (const spec of pod.spec?.containers ?? []) {
@@ -142,12 +143,12 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     if (!initialized || !sandbox?.ready) continue;
     const cur = view.current;
     if (cur && cur.state !== "exited") {
-      killIfNeeded(ctx, pod, spec, cur);
+      killIfNeeded(deps, pod, spec, cur);
       continue;
     }
-    const changed = cur && ctx.killRequests.get(cur.id)?.kind === "definition";
+    const changed = cur && deps.memory.killRequest(cur.id)?.kind === "definition";
     if (cur?.state === "exited" && !changed && !shouldRestart(policy, exitCodeOf(cur))) continue;
-    retry(await ensureStarted(ctx, pod, spec, view, scope));
+    retry(await ensureStarted(deps, pod, spec, view, scope));
   }
 
   const running = new Map<string, ContainerStatus>();
@@ -155,37 +156,37 @@ export async function syncPod(ctx: AgentContext, key: string): Promise<void> {
     const cur = views.get(spec.name)?.current;
     if (cur?.state === "running") running.set(spec.name, cur);
   }
-  ctx.probes.sync(pod, running, sandbox?.ip);
+  deps.probes.sync(pod, running, sandbox?.ip);
   for (const spec of pod.spec?.containers ?? []) {
     const view = views.get(spec.name)!;
     const cur = view.current;
     if (cur?.state === "running") {
-      view.started = ctx.probes.started(cur.id);
-      view.ready = ctx.probes.ready(cur.id) && !ctx.killRequests.has(cur.id);
+      view.started = deps.probes.started(cur.id);
+      view.ready = deps.probes.ready(cur.id) && deps.memory.killRequest(cur.id) === undefined;
     }
   }
 
-  await pruneOldContainers(ctx, mine, views);
-  await addLogMessages(ctx, pod, views);
+  await pruneOldContainers(deps, mine, views);
+  await addLogMessages(deps, pod, views);
 
   const status = computePodStatus({
     pod,
-    now: ctx.clock.now(),
-    runtimeName: ctx.runtime.name,
+    now: deps.clock.now(),
+    runtimeName: deps.runtime.name,
     sandbox,
     hostIP,
     views,
   });
-  await writeStatus(ctx, pod, status);
+  await writeStatus(deps, pod, status);
   if (status.phase === "Succeeded" || status.phase === "Failed") {
     // A finished pod keeps its containers (for logs) but gives back its network.
-    ctx.probes.removePod(uid);
-    await ctx.runtime.stopPodSandbox(uid);
+    deps.probes.removePod(uid);
+    await deps.runtime.stopPodSandbox(uid);
   } else {
     // startTime may have been set by this very sync.
     const ends = activeDeadline({ ...pod, status });
-    if (ends !== undefined) retry(ends - ctx.clock.now());
-    if (retryMs !== undefined) ctx.requeueAfter(key, retryMs);
+    if (ends !== undefined) retry(ends - deps.clock.now());
+    if (retryMs !== undefined) deps.requeueAfter(key, retryMs);
   }
 }
 
@@ -203,7 +204,7 @@ function shouldRestart(policy: string, exitCode: number): boolean {
 
 /** Starts (or restarts, honouring CrashLoopBackOff) a container; returns when to retry. */
 async function ensureStarted(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod,
   spec: Container,
   view: ContainerView,
@@ -213,24 +214,24 @@ async function ensureStarted(
   if (cur?.state === "exited") {
     const backoffKey = `${pod.metadata?.uid}/${spec.name}`;
     const finished = Date.parse(cur.finishedAt ?? cur.startedAt ?? cur.createdAt);
-    if (ctx.restartBackoff.isInBackoffSince(backoffKey, finished)) {
-      const delay = goDuration(ctx.restartBackoff.get(backoffKey));
+    if (deps.memory.restarts.isInBackoffSince(backoffKey, finished)) {
+      const delay = goDuration(deps.memory.restarts.get(backoffKey));
       view.waiting = {
         reason: "CrashLoopBackOff",
         message: `back-off ${delay} restarting failed container=${spec.name} pod=${podDescription(pod)}`,
       };
-      ctx.events.record(
+      deps.events.record(
         asObject(pod),
         "Warning",
         "BackOff",
         `Back-off restarting failed container ${spec.name} in pod ${podDescription(pod)}`,
       );
-      return ctx.restartBackoff.remainingMs(backoffKey, finished);
+      return deps.memory.restarts.remainingMs(backoffKey, finished);
     }
-    ctx.restartBackoff.next(backoffKey, finished);
+    deps.memory.restarts.next(backoffKey, finished);
   }
   const attempt = nextAttempt(pod, spec, view);
-  const outcome = await startContainer(ctx, pod, spec, attempt, scope);
+  const outcome = await startContainer(deps, pod, spec, attempt, scope);
   if (outcome.started) {
     if (cur) view.previous = cur;
     view.current = outcome.started;
@@ -246,28 +247,27 @@ async function ensureStarted(
  * Stops a running container that must be replaced: a liveness/startup probe gave up on it, or
  * its spec changed (a new image). The exit event then brings the restart.
  */
-function killIfNeeded(ctx: AgentContext, pod: Pod, spec: Container, cur: ContainerStatus): void {
-  const startedWith = ctx.startedImages.get(cur.id);
-  if (!ctx.killRequests.has(cur.id) && startedWith !== undefined && startedWith !== spec.image) {
-    ctx.killRequests.set(cur.id, { kind: "definition", message: "" });
+function killIfNeeded(deps: AgentDeps, pod: Pod, spec: Container, cur: ContainerStatus): void {
+  const startedWith = deps.memory.startedImage(cur.id);
+  if (!deps.memory.killRequest(cur.id) && startedWith !== undefined && startedWith !== spec.image) {
+    deps.memory.requestKill(cur.id, { kind: "definition", message: "" });
   }
-  const request = ctx.killRequests.get(cur.id);
-  if (!request || ctx.stopping.has(cur.id)) return;
-  ctx.stopping.add(cur.id);
+  const request = deps.memory.killRequest(cur.id);
+  if (!request || !deps.memory.beginStop(cur.id)) return;
   const why =
     request.kind === "definition"
       ? `Container ${spec.name} definition changed, will be restarted`
       : `Container ${spec.name} failed ${request.kind} probe, will be restarted`;
-  ctx.events.record(asObject(pod), "Normal", "Killing", why);
+  deps.events.record(asObject(pod), "Normal", "Killing", why);
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  void stopWithHooks(ctx, pod, cur, grace)
-    .catch((e) => ctx.log(`stopping container ${spec.name} of ${podDescription(pod)}: ${e}`))
-    .finally(() => ctx.stopping.delete(cur.id));
+  void stopWithHooks(deps, pod, cur, grace)
+    .catch((e) => deps.log(`stopping container ${spec.name} of ${podDescription(pod)}: ${e}`))
+    .finally(() => deps.memory.endStop(cur.id));
 }
 
 /** Keeps the current and previous attempt per container name (for logs --previous); removes older ones. */
 async function pruneOldContainers(
-  ctx: AgentContext,
+  deps: AgentDeps,
   mine: ContainerStatus[],
   views: Map<string, ContainerView>,
 ): Promise<void> {
@@ -276,5 +276,5 @@ async function pruneOldContainers(
     if (v.current) keep.add(v.current.id);
     if (v.previous) keep.add(v.previous.id);
   }
-  for (const c of mine) if (!keep.has(c.id) && c.state === "exited") await ctx.runtime.removeContainer(c.id);
+  for (const c of mine) if (!keep.has(c.id) && c.state === "exited") await deps.runtime.removeContainer(c.id);
 }

@@ -1,8 +1,9 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import type { ContainerStatus } from "../seams/container-runtime.ts";
-import { type AgentContext, asObject, forgetPod } from "./agent-context.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { stopWithHooks } from "./lifecycle.ts";
+import { asObject } from "./pod-names.ts";
 
 /**
  * Ending pods: graceful termination of a pod being deleted (stop its containers within the grace
@@ -13,20 +14,17 @@ import { stopWithHooks } from "./lifecycle.ts";
 /** Grace for containers of pods that are already gone from the store. */
 export const ORPHAN_GRACE_SECONDS = 2;
 
-export async function terminatePod(
-  ctx: AgentContext,
-  pod: Pod,
-  containers: ContainerStatus[],
-): Promise<void> {
+export async function terminatePod(deps: AgentDeps, pod: Pod, containers: ContainerStatus[]): Promise<void> {
   const uid = pod.metadata?.uid ?? "";
   const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
   const live = containers.filter((c) => c.state !== "exited");
-  for (const c of live) ctx.events.record(asObject(pod), "Normal", "Killing", `Stopping container ${c.name}`);
-  ctx.probes.removePod(uid);
-  await Promise.all(live.map((c) => stopWithHooks(ctx, pod, c, grace)));
-  await removeAll(ctx, uid, containers);
+  for (const c of live)
+    deps.events.record(asObject(pod), "Normal", "Killing", `Stopping container ${c.name}`);
+  deps.probes.removePod(uid);
+  await Promise.all(live.map((c) => stopWithHooks(deps, pod, c, grace)));
+  await removeAll(deps, uid, containers);
   try {
-    await ctx.client.delete("pods", pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", {
+    await deps.client.delete("pods", pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", {
       gracePeriodSeconds: 0,
       preconditions: { uid },
     });
@@ -37,28 +35,26 @@ export async function terminatePod(
 }
 
 /** Stops and removes everything the runtime holds for `uid` (a pod no longer in the store). */
-export async function teardownPod(ctx: AgentContext, uid: string): Promise<void> {
-  const containers = (await ctx.runtime.listContainers()).filter((c) => c.podUid === uid);
-  ctx.probes.removePod(uid);
+export async function teardownPod(deps: AgentDeps, uid: string): Promise<void> {
+  const containers = (await deps.runtime.listContainers()).filter((c) => c.podUid === uid);
+  deps.probes.removePod(uid);
   await Promise.all(
     containers
       .filter((c) => c.state !== "exited")
-      .map((c) => ctx.runtime.stopContainer(c.id, ORPHAN_GRACE_SECONDS)),
+      .map((c) => deps.runtime.stopContainer(c.id, ORPHAN_GRACE_SECONDS)),
   );
-  await removeAll(ctx, uid, containers);
+  await removeAll(deps, uid, containers);
 }
 
-async function removeAll(ctx: AgentContext, uid: string, containers: ContainerStatus[]): Promise<void> {
-  await ctx.runtime.stopPodSandbox(uid);
-  for (const c of containers) await ctx.runtime.removeContainer(c.id);
-  await ctx.runtime.removePodSandbox(uid);
-  forgetPod(ctx, uid);
-  for (const c of containers) {
-    ctx.killRequests.delete(c.id);
-    ctx.startedImages.delete(c.id);
-    ctx.logMessages.delete(c.id);
-    ctx.oomKilled.delete(c.id);
-  }
+async function removeAll(deps: AgentDeps, uid: string, containers: ContainerStatus[]): Promise<void> {
+  await deps.runtime.stopPodSandbox(uid);
+  for (const c of containers) await deps.runtime.removeContainer(c.id);
+  await deps.runtime.removePodSandbox(uid);
+  deps.probes.removePod(uid);
+  deps.memory.forget(
+    uid,
+    containers.map((c) => c.id),
+  );
 }
 
 /**
@@ -67,14 +63,14 @@ async function removeAll(ctx: AgentContext, uid: string, containers: ContainerSt
  * for an orphan.
  */
 export async function sweepOrphans(
-  ctx: AgentContext,
+  deps: AgentDeps,
   runtimeUids: Set<string>,
   keep: Set<string>,
 ): Promise<string[]> {
   const orphans = [...runtimeUids].filter((uid) => !keep.has(uid));
   for (const uid of orphans) {
-    ctx.log(`removing containers of pod ${uid}, which is no longer in the store`);
-    await teardownPod(ctx, uid);
+    deps.log(`removing containers of pod ${uid}, which is no longer in the store`);
+    await teardownPod(deps, uid);
   }
   return orphans;
 }

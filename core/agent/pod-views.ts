@@ -1,7 +1,7 @@
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../object.ts";
 import type { ContainerStatus } from "../seams/container-runtime.ts";
-import type { AgentContext } from "./agent-context.ts";
+import type { AgentDeps } from "./agent-deps.ts";
 import { type ContainerView, sameStatus } from "./pod-status.ts";
 
 /**
@@ -44,16 +44,16 @@ export function nextAttempt(pod: Pod, spec: Container, view: ContainerView): num
 }
 
 export async function writeStatus<P extends Pod & KubeObject>(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: P,
   status: PodStatus,
 ): Promise<P> {
   if (sameStatus(pod.status, status)) return pod;
-  return ctx.client.updateStatus<P>("pods", { ...pod, status });
+  return deps.client.updateStatus<P>("pods", { ...pod, status });
 }
 
-export function withOom(ctx: AgentContext, c: ContainerStatus): ContainerStatus {
-  return c.state === "exited" && ctx.oomKilled.has(c.id) ? { ...c, reason: "OOMKilled" } : c;
+export function withOom(deps: AgentDeps, c: ContainerStatus): ContainerStatus {
+  return c.state === "exited" && deps.memory.wasOomKilled(c.id) ? { ...c, reason: "OOMKilled" } : c;
 }
 
 const MESSAGE_LINES = 80;
@@ -65,7 +65,7 @@ const MESSAGE_BYTES = 2048;
  * container and remembered.
  */
 export async function addLogMessages(
-  ctx: AgentContext,
+  deps: AgentDeps,
   pod: Pod,
   views: Map<string, ContainerView>,
 ): Promise<void> {
@@ -76,13 +76,13 @@ export async function addLogMessages(
     for (const key of ["current", "previous"] as const) {
       const c = view?.[key];
       if (c?.state !== "exited" || c.exitCode === 0 || c.message) continue;
-      let message = ctx.logMessages.get(c.id);
+      let message = deps.memory.logMessage(c.id);
       if (message === undefined) {
-        const text = await new Response(ctx.runtime.logs(c.id, { tailLines: MESSAGE_LINES }))
+        const text = await new Response(deps.runtime.logs(c.id, { tailLines: MESSAGE_LINES }))
           .text()
           .catch(() => "");
         message = new TextDecoder().decode(new TextEncoder().encode(text).slice(-MESSAGE_BYTES));
-        ctx.logMessages.set(c.id, message);
+        deps.memory.rememberLogMessage(c.id, message);
       }
       if (message) view![key] = { ...c, message };
     }

@@ -1,7 +1,7 @@
 import type { Container, Pod, Probe } from "kubernetes-types/core/v1";
+import type { Clock } from "../loop/clock.ts";
 import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
 import type { DuplexStream } from "../seams/node-services.ts";
-import type { Clock } from "./clock.ts";
 import { runHandler } from "./handlers.ts";
 
 /**

@@ -1,10 +1,11 @@
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
+import type { Clock } from "../loop/clock.ts";
+import { processQueue } from "../loop/queue-workers.ts";
+import { createWorkQueue } from "../loop/work-queue.ts";
 import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
-import type { Clock } from "./clock.ts";
 import type { Informers } from "./informer.ts";
-import { createWorkQueue } from "./work-queue.ts";
 
 /**
  * A level-triggered controller: keys go into a work queue (from informer events, resync or
@@ -66,26 +67,20 @@ function isTransient(e: unknown): boolean {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { name, reconcile, workers = 2, resync } = options;
+  const { name, reconcile, workers: concurrency = 2, resync } = options;
   const log = options.log ?? ((m: string) => console.error(m));
   const queue = createWorkQueue();
-  const running: Promise<void>[] = [];
+  let workers: Promise<void> | undefined;
   let resyncTimer: ReturnType<typeof setInterval> | undefined;
 
-  async function worker(): Promise<void> {
-    for (;;) {
-      const key = await queue.get();
-      if (key === undefined) return;
-      try {
-        const result = await reconcile(key);
-        queue.forget(key);
-        if (result?.requeueAfterMs !== undefined) queue.addAfter(key, Math.max(1, result.requeueAfterMs));
-      } catch (e) {
-        if (!isTransient(e)) log(`${name}: reconciling ${key}: ${e instanceof Error ? e.message : e}`);
-        queue.addRateLimited(key);
-      } finally {
-        queue.done(key);
-      }
+  async function handle(key: string): Promise<void> {
+    try {
+      const result = await reconcile(key);
+      queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) queue.addAfter(key, Math.max(1, result.requeueAfterMs));
+    } catch (e) {
+      if (!isTransient(e)) log(`${name}: reconciling ${key}: ${e instanceof Error ? e.message : e}`);
+      queue.addRateLimited(key);
     }
   }
 
@@ -95,7 +90,7 @@ export function createController(options: ControllerOptions): Controller {
     enqueueAfter: (key, delayMs) => queue.addAfter(key, delayMs),
     reconcile,
     start() {
-      for (let i = 0; i < workers; i++) running.push(worker());
+      workers = processQueue(queue, concurrency, handle);
       if (resync) {
         resyncTimer = setInterval(() => {
           for (const key of resync.keys()) queue.add(key);
@@ -105,7 +100,7 @@ export function createController(options: ControllerOptions): Controller {
     async stop() {
       if (resyncTimer) clearInterval(resyncTimer);
       queue.shutDown();
-      await Promise.all(running);
+      await workers;
     },
   };
 }

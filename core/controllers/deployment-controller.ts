@@ -1,9 +1,9 @@
 import type { DeploymentStatus } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
+import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { labelSelectorMatches } from "../selectors.ts";
-import { timestamp } from "./clock.ts";
 import { getCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {

@@ -1,5 +1,5 @@
 import type { DeploymentCondition, DeploymentStatus } from "kubernetes-types/apps/v1";
-import { parseTime } from "./clock.ts";
+import { parseTime } from "../loop/clock.ts";
 import { getCondition } from "./conditions.ts";
 import { type Deploy, type RS, sumReplicas } from "./deployment-replicasets.ts";
 import { omitZeros } from "./omit-empty.ts";

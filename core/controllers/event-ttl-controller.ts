@@ -1,6 +1,6 @@
 import type { Event } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
-import { parseTime } from "./clock.ts";
+import { parseTime } from "../loop/clock.ts";
 import { type Controller, type ControllerContext, createController } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 

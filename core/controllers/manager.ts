@@ -1,6 +1,6 @@
 import { createEventRecorder, type EventRecorder } from "../events.ts";
+import { type Clock, systemClock } from "../loop/clock.ts";
 import type { Client } from "../seams/client.ts";
-import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
@@ -77,7 +77,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     client,
     informers,
     events: recorders(options.events, client, nodeName),
-    clock: options.clock ?? realClock,
+    clock: options.clock ?? systemClock,
     log,
   };
   const disabled = new Set(options.disabled ?? []);

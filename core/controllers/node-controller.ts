@@ -1,8 +1,8 @@
 import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1";
+import { parseTime, timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { formatKi } from "../quantity.ts";
 import { VERSION } from "../version.ts";
-import { parseTime, timestamp } from "./clock.ts";
 import { type Controller, type ControllerContext, createController } from "./controller.ts";
 import type { HostInfo, HostInfoSource } from "./host-info.ts";
 import type { Kube } from "./owner-references.ts";

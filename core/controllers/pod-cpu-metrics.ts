@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from "../loop/clock.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import { type Clock, realClock } from "./clock.ts";
 import type { PodMetrics } from "./hpa-controller.ts";
 
 /** Stats fetched for one namespace are reused for this long (one HPA sync reads many pods). */
@@ -12,7 +12,7 @@ const FRESH_MS = 1000;
  */
 export function createPodCpuMetrics(
   node: Pick<NodeServices, "podStats">,
-  clock: Clock = realClock,
+  clock: Pick<Clock, "now"> = systemClock,
 ): PodMetrics {
   const previous = new Map<string, { cpuNs: number; at: number; millis?: number }>();
   const fetched = new Map<string, { at: number; cpu: Promise<Map<string, { cpuNs: number; at: number }>> }>();

@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
+import { parseTime } from "../loop/clock.ts";
 import { cpuMillis, quantityValue } from "../quantity.ts";
-import { parseTime } from "./clock.ts";
 
 /** What pods look like to the controllers that count, rank and schedule them. */
 

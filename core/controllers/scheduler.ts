@@ -7,9 +7,9 @@ import type {
   Toleration,
 } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
+import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { cpuMillis, quantityValue } from "../quantity.ts";
-import { timestamp } from "./clock.ts";
 import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";

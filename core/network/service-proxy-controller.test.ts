@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
-import { realClock } from "../controllers/clock.ts";
 import type { Controller } from "../controllers/controller.ts";
 import { createInformers, type Informers } from "../controllers/informer.ts";
 import { createEventRecorder } from "../events.ts";
+import { systemClock } from "../loop/clock.ts";
 import type { KubeObject } from "../object.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
 import type { ProxyServicePort, ProxyWarning, ServiceProxy } from "../seams/service-proxy.ts";
@@ -37,7 +37,7 @@ const controllerWith = (options: Parameters<typeof createServiceProxyController>
       client: registry,
       informers,
       events: (c) => createEventRecorder(registry, c),
-      clock: realClock,
+      clock: systemClock,
       log: () => {},
     },
     recordingProxy,

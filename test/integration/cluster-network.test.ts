@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1";
-import { realClock } from "../../core/controllers/clock.ts";
 import type { Controller } from "../../core/controllers/controller.ts";
 import { createInformers, type Informers } from "../../core/controllers/informer.ts";
 import { createEventRecorder } from "../../core/events.ts";
+import { systemClock } from "../../core/loop/clock.ts";
 import { networkControllers } from "../../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../../core/network/service-allocator.ts";
 import type { KubeObject } from "../../core/object.ts";
@@ -66,7 +66,7 @@ describe.skipIf(
         client: registry,
         informers,
         events: (c) => createEventRecorder(registry, c),
-        clock: realClock,
+        clock: systemClock,
         log: () => {},
       },
       node,

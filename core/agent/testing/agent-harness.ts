@@ -1,12 +1,12 @@
 import type { Pod, PodSpec } from "kubernetes-types/core/v1";
 import { createEventRecorder } from "../../events.ts";
+import { createManualClock, type ManualClock } from "../../loop/testing/manual-clock.ts";
 import type { KubeObject } from "../../object.ts";
 import { createRegistry, type Registry } from "../../registry/registry.ts";
 import { FakeHost, FakeRuntime } from "../../seams/testing/fake-runtime.ts";
 import { createSqlStore } from "../../store/sql-store.ts";
 import type { Store } from "../../store/store.ts";
 import { createNodeAgent, type NodeAgent } from "../agent.ts";
-import { createManualClock, type ManualClock } from "../clock.ts";
 
 /**
  * A node agent wired to the real registry over an in-memory SqlStore and a FakeRuntime on a

@@ -1,10 +1,10 @@
 import type { Pod } from "kubernetes-types/core/v1";
+import { systemClock, timestamp } from "../../loop/clock.ts";
 import type { KubeObject } from "../../object.ts";
 import { createRegistry, type Registry } from "../../registry/registry.ts";
 import type { Client } from "../../seams/client.ts";
 import { createSqlStore } from "../../store/sql-store.ts";
 import type { Store } from "../../store/store.ts";
-import { realClock, timestamp } from "../clock.ts";
 import type { HostInfo } from "../host-info.ts";
 import { type ControllerManager, type ControllerManagerOptions, startControllers } from "../manager.ts";
 import type { Kube } from "../owner-references.ts";
@@ -134,7 +134,7 @@ export async function startFakeKubelet(
 }
 
 function runningStatus(pod: Kube<Pod>, ready: boolean): Pod["status"] {
-  const now = timestamp(realClock);
+  const now = timestamp(systemClock);
   const wasReady = isPodReady(pod);
   const readyTime =
     wasReady === ready

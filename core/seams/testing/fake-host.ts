@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../../loop/clock.ts";
 import {
   type ContainerConfig,
   type ContainerStats,
@@ -9,12 +10,6 @@ import {
   type SandboxConfig,
   type SandboxStatus,
 } from "../container-runtime.ts";
-
-export interface FakeClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 /** What a container does by itself once started (default: runs until exit() or stop). */
 export interface FakeProgram {
@@ -49,19 +44,13 @@ export interface FakeContainer {
   stats?: Partial<ContainerStats>;
 }
 
-const realClock: FakeClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 /**
  * The fake machine under FakeRuntime: images, sandboxes and containers that outlive any one
  * FakeRuntime object (so a second one models a restarted runtime), plus the controls a test
  * uses to play the kernel: exit(), failPull(), holdPull(), holdStop(), writeLog(), reboot().
  */
 export class FakeHost {
-  readonly clock: FakeClock;
+  readonly clock: Clock;
   readonly images = new Map<string, ImageRef>();
   readonly sandboxes = new Map<string, { config: SandboxConfig; status: SandboxStatus }>();
   readonly containers = new Map<string, FakeContainer>();
@@ -77,7 +66,7 @@ export class FakeHost {
   private nextIp = 2;
   readonly listeners = new Set<(e: RuntimeEvent) => void>();
 
-  constructor(clock: FakeClock = realClock) {
+  constructor(clock: Clock = systemClock) {
     this.clock = clock;
   }
 

@@ -1,3 +1,4 @@
+import type { Clock } from "../../loop/clock.ts";
 import type {
   ContainerConfig,
   ContainerRuntime,
@@ -14,7 +15,6 @@ import type {
 } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import {
-  type FakeClock,
   type FakeContainer,
   type FakeExecHandler,
   FakeHost,
@@ -22,7 +22,7 @@ import {
   normalizeImage,
 } from "./fake-host.ts";
 
-export type { FakeClock, FakeExecHandler, FakeExecResult, FakeProgram } from "./fake-host.ts";
+export type { FakeExecHandler, FakeExecResult, FakeProgram } from "./fake-host.ts";
 export { FakeHost, normalizeImage } from "./fake-host.ts";
 
 /**
@@ -35,7 +35,7 @@ export { FakeHost, normalizeImage } from "./fake-host.ts";
 
 export interface FakeRuntimeOptions {
   host?: FakeHost;
-  clock?: FakeClock;
+  clock?: Clock;
   /** What a started container does by itself; see FakeProgram. */
   program?: (config: ContainerConfig) => FakeProgram | undefined;
 }

@@ -1,10 +1,20 @@
 /**
- * Kubernetes' per-key exponential back-off (client-go flowcontrol.Backoff as the kubelet uses it
- * for restarts and image pulls): 10 s doubling to 5 min, forgotten when the next event comes more
- * than twice the maximum (10 min) after the previous one — i.e. after 10 min of running.
+ * Per-key exponential back-off: the first step waits `initialMs`, each further one twice as long,
+ * up to `maxMs`. With the defaults it is client-go's flowcontrol.Backoff as the kubelet uses it
+ * for restarts and image pulls: 10 s doubling to 5 min, forgotten when the next event comes more
+ * than twice the maximum (10 min) after the previous one — i.e. after 10 min of running. The work
+ * queue's rate limiter is the same curve without that expiry (client-go's
+ * ItemExponentialFailureRateLimiter), cleared only by `forget`.
  */
 export const INITIAL_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 300_000;
+
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  /** False: a key keeps its step until `forget`, however long ago its last event was. */
+  expires?: boolean;
+}
 
 interface Entry {
   backoffMs: number;
@@ -13,15 +23,21 @@ interface Entry {
 
 export class Backoff {
   private readonly entries = new Map<string, Entry>();
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly expires: boolean;
 
   constructor(
     private readonly now: () => number,
-    private readonly initialMs = INITIAL_BACKOFF_MS,
-    private readonly maxMs = MAX_BACKOFF_MS,
-  ) {}
+    options: BackoffOptions = {},
+  ) {
+    this.initialMs = options.initialMs ?? INITIAL_BACKOFF_MS;
+    this.maxMs = options.maxMs ?? MAX_BACKOFF_MS;
+    this.expires = options.expires ?? true;
+  }
 
   private expired(eventTime: number, entry: Entry): boolean {
-    return eventTime - entry.lastUpdate > 2 * this.maxMs;
+    return this.expires && eventTime - entry.lastUpdate > 2 * this.maxMs;
   }
 
   /** Current back-off of `key` (0 when none). */
@@ -49,7 +65,7 @@ export class Backoff {
     return Math.max(0, entry.lastUpdate + entry.backoffMs - this.now());
   }
 
-  /** Records an attempt at `eventTime`: first (or after expiry) 10 s, then doubling up to the max. */
+  /** Records an attempt at `eventTime`: first (or after expiry) the initial step, then doubling up to the max. */
   next(key: string, eventTime: number): void {
     const entry = this.entries.get(key);
     if (!entry || this.expired(eventTime, entry)) {
@@ -60,19 +76,13 @@ export class Backoff {
     entry.lastUpdate = eventTime;
   }
 
-  /** Forgets every key starting with `prefix` (a pod uid). */
-  forget(prefix: string): void {
+  /** Forgets one key: its next attempt starts from the initial step again. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Forgets every key starting with `prefix` (all keys of a pod: `<uid>/`). */
+  forgetPrefix(prefix: string): void {
     for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
-}
-
-/** Go's time.Duration.String() for whole seconds, as in kubelet messages: 10s, 1m20s, 5m0s. */
-export function goDuration(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h) return `${h}h${m}m${s}s`;
-  if (m) return `${m}m${s}s`;
-  return `${s}s`;
 }

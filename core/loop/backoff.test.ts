@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { Backoff, goDuration } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
 
 test("back-off doubles from 10s to 5m and resets after 10 min", () => {
   let now = 0;
@@ -25,11 +25,4 @@ test("back-off doubles from 10s to 5m and resets after 10 min", () => {
   expect(b.get("k")).toBe(10_000);
   b.forget("k");
   expect(b.get("k")).toBe(0);
-});
-
-test("goDuration formats like Go", () => {
-  expect(goDuration(10_000)).toBe("10s");
-  expect(goDuration(80_000)).toBe("1m20s");
-  expect(goDuration(300_000)).toBe("5m0s");
-  expect(goDuration(160_000)).toBe("2m40s");
 });
