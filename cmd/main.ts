@@ -5,6 +5,7 @@
 import { cac } from "cac";
 import { ApiError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
+import { UsageError } from "./usage-error.ts";
 
 const cli = cac("minik");
 
@@ -40,7 +41,7 @@ cli
   .option("-f, --filename <path>", "File, directory or - for stdin (repeatable)")
   .action(async (opts) => {
     const files = ([] as string[]).concat(opts.filename ?? []);
-    if (!files.length) throw new ApiError("BadRequest", "must specify -f FILE, a directory, or - for stdin");
+    if (!files.length) throw new UsageError("must specify -f FILE, a directory, or - for stdin");
     await (await import("./commands/apply.ts")).apply(files, opts);
   });
 
@@ -108,8 +109,7 @@ cli
     };
     const run = actions[action];
     if (!run)
-      throw new ApiError(
-        "BadRequest",
+      throw new UsageError(
         `unknown rollout action "${action}"; use status, history, undo, pause, resume or restart`,
       );
     await run();
@@ -123,7 +123,7 @@ cli
 cli
   .command("set <what> <target> [...pairs]", "minik set image deployment/NAME CONTAINER=IMAGE…")
   .action(async (what, target, pairs, opts) => {
-    if (what !== "image") throw new ApiError("BadRequest", `minik set supports "image", not "${what}"`);
+    if (what !== "image") throw new UsageError(`minik set supports "image", not "${what}"`);
     await (await import("./commands/scale.ts")).setImage(target, pairs, opts);
   });
 
@@ -152,8 +152,7 @@ cli
   .command("top <what>", "Show CPU and memory use: minik top pods")
   .option("-A, --all-namespaces", "Across all namespaces")
   .action(async (what, opts) => {
-    if (!/^(pods?|po)$/.test(what))
-      throw new ApiError("BadRequest", `minik top supports "pods", not "${what}"`);
+    if (!/^(pods?|po)$/.test(what)) throw new UsageError(`minik top supports "pods", not "${what}"`);
     await (await import("./commands/top.ts")).topPods(opts);
   });
 
@@ -175,7 +174,7 @@ cli
     if (action === "pull" && args[0]) return i.imagePull(args[0], opts);
     if (action === "load" && args[0]) return i.imageLoad(args[0], opts);
     if ((action === "rm" || action === "remove") && args.length) return i.imageRemove(args, opts);
-    throw new ApiError("BadRequest", "usage: minik image ls | pull NAME | load FILE | rm NAME…");
+    throw new UsageError("usage: minik image ls | pull NAME | load FILE | rm NAME…");
   });
 
 cli
@@ -207,14 +206,16 @@ async function main() {
     cli.parse(process.argv, { run: false });
     if (!cli.matchedCommand) {
       if (cli.args.length)
-        throw new ApiError("BadRequest", `unknown command "${cli.args[0]}" for "minik"; see minik --help`);
+        throw new UsageError(`unknown command "${cli.args[0]}" for "minik"; see minik --help`);
       if (!cli.options.help && !cli.options.version) cli.outputHelp();
       return;
     }
     await cli.runMatchedCommand();
   } catch (e) {
     if (debug) console.error(e);
-    if (e instanceof ApiError) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+    } else if (e instanceof ApiError) {
       const fromServer = !["BadRequest", "ServiceUnavailable"].includes(e.reason) || e.details;
       console.error(fromServer ? `Error from server (${e.reason}): ${e.message}` : `error: ${e.message}`);
     } else {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { KubeObject } from "../core/object.ts";
+import { UsageError } from "./usage-error.ts";
 
 export interface Manifest {
   /** file path (or "-" for stdin) and document index, for messages */
@@ -9,7 +10,8 @@ export interface Manifest {
   object: KubeObject;
 }
 
-export class ManifestError extends Error {}
+/** A manifest the user named cannot be read: a usage mistake, printed as one line. */
+export class ManifestError extends UsageError {}
 
 /** Reads every manifest of FILE, DIR (*.yaml, *.yml, *.json, sorted) or "-" (stdin). */
 export async function readManifests(target: string): Promise<Manifest[]> {

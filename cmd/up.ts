@@ -20,21 +20,21 @@ import type { Controller, ControllerContext } from "../core/controllers/controll
 import { createHostInfo } from "../core/controllers/host-info.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
-import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
-import { type ContainerRuntime, RuntimeError } from "../core/seams/container-runtime.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
+import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServingCert } from "./tls.ts";
+import { UsageError } from "./usage-error.ts";
 
 export interface UpOptions {
   listen: string;
@@ -58,7 +58,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const log = (m: string) => console.error(`minik: ${m}`);
   const [host, port] = splitHostPort(opts.listen);
   if (opts.anonymous && !isLoopback(host)) {
-    throw new ApiError("BadRequest", `--anonymous is only allowed on a loopback address, not ${host}`);
+    throw new UsageError(`--anonymous is only allowed on a loopback address, not ${host}`);
   }
 
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
@@ -76,8 +76,7 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const runtimeName = opts.runtime ?? (process.getuid?.() === 0 ? "crun" : "none");
   if (runtimeName !== "crun" && runtimeName !== "none") {
-    throw new ApiError(
-      "BadRequest",
+    throw new UsageError(
       `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
     );
   }
@@ -92,7 +91,7 @@ export async function up(opts: UpOptions): Promise<void> {
     startControllers({
       client: registry,
       nodeName,
-      hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node ? "crun://1.8.1" : "none://" }),
+      hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node?.runtime.version() ?? "none://" }),
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => !!node,
@@ -111,7 +110,6 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const app = createApiServer({
     client: registry,
-    store,
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous },
     routes: [createMinikApi({ images: node?.images })],
@@ -159,7 +157,7 @@ export async function up(opts: UpOptions): Promise<void> {
 
 interface NodeParts {
   agent: NodeAgent;
-  runtime: ContainerRuntime;
+  runtime: CrunRuntime;
   network: Awaited<ReturnType<typeof import("../runtime/net/node-network.ts")["createNodeNetwork"]>>;
   images: ImageService;
 }
@@ -189,6 +187,7 @@ async function startNode({
   // loaded lazily: a control-plane-only minik never touches them
   const { createNodeNetwork } = await import("../runtime/net/node-network.ts");
   const { createImageStore } = await import("../runtime/image/image-store.ts");
+  const { createImageService } = await import("../runtime/image/image-service.ts");
   const { loadRegistriesConfig, withMirrorFlags } = await import("../runtime/image/registries-config.ts");
   const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
 
@@ -222,28 +221,7 @@ async function startNode({
     clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
     log,
   });
-  const images: ImageService = {
-    list: async () => imageStore.list(),
-    pull: (ref, onProgress) => imageStore.pull(ref, { policy: "Always", onProgress }).catch(asApiError),
-    async remove(ref) {
-      const used = new Set(
-        (await runtime.listContainers()).filter((c) => c.state !== "exited").map((c) => c.imageId),
-      );
-      await imageStore.remove(ref, { inUse: (id) => used.has(id) }).catch(asApiError);
-    },
-    load: (archive) => imageStore.load(archive).catch(asApiError),
-  };
-  return { agent, runtime, network, images };
-}
-
-function asApiError(e: unknown): never {
-  if (e instanceof RuntimeError) {
-    // the image store's reasons, not its wording, decide the HTTP status
-    const reason =
-      e.reason === "ImageInUse" ? "Conflict" : e.reason === "ImageNotFound" ? "NotFound" : "BadRequest";
-    throw new ApiError(reason, e.message);
-  }
-  throw e;
+  return { agent, runtime, network, images: createImageService(imageStore, runtime) };
 }
 
 type Step = <T>(what: string, fn: () => T | Promise<T>) => Promise<T>;
@@ -267,7 +245,7 @@ function splitHostPort(addr: string): [string, number] {
   const host = i > 0 ? addr.slice(0, i).replace(/^\[|\]$/g, "") : "127.0.0.1";
   const port = Number(i >= 0 ? addr.slice(i + 1) : addr);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ApiError("BadRequest", `invalid listen address "${addr}": use host:port`);
+    throw new UsageError(`invalid listen address "${addr}": use host:port`);
   return [host, port];
 }
 

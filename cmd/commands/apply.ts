@@ -5,6 +5,7 @@ import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { type Manifest, readManifests } from "../manifest.ts";
 import { objectRef } from "../printer.ts";
+import { UsageError } from "../usage-error.ts";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -25,7 +26,7 @@ export async function apply(files: string[], opts: GlobalOptions): Promise<void>
   const api = new ApiClient(opts);
   const manifests: Manifest[] = [];
   for (const f of files) manifests.push(...(await readManifests(f)));
-  if (manifests.length === 0) throw new ApiError("BadRequest", `no objects passed to apply`);
+  if (manifests.length === 0) throw new UsageError(`no objects passed to apply`);
 
   const plans: Planned[] = [];
   for (const manifest of manifests) plans.push(await plan(api, manifest, opts.namespace));
@@ -53,8 +54,7 @@ async function plan(api: ApiClient, manifest: Manifest, nsFlag: string | undefin
     throw new ApiError("Invalid", `error validating ${manifest.source}: metadata.name is required`);
   const namespace = info.namespaced ? (obj.metadata.namespace ?? nsFlag ?? "default") : undefined;
   if (info.namespaced && nsFlag && obj.metadata.namespace && obj.metadata.namespace !== nsFlag) {
-    throw new ApiError(
-      "BadRequest",
+    throw new UsageError(
       `the namespace from the provided object "${obj.metadata.namespace}" does not match the namespace "${nsFlag}". You must pass '--namespace=${obj.metadata.namespace}' to perform this operation.`,
     );
   }

@@ -1,6 +1,7 @@
 import { ApiError } from "../../core/errors.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { UsageError } from "../usage-error.ts";
 
 export interface ExecCmdOptions extends GlobalOptions {
   container?: string;
@@ -20,8 +21,7 @@ const CLOSE = 255;
  * one byte of channel number, then the payload. Exits with the command's exit code.
  */
 export async function exec(pod: string, command: string[], opts: ExecCmdOptions): Promise<void> {
-  if (command.length === 0)
-    throw new ApiError("BadRequest", "you must specify at least one command for the container");
+  if (command.length === 0) throw new UsageError("you must specify at least one command for the container");
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
   const url = new URL(

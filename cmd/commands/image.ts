@@ -7,6 +7,7 @@ import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { ndjson } from "../ndjson.ts";
 import { formatColumns } from "../printer.ts";
+import { UsageError } from "../usage-error.ts";
 
 export async function imageList(opts: GlobalOptions) {
   const api = new ApiClient(opts);
@@ -53,7 +54,7 @@ export async function imageLoad(file: string, opts: GlobalOptions) {
   try {
     statSync(file);
   } catch {
-    throw new ApiError("BadRequest", `the file "${file}" does not exist`);
+    throw new UsageError(`the file "${file}" does not exist`);
   }
   const api = new ApiClient(opts);
   const body = Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>;

@@ -1,5 +1,6 @@
 import { ApiError } from "../../core/errors.ts";
 import { findByAlias, RESOURCES, type ResourceInfo } from "../../core/resources.ts";
+import { UsageError } from "../usage-error.ts";
 
 /** Resolves `deploy,svc` or `all` into resource infos, failing like kubectl for unknown names. */
 export function resolveKinds(spec: string): ResourceInfo[] {
@@ -22,21 +23,17 @@ export function resolveKinds(spec: string): ResourceInfo[] {
 
 /** Splits `deployment/nginx` or (`deployment`, `nginx`) into a kind and names. */
 export function resolveTargets(args: string[]): { info: ResourceInfo; name: string }[] {
-  if (args.length === 0) throw new ApiError("BadRequest", "you must specify the type of resource and a name");
+  if (args.length === 0) throw new UsageError("you must specify the type of resource and a name");
   if (args[0]!.includes("/")) {
     return args.map((a) => {
       const [kind, name] = a.split("/");
       if (!kind || !name)
-        throw new ApiError(
-          "BadRequest",
-          `arguments in resource/name form must have a single resource and name: "${a}"`,
-        );
+        throw new UsageError(`arguments in resource/name form must have a single resource and name: "${a}"`);
       return { info: resolveKinds(kind)[0]!, name };
     });
   }
   const [kind, ...names] = args;
   const info = resolveKinds(kind!)[0]!;
-  if (names.length === 0)
-    throw new ApiError("BadRequest", `you must specify the name of the ${info.singular}`);
+  if (names.length === 0) throw new UsageError(`you must specify the name of the ${info.singular}`);
   return names.map((name) => ({ info, name }));
 }

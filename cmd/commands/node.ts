@@ -1,11 +1,12 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { UsageError } from "../usage-error.ts";
 
 async function nodeName(api: ApiClient, name: string | undefined): Promise<string> {
   if (name) return name.replace(/^(nodes?|no)\//, "");
   const list = await api.get<{ items: any[] }>("/api/v1/nodes");
-  if (list.items.length !== 1) throw new ApiError("BadRequest", "name the node to act on");
+  if (list.items.length !== 1) throw new UsageError("name the node to act on");
   return list.items[0].metadata.name;
 }
 

@@ -1,6 +1,7 @@
 import { ApiError } from "../../core/errors.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { UsageError } from "../usage-error.ts";
 
 /**
  * `minik port-forward pod/NAME|svc/NAME LOCAL:REMOTE`: listens on 127.0.0.1:LOCAL and relays each
@@ -81,7 +82,7 @@ function parseMapping(m: string): { local: number; remote: number } {
   const local = a === "" ? 0 : Number(a);
   const remote = Number(b ?? a);
   if (!Number.isInteger(local) || !Number.isInteger(remote) || remote < 1 || remote > 65535) {
-    throw new ApiError("BadRequest", `invalid port mapping "${m}": use LOCAL:REMOTE`);
+    throw new UsageError(`invalid port mapping "${m}": use LOCAL:REMOTE`);
   }
   return { local, remote };
 }
@@ -113,5 +114,5 @@ async function resolve(api: ApiClient, ns: string, target: string, remotes: numb
     });
     return { pod, remotePorts };
   }
-  throw new ApiError("BadRequest", `port-forward works on pod/NAME and svc/NAME, not "${target}"`);
+  throw new UsageError(`port-forward works on pod/NAME and svc/NAME, not "${target}"`);
 }

@@ -3,13 +3,13 @@ import type { KubeObject } from "../../core/object.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { formatColumns } from "../printer.ts";
+import { UsageError } from "../usage-error.ts";
 
 const REVISION = "deployment.kubernetes.io/revision";
 
 function deployName(target: string): string {
   const m = /^(?:deployments?|deploy)(?:\.apps)?\/(.+)$/.exec(target);
-  if (!m)
-    throw new ApiError("BadRequest", `rollout works on deployments: use deployment/NAME (got "${target}")`);
+  if (!m) throw new UsageError(`rollout works on deployments: use deployment/NAME (got "${target}")`);
   return m[1]!;
 }
 

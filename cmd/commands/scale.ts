@@ -2,17 +2,17 @@ import { ApiError, isApiError } from "../../core/errors.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { objectRef } from "../printer.ts";
+import { UsageError } from "../usage-error.ts";
 import { resolveTargets } from "./kinds.ts";
 
 /** `minik scale deployment/x --replicas N` through the /scale subresource, as kubectl does. */
 export async function scale(targets: string[], opts: GlobalOptions & { replicas?: number }) {
   if (opts.replicas === undefined || opts.replicas === null || `${opts.replicas}` === "") {
-    throw new ApiError("BadRequest", "--replicas=COUNT is required");
+    throw new UsageError("--replicas=COUNT is required");
   }
   const replicas = Number(opts.replicas);
   if (!Number.isInteger(replicas) || replicas < 0)
-    throw new ApiError(
-      "BadRequest",
+    throw new UsageError(
       `The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0 (got ${opts.replicas})`,
     );
   const api = new ApiClient(opts);
@@ -28,12 +28,12 @@ export async function scale(targets: string[], opts: GlobalOptions & { replicas?
 /** `minik set image deployment/x c=image…`: read, change, write back with the resourceVersion; retried on conflict. */
 export async function setImage(target: string, pairs: string[], opts: GlobalOptions) {
   const [t] = resolveTargets([target]);
-  if (!t) throw new ApiError("BadRequest", "set image needs KIND/NAME");
-  if (!pairs.length) throw new ApiError("BadRequest", "set image needs at least one CONTAINER=IMAGE");
+  if (!t) throw new UsageError("set image needs KIND/NAME");
+  if (!pairs.length) throw new UsageError("set image needs at least one CONTAINER=IMAGE");
   const wanted = Object.fromEntries(
     pairs.map((p) => {
       const i = p.indexOf("=");
-      if (i < 1) throw new ApiError("BadRequest", `expected CONTAINER=IMAGE, got "${p}"`);
+      if (i < 1) throw new UsageError(`expected CONTAINER=IMAGE, got "${p}"`);
       return [p.slice(0, i), p.slice(i + 1)];
     }),
   );
@@ -68,11 +68,10 @@ export async function autoscale(
 ) {
   const [t] = resolveTargets([target]);
   if (!t || (t.info.kind !== "Deployment" && t.info.kind !== "ReplicaSet"))
-    throw new ApiError("BadRequest", "autoscale works on deployments and replicasets");
-  if (!opts.max) throw new ApiError("BadRequest", "--max=MAXPODS is required");
+    throw new UsageError("autoscale works on deployments and replicasets");
+  if (!opts.max) throw new UsageError("--max=MAXPODS is required");
   const min = opts.min ? Number(opts.min) : 1;
-  if (Number(opts.max) < min)
-    throw new ApiError("BadRequest", `--max=${opts.max} must be at least --min=${min}`);
+  if (Number(opts.max) < min) throw new UsageError(`--max=${opts.max} must be at least --min=${min}`);
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
   const hpa = {

@@ -16,7 +16,7 @@ beforeEach(async () => {
   store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
   const client = createRegistry(store);
   await client.bootstrap();
-  app = createApiServer({ client, store, node: new FakeNodeServices(), auth: { token: TOKEN } });
+  app = createApiServer({ client, node: new FakeNodeServices(), auth: { token: TOKEN } });
 });
 afterEach(async () => {
   await store.close();
@@ -57,7 +57,7 @@ describe("basics", () => {
 
   test("anonymous access only when listening on loopback", async () => {
     const client = createRegistry(store);
-    const open = createApiServer({ client, store, auth: { token: TOKEN, anonymous: true } });
+    const open = createApiServer({ client, auth: { token: TOKEN, anonymous: true } });
     expect(
       (await open.request("http://127.0.0.1:7080/api/v1/namespaces", {}, { loopback: true })).status,
     ).toBe(200);
@@ -97,7 +97,7 @@ describe("basics", () => {
     });
     const web = new Hono();
     web.get("/", (c) => c.html("<h1>minik</h1>"));
-    const withApps = createApiServer({ client, store, auth: { token: TOKEN }, routes: [extra], web });
+    const withApps = createApiServer({ client, auth: { token: TOKEN }, routes: [extra], web });
     expect((await withApps.request("/")).status).toBe(401);
     const page = await withApps.request("/", { headers: auth });
     expect(await page.text()).toBe("<h1>minik</h1>");
@@ -114,7 +114,6 @@ describe("basics", () => {
     const lines: string[] = [];
     const logged = createApiServer({
       client: createRegistry(store),
-      store,
       auth: { token: TOKEN },
       log: (l) => lines.push(l),
     });

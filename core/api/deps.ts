@@ -2,7 +2,6 @@ import type { Hono } from "hono";
 import type { Registry } from "../registry/registry.ts";
 import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import type { Store } from "../store/store.ts";
 import type { AuthConfig } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";
 
@@ -11,7 +10,6 @@ export type ApiClient = Client & Pick<Registry, "getScale" | "updateScale" | "ev
 
 export interface ApiServerDeps {
   client: ApiClient;
-  store: Store;
   /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
   node?: NodeServices;
   auth: AuthConfig;

@@ -10,7 +10,7 @@ beforeEach(async () => {
   store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
   const client = createRegistry(store);
   await client.bootstrap();
-  app = createApiServer({ client, store, auth: { token: "t" } });
+  app = createApiServer({ client, auth: { token: "t" } });
 });
 afterEach(async () => {
   await store.close();

@@ -31,7 +31,7 @@ beforeEach(async () => {
   await registry.bootstrap();
   client = registry;
   node = new FakeNodeServices();
-  app = createApiServer({ client, store, node, auth: { token: "t" } });
+  app = createApiServer({ client, node, auth: { token: "t" } });
   await client.create("pods", {
     apiVersion: "v1",
     kind: "Pod",
@@ -174,7 +174,7 @@ describe("exec", () => {
   test("attach needs a node that can attach; without it the answer is a 400 Status", async () => {
     const bare = new FakeNodeServices();
     Object.defineProperty(bare, "attach", { value: undefined });
-    const noAttach = createApiServer({ client, store, node: bare, auth: { token: "t" } });
+    const noAttach = createApiServer({ client, node: bare, auth: { token: "t" } });
     const res = await noAttach.request("/api/v1/namespaces/default/pods/web/attach?stdin=true&stdout=true", {
       headers: {
         Authorization: "Bearer t",

@@ -14,7 +14,7 @@ beforeEach(async () => {
   const registry = createRegistry(store);
   await registry.bootstrap();
   client = registry;
-  app = createApiServer({ client, store, auth: { token: "t" }, bookmarkIntervalMs: 50 });
+  app = createApiServer({ client, auth: { token: "t" }, bookmarkIntervalMs: 50 });
 });
 afterEach(async () => {
   await store.close();
@@ -466,7 +466,7 @@ describe("watch", () => {
     for (const n of ["a", "b", "c", "d", "e", "f"])
       await reg.create("configmaps", { ...cm(n), metadata: { name: n, namespace: "default" } });
     await s.compact();
-    const small = createApiServer({ client: reg, store: s, auth: { token: "t" } });
+    const small = createApiServer({ client: reg, auth: { token: "t" } });
     const res = await small.request(`${CMS}?watch=true&resourceVersion=2`, {
       headers: { Authorization: "Bearer t" },
     });

@@ -9,6 +9,7 @@ import { deleteObject } from "./deletion.ts";
 import { evictPod } from "./eviction.ts";
 import { type PatchOptions, patchObject } from "./patching.ts";
 import { checkScalable, replicasOf, toScale, withReplicas } from "./scale.ts";
+import { withApiErrors } from "./store-error-status.ts";
 import { objectFilter, watchObjects } from "./watch.ts";
 import { createObject, retryUnlessPinned, scopeOf, updateObject, updateStatusOf } from "./writes.ts";
 
@@ -48,7 +49,9 @@ const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-l
  * generation, optimistic concurrency, graceful deletion and finalizers, selectors and watch.
  * API handlers, controllers and the node agent all write through it.
  */
-export function createRegistry(store: Store, options: RegistryOptions = {}): Registry {
+export function createRegistry(storage: Store, options: RegistryOptions = {}): Registry {
+  // every store call below answers with ApiErrors, as the API does
+  const store = withApiErrors(storage);
   const ctx: RegistryContext = {
     store,
     admit: options.admit ?? [],

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { waitFor } from "../../test/support/env.ts";
-import { type ApiError, isApiError } from "../errors.ts";
 import { databasePath } from "./database-file.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { createSqlStore } from "./sql-store.ts";
+import { isStoreError, type StoreError } from "./store-errors.ts";
 import { pod, runStoreSuite } from "./testing/store-suite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "minik-store-"));
@@ -42,7 +42,7 @@ async function query(url: string, sql: string) {
 }
 
 describe("SqlStore specifics", () => {
-  test("errors name the resource and group the way Kubernetes does", async () => {
+  test("errors name the object by its store key and name", async () => {
     const s = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
     try {
       const slice = {
@@ -52,19 +52,12 @@ describe("SqlStore specifics", () => {
       };
       await s.create("endpointslices.discovery.k8s.io", slice);
       const e = await s.create("endpointslices.discovery.k8s.io", slice).catch((x: unknown) => x);
-      expect(isApiError(e, "AlreadyExists")).toBe(true);
-      expect((e as ApiError).message).toBe('endpointslices.discovery.k8s.io "web-x" already exists');
-      expect((e as ApiError).details).toEqual({
-        name: "web-x",
-        group: "discovery.k8s.io",
-        kind: "endpointslices",
-      });
+      expect(isStoreError(e, "AlreadyExists")).toBe(true);
+      expect((e as StoreError).message).toBe('endpointslices.discovery.k8s.io "web-x" already exists');
+      expect((e as StoreError).object).toEqual({ key: "endpointslices.discovery.k8s.io", name: "web-x" });
       const missing = await s.delete("pods", "default", "nope").catch((x: unknown) => x);
-      expect((missing as ApiError).toStatus()).toMatchObject({
-        reason: "NotFound",
-        code: 404,
-        message: 'pods "nope" not found',
-      });
+      expect(isStoreError(missing, "NotFound")).toBe(true);
+      expect((missing as StoreError).message).toBe('pods "nope" not found');
     } finally {
       await s.close();
     }

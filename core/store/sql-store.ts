@@ -1,7 +1,6 @@
 import { type Client, createClient } from "@libsql/client";
 import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEventType } from "../object.ts";
 import { databasePath, prepareDatabaseFile } from "./database-file.ts";
 import { migrate } from "./migrations.ts";
@@ -9,7 +8,7 @@ import { createMutex } from "./mutex.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
 import type { Store } from "./store.ts";
-import { errorText, identify, parseRevision, storeErrors } from "./store-errors.ts";
+import { errorText, identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
 import { readState, type StoredState } from "./stored-state.ts";
 import { type Change, matches, type StoreEvent, type WatchFilter, WatchHub } from "./watch-hub.ts";
 
@@ -195,7 +194,7 @@ export class SqlStore implements Store {
         ? undefined
         : parseRevision(`a watch of ${resource ?? "all resources"}`, since);
     if (after !== undefined && after < this.#compacted) {
-      throw new ApiError("Expired", `too old resource version: ${after} (${this.#compacted})`);
+      throw new StoreError("Expired", `too old resource version: ${after} (${this.#compacted})`);
     }
     // Synchronous with reading the revision: every change up to `upTo` is in the log, every later
     // one will be published to this subscriber.
@@ -203,7 +202,7 @@ export class SqlStore implements Store {
     if (after !== undefined && after > upTo) {
       // Only a store that was reset under the client hands out such a number; waiting for the
       // revision to catch up would silently skip every change until then. Make it list again.
-      throw new ApiError(
+      throw new StoreError(
         "Expired",
         `too new resource version: ${after} (newest is ${upTo}); the store was reset, list again`,
       );
@@ -347,10 +346,10 @@ export class SqlStore implements Store {
           return w;
         })
         .catch((e: unknown) => {
-          if (e instanceof ApiError) throw e;
+          if (e instanceof StoreError) throw e;
           const where = `${resource} ${namespace ? `${namespace}/` : ""}${name}`;
-          throw new ApiError(
-            "InternalError",
+          throw new StoreError(
+            "Internal",
             `store: writing ${where} failed, nothing was changed: ${errorText(e)}`,
           );
         });
@@ -373,8 +372,8 @@ export class SqlStore implements Store {
     if (!this.#isFile) return;
     const row = await tx.get<{ data_version: number }>(sql`PRAGMA data_version`);
     if (Number(row.data_version) !== this.#dataVersion) {
-      throw new ApiError(
-        "InternalError",
+      throw new StoreError(
+        "Internal",
         `store: ${this.#url} was changed by another process; only one minik may use a data directory: stop the other one, then restart this one`,
       );
     }
@@ -385,7 +384,7 @@ export class SqlStore implements Store {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new ApiError("ServiceUnavailable", "the store is closed; restart minik");
+    if (this.#closed) throw new StoreError("Closed", "the store is closed; restart minik");
   }
 }
 

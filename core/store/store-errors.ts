@@ -1,28 +1,59 @@
-import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 
 /**
- * The errors the SqlStore raises, worded as Kubernetes words them. Store keys are
- * `plural[.group]`; ApiError wants the two apart.
+ * The errors the store raises, in the store's own words: what went wrong (`code`) and which
+ * object (`key` and `name`). The store knows no HTTP: the registry, the only caller facing the
+ * API, turns these into Kubernetes `Status` answers (core/registry/store-error-status.ts).
  */
+export type StoreErrorCode =
+  /** No object by that name. */
+  | "NotFound"
+  /** The name is taken. */
+  | "AlreadyExists"
+  /** The object changed since the caller read it (optimistic concurrency). */
+  | "Conflict"
+  /** A delete precondition (uid, resourceVersion) does not hold. */
+  | "PreconditionFailed"
+  /** A watch asked for a revision compacted away, or newer than the store's (a reset store). */
+  | "Expired"
+  /** The object cannot be stored (no name). */
+  | "InvalidObject"
+  /** A resourceVersion that is not a revision number. */
+  | "InvalidRevision"
+  /** The store was closed. */
+  | "Closed"
+  /** The database refused the write, or another process changed it. */
+  | "Internal";
 
-/** `deployments.apps` → resource "deployments", group "apps" (the words ApiError wants). */
-function splitKey(key: string): { plural: string; group: string } {
-  const dot = key.indexOf(".");
-  return dot < 0 ? { plural: key, group: "" } : { plural: key.slice(0, dot), group: key.slice(dot + 1) };
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    /** The object concerned: its store key (`deployments.apps`) and name. */
+    readonly object?: { key: string; name: string },
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
 }
 
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return e instanceof StoreError && (code === undefined || e.code === code);
+}
+
+/** The errors about one object, named by its store key and name. */
 export function storeErrors(key: string, name: string) {
-  const { plural, group } = splitKey(key);
+  const object = { key, name };
+  const what = `${key} "${name}"`;
   return {
-    notFound: () => ApiError.notFound(plural, name, group),
-    alreadyExists: () => ApiError.alreadyExists(plural, name, group),
-    conflict: () => ApiError.conflict(plural, name, group),
+    notFound: () => new StoreError("NotFound", `${what} not found`, object),
+    alreadyExists: () => new StoreError("AlreadyExists", `${what} already exists`, object),
+    conflict: () => new StoreError("Conflict", `${what} was changed since it was read`, object),
     precondition: (what: string, wanted: string, actual: string | undefined) =>
-      new ApiError(
-        "Conflict",
+      new StoreError(
+        "PreconditionFailed",
         `Precondition failed: ${what} in precondition: ${wanted}, ${what} in object meta: ${actual ?? ""}`,
-        { name, group, kind: plural },
+        object,
       ),
   };
 }
@@ -30,7 +61,7 @@ export function storeErrors(key: string, name: string) {
 export function identify(resource: string, obj: KubeObject): { namespace: string; name: string } {
   const name = obj.metadata?.name;
   if (!name) {
-    throw new ApiError("Invalid", `${resource}: metadata.name is required to store an object`);
+    throw new StoreError("InvalidObject", `${resource}: metadata.name is required to store an object`);
   }
   return { namespace: obj.metadata.namespace ?? "", name };
 }
@@ -38,8 +69,8 @@ export function identify(resource: string, obj: KubeObject): { namespace: string
 /** `what` names the request for the message: `pods "web-1"`, `a watch of pods`. */
 export function parseRevision(what: string, rv: string): number {
   if (!/^\d+$/.test(rv)) {
-    throw new ApiError(
-      "BadRequest",
+    throw new StoreError(
+      "InvalidRevision",
       `${what}: resourceVersion "${rv}" is not a decimal number; send a resourceVersion you read, or none`,
     );
   }

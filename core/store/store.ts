@@ -9,6 +9,7 @@ import type { KubeObject, WatchEvent } from "../object.ts";
  * Cluster-scoped objects use namespace "".
  * Every write gets the next value of one global, monotonically increasing revision, which is
  * written into `metadata.resourceVersion` (as a decimal string) of the object returned.
+ * Failures are StoreErrors (store-errors.ts); the registry words them for the API.
  */
 export interface Store {
   /** AlreadyExists when the name is taken. */
@@ -32,8 +33,9 @@ export interface Store {
    * Streams changes after `sinceResourceVersion` (exclusive; undefined = from now on; "0" is
    * taken literally: everything still in the log, so Expired once anything was compacted — the
    * Kubernetes "0 = any" meaning belongs to the layer above, via list + watch from its revision).
-   * Throws ApiError "Expired" (410) when that revision was compacted away or is newer than the
-   * store's (a reset store), BadRequest when it is not a decimal number. Events arrive in revision order, each once, without gaps; the promise
+   * Throws StoreError "Expired" when that revision was compacted away or is newer than the
+   * store's (a reset store), "InvalidRevision" when it is not a decimal number. Events arrive in
+   * revision order, each once, without gaps; the promise
    * resolves once the replay of older changes has been delivered.
    * `onEvent` runs synchronously right after each commit, inside the writer's critical section:
    * keep it quick (enqueue, don't await). Returns a function that stops the watch.

@@ -45,15 +45,7 @@ export function createCrunCli(opts: {
   const crunArgs = [opts.crunPath, "--root", opts.root, "--cgroup-manager=cgroupfs"];
   const argv = async (args: string[]) => [...(await opts.prefix()), ...crunArgs, ...args];
 
-  async function call(args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-    const proc = tracked(Bun.spawn(await argv(args), { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { ok: code === 0, stdout, stderr };
-  }
+  const call = async (args: string[]) => capture(await argv(args));
   const notExist = (s: string) => /does not exist|No such file or directory/.test(s);
 
   return {
@@ -102,4 +94,23 @@ export function createCrunCli(opts: {
       return argv(["exec", ...(tty ? ["-t"] : []), id, ...command]);
     },
   };
+}
+
+/** crun's own version ("crun version 1.8.1" → "1.8.1"); it needs no root and no cgroups. */
+export async function crunVersion(crunPath: string): Promise<string> {
+  const argv = [crunPath, "--version"];
+  const { ok, stdout, stderr } = await capture(argv);
+  const version = /^crun version (\S+)/m.exec(stdout)?.[1];
+  if (!ok || !version) throw new CrunError(argv, stderr || stdout);
+  return version;
+}
+
+async function capture(argv: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const proc = tracked(Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { ok: code === 0, stdout, stderr };
 }

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { host, skipUnless, waitFor } from "../../test/support/env.ts";
 import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { podCgroupPath } from "../cgroups/cgroup-tree.ts";
-import { releaseCrunNamespace } from "./crun-namespace.ts";
+import { HOLDER_NAME, holderPidFile, releaseCrunNamespace } from "./crun-namespace.ts";
+import { dataLayout } from "./data-layout.ts";
 import { createFixture, type Fixture, listDir } from "./testing/fixture.ts";
 
 /**
@@ -102,7 +103,7 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
     test.skipIf(detectCgroupHost().mode !== "hybrid")(
       "hybrid cgroups: one mount-namespace holder, reused by a restarted runtime, without the cgroup2 mount",
       async () => {
-        const pidFile = `${f.dataDir}/run/mntns-holder.pid`;
+        const pidFile = holderPidFile(dataLayout(f.dataDir).runDir);
         const pid = readFileSync(pidFile, "utf8").trim();
         const rt = f.another();
         await rt.start();
@@ -116,7 +117,7 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
         await waitFor(
           () => {
             try {
-              return !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("minik-crun-mntns");
+              return !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(HOLDER_NAME);
             } catch {
               return true; // reaped
             }
@@ -179,7 +180,7 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun host behaviour", "needs 
           return true;
         }
       });
-      releaseCrunNamespace(`${f.dataDir}/run`);
+      releaseCrunNamespace(dataLayout(f.dataDir).runDir);
       for (const file of [
         `${f.dataDir}/containers/${c.id}/container.json`,
         `${f.dataDir}/pods/${sb.podUid}/sandbox.json`,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
+import { mountPoints } from "../host/mounts.ts";
 import { tracked } from "../supervise/exit-watcher.ts";
 import { MS_BIND, MS_SHARED, mount, umount } from "../supervise/libc.ts";
 
@@ -20,7 +21,13 @@ export interface CrunNamespace {
   readonly holderPid?: number;
 }
 
-const HOLDER_NAME = "minik-crun-mntns";
+/** The holder's argv[0], by which it is told from a recycled pid. */
+export const HOLDER_NAME = "minik-crun-mntns";
+
+/** The holder's pid file in the run dir: a restarted minik reuses the holder it names. */
+export function holderPidFile(runDir: string): string {
+  return `${runDir}/mntns-holder.pid`;
+}
 
 function mountinfoLine(path: string): string | undefined {
   const text = readFileSync("/proc/self/mountinfo", "utf8");
@@ -79,7 +86,7 @@ export async function prepareCrunNamespace(host: CgroupHost, runDir: string): Pr
 
 /** Reuses a live holder from the pid file, or starts one; returns its pid. */
 async function startHolder(unifiedMount: string, runDir: string): Promise<number> {
-  const pidFile = `${runDir}/mntns-holder.pid`;
+  const pidFile = holderPidFile(runDir);
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, "utf8"));
     if (pid > 0 && holderAlive(pid, unifiedMount)) return pid;
@@ -127,19 +134,27 @@ function nsenter(pid: number): string[] {
  * but crun calls on them need the holder.
  */
 export function releaseCrunNamespace(runDir: string): void {
-  const pidFile = `${runDir}/mntns-holder.pid`;
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, "utf8"));
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`\0${HOLDER_NAME}\0`))
-        process.kill(pid, "SIGKILL");
-    } catch {}
-    rmSync(pidFile, { force: true });
-  }
-  const below = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
+  stopHolder(runDir);
+  rmSync(holderPidFile(runDir), { force: true });
+  const below = mountPoints()
     .filter((m) => m.startsWith(`${runDir}/`))
     .sort((a, b) => b.length - a.length);
   for (const m of [...below, runDir]) umount(m);
+}
+
+/**
+ * Kills the holder named in the run dir's pid file, if it still runs; returns its pid. The holder
+ * would retire by itself once its pid file is gone, but only within 10 s.
+ */
+export function stopHolder(runDir: string): number | undefined {
+  const pidFile = holderPidFile(runDir);
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  if (!(pid > 0 && isHolder(pid))) return undefined;
+  try {
+    process.kill(pid, "SIGKILL");
+    return pid;
+  } catch {
+    return undefined;
+  }
 }

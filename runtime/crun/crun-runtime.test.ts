@@ -33,6 +33,11 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
       );
     const ns = (pid: number | "self", kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
 
+    test("version() is crun's own, as `crun --version` prints it", () => {
+      const printed = Bun.spawnSync(["crun", "--version"]).stdout.toString();
+      expect(printed).toContain(`crun version ${f.rt.version().replace("crun://", "")}\n`);
+    });
+
     test("a container gets its own pid/net/ipc/uts/mnt/cgroup namespaces; a pod's containers share net/ipc/uts", async () => {
       const sb = f.sandbox("web");
       await f.rt.runPodSandbox(sb);

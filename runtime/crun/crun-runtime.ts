@@ -22,7 +22,7 @@ import {
 import { nofileHardLimit } from "../supervise/libc.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
-import { type CrunCli, createCrunCli } from "./crun-cli.ts";
+import { type CrunCli, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
@@ -68,7 +68,12 @@ export interface CrunRuntimeOptions {
 const LOG_ROTATE_CHECK_MS = 10_000;
 const LOG_INDEX_MS = 1000;
 
-export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime {
+export interface CrunRuntime extends ContainerRuntime {
+  /** `crun://1.8.1`: the crun in use, as the Node's containerRuntimeVersion; read by start(). */
+  version(): string;
+}
+
+export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   const dataDir = options.dataDir;
   const log = options.log ?? (() => {});
   const listeners = new Set<(e: RuntimeEvent) => void>();
@@ -78,6 +83,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
   let cg!: CgroupHost;
   let pods!: PodSandboxes;
   let crun!: CrunCli;
+  let version: string | undefined;
   let watcher: ExitWatcher | undefined;
   let rotateTimer: ReturnType<typeof setInterval> | undefined;
   let indexTimer: ReturnType<typeof setInterval> | undefined;
@@ -282,8 +288,13 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     return [...containers.values()].filter((c) => c.podUid === uid);
   }
 
-  const runtime: ContainerRuntime = {
+  const runtime: CrunRuntime = {
     name: "crun",
+
+    version() {
+      if (!version) throw new Error("crun runtime: version() before start()");
+      return `crun://${version}`;
+    },
 
     async start() {
       cg = detectCgroupHost();
@@ -292,6 +303,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       nofile = nofileHardLimit();
       if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
       const ns = await prepareCrunNamespace(cg, layout.runDir);
+      version = await crunVersion(options.crunPath ?? "crun");
       crun = createCrunCli({
         crunPath: options.crunPath ?? "crun",
         root: layout.crunRoot,

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mountPoints } from "../host/mounts.ts";
+import { holderPidFile } from "./crun-namespace.ts";
 import { type SandboxPaths, sandboxPaths } from "./pod-sandbox.ts";
 import type { VolumeDirs } from "./pod-volumes.ts";
 
@@ -59,14 +61,12 @@ export function clearRunDirAfterReboot(layout: DataLayout, bootId: string): bool
   const previous = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
   let cleared = false;
   if (previous !== undefined && previous !== bootId) {
-    const mounted = readFileSync("/proc/self/mountinfo", "utf8")
-      .split("\n")
-      .some((l) => l.split(" ")[4]?.startsWith(`${layout.runDir}/`));
+    const mounted = mountPoints().some((m) => m.startsWith(`${layout.runDir}/`));
     if (!mounted) {
       for (const d of [layout.crunRoot, `${layout.runDir}/rootfs`, `${layout.runDir}/pods`]) {
         rmSync(d, { recursive: true, force: true });
       }
-      rmSync(`${layout.runDir}/mntns-holder.pid`, { force: true });
+      rmSync(holderPidFile(layout.runDir), { force: true });
       cleared = true;
     }
   }

@@ -12,6 +12,9 @@ import { isSpecificIPv4, portConflicts, renderRuleset } from "./nft-ruleset.ts";
  * direct pod access, a userspace proxy at about half (see the networking reference). Other tools'
  * tables are never touched.
  */
+/** minik's nftables table (family `ip`); tests use their own. */
+export const DEFAULT_NFT_TABLE = "minik";
+
 export interface NftProxy extends ServiceProxy, HostPortTable {
   readonly table: string;
   /** The text the next apply would load (for debugging and tests). */
@@ -44,7 +47,7 @@ interface HostPortEntry {
 }
 
 export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy> {
-  const table = options.table ?? "minik";
+  const table = options.table ?? DEFAULT_NFT_TABLE;
   const file = options.stateFile
     ? createJsonFile<Record<string, HostPortEntry>>(options.stateFile)
     : undefined;
@@ -101,7 +104,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
   // in `hostPorts` already) unless there is no table at all.
   let servicesKnown = false;
   async function applyHostPorts(): Promise<void> {
-    if (!servicesKnown && (await run(["nft", "list", "table", "ip", table])).code === 0) return;
+    if (!servicesKnown && (await hasNftTable(table))) return;
     await apply();
   }
 
@@ -172,17 +175,26 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       await applyHostPorts();
     },
     async ensureLoaded() {
-      if ((await run(["nft", "list", "table", "ip", table])).code !== 0) await apply();
+      if (!(await hasNftTable(table))) await apply();
     },
     async cleanup() {
       services = [];
       hostPorts.clear();
       await saveHostPorts();
       await running?.catch(() => {});
-      await run(["nft", "delete", "table", "ip", table]);
+      await deleteNftTable(table);
     },
   };
   return proxy;
+}
+
+export async function hasNftTable(table: string): Promise<boolean> {
+  return (await run(["nft", "list", "table", "ip", table])).code === 0;
+}
+
+/** Deletes the table; one that is not there is not an error. */
+export async function deleteNftTable(table: string): Promise<void> {
+  await run(["nft", "delete", "table", "ip", table]);
 }
 
 function overlaps(a: string | undefined, b: string | undefined): boolean {

@@ -12,9 +12,14 @@ export interface NodeLock {
 
 export const LOCK_DIR = "/run/minik";
 
+/** The pid file of the minik up that holds `bridge`. */
+export function lockFile(bridge: string, dir = LOCK_DIR): string {
+  return `${dir}/${bridge}.pid`;
+}
+
 export function acquireNodeLock(bridge: string, dir = LOCK_DIR): NodeLock {
   mkdirSync(dir, { recursive: true });
-  const path = `${dir}/${bridge}.pid`;
+  const path = lockFile(bridge, dir);
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, "wx");

@@ -1,15 +1,29 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
 import { cidrContains, parseCidr, parseIPv4 } from "../../core/network/cidr.ts";
 import { createDnsResolver, type ServiceRecord } from "./dns-resolver.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
-import { run } from "./exec.ts";
 import { createIpam, type Ipam } from "./ipam.ts";
 import { createFileIpamPersistence } from "./json-file.ts";
-import { createNftProxy, type NftProxy } from "./nft-proxy.ts";
-import { acquireNodeLock, LOCK_DIR, type NodeLock } from "./node-lock.ts";
-import { createPodNetwork, type PodNetwork, removePodNetworks } from "./pod-network.ts";
+import {
+  createNftProxy,
+  DEFAULT_NFT_TABLE,
+  deleteNftTable,
+  hasNftTable,
+  type NftProxy,
+} from "./nft-proxy.ts";
+import { acquireNodeLock, lockFile, type NodeLock } from "./node-lock.ts";
+import {
+  createPodNetwork,
+  DEFAULT_BRIDGE,
+  DEFAULT_NETNS_PREFIX,
+  DEFAULT_VETH_PREFIX,
+  listLinks,
+  listNetns,
+  type PodNetwork,
+  removePodNetworks,
+} from "./pod-network.ts";
 
 /**
  * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
@@ -40,24 +54,36 @@ export interface NodeNetwork {
   stop(): void;
 }
 
-export interface NodeNetworkOptions {
+/** The host names the node network uses; minik's own unless a test passes its own. */
+export interface NodeNetworkNames {
+  bridge?: string;
+  table?: string;
+  netnsPrefix?: string;
+  vethPrefix?: string;
+}
+
+function namesOf(options: NodeNetworkNames): Required<NodeNetworkNames> {
+  return {
+    bridge: options.bridge ?? DEFAULT_BRIDGE,
+    table: options.table ?? DEFAULT_NFT_TABLE,
+    netnsPrefix: options.netnsPrefix ?? DEFAULT_NETNS_PREFIX,
+    vethPrefix: options.vethPrefix ?? DEFAULT_VETH_PREFIX,
+  };
+}
+
+export interface NodeNetworkOptions extends NodeNetworkNames {
   dataDir: string;
   podCidr?: string;
   serviceCidr?: string;
-  bridge?: string;
-  table?: string;
   /** Default ["127.0.0.1"]. */
   nodePortAddresses?: string[] | "local";
   outboundNat?: boolean;
-  /** For tests running beside a real minik. */
-  netnsPrefix?: string;
-  vethPrefix?: string;
   /** Where the one-minik-per-bridge pid file lives; default /run/minik. */
   lockDir?: string;
 }
 
 export async function createNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
-  const bridge = options.bridge ?? "minik0";
+  const bridge = options.bridge ?? DEFAULT_BRIDGE;
   // Before anything is read or touched: a second minik on the same bridge would wreck the first.
   const lock = acquireNodeLock(bridge, options.lockDir);
   try {
@@ -144,19 +170,22 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
  * Removes the node network without starting it (no saved state needed): pod namespaces and veths,
  * bridge, nft table and the saved network state under `<data-dir>/network`. For `minik reset`.
  */
-export async function removeNodeNetwork(options: {
-  dataDir?: string;
-  bridge?: string;
-  table?: string;
-  netnsPrefix?: string;
-  vethPrefix?: string;
-}): Promise<void> {
-  await removePodNetworks({
-    bridge: options.bridge ?? "minik0",
-    netnsPrefix: options.netnsPrefix ?? "minik-",
-    vethPrefix: options.vethPrefix ?? "vmk",
-  });
-  await run(["nft", "delete", "table", "ip", options.table ?? "minik"]);
-  rmSync(`${LOCK_DIR}/${options.bridge ?? "minik0"}.pid`, { force: true });
+export async function removeNodeNetwork(options: NodeNetworkNames & { dataDir?: string }): Promise<void> {
+  const names = namesOf(options);
+  await removePodNetworks(names);
+  await deleteNftTable(names.table);
+  rmSync(lockFile(names.bridge), { force: true });
   if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
+}
+
+/** What of the node network is on the host now, as printable names: what `minik reset` removes. */
+export async function nodeNetworkTraces(options: NodeNetworkNames = {}): Promise<string[]> {
+  const names = namesOf(options);
+  const traces = [
+    ...listNetns(names.netnsPrefix).map((n) => `network namespace ${n}`),
+    ...listLinks(names.vethPrefix).map((l) => `veth ${l}`),
+  ];
+  if (existsSync(`/sys/class/net/${names.bridge}`)) traces.push(`bridge ${names.bridge} (and its sysctls)`);
+  if (await hasNftTable(names.table)) traces.push(`nft table ip ${names.table}`);
+  return traces;
 }

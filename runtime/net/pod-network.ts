@@ -74,13 +74,18 @@ export interface PodNetworkOptions {
   outboundNat?: boolean;
 }
 
-const NETNS_DIR = "/run/netns";
+/** Where `ip netns` keeps named network namespaces. */
+export const NETNS_DIR = "/run/netns";
+/** minik's bridge, its pods' namespace prefix and their host veths' prefix (tests pass their own). */
+export const DEFAULT_BRIDGE = "minik0";
+export const DEFAULT_NETNS_PREFIX = "minik-";
+export const DEFAULT_VETH_PREFIX = "vmk";
 
 export function createPodNetwork(options: PodNetworkOptions): PodNetwork {
   const { ipam } = options;
-  const bridge = options.bridge ?? "minik0";
-  const netnsPrefix = options.netnsPrefix ?? "minik-";
-  const vethPrefix = options.vethPrefix ?? "vmk";
+  const bridge = options.bridge ?? DEFAULT_BRIDGE;
+  const netnsPrefix = options.netnsPrefix ?? DEFAULT_NETNS_PREFIX;
+  const vethPrefix = options.vethPrefix ?? DEFAULT_VETH_PREFIX;
   const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   if (options.podCidr && options.podCidr !== ipam.cidr && options.podCidr !== DEFAULT_POD_CIDR) {
     throw new Error(`pod network: podCidr ${options.podCidr} differs from the IPAM range ${ipam.cidr}`);
@@ -306,7 +311,8 @@ async function podAddress(netns: string): Promise<string | undefined> {
   return addrs.code === 0 ? /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(addrs.stdout)?.[1] : undefined;
 }
 
-function listNetns(prefix: string): string[] {
+/** Named network namespaces starting with `prefix`. */
+export function listNetns(prefix: string): string[] {
   try {
     return readdirSync(NETNS_DIR).filter((n) => n.startsWith(prefix));
   } catch {
@@ -314,7 +320,8 @@ function listNetns(prefix: string): string[] {
   }
 }
 
-function listLinks(prefix: string): string[] {
+/** Network interfaces starting with `prefix`. */
+export function listLinks(prefix: string): string[] {
   try {
     return readdirSync("/sys/class/net").filter((n) => n.startsWith(prefix));
   } catch {

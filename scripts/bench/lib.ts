@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { lockFile } from "../../runtime/net/node-lock.ts";
+import { DEFAULT_BRIDGE } from "../../runtime/net/pod-network.ts";
 import { freePort, removeDir } from "../../test/e2e/daemon.ts";
 
 export { removeDir };
@@ -200,7 +202,7 @@ export async function startNodeMinik(
   log: (m: string) => void,
   profile?: string,
 ) {
-  const lock = "/run/minik/minik0.pid";
+  const lock = lockFile(DEFAULT_BRIDGE);
   for (let attempt = 0; ; attempt++) {
     let told = false;
     await waitFor(
@@ -208,14 +210,15 @@ export async function startNodeMinik(
         try {
           const holder = Number(readFileSync(lock, "utf8").trim());
           const busy = holder > 0 && alive(holder);
-          if (busy && !told) log(`waiting for the minik up holding minik0 (pid ${holder}) to stop`);
+          if (busy && !told)
+            log(`waiting for the minik up holding ${DEFAULT_BRIDGE} (pid ${holder}) to stop`);
           told ||= busy;
           return !busy;
         } catch {
           return true;
         }
       },
-      "bridge minik0 to be free",
+      `bridge ${DEFAULT_BRIDGE} to be free`,
       300_000,
       200,
     );

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_BRIDGE } from "../../runtime/net/pod-network.ts";
 import { alive, dropLease, takeLease } from "../test-images/leases.ts";
 import { apiLatencyCase } from "./cases/api-latency.ts";
 import { minikMemory } from "./cases/memory.ts";
@@ -173,9 +174,9 @@ async function main() {
     bench.log,
     process.env.MINIK_BENCH_PROFILE,
   );
-  bench.defer("bench route and address on minik0", async () => {
-    await run(["ip", "addr", "del", `${POD_CIDR.replace("0/16", "1")}/16`, "dev", "minik0"]);
-    await run(["ip", "route", "del", SERVICE_CIDR, "dev", "minik0"]);
+  bench.defer(`bench route and address on ${DEFAULT_BRIDGE}`, async () => {
+    await run(["ip", "addr", "del", `${POD_CIDR.replace("0/16", "1")}/16`, "dev", DEFAULT_BRIDGE]);
+    await run(["ip", "route", "del", SERVICE_CIDR, "dev", DEFAULT_BRIDGE]);
   });
   bench.defer("minik daemon", async () => {
     await m.stop();

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { holderPidFile } from "../../runtime/crun/crun-namespace.ts";
+import { dataLayout } from "../../runtime/crun/data-layout.ts";
+import { DEFAULT_NETNS_PREFIX } from "../../runtime/net/pod-network.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
 import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon, unmountUnder } from "./daemon.ts";
@@ -198,9 +201,9 @@ spec:
     unmountUnder(dataDir);
     for (const ns of Bun.spawnSync(["ip", "netns", "list"]).stdout.toString().split("\n")) {
       const name = ns.split(" ")[0];
-      if (name?.startsWith("minik-")) Bun.spawnSync(["ip", "netns", "delete", name]);
+      if (name?.startsWith(DEFAULT_NETNS_PREFIX)) Bun.spawnSync(["ip", "netns", "delete", name]);
     }
-    const holder = join(dataDir, "run", "mntns-holder.pid");
+    const holder = holderPidFile(dataLayout(dataDir).runDir);
     if (existsSync(holder)) {
       try {
         process.kill(Number(readFileSync(holder, "utf8")), "SIGKILL");

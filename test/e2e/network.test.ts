@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runningMinikUps } from "../../cmd/commands/reset.ts";
+import { runningMinikUps } from "../../runtime/host/minik-processes.ts";
+import { DEFAULT_NFT_TABLE } from "../../runtime/net/nft-proxy.ts";
+import { DEFAULT_BRIDGE, DEFAULT_NETNS_PREFIX, DEFAULT_VETH_PREFIX } from "../../runtime/net/pod-network.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
 import { BINARY, type Daemon, freePort, removeDir, startDaemon } from "./daemon.ts";
@@ -182,7 +184,7 @@ function shortId(uid: string): string {
 function leftovers(uids: string[], serviceIPs: string[], nodePorts: number[]): string[] {
   const netns = Bun.spawnSync(["ip", "netns", "list"]).stdout.toString();
   const links = Bun.spawnSync(["ip", "-o", "link"]).stdout.toString();
-  const nft = Bun.spawnSync(["nft", "list", "table", "ip", "minik"]);
+  const nft = Bun.spawnSync(["nft", "list", "table", "ip", DEFAULT_NFT_TABLE]);
   const table = nft.exitCode === 0 ? nft.stdout.toString() : "";
   const out: string[] = [];
   for (const uid of uids) {
@@ -466,7 +468,8 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
     ).toBe(0);
     const after = (await svcJson("after")).spec.clusterIP as string;
     await waitFor(
-      () => Bun.spawnSync(["nft", "list", "table", "ip", "minik"]).stdout.toString().includes(after),
+      () =>
+        Bun.spawnSync(["nft", "list", "table", "ip", DEFAULT_NFT_TABLE]).stdout.toString().includes(after),
       {
         what: "the new Service in the nft table",
       },
@@ -524,15 +527,19 @@ describe.skipIf(skip)("compiled binary: pod networking, Services and DNS", () =>
     expect(out).toContain("removed pod default/leftover");
     expect(processGone(record.pid)).toBe(true);
     expect(leftovers([pod.metadata.uid], [], [])).toEqual([]);
-    expect(Bun.spawnSync(["ip", "link", "show", "minik0"]).exitCode).not.toBe(0);
-    expect(Bun.spawnSync(["nft", "list", "table", "ip", "minik"]).exitCode).not.toBe(0);
+    expect(Bun.spawnSync(["ip", "link", "show", DEFAULT_BRIDGE]).exitCode).not.toBe(0);
+    expect(Bun.spawnSync(["nft", "list", "table", "ip", DEFAULT_NFT_TABLE]).exitCode).not.toBe(0);
     const mounts = readFileSync("/proc/self/mountinfo", "utf8")
       .split("\n")
       .filter((l) => l.includes(dataDir));
     expect(mounts).toEqual([]);
     // nothing of minik left on the machine, and crun holds no state of the container
-    expect(Bun.spawnSync(["ip", "netns", "list"]).stdout.toString()).not.toMatch(/^minik-/m);
-    expect(Bun.spawnSync(["ip", "-o", "link"]).stdout.toString()).not.toMatch(/: vmk/);
+    expect(Bun.spawnSync(["ip", "netns", "list"]).stdout.toString()).not.toMatch(
+      new RegExp(`^${DEFAULT_NETNS_PREFIX}`, "m"),
+    );
+    expect(Bun.spawnSync(["ip", "-o", "link"]).stdout.toString()).not.toMatch(
+      new RegExp(`: ${DEFAULT_VETH_PREFIX}`),
+    );
     const crunRoot = join(dataDir, "run", "crun");
     expect(existsSync(crunRoot) ? readdirSync(crunRoot) : []).toEqual([]);
     const cgroups = Bun.spawnSync([

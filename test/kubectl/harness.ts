@@ -53,7 +53,7 @@ export async function startCluster(
   const dir = mkdtempSync(join(tmpdir(), "minik-kubectl-"));
   // kubectl sends the bearer token only over TLS, so serve HTTPS with a throw-away certificate
   const tls = await createSelfSignedCertificate();
-  const server = serve(createApiServer({ client, store, node, auth: { token } }), {
+  const server = serve(createApiServer({ client, node, auth: { token } }), {
     hostname: "127.0.0.1",
     port: 0,
     tls,

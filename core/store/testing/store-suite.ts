@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { waitFor } from "../../../test/support/env.ts";
-import { isApiError } from "../../errors.ts";
 import type { KubeObject } from "../../object.ts";
 import type { Store } from "../store.ts";
+import { isStoreError, type StoreErrorCode } from "../store-errors.ts";
 
 /** What a watch delivers; from the Store interface alone, so any implementation fits. */
 type StoreEvent = Parameters<Parameters<Store["watch"]>[1]>[0];
@@ -42,11 +42,10 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error("expected the promise to reject, it resolved");
 }
 
-async function expectApiError(p: Promise<unknown>, reason: string, code: number): Promise<void> {
+async function expectStoreError(p: Promise<unknown>, code: StoreErrorCode): Promise<void> {
   const e = await rejection(p);
-  expect(isApiError(e)).toBe(true);
-  expect((e as { reason: string }).reason).toBe(reason);
-  expect((e as { code: number }).code).toBe(code);
+  expect(isStoreError(e)).toBe(true);
+  expect((e as { code: string }).code).toBe(code);
 }
 
 function rv(o: KubeObject): number {
@@ -109,7 +108,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       withStore(async (s) => {
         await s.create("pods", pod("a"));
         const before = await s.currentResourceVersion();
-        await expectApiError(s.create("pods", pod("a")), "AlreadyExists", 409);
+        await expectStoreError(s.create("pods", pod("a")), "AlreadyExists");
         expect(await s.currentResourceVersion()).toBe(before); // a failed write uses no revision
         await s.create("pods", pod("a", "other"));
         await s.create("services", {
@@ -184,7 +183,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         const a = await s.create("pods", pod("a"));
         const b = await s.update("pods", { ...a, spec: { n: 1 } });
         const before = await s.currentResourceVersion();
-        await expectApiError(s.update("pods", { ...a, spec: { n: 2 } }), "Conflict", 409);
+        await expectStoreError(s.update("pods", { ...a, spec: { n: 2 } }), "Conflict");
         expect(await s.get("pods", "default", "a")).toEqual(b);
         expect(await s.currentResourceVersion()).toBe(before);
       }));
@@ -196,23 +195,24 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         const { resourceVersion: _, ...meta } = a.metadata;
         const c = await s.update("pods", { ...a, metadata: meta, spec: { n: 3 } });
         expect(c.spec).toEqual({ n: 3 });
-        await expectApiError(s.update("pods", pod("ghost")), "NotFound", 404);
-        await expectApiError(
+        await expectStoreError(s.update("pods", pod("ghost")), "NotFound");
+        await expectStoreError(
           s.update("pods", { ...pod("ghost"), metadata: { name: "ghost", resourceVersion: "1" } }),
           "NotFound",
-          404,
         );
       }));
 
     test("delete returns the object with a new resourceVersion and honours preconditions", () =>
       withStore(async (s) => {
         const a = await s.create("pods", pod("a"));
-        await expectApiError(
+        await expectStoreError(
           s.delete("pods", "default", "a", { resourceVersion: String(rv(a) + 100) }),
-          "Conflict",
-          409,
+          "PreconditionFailed",
         );
-        await expectApiError(s.delete("pods", "default", "a", { uid: "not-its-uid" }), "Conflict", 409);
+        await expectStoreError(
+          s.delete("pods", "default", "a", { uid: "not-its-uid" }),
+          "PreconditionFailed",
+        );
         expect(await s.get("pods", "default", "a")).toEqual(a);
         const gone = await s.delete("pods", "default", "a", {
           resourceVersion: a.metadata.resourceVersion,
@@ -221,7 +221,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect(rv(gone)).toBeGreaterThan(rv(a));
         expect(gone.spec).toEqual(a.spec);
         expect(await s.get("pods", "default", "a")).toBeUndefined();
-        await expectApiError(s.delete("pods", "default", "a"), "NotFound", 404);
+        await expectStoreError(s.delete("pods", "default", "a"), "NotFound");
         // The name is free again.
         await s.create("pods", pod("a"));
       }));
@@ -229,15 +229,13 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
     test("a resourceVersion that is not a number is BadRequest", () =>
       withStore(async (s) => {
         const a = await s.create("pods", pod("a"));
-        await expectApiError(
+        await expectStoreError(
           s.update("pods", { ...a, metadata: { ...a.metadata, resourceVersion: "abc" } }),
-          "BadRequest",
-          400,
+          "InvalidRevision",
         );
-        await expectApiError(
+        await expectStoreError(
           s.watch({ sinceResourceVersion: "-1" }, () => {}),
-          "BadRequest",
-          400,
+          "InvalidRevision",
         );
       }));
 
@@ -282,7 +280,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         const won = results.filter((r) => r.status === "fulfilled");
         const lost = results.filter((r) => r.status === "rejected");
         expect(won.length).toBe(1);
-        expect(lost.every((r) => isApiError(r.reason, "Conflict"))).toBe(true);
+        expect(lost.every((r) => isStoreError(r.reason, "Conflict"))).toBe(true);
         expect(await s.get("pods", "default", "a")).toEqual(won[0]!.value);
       }));
 
@@ -293,7 +291,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         );
         expect(results.filter((r) => r.status === "fulfilled").length).toBe(1);
         expect(
-          results.filter((r) => r.status === "rejected" && isApiError(r.reason, "AlreadyExists")).length,
+          results.filter((r) => r.status === "rejected" && isStoreError(r.reason, "AlreadyExists")).length,
         ).toBe(9);
       }));
   });
@@ -320,10 +318,9 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         await s.create("pods", pod("a"));
         const now = Number(await s.currentResourceVersion());
         const w = await collect(s, { sinceResourceVersion: String(now) }); // the newest is fine
-        await expectApiError(
+        await expectStoreError(
           s.watch({ sinceResourceVersion: String(now + 1000) }, () => {}),
           "Expired",
-          410,
         );
         await s.create("pods", pod("b"));
         await waitFor(() => w.events.length === 1, { what: "event" });
@@ -434,7 +431,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
           for (const r of await Promise.allSettled(ops)) {
             if (r.status === "fulfilled") succeeded.push(r.value);
             else {
-              expect(isApiError(r.reason)).toBe(true);
+              expect(isStoreError(r.reason)).toBe(true);
               failed++;
             }
           }
@@ -501,7 +498,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
   });
 
   describe(`${name}: compaction`, () => {
-    test("compaction keeps the newest changes; a watch from below them is Expired (410)", () =>
+    test("compaction keeps the newest changes; a watch from below them is Expired", () =>
       withStore(
         async (s) => {
           const first = await s.create("pods", pod("a"));
@@ -513,8 +510,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
           const e = await rejection(
             s.watch({ sinceResourceVersion: first.metadata.resourceVersion }, () => {}),
           );
-          expect(isApiError(e, "Expired")).toBe(true);
-          expect((e as { code: number }).code).toBe(410);
+          expect(isStoreError(e, "Expired")).toBe(true);
           expect((e as Error).message).toMatch(
             new RegExp(`^too old resource version: ${rv(first)} \\(\\d+\\)$`),
           );
@@ -549,10 +545,9 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
           );
           // Once the replay is over, compaction catches up.
           await s.compact();
-          await expectApiError(
+          await expectStoreError(
             s.watch({ sinceResourceVersion: String(since) }, () => {}),
             "Expired",
-            410,
           );
         },
         { changeLogLimit: 600 },
@@ -589,7 +584,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         ]);
         const c = await again.create("pods", pod("c"));
         expect(rv(c)).toBe(rv(b) + 1);
-        await expectApiError(again.update("pods", a), "Conflict", 409);
+        await expectStoreError(again.update("pods", a), "Conflict");
       } finally {
         await again.close();
       }
@@ -602,10 +597,9 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       await s.close();
       const again = await factory.reopen!({ changeLogLimit: 3 });
       try {
-        await expectApiError(
+        await expectStoreError(
           again.watch({ sinceResourceVersion: "1" }, () => {}),
           "Expired",
-          410,
         );
       } finally {
         await again.close();

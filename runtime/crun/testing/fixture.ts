@@ -6,7 +6,7 @@ import type {
   SandboxConfig,
 } from "../../../core/seams/container-runtime.ts";
 import { releaseCrunNamespace } from "../crun-namespace.ts";
-import { type CrunRuntimeOptions, createCrunRuntime } from "../crun-runtime.ts";
+import { type CrunRuntime, type CrunRuntimeOptions, createCrunRuntime } from "../crun-runtime.ts";
 import { busyboxImageSource } from "./busybox-image.ts";
 
 /** A CrunRuntime over a throw-away data dir with the busybox image, plus helpers for tests. */
@@ -15,9 +15,9 @@ export const BUSYBOX = "minik-test/busybox:local";
 export interface Fixture {
   dataDir: string;
   /** The runtime under test; a test may replace it with `another()` (a restart). */
-  rt: ContainerRuntime;
+  rt: CrunRuntime;
   /** Another runtime object over the same data dir (a restarted minik). */
-  another(): ContainerRuntime;
+  another(): CrunRuntime;
   sandbox(name?: string): SandboxConfig;
   container(
     sb: SandboxConfig,
