@@ -167,14 +167,30 @@ cli
   );
 
 cli
-  .command("image <action> [...args]", "Manage images: ls | pull NAME | load FILE | rm NAME…")
+  .command(
+    "inspect <pod>",
+    "Show a pod's container as the kernel sees it: namespaces, cgroup limits, rootfs layers",
+  )
+  .option("-c, --container <name>", "Container (default: the pod's default container)")
+  .option("-o, --output <format>", "json | yaml")
+  .action(async (pod, opts) => (await import("./commands/inspect.ts")).inspect(pod, opts));
+
+cli
+  .command(
+    "image <action> [...args]",
+    "Manage images: ls | pull NAME | load FILE | rm NAME… | inspect NAME… | history NAME",
+  )
   .action(async (action, args, opts) => {
     const i = await import("./commands/image.ts");
     if (action === "ls" || action === "list") return i.imageList(opts);
     if (action === "pull" && args[0]) return i.imagePull(args[0], opts);
     if (action === "load" && args[0]) return i.imageLoad(args[0], opts);
     if ((action === "rm" || action === "remove") && args.length) return i.imageRemove(args, opts);
-    throw new UsageError("usage: minik image ls | pull NAME | load FILE | rm NAME…");
+    if (action === "inspect" && args.length) return i.imageInspect(args, opts);
+    if (action === "history" && args[0]) return i.imageHistory(args[0], opts);
+    throw new UsageError(
+      "usage: minik image ls | pull NAME | load FILE | rm NAME… | inspect NAME… | history NAME",
+    );
   });
 
 cli

@@ -112,7 +112,7 @@ export async function up(opts: UpOptions): Promise<void> {
     client: registry,
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous },
-    routes: [createMinikApi({ images: node?.images })],
+    routes: [createMinikApi({ images: node?.images, node: node?.agent.nodeServices })],
     web: createStatusPage(),
     schemas: OPENAPI_SCHEMAS,
     log: opts.debug ? log : undefined,

@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import cliProgress from "cli-progress";
 import { ApiError } from "../../core/errors.ts";
-import type { ImageSummary } from "../../core/seams/image-service.ts";
+import type { ImageDetails, ImageSummary } from "../../core/seams/image-service.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { ndjson } from "../ndjson.ts";
@@ -78,7 +78,45 @@ export async function imageRemove(refs: string[], opts: GlobalOptions) {
   }
 }
 
+/** `minik image inspect`: the image's details as JSON, like `docker image inspect`. */
+export async function imageInspect(refs: string[], opts: GlobalOptions) {
+  const api = new ApiClient(opts);
+  const out: ImageDetails[] = [];
+  for (const ref of refs)
+    out.push(await api.get<ImageDetails>(`/minik/v1/images/${encodeURIComponent(ref)}`));
+  console.log(JSON.stringify(out, null, 2));
+}
+
+/**
+ * `minik image history`: the build steps newest first, as `docker history` prints them; a step
+ * that made a layer shows that layer's unpacked size.
+ */
+export async function imageHistory(ref: string, opts: GlobalOptions) {
+  const api = new ApiClient(opts);
+  const image = await api.get<ImageDetails>(`/minik/v1/images/${encodeURIComponent(ref)}`);
+  console.log(formatColumns([["CREATED", "CREATED BY", "SIZE", "COMMENT"], ...historyRows(image)]));
+}
+
+export function historyRows(image: ImageDetails): string[][] {
+  let layer = 0;
+  const rows = image.history.map((h) => {
+    const size = h.emptyLayer ? 0 : (image.layers[layer++]?.sizeBytes ?? 0);
+    const by = (h.createdBy ?? "").replace(/\s+/g, " ");
+    return [
+      h.created ?? "<missing>",
+      by.length > 60 ? `${by.slice(0, 57)}...` : by,
+      humanSize(size),
+      h.comment ?? "",
+    ];
+  });
+  // Layers the history does not account for (hand-packed images): one row each.
+  for (; layer < image.layers.length; layer++)
+    rows.push(["<missing>", "", humanSize(image.layers[layer]!.sizeBytes), ""]);
+  return rows.reverse();
+}
+
 function humanSize(n: number): string {
+  if (n === 0) return "0B";
   if (n > 1e9) return `${(n / 1e9).toFixed(1)}GB`;
   if (n > 1e6) return `${(n / 1e6).toFixed(1)}MB`;
   return `${(n / 1e3).toFixed(1)}kB`;

@@ -115,3 +115,29 @@ test("portForward dials the pod IP", async () => {
   );
   expect(dialed).toEqual([`${pod.status!.podIP}:8080`]);
 });
+
+test("inspect shows the newest attempt of the named container, with its limits as cgroup figures", async () => {
+  await h.createPod("busy", {
+    containers: [
+      { name: "app", image: "busybox:1.36", resources: { limits: { cpu: "300m", memory: "64Mi" } } },
+      { name: "side", image: "busybox:1.36" },
+    ],
+  });
+  const pod = await h.waitPod("busy", (p) => p.status?.phase === "Running" && cs(p, "side")?.state?.running);
+  const ns = h.agent.nodeServices;
+  const first = await ns.inspect("default", "busy", undefined);
+  expect(first.name).toBe("app");
+  expect(first.cgroup?.cpu).toEqual({ quotaMicros: 30000, periodMicros: 100000, percentOfOneCpu: 30 });
+  expect(first.cgroup?.memoryMaxBytes).toBe(64 * 1024 * 1024);
+  expect(first.namespaces.find((n) => n.type === "net")?.sharedWith).toBe("pod");
+  const side = await ns.inspect("default", "busy", "side");
+  expect(side.namespaces.find((n) => n.type === "net")?.inode).toBe(
+    first.namespaces.find((n) => n.type === "net")?.inode,
+  );
+  h.fake.exit(h.host.find(pod.metadata.uid!, "app")!.id, 1);
+  await h.waitPod("busy", (p) => cs(p).restartCount === 1 && cs(p).state?.running);
+  expect((await ns.inspect("default", "busy", "app")).id).not.toBe(first.id);
+  expect(await failure(ns.inspect("default", "busy", "nope"))).toBe(
+    "BadRequest: container nope is not valid for pod busy",
+  );
+});

@@ -99,6 +99,19 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
       return runtime.logs(id, rest);
     },
 
+    async inspect(namespace, podName, container) {
+      const pod = await podOf(namespace, podName);
+      const name = containerName(pod, container);
+      const newest = (await attempts(pod, name))[0];
+      if (!newest) {
+        const waiting = statusOf(pod, name)?.state?.waiting?.reason ?? "ContainerCreating";
+        throw badRequest(
+          `container "${name}" in pod "${podName}" has not been created yet (${waiting}): nothing to inspect`,
+        );
+      }
+      return runtime.inspect(newest.id);
+    },
+
     async exec(namespace, podName, container, command, options) {
       const pod = await podOf(namespace, podName);
       const name = containerName(pod, container);

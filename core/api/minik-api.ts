@@ -1,12 +1,13 @@
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import type { ImageService } from "../seams/image-service.ts";
+import type { NodeServices } from "../seams/node-services.ts";
 
 /**
  * minik's own endpoints beside the Kubernetes API (under /minik/v1, behind the same token):
- * the node's images. Pull progress streams as newline-delimited JSON so the CLI can draw bars.
+ * the node's images and container inspection. Pull progress streams as newline-delimited JSON so the CLI can draw bars.
  */
-export function createMinikApi(deps: { images?: ImageService }): Hono {
+export function createMinikApi(deps: { images?: ImageService; node?: NodeServices }): Hono {
   const app = new Hono();
   const images = () => {
     if (!deps.images)
@@ -18,6 +19,18 @@ export function createMinikApi(deps: { images?: ImageService }): Hono {
   };
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+
+  // A pod's containers as the host sees them: namespaces, cgroup limits, rootfs layers.
+  app.get("/minik/v1/namespaces/:namespace/pods/:name/inspect", async (c) => {
+    if (!deps.node)
+      throw new ApiError(
+        "ServiceUnavailable",
+        "this minik runs without a node, so it has no containers to inspect",
+      );
+    const { namespace, name } = c.req.param();
+    const inspection = await deps.node.inspect(namespace, name, c.req.query("container") || undefined);
+    return json({ kind: "ContainerInspection", apiVersion: "minik/v1", namespace, pod: name, ...inspection });
+  });
 
   app.get("/minik/v1/images", async () =>
     json({ kind: "ImageList", apiVersion: "minik/v1", items: await images().list() }),
@@ -50,6 +63,14 @@ export function createMinikApi(deps: { images?: ImageService }): Hono {
       201,
     );
   });
+
+  app.get("/minik/v1/images/:ref{.+}", async (c) =>
+    json({
+      kind: "Image",
+      apiVersion: "minik/v1",
+      ...(await images().inspect(decodeURIComponent(c.req.param("ref")))),
+    }),
+  );
 
   app.delete("/minik/v1/images/:ref{.+}", async (c) => {
     await images().remove(decodeURIComponent(c.req.param("ref")));

@@ -1,3 +1,5 @@
+import type { ContainerInspection } from "./inspection.ts";
+
 /**
  * The seam between the node agent (core/agent) and whatever really runs containers: `CrunRuntime`
  * on a real host, `FakeRuntime` in tests that need no root. Shaped like a small CRI: pod sandboxes
@@ -210,4 +212,6 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): ReadableStream<Uint8Array>;
   exec(id: string, command: string[], options: ExecOptions): Promise<ExecSession>;
   stats(id: string): Promise<ContainerStats | undefined>;
+  /** Namespaces, cgroup limits and rootfs layers, read back from the host (`minik inspect`). */
+  inspect(id: string): Promise<ContainerInspection>;
 }

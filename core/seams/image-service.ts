@@ -9,6 +9,19 @@ export interface ImageSummary {
   size: number;
 }
 
+/** `minik image inspect/history`: what `docker image inspect` and `docker history` show. */
+export interface ImageDetails extends ImageSummary {
+  created?: string;
+  architecture?: string;
+  os?: string;
+  /** The image config's `config` object (Env, Entrypoint, Cmd, WorkingDir, User, …). */
+  config: Record<string, unknown>;
+  /** Bottom first. */
+  layers: { diffId: string; sizeBytes: number; createdBy?: string }[];
+  /** Build steps, oldest first; `emptyLayer` steps changed only the config. */
+  history: { created?: string; createdBy?: string; comment?: string; emptyLayer: boolean }[];
+}
+
 export interface ImageService {
   list(): Promise<ImageSummary[]>;
   pull(
@@ -18,4 +31,6 @@ export interface ImageService {
   /** ApiError Conflict while a container uses it; NotFound when unknown. */
   remove(ref: string): Promise<void>;
   load(archive: ReadableStream<Uint8Array>): Promise<ImageSummary[]>;
+  /** ApiError NotFound when the image is not present. */
+  inspect(ref: string): Promise<ImageDetails>;
 }

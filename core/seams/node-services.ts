@@ -1,4 +1,5 @@
 import type { ContainerStats, ExecOptions, ExecSession, LogOptions } from "./container-runtime.ts";
+import type { ContainerInspection } from "./inspection.ts";
 
 /**
  * What the API server asks of the node, the way kube-apiserver asks the kubelet: logs, exec,
@@ -25,6 +26,11 @@ export interface NodeServices {
   /** Per-container usage for metrics.k8s.io and `top pods`. */
   podStats(namespace?: string): Promise<PodStats[]>;
   nodeStats(): Promise<{ cpuUsageNanoSeconds: number; memoryWorkingSetBytes: number; timestamp: string }>;
+  /**
+   * `minik inspect`: the newest attempt of a container (default: the pod's default container) as
+   * the host sees it. An exited container still shows its layers; one never started is BadRequest.
+   */
+  inspect(namespace: string, pod: string, container: string | undefined): Promise<ContainerInspection>;
 }
 
 export interface DuplexStream {

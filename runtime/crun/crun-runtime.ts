@@ -21,6 +21,7 @@ import {
 } from "../supervise/exit-watcher.ts";
 import { nofileHardLimit } from "../supervise/libc.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
+import { inspectContainer } from "./container-inspect.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { type CrunCli, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
@@ -427,6 +428,13 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (r?.state !== "running") return undefined;
       const u = readCgroupUsage(cg, r.cgroupPath);
       return u ? { timestamp: new Date().toISOString(), ...u } : undefined;
+    },
+
+    async inspect(id) {
+      const record = containers.get(id);
+      if (!record) throw new RuntimeError("NotFound", `container ${id} not found`);
+      const image = options.images.resolve(record.imageId) ?? options.images.resolve(record.image);
+      return inspectContainer({ record, layout, cgroups: cg, image });
     },
   };
   return runtime;

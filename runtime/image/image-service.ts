@@ -1,6 +1,7 @@
 import { ApiError } from "../../core/errors.ts";
 import { type ContainerRuntime, RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { ImageService } from "../../core/seams/image-service.ts";
+import { imageDetails } from "./image-details.ts";
 import type { ImageStore } from "./image-store.ts";
 
 /**
@@ -21,6 +22,12 @@ export function createImageService(
       await images.remove(ref, { inUse: (id) => used.has(id) }).catch(asApiError);
     },
     load: (archive) => images.load(archive).catch(asApiError),
+    async inspect(ref) {
+      const image = images.resolve(ref);
+      if (!image)
+        throw new ApiError("NotFound", `image "${ref}" is not present on this node (see \`minik image ls\`)`);
+      return imageDetails(image);
+    },
   };
 }
 

@@ -36,11 +36,23 @@ export interface ImageConfig {
   StopSignal?: string;
 }
 
+/** One entry of an image config's `history`: the build step, and whether it made a layer. */
+export interface ImageHistoryEntry {
+  created?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
 export interface ResolvedImage {
   ref: ImageRef;
   config: ImageConfig;
   /** Absolute layer directories, bottom → top (reverse them for overlay's lowerdir). */
   layerDirs: string[];
+  /** The layers' diffIDs, in the order of layerDirs. */
+  diffIds: string[];
+  /** The image config file's other fields (`inspect`, `history`). */
+  meta: { created?: string; architecture?: string; os?: string; history: ImageHistoryEntry[] };
 }
 
 export interface PullOptions {
@@ -124,8 +136,20 @@ export function createImageStore(opts: ImageStoreOptions): ImageStore {
       return undefined;
     }
     if (!r || !store.complete(r)) return undefined;
-    const raw = JSON.parse(readFileSync(store.blobPath(r.id), "utf8")) as { config?: ImageConfig };
-    return { ref: toImageRef(r), config: raw.config ?? {}, layerDirs: r.layers.map(store.layerDir) };
+    const raw = JSON.parse(readFileSync(store.blobPath(r.id), "utf8")) as {
+      config?: ImageConfig;
+      created?: string;
+      architecture?: string;
+      os?: string;
+      history?: ImageHistoryEntry[];
+    };
+    return {
+      ref: toImageRef(r),
+      config: raw.config ?? {},
+      layerDirs: r.layers.map(store.layerDir),
+      diffIds: r.layers,
+      meta: { created: raw.created, architecture: raw.architecture, os: raw.os, history: raw.history ?? [] },
+    };
   }
 
   async function remove(ref: string, options: { inUse?: (imageId: string) => boolean } = {}) {

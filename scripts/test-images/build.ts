@@ -196,12 +196,11 @@ export async function buildTestImages(out = DEFAULT_OUT): Promise<BuildResult> {
   );
   const httpd1 = manifest(blobs, { arch, layers: [base, www1], cmd: httpdCmd, exposedPorts: ["80/tcp"] });
   add("minik-test/httpd", "1", httpd1);
-  add(
-    "minik-test/httpd",
-    "2",
-    manifest(blobs, { arch, layers: [base, www2], cmd: httpdCmd, exposedPorts: ["80/tcp"] }),
-  );
+  const httpd2 = manifest(blobs, { arch, layers: [base, www2], cmd: httpdCmd, exposedPorts: ["80/tcp"] });
+  add("minik-test/httpd", "2", httpd2);
+  // The article's images: nginx:1.7.9, and 1.9.1 to roll forward to (the walkthrough).
   add("library/nginx", "1.7.9", httpd1);
+  add("library/nginx", "1.9.1", httpd2);
   const wl = await Promise.all(whiteoutLayers().map(makeTar));
   add(
     "minik-test/layers",

@@ -1,5 +1,6 @@
 import { ApiError } from "../../errors.ts";
 import type { ExecOptions, ExecSession } from "../../seams/container-runtime.ts";
+import type { ContainerInspection } from "../../seams/inspection.ts";
 import type { DuplexStream, NodeServices, PodStats } from "../../seams/node-services.ts";
 
 /**
@@ -193,6 +194,29 @@ export class FakeNodeServices implements NodeServices {
       cpuUsageNanoSeconds: this.cpu,
       memoryWorkingSetBytes: 512 << 20,
       timestamp: new Date().toISOString(),
+    };
+  }
+
+  async inspect(namespace: string, pod: string, container: string | undefined): Promise<ContainerInspection> {
+    if (namespace !== "default" || pod !== "web") throw ApiError.notFound("pods", pod);
+    return {
+      id: "app-0",
+      name: container ?? "app",
+      state: "running",
+      image: "busybox",
+      pid: { host: 4242, inContainer: 1 },
+      namespaces: [{ type: "net", inode: 4026532281, sharedWith: "pod" }],
+      cgroup: {
+        mode: "v2",
+        path: "/minik/web/app-0",
+        cpu: { quotaMicros: 30000, periodMicros: 100000, percentOfOneCpu: 30 },
+        files: {},
+      },
+      rootfs: {
+        layers: [{ role: "container", dir: "/upper" }],
+        changes: { added: [], modified: [], deleted: ["/etc/motd"] },
+      },
+      notes: [],
     };
   }
 }

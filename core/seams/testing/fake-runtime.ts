@@ -14,6 +14,7 @@ import type {
   SandboxStatus,
 } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
+import type { ContainerInspection, NamespaceType } from "../inspection.ts";
 import {
   type FakeContainer,
   type FakeExecHandler,
@@ -265,6 +266,56 @@ export class FakeRuntime implements ContainerRuntime {
     };
   }
 
+  /**
+   * What the crun runtime would read back: per-pod net/ipc/uts, the limits as cgroup v2 figures,
+   * the pod's init layer over one image layer, nothing changed.
+   */
+  async inspect(id: string): Promise<ContainerInspection> {
+    const c = this.host.containers.get(id);
+    if (!c) throw new RuntimeError("NotFound", `container ${id} not found`);
+    const running = c.status.state === "running";
+    const podNs = (type: NamespaceType) =>
+      running ? [{ type, inode: fakeInode(`${c.config.podUid}/${type}`), sharedWith: "pod" as const }] : [];
+    const ownNs = (type: NamespaceType) =>
+      running ? [{ type, inode: fakeInode(`${id}/${type}`), sharedWith: "container" as const }] : [];
+    const r = c.config.resources;
+    const quota = r.cpuLimitMillis ? r.cpuLimitMillis * 100 : undefined;
+    return {
+      id,
+      name: c.config.name,
+      state: c.status.state,
+      image: c.config.image,
+      ...(running ? { pid: { host: c.status.pid ?? 4242, inContainer: 1 } } : {}),
+      namespaces: [...ownNs("pid"), ...ownNs("mnt"), ...podNs("net"), ...podNs("uts"), ...podNs("ipc")],
+      ...(running
+        ? {
+            cgroup: {
+              mode: "v2",
+              path: `/minik/${c.config.podUid}/${id}`,
+              cpu: quota
+                ? { quotaMicros: quota, periodMicros: 100000, percentOfOneCpu: quota / 1000 }
+                : { periodMicros: 100000 },
+              ...(r.memoryLimitBytes ? { memoryMaxBytes: r.memoryLimitBytes } : {}),
+              files: {},
+            },
+          }
+        : {}),
+      rootfs: {
+        layers: [
+          { role: "container", dir: `/fake/containers/${id}/upper` },
+          {
+            role: "init",
+            dir: `/fake/pods/${c.config.podUid}/init`,
+            files: ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"],
+          },
+          { role: "image", dir: "/fake/images/l/0", digest: "sha256:0", sizeBytes: 1 },
+        ],
+        changes: { added: [], modified: [], deleted: [] },
+      },
+      notes: running ? [] : [`container ${c.config.name} is ${c.status.state}`],
+    };
+  }
+
   async stats(id: string): Promise<ContainerStats | undefined> {
     const c = this.host.containers.get(id);
     if (c?.status.state !== "running") return undefined;
@@ -283,4 +334,11 @@ export class FakeRuntime implements ContainerRuntime {
 /** `nginx` → `docker.io/library/nginx:latest`, the way image references are normalised. */
 function randomId(): string {
   return (crypto.randomUUID() + crypto.randomUUID()).replaceAll("-", "");
+}
+
+/** A stable fake namespace inode per key, in the kernel's range. */
+function fakeInode(key: string): number {
+  let h = 0;
+  for (const ch of key) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return 4026531840 + (h % 100000);
 }

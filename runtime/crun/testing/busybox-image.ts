@@ -52,6 +52,8 @@ export function busyboxImageSource(dir: string, name = "minik-test/busybox:local
     ref,
     config: { Env: ["PATH=/bin"], Cmd: ["sh"], WorkingDir: "/" },
     layerDirs: [layer],
+    diffIds: [`sha256:${createHash("sha256").update(layer).digest("hex")}`],
+    meta: { history: [{ created_by: "busybox-static copied by the test fixture" }] },
   };
   return {
     async pull(image, options) {
