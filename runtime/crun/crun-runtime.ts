@@ -1,14 +1,9 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
+import { prepareCgroupHost } from "../cgroups/cgroup-delegation.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
-import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
-import {
-  containerCgroupPath,
-  delegateV2Controllers,
-  hasSwapAccounting,
-  removeCgroup,
-} from "../cgroups/cgroup-tree.ts";
+import { containerCgroupPath, hasSwapAccounting, removeCgroup } from "../cgroups/cgroup-tree.ts";
 import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
@@ -286,8 +281,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
     name: "crun",
 
     async start() {
-      cg = detectCgroupHost();
-      delegateV2Controllers(cg);
+      cg = await prepareCgroupHost(dataDir, log);
       swap = hasSwapAccounting(cg);
       nofile = nofileHardLimit();
       if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
