@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { runOk } from "../net/exec.ts";
+import { run, runOk } from "../net/exec.ts";
 
 /**
  * The few calls minik makes to systemd (as PID 1) for a delegated cgroup: start a transient scope
@@ -53,28 +53,17 @@ export function createBusctlSystemd(): SystemdManager {
         // All pods share this scope: the pod cgroups carry the pids limits, not systemd's default.
         ["TasksMax", "t", UINT64_MAX],
       ];
-      await runOk(
-        [
-          "busctl",
-          "call",
-          ...DEST,
-          "StartTransientUnit",
-          "ssa(sv)a(sa(sv))",
-          spec.name,
-          "fail",
-          String(properties.length),
-          ...properties.flat(),
-          "0",
-        ],
-        undefined,
+      await busctl(
+        "StartTransientUnit",
+        ["ssa(sv)a(sa(sv))", spec.name, "fail", String(properties.length), ...properties.flat(), "0"],
         `asking systemd for the delegated scope ${spec.name}`,
       );
     },
 
     async attachProcess(unit, subcgroup, pid) {
-      await runOk(
-        ["busctl", "call", ...DEST, "AttachProcessesToUnit", "ssau", unit, subcgroup, "1", String(pid)],
-        undefined,
+      await busctl(
+        "AttachProcessesToUnit",
+        ["ssau", unit, subcgroup, "1", String(pid)],
         `joining the scope ${unit}`,
       );
     },
@@ -84,6 +73,14 @@ export function createBusctlSystemd(): SystemdManager {
       return parseUnitState(out);
     },
   };
+}
+
+/** A Manager method; the error names the method and carries busctl's message (the full argv is long). */
+async function busctl(method: string, args: string[], what: string): Promise<void> {
+  const r = await run(["busctl", "call", ...DEST, method, ...args]);
+  if (r.code !== 0) {
+    throw new Error(`${what}: busctl call ${method} failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+  }
 }
 
 /** `systemctl show -p ActiveState -p ControlGroup` output → UnitState. */
