@@ -8,6 +8,12 @@ import { readFileSync } from "node:fs";
  */
 export type CgroupMode = "v1" | "v2" | "hybrid";
 
+/**
+ * v2: the leaf minik moves itself into below its base (cgroup v2 lets only process-free cgroups
+ * hand controllers to their children); the base is the cgroup above it.
+ */
+export const SUPERVISOR_LEAF = "minik-supervisor";
+
 export interface Hierarchy {
   /** Where it is mounted, e.g. /sys/fs/cgroup/memory */
   mount: string;
@@ -85,8 +91,8 @@ export function parseCgroupHost(mountinfo: string, selfCgroup: string): CgroupHo
     if (!unifiedMount) throw new Error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)");
     const path = own.get("") ?? "/";
     // A restarted minik finds itself in the leaf an earlier one moved it to (see cgroup-tree.ts).
-    const base = path.endsWith("/minik-supervisor")
-      ? path.slice(0, -"/minik-supervisor".length) || "/"
+    const base = path.endsWith(`/${SUPERVISOR_LEAF}`)
+      ? path.slice(0, -SUPERVISOR_LEAF.length - 1) || "/"
       : path;
     return { mode: "v2", hierarchies: [{ mount: unifiedMount, controllers: [], own: path }], base };
   }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import type { ContainerResources } from "../../core/seams/container-runtime.ts";
-import { type CgroupHost, cgroupDir, joinPath } from "./cgroup-host.ts";
+import { type CgroupHost, cgroupDir, joinPath, SUPERVISOR_LEAF } from "./cgroup-host.ts";
 
 /**
  * minik's cgroup layout: `<own>/minik/<pod-uid>/<container-id>`, the same path in every hierarchy
@@ -34,8 +34,20 @@ export function applyPodLimits(host: CgroupHost, podUid: string, r: ContainerRes
     writeFileSync(`${dir}/${file}`, value);
   };
   if (host.mode === "v2") {
-    if (r.memoryLimitBytes) write("memory", "memory.max", String(r.memoryLimitBytes));
-    if (r.cpuLimitMillis) write("cpu", "cpu.max", `${r.cpuLimitMillis * 100} 100000`);
+    // cgroupfs refuses to create a controller's file (EACCES): say which controller is missing.
+    const writeV2 = (controller: string, file: string, value: string) => {
+      const dir = cgroupDir(host, controller, path)!;
+      mkdirSync(dir, { recursive: true });
+      if (!existsSync(`${dir}/${file}`)) {
+        throw new Error(
+          `cgroup v2: the ${controller} controller is not enabled for ${path} (not delegated to ${host.base}), ` +
+            `so the pod's ${controller} limit cannot be set; see the cgroup warning minik logged at start`,
+        );
+      }
+      writeFileSync(`${dir}/${file}`, value);
+    };
+    if (r.memoryLimitBytes) writeV2("memory", "memory.max", String(r.memoryLimitBytes));
+    if (r.cpuLimitMillis) writeV2("cpu", "cpu.max", `${r.cpuLimitMillis * 100} 100000`);
     return;
   }
   if (r.memoryLimitBytes) write("memory", "memory.limit_in_bytes", String(r.memoryLimitBytes));
@@ -79,14 +91,14 @@ export function removeEmptyMinikRoot(host: CgroupHost): void {
   }
 }
 
-const SUPERVISOR_LEAF = "minik-supervisor";
 const V2_CONTROLLERS = ["cpuset", "cpu", "io", "memory", "pids"];
 
 /**
  * cgroup v2's "no internal processes" rule: controllers can only be delegated to children of a
- * cgroup that holds no processes itself. When minik runs in a non-root cgroup (a systemd
- * service), it moves the processes there (itself) into a `minik-supervisor` leaf and enables the
- * controllers for the subtree, as container engines do. Call before spawning anything.
+ * cgroup that holds no processes itself. When minik runs in a non-root cgroup (its systemd
+ * scope, see cgroup-delegation.ts, or a container's cgroup), it moves the processes there (itself)
+ * into a `minik-supervisor` leaf and enables the controllers for the subtree, as container engines
+ * do. Call before spawning anything.
  */
 export function delegateV2Controllers(host: CgroupHost): void {
   if (host.mode !== "v2" || host.base === "/") return;

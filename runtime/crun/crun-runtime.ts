@@ -2,15 +2,10 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../../core/seams/container-runtime.ts";
 import { RuntimeError } from "../../core/seams/container-runtime.ts";
+import { prepareCgroupHost } from "../cgroups/cgroup-delegation.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
-import { detectCgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
-import {
-  containerCgroupPath,
-  delegateV2Controllers,
-  hasSwapAccounting,
-  removeCgroup,
-} from "../cgroups/cgroup-tree.ts";
+import { containerCgroupPath, hasSwapAccounting, removeCgroup } from "../cgroups/cgroup-tree.ts";
 import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
 import {
@@ -298,8 +293,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
 
     async start() {
-      cg = detectCgroupHost();
-      delegateV2Controllers(cg);
+      cg = await prepareCgroupHost(dataDir, log);
       swap = hasSwapAccounting(cg);
       nofile = nofileHardLimit();
       if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
