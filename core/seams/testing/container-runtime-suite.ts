@@ -118,6 +118,37 @@ export function runContainerRuntimeSuite(
       }
     }
 
+    test("inspect reads back the container: limits as a CFS quota, pod-shared namespaces, its layers", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const limited = {
+        ...container(sb, "limited", options.commands.sleep),
+        resources: { cpuLimitMillis: 300 },
+      };
+      const a = await rt.startContainer(limited);
+      const b = await rt.startContainer(container(sb, "other", options.commands.sleep));
+      const seen = await rt.inspect(a.id);
+      expect(seen.state).toBe("running");
+      expect(seen.cgroup?.cpu).toMatchObject({
+        quotaMicros: 30000,
+        periodMicros: 100000,
+        percentOfOneCpu: 30,
+      });
+      const net = (i: typeof seen) => i.namespaces.find((n) => n.type === "net");
+      expect(net(seen)?.sharedWith).toBe("pod");
+      expect(net(await rt.inspect(b.id))?.inode).toBe(net(seen)!.inode);
+      const pid = (i: typeof seen) => i.namespaces.find((n) => n.type === "pid")?.inode;
+      expect(pid(await rt.inspect(b.id))).not.toBe(pid(seen));
+      expect(seen.rootfs.layers.map((l) => l.role)).toEqual(
+        expect.arrayContaining(["container", "init", "image"]),
+      );
+      await rt.stopContainer(a.id, 0);
+      const exited = await rt.inspect(a.id);
+      expect(exited.namespaces).toEqual([]);
+      expect(exited.rootfs.layers.length).toBe(seen.rootfs.layers.length);
+      expect(await rt.inspect("no-such-container").catch((e) => e)).toBeInstanceOf(RuntimeError);
+    });
+
     test("pullImage returns a stable image id; pulling again is idempotent", async () => {
       const a = await rt.pullImage(options.image, "IfNotPresent");
       const b = await rt.pullImage(options.image, "IfNotPresent");
