@@ -34,6 +34,14 @@ cli
   .option("--service-cidr <cidr>", "Service ClusterIP range")
   .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
+  .option(
+    "--datastore-endpoint <url>",
+    "Keep objects in etcd: etcd://host:2379[,host:2379…] (default: the embedded libsql file)",
+  )
+  .option("--datastore-cafile <file>", "CA certificate of the etcd members (TLS)")
+  .option("--datastore-certfile <file>", "Client certificate for etcd (TLS)")
+  .option("--datastore-keyfile <file>", "Key of the client certificate for etcd")
+  .option("--datastore-prefix <prefix>", "Key prefix in etcd (default /registry)")
   .action(async (opts) => (await import("./up.ts")).up(opts));
 
 cli

@@ -26,17 +26,17 @@ import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
-import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
+import { type DatastoreOptions, openDatastore } from "./datastore.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServingCert } from "./tls.ts";
 import { UsageError } from "./usage-error.ts";
 
-export interface UpOptions {
+export interface UpOptions extends DatastoreOptions {
   listen: string;
   listenTls?: string;
   dataDir?: string;
@@ -63,7 +63,10 @@ export async function up(opts: UpOptions): Promise<void> {
 
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir));
-  const store = await step("opening the store", () => createSqlStore({ url: `file:${paths.db(dataDir)}` }));
+  const store = await step(
+    opts.datastoreEndpoint ? `connecting to the datastore ${opts.datastoreEndpoint}` : "opening the store",
+    () => openDatastore(opts, dataDir),
+  );
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const allocator = createServiceAllocator({ serviceCidr });
