@@ -18,6 +18,7 @@ import {
 } from "../core/config.ts";
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
 import { createHostInfo } from "../core/controllers/host-info.ts";
+import { startLeaderElection } from "../core/controllers/leader-election.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { createEventRecorder } from "../core/events.ts";
@@ -26,6 +27,7 @@ import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
+import type { Store } from "../core/store/store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
@@ -90,7 +92,7 @@ export async function up(opts: UpOptions): Promise<void> {
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
   let dnsReady: Promise<void> | undefined;
-  const controllers = await step("starting controllers", () =>
+  const runControllers = () =>
     startControllers({
       client: registry,
       nodeName,
@@ -106,8 +108,11 @@ export async function up(opts: UpOptions): Promise<void> {
         dnsReady = network.dnsReady;
         return network.controllers;
       },
-    }),
-  );
+    });
+  // Servers sharing an etcd elect one of them to run the cluster's controllers.
+  const controllers = opts.datastoreEndpoint
+    ? electedControllers(store, nodeName, runControllers, log)
+    : await step("starting controllers", runControllers);
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   if (node) await step("starting the node agent", () => node.agent.start());
 
@@ -260,4 +265,30 @@ export function ensureToken(dataDir: string): string {
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return token;
+}
+
+/**
+ * The controllers of a server that shares its datastore: started while this server holds the
+ * `kube-system/minik-controllers` Lease, stopped when it loses it, so they run once per cluster.
+ */
+function electedControllers(
+  store: Store,
+  nodeName: string,
+  run: () => Promise<{ stop(): Promise<void> }>,
+  log: (m: string) => void,
+): { stop(): Promise<void> } {
+  let running: { stop(): Promise<void> } | undefined;
+  const election = startLeaderElection({
+    leases: store,
+    identity: `${nodeName}_${randomBytes(4).toString("hex")}`,
+    onStartedLeading: async () => {
+      running = await run();
+    },
+    onStoppedLeading: async () => {
+      await running?.stop();
+      running = undefined;
+    },
+    log,
+  });
+  return { stop: () => election.stop() };
 }

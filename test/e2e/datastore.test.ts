@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { skipUnless } from "../support/env.ts";
+import { skipUnless, waitFor } from "../support/env.ts";
 import { type EtcdCluster, etcdBinary, startEtcdCluster } from "../support/etcd-cluster.ts";
 import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
 
@@ -69,4 +69,33 @@ describe.skipIf(skip)("compiled binary: etcd as the datastore, two API servers",
     const seen = await new Response(watch.stdout).text();
     expect(seen).toMatch(/^shared\s/m);
   }, 90_000);
+
+  test("the cluster's controllers run once: one elected server makes a Deployment's pods", async () => {
+    const [a, b] = daemons.length >= 2 ? daemons.slice(-2) : [await start(), await start()];
+    await a!.apply(
+      "web",
+      `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.7.9
+`,
+    );
+    const pods = async () => ((await b!.getJson(["pods", "-l", "app=web"])).items as unknown[]).length;
+    await waitFor(async () => (await pods()) === 3, { what: "3 pods", timeoutMs: 20_000 });
+    // Two controller managers would each make the missing pods; give a second one time to show.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await pods()).toBe(3);
+    expect(((await a!.getJson(["replicasets", "-l", "app=web"])).items as unknown[]).length).toBe(1);
+  }, 60_000);
 });
