@@ -57,7 +57,7 @@ function page(firstPaint: string, at: string): string {
   const nav = [...groups].map(([group, links]) => `<h2>${group}</h2>${links.join("")}`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>minik</title>
-<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
 <style>${DASHBOARD_CSS}</style></head>
 <body><header class="top"><h1>minik</h1>
 <label>Namespace <select id="ns"><option value="">All namespaces</option></select></label>

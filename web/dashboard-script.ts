@@ -14,7 +14,8 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
   type Sample = { cpu: number; mem: number };
   type Route = { view?: View; namespace?: string; name?: string };
 
-  const HISTORY = 90;
+  /** Samples kept per chart: 15 minutes at one sample every 5 s. */
+  const HISTORY = 180;
   const byKey = new Map(V.views.map((v) => [v.key, v]));
   const byPlural = new Map(V.views.map((v) => [v.plural, v]));
   const state = new Map<string, Map<string, Obj>>();
@@ -359,7 +360,6 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
 <div class="actions" id="actions"></div><div id="facts"></div><div id="extra"></div>
 <h3>Events</h3><div id="obj-events"></div><h3>YAML</h3><pre id="yaml"></pre>`;
     if (obj) {
-      K.setHtml(el("actions"), actionsHtml(r.view, obj));
       K.setHtml(el("extra"), extraHtml(r.view, obj));
       if (r.view.key === "pods") void showLogs(obj, true);
     }
@@ -377,6 +377,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
       detailUid = "";
       openDetail(r);
     }
+    K.setHtml(el("actions"), actionsHtml(r.view, obj));
     K.setHtml(el("facts"), factsHtml(r.view, obj, now));
     if (r.view.key === "pods") K.setHtml(el("pod-charts"), podChartsHtml(obj));
     const events = items("events").filter(
@@ -692,7 +693,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
       void checkSession().then((s) => s === "gone" && sessionGone("Your session has expired."));
     if (!ended) update();
   }, 5000);
-  setInterval(() => void pollMetrics(), 10_000);
+  setInterval(() => void pollMetrics(), 5000);
 
   void (async () => {
     const session = await checkSession();

@@ -31,6 +31,7 @@ td.wrap{white-space:normal;word-break:break-word}
 td.name{max-width:28em;overflow:hidden;text-overflow:ellipsis}
 th{font-size:12px;color:#4f5866;text-transform:uppercase}
 tr.sel{background:#e8eefc}
+.shell.open main .opt{display:none}
 .ok{color:#137333}.warn{color:#8a4b00}.bad{color:#b3261e}.muted{color:#4f5866}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}
 .card b{display:block;font-size:22px}

@@ -147,7 +147,7 @@ export function dashboardViews() {
         nm,
         { name: "Ready", status: true },
         { name: "Up-to-date", opt: true },
-        { name: "Available" },
+        { name: "Available", opt: true },
         ag,
       ],
       row: (d, now) => [

@@ -7,6 +7,7 @@ import { createDashboardApi } from "../../core/api/dashboard-api.ts";
 import { createSessions, type SessionPolicy } from "../../core/api/dashboard-session.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
+import type { NodeServices } from "../../core/seams/node-services.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 import { createDashboardPage } from "../../web/dashboard-page.ts";
 
@@ -48,7 +49,7 @@ const TOKEN = "browser-test-token";
  */
 export async function startDashboardServer(
   dataDir: string,
-  options: { port?: number; policy?: SessionPolicy } = {},
+  options: { port?: number; policy?: SessionPolicy; node?: NodeServices } = {},
 ): Promise<DashboardServer> {
   const store = await createSqlStore({ url: `file:${join(dataDir, "minik.db")}`, compactIntervalMs: 0 });
   const registry = createRegistry(store);
@@ -56,6 +57,7 @@ export async function startDashboardServer(
   const sessions = createSessions(TOKEN, options.policy);
   const app = createApiServer({
     client: registry,
+    node: options.node,
     auth: { token: TOKEN, sessions },
     routes: [createDashboardApi({ client: registry, sessions })],
     web: createDashboardPage({ list: (key) => registry.list(key) }),
