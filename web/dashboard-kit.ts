@@ -12,7 +12,9 @@ export function dashboardKit(V: DashboardViews) {
 
   function scalar(v: unknown): string {
     if (typeof v !== "string") return String(v);
-    return /^[\w./@-][\w ./:@=+,-]*$/.test(v) && !/^(true|false|null|yes|no|on|off|[\d.]+)$/i.test(v)
+    return /^[\w./@-][\w ./:@=+,-]*$/.test(v) &&
+      !/^(true|false|null|yes|no|on|off|[\d.]+)$/i.test(v) &&
+      !/: | #|:$/.test(v)
       ? v
       : JSON.stringify(v);
   }
