@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
+import type { KubeObject } from "../object.ts";
 import type { Registry } from "../registry/registry.ts";
 import { createRegistry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
@@ -86,11 +87,9 @@ describe("the dashboard stream", () => {
     await registry.create("pods", pod("a"));
     const s = await openStream("pods,nodes", { Authorization: `Bearer ${TOKEN}` });
     expect(s.res.status).toBe(101);
-    const resets = await waitFor(() => {
-      const r = s.messages.filter((m) => m.t === "reset");
-      return r.length === 2 && r;
-    });
-    expect(resets.map((m) => m.t === "reset" && m.kind).sort()).toEqual(["nodes", "pods"]);
+    await waitFor(() => s.messages.filter((m) => m.t === "reset").length === 2);
+    const resets = s.messages.flatMap((m) => (m.t === "reset" ? [m.kind] : []));
+    expect(resets.sort()).toEqual(["nodes", "pods"]);
     await registry.create("pods", pod("b"));
     await registry.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } });
     await waitFor(() => s.messages.filter((m) => m.t === "event").length >= 2);
@@ -103,7 +102,7 @@ describe("the dashboard stream", () => {
   });
 
   test("a resumed kind gets only what changed since its resourceVersion; an unknown one a reset", async () => {
-    const a = await registry.create("pods", pod("a"));
+    const a = await registry.create("pods", pod("a") as KubeObject);
     await registry.create("pods", pod("b"));
     await registry.delete("pods", "default", "a", { gracePeriodSeconds: 0 });
     const s = await openStream(`pods:${a.metadata.resourceVersion}`, { Authorization: `Bearer ${TOKEN}` });

@@ -171,7 +171,7 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
     await page.locator("#replicas").fill("3");
     await page.getByRole("button", { name: "Scale" }).click();
     await waitFor(
-      async () => (await s.registry.get("deployments.apps", "default", "web")).spec.replicas === 3,
+      async () => (await s.registry.get<any>("deployments.apps", "default", "web")).spec.replicas === 3,
       {
         what: "replicas 3",
       },
