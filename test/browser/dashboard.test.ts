@@ -156,7 +156,7 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
     expect(errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(e))).toEqual([]);
   }, 30_000);
 
-  test("scale, delete pod and cordon: confirmed, sent with the CSRF token; a request without it is refused", async () => {
+  test("scale, restart, undo, delete pod and cordon: confirmed, sent with the CSRF token; a request without it is refused", async () => {
     const { s } = await server();
     await s.registry.create("deployments.apps", deployment("web"));
     await s.registry.create("pods", pod("doomed"));
@@ -177,6 +177,47 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
       },
     );
     expect(dialogs[0]).toContain("Scale deployments/web to 3 replicas?");
+
+    await page.getByRole("button", { name: "Restart" }).click();
+    await waitFor(
+      async () =>
+        (await s.registry.get<any>("deployments.apps", "default", "web")).spec.template.metadata
+          .annotations?.["kubectl.kubernetes.io/restartedAt"],
+      { what: "the restartedAt annotation" },
+    );
+
+    // undo copies the previous revision's ReplicaSet template back (no controllers run here)
+    const web = await s.registry.patch<any>("deployments.apps", "default", "web", "merge", {
+      metadata: { annotations: { "deployment.kubernetes.io/revision": "2" } },
+    });
+    const old = deployment("web").spec as any;
+    old.template.spec.containers[0].image = "nginx:1.24";
+    old.template.metadata.labels["pod-template-hash"] = "abc12";
+    await s.registry.create("replicasets.apps", {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "web-abc12",
+        namespace: "default",
+        annotations: { "deployment.kubernetes.io/revision": "1" },
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: web.metadata.uid, controller: true },
+        ],
+      },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "web", "pod-template-hash": "abc12" } },
+        template: old.template,
+      },
+    });
+    await page.locator("#count-replicasets\\.apps", { hasText: "1" }).waitFor();
+    await page.getByRole("button", { name: "Undo rollout" }).click();
+    await waitFor(
+      async () =>
+        (await s.registry.get<any>("deployments.apps", "default", "web")).spec.template.spec.containers[0]
+          .image === "nginx:1.24",
+      { what: "the rollback to nginx:1.24" },
+    );
 
     await page.goto(`${s.url}/#/pods/default/doomed`);
     await page.getByRole("button", { name: "Delete pod" }).click();
