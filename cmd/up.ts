@@ -8,7 +8,7 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
-import { createDashboardApi } from "../core/api/dashboard-api.ts";
+import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
 import { createSessions } from "../core/api/dashboard-session.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
 import {
@@ -116,7 +116,7 @@ export async function up(opts: UpOptions): Promise<void> {
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous, sessions },
     routes: [createMinikApi({ images: node?.images }), createDashboardApi({ client: registry, sessions })],
-    web: createDashboardPage({ list: (key) => registry.list(key) }),
+    web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
     schemas: OPENAPI_SCHEMAS,
     log: opts.debug ? log : undefined,
   });

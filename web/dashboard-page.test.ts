@@ -81,6 +81,18 @@ describe("the views", () => {
     expect(V.tone("Running")).toBe("ok");
   });
 
+  test("a kind served later, without a view of its own, gets a plain one in the page", async () => {
+    const job = { key: "jobs.batch", kind: "Job", plural: "jobs", base: "/apis/batch/v1", namespaced: true };
+    const views = dashboardViews([job]);
+    const jobs = views.views.find((v) => v.key === "jobs.batch")!;
+    expect(jobs.title).toBe("Jobs");
+    expect(jobs.row(pod as never, now)).toEqual(["default", "web-1", "60s"]);
+    const html = await (await createDashboardPage({ kinds: [job] }).request("/")).text();
+    expect(html).toContain('<a href="#/jobs">Jobs');
+    const script = html.slice(html.indexOf("<script>") + "<script>".length, html.indexOf("</script>"));
+    expect(() => new Function(script)).not.toThrow();
+  });
+
   test("every kind minik serves has a view", async () => {
     const { RESOURCES, resourceKey } = await import("../core/resources.ts");
     expect(V.views.map((v) => v.key).sort()).toEqual(RESOURCES.map(resourceKey).sort());

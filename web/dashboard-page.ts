@@ -2,11 +2,13 @@ import { Hono } from "hono";
 import { dashboardKit } from "./dashboard-kit.ts";
 import { dashboardScript } from "./dashboard-script.ts";
 import { DASHBOARD_CSS } from "./dashboard-style.ts";
-import { type DashboardObject, dashboardViews } from "./dashboard-views.ts";
+import { type DashboardObject, dashboardViews, type ServedKind } from "./dashboard-views.ts";
 
 export interface DashboardPageDeps {
   /** Lists a kind by store key (the registry's `list`); the first paint shows its result. */
   list?: (key: string) => Promise<{ items: object[] }>;
+  /** Every kind the API serves; those without a view of their own get a plain one. */
+  kinds?: ServedKind[];
 }
 
 /** The kinds the first paint shows before (or without) JavaScript. */
@@ -20,7 +22,7 @@ const FIRST_PAINT = ["nodes", "deployments.apps", "pods"];
  */
 export function createDashboardPage(deps: DashboardPageDeps = {}): Hono {
   const app = new Hono();
-  const V = dashboardViews();
+  const V = dashboardViews(deps.kinds);
   app.get("/", async (c) => {
     c.header(
       "Content-Security-Policy",
@@ -41,13 +43,13 @@ export function createDashboardPage(deps: DashboardPageDeps = {}): Hono {
         return `<section><h2>${view.title}</h2><div class="scroll"><table aria-label="${view.title}"><thead>${V.headHtml(view)}</thead><tbody>${body}</tbody></table></div></section>`;
       }),
     );
-    return c.html(page(sections.join("\n"), new Date(now).toISOString()));
+    return c.html(page(sections.join("\n"), new Date(now).toISOString(), deps.kinds ?? []));
   });
   return app;
 }
 
-function page(firstPaint: string, at: string): string {
-  const V = dashboardViews();
+function page(firstPaint: string, at: string, kinds: ServedKind[]): string {
+  const V = dashboardViews(kinds);
   const groups = new Map<string, string[]>();
   for (const v of V.views) {
     const links = groups.get(v.group) ?? [];
@@ -71,7 +73,7 @@ function page(firstPaint: string, at: string): string {
 <h2 id="login-title">Log in to minik</h2><p id="login-why"></p>
 <p>Run <code>minik dashboard</code> in a terminal and open the one-time link it prints.</p></div></div>
 <script>
-{const V = (${dashboardViews.toString()})();
+{const V = (${dashboardViews.toString()})(${JSON.stringify(kinds).replace(/</g, "\\u003c")});
 (${dashboardScript.toString()})(V, (${dashboardKit.toString()})(V));}
 </script></body></html>`;
 }

@@ -4,7 +4,7 @@
  * first paint (which works without JavaScript) and the page embeds its source text for the live
  * updates, so both render the same cells. It may use nothing from outside its own body.
  */
-export function dashboardViews() {
+export function dashboardViews(served: ServedKind[] = []) {
   type Obj = {
     apiVersion?: string;
     kind?: string;
@@ -29,7 +29,7 @@ export function dashboardViews() {
     /** Store key, as the live stream names kinds. */
     key: string;
     title: string;
-    group: "Workloads" | "Network" | "Config" | "Cluster";
+    group: "Workloads" | "Network" | "Config" | "Cluster" | "More";
     /** `/api/v1` or `/apis/<group>/<version>`. */
     base: string;
     plural: string;
@@ -371,6 +371,30 @@ export function dashboardViews() {
     },
   ];
 
+  // Kinds the API serves that have no view of their own yet (added by later features) get a
+  // plain one: namespace, name, age.
+  for (const k of served) {
+    if (views.some((v) => v.key === k.key)) continue;
+    views.push({
+      key: k.key,
+      title: k.kind.endsWith("s")
+        ? `${k.kind}es`
+        : k.kind.endsWith("y")
+          ? `${k.kind.slice(0, -1)}ies`
+          : `${k.kind}s`,
+      group: "More",
+      base: k.base,
+      plural: k.plural,
+      namespaced: k.namespaced,
+      cols: k.namespaced ? [ns, nm, ag] : [nm, ag],
+      row: (o, now) => [
+        ...(k.namespaced ? [o.metadata.namespace || ""] : []),
+        o.metadata.name,
+        created(o, now),
+      ],
+    });
+  }
+
   function eventTime(e: Obj): string {
     return e.lastTimestamp || e.eventTime || e.metadata.creationTimestamp;
   }
@@ -431,6 +455,17 @@ export function dashboardViews() {
     rowHtml,
     headHtml,
   };
+}
+
+/** A kind the API serves, as the server tells the page (so kinds added later get a plain view). */
+export interface ServedKind {
+  /** Store key: `pods`, `deployments.apps`. */
+  key: string;
+  kind: string;
+  plural: string;
+  /** `/api/v1` or `/apis/<group>/<version>`. */
+  base: string;
+  namespaced: boolean;
 }
 
 export type DashboardViews = ReturnType<typeof dashboardViews>;

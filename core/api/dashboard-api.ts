@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
+import { RESOURCES, resourceKey } from "../resources.ts";
 import type { Client } from "../seams/client.ts";
 import { SESSION_COOKIE } from "./auth.ts";
 import { readCookie, type Sessions, sessionCookie } from "./dashboard-session.ts";
@@ -79,4 +80,15 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
 
 function isTls(url: string): boolean {
   return url.startsWith("https:");
+}
+
+/** Every kind the API serves, as the dashboard page needs them (cmd/up.ts hands them to web/). */
+export function dashboardKinds() {
+  return RESOURCES.map((r) => ({
+    key: resourceKey(r),
+    kind: r.kind,
+    plural: r.plural,
+    base: r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`,
+    namespaced: r.namespaced,
+  }));
 }

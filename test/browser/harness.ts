@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { serve } from "../../cmd/serve.ts";
 import { createApiServer } from "../../core/api/app.ts";
-import { createDashboardApi } from "../../core/api/dashboard-api.ts";
+import { createDashboardApi, dashboardKinds } from "../../core/api/dashboard-api.ts";
 import { createSessions, type SessionPolicy } from "../../core/api/dashboard-session.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
@@ -60,7 +60,7 @@ export async function startDashboardServer(
     node: options.node,
     auth: { token: TOKEN, sessions },
     routes: [createDashboardApi({ client: registry, sessions })],
-    web: createDashboardPage({ list: (key) => registry.list(key) }),
+    web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
   });
   const server = serve(app, { hostname: "127.0.0.1", port: options.port ?? 0 });
   return {
