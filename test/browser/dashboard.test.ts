@@ -68,7 +68,7 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
   const live = (page: Page) =>
     waitFor(async () => (await page.locator("#conn").textContent()) === "live", { what: "a live stream" });
 
-  test("login link, server-rendered rows, a new Deployment's row within a second, no console errors", async () => {
+  test("login link, a new Deployment's row within a second, namespace filter, secret values on demand, one-time link, no console errors", async () => {
     const { s } = await server();
     await s.registry.create("deployments.apps", deployment("first"));
     const html = await (await fetch(s.url, { headers: { Cookie: "" } })).text();
@@ -80,6 +80,23 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
     await page.locator("tr", { hasText: "second" }).waitFor({ timeout: 5000 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await page.locator("#rows-deployments\\.apps tr").count()).toBe(2);
+    // the namespace filter
+    await page.locator("#ns").selectOption("kube-system");
+    await page.locator("#rows-deployments\\.apps", { hasText: "none" }).waitFor();
+    await page.locator("#ns").selectOption("");
+    await page.locator("#rows-deployments\\.apps tr", { hasText: "first" }).waitFor();
+    // a Secret's values stay hidden until asked for
+    await s.registry.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "pw", namespace: "default" },
+      data: { password: btoa("hunter2") },
+    });
+    await page.goto(`${s.url}/#/secrets/default/pw`);
+    await page.locator("#yaml", { hasText: "name: pw" }).waitFor();
+    expect(await page.locator("#detail").textContent()).not.toContain("hunter2");
+    await page.getByRole("button", { name: "Show values" }).click();
+    await page.locator("#secret-values", { hasText: "password: hunter2" }).waitFor();
     // the login link was one-time
     const link = await s.loginLink();
     expect((await fetch(link, { redirect: "manual" })).status).toBe(302);
@@ -304,6 +321,8 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
 
       await page.goto(`${s.url}/#/pods/default/web`);
       await page.locator("#logs", { hasText: "listening on :8080" }).waitFor();
+      for (const f of node.followers) f.push(`followed line for ${label}`);
+      await page.locator("#logs", { hasText: `followed line for ${label}` }).waitFor();
       await page.locator("#pod-charts polyline").first().waitFor({ timeout: 15_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
         viewport.width,
