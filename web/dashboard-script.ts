@@ -16,6 +16,8 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
 
   /** Samples kept per chart: 15 minutes at one sample every 5 s. */
   const HISTORY = 180;
+  /** Objects kept per kind, as many as the server's reset sends. */
+  const MAX_PER_KIND = 2000;
   const byKey = new Map(V.views.map((v) => [v.key, v]));
   const byPlural = new Map(V.views.map((v) => [v.plural, v]));
   const state = new Map<string, Map<string, Obj>>();
@@ -149,6 +151,8 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
       state.set(m.kind, items);
       if (m.type === "DELETED") items.delete(m.object.metadata.uid);
       else items.set(m.object.metadata.uid, m.object);
+      // bounded like the server's reset: the oldest-seen objects go first (events, mostly)
+      if (items.size > MAX_PER_KIND) items.delete(items.keys().next().value!);
       if (m.object.metadata.resourceVersion) rvs.set(m.kind, m.object.metadata.resourceVersion);
     } else if (m.t === "error") {
       note(`${byKey.get(m.kind)?.title ?? m.kind}: ${m.message}`, "bad");
