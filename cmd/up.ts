@@ -8,6 +8,8 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
+import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
+import { createSessions } from "../core/api/dashboard-session.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
 import {
   CLUSTER_DOMAIN,
@@ -31,7 +33,7 @@ import type { Store } from "../core/store/store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
-import { createStatusPage } from "../web/status-page.ts";
+import { createDashboardPage } from "../web/dashboard-page.ts";
 import { type DatastoreOptions, openDatastore } from "./datastore.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
@@ -116,12 +118,16 @@ export async function up(opts: UpOptions): Promise<void> {
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   if (node) await step("starting the node agent", () => node.agent.start());
 
+  const sessions = createSessions(token);
   const app = createApiServer({
     client: registry,
     node: node?.agent.nodeServices,
-    auth: { token, anonymous: opts.anonymous },
-    routes: [createMinikApi({ images: node?.images, node: node?.agent.nodeServices })],
-    web: createStatusPage(),
+    auth: { token, anonymous: opts.anonymous, sessions },
+    routes: [
+      createMinikApi({ images: node?.images, node: node?.agent.nodeServices }),
+      createDashboardApi({ client: registry, sessions }),
+    ],
+    web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
     schemas: OPENAPI_SCHEMAS,
     log: opts.debug ? log : undefined,
   });

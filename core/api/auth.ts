@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.ts";
+import { createSessions, readCookie, type Sessions } from "./dashboard-session.ts";
 
 /**
  * Bearer-token authentication plus a cookie for the web page. A login link is a one-time code
@@ -9,6 +10,8 @@ export interface AuthConfig {
   token: string;
   /** Let requests without credentials through; only honoured when the server listens on loopback. */
   anonymous?: boolean;
+  /** The web page's signed, expiring sessions; default: signed with a key derived from the token. */
+  sessions?: Sessions;
 }
 
 export const SESSION_COOKIE = "minik_session";
@@ -25,7 +28,7 @@ export interface Authenticator {
 
 export function createAuthenticator(config: AuthConfig): Authenticator {
   const codes = new Map<string, number>();
-  const sessions = new Set<string>();
+  const sessions = config.sessions ?? createSessions(config.token);
   return {
     check(req, loopback) {
       // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
@@ -34,8 +37,10 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const header = req.headers.get("Authorization") ?? "";
       const match = /^Bearer\s+(.+)$/i.exec(header);
       if (match && safeEqual(match[1]!.trim(), config.token)) return;
-      const session = readCookie(req.headers.get("Cookie"), SESSION_COOKIE);
-      if (session && sessions.has(session)) return;
+      const session = sessions.verify(readCookie(req.headers.get("Cookie"), SESSION_COOKIE));
+      if (session && !sessions.allows(req, session))
+        throw new ApiError("Forbidden", "a change made with the web session needs its CSRF token");
+      if (session) return;
       throw new ApiError("Unauthorized", "Unauthorized: pass the token from `minik up` as a Bearer token");
     },
     mintCode() {
@@ -49,9 +54,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const expires = codes.get(code);
       codes.delete(code);
       if (expires === undefined || expires < Date.now()) return undefined;
-      const session = randomSecret();
-      sessions.add(session);
-      return session;
+      return sessions.issue();
     },
   };
 }
@@ -65,15 +68,6 @@ function isLoopbackHost(host: string | null): boolean {
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
-  }
-  return undefined;
 }
 
 /** Constant-time comparison so the token cannot be guessed byte by byte from timings. */
