@@ -9,6 +9,7 @@ import { type Controller, type ControllerContext, createController, keyOf, split
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
+import { BURST_REPLICAS, slowStartBatch } from "./slow-start.ts";
 
 /**
  * Keeps `spec.replicas` pods of each ReplicaSet: adopts orphans that match its selector, releases
@@ -53,16 +54,19 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     let active = owned.filter(isPodActive);
     const want = rs.spec?.replicas ?? 1;
     let error: unknown;
+    // Bounded work per pass: the pods' own events bring the key back for the rest.
+    const diff = Math.min(Math.abs(want - active.length), BURST_REPLICAS);
     if (!rs.metadata.deletionTimestamp) {
       try {
-        if (active.length < want) active = [...active, ...(await createPods(rs, want - active.length))];
-        else if (active.length > want) active = await deletePods(rs, active, active.length - want);
+        if (active.length < want) active = [...active, ...(await createPods(rs, diff))];
+        else if (active.length > want) active = await deletePods(rs, active, diff);
       } catch (e) {
         error = e;
       }
     }
     await writeStatus(rs, active, error);
     if (error) throw error;
+    if (!rs.metadata.deletionTimestamp && active.length !== want) return { requeueAfterMs: 0 };
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const waits = active
       .map((p) => msUntilAvailable(p, minReady, clock.now()))
@@ -96,22 +100,20 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   }
 
   async function createPods(rs: Kube<ReplicaSet>, count: number): Promise<Kube<Pod>[]> {
-    const results = await Promise.allSettled(Array.from({ length: count }, () => createPod(rs)));
-    const created: Kube<Pod>[] = [];
-    let failure: unknown;
-    for (const r of results) {
-      if (r.status === "fulfilled") {
-        created.push(r.value);
-        pods.observe(r.value);
-        recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-      } else {
-        failure ??= r.reason;
-        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
-        recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
-      }
+    // Each created pod goes into the informer at once (pods.observe): the next pass counts it
+    // even before its watch event arrives, so a burst is never repeated (the expectations).
+    const { done, failure, failures } = await slowStartBatch(count, async () => {
+      const pod = await createPod(rs);
+      pods.observe(pod);
+      recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
+      return pod;
+    });
+    for (const e of failures) {
+      const message = e instanceof Error ? e.message : String(e);
+      recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
     }
     if (failure) throw failure;
-    return created;
+    return done;
   }
 
   function createPod(rs: Kube<ReplicaSet>): Promise<Kube<Pod>> {
@@ -136,27 +138,28 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   /** Deletes the `count` most expendable pods; returns the pods that stay. */
   async function deletePods(rs: Kube<ReplicaSet>, active: Kube<Pod>[], count: number): Promise<Kube<Pod>[]> {
     const doomed = [...active].sort(deletionOrder).slice(0, count);
-    const results = await Promise.allSettled(
-      doomed.map((p) =>
-        client.delete<Kube<Pod>>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
-          preconditions: { uid: p.metadata.uid },
-        }),
-      ),
-    );
-    let failure: unknown;
-    results.forEach((r, i) => {
+    const gone = new Set<string | undefined>();
+    const { failure } = await slowStartBatch(doomed.length, async (i) => {
       const pod = doomed[i]!;
-      if (r.status === "fulfilled") {
-        pods.observeDeleted(r.value ?? pod);
+      try {
+        const deleted = await client.delete<Kube<Pod>>(
+          "pods",
+          pod.metadata.namespace ?? "",
+          pod.metadata.name!,
+          {
+            preconditions: { uid: pod.metadata.uid },
+          },
+        );
+        pods.observeDeleted(deleted ?? pod);
+        gone.add(pod.metadata.uid);
         recorder.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
-      } else {
-        failure ??= r.reason;
-        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
         recorder.record(rs, "Warning", "FailedDelete", `Error deleting: ${message}`);
+        throw e;
       }
     });
     if (failure) throw failure;
-    const gone = new Set(doomed.map((p) => p.metadata.uid));
     return active.filter((p) => !gone.has(p.metadata.uid));
   }
 

@@ -14,8 +14,8 @@ export interface DecodeProblems {
 /**
  * Checks `obj` against its schema like kube-apiserver's decoder: unknown fields (removed from
  * `obj` when `prune` is set, since a built-in type cannot hold them) and values of the wrong
- * type (integers, booleans, objects and lists; strings are not checked because quantities may
- * be written as numbers).
+ * type (integers in their int32/int64 range, booleans, objects and lists; a string field takes a
+ * number, since quantities and int-or-string may be written as numbers, but no object, list or bool).
  */
 export function decodeProblems(
   obj: unknown,
@@ -36,6 +36,15 @@ export function decodeProblems(
     }
   }
   return problems;
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+const INT64_MAX = 2 ** 63;
+
+/** Kubernetes counts are int32 (replicas, ports, …); a larger number cannot be decoded. */
+function fitsInteger(value: number, format: string | undefined): boolean {
+  if (format === "int32") return value >= -INT32_MAX - 1 && value <= INT32_MAX;
+  return value >= -INT64_MAX && value < INT64_MAX;
 }
 
 function jsonType(v: unknown): string {
@@ -61,6 +70,11 @@ function walk(
   switch (schema.type) {
     case "integer":
       if (typeof value !== "number" || !Number.isInteger(value)) wrong(schema.format ?? "int64");
+      else if (!fitsInteger(value, schema.format)) {
+        problems.wrongType.push(
+          `cannot unmarshal number ${value} into Go struct field ${path} of type ${schema.format ?? "int64"}`,
+        );
+      }
       return;
     case "number":
       if (typeof value !== "number") wrong("float64");
@@ -69,6 +83,8 @@ function walk(
       if (typeof value !== "boolean") wrong("bool");
       return;
     case "string":
+      // numbers pass: quantities (`cpu: 1`) and int-or-string are written either way
+      if (typeof value === "object" || typeof value === "boolean") wrong("string");
       return;
     case "array":
       if (!Array.isArray(value)) {
@@ -76,7 +92,12 @@ function walk(
         return;
       }
       if (schema.items)
-        for (const [i, item] of value.entries()) walk(item, schema.items, `${path}[${i}]`, problems, prune);
+        for (const [i, item] of value.entries()) {
+          // a typed list holds no null entries (`containers: [null]` has no name to validate)
+          if (item === null)
+            problems.wrongType.push(`cannot unmarshal null into Go struct field ${path}[${i}]`);
+          else walk(item, schema.items, `${path}[${i}]`, problems, prune);
+        }
       return;
   }
   if (!isMap(value)) {
