@@ -29,6 +29,10 @@ export function decodeProblems(
   for (const key of Object.keys(obj)) {
     if (skipTopLevel.includes(key)) continue;
     const prop = root.properties[key];
+    if (prop && obj[key] === null && prune) {
+      delete obj[key];
+      continue;
+    }
     if (prop) walk(obj[key], prop, key, problems, prune);
     else {
       problems.unknown.push(key);
@@ -36,6 +40,28 @@ export function decodeProblems(
     }
   }
   return problems;
+}
+
+/**
+ * Fields of type resource.Quantity, which the schemas inline as plain strings: maps of them
+ * (requests, limits, …) and single ones. MetricTarget's `value` sits beside `averageValue`.
+ */
+const QUANTITY_FIELDS = new Set([
+  "requests",
+  "limits",
+  "capacity",
+  "allocatable",
+  "overhead",
+  "hard",
+  "used",
+  "allocatedResources",
+  "sizeLimit",
+  "divisor",
+  "averageValue",
+]);
+
+function isQuantity(key: string, parent: OpenApiSchema): boolean {
+  return QUANTITY_FIELDS.has(key) || (key === "value" && !!parent.properties?.averageValue);
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -58,6 +84,7 @@ function walk(
   path: string,
   problems: DecodeProblems,
   prune: boolean,
+  quantity = false,
 ): void {
   if (value === null || value === undefined) return;
   const schema = resolveSchema(raw);
@@ -83,8 +110,11 @@ function walk(
       if (typeof value !== "boolean") wrong("bool");
       return;
     case "string":
-      // numbers pass: quantities (`cpu: 1`) and int-or-string are written either way
-      if (typeof value === "object" || typeof value === "boolean") wrong("string");
+      // a number passes only where a quantity (`cpu: 1`) or an int-or-string may stand
+      if (
+        typeof value === "number" ? !quantity && schema.format !== "int-or-string" : typeof value !== "string"
+      )
+        wrong("string");
       return;
     case "array":
       if (!Array.isArray(value)) {
@@ -108,7 +138,12 @@ function walk(
     for (const key of Object.keys(value)) {
       const prop = schema.properties[key];
       const here = `${path}.${key}`;
-      if (prop) walk(value[key], prop, here, problems, prune);
+      // Go decodes null into the zero value, which an omitempty field then leaves out
+      if (prop && value[key] === null && prune) {
+        delete value[key];
+        continue;
+      }
+      if (prop) walk(value[key], prop, here, problems, prune, isQuantity(key, schema));
       else {
         problems.unknown.push(here);
         if (prune) delete value[key];
@@ -116,6 +151,6 @@ function walk(
     }
   } else if (schema.additionalProperties) {
     for (const [key, v] of Object.entries(value))
-      walk(v, schema.additionalProperties, `${path}[${key}]`, problems, prune);
+      walk(v, schema.additionalProperties, `${path}[${key}]`, problems, prune, quantity);
   }
 }
