@@ -5,6 +5,7 @@ import type { Client } from "../seams/client.ts";
 import type { Clock } from "./clock.ts";
 import type { Informers } from "./informer.ts";
 import { createWorkQueue } from "./work-queue.ts";
+import { yieldIfSpent } from "./yield-to-loop.ts";
 
 /**
  * A level-triggered controller: keys go into a work queue (from informer events, resync or
@@ -86,6 +87,8 @@ export function createController(options: ControllerOptions): Controller {
       } finally {
         queue.done(key);
       }
+      // a store that answers synchronously never leaves the microtask queue: give the API a turn
+      await yieldIfSpent();
     }
   }
 

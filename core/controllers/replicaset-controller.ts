@@ -2,7 +2,7 @@ import type { ReplicaSet, ReplicaSetStatus } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import type { OwnerReference } from "kubernetes-types/meta/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
-import { labelSelectorMatches } from "../selectors.ts";
+import { labelSelectorFromObject, labelSelectorMatches } from "../selectors.ts";
 import { timestamp } from "./clock.ts";
 import { removeCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
@@ -31,6 +31,9 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
 
   replicaSets.onEvent((e) => controller.enqueue(keyOf(e.object)));
   pods.onEvent((e) => {
+    // A change the ReplicaSet cannot see (the scheduler's verdict on a pending pod) is no reason to
+    // re-count thousands of pods.
+    if (e.type === "MODIFIED" && e.old && !countedChange(e.old, e.object)) return;
     for (const pod of e.old ? [e.old, e.object] : [e.object]) {
       const ref = controllerRef(pod);
       const ns = pod.metadata.namespace ?? "";
@@ -77,9 +80,10 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   /** Pods this ReplicaSet controls after adopting matching orphans and releasing strays. */
   async function claimPods(rs: Kube<ReplicaSet>): Promise<Kube<Pod>[]> {
     const owned: Kube<Pod>[] = [];
+    const selector = labelSelectorFromObject(rs.spec?.selector);
     for (const pod of pods.list(rs.metadata.namespace)) {
       const ref = controllerRef(pod);
-      const matches = labelSelectorMatches(rs.spec?.selector, pod.metadata.labels);
+      const matches = selector.matches(pod.metadata.labels);
       if (ref?.uid === rs.metadata.uid) {
         if (matches) owned.push(pod);
         else if (!pod.metadata.deletionTimestamp)
@@ -179,12 +183,12 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
         )
       : removeCondition(rs.status?.conditions, "ReplicaFailure");
     const minReady = rs.spec?.minReadySeconds ?? 0;
-    const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+    const templateLabels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
     const status: ReplicaSetStatus = omitZeros(
       {
         replicas: active.length,
         fullyLabeledReplicas: active.filter((p) =>
-          Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
+          templateLabels.every(([k, v]) => p.metadata.labels?.[k] === v),
         ).length,
         readyReplicas: active.filter(isPodReady).length,
         availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
@@ -197,6 +201,18 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     const updated = await client.updateStatus<Kube<ReplicaSet>>("replicasets.apps", { ...rs, status });
     replicaSets.observe(updated);
   }
+}
+
+/** Whether a pod update changes what a ReplicaSet counts or owns. */
+function countedChange(old: Kube<Pod>, pod: Kube<Pod>): boolean {
+  return (
+    isPodActive(old) !== isPodActive(pod) ||
+    isPodReady(old) !== isPodReady(pod) ||
+    !Object.is(readySince(old), readySince(pod)) ||
+    old.metadata.deletionTimestamp !== pod.metadata.deletionTimestamp ||
+    !deepEqual(old.metadata.labels, pod.metadata.labels) ||
+    !deepEqual(old.metadata.ownerReferences, pod.metadata.ownerReferences)
+  );
 }
 
 /**

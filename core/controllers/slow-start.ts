@@ -1,11 +1,14 @@
+import { yieldIfSpent } from "./yield-to-loop.ts";
+
 /**
  * Bounded pod churn, as Kubernetes' controllers have it: at most BURST_REPLICAS creations or
  * deletions per reconcile (the rest on the next pass, which the resulting pod events trigger),
  * and those in slow-start batches of 1, 2, 4 … up to MAX_BATCH, stopping at the first batch with
- * a failure, so a template that cannot work costs one call, not thousands.
+ * a failure, so a template that cannot work costs one call, not thousands. Between batches the
+ * event loop gets a turn, so the API answers while a large ReplicaSet fills up.
  */
 export const BURST_REPLICAS = 500;
-export const MAX_BATCH = 64;
+export const MAX_BATCH = 16;
 
 export interface SlowStartResult<T> {
   done: T[];
@@ -23,6 +26,7 @@ export async function slowStartBatch<T>(
   const result: SlowStartResult<T> = { done: [], failures: [] };
   let next = 0;
   for (let batch = 1; next < count; batch = Math.min(batch * 2, maxBatch)) {
+    if (next > 0) await yieldIfSpent();
     const size = Math.min(batch, count - next);
     const settled = await Promise.allSettled(Array.from({ length: size }, (_, i) => call(next + i)));
     next += size;
