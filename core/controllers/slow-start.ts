@@ -8,7 +8,7 @@ import { yieldIfSpent } from "./yield-to-loop.ts";
  * event loop gets a turn, so the API answers while a large ReplicaSet fills up.
  */
 export const BURST_REPLICAS = 500;
-export const MAX_BATCH = 16;
+export const MAX_BATCH = 4;
 
 export interface SlowStartResult<T> {
   done: T[];
