@@ -59,8 +59,12 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
           if (closed) return;
           try {
             controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-            // desiredSize goes negative by the bytes the client has not taken yet
-            if ((controller.desiredSize ?? 0) < 0) finish();
+            // desiredSize goes negative by the bytes the client has not taken yet: cut it off,
+            // dropping what is queued (the client re-lists or resumes from its last version)
+            if ((controller.desiredSize ?? 0) < 0) {
+              controller.error(new Error("watch closed: the client fell behind"));
+              finish();
+            }
           } catch {
             finish();
           }

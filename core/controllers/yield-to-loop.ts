@@ -24,7 +24,7 @@ export function yieldToLoop(): Promise<void> {
 }
 
 /** Yields once `sliceMs` of work have passed since the loop's last turn. */
-export async function yieldIfSpent(sliceMs = 10): Promise<void> {
+export async function yieldIfSpent(sliceMs = 5): Promise<void> {
   if (performance.now() - lastTurn < sliceMs) return;
   await yieldToLoop();
 }

@@ -15,7 +15,9 @@ const fileUrl = () => `file:${join(dir, `state-${n++}.db`)}`;
 async function logBytes(url: string): Promise<{ rows: number; bytes: number }> {
   const c = createClient({ url });
   try {
-    const r = await c.execute("SELECT count(*) AS rows, coalesce(sum(length(object)), 0) AS bytes FROM changes");
+    const r = await c.execute(
+      "SELECT count(*) AS rows, coalesce(sum(length(object)), 0) AS bytes FROM changes",
+    );
     return { rows: Number(r.rows[0]!.rows), bytes: Number(r.rows[0]!.bytes) };
   } finally {
     c.close();
@@ -40,7 +42,12 @@ describe("the store's change log", () => {
   test("is bounded by bytes as well as by count: large objects updated often keep it small", async () => {
     const url = fileUrl();
     const limit = 512 * 1024;
-    const s = await createSqlStore({ url, changeLogLimit: 10_000, changeLogBytes: limit, compactIntervalMs: 0 });
+    const s = await createSqlStore({
+      url,
+      changeLogLimit: 10_000,
+      changeLogBytes: limit,
+      compactIntervalMs: 0,
+    });
     const big = "x".repeat(32 * 1024);
     const objs = [];
     for (let i = 0; i < 5; i++) objs.push(await s.create("pods", pod(`p${i}`, "default", { data: big })));
