@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { KubeObject } from "../object.ts";
 import { MAX_OBJECT_BYTES } from "../registry/object-size.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
@@ -100,9 +101,9 @@ describe("admission limits", () => {
     // a few small aliases are fine
     const small = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata:\n  a: &a hello\n  b: *a\n";
     expect((await post(CMS, small, "application/yaml")).status).toBe(201);
-    expect((await client.get<{ data: Record<string, string> }>("configmaps", "default", "ok")).data.b).toBe(
-      "hello",
-    );
+    expect(
+      (await client.get<KubeObject & { data: Record<string, string> }>("configmaps", "default", "ok")).data.b,
+    ).toBe("hello");
   });
 
   test("an object over 1.5 MiB is 413 naming its size, on create and on update", async () => {
@@ -120,9 +121,10 @@ describe("admission limits", () => {
       body: cm(`"metadata":{"name":"grow"},"data":{"a":"${large}"}`),
     });
     await refused(put, 413);
-    expect((await client.get<{ data: Record<string, string> }>("configmaps", "default", "grow")).data.a).toBe(
-      "small",
-    );
+    expect(
+      (await client.get<KubeObject & { data: Record<string, string> }>("configmaps", "default", "grow")).data
+        .a,
+    ).toBe("small");
   });
 
   test("ConfigMap data values must be strings (422), binaryData base64", async () => {

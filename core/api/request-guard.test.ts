@@ -97,7 +97,7 @@ describe("malformed URLs", () => {
       "/api/v1/namespaces/default/configmaps?labelSelector=%E0%A4%A",
       "/apis/%/v1",
     ]) {
-      for (const headers of [{ Authorization: "Bearer t" }, {}]) {
+      for (const headers of [{ Authorization: "Bearer t" }, {}] as Record<string, string>[]) {
         const res = await app.request(`${ORIGIN}${path}`, { headers });
         expect(res.status).toBe(400);
         expect((await res.json()).kind).toBe("Status");

@@ -53,9 +53,9 @@ test(`a ${REPLICAS}-replica ReplicaSet: bounded batches, reads stay fast, pods b
   // blocking the event loop, not the controllers).
   const live = new Map<string, Kube<Pod>>();
   let peak = 0;
-  const stop = await c.client.watch<Kube<Pod>>("pods", { namespace: "default" }, (e) => {
+  const stop = await c.client.watch("pods", { namespace: "default" }, (e) => {
     if (e.type === "DELETED") live.delete(e.object.metadata.uid!);
-    else live.set(e.object.metadata.uid!, e.object);
+    else live.set(e.object.metadata.uid!, e.object as Kube<Pod>);
     peak = Math.max(peak, live.size);
   });
   await waitFor(() => live.size >= REPLICAS, {

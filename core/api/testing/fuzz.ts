@@ -30,7 +30,7 @@ export interface FuzzReport {
   findings: FuzzFinding[];
 }
 
-type Send = (req: FuzzRequest) => Promise<Response>;
+type Send = (req: FuzzRequest) => Response | Promise<Response>;
 
 /** mulberry32: small, fast, reproducible from one seed. */
 export function seededRandom(seed: number): () => number {
