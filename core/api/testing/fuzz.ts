@@ -363,7 +363,9 @@ export async function runFuzz(options: {
     report.sent++;
     report.byStatus[res.status] = (report.byStatus[res.status] ?? 0) + 1;
     const streaming = request.path.includes("watch=") && res.status === 200;
-    const body = streaming ? (await res.body?.cancel(), "") : await res.text();
+    let body = "";
+    if (streaming) await res.body?.cancel();
+    else body = await res.text();
     const finding = (problem: string) =>
       report.findings.push({ request, status: res.status, body: body.slice(0, 500), problem });
     if (res.status >= 500) finding("5xx");
