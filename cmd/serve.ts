@@ -32,13 +32,17 @@ export interface ServeOptions {
 
 export function serve(app: Hono<any>, options: ServeOptions): RunningServer {
   const loopback = isLoopback(options.hostname);
+  const listenHost = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+  const origin = `${options.tls ? "https" : "http"}://${listenHost}:${options.port}`;
   const server = Bun.serve<SocketData>({
     hostname: options.hostname,
     port: options.port,
     ...(options.tls ? { tls: options.tls } : {}),
     // watches and `logs -f` stay open for as long as the client wants
     idleTimeout: 0,
-    fetch(req, srv) {
+    fetch(raw, srv) {
+      // HTTP/1.0 without Host (or an unusable Host) leaves Bun a relative URL: serve it as this listener's
+      const req = URL.canParse(raw.url) ? raw : new Request(new URL(raw.url, origin), raw);
       const env: ServerEnv = {
         loopback,
         upgrade(request, protocol, handler) {
@@ -83,9 +87,8 @@ export function serve(app: Hono<any>, options: ServeOptions): RunningServer {
       },
     },
   });
-  const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
   return {
-    url: `${options.tls ? "https" : "http"}://${host}:${server.port}`,
+    url: `${options.tls ? "https" : "http"}://${listenHost}:${server.port}`,
     hostname: options.hostname,
     port: server.port as number,
     stop: async () => {

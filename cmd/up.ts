@@ -3,7 +3,7 @@
  * running when minik stops (like a kubelet restart) and are adopted when it comes back.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
@@ -61,12 +61,15 @@ export async function up(opts: UpOptions): Promise<void> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   const log = (m: string) => console.error(`minik: ${m}`);
   const [host, port] = splitHostPort(opts.listen);
-  if (opts.anonymous && !isLoopback(host)) {
-    throw new UsageError(`--anonymous is only allowed on a loopback address, not ${host}`);
+  // the TLS listener too: anonymous access must not depend on which listener a client picks
+  const tlsListenHost = opts.listenTls ? splitHostPort(opts.listenTls)[0] : host;
+  for (const h of [host, tlsListenHost]) {
+    if (opts.anonymous && !isLoopback(h))
+      throw new UsageError(`--anonymous is only allowed on loopback addresses, not ${h}`);
   }
 
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
-  const token = await step("reading the API token", () => ensureToken(dataDir));
+  const token = await step("reading the API token", () => ensureToken(dataDir, log));
   const store = await step(
     opts.datastoreEndpoint ? `connecting to the datastore ${opts.datastoreEndpoint}` : "opening the store",
     () => openDatastore(opts, dataDir),
@@ -263,10 +266,22 @@ function splitHostPort(addr: string): [string, number] {
   return [host, port];
 }
 
-/** The token is generated on first start and kept (0600) so the CLI and kubeconfig keep working. */
-export function ensureToken(dataDir: string): string {
+/**
+ * The token is generated on first start and kept (0600) so the CLI and kubeconfig keep working.
+ * A token file others could read is put back to 0600, loudly: whoever read it holds the token.
+ */
+export function ensureToken(dataDir: string, warn: (message: string) => void = () => {}): string {
   const file = paths.token(dataDir);
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (existsSync(file)) {
+    const mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) {
+      chmodSync(file, 0o600);
+      warn(
+        `the token file ${file} was mode ${mode.toString(8).padStart(4, "0")}; set it back to 0600 (delete it and restart to get a new token if others may have read it)`,
+      );
+    }
+    return readFileSync(file, "utf8").trim();
+  }
   const token = randomBytes(32).toString("base64url");
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

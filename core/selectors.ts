@@ -31,7 +31,7 @@ function selectorOf(requirements: Requirement[]): Selector {
 }
 
 function requirementMatches(r: Requirement, labels: Labels): boolean {
-  const has = labels !== undefined && Object.hasOwn(labels, r.key);
+  const has = labels != null && Object.hasOwn(labels, r.key);
   const value = has ? labels![r.key]! : undefined;
   switch (r.operator) {
     case "=":

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { createAuthenticator, SESSION_COOKIE } from "./auth.ts";
+import { createAuthenticator } from "./auth.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
 import {
   AGGREGATED_CONTENT_TYPE,
@@ -21,6 +21,7 @@ import { handleMetrics } from "./metrics.ts";
 import { createOpenApi } from "./openapi.ts";
 import { handlePortForward } from "./port-forward.ts";
 import { handleProxy } from "./proxy.ts";
+import { guardRequest, isMutating } from "./request-guard.ts";
 import { json, statusResponse } from "./respond.ts";
 import { handleResource, methodNotAllowed } from "./rest.ts";
 import { handleReview, REVIEW_RESOURCES } from "./reviews.ts";
@@ -68,14 +69,16 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   }
 
   app.use("*", async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    const url = new URL(c.req.url);
+    guardRequest(c.req.raw, url);
+    const path = url.pathname;
     if (
       !PUBLIC_PATHS.has(path) &&
       !path.startsWith("/healthz/") &&
       !path.startsWith("/readyz/") &&
       !path.startsWith("/livez/")
     ) {
-      auth.check(c.req.raw, c.env?.loopback === true);
+      c.set("principal", auth.check(c.req.raw, c.env?.loopback === true, isMutating(c.req.raw)));
     }
     await next();
   });
@@ -90,8 +93,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     json({ kind: "LoginLink", apiVersion: "minik/v1", url: `/login?code=${auth.mintCode()}` }, 201),
   );
   app.get("/login", (c) => {
-    const session = auth.redeem(c.req.query("code") ?? "");
-    if (!session)
+    const cookie = auth.redeem(c.req.query("code") ?? "", new URL(c.req.url).protocol === "https:");
+    if (!cookie)
       throw new ApiError(
         "Unauthorized",
         "this login link is unknown, used or expired: run `minik dashboard` for a new one",
@@ -100,10 +103,14 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       status: 302,
       headers: {
         Location: "/",
-        "Set-Cookie": `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict`,
+        "Set-Cookie": cookie,
       },
     });
   });
+  // The dashboard's page reads its session's CSRF token (and deadline) here, same-origin only.
+  app.get("/minik/v1/session", (c) =>
+    json({ kind: "Session", apiVersion: "minik/v1", ...c.get("principal") }),
+  );
 
   app.all("/api", (c) => {
     onlyGet(c.req.raw);

@@ -1,10 +1,16 @@
 import { ApiError } from "../errors.ts";
-import { createSessions, readCookie, type Sessions } from "./dashboard-session.ts";
+import {
+  CSRF_HEADER,
+  createSessions,
+  readCookie,
+  type Sessions,
+  sessionCookie,
+} from "./dashboard-session.ts";
 
 /**
  * Bearer-token authentication plus a cookie for the web page. A login link is a one-time code
  * minted by an authenticated caller (`minik dashboard`); opening it trades the code for an
- * HttpOnly cookie whose value is a session secret, never the token itself.
+ * HttpOnly cookie holding a signed, expiring session (dashboard-session.ts), never the token.
  */
 export interface AuthConfig {
   token: string;
@@ -14,33 +20,67 @@ export interface AuthConfig {
   sessions?: Sessions;
 }
 
+/**
+ * Over TLS the cookie is `__Host-` prefixed and Secure: bound to this exact origin, never sent to
+ * a plain-HTTP NodePort app on the same 127.0.0.1. The plain name serves plain-HTTP listeners.
+ */
 export const SESSION_COOKIE = "minik_session";
+export const SECURE_SESSION_COOKIE = "__Host-minik_session";
 const CODE_TTL_MS = 5 * 60_000;
 
+/** The cookie's name for a request's listener. */
+export function sessionCookieName(req: Request): string {
+  return new URL(req.url).protocol === "https:" ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+/** The session cookie a request carries: over TLS only the `__Host-` one counts. */
+export function readSessionCookie(req: Request): string | undefined {
+  const cookie = req.headers.get("Cookie");
+  const secure = new URL(req.url).protocol === "https:";
+  return (
+    readCookie(cookie, SECURE_SESSION_COOKIE) ?? (secure ? undefined : readCookie(cookie, SESSION_COOKIE))
+  );
+}
+
+/** How a request was let in. */
+export type Principal =
+  | { via: "token" }
+  | { via: "anonymous" }
+  | { via: "session"; csrfToken: string; expiresAt: number };
+
 export interface Authenticator {
-  /** Throws Unauthorized unless the request carries the token or a session cookie. */
-  check(req: Request, loopback: boolean): void;
+  /**
+   * Throws Unauthorized unless the request carries the token or a live session cookie; for a
+   * cookie, a mutating request (`write`) must also carry the session's CSRF token.
+   */
+  check(req: Request, loopback: boolean, write: boolean): Principal;
   /** Mints a one-time login code. */
   mintCode(): string;
-  /** Redeems a code for a session secret; undefined when unknown, used or expired. */
-  redeem(code: string): string | undefined;
+  /** Redeems a code for a session; the Set-Cookie value, or undefined when unknown, used or expired. */
+  redeem(code: string, secure: boolean): string | undefined;
 }
 
 export function createAuthenticator(config: AuthConfig): Authenticator {
   const codes = new Map<string, number>();
   const sessions = config.sessions ?? createSessions(config.token);
   return {
-    check(req, loopback) {
-      // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
-      if (config.anonymous && loopback && isLoopbackHost(req.headers.get("Host") ?? new URL(req.url).host))
-        return;
+    check(req, loopback, write) {
       const header = req.headers.get("Authorization") ?? "";
       const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (match && safeEqual(match[1]!.trim(), config.token)) return;
-      const session = sessions.verify(readCookie(req.headers.get("Cookie"), SESSION_COOKIE));
-      if (session && !sessions.allows(req, session))
-        throw new ApiError("Forbidden", "a change made with the web session needs its CSRF token");
-      if (session) return;
+      if (match && safeEqual(match[1]!.trim(), config.token)) return { via: "token" };
+      const session = sessions.verify(readSessionCookie(req));
+      if (session) {
+        if (write && !sessions.allows(req, session)) {
+          throw new ApiError(
+            "Forbidden",
+            `a write with the dashboard session needs the ${CSRF_HEADER} header (GET /minik/v1/dashboard/session)`,
+          );
+        }
+        return { via: "session", csrfToken: sessions.csrfToken(session), expiresAt: session.expiresAt };
+      }
+      // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
+      if (config.anonymous && loopback && isLoopbackHost(req.headers.get("Host") ?? new URL(req.url).host))
+        return { via: "anonymous" };
       throw new ApiError("Unauthorized", "Unauthorized: pass the token from `minik up` as a Bearer token");
     },
     mintCode() {
@@ -50,11 +90,13 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       codes.set(code, now + CODE_TTL_MS);
       return code;
     },
-    redeem(code) {
+    redeem(code, secure) {
       const expires = codes.get(code);
       codes.delete(code);
       if (expires === undefined || expires < Date.now()) return undefined;
-      return sessions.issue();
+      const value = sessions.issue();
+      const name = secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+      return sessionCookie(name, value, sessions.verify(value), secure);
     },
   };
 }
@@ -65,13 +107,13 @@ function isLoopbackHost(host: string | null): boolean {
   return name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
-function randomSecret(): string {
+export function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Constant-time comparison so the token cannot be guessed byte by byte from timings. */
-function safeEqual(a: string, b: string): boolean {
+export function safeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

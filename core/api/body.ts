@@ -1,6 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { ApiError } from "../errors.ts";
 import type { PatchType } from "../seams/client.ts";
+import { checkDecodedBounds } from "./decoded-bounds.ts";
 import { decodeProtobufObject } from "./protobuf/decode.ts";
 
 /** Same bound as kube-apiserver's request body limit. */
@@ -68,6 +69,12 @@ export async function readBody(req: Request, allowed: "object" | "patch" = "obje
     );
   }
   const bytes = await readBytes(req);
+  const decoded = decode(type, bytes);
+  checkDecodedBounds(decoded, MAX_BODY_BYTES);
+  return decoded;
+}
+
+function decode(type: string, bytes: Uint8Array): unknown {
   if (type === "application/vnd.kubernetes.protobuf") return decodeProtobufObject(bytes);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "")

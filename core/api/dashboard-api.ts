@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import { RESOURCES, resourceKey } from "../resources.ts";
 import type { Client } from "../seams/client.ts";
-import { SESSION_COOKIE } from "./auth.ts";
-import { readCookie, type Sessions, sessionCookie } from "./dashboard-session.ts";
+import { readSessionCookie, sessionCookieName } from "./auth.ts";
+import { type Sessions, sessionCookie } from "./dashboard-session.ts";
 import { DASHBOARD_PROTOCOL, parseKinds, streamKinds } from "./dashboard-stream.ts";
 import type { AppEnv } from "./deps.ts";
 import { isWebSocketUpgrade, offeredProtocols } from "./socket.ts";
@@ -20,7 +20,7 @@ export const SESSION_ENDED = 4401;
 export function createDashboardApi(deps: { client: Client; sessions: Sessions }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { sessions } = deps;
-  const cookieOf = (req: Request) => readCookie(req.headers.get("Cookie"), SESSION_COOKIE);
+  const cookieOf = readSessionCookie;
 
   app.get("/minik/v1/dashboard/stream", (c) => {
     const req = c.req.raw;
@@ -62,7 +62,12 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
       "Cache-Control": "no-store",
     };
     if (refreshed && session)
-      headers["Set-Cookie"] = sessionCookie(SESSION_COOKIE, refreshed, session, isTls(c.req.url));
+      headers["Set-Cookie"] = sessionCookie(
+        sessionCookieName(c.req.raw),
+        refreshed,
+        session,
+        isTls(c.req.url),
+      );
     return new Response(JSON.stringify(body), { headers });
   });
 
@@ -71,7 +76,7 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
     return new Response(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Success" }), {
       headers: {
         "Content-Type": "application/json",
-        "Set-Cookie": sessionCookie(SESSION_COOKIE, "", undefined, isTls(c.req.url)),
+        "Set-Cookie": sessionCookie(sessionCookieName(c.req.raw), "", undefined, isTls(c.req.url)),
       },
     });
   });

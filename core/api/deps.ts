@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import type { Registry } from "../registry/registry.ts";
 import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import type { AuthConfig } from "./auth.ts";
+import type { AuthConfig, Principal } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";
 
 /** The Client plus the registry's scale and eviction helpers (createRegistry returns all of it). */
@@ -25,4 +25,4 @@ export interface ApiServerDeps {
   bookmarkIntervalMs?: number;
 }
 
-export type AppEnv = { Bindings: ServerEnv };
+export type AppEnv = { Bindings: ServerEnv; Variables: { principal?: Principal } };

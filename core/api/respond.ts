@@ -27,5 +27,11 @@ export function successStatus(details: Record<string, unknown>) {
 
 /** `Warning: 299 - "…"` header values; kubectl prints them as `Warning: …`. */
 export function warningHeader(message: string): string {
-  return `299 - ${JSON.stringify(message)}`;
+  // A header value is Latin-1 at most: anything beyond ASCII goes as a \u escape (an unknown
+  // field named "ünknown" must not fail the response of a write that has already happened).
+  const quoted = JSON.stringify(message).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `299 - ${quoted}`;
 }

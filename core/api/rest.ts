@@ -8,6 +8,7 @@ import { json, successStatus, warningHeader } from "./respond.ts";
 import { includeObjectParam, toTable, wantsTable } from "./table.ts";
 import type { Target } from "./target.ts";
 import { watchResponse, withKind } from "./watch.ts";
+import { parseTimeoutSeconds } from "./watch-limits.ts";
 
 /** The verbs on a resource collection or object: list/watch, create, get, update, patch, delete. */
 export async function handleResource(
@@ -106,14 +107,14 @@ async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pro
 
 function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response {
   const q = url.searchParams;
-  const timeout = q.get("timeoutSeconds");
+  const timeout = parseTimeoutSeconds(q.get("timeoutSeconds"));
   const table = wantsTable(req.headers.get("Accept"));
   return watchResponse(deps.client, {
     info: t.info,
     resource: t.resource,
     options: listOptions(url, t.namespace),
     resourceVersion: q.get("resourceVersion") || undefined,
-    timeoutSeconds: timeout ? Number(timeout) : undefined,
+    timeoutSeconds: timeout,
     bookmarks: q.get("allowWatchBookmarks") === "true",
     table: table ? { includeObject: includeObjectParam(q.get("includeObject")) } : undefined,
     signal: req.signal,
@@ -143,6 +144,15 @@ export function objectForTarget(body: unknown, t: Target): KubeObject {
     throw new ApiError(
       "BadRequest",
       `the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`,
+    );
+  }
+  if (
+    obj.metadata !== undefined &&
+    (obj.metadata === null || typeof obj.metadata !== "object" || Array.isArray(obj.metadata))
+  ) {
+    throw new ApiError(
+      "BadRequest",
+      `${t.info.kind} in version "${t.info.version}" cannot be handled as a ${t.info.kind}: json: cannot unmarshal ${Array.isArray(obj.metadata) ? "array" : typeof obj.metadata} into Go struct field .metadata of type v1.ObjectMeta`,
     );
   }
   obj.apiVersion = expected;

@@ -3,6 +3,7 @@ import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { Client, ListOptions } from "../seams/client.ts";
 import { toApiError } from "./respond.ts";
 import { type IncludeObject, toTable } from "./table.ts";
+import { WATCH_BUFFER_BYTES, watchLifetimeMs } from "./watch-limits.ts";
 
 export interface WatchRequest {
   info: ResourceInfo;
@@ -11,6 +12,10 @@ export interface WatchRequest {
   /** undefined or "0": the client (registry) starts with one synthetic ADDED per existing object. */
   resourceVersion?: string;
   timeoutSeconds?: number;
+  /** The jittered server-side maximum (watch-limits.ts); tests pass a small one. */
+  minLifetimeSeconds?: number;
+  /** Unsent bytes after which a watcher that stopped reading is closed. */
+  bufferBytes?: number;
   bookmarks: boolean;
   table?: { includeObject: IncludeObject };
   /** Aborts when the client goes away. */
@@ -37,81 +42,94 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
   let lastRv = w.resourceVersion && w.resourceVersion !== "0" ? w.resourceVersion : "0";
   let sentColumns = false;
 
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = () => {
-        if (closed) return;
+  const bufferBytes = w.bufferBytes ?? WATCH_BUFFER_BYTES;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const finish = () => {
+          if (closed) return;
+          closed = true;
+          clearTimers();
+          stop?.();
+          try {
+            controller.close();
+          } catch {}
+        };
+        const send = (line: Line) => {
+          if (closed) return;
+          try {
+            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+            // desiredSize goes negative by the bytes the client has not taken yet: cut it off,
+            // dropping what is queued (the client re-lists or resumes from its last version)
+            if ((controller.desiredSize ?? 0) < 0) {
+              controller.error(new Error("watch closed: the client fell behind"));
+              finish();
+            }
+          } catch {
+            finish();
+          }
+        };
+        const emit = (event: WatchEvent) => {
+          const rv = event.object.metadata.resourceVersion;
+          if (rv) lastRv = rv;
+          send({ type: event.type, object: render(event.object) });
+        };
+        const render = (obj: KubeObject): unknown => {
+          if (!w.table) return obj;
+          const table = toTable(w.resource, [obj], obj.metadata.resourceVersion ?? lastRv, {
+            includeObject: w.table.includeObject,
+            noHeaders: sentColumns,
+          });
+          sentColumns = true;
+          return table;
+        };
+        // Bun sends the header block only with the first body bytes. A newline is whitespace to
+        // every JSON stream decoder (Go's json.Decoder skips it), and it gets the 200 out now.
+        controller.enqueue(encoder.encode("\n"));
+        w.signal?.addEventListener("abort", finish);
+        timers.push(setTimeout(finish, watchLifetimeMs(w.timeoutSeconds, w.minLifetimeSeconds)));
+        if (w.bookmarks) {
+          // only once a resourceVersion is known: a bookmark at "0" would make an informer re-list
+          const bookmark = () =>
+            lastRv !== "0" &&
+            send({
+              type: "BOOKMARK",
+              object: {
+                kind: w.info.kind,
+                apiVersion: apiVersionOf(w.info),
+                metadata: { resourceVersion: lastRv },
+              },
+            });
+          intervals.push(setInterval(bookmark, w.bookmarkIntervalMs ?? 30_000));
+        }
+        void (async () => {
+          try {
+            const unsubscribe = await client.watch(
+              w.resource,
+              { ...w.options, resourceVersion: w.resourceVersion },
+              (event) => emit({ type: event.type, object: withKind(event.object, w.info) }),
+            );
+            if (closed) unsubscribe();
+            else stop = unsubscribe;
+          } catch (e) {
+            const err = toApiError(e);
+            const status = err.toStatus();
+            send({
+              type: "ERROR",
+              object: err.reason === "Gone" ? { ...status, reason: "Expired" } : status,
+            });
+            finish();
+          }
+        })();
+      },
+      cancel() {
         closed = true;
         clearTimers();
         stop?.();
-        try {
-          controller.close();
-        } catch {}
-      };
-      const send = (line: Line) => {
-        if (closed) return;
-        try {
-          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-        } catch {
-          finish();
-        }
-      };
-      const emit = (event: WatchEvent) => {
-        const rv = event.object.metadata.resourceVersion;
-        if (rv) lastRv = rv;
-        send({ type: event.type, object: render(event.object) });
-      };
-      const render = (obj: KubeObject): unknown => {
-        if (!w.table) return obj;
-        const table = toTable(w.resource, [obj], obj.metadata.resourceVersion ?? lastRv, {
-          includeObject: w.table.includeObject,
-          noHeaders: sentColumns,
-        });
-        sentColumns = true;
-        return table;
-      };
-      // Bun sends the header block only with the first body bytes. A newline is whitespace to
-      // every JSON stream decoder (Go's json.Decoder skips it), and it gets the 200 out now.
-      controller.enqueue(encoder.encode("\n"));
-      w.signal?.addEventListener("abort", finish);
-      if (w.timeoutSeconds && w.timeoutSeconds > 0) timers.push(setTimeout(finish, w.timeoutSeconds * 1000));
-      if (w.bookmarks) {
-        // only once a resourceVersion is known: a bookmark at "0" would make an informer re-list
-        const bookmark = () =>
-          lastRv !== "0" &&
-          send({
-            type: "BOOKMARK",
-            object: {
-              kind: w.info.kind,
-              apiVersion: apiVersionOf(w.info),
-              metadata: { resourceVersion: lastRv },
-            },
-          });
-        intervals.push(setInterval(bookmark, w.bookmarkIntervalMs ?? 30_000));
-      }
-      void (async () => {
-        try {
-          const unsubscribe = await client.watch(
-            w.resource,
-            { ...w.options, resourceVersion: w.resourceVersion },
-            (event) => emit({ type: event.type, object: withKind(event.object, w.info) }),
-          );
-          if (closed) unsubscribe();
-          else stop = unsubscribe;
-        } catch (e) {
-          const err = toApiError(e);
-          const status = err.toStatus();
-          send({ type: "ERROR", object: err.reason === "Gone" ? { ...status, reason: "Expired" } : status });
-          finish();
-        }
-      })();
+      },
     },
-    cancel() {
-      closed = true;
-      clearTimers();
-      stop?.();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: bufferBytes }),
+  );
   return new Response(body, {
     status: 200,
     headers: {

@@ -57,7 +57,10 @@ async function reconcileNewReplicaSet(ops: RolloutOps, s: State): Promise<boolea
   const have = replicasOf(rs);
   if (have === want) return false;
   if (have > want) return ops.scaleReplicaSet(s, rs, want);
-  return ops.scaleReplicaSet(s, rs, newReplicaSetReplicas(want, maxSurge(s.d), have, sumReplicas(allRSs(s))));
+  // An old ReplicaSet scaled down may still have its pods: count what exists, so the surge holds
+  // for pods and not only for specs.
+  const current = sumReplicas(allRSs(s), (x) => Math.max(replicasOf(x), x.status?.replicas ?? 0));
+  return ops.scaleReplicaSet(s, rs, newReplicaSetReplicas(want, maxSurge(s.d), have, current));
 }
 
 async function reconcileOldReplicaSets(ops: RolloutOps, s: State): Promise<boolean> {

@@ -3,12 +3,13 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { OwnerReference } from "kubernetes-types/meta/v1";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
-import { labelSelectorMatches } from "../selectors.ts";
+import { labelSelectorFromObject, labelSelectorMatches } from "../selectors.ts";
 import { removeCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
+import { BURST_REPLICAS, slowStartBatch } from "./slow-start.ts";
 
 /**
  * Keeps `spec.replicas` pods of each ReplicaSet: adopts orphans that match its selector, releases
@@ -30,6 +31,9 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
 
   replicaSets.onEvent((e) => controller.enqueue(keyOf(e.object)));
   pods.onEvent((e) => {
+    // A change the ReplicaSet cannot see (the scheduler's verdict on a pending pod) is no reason to
+    // re-count thousands of pods.
+    if (e.type === "MODIFIED" && e.old && !countedChange(e.old, e.object)) return;
     for (const pod of e.old ? [e.old, e.object] : [e.object]) {
       const ref = controllerRef(pod);
       const ns = pod.metadata.namespace ?? "";
@@ -53,16 +57,19 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     let active = owned.filter(isPodActive);
     const want = rs.spec?.replicas ?? 1;
     let error: unknown;
+    // Bounded work per pass: the pods' own events bring the key back for the rest.
+    const diff = Math.min(Math.abs(want - active.length), BURST_REPLICAS);
     if (!rs.metadata.deletionTimestamp) {
       try {
-        if (active.length < want) active = [...active, ...(await createPods(rs, want - active.length))];
-        else if (active.length > want) active = await deletePods(rs, active, active.length - want);
+        if (active.length < want) active = [...active, ...(await createPods(rs, diff))];
+        else if (active.length > want) active = await deletePods(rs, active, diff);
       } catch (e) {
         error = e;
       }
     }
     await writeStatus(rs, active, error);
     if (error) throw error;
+    if (!rs.metadata.deletionTimestamp && active.length !== want) return { requeueAfterMs: 0 };
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const waits = active
       .map((p) => msUntilAvailable(p, minReady, clock.now()))
@@ -73,9 +80,10 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   /** Pods this ReplicaSet controls after adopting matching orphans and releasing strays. */
   async function claimPods(rs: Kube<ReplicaSet>): Promise<Kube<Pod>[]> {
     const owned: Kube<Pod>[] = [];
+    const selector = labelSelectorFromObject(rs.spec?.selector);
     for (const pod of pods.list(rs.metadata.namespace)) {
       const ref = controllerRef(pod);
-      const matches = labelSelectorMatches(rs.spec?.selector, pod.metadata.labels);
+      const matches = selector.matches(pod.metadata.labels);
       if (ref?.uid === rs.metadata.uid) {
         if (matches) owned.push(pod);
         else if (!pod.metadata.deletionTimestamp)
@@ -96,22 +104,20 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   }
 
   async function createPods(rs: Kube<ReplicaSet>, count: number): Promise<Kube<Pod>[]> {
-    const results = await Promise.allSettled(Array.from({ length: count }, () => createPod(rs)));
-    const created: Kube<Pod>[] = [];
-    let failure: unknown;
-    for (const r of results) {
-      if (r.status === "fulfilled") {
-        created.push(r.value);
-        pods.observe(r.value);
-        recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-      } else {
-        failure ??= r.reason;
-        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
-        recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
-      }
+    // Each created pod goes into the informer at once (pods.observe): the next pass counts it
+    // even before its watch event arrives, so a burst is never repeated (the expectations).
+    const { done, failure, failures } = await slowStartBatch(count, async () => {
+      const pod = await createPod(rs);
+      pods.observe(pod);
+      recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
+      return pod;
+    });
+    for (const e of failures) {
+      const message = e instanceof Error ? e.message : String(e);
+      recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
     }
     if (failure) throw failure;
-    return created;
+    return done;
   }
 
   function createPod(rs: Kube<ReplicaSet>): Promise<Kube<Pod>> {
@@ -136,27 +142,28 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   /** Deletes the `count` most expendable pods; returns the pods that stay. */
   async function deletePods(rs: Kube<ReplicaSet>, active: Kube<Pod>[], count: number): Promise<Kube<Pod>[]> {
     const doomed = [...active].sort(deletionOrder).slice(0, count);
-    const results = await Promise.allSettled(
-      doomed.map((p) =>
-        client.delete<Kube<Pod>>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
-          preconditions: { uid: p.metadata.uid },
-        }),
-      ),
-    );
-    let failure: unknown;
-    results.forEach((r, i) => {
+    const gone = new Set<string | undefined>();
+    const { failure } = await slowStartBatch(doomed.length, async (i) => {
       const pod = doomed[i]!;
-      if (r.status === "fulfilled") {
-        pods.observeDeleted(r.value ?? pod);
+      try {
+        const deleted = await client.delete<Kube<Pod>>(
+          "pods",
+          pod.metadata.namespace ?? "",
+          pod.metadata.name!,
+          {
+            preconditions: { uid: pod.metadata.uid },
+          },
+        );
+        pods.observeDeleted(deleted ?? pod);
+        gone.add(pod.metadata.uid);
         recorder.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
-      } else {
-        failure ??= r.reason;
-        const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
         recorder.record(rs, "Warning", "FailedDelete", `Error deleting: ${message}`);
+        throw e;
       }
     });
     if (failure) throw failure;
-    const gone = new Set(doomed.map((p) => p.metadata.uid));
     return active.filter((p) => !gone.has(p.metadata.uid));
   }
 
@@ -176,12 +183,12 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
         )
       : removeCondition(rs.status?.conditions, "ReplicaFailure");
     const minReady = rs.spec?.minReadySeconds ?? 0;
-    const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+    const templateLabels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
     const status: ReplicaSetStatus = omitZeros(
       {
         replicas: active.length,
         fullyLabeledReplicas: active.filter((p) =>
-          Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
+          templateLabels.every(([k, v]) => p.metadata.labels?.[k] === v),
         ).length,
         readyReplicas: active.filter(isPodReady).length,
         availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
@@ -194,6 +201,18 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     const updated = await client.updateStatus<Kube<ReplicaSet>>("replicasets.apps", { ...rs, status });
     replicaSets.observe(updated);
   }
+}
+
+/** Whether a pod update changes what a ReplicaSet counts or owns. */
+function countedChange(old: Kube<Pod>, pod: Kube<Pod>): boolean {
+  return (
+    isPodActive(old) !== isPodActive(pod) ||
+    isPodReady(old) !== isPodReady(pod) ||
+    !Object.is(readySince(old), readySince(pod)) ||
+    old.metadata.deletionTimestamp !== pod.metadata.deletionTimestamp ||
+    !deepEqual(old.metadata.labels, pod.metadata.labels) ||
+    !deepEqual(old.metadata.ownerReferences, pod.metadata.ownerReferences)
+  );
 }
 
 /**

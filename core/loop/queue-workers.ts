@@ -1,4 +1,5 @@
 import type { WorkQueue } from "./work-queue.ts";
+import { yieldIfSpent } from "./yield-to-loop.ts";
 
 /**
  * Runs `handle` on keys taken from `queue` until it shuts down, at most `concurrency` keys at
@@ -16,6 +17,8 @@ export async function processQueue(
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for (;;) {
+    // a store that answers synchronously never leaves the microtask queue: give the API a turn
+    await yieldIfSpent();
     while (running.size >= concurrency) await Promise.race(running);
     const key = await queue.get();
     if (key === undefined) break;

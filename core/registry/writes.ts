@@ -16,6 +16,7 @@ import { removeObject } from "./deletion.ts";
 import { checkUnknownFields } from "./field-validation.ts";
 import { recordUpdate } from "./managed-fields.ts";
 import { finalizersDone, metaOf, newUid, randomSuffix, rfc3339 } from "./metadata.ts";
+import { checkObjectSize } from "./object-size.ts";
 
 export function scopeOf(kind: Kind, namespace: string | undefined): string {
   return kind.info.namespaced ? namespace || "default" : "";
@@ -83,6 +84,7 @@ export async function createObject(
   kind.strategy.defaults?.(obj);
   if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, ctx.now(), !kind.hasStatus);
   validateObject(kind, obj);
+  checkObjectSize(kind, obj);
   const dryRun = !!opts.dryRun;
   const undo = await runAdmission(ctx.admit, {
     resource: kind.key,
@@ -198,6 +200,7 @@ async function writeUpdate(
   opts: WriteOptions,
   subresource?: "status" | "scale",
 ): Promise<KubeObject> {
+  checkObjectSize(kind, next);
   const dryRun = !!opts.dryRun;
   const undo = await runAdmission(ctx.admit, {
     resource: kind.key,

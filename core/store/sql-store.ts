@@ -2,6 +2,7 @@ import { type Client, createClient } from "@libsql/client";
 import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { KubeObject, WatchEventType } from "../object.ts";
+import { ChangeLogSizes, DEFAULT_CHANGE_LOG_BYTES, readChangeLogSizes } from "./change-log-sizes.ts";
 import { databasePath, prepareDatabaseFile } from "./database-file.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
@@ -17,6 +18,8 @@ export interface SqlStoreOptions {
   url: string;
   /** Newest change-log entries kept for watch resume (default 10,000). */
   changeLogLimit?: number;
+  /** Bytes of object JSON the change log may hold (default 64 MiB); older entries go first. */
+  changeLogBytes?: number;
   /** How often the change log is trimmed in the background (default 30 s; 0 = never). */
   compactIntervalMs?: number;
   /** How long a write waits for another process's lock on the file (default 5 s). */
@@ -76,6 +79,8 @@ export class SqlStore implements Store {
   readonly #hub = new WatchHub();
   readonly #cache: ObjectCache;
   readonly #limit: number;
+  readonly #byteLimit: number;
+  readonly #sizes: ChangeLogSizes;
   #revision: number;
   #compacted: number;
   #compacting: Promise<number> | undefined;
@@ -88,7 +93,7 @@ export class SqlStore implements Store {
   /** data_version as of opening; only another connection's commit changes it. */
   readonly #dataVersion: number;
 
-  constructor(client: Client, state: StoredState, opts: SqlStoreOptions) {
+  constructor(client: Client, state: StoredState, opts: SqlStoreOptions, sizes = new ChangeLogSizes()) {
     this.#client = client;
     this.#url = opts.url;
     this.#isFile = opts.url.startsWith("file:");
@@ -98,6 +103,8 @@ export class SqlStore implements Store {
     this.#revision = state.revision;
     this.#compacted = state.compacted;
     this.#limit = Math.max(1, opts.changeLogLimit ?? 10_000);
+    this.#byteLimit = Math.max(1, opts.changeLogBytes ?? DEFAULT_CHANGE_LOG_BYTES);
+    this.#sizes = sizes;
     const every = opts.compactIntervalMs ?? 30_000;
     if (every > 0) {
       this.#timer = setInterval(() => void this.#compactQuietly(), every);
@@ -293,12 +300,15 @@ export class SqlStore implements Store {
     for (;;) {
       if (this.#closed) return removed;
       const n = await this.#lock.run(async () => {
-        const target = Math.min(this.#revision - this.#limit, this.#pins.min() ?? Number.POSITIVE_INFINITY);
+        const byCount = this.#revision - this.#limit;
+        const bySize = this.#sizes.trimTarget(this.#byteLimit) ?? byCount;
+        const target = Math.min(Math.max(byCount, bySize), this.#pins.min() ?? Number.POSITIVE_INFINITY);
         if (target <= this.#compacted) return 0;
         const upTo = Math.min(target, this.#compacted + COMPACT_BATCH);
         // Raise the mark before deleting: a watch starting meanwhile must already get Expired.
         // Should the delete fail, the mark is merely too cautious.
         this.#compacted = upTo;
+        this.#sizes.forgetUpTo(upTo);
         const res = await this.#db.transaction(async (tx) => {
           const del = await tx.delete(changes).where(lte(changes.revision, upTo));
           await tx
@@ -356,10 +366,15 @@ export class SqlStore implements Store {
       if (w.type === "DELETED") this.#cache.delete(resource, namespace, name);
       else this.#cache.set(resource, namespace, name, { revision, json: w.json });
       this.#revision = revision;
+      this.#sizes.add(revision, w.json.length);
       this.#hub.publish({ revision, resource, namespace, type: w.type, json: w.json });
       return w;
     });
-    if (this.#revision - this.#compacted >= this.#limit + COMPACT_BATCH) void this.#compactQuietly();
+    if (
+      this.#revision - this.#compacted >= this.#limit + COMPACT_BATCH ||
+      this.#sizes.bytes > this.#byteLimit * 1.125
+    )
+      void this.#compactQuietly();
     return JSON.parse(written.json);
   }
 
@@ -410,7 +425,7 @@ export async function createSqlStore(opts: SqlStoreOptions): Promise<SqlStore> {
       await client.execute("PRAGMA journal_size_limit = 67108864");
     }
     await migrate(client);
-    return new SqlStore(client, await readState(client), opts);
+    return new SqlStore(client, await readState(client), opts, await readChangeLogSizes(client));
   } catch (e) {
     client?.close();
     throw new Error(`store: opening ${opts.url}: ${errorText(e)}`);

@@ -37,6 +37,8 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
 export function validateObjectMeta(meta: ObjectMeta, nameRule: NameRule, namespaced: boolean): Causes {
   const causes: Causes = [];
   if (!meta.name) causes.push(required("metadata.name", "name or generateName is required"));
+  else if (typeof meta.name !== "string")
+    causes.push(invalid("metadata.name", meta.name, "must be a string"));
   else for (const e of nameRule(meta.name)) causes.push(invalid("metadata.name", meta.name, e));
   if (namespaced && !meta.namespace) causes.push(required("metadata.namespace"));
   if (!namespaced && meta.namespace) causes.push(forbidden("metadata.namespace", "not allowed on this type"));
@@ -44,7 +46,8 @@ export function validateObjectMeta(meta: ObjectMeta, nameRule: NameRule, namespa
   causes.push(...validateAnnotations(meta.annotations, "metadata.annotations"));
   causes.push(...validateOwnerReferences(meta.ownerReferences));
   for (const [i, f] of (meta.finalizers ?? []).entries()) {
-    for (const e of qualifiedName(f)) causes.push(invalid(`metadata.finalizers[${i}]`, f, e));
+    if (typeof f !== "string") causes.push(invalid(`metadata.finalizers[${i}]`, f, "must be a string"));
+    else for (const e of qualifiedName(f)) causes.push(invalid(`metadata.finalizers[${i}]`, f, e));
   }
   return causes;
 }

@@ -5,6 +5,8 @@ import { type Causes, invalid, notSupported, required } from "./causes.ts";
 import { validateLabels } from "./object-meta.ts";
 import { validatePodSpec } from "./pod-spec.ts";
 
+const INT32_MAX = 2 ** 31 - 1;
+
 /**
  * The parts Deployments and ReplicaSets share: a non-empty selector that matches the pod
  * template's labels, a valid template with restartPolicy Always, replicas ≥ 0.
@@ -48,6 +50,8 @@ export function validateWorkloadSpec(
     const v = spec[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 0))
       causes.push(invalid(`spec.${k}`, v, "must be greater than or equal to 0"));
+    else if (v !== undefined && v > INT32_MAX)
+      causes.push(invalid(`spec.${k}`, v, `must be less than or equal to ${INT32_MAX}`));
   }
   return causes;
 }

@@ -1,10 +1,7 @@
 import { type Causes, invalid } from "../../validation/causes.ts";
 import { dns1123Subdomain } from "../../validation/names.ts";
 import type { Strategy } from "../strategy.ts";
-import { validateImmutableData } from "./config-data.ts";
-
-const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { BASE64, CONFIG_KEY, validateImmutableData } from "./config-data.ts";
 
 /**
  * Secrets: type defaults to Opaque; `stringData` is write-only convenience that the API server
