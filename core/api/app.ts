@@ -107,10 +107,6 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       },
     });
   });
-  // The dashboard's page reads its session's CSRF token (and deadline) here, same-origin only.
-  app.get("/minik/v1/session", (c) =>
-    json({ kind: "Session", apiVersion: "minik/v1", ...c.get("principal") }),
-  );
 
   app.all("/api", (c) => {
     onlyGet(c.req.raw);

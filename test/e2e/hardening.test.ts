@@ -98,10 +98,10 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: hardening", () => {
     expect((await post({ "Content-Type": "text/plain" }, "evil2")).status).toBe(415);
     expect((await post({ "Content-Type": "application/json" }, "evil3")).status).toBe(403); // no CSRF token
     const { csrfToken } = await (
-      await fetch(`${d.url}/minik/v1/session`, { headers: { Cookie: cookie } })
+      await fetch(`${d.url}/minik/v1/dashboard/session`, { headers: { Cookie: cookie } })
     ).json();
     const ok = await post(
-      { "Content-Type": "application/json", "X-Minik-CSRF-Token": csrfToken, Origin: d.url },
+      { "Content-Type": "application/json", "X-CSRF-Token": csrfToken, Origin: d.url },
       "fine",
     );
     expect(ok.status).toBe(201);

@@ -279,7 +279,7 @@ export function createFuzzer(seed: number) {
           "/openapi/v3/%zz",
           "/openapi/v3/apis/apps/v1",
           "/api/v1/namespaces/default/pods/x/proxy/%zz",
-          "/minik/v1/session",
+          "/minik/v1/dashboard/session",
           "/minik/v1/%zz",
           `/api/v1/${"a/".repeat(200)}`,
           "//api//v1//pods",
