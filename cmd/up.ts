@@ -28,6 +28,7 @@ import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
 import { type ContainerRuntime, RuntimeError } from "../core/seams/container-runtime.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
+import type { LocalVolumes } from "../core/seams/local-volumes.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { dialPod } from "../runtime/net/dial.ts";
@@ -96,6 +97,7 @@ export async function up(opts: UpOptions): Promise<void> {
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => !!node,
+      localVolumes: node?.volumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
@@ -162,6 +164,7 @@ interface NodeParts {
   runtime: ContainerRuntime;
   network: Awaited<ReturnType<typeof import("../runtime/net/node-network.ts")["createNodeNetwork"]>>;
   images: ImageService;
+  volumes: LocalVolumes;
 }
 
 /** The node half: network, image store, crun runtime and the agent that drives them. */
@@ -191,6 +194,7 @@ async function startNode({
   const { createImageStore } = await import("../runtime/image/image-store.ts");
   const { loadRegistriesConfig, withMirrorFlags } = await import("../runtime/image/registries-config.ts");
   const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
+  const { createLocalPathVolumes, STORAGE_DIR } = await import("../runtime/storage/local-path-volumes.ts");
 
   const network = await step("setting up the pod network", () =>
     createNodeNetwork({
@@ -233,7 +237,7 @@ async function startNode({
     },
     load: (archive) => imageStore.load(archive).catch(asApiError),
   };
-  return { agent, runtime, network, images };
+  return { agent, runtime, network, images, volumes: createLocalPathVolumes(join(dataDir, STORAGE_DIR)) };
 }
 
 function asApiError(e: unknown): never {
