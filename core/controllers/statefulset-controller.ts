@@ -197,7 +197,14 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
       const ref = { apiVersion: "v1", kind: "Pod", name: pod.metadata.name!, uid: pod.metadata.uid! };
       const updated = await client.update<Claim>("persistentvolumeclaims", {
         ...claim,
-        metadata: { ...claim.metadata, ownerReferences: [...(claim.metadata.ownerReferences ?? []), ref] },
+        // Owned by the pod alone (not the set), so the garbage collector takes it with the pod.
+        metadata: {
+          ...claim.metadata,
+          ownerReferences: [
+            ...(claim.metadata.ownerReferences ?? []).filter((r) => r.uid !== sts.metadata.uid),
+            ref,
+          ],
+        },
       });
       claims.observe(updated);
     }

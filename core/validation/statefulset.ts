@@ -14,10 +14,25 @@ const nonNegative = (field: string, v: number | undefined): Causes =>
     ? [invalid(field, v, "must be greater than or equal to 0")]
     : [];
 
+/** The spec as its pods see it: each volumeClaimTemplate is a volume the containers may mount. */
+function withClaimVolumes(spec: StatefulSet["spec"]): StatefulSet["spec"] {
+  const templates = spec?.volumeClaimTemplates ?? [];
+  if (!spec?.template?.spec || !templates.length) return spec;
+  const own = spec.template.spec.volumes ?? [];
+  const extra = templates
+    .map((t) => t.metadata?.name ?? "")
+    .filter((name) => name && !own.some((v) => v.name === name))
+    .map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  return {
+    ...spec,
+    template: { ...spec.template, spec: { ...spec.template.spec, volumes: [...own, ...extra] } },
+  };
+}
+
 /** apps/v1 StatefulSet spec, worded like kube-apiserver's ValidateStatefulSetSpec. */
 export function validateStatefulSet(sts: StatefulSet): Causes {
   const spec = sts.spec;
-  const causes = validateWorkloadSpec(spec);
+  const causes = validateWorkloadSpec(withClaimVolumes(spec));
   if (!spec) return causes;
   if (spec.serviceName) {
     for (const m of dns1123Subdomain(spec.serviceName))
