@@ -29,6 +29,7 @@ import type { Client } from "../core/seams/client.ts";
 import { type ContainerRuntime, RuntimeError } from "../core/seams/container-runtime.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
 import type { LocalVolumes } from "../core/seams/local-volumes.ts";
+import { claimCapacityAdmission } from "../core/storage/claim-capacity.ts";
 import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { dialPod } from "../runtime/net/dial.ts";
@@ -68,7 +69,17 @@ export async function up(opts: UpOptions): Promise<void> {
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const allocator = createServiceAllocator({ serviceCidr });
-  const registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+  let localVolumes: LocalVolumes | undefined; // the node's, once it runs
+  const registry = createRegistry(store, {
+    admit: [
+      allocator.admit,
+      claimCapacityAdmission(
+        () => localVolumes,
+        () => registry,
+      ),
+    ],
+    onDeleted: [allocator.onDeleted],
+  });
   await step("creating the system namespaces", () => registry.bootstrap());
   await step("recovering Service allocations", async () =>
     allocator.recover?.((await registry.list("services")).items),
@@ -86,6 +97,7 @@ export async function up(opts: UpOptions): Promise<void> {
     runtimeName === "crun"
       ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
       : undefined;
+  localVolumes = node?.volumes;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
   let dnsReady: Promise<void> | undefined;
@@ -97,7 +109,7 @@ export async function up(opts: UpOptions): Promise<void> {
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => !!node,
-      localVolumes: node?.volumes,
+      localVolumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {

@@ -35,13 +35,22 @@ th{font-size:12px;color:#5b6574;text-transform:uppercase}
 <main>
 <section><h2>Nodes</h2><table id="nodes"></table></section>
 <section><h2>Deployments</h2><table id="deployments"></table></section>
+<section><h2>StatefulSets</h2><table id="statefulsets"></table></section>
+<section><h2>DaemonSets</h2><table id="daemonsets"></table></section>
 <section><h2>Pods</h2><table id="pods"></table></section>
+<section><h2>PersistentVolumeClaims</h2><table id="persistentvolumeclaims"></table></section>
 </main>
 <script>
 const kinds = {
   nodes: { path: "/api/v1/nodes", cols: ["Name","Status","CPU","Memory","Age"], row: n => [n.metadata.name, cond(n,"Ready"), n.status?.capacity?.cpu, mem(n.status?.capacity?.memory), age(n)] },
   deployments: { path: "/apis/apps/v1/deployments", cols: ["Namespace","Name","Ready","Up-to-date","Available","Age"],
     row: d => [d.metadata.namespace, d.metadata.name, (d.status?.readyReplicas||0)+"/"+(d.spec?.replicas??0), d.status?.updatedReplicas||0, d.status?.availableReplicas||0, age(d)] },
+  statefulsets: { path: "/apis/apps/v1/statefulsets", cols: ["Namespace","Name","Ready","Age"],
+    row: s => [s.metadata.namespace, s.metadata.name, (s.status?.readyReplicas||0)+"/"+(s.spec?.replicas??0), age(s)] },
+  daemonsets: { path: "/apis/apps/v1/daemonsets", cols: ["Namespace","Name","Desired","Ready","Up-to-date","Available","Age"],
+    row: d => [d.metadata.namespace, d.metadata.name, d.status?.desiredNumberScheduled||0, d.status?.numberReady||0, d.status?.updatedNumberScheduled||0, d.status?.numberAvailable||0, age(d)] },
+  persistentvolumeclaims: { path: "/api/v1/persistentvolumeclaims", cols: ["Namespace","Name","Status","Volume","Capacity","StorageClass","Age"],
+    row: c => [c.metadata.namespace, c.metadata.name, c.metadata.deletionTimestamp?"Terminating":(c.status?.phase||""), c.spec?.volumeName||"", c.status?.capacity?.storage||"", c.spec?.storageClassName||"", age(c)] },
   pods: { path: "/api/v1/pods", cols: ["Namespace","Name","Ready","Status","Restarts","IP","Age"],
     row: p => [p.metadata.namespace, p.metadata.name, ready(p), podStatus(p), restarts(p), p.status?.podIP||"", age(p)] },
 };
@@ -52,7 +61,7 @@ function cond(o,t){const c=(o.status?.conditions||[]).find(c=>c.type===t);return
 function ready(p){const cs=p.status?.containerStatuses||[];return cs.filter(c=>c.ready).length+"/"+(p.spec?.containers||[]).length}
 function restarts(p){return (p.status?.containerStatuses||[]).reduce((a,c)=>a+(c.restartCount||0),0)}
 function podStatus(p){if(p.metadata.deletionTimestamp)return "Terminating";for(const c of p.status?.containerStatuses||[]){const w=c.state?.waiting?.reason||c.state?.terminated?.reason;if(w)return w}return p.status?.phase||"Pending"}
-function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Completed/.test(v)?"ok":""}
+function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff|Lost/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Completed|Bound/.test(v)?"ok":""}
 function mem(q){const m=/^(\\d+)Ki$/.exec(q||"");return m?(m[1]/1048576).toFixed(1)+" GiB":q}
 function render(kind){const k=kinds[kind];const items=[...(state[kind]||new Map()).values()].sort((a,b)=>(a.metadata.namespace||"").localeCompare(b.metadata.namespace||"")||a.metadata.name.localeCompare(b.metadata.name));
   document.getElementById(kind).innerHTML="<tr>"+k.cols.map(c=>"<th>"+c+"</th>").join("")+"</tr>"+(items.length?items.map(o=>"<tr>"+k.row(o).map(v=>'<td class="'+cls(String(v))+'">'+esc(v)+"</td>").join("")+"</tr>").join(""):'<tr><td class="muted" colspan="9">none</td></tr>')}
