@@ -144,8 +144,12 @@ export function unmountUnder(dir: string) {
   for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 }
 
-/** `minik up` processes on this machine other than ours (they share the bridge, nft table and DNS port). */
-const otherMinikUps = (ours?: number) => runningMinikUps().filter((p) => p.pid !== ours);
+/**
+ * `minik up` processes on this machine other than ours that run containers (they share the
+ * bridge, nft table and DNS port); a control plane started with `--runtime none` touches none of them.
+ */
+const otherMinikUps = (ours?: number) =>
+  runningMinikUps().filter((p) => p.pid !== ours && !/--runtime[= ]none\b/.test(p.argv.join(" ")));
 
 /**
  * Only one minik may own the bridge, the nft table and 10.88.0.1:53: wait while another engineer's
