@@ -64,9 +64,14 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
         : {}),
     };
     try {
-      const gone = await api.request("DELETE", resourcePath(t.info, t.namespace, t.name), { body });
+      // the object (still terminating) or a Status whose details name the uid (already gone)
+      const gone = await api.request<KubeObject & { details?: { uid?: string } }>(
+        "DELETE",
+        resourcePath(t.info, t.namespace, t.name),
+        { body },
+      );
       console.log(`${objectRef(t.info, t.name)} deleted`);
-      deleted.push({ ...t, uid: gone.metadata?.uid });
+      deleted.push({ ...t, uid: gone.metadata?.uid ?? gone.details?.uid });
     } catch (e) {
       if (isApiError(e, "NotFound") && opts.ignoreNotFound) continue;
       if (isApiError(e, "NotFound")) {
