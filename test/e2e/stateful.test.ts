@@ -178,6 +178,17 @@ describe.skipIf(skip)("compiled binary: StatefulSet with local-path storage, Dae
     d = await startExclusive(dataDir);
     await podsReady(["db-0", "db-1"]);
     expect(await dataOf("db-0")).toBe(written);
+    // and a pod made by the restarted minik mounts the same directory
+    const before = (await list("pods")).find((p) => p.metadata.name === "db-0")!;
+    expect((await minik(["delete", "pod", "db-0"])).code).toBe(0);
+    await waitFor(
+      async () => {
+        const p = (await list("pods")).find((x) => x.metadata.name === "db-0");
+        return p && p.metadata.uid !== before.metadata.uid && ready(p);
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: "db-0 back after the restart" },
+    );
+    expect(await dataOf("db-0")).toBe(written);
     expect(entries(join(dataDir, "storage")).length).toBe(2);
   }, 300_000);
 
