@@ -130,6 +130,29 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl workloads", "needs /usr/bin/kube
       expect((await c.kubectl(["rollout", "status", "statefulset/db", "--timeout=30s"])).code).toBe(0);
     });
 
+    test("scale and describe a StatefulSet; describe a claim", async () => {
+      expect((await c.kubectl(["scale", "sts/db", "--replicas=3"])).stdout).toBe(
+        "statefulset.apps/db scaled\n",
+      );
+      expect((await c.kubectl(["rollout", "status", "statefulset/db", "--timeout=30s"])).code).toBe(0);
+      expect((await c.kubectl(["get", "pods", "-o", "name"])).stdout).toBe("pod/db-0\npod/db-1\npod/db-2\n");
+      expect((await c.kubectl(["scale", "sts/db", "--replicas=2"])).code).toBe(0);
+      await waitFor(
+        async () => (await c.kubectl(["get", "pods", "-o", "name"])).stdout === "pod/db-0\npod/db-1\n",
+        {
+          what: "db-2 gone",
+        },
+      );
+      const sts = await c.kubectl(["describe", "sts", "db"]);
+      expect(sts.code).toBe(0);
+      expect(sts.stdout).toMatch(/Replicas:\s+2 desired \| 2 total/);
+      expect(sts.stdout).toContain("Volume Claims:");
+      const pvc = await c.kubectl(["describe", "pvc", "data-db-0"]);
+      expect(pvc.code).toBe(0);
+      expect(pvc.stdout).toMatch(/Status:\s+Bound/);
+      expect(pvc.stdout).toMatch(/Used By:\s+db-0/);
+    });
+
     test("immutable StatefulSet fields are refused with 422", async () => {
       const r = await c.kubectl(["patch", "sts", "db", "-p", '{"spec":{"serviceName":"other"}}']);
       expect(r.code).not.toBe(0);
