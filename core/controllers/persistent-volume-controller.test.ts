@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1";
 import type { StorageClass } from "kubernetes-types/storage/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";

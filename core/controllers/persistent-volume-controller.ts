@@ -282,7 +282,7 @@ export function createPersistentVolumeController(
     const ref = volume?.spec?.claimRef;
     let status: PersistentVolumeClaim["status"];
     if (!volume) status = { phase: claim.status?.phase === "Bound" ? "Lost" : "Pending" };
-    else if (ref && ref.uid && ref.uid !== claim.metadata.uid) status = { phase: "Lost" };
+    else if (ref?.uid && ref.uid !== claim.metadata.uid) status = { phase: "Lost" };
     else if (!ref?.uid)
       return bind(claim, volume); // pre-bound by the user: finish the volume side
     else
@@ -370,17 +370,11 @@ export function createPersistentVolumeController(
   }
 
   async function setVolumePhase(volume: Volume, phase: string, message?: string): Promise<Volume> {
-    const status = {
-      phase,
-      ...(message ? { message, reason: phase === "Failed" ? "VolumeFailedDelete" : undefined } : {}),
-    };
-    const clean = JSON.parse(JSON.stringify(status));
     const current = volume.status ?? {};
     if (current.phase === phase && (message === undefined || current.message === message)) return volume;
-    const updated = await client.updateStatus<Volume>("persistentvolumes", {
-      ...volume,
-      status: { ...clean, lastPhaseTransitionTime: timestamp(ctx.clock) },
-    });
+    const status: PersistentVolume["status"] = { phase, lastPhaseTransitionTime: timestamp(ctx.clock) };
+    if (message) Object.assign(status, { message, reason: "VolumeFailedDelete" });
+    const updated = await client.updateStatus<Volume>("persistentvolumes", { ...volume, status });
     volumes.observe(updated);
     return updated;
   }

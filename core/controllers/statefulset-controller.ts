@@ -17,6 +17,7 @@ import { isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from "./p
 import { claimsFor, newPod, ordinalOf, type Sts } from "./statefulset-pods.ts";
 
 type P = Kube<Pod>;
+const BURST = 100;
 type Claim = Kube<PersistentVolumeClaim>;
 
 /** Pods the controller waits for one at a time: Running and Ready, not being deleted. */
@@ -97,6 +98,9 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
     const ordered = sts.spec?.podManagementPolicy !== "Parallel";
     const strategy = sts.spec?.updateStrategy;
     const partition = strategy?.type === "OnDelete" ? 0 : (strategy?.rollingUpdate?.partition ?? 0);
+    // Parallel sets act on many pods at once, at most BURST per reconcile (their events bring the next).
+    let budget = BURST;
+    const spend = () => --budget <= 0;
     const byOrdinal = new Map<number, P>();
     const condemned: P[] = [];
     for (const p of mine) {
@@ -124,7 +128,7 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
         const rev = atCurrent ? current : update;
         await ensureClaims(sts, ord);
         await createPod(sts, newPod(sts, ord, templateOf(rev), rev.metadata.name!));
-        if (ordered) return;
+        if (ordered || spend()) return;
         continue;
       }
       if (ordered && !isHealthy(pod)) return;
@@ -141,7 +145,7 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
       }
       await condemnClaims(sts, pod);
       await deletePod(sts, pod);
-      if (ordered) return;
+      if (ordered || spend()) return;
     }
     if (condemned.length) return;
 
