@@ -3,6 +3,7 @@ import type { PodTemplateSpec } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
+import { labelSelectorMatches } from "../selectors.ts";
 import type { Informer } from "./informer.ts";
 import { isControlledBy, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { computeHash, equalIgnoreHash } from "./pod-template-hash.ts";
@@ -49,6 +50,7 @@ export async function ensureUpdateRevision(
   revisions: Informer<Revision>,
   owner: Owner,
 ): Promise<Revision> {
+  await adoptOrphans(client, revisions, owner);
   const owned = ownedRevisions(revisions, owner);
   const template = owner.spec?.template;
   const max = owned.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
@@ -62,7 +64,11 @@ export async function ensureUpdateRevision(
     revisions.observe(renumbered);
     return renumbered;
   }
-  const hash = computeHash(template);
+  // A name taken by a revision that is not ours (another owner's): hash again with a collision count.
+  let collisions = 0;
+  let hash = computeHash(template);
+  while (revisions.get(owner.metadata.namespace ?? "", `${owner.metadata.name}-${hash}`) && collisions < 10)
+    hash = computeHash(template, ++collisions);
   const cause = owner.metadata.annotations?.[CHANGE_CAUSE];
   const rev: Revision = {
     apiVersion: "apps/v1",
@@ -80,6 +86,22 @@ export async function ensureUpdateRevision(
   const created = await client.create<Revision>("controllerrevisions.apps", rev);
   revisions.observe(created);
   return created;
+}
+
+/** Revisions left without a controller (the owner deleted with cascade=orphan) that match the selector. */
+async function adoptOrphans(client: Client, revisions: Informer<Revision>, owner: Owner): Promise<void> {
+  for (const r of revisions.list(owner.metadata.namespace)) {
+    if (r.metadata.ownerReferences?.some((x) => x.controller) || r.metadata.deletionTimestamp) continue;
+    if (!owner.spec?.selector || !labelSelectorMatches(owner.spec.selector, r.metadata.labels)) continue;
+    const adopted = await client.update<Revision>("controllerrevisions.apps", {
+      ...r,
+      metadata: {
+        ...r.metadata,
+        ownerReferences: [...(r.metadata.ownerReferences ?? []), ownerReferenceTo(owner)],
+      },
+    });
+    revisions.observe(adopted);
+  }
 }
 
 /** Deletes the oldest revisions no pod uses beyond revisionHistoryLimit. */

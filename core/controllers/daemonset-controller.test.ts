@@ -142,6 +142,23 @@ describe("daemonset controller", () => {
     );
   });
 
+  test("a pod orphaned by a cascade=orphan delete is adopted by the next DaemonSet, not doubled", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("daemonsets.apps", daemonSet());
+    await waitFor(async () => (await ds()).status?.numberAvailable === 1);
+    const [pod] = await live();
+    await cluster.client.delete("daemonsets.apps", "default", "agent", { propagationPolicy: "Orphan" });
+    await waitFor(async () => !(await live())[0]?.metadata.ownerReferences?.length, { what: "orphaned" });
+    await cluster.client.create("daemonsets.apps", daemonSet());
+    const set = await waitFor(async () => {
+      const x = await ds();
+      return x.status?.numberAvailable === 1 ? x : undefined;
+    });
+    const now = await live();
+    expect(now.map((p) => p.metadata.uid)).toEqual([pod!.metadata.uid]);
+    expect(now[0]!.metadata.ownerReferences?.[0]?.uid).toBe(set.metadata.uid);
+  });
+
   test("OnDelete and bad specs", async () => {
     cluster = await startTestCluster();
     const err = await cluster.client

@@ -1,6 +1,7 @@
 import type { DaemonSetStatus } from "kubernetes-types/apps/v1";
 import type { Node, Pod } from "kubernetes-types/core/v1";
 import { deepEqual } from "../patch/deep-equal.ts";
+import { labelSelectorMatches } from "../selectors.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
   ensureUpdateRevision,
@@ -12,6 +13,7 @@ import { type Ds, newDaemonPod, shouldRunOn, targetNode } from "./daemonset-pods
 import { scaledValue } from "./int-or-percent.ts";
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, isControlledBy, type Kube } from "./owner-references.ts";
+import { claimPods } from "./pod-adoption.ts";
 import { isPodActive, isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from "./pods.ts";
 
 type P = Kube<Pod>;
@@ -52,6 +54,10 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
     for (const pod of e.old ? [e.old, e.object] : [e.object]) {
       const ref = controllerRef(pod);
       if (ref?.kind === "DaemonSet") controller.enqueue(`${pod.metadata.namespace}/${ref.name}`);
+    }
+    if (!controllerRef(e.object) && e.type !== "DELETED") {
+      for (const ds of sets.list(e.object.metadata.namespace))
+        if (labelSelectorMatches(ds.spec?.selector, e.object.metadata.labels)) controller.enqueue(keyOf(ds));
     }
   });
   revisions.onEvent((e) => {
@@ -98,7 +104,12 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
   }
 
   async function sync(ds: Ds, hash: string): Promise<void> {
-    const mine = pods.list(ds.metadata.namespace).filter((p) => isControlledBy(p, ds));
+    const mine = await claimPods(
+      client,
+      pods,
+      ds,
+      (p) => labelSelectorMatches(ds.spec?.selector, p.metadata.labels) && !!targetNode(p),
+    );
     const byNode = new Map<string, P[]>();
     for (const p of mine) {
       const node = targetNode(p) ?? "";

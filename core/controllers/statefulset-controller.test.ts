@@ -197,6 +197,24 @@ describe("statefulset controller", () => {
     await waitFor(async () => (await live())[0]?.spec?.containers[0]?.image === "busybox:2");
   });
 
+  test("pods orphaned by a cascade=orphan delete are adopted by the next set, not recreated", async () => {
+    await start();
+    await cluster.client.create("statefulsets.apps", statefulSet(2));
+    await waitFor(async () => (await sts()).status?.readyReplicas === 2);
+    const uids = (await live()).map((p) => p.metadata.uid).sort();
+    await cluster.client.delete("statefulsets.apps", "default", "db", { propagationPolicy: "Orphan" });
+    await waitFor(async () => (await live()).every((p) => !p.metadata.ownerReferences?.length), {
+      what: "pods orphaned",
+    });
+    await cluster.client.create("statefulsets.apps", statefulSet(2));
+    const adopted = await waitFor(async () => {
+      const set = await sts();
+      const now = await live();
+      return now.every((p) => p.metadata.ownerReferences?.[0]?.uid === set.metadata.uid) ? now : undefined;
+    });
+    expect(adopted.map((p) => p.metadata.uid).sort()).toEqual(uids);
+  });
+
   test("immutable fields and bad specs are 422 naming the field", async () => {
     await start();
     const bad = statefulSet(-1, { podManagementPolicy: "Sometimes" });

@@ -2,6 +2,7 @@ import type { StatefulSetStatus } from "kubernetes-types/apps/v1";
 import type { PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
+import { labelSelectorMatches } from "../selectors.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
   ensureUpdateRevision,
@@ -13,6 +14,7 @@ import {
 } from "./controller-revisions.ts";
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, isControlledBy, type Kube } from "./owner-references.ts";
+import { claimPods } from "./pod-adoption.ts";
 import { isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from "./pods.ts";
 import { claimsFor, newPod, ordinalOf, type Sts } from "./statefulset-pods.ts";
 
@@ -54,6 +56,12 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
   pods.onEvent((e) => {
     byOwner(e.object);
     if (e.old) byOwner(e.old);
+    if (!controllerRef(e.object) && e.type !== "DELETED") {
+      // An orphan: a set whose selector it matches may adopt it.
+      for (const sts of sets.list(e.object.metadata.namespace))
+        if (labelSelectorMatches(sts.spec?.selector, e.object.metadata.labels))
+          controller.enqueue(keyOf(sts));
+    }
   });
   revisions.onEvent((e) => byOwner(e.object));
   claims.onEvent((e) => {
@@ -71,7 +79,12 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
     const update = await ensureUpdateRevision(client, revisions, sts);
     const owned = ownedRevisions(revisions, sts);
     const current = owned.find((r) => r.metadata.name === sts.status?.currentRevision) ?? update;
-    const mine = pods.list(namespace).filter((p) => isControlledBy(p, sts));
+    const mine = await claimPods(
+      client,
+      pods,
+      sts,
+      (p) => labelSelectorMatches(sts.spec?.selector, p.metadata.labels) && ordinalOf(sts, p) >= 0,
+    );
     let error: unknown;
     try {
       await sync(sts, mine, current, update);
