@@ -29,6 +29,8 @@ import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
+import type { LocalVolumes } from "../core/seams/local-volumes.ts";
+import { claimCapacityAdmission } from "../core/storage/claim-capacity.ts";
 import type { Store } from "../core/store/store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
@@ -77,7 +79,17 @@ export async function up(opts: UpOptions): Promise<void> {
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const allocator = createServiceAllocator({ serviceCidr });
-  const registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+  let localVolumes: LocalVolumes | undefined; // the node's, once it runs
+  const registry = createRegistry(store, {
+    admit: [
+      allocator.admit,
+      claimCapacityAdmission(
+        () => localVolumes,
+        () => registry,
+      ),
+    ],
+    onDeleted: [allocator.onDeleted],
+  });
   await step("creating the system namespaces", () => registry.bootstrap());
   await step("recovering Service allocations", async () =>
     allocator.recover?.((await registry.list("services")).items),
@@ -94,6 +106,7 @@ export async function up(opts: UpOptions): Promise<void> {
     runtimeName === "crun"
       ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
       : undefined;
+  localVolumes = node?.volumes;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
   let dnsReady: Promise<void> | undefined;
@@ -105,6 +118,7 @@ export async function up(opts: UpOptions): Promise<void> {
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => !!node,
+      localVolumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
@@ -177,6 +191,7 @@ interface NodeParts {
   runtime: CrunRuntime;
   network: Awaited<ReturnType<typeof import("../runtime/net/node-network.ts")["createNodeNetwork"]>>;
   images: ImageService;
+  volumes: LocalVolumes;
 }
 
 /** The node half: network, image store, crun runtime and the agent that drives them. */
@@ -207,6 +222,7 @@ async function startNode({
   const { createImageService } = await import("../runtime/image/image-service.ts");
   const { loadRegistriesConfig, withMirrorFlags } = await import("../runtime/image/registries-config.ts");
   const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
+  const { createLocalPathVolumes, STORAGE_DIR } = await import("../runtime/storage/local-path-volumes.ts");
 
   const network = await step("setting up the pod network", () =>
     createNodeNetwork({
@@ -238,7 +254,8 @@ async function startNode({
     clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
     log,
   });
-  return { agent, runtime, network, images: createImageService(imageStore, runtime) };
+  const volumes = createLocalPathVolumes(join(dataDir, STORAGE_DIR));
+  return { agent, runtime, network, images: createImageService(imageStore, runtime), volumes };
 }
 
 type Step = <T>(what: string, fn: () => T | Promise<T>) => Promise<T>;

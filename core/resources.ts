@@ -60,8 +60,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
   r("", "v1", "Secret", "secrets", true),
   r("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
+  r("", "v1", "PersistentVolume", "persistentvolumes", false, ["pv"], [], ["status"]),
+  r("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, ["pvc"], [], ["status"]),
   r("apps", "v1", "Deployment", "deployments", true, ["deploy"], ["all"], ["status", "scale"]),
   r("apps", "v1", "ReplicaSet", "replicasets", true, ["rs"], ["all"], ["status", "scale"]),
+  r("apps", "v1", "StatefulSet", "statefulsets", true, ["sts"], ["all"], ["status", "scale"]),
+  r("apps", "v1", "DaemonSet", "daemonsets", true, ["ds"], ["all"], ["status"]),
+  r("apps", "v1", "ControllerRevision", "controllerrevisions", true),
   r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
   r(
     "autoscaling",
@@ -74,6 +79,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     ["status"],
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
+  r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */
@@ -88,8 +94,13 @@ export function apiVersionOf(info: Pick<ResourceInfo, "group" | "version">): str
 /** Groups whose old versions are still accepted and rewritten to the served version. */
 export const LEGACY_API_VERSIONS: Record<string, Record<string, string>> = {
   "extensions/v1beta1": { Deployment: "apps/v1", ReplicaSet: "apps/v1" },
-  "apps/v1beta1": { Deployment: "apps/v1" },
-  "apps/v1beta2": { Deployment: "apps/v1", ReplicaSet: "apps/v1" },
+  "apps/v1beta1": { Deployment: "apps/v1", StatefulSet: "apps/v1" },
+  "apps/v1beta2": {
+    Deployment: "apps/v1",
+    ReplicaSet: "apps/v1",
+    StatefulSet: "apps/v1",
+    DaemonSet: "apps/v1",
+  },
   "autoscaling/v1": { HorizontalPodAutoscaler: "autoscaling/v2" },
 };
 

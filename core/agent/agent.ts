@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1";
+import type {
+  ConfigMap,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+} from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
 import { type Clock, systemClock } from "../loop/clock.ts";
@@ -211,6 +218,12 @@ function agentDeps(
     sources: {
       configMap: (ns, name) => client.tryGet<ConfigMap & KubeObject>("configmaps", ns, name),
       secret: (ns, name) => client.tryGet<Secret & KubeObject>("secrets", ns, name),
+      claims: {
+        persistentVolumeClaim: (ns, name) =>
+          client.tryGet<PersistentVolumeClaim & KubeObject>("persistentvolumeclaims", ns, name),
+        persistentVolume: (name) =>
+          client.tryGet<PersistentVolume & KubeObject>("persistentvolumes", "", name),
+      },
     },
     nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
     serviceAccountToken: options.serviceAccountToken,

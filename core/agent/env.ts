@@ -8,6 +8,7 @@ import type {
 } from "kubernetes-types/core/v1";
 import { cpuMillis, parseQuantity, quantityValue } from "../quantity.ts";
 import { RuntimeError } from "../seams/container-runtime.ts";
+import type { ClaimSources } from "./claim-volume.ts";
 
 /**
  * A container's environment, resolved the way the kubelet does it: envFrom first (with prefix),
@@ -17,6 +18,8 @@ import { RuntimeError } from "../seams/container-runtime.ts";
 export interface ConfigSources {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** Claims and volumes for `persistentVolumeClaim` volumes. */
+  claims?: ClaimSources;
 }
 
 /** Facts about the pod's placement that fieldRef/resourceFieldRef can reference. */

@@ -1,6 +1,7 @@
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from "kubernetes-types/core/v1";
 import { quantityValue } from "../quantity.ts";
 import { type Mount, RuntimeError, type VolumeSource } from "../seams/container-runtime.ts";
+import { resolveClaimVolume } from "./claim-volume.ts";
 import {
   type ConfigSources,
   decodeBase64,
@@ -50,6 +51,10 @@ async function resolveVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<V
       ...(size !== undefined ? { sizeLimitBytes: quantityValue(size) } : {}),
     };
   }
+  if (v.persistentVolumeClaim) {
+    const claims = ctx.sources.claims;
+    if (claims) return resolveClaimVolume(v.name, namespace, v.persistentVolumeClaim, claims);
+  }
   if (v.hostPath)
     return { type: "hostPath", path: v.hostPath.path, hostPathType: v.hostPath.type || undefined };
   if (v.configMap) {
@@ -83,7 +88,7 @@ async function resolveVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<V
   const kind = Object.keys(v).find((k) => k !== "name") ?? "unknown";
   throw mountError(
     v.name,
-    `volume type ${kind} is not supported by minik (use emptyDir, hostPath, configMap, secret, downwardAPI or projected)`,
+    `volume type ${kind} is not supported by minik (use emptyDir, hostPath, persistentVolumeClaim, configMap, secret, downwardAPI or projected)`,
   );
 }
 

@@ -148,4 +148,31 @@ describe("endpoints controller", () => {
       what: "endpoints removed",
     });
   });
+  test("endpoints of pods in the Service's subdomain carry their hostname (per-pod DNS)", async () => {
+    cluster = await startTestCluster();
+    await cluster.client.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "db" },
+      spec: { clusterIP: "None", selector: { app: "db" }, ports: [{ port: 80 }] },
+    });
+    for (const [name, subdomain] of [
+      ["db-0", "db"],
+      ["other", "elsewhere"],
+    ]) {
+      await cluster.client.create("pods", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, labels: { app: "db" } },
+        spec: { hostname: name, subdomain, containers: [{ name: "c", image: "busybox" }] },
+      });
+    }
+    const eps = await waitFor(async () => {
+      const list = (await slices()).filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === "db");
+      const all = list.flatMap((s) => s.endpoints ?? []);
+      return all.length === 2 ? all : undefined;
+    });
+    const byPod = Object.fromEntries(eps.map((e) => [e.targetRef?.name, e.hostname]));
+    expect(byPod).toEqual({ "db-0": "db-0", other: undefined });
+  });
 });

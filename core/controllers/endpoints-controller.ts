@@ -243,6 +243,9 @@ export function desiredSlices(svc: Service, pods: P[]): Pick<EndpointSlice, "end
     group.endpoints.push({
       addresses: [pod.status!.podIP!],
       conditions: { ready: serving && !terminating, serving, terminating },
+      ...(pod.spec?.hostname && pod.spec.subdomain === svc.metadata?.name
+        ? { hostname: pod.spec.hostname }
+        : {}),
       ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: JSON.parse(JSON.stringify(targetRef(pod))),
     });

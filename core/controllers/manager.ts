@@ -1,7 +1,9 @@
 import { createEventRecorder, type EventRecorder } from "../events.ts";
 import { type Clock, systemClock } from "../loop/clock.ts";
 import type { Client } from "../seams/client.ts";
+import type { LocalVolumes } from "../seams/local-volumes.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
+import { createDaemonSetController } from "./daemonset-controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
 import { createEndpointsController } from "./endpoints-controller.ts";
@@ -12,8 +14,10 @@ import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
+import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createScheduler } from "./scheduler.ts";
+import { createStatefulSetController } from "./statefulset-controller.ts";
 
 export type ControllerName =
   | "deployment"
@@ -25,7 +29,10 @@ export type ControllerName =
   | "event-ttl"
   | "endpoints"
   | "horizontal-pod-autoscaler"
-  | "disruption";
+  | "disruption"
+  | "persistentvolume"
+  | "statefulset"
+  | "daemonset";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -50,6 +57,8 @@ export interface ControllerManagerOptions {
   /** False when there is no container runtime: the node is NotReady and pods stay Pending. */
   runtimeReady?: () => boolean | Promise<boolean>;
   log?: (message: string) => void;
+  /** The node's volume directories for the local-path provisioner (none: no dynamic provisioning). */
+  localVolumes?: LocalVolumes;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
    * the network's service proxy this way, so it sees the same informers).
@@ -99,6 +108,10 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "horizontal-pod-autoscaler": () =>
       createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
     disruption: () => createDisruptionController(ctx),
+    statefulset: () => createStatefulSetController(ctx),
+    daemonset: () => createDaemonSetController(ctx),
+    persistentvolume: () =>
+      createPersistentVolumeController(ctx, { nodeName, volumes: options.localVolumes }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

@@ -46,8 +46,8 @@ describe("cluster DNS views", () => {
       metadata: { name: "db-1", namespace: "default", labels: { "kubernetes.io/service-name": "db" } },
       addressType: "IPv4",
       endpoints: [
-        { addresses: ["10.88.0.9"], conditions: { ready: true } },
-        { addresses: ["10.88.0.8"], conditions: { ready: false } },
+        { addresses: ["10.88.0.9"], conditions: { ready: true }, hostname: "db-0" },
+        { addresses: ["10.88.0.8"], conditions: { ready: false }, hostname: "db-1" },
       ],
     });
     const pod = await registry.create("pods", {
@@ -64,6 +64,8 @@ describe("cluster DNS views", () => {
       ports: [{ name: undefined, port: 80, protocol: "TCP" }],
     });
     expect(lookup("default", "db")?.ips).toEqual(["10.88.0.9"]);
+    // Per-pod names of a headless Service: ready endpoints with a hostname only.
+    expect(lookup("default", "db")?.hosts).toEqual({ "db-0": ["10.88.0.9"] });
     expect(lookup("other", "web")).toBeUndefined();
     expect(nameOf(clusterIP)).toBe("web.default.svc.cluster.local");
     expect(nameOf("10.88.0.9")).toBe("10-88-0-9.default.pod.cluster.local");

@@ -23,15 +23,17 @@ export function createServiceDnsView(
     if (spec.clusterIP && spec.clusterIP !== "None") return { ips: [spec.clusterIP], ports };
     // Headless: the ready endpoints themselves.
     const ips = new Set<string>();
+    const hosts: Record<string, string[]> = {};
     for (const slice of slices.list(namespace)) {
       if (slice.metadata.labels?.["kubernetes.io/service-name"] !== name || slice.addressType !== "IPv4")
         continue;
       for (const ep of slice.endpoints ?? []) {
         if (ep.conditions?.ready === false) continue;
         for (const ip of ep.addresses ?? []) ips.add(ip);
+        if (ep.hostname) hosts[ep.hostname] = [...(hosts[ep.hostname] ?? []), ...(ep.addresses ?? [])];
       }
     }
-    return { ips: [...ips].sort(), ports };
+    return { ips: [...ips].sort(), ports, ...(Object.keys(hosts).length ? { hosts } : {}) };
   };
 }
 

@@ -5,7 +5,7 @@ import { invalid as invalidCause, required } from "../validation/causes.ts";
 import type { Kind } from "./context.ts";
 
 /** Kinds with a /scale subresource (autoscaling/v1 Scale). */
-const SCALABLE = new Set(["deployments.apps", "replicasets.apps"]);
+const SCALABLE = new Set(["deployments.apps", "replicasets.apps", "statefulsets.apps"]);
 
 export function checkScalable(kind: Kind): void {
   if (!SCALABLE.has(kind.key)) {

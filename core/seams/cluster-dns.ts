@@ -9,6 +9,8 @@ export interface ServiceRecord {
   ips: string[];
   /** ExternalName Services answer with a CNAME. */
   externalName?: string;
+  /** Headless Services: A records of `<hostname>.<svc>.<ns>.svc.cluster.local` (StatefulSet pods). */
+  hosts?: Record<string, string[]>;
   /** Named ports, for SRV `_<port>._<proto>.<svc>.<ns>.svc.cluster.local`. */
   ports?: { name?: string; port: number; protocol?: string }[];
 }

@@ -59,7 +59,9 @@ describe("the store's change log", () => {
     expect(rows).toBeGreaterThan(5);
     expect(rows).toBeLessThan(305);
     // a watch from a trimmed revision gets 410; from a kept one it replays
-    await expect(s.watch({ sinceResourceVersion: "10" }, () => {})).rejects.toMatchObject({ code: "Expired" });
+    await expect(s.watch({ sinceResourceVersion: "10" }, () => {})).rejects.toMatchObject({
+      code: "Expired",
+    });
     const recent = String(Number(await s.currentResourceVersion()) - 3);
     const seen: string[] = [];
     const stop = await s.watch({ sinceResourceVersion: recent }, (e) => seen.push(e.type));

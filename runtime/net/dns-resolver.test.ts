@@ -3,7 +3,7 @@ import { createDnsResolver, decodeResponse, encodeQuery, type ServiceRecord } fr
 
 const records: Record<string, ServiceRecord> = {
   "default/web": { ips: ["10.96.0.20"], ports: [{ name: "http", port: 80, protocol: "TCP" }] },
-  "other/db": { ips: ["10.88.0.7", "10.88.0.8"] },
+  "other/db": { ips: ["10.88.0.7", "10.88.0.8"], hosts: { "db-0": ["10.88.0.7"], "db-1": ["10.88.0.8"] } },
   "default/ext": { ips: [], externalName: "example.org" },
 };
 const lookupService = (ns: string, name: string) => records[`${ns}/${name}`];
@@ -22,6 +22,12 @@ describe("dns resolver", () => {
     });
     expect((await ask("WEB.Default.svc.cluster.local")).addresses).toEqual(["10.96.0.20"]);
     expect((await ask("db.other.svc.cluster.local")).addresses).toEqual(["10.88.0.7", "10.88.0.8"]);
+  });
+
+  test("a headless Service's named endpoints (StatefulSet pods) answer <pod>.<svc>.<ns>.svc", async () => {
+    expect((await ask("db-1.db.other.svc.cluster.local")).addresses).toEqual(["10.88.0.8"]);
+    expect((await ask("db-2.db.other.svc.cluster.local")).rcode).toBe(3);
+    expect((await ask("db-0.web.default.svc.cluster.local")).rcode).toBe(3);
   });
 
   test("unknown cluster names are NXDOMAIN (so the search path moves on), AAAA of a known name is NODATA", async () => {

@@ -75,6 +75,14 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
         record.ips.map((ip) => rr(TYPE_A, ttl, ipBytes(ip))),
       );
     }
+    // <hostname>.<svc>.<ns>.svc: a headless Service's named endpoint (a StatefulSet pod).
+    if (labels.length === 4 && labels[3] === "svc" && !labels[0]!.startsWith("_")) {
+      const ips = options.lookupService(labels[2]!, labels[1]!)?.hosts?.[labels[0]!];
+      if (!ips?.length) return reply(query, q, RCODE.nxDomain, true, []);
+      const answers =
+        q.type === TYPE_A && q.class === CLASS_IN ? ips.map((ip) => rr(TYPE_A, ttl, ipBytes(ip))) : [];
+      return reply(query, q, RCODE.noError, true, answers);
+    }
     // _<port>._<proto>.<svc>.<ns>.svc: SRV naming the Service and the port number.
     if (
       labels.length === 5 &&

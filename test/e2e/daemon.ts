@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runningMinikUps } from "../../runtime/host/minik-processes.ts";
 import { waitFor } from "../support/env.ts";
 import { testRegistriesYaml } from "../support/registry.ts";
 
@@ -141,4 +142,34 @@ export function unmountUnder(dir: string) {
     .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
+}
+
+/**
+ * `minik up` processes on this machine other than ours that run containers (they share the
+ * bridge, nft table and DNS port); a control plane started with `--runtime none` touches none of them.
+ */
+const otherMinikUps = (ours?: number) =>
+  runningMinikUps().filter((p) => p.pid !== ours && !/--runtime[= ]none\b/.test(p.argv.join(" ")));
+
+/**
+ * Only one minik may own the bridge, the nft table and 10.88.0.1:53: wait while another engineer's
+ * test runs one (a second daemon would rewrite our Services' rules), and retry if one starts first.
+ */
+export async function startExclusive(dataDir: string): Promise<Daemon> {
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    await waitFor(() => otherMinikUps().length === 0, {
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+      intervalMs: 500,
+      what: "other minik up processes on this machine to stop",
+    });
+    try {
+      const d = await startDaemon([], dataDir);
+      if (otherMinikUps(d.proc.pid).length === 0) return d;
+      await d.stop(); // lost a race with another test's daemon
+    } catch (e) {
+      const busy = /EADDRINUSE|address already in use|in use/i.test((e as Error).message);
+      if (!busy || Date.now() > deadline) throw e;
+    }
+  }
 }

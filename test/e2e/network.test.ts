@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runningMinikUps } from "../../runtime/host/minik-processes.ts";
 import { DEFAULT_NFT_TABLE } from "../../runtime/net/nft-proxy.ts";
 import { DEFAULT_BRIDGE, DEFAULT_NETNS_PREFIX, DEFAULT_VETH_PREFIX } from "../../runtime/net/pod-network.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing, testRegistriesYaml } from "../support/registry.ts";
-import { BINARY, type Daemon, freePort, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, freePort, removeDir, startExclusive } from "./daemon.ts";
 
 /**
  * Issue 4 through the compiled binary on real containers: pod-to-pod and host-to-pod traffic,
@@ -129,32 +128,6 @@ interface PodJson {
 
 const ready = (p: PodJson) =>
   p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-
-/** `minik up` processes on this machine other than ours (they share the bridge, nft table and DNS port). */
-const otherMinikUps = (ours?: number) => runningMinikUps().filter((p) => p.pid !== ours);
-
-/**
- * Only one minik may own the bridge, the nft table and 10.88.0.1:53: wait while another engineer's
- * test runs one (a second daemon would rewrite our Services' rules), and retry if one starts first.
- */
-async function startExclusive(dataDir: string): Promise<Daemon> {
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    await waitFor(() => otherMinikUps().length === 0, {
-      timeoutMs: Math.max(1000, deadline - Date.now()),
-      intervalMs: 500,
-      what: "other minik up processes on this machine to stop",
-    });
-    try {
-      const d = await startDaemon([], dataDir);
-      if (otherMinikUps(d.proc.pid).length === 0) return d;
-      await d.stop(); // lost a race with another test's daemon
-    } catch (e) {
-      const busy = /EADDRINUSE|address already in use|in use/i.test((e as Error).message);
-      if (!busy || Date.now() > deadline) throw e;
-    }
-  }
-}
 
 /** One GET, no connection reuse (a kept-alive connection would stay pinned to one endpoint). */
 async function get(url: string): Promise<string | undefined> {

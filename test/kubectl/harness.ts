@@ -11,6 +11,7 @@ import { createServiceAllocator } from "../../core/network/service-allocator.ts"
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry } from "../../core/registry/registry.ts";
 import type { Client } from "../../core/seams/client.ts";
+import type { LocalVolumes } from "../../core/seams/local-volumes.ts";
 import { createSqlStore } from "../../core/store/sql-store.ts";
 
 /**
@@ -42,7 +43,7 @@ export interface Result {
 export const hasKubectl = Bun.which("kubectl") !== null;
 
 export async function startCluster(
-  options: { controllers?: boolean; kubelet?: boolean } = {},
+  options: { controllers?: boolean; kubelet?: boolean; localVolumes?: LocalVolumes } = {},
 ): Promise<Cluster> {
   const store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
   const allocator = createServiceAllocator();
@@ -67,6 +68,7 @@ export async function startCluster(
       nodeName: "minik",
       hostInfo: createHostInfo({ dataDir: tmpdir() }),
       log: () => {},
+      localVolumes: options.localVolumes,
     });
     stops.push(() => manager.stop());
   }

@@ -1,3 +1,4 @@
+import { controllerRevisionPrinter, daemonSetPrinter, statefulSetPrinter } from "./apps-workloads.ts";
 import { configMapPrinter } from "./configmaps.ts";
 import { defaultPrinter } from "./default.ts";
 import { deploymentPrinter } from "./deployments.ts";
@@ -14,6 +15,7 @@ import { replicaSetPrinter } from "./replicasets.ts";
 import { secretPrinter } from "./secrets.ts";
 import { serviceAccountPrinter } from "./serviceaccounts.ts";
 import { servicePrinter } from "./services.ts";
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, storageClassPrinter } from "./storage.ts";
 
 export { humanDuration } from "./human-duration.ts";
 export type { ColumnDefinition, Printer } from "./printer.ts";
@@ -34,6 +36,12 @@ const PRINTERS: Record<string, Printer> = {
   "endpointslices.discovery.k8s.io": endpointSlicePrinter,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
   "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
+  persistentvolumes: persistentVolumePrinter,
+  persistentvolumeclaims: persistentVolumeClaimPrinter,
+  "storageclasses.storage.k8s.io": storageClassPrinter,
+  "statefulsets.apps": statefulSetPrinter,
+  "daemonsets.apps": daemonSetPrinter,
+  "controllerrevisions.apps": controllerRevisionPrinter,
 };
 
 export function printerFor(resource: string): Printer {

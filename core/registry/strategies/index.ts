@@ -1,5 +1,7 @@
 import type { Strategy } from "../strategy.ts";
 import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
+import { controllerRevisionStrategy } from "./controller-revision.ts";
+import { daemonSetStrategy } from "./daemonset.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { namespaceStrategy } from "./namespace.ts";
@@ -7,6 +9,8 @@ import { podStrategy } from "./pod.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
 import { secretStrategy } from "./secret.ts";
 import { serviceStrategy } from "./service.ts";
+import { statefulSetStrategy } from "./statefulset.ts";
+import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from "./storage.ts";
 
 /** Strategy per store key (see resourceKey in core/resources.ts). */
 const STRATEGIES: Record<string, Strategy> = {
@@ -24,6 +28,12 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  persistentvolumes: persistentVolumeStrategy,
+  persistentvolumeclaims: persistentVolumeClaimStrategy,
+  "storageclasses.storage.k8s.io": storageClassStrategy,
+  "statefulsets.apps": statefulSetStrategy,
+  "daemonsets.apps": daemonSetStrategy,
+  "controllerrevisions.apps": controllerRevisionStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

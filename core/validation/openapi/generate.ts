@@ -33,13 +33,19 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1ConfigMap", "", "v1", "ConfigMap"],
   ["V1Secret", "", "v1", "Secret"],
   ["V1ServiceAccount", "", "v1", "ServiceAccount"],
+  ["V1PersistentVolume", "", "v1", "PersistentVolume"],
+  ["V1PersistentVolumeClaim", "", "v1", "PersistentVolumeClaim"],
   ["V1Deployment", "apps", "v1", "Deployment"],
   ["V1ReplicaSet", "apps", "v1", "ReplicaSet"],
+  ["V1StatefulSet", "apps", "v1", "StatefulSet"],
+  ["V1DaemonSet", "apps", "v1", "DaemonSet"],
+  ["V1ControllerRevision", "apps", "v1", "ControllerRevision"],
   ["V1EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],
   ["V2HorizontalPodAutoscaler", "autoscaling", "v2", "HorizontalPodAutoscaler"],
   ["V1Scale", "autoscaling", "v1", "Scale"],
   ["V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
   ["V1Eviction", "policy", "v1", "Eviction"],
+  ["V1StorageClass", "storage.k8s.io", "v1", "StorageClass"],
 ];
 
 const META = new Set([
