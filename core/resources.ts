@@ -74,6 +74,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
     ["status"],
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
+  r("batch", "v1", "Job", "jobs", true, [], ["all"], ["status"]),
+  r("batch", "v1", "CronJob", "cronjobs", true, ["cj"], ["all"], ["status"]),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

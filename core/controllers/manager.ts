@@ -2,6 +2,7 @@ import { createEventRecorder, type EventRecorder } from "../events.ts";
 import type { Client } from "../seams/client.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
+import { createCronJobController } from "./cronjob-controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
 import { createEndpointsController } from "./endpoints-controller.ts";
@@ -10,6 +11,7 @@ import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
 import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
+import { createJobController } from "./job-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
@@ -25,7 +27,9 @@ export type ControllerName =
   | "event-ttl"
   | "endpoints"
   | "horizontal-pod-autoscaler"
-  | "disruption";
+  | "disruption"
+  | "job"
+  | "cronjob";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -99,6 +103,8 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "horizontal-pod-autoscaler": () =>
       createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
     disruption: () => createDisruptionController(ctx),
+    job: () => createJobController(ctx),
+    cronjob: () => createCronJobController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

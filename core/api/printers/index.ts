@@ -1,10 +1,12 @@
 import { configMapPrinter } from "./configmaps.ts";
+import { cronJobPrinter } from "./cronjobs.ts";
 import { defaultPrinter } from "./default.ts";
 import { deploymentPrinter } from "./deployments.ts";
 import { endpointsPrinter } from "./endpoints.ts";
 import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
 import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
+import { jobPrinter } from "./jobs.ts";
 import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
@@ -34,6 +36,8 @@ const PRINTERS: Record<string, Printer> = {
   "endpointslices.discovery.k8s.io": endpointSlicePrinter,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
   "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
+  "jobs.batch": jobPrinter,
+  "cronjobs.batch": cronJobPrinter,
 };
 
 export function printerFor(resource: string): Printer {

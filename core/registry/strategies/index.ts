@@ -1,7 +1,9 @@
 import type { Strategy } from "../strategy.ts";
 import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
+import { cronJobStrategy } from "./cronjob.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
+import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
@@ -24,6 +26,8 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  "jobs.batch": jobStrategy,
+  "cronjobs.batch": cronJobStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {
