@@ -52,6 +52,8 @@ export function createCronJobController(ctx: ControllerContext): Controller {
     const status: CronJobStatus = { ...cj.status, active: syncActive(cj, owned) };
     const lastSuccess = latestSuccess(cj, owned);
     if (lastSuccess) status.lastSuccessfulTime = lastSuccess;
+    const lastScheduled = latestScheduled(cj, owned);
+    if (lastScheduled) status.lastScheduleTime = lastScheduled;
     await cleanUpHistory(cj, owned);
     if (cj.metadata.deletionTimestamp || cj.spec?.suspend) return writeStatus(cj, status);
 
@@ -147,6 +149,19 @@ export function createCronJobController(ctx: ControllerContext): Controller {
     return best;
   }
 
+  /**
+   * The newest schedule time a Job of ours was started for, if newer than the recorded one (a
+   * Job created just before a crash, or by a sync whose status write lost a race).
+   */
+  function latestScheduled(cj: CJ, owned: J[]): string | undefined {
+    let best = cj.status?.lastScheduleTime;
+    for (const job of owned) {
+      const at = Date.parse(job.metadata.annotations?.[CRONJOB_SCHEDULED_TIMESTAMP] ?? "");
+      if (!Number.isNaN(at) && at > (parseTime(best) || 0)) best = rfc3339(at);
+    }
+    return best;
+  }
+
   /** Deletes the oldest finished Jobs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit. */
   async function cleanUpHistory(cj: CJ, owned: J[]) {
     const limits = { Complete: cj.spec?.successfulJobsHistoryLimit, Failed: cj.spec?.failedJobsHistoryLimit };
@@ -163,10 +178,11 @@ export function createCronJobController(ctx: ControllerContext): Controller {
 
   async function deleteJob(cj: CJ, name: string, uid: string | undefined) {
     try {
-      await client.delete("jobs.batch", cj.metadata.namespace!, name, {
+      const gone = await client.delete<J>("jobs.batch", cj.metadata.namespace!, name, {
         propagationPolicy: "Background",
         ...(uid ? { preconditions: { uid } } : {}),
       });
+      if (gone) jobs.observeDeleted(gone);
       recorder.record(cj, "Normal", "SuccessfulDelete", `Deleted job ${name}`);
     } catch (e) {
       if (!isApiError(e, "NotFound")) throw e;
