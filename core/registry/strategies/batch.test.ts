@@ -11,7 +11,7 @@ type CJ = CronJob & KubeObject;
 
 describe("Job strategy", () => {
   test("generates the selector and labels from the uid, and fills the defaults", async () => {
-    const job = await fx.registry.create<J>("jobs.batch", jobManifest("pi"));
+    const job = (await fx.registry.create("jobs.batch", jobManifest("pi"))) as J;
     const uid = job.metadata!.uid!;
     expect(job.spec!.selector).toEqual({ matchLabels: { "batch.kubernetes.io/controller-uid": uid } });
     const labels = {
@@ -35,7 +35,7 @@ describe("Job strategy", () => {
   });
 
   test("a work queue (parallelism only) keeps completions unset", async () => {
-    const job = await fx.registry.create<J>("jobs.batch", jobManifest("q", { parallelism: 3 }));
+    const job = (await fx.registry.create("jobs.batch", jobManifest("q", { parallelism: 3 }))) as J;
     expect(job.spec!.completions).toBeUndefined();
     expect(job.spec!.parallelism).toBe(3);
   });
@@ -72,7 +72,7 @@ describe("Job strategy", () => {
   });
 
   test("the pod template and completions are immutable", async () => {
-    const job = await fx.registry.create<J>("jobs.batch", jobManifest("pi", { completions: 2 }));
+    const job = (await fx.registry.create("jobs.batch", jobManifest("pi", { completions: 2 }))) as J;
     const changed = structuredClone(job);
     changed.spec!.template.spec!.containers[0]!.image = "busybox:1.37";
     const e = await errorOf(fx.registry.update("jobs.batch", changed as KubeObject));
@@ -88,7 +88,7 @@ describe("Job strategy", () => {
     const suspended = structuredClone(job);
     suspended.spec!.suspend = true;
     suspended.spec!.activeDeadlineSeconds = 60;
-    const updated = await fx.registry.update<J>("jobs.batch", suspended as KubeObject);
+    const updated = (await fx.registry.update("jobs.batch", suspended as KubeObject)) as J;
     expect(updated.spec!.suspend).toBe(true);
   });
 
@@ -110,7 +110,7 @@ describe("Job strategy", () => {
 
 describe("CronJob strategy", () => {
   test("fills the defaults and keeps the job template undefaulted but its pods", async () => {
-    const cj = await fx.registry.create<CJ>("cronjobs.batch", cronJobManifest("nightly"));
+    const cj = (await fx.registry.create("cronjobs.batch", cronJobManifest("nightly"))) as CJ;
     expect(cj.spec).toMatchObject({
       concurrencyPolicy: "Allow",
       suspend: false,
