@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { host, skipUnless, waitFor } from "../support/env.ts";
+import { testImages, testImagesMissing } from "../support/registry.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+
+const skip =
+  !existsSync(BINARY) ||
+  skipUnless(host.canRunContainers, "e2e batch", "needs root and crun") ||
+  skipUnless(!!testImages, "e2e batch", testImagesMissing) ||
+  skipUnless(Bun.which("kubectl") !== null, "e2e batch", "needs /usr/bin/kubectl");
+
+const busybox = () => `${testImages!.registries.plain.host}/minik-test/busybox:1`;
+
+const manifests = () => `apiVersion: batch/v1
+kind: Job
+metadata: {name: pi}
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: pi
+        image: ${busybox()}
+        command: [sh, -c, "echo pi is 3.14159"]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: indexed}
+spec:
+  completionMode: Indexed
+  completions: 2
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: worker
+        image: ${busybox()}
+        command: [sh, -c, "echo index=$JOB_COMPLETION_INDEX host=$(hostname)"]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 1 1 *"
+  timeZone: Europe/Berlin
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: backup
+            image: ${busybox()}
+            command: [sh, -c, "echo backup done"]
+`;
+
+/**
+ * Issue 12's Done-when for Jobs, on real containers through the compiled binary: a Job of 3
+ * completions at parallelism 2 completes and `kubectl logs job/NAME` shows its output; an Indexed
+ * Job's pods see their JOB_COMPLETION_INDEX and hostname; a Job created from a CronJob completes;
+ * deleting them leaves no pods.
+ */
+describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
+  let d: Daemon;
+  let dataDir: string;
+  let kubeconfig: string;
+
+  async function kubectl(...args: string[]) {
+    const p = Bun.spawn(
+      ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(dataDir, "kcache"), ...args],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
+    return { stdout, stderr, code };
+  }
+
+  beforeAll(async () => {
+    dataDir = nodeDataDir("batch");
+    d = await startDaemon([], dataDir);
+    kubeconfig = join(dataDir, "kubeconfig.test");
+    writeFileSync(kubeconfig, (await d.minik(["kubeconfig"])).stdout);
+    writeFileSync(join(dataDir, "batch.yaml"), manifests());
+    const applied = await kubectl("apply", "-f", join(dataDir, "batch.yaml"));
+    expect(applied.stderr).toBe("");
+  }, 60_000);
+  afterAll(async () => {
+    if (d) await d.stop();
+    removeDir(dataDir);
+  }, 60_000);
+
+  test("a Job of 3 completions at parallelism 2 completes and kubectl logs job/pi shows its output", async () => {
+    const wait = await kubectl("wait", "--for=condition=complete", "job/pi", "--timeout=90s");
+    expect(wait.stdout).toBe("job.batch/pi condition met\n");
+    const job = await d.getJson(["job", "pi"]);
+    expect(job.status).toMatchObject({ succeeded: 3, ready: 0 });
+    expect(job.status.conditions.map((c: { type: string }) => c.type)).toEqual([
+      "SuccessCriteriaMet",
+      "Complete",
+    ]);
+    const pods = (await d.getJson(["pods", "-l", "job-name=pi"])).items;
+    expect(pods.map((p: { status: { phase: string } }) => p.status.phase)).toEqual([
+      "Succeeded",
+      "Succeeded",
+      "Succeeded",
+    ]);
+    // Never more than 2 at once: the third pod started after one of the first two finished.
+    const times = pods
+      .map(
+        (p: {
+          status: {
+            containerStatuses: { state: { terminated: { startedAt: string; finishedAt: string } } }[];
+          };
+        }) => ({
+          start: Date.parse(p.status.containerStatuses[0]!.state.terminated.startedAt),
+          end: Date.parse(p.status.containerStatuses[0]!.state.terminated.finishedAt),
+        }),
+      )
+      .sort((a: { start: number }, b: { start: number }) => a.start - b.start);
+    expect(times[2].start).toBeGreaterThanOrEqual(Math.min(times[0].end, times[1].end));
+    const logs = await kubectl("logs", "job/pi");
+    expect(logs).toMatchObject({ code: 0, stdout: "pi is 3.14159\n" });
+    const get = await d.minik(["get", "jobs"]);
+    expect(get.stdout).toMatch(/pi\s+Complete\s+3\/3\s+/);
+  }, 120_000);
+
+  test("an Indexed Job's pods see JOB_COMPLETION_INDEX and their hostname", async () => {
+    expect((await kubectl("wait", "--for=condition=complete", "job/indexed", "--timeout=90s")).code).toBe(0);
+    const logs = await kubectl("logs", "-l", "batch.kubernetes.io/job-name=indexed");
+    expect(logs.stdout.split("\n").filter(Boolean).sort()).toEqual([
+      "index=0 host=indexed-0",
+      "index=1 host=indexed-1",
+    ]);
+    expect((await d.getJson(["job", "indexed"])).status.completedIndexes).toBe("0-1");
+  }, 120_000);
+
+  test("kubectl create job --from=cronjob/nightly completes; deleting the CronJob and Jobs leaves no pods", async () => {
+    const created = await kubectl("create", "job", "nightly-manual", "--from=cronjob/nightly");
+    expect(created.stdout).toBe("job.batch/nightly-manual created\n");
+    expect(
+      (await kubectl("wait", "--for=condition=complete", "job/nightly-manual", "--timeout=90s")).code,
+    ).toBe(0);
+    expect((await kubectl("logs", "job/nightly-manual")).stdout).toBe("backup done\n");
+    const cron = await d.minik(["get", "cronjobs"]);
+    expect(cron.stdout).toMatch(/nightly\s+0 3 1 1 \*\s+Europe\/Berlin\s+False\s+0\s+<none>\s+/);
+
+    expect((await kubectl("delete", "-f", join(dataDir, "batch.yaml"))).code).toBe(0);
+    await waitFor(async () => (await d.getJson(["jobs"])).items.length === 0, {
+      timeoutMs: 30_000,
+      what: "jobs collected",
+    });
+    await waitFor(async () => (await d.getJson(["pods"])).items.length === 0, {
+      timeoutMs: 60_000,
+      what: "pods collected",
+    });
+  }, 150_000);
+});
