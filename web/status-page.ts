@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 
 /**
- * The status page at `/`: nodes, deployments and pods, updated live from the API's own watch
+ * The status page at `/`: nodes, deployments, pods, jobs and cronjobs, updated live from the API's own watch
  * streams. One HTML document with a little inline script and no dependencies; it authenticates
  * with the HttpOnly cookie that `minik dashboard`'s one-time link sets.
  */
@@ -36,6 +36,8 @@ th{font-size:12px;color:#5b6574;text-transform:uppercase}
 <section><h2>Nodes</h2><table id="nodes"></table></section>
 <section><h2>Deployments</h2><table id="deployments"></table></section>
 <section><h2>Pods</h2><table id="pods"></table></section>
+<section><h2>Jobs</h2><table id="jobs"></table></section>
+<section><h2>CronJobs</h2><table id="cronjobs"></table></section>
 </main>
 <script>
 const kinds = {
@@ -44,6 +46,10 @@ const kinds = {
     row: d => [d.metadata.namespace, d.metadata.name, (d.status?.readyReplicas||0)+"/"+(d.spec?.replicas??0), d.status?.updatedReplicas||0, d.status?.availableReplicas||0, age(d)] },
   pods: { path: "/api/v1/pods", cols: ["Namespace","Name","Ready","Status","Restarts","IP","Age"],
     row: p => [p.metadata.namespace, p.metadata.name, ready(p), podStatus(p), restarts(p), p.status?.podIP||"", age(p)] },
+  jobs: { path: "/apis/batch/v1/jobs", cols: ["Namespace","Name","Status","Completions","Age"],
+    row: j => [j.metadata.namespace, j.metadata.name, jobStatus(j), (j.status?.succeeded||0)+"/"+(j.spec?.completions??1), age(j)] },
+  cronjobs: { path: "/apis/batch/v1/cronjobs", cols: ["Namespace","Name","Schedule","Suspend","Active","Last schedule"],
+    row: c => [c.metadata.namespace, c.metadata.name, c.spec?.schedule, c.spec?.suspend?"True":"False", (c.status?.active||[]).length, c.status?.lastScheduleTime||"<none>"] },
 };
 const state = {};
 function esc(s){return String(s??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]))}
@@ -52,7 +58,8 @@ function cond(o,t){const c=(o.status?.conditions||[]).find(c=>c.type===t);return
 function ready(p){const cs=p.status?.containerStatuses||[];return cs.filter(c=>c.ready).length+"/"+(p.spec?.containers||[]).length}
 function restarts(p){return (p.status?.containerStatuses||[]).reduce((a,c)=>a+(c.restartCount||0),0)}
 function podStatus(p){if(p.metadata.deletionTimestamp)return "Terminating";for(const c of p.status?.containerStatuses||[]){const w=c.state?.waiting?.reason||c.state?.terminated?.reason;if(w)return w}return p.status?.phase||"Pending"}
-function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Completed/.test(v)?"ok":""}
+function jobStatus(j){for(const t of ["Complete","Failed","Suspended"])if((j.status?.conditions||[]).some(c=>c.type===t&&c.status==="True"))return t;return "Running"}
+function cls(v){return /Err|Crash|Fail|Not|OOM|BackOff/.test(v)?"bad":/Pending|Creating|Terminating/.test(v)?"warn":/Running|Ready|Complete/.test(v)?"ok":""}
 function mem(q){const m=/^(\\d+)Ki$/.exec(q||"");return m?(m[1]/1048576).toFixed(1)+" GiB":q}
 function render(kind){const k=kinds[kind];const items=[...(state[kind]||new Map()).values()].sort((a,b)=>(a.metadata.namespace||"").localeCompare(b.metadata.namespace||"")||a.metadata.name.localeCompare(b.metadata.name));
   document.getElementById(kind).innerHTML="<tr>"+k.cols.map(c=>"<th>"+c+"</th>").join("")+"</tr>"+(items.length?items.map(o=>"<tr>"+k.row(o).map(v=>'<td class="'+cls(String(v))+'">'+esc(v)+"</td>").join("")+"</tr>").join(""):'<tr><td class="muted" colspan="9">none</td></tr>')}

@@ -3,6 +3,7 @@ import type { KubeObject } from "../../core/object.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { formatColumns } from "../printer.ts";
+import { cronJobLines, jobLines } from "./describe-batch.ts";
 import { resolveKinds } from "./kinds.ts";
 
 /** `minik describe KIND [NAME]`: the object's key fields as kubectl lays them out, then its Events. */
@@ -68,6 +69,19 @@ async function describeOne(api: ApiClient, obj: KubeObject): Promise<string> {
         if (p.nodePort) lines.push(["NodePort", `${p.name ?? "<unset>"}  ${p.nodePort}/${p.protocol}`]);
       }
       lines.push(["Session Affinity", spec.sessionAffinity]);
+      break;
+    case "Job":
+      lines.push(
+        ["Selector", selector(spec.selector)],
+        ["Controlled By", controller(obj)],
+        ...jobLines(obj as never),
+      );
+      lines.push(["Pod Template", containers(spec.template?.spec?.containers, undefined)]);
+      lines.push(["Conditions", conditions(status.conditions)]);
+      break;
+    case "CronJob":
+      lines.push(...cronJobLines(obj as never));
+      lines.push(["Pod Template", containers(spec.jobTemplate?.spec?.template?.spec?.containers, undefined)]);
       break;
     default:
       if (obj.spec) lines.push(["Spec", indentYaml(obj.spec)]);
