@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
-import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, kubectlOn, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -71,29 +71,12 @@ spec:
 describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
   let d: Daemon;
   let dataDir: string;
-  let kubeconfig: string;
 
-  async function kubectl(...args: string[]) {
-    const p = Bun.spawn(
-      ["kubectl", "--kubeconfig", kubeconfig, "--cache-dir", join(dataDir, "kcache"), ...args],
-      {
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    return { stdout, stderr, code };
-  }
+  const kubectl = (...args: string[]) => kubectlOn(dataDir, args);
 
   beforeAll(async () => {
     dataDir = nodeDataDir("batch");
     d = await startDaemon([], dataDir);
-    kubeconfig = join(dataDir, "kubeconfig.test");
-    writeFileSync(kubeconfig, (await d.minik(["kubeconfig"])).stdout);
     writeFileSync(join(dataDir, "batch.yaml"), manifests());
     const applied = await kubectl("apply", "-f", join(dataDir, "batch.yaml"));
     expect(applied.stderr).toBe("");
