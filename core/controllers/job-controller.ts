@@ -19,6 +19,8 @@ import { isPodReady } from "./pods.ts";
 
 /** Pods created or deleted per sync at most, as Kubernetes' MaxPodCreateDeletePerSync. */
 export const MAX_POD_CHANGES_PER_SYNC = 500;
+/** Longest a Job waits before it is looked at again (long deadlines and TTLs come back to it). */
+const MAX_WAIT_MS = 10 * 60_000;
 
 type J = Kube<Job>;
 type P = Kube<Pod>;
@@ -185,7 +187,9 @@ export function createJobController(ctx: ControllerContext): Controller {
     };
     await writeStatus(job, next);
     if (error) throw error;
-    return requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(requeueAfterMs, 0) + 10 } : undefined;
+    return requeueAfterMs !== undefined
+      ? { requeueAfterMs: Math.min(Math.max(requeueAfterMs, 0) + 10, MAX_WAIT_MS) }
+      : undefined;
   }
 
   /** What to create (an entry per pod: its index, or undefined) and which active pods are too many. */
@@ -282,7 +286,7 @@ export function createJobController(ctx: ControllerContext): Controller {
       (finished.type === "Complete" ? parseTime(job.status?.completionTime) : Number.NaN) ||
       parseTime(finished.lastTransitionTime);
     const left = (Number.isNaN(at) ? now : at) + ttl * 1000 - now;
-    if (left > 0) return { requeueAfterMs: left + 10 };
+    if (left > 0) return { requeueAfterMs: Math.min(left + 10, MAX_WAIT_MS) };
     await client.delete("jobs.batch", job.metadata.namespace!, job.metadata.name!, {
       propagationPolicy: "Background",
       preconditions: { uid: job.metadata.uid },

@@ -119,6 +119,11 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     expect(logs).toMatchObject({ code: 0, stdout: "pi is 3.14159\n" });
     const get = await d.minik(["get", "jobs"]);
     expect(get.stdout).toMatch(/pi\s+Complete\s+3\/3\s+/);
+    const describe = await d.minik(["describe", "job", "pi"]);
+    expect(describe.stdout).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 3 Succeeded \/ 0 Failed/);
+    expect(describe.stdout).toMatch(
+      /Conditions:\s+\n\s+Type\s+Status\s+Reason\n\s+SuccessCriteriaMet\s+True\s+CompletionsReached/,
+    );
   }, 120_000);
 
   test("an Indexed Job's pods see JOB_COMPLETION_INDEX and their hostname", async () => {
