@@ -62,6 +62,25 @@ spec:
             command: [sh, -c, "echo backup done"]
 `;
 
+const everyMinute = () => `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: minutely}
+spec:
+  schedule: "* * * * *"
+  concurrencyPolicy: Forbid
+  successfulJobsHistoryLimit: 1
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: tick
+            image: ${busybox()}
+            command: [sh, -c, "echo tick"]
+`;
+
 /**
  * Issue 12's Done-when for Jobs, on real containers through the compiled binary: a Job of 3
  * completions at parallelism 2 completes and `kubectl logs job/NAME` shows its output; an Indexed
@@ -78,7 +97,14 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     dataDir = nodeDataDir("batch");
     d = await startDaemon([], dataDir);
     writeFileSync(join(dataDir, "batch.yaml"), manifests());
-    const applied = await kubectl("apply", "-f", join(dataDir, "batch.yaml"));
+    writeFileSync(join(dataDir, "minutely.yaml"), everyMinute());
+    const applied = await kubectl(
+      "apply",
+      "-f",
+      join(dataDir, "batch.yaml"),
+      "-f",
+      join(dataDir, "minutely.yaml"),
+    );
     expect(applied.stderr).toBe("");
   }, 60_000);
   afterAll(async () => {
@@ -136,7 +162,7 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     expect((await d.getJson(["job", "indexed"])).status.completedIndexes).toBe("0-1");
   }, 120_000);
 
-  test("kubectl create job --from=cronjob/nightly completes; deleting the CronJob and Jobs leaves no pods", async () => {
+  test("kubectl create job --from=cronjob/nightly completes; deleting the manifests collects their Jobs", async () => {
     const created = await kubectl("create", "job", "nightly-manual", "--from=cronjob/nightly");
     expect(created.stdout).toBe("job.batch/nightly-manual created\n");
     expect(
@@ -147,6 +173,30 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     expect(cron.stdout).toMatch(/nightly\s+0 3 1 1 \*\s+Europe\/Berlin\s+False\s+0\s+<none>\s+/);
 
     expect((await kubectl("delete", "-f", join(dataDir, "batch.yaml"))).code).toBe(0);
+    const others = async () =>
+      (await d.getJson(["jobs"])).items.filter(
+        (j: { metadata: { name: string } }) => !j.metadata.name.startsWith("minutely-"),
+      );
+    await waitFor(async () => (await others()).length === 0, {
+      timeoutMs: 30_000,
+      what: "jobs collected",
+    });
+  }, 150_000);
+
+  test("a CronJob on '* * * * *' starts a Job at the next minute that completes; deleting it leaves nothing", async () => {
+    const cj = await waitFor(
+      async () => {
+        const x = await d.getJson(["cronjob", "minutely"]);
+        return x.status?.lastSuccessfulTime ? x : undefined;
+      },
+      { timeoutMs: 100_000, intervalMs: 500, what: "a scheduled run to complete" },
+    );
+    expect(cj.status.lastScheduleTime).toMatch(/:00Z$/);
+    const jobs = (await d.getJson(["jobs"])).items;
+    const name = `minutely-${Date.parse(cj.status.lastScheduleTime) / 60_000}`;
+    expect(jobs.map((j: { metadata: { name: string } }) => j.metadata.name)).toContain(name);
+    expect((await kubectl("logs", `job/${name}`)).stdout).toBe("tick\n");
+    expect((await kubectl("delete", "cronjob", "minutely")).code).toBe(0);
     await waitFor(async () => (await d.getJson(["jobs"])).items.length === 0, {
       timeoutMs: 30_000,
       what: "jobs collected",
@@ -155,5 +205,5 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
       timeoutMs: 60_000,
       what: "pods collected",
     });
-  }, 150_000);
+  }, 120_000);
 });
