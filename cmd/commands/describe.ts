@@ -89,7 +89,9 @@ async function describeOne(api: ApiClient, obj: KubeObject): Promise<string> {
       if (obj.data) lines.push(["Data", indentYaml(obj.kind === "Secret" ? redact(obj.data) : obj.data)]);
   }
   lines.push(["Events", await events(api, obj)]);
-  return lines.map(([k, v]) => `${`${k}:`.padEnd(20)}${String(v ?? "<none>")}`).join("\n");
+  return lines
+    .map(([k, v]) => `${`${k}:`.padEnd(Math.max(20, k.length + 2))}${String(v ?? "<none>")}`)
+    .join("\n");
 }
 
 function kv(map: Record<string, string> | undefined, hide: string[] = []): string {
