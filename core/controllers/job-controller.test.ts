@@ -269,6 +269,21 @@ describe("job controller", () => {
     );
   });
 
+  test("a work queue: lowering parallelism deletes the extra pods; the first success ends it", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { parallelism: 3 }));
+    await waitRunning(3);
+    await waitJob((x) => x.status?.active === 3, "3 active");
+    const j = await job();
+    await cluster.client.update("jobs.batch", { ...j, spec: { ...j.spec!, parallelism: 1 } });
+    const [left] = await waitRunning(1);
+    await waitJob((x) => x.status?.active === 1 && x.status.ready === 1, "1 active, 1 ready");
+    await finish(left!, 0);
+    const done = await waitJob((x) => !!condition(x, "Complete"), "Complete");
+    expect(done.status?.succeeded).toBe(1);
+    expect(done.status?.failed).toBeUndefined();
+  });
+
   test("ttlSecondsAfterFinished: the finished Job is deleted once the TTL runs out", async () => {
     await start();
     await cluster.client.create("jobs.batch", jobManifest("work", { ttlSecondsAfterFinished: 60 }));

@@ -80,7 +80,8 @@ export function createJobController(ctx: ControllerContext): Controller {
     const active = owned.filter(isActive);
     const terminating = owned.filter((p) => p.metadata.deletionTimestamp && !isTerminal(p));
     const succeededPods = owned.filter((p) => p.status?.phase === "Succeeded");
-    const failedPods = owned.filter((p) => p.status?.phase === "Failed");
+    // A pod that fails while being deleted (suspend, scale-down, deadline) did not fail on its own.
+    const failedPods = owned.filter((p) => p.status?.phase === "Failed" && !p.metadata.deletionTimestamp);
     const verdicts = failedPods.map((p) => judgeFailedPod(job, p));
     const counted = failedPods.filter((_, i) => verdicts[i]!.action !== "Ignore");
     const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
@@ -129,10 +130,11 @@ export function createJobController(ctx: ControllerContext): Controller {
     let error: unknown;
     let live = active;
     try {
+      const without = (gone: P[]) => live.filter((p) => !gone.includes(p));
       if (target) {
-        live = await deletePods(job, active);
+        live = without(await deletePods(job, active));
       } else if (spec.suspend) {
-        live = await deletePods(job, active);
+        live = without(await deletePods(job, active));
         if (getCondition(conditions, "Suspended")?.status !== "True") {
           conditions = setJobCondition(
             conditions,
@@ -153,7 +155,7 @@ export function createJobController(ctx: ControllerContext): Controller {
         const waiting = spec.podReplacementPolicy === "Failed" ? terminating.length : 0;
         const delay = replacementDelayMs(counted, succeededPods, now);
         const wanted = wantedPods(job, active, succeeded, waiting, completed);
-        if (wanted.excess.length) live = await deletePods(job, wanted.excess);
+        if (wanted.excess.length) live = without(await deletePods(job, wanted.excess));
         if (wanted.create.length && delay > 0) requeueAfterMs = delay;
         else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create))];
         const deadline = spec.activeDeadlineSeconds;
@@ -256,7 +258,7 @@ export function createJobController(ctx: ControllerContext): Controller {
     return created;
   }
 
-  /** Deletes the given pods; returns none (all were asked to go). */
+  /** Deletes the given pods (at most MAX_POD_CHANGES_PER_SYNC); returns those asked to go. */
   async function deletePods(job: J, doomed: P[]): Promise<P[]> {
     const slice = doomed.slice(0, MAX_POD_CHANGES_PER_SYNC);
     const results = await Promise.allSettled(
@@ -275,7 +277,7 @@ export function createJobController(ctx: ControllerContext): Controller {
       } else failure ??= r.reason;
     });
     if (failure) throw failure;
-    return doomed.slice(slice.length);
+    return slice;
   }
 
   /** Deletes a finished Job (and through the collector its pods) once its TTL has run out. */
