@@ -92,6 +92,26 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl batch", "needs /usr/bin/kubectl"
     expect((await c.kubectl(["apply", "-f", "job.yaml"])).stdout).toBe("job.batch/pi unchanged\n");
   });
 
+  test("kubectl create job and create cronjob (protobuf bodies)", async () => {
+    const job = await c.kubectl(["create", "job", "once", "--image=busybox:1.36", "--", "echo", "hi"]);
+    expect(job).toMatchObject({ code: 0, stdout: "job.batch/once created\n" });
+    const created = await c.client.get("jobs.batch", "default", "once");
+    expect(
+      (created.spec as { template: { spec: { restartPolicy: string } } }).template.spec.restartPolicy,
+    ).toBe("Never");
+    const cron = await c.kubectl([
+      "create",
+      "cronjob",
+      "hello",
+      "--image=busybox:1.36",
+      "--schedule=*/5 * * * *",
+    ]);
+    expect(cron).toMatchObject({ code: 0, stdout: "cronjob.batch/hello created\n" });
+    const bad = await c.kubectl(["create", "cronjob", "nope", "--image=busybox:1.36", "--schedule=*/5 * *"]);
+    expect(bad.stderr).toContain("spec.schedule: Invalid value");
+    expect((await c.kubectl(["delete", "job/once", "cronjob/hello"])).code).toBe(0);
+  });
+
   test("bad input is a 422 naming the field", async () => {
     c.write(
       "bad.yaml",
@@ -124,6 +144,12 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl batch", "needs /usr/bin/kubectl"
     const wait = await c.kubectl(["wait", "--for=condition=complete", "job/manual-1", "--timeout=20s"]);
     expect(wait.code).toBe(0);
     expect((await c.kubectl(["logs", "job/manual-1"])).stdout).toBe("backed up\n");
+    const describe = await c.kubectl(["describe", "cronjob", "nightly"]);
+    expect(describe.code).toBe(0);
+    expect(describe.stdout).toMatch(/Schedule:\s+0 3 \* \* \*/);
+    const all = await c.kubectl(["get", "all"]);
+    expect(all.stdout).toContain("cronjob.batch/nightly");
+    expect(all.stdout).toContain("job.batch/manual-1");
     // Deleting the CronJob collects its Job and the Job's pod.
     expect((await c.kubectl(["delete", "cronjob", "nightly"])).code).toBe(0);
     await waitFor(async () => !(await c.client.tryGet("jobs.batch", "default", "manual-1")), {
