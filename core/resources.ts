@@ -80,6 +80,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
   r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
+  r("batch", "v1", "Job", "jobs", true, [], ["all"], ["status"]),
+  r("batch", "v1", "CronJob", "cronjobs", true, ["cj"], ["all"], ["status"]),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

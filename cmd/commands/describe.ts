@@ -3,6 +3,7 @@ import type { KubeObject } from "../../core/object.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { formatColumns } from "../printer.ts";
+import { cronJobLines, jobLines } from "./describe-batch.ts";
 import { resolveKinds } from "./kinds.ts";
 
 /** `minik describe KIND [NAME]`: the object's key fields as kubectl lays them out, then its Events. */
@@ -69,13 +70,28 @@ async function describeOne(api: ApiClient, obj: KubeObject): Promise<string> {
       }
       lines.push(["Session Affinity", spec.sessionAffinity]);
       break;
+    case "Job":
+      lines.push(
+        ["Selector", selector(spec.selector)],
+        ["Controlled By", controller(obj)],
+        ...jobLines(obj as never),
+      );
+      lines.push(["Pod Template", containers(spec.template?.spec?.containers, undefined)]);
+      lines.push(["Conditions", conditions(status.conditions)]);
+      break;
+    case "CronJob":
+      lines.push(...cronJobLines(obj as never));
+      lines.push(["Pod Template", containers(spec.jobTemplate?.spec?.template?.spec?.containers, undefined)]);
+      break;
     default:
       if (obj.spec) lines.push(["Spec", indentYaml(obj.spec)]);
       if (obj.status) lines.push(["Status", indentYaml(obj.status)]);
       if (obj.data) lines.push(["Data", indentYaml(obj.kind === "Secret" ? redact(obj.data) : obj.data)]);
   }
   lines.push(["Events", await events(api, obj)]);
-  return lines.map(([k, v]) => `${`${k}:`.padEnd(20)}${String(v ?? "<none>")}`).join("\n");
+  return lines
+    .map(([k, v]) => `${`${k}:`.padEnd(Math.max(20, k.length + 2))}${String(v ?? "<none>")}`)
+    .join("\n");
 }
 
 function kv(map: Record<string, string> | undefined, hide: string[] = []): string {

@@ -8,7 +8,15 @@ export function resolveKinds(spec: string): ResourceInfo[] {
   for (const part of spec.split(",").filter(Boolean)) {
     if (part === "all") {
       // kubectl's order for `get all`
-      for (const plural of ["pods", "services", "deployments", "replicasets", "horizontalpodautoscalers"]) {
+      for (const plural of [
+        "pods",
+        "services",
+        "deployments",
+        "replicasets",
+        "horizontalpodautoscalers",
+        "cronjobs",
+        "jobs",
+      ]) {
         const info = RESOURCES.find((r) => r.plural === plural && r.categories.includes("all"));
         if (info) out.push(info);
       }

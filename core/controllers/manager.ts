@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "../loop/clock.ts";
 import type { Client } from "../seams/client.ts";
 import type { LocalVolumes } from "../seams/local-volumes.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
+import { createCronJobController } from "./cronjob-controller.ts";
 import { createDaemonSetController } from "./daemonset-controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
@@ -12,6 +13,7 @@ import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
 import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
+import { createJobController } from "./job-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
@@ -32,7 +34,9 @@ export type ControllerName =
   | "disruption"
   | "persistentvolume"
   | "statefulset"
-  | "daemonset";
+  | "daemonset"
+  | "job"
+  | "cronjob";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -112,6 +116,8 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     daemonset: () => createDaemonSetController(ctx),
     persistentvolume: () =>
       createPersistentVolumeController(ctx, { nodeName, volumes: options.localVolumes }),
+    job: () => createJobController(ctx),
+    cronjob: () => createCronJobController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

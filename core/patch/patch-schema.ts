@@ -50,6 +50,8 @@ export const TYPES: Record<string, TypePatch> = {
   ServiceSpec: { ports: { mergeKey: "port" } },
   NodeSpec: { podCIDRs: { primitiveMerge: true } },
   NodeStatus: { conditions, addresses: { mergeKey: "type" } },
+  JobTemplateSpec: { metadata: { type: "ObjectMeta" }, spec: { type: "WorkloadSpec" } },
+  CronJobSpec: { jobTemplate: { type: "JobTemplateSpec" } },
 };
 
 /** Top-level fields per kind. Every kind has ObjectMeta. */
@@ -63,6 +65,8 @@ const KINDS: Record<string, TypePatch> = {
   HorizontalPodAutoscaler: { status: { type: "WithConditions" } },
   PodDisruptionBudget: { status: { type: "WithConditions" } },
   ServiceAccount: { secrets: { mergeKey: "name" } },
+  Job: { spec: { type: "WorkloadSpec" }, status: { type: "WithConditions" } },
+  CronJob: { spec: { type: "CronJobSpec" } },
 };
 
 for (const [kind, fields] of Object.entries(KINDS))

@@ -73,6 +73,11 @@ function zombieExitCode(pid: number): number | undefined {
   return Number.isFinite(ws) ? waitStatusToExitCode(ws) : undefined;
 }
 
+/** A waitid result as an exit code: the status, or 128 + the signal. */
+function exitCodeOf(w: { code: number; status: number }): number {
+  return w.code === CLD_EXITED ? w.status : 128 + w.status;
+}
+
 function ownChildren(): number[] {
   const out: number[] = [];
   try {
@@ -93,6 +98,12 @@ export function createExitWatcher(): ExitWatcher {
   const byFd = new Map<number, number>();
   const eventfds = new Map<number, () => void>();
   let seenZombies = new Set<number>();
+  /**
+   * Exit codes of zombies the sweep reaped: a container init that exits while its `crun run` is
+   * still returning can be taken by a sweep before watchPid is called for it (two pods starting
+   * at once), and its status must not be lost. Bounded; each is handed out once.
+   */
+  const reapedExits = new Map<number, number>();
   let closed = false;
 
   const publish = () => worker.watch([...byFd.keys(), ...eventfds.keys()]);
@@ -102,7 +113,7 @@ export function createExitWatcher(): ExitWatcher {
     if (!entry || entry.fd !== fd) return;
     const reaped = waitPidfd(fd);
     let exitCode: number | undefined;
-    if (reaped) exitCode = reaped.code === CLD_EXITED ? reaped.status : 128 + reaped.status;
+    if (reaped) exitCode = exitCodeOf(reaped);
     else {
       exitCode = zombieExitCode(pid);
       if (exitCode === undefined) {
@@ -139,7 +150,14 @@ export function createExitWatcher(): ExitWatcher {
     watchPid(pid, onExit) {
       if (pids.has(pid)) watcher.unwatchPid(pid);
       const fd = pidfdOpen(pid);
-      if (fd === undefined) return false;
+      if (fd === undefined) {
+        const exitCode = reapedExits.get(pid);
+        if (exitCode === undefined) return false;
+        reapedExits.delete(pid);
+        queueMicrotask(() => onExit({ exitCode }));
+        return true;
+      }
+      reapedExits.delete(pid);
       pids.set(pid, { fd, onExit });
       byFd.set(fd, pid);
       publish();
@@ -173,8 +191,12 @@ export function createExitWatcher(): ExitWatcher {
         if (f[0] === "crun" || seenZombies.has(pid)) {
           const fd = pidfdOpen(pid);
           if (fd !== undefined) {
-            waitPidfd(fd);
+            const status = waitPidfd(fd);
             closeFd(fd);
+            if (status && f[0] !== "crun") {
+              reapedExits.set(pid, exitCodeOf(status));
+              if (reapedExits.size > 1000) reapedExits.delete(reapedExits.keys().next().value!);
+            }
           }
         } else zombies.add(pid);
       }

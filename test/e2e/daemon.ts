@@ -127,6 +127,23 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   return daemon;
 }
 
+/** Runs the real kubectl against a daemon through the kubeconfig `minik up` writes in its data dir. */
+export async function kubectlOn(
+  dataDir: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn(
+    ["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), ...args],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
 export function removeDir(dir: string | undefined) {
   if (!dir) return;

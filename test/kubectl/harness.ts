@@ -152,7 +152,10 @@ async function startFakeKubelet(client: Client): Promise<() => void> {
     try {
       if (pod.metadata.deletionTimestamp) {
         await client.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
-      } else if (pod.spec?.nodeName && pod.status?.phase !== "Running") {
+      } else if (
+        pod.spec?.nodeName &&
+        !["Running", "Succeeded", "Failed"].includes(pod.status?.phase ?? "")
+      ) {
         const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
         const conditions = ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map((type) => ({
           type,

@@ -1,11 +1,13 @@
 import { controllerRevisionPrinter, daemonSetPrinter, statefulSetPrinter } from "./apps-workloads.ts";
 import { configMapPrinter } from "./configmaps.ts";
+import { cronJobPrinter } from "./cronjobs.ts";
 import { defaultPrinter } from "./default.ts";
 import { deploymentPrinter } from "./deployments.ts";
 import { endpointsPrinter } from "./endpoints.ts";
 import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
 import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
+import { jobPrinter } from "./jobs.ts";
 import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
@@ -42,6 +44,8 @@ const PRINTERS: Record<string, Printer> = {
   "statefulsets.apps": statefulSetPrinter,
   "daemonsets.apps": daemonSetPrinter,
   "controllerrevisions.apps": controllerRevisionPrinter,
+  "jobs.batch": jobPrinter,
+  "cronjobs.batch": cronJobPrinter,
 };
 
 export function printerFor(resource: string): Printer {

@@ -118,7 +118,7 @@ export async function startFakeKubelet(
       if (pod.metadata.deletionTimestamp) {
         if (!kubelet.finishDeletions) return;
         await client.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
-      } else if (kubelet.autoReady && pod.status?.phase !== "Running") {
+      } else if (kubelet.autoReady && !["Running", "Succeeded", "Failed"].includes(pod.status?.phase ?? "")) {
         await client.updateStatus("pods", { ...pod, status: runningStatus(pod, true) });
       }
     } catch {

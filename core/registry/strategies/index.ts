@@ -1,9 +1,11 @@
 import type { Strategy } from "../strategy.ts";
 import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
 import { controllerRevisionStrategy } from "./controller-revision.ts";
+import { cronJobStrategy } from "./cronjob.ts";
 import { daemonSetStrategy } from "./daemonset.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
+import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
@@ -34,6 +36,8 @@ const STRATEGIES: Record<string, Strategy> = {
   "statefulsets.apps": statefulSetStrategy,
   "daemonsets.apps": daemonSetStrategy,
   "controllerrevisions.apps": controllerRevisionStrategy,
+  "jobs.batch": jobStrategy,
+  "cronjobs.batch": cronJobStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

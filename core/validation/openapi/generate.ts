@@ -46,6 +46,8 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
   ["V1Eviction", "policy", "v1", "Eviction"],
   ["V1StorageClass", "storage.k8s.io", "v1", "StorageClass"],
+  ["V1Job", "batch", "v1", "Job"],
+  ["V1CronJob", "batch", "v1", "CronJob"],
 ];
 
 const META = new Set([
@@ -145,7 +147,8 @@ async function build(cls: string, group: string): Promise<void> {
   const docs = docsOf(cls);
   const { type } = splitClass(cls);
   const patchTable =
-    TYPES[type] ?? (type === "DeploymentSpec" || type === "ReplicaSetSpec" ? TYPES.WorkloadSpec : undefined);
+    TYPES[type] ??
+    (["DeploymentSpec", "ReplicaSetSpec", "JobSpec"].includes(type) ? TYPES.WorkloadSpec : undefined);
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
   for (const a of attrs) {

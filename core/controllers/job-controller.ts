@@ -1,0 +1,357 @@
+import type { Job, JobCondition, JobSpec, JobStatus } from "kubernetes-types/batch/v1";
+import type { Pod } from "kubernetes-types/core/v1";
+import { parseTime, timestamp } from "../loop/clock.ts";
+import { deepEqual } from "../patch/deep-equal.ts";
+import { getCondition, setCondition } from "./conditions.ts";
+import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
+import {
+  type FailureVerdict,
+  formatIndexes,
+  jobPod,
+  judgeFailedPod,
+  parseIndexes,
+  podIndex,
+  podRestarts,
+  replacementDelayMs,
+} from "./job-pods.ts";
+import { controllerRef, type Kube } from "./owner-references.ts";
+import { isPodReady } from "./pods.ts";
+
+/** Pods created or deleted per sync at most, as Kubernetes' MaxPodCreateDeletePerSync. */
+export const MAX_POD_CHANGES_PER_SYNC = 500;
+/** Longest a Job waits before it is looked at again (long deadlines and TTLs come back to it). */
+const MAX_WAIT_MS = 10 * 60_000;
+
+type J = Kube<Job>;
+type P = Kube<Pod>;
+type FailJob = Extract<FailureVerdict, { action: "FailJob" }>;
+type Finish = { type: "Complete" | "Failed"; reason: string; message: string };
+
+const COMPLETED: Finish = {
+  type: "Complete",
+  reason: "CompletionsReached",
+  message: "Reached expected number of succeeded pods",
+};
+
+/**
+ * Runs each Job's pods to completion as Kubernetes 1.32's job controller does: keeps up to
+ * `parallelism` pods running until `completions` succeed (one per index when Indexed), replaces
+ * failed pods after a back-off, gives up past `backoffLimit`, `activeDeadlineSeconds` or a
+ * FailJob podFailurePolicy rule (FailureTarget, then Failed once no pod is left running),
+ * marks success (SuccessCriteriaMet, then Complete), honours `suspend`, and deletes a finished
+ * Job after `ttlSecondsAfterFinished`.
+ *
+ * Counts are taken from the pods that exist and never go down (no job-tracking finalizer).
+ */
+export function createJobController(ctx: ControllerContext): Controller {
+  const { client, informers, clock } = ctx;
+  const jobs = informers.for<J>("jobs.batch");
+  const pods = informers.for<P>("pods");
+  const recorder = ctx.events("job-controller");
+
+  const controller = createController({
+    name: "job",
+    log: ctx.log,
+    reconcile,
+    resync: { everyMs: 30_000, keys: () => jobs.list().map(keyOf) },
+  });
+  jobs.onEvent((e) => controller.enqueue(keyOf(e.object)));
+  pods.onEvent((e) => {
+    const ref = controllerRef(e.object);
+    if (ref?.kind === "Job") controller.enqueue(`${e.object.metadata.namespace}/${ref.name}`);
+  });
+  return controller;
+
+  async function reconcile(key: string) {
+    const { namespace, name } = splitKey(key);
+    const job = jobs.get(namespace, name);
+    if (!job || job.metadata.deletionTimestamp) return; // the garbage collector removes its pods
+    const now = clock.now();
+    const owned = pods.list(namespace).filter((p) => controllerRef(p)?.uid === job.metadata.uid);
+    const finished = finishedCondition(job);
+    if (finished) {
+      await deletePods(job, owned.filter(isActive));
+      return expireAfterTtl(job, finished, now);
+    }
+    const spec: Partial<JobSpec> = job.spec ?? {};
+    const status: JobStatus = { ...job.status };
+    const stamp = timestamp(clock);
+    let conditions = job.status?.conditions ?? [];
+    const active = owned.filter(isActive);
+    const terminating = owned.filter((p) => p.metadata.deletionTimestamp && !isTerminal(p));
+    const succeededPods = owned.filter((p) => p.status?.phase === "Succeeded");
+    // A pod that fails while being deleted (suspend, scale-down, deadline) did not fail on its own.
+    const failedPods = owned.filter((p) => p.status?.phase === "Failed" && !p.metadata.deletionTimestamp);
+    const verdicts = failedPods.map((p) => judgeFailedPod(job, p));
+    const counted = failedPods.filter((_, i) => verdicts[i]!.action !== "Ignore");
+    const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
+    const completions = spec.completions;
+    const indexed = spec.completionMode === "Indexed" && completions !== undefined;
+    const completed = indexed
+      ? new Set([
+          ...parseIndexes(status.completedIndexes, completions),
+          ...succeededPods.map((p) => podIndex(p, completions)).filter((i) => i !== undefined),
+        ])
+      : undefined;
+    const succeeded = Math.max(status.succeeded ?? 0, completed ? completed.size : succeededPods.length);
+    const failed = Math.max(status.failed ?? 0, counted.length);
+    if (!spec.suspend && !status.startTime) status.startTime = stamp;
+
+    // A verdict already reached stays; otherwise look for one.
+    let target = targetOf(conditions);
+    if (!target) {
+      const started = parseTime(status.startTime);
+      if (failJob) target = { type: "Failed", reason: "PodFailurePolicy", message: failJob.message };
+      else if (pastBackoffLimit(job, failed, active))
+        target = {
+          type: "Failed",
+          reason: "BackoffLimitExceeded",
+          message: "Job has reached the specified backoff limit",
+        };
+      else if (
+        !spec.suspend &&
+        spec.activeDeadlineSeconds !== undefined &&
+        now - started >= spec.activeDeadlineSeconds * 1000
+      )
+        target = {
+          type: "Failed",
+          reason: "DeadlineExceeded",
+          message: "Job was active longer than specified deadline",
+        };
+      else if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0)
+        target = COMPLETED;
+      if (target) {
+        const interim = target.type === "Complete" ? "SuccessCriteriaMet" : "FailureTarget";
+        conditions = setJobCondition(conditions, interim, "True", target.reason, target.message, stamp);
+      }
+    }
+
+    let requeueAfterMs: number | undefined;
+    let error: unknown;
+    let live = active;
+    try {
+      const without = (gone: P[]) => live.filter((p) => !gone.includes(p));
+      if (target) {
+        live = without(await deletePods(job, active));
+      } else if (spec.suspend) {
+        live = without(await deletePods(job, active));
+        if (getCondition(conditions, "Suspended")?.status !== "True") {
+          conditions = setJobCondition(
+            conditions,
+            "Suspended",
+            "True",
+            "JobSuspended",
+            "Job suspended",
+            stamp,
+          );
+          recorder.record(job, "Normal", "Suspended", "Job suspended");
+        }
+      } else {
+        if (getCondition(conditions, "Suspended")?.status === "True") {
+          conditions = setJobCondition(conditions, "Suspended", "False", "JobResumed", "Job resumed", stamp);
+          status.startTime = stamp;
+          recorder.record(job, "Normal", "Resumed", "Job resumed");
+        }
+        const waiting = spec.podReplacementPolicy === "Failed" ? terminating.length : 0;
+        const delay = replacementDelayMs(counted, succeededPods, now);
+        const wanted = wantedPods(job, active, succeeded, waiting, completed);
+        if (wanted.excess.length) live = without(await deletePods(job, wanted.excess));
+        if (wanted.create.length && delay > 0) requeueAfterMs = delay;
+        else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create))];
+        const deadline = spec.activeDeadlineSeconds;
+        if (deadline !== undefined) {
+          const left = parseTime(status.startTime) + deadline * 1000 - now;
+          requeueAfterMs = Math.min(requeueAfterMs ?? left, left);
+        }
+      }
+    } catch (e) {
+      error = e;
+    }
+
+    // The final condition waits until no pod of the Job is left running.
+    if (target && active.length + terminating.length === 0 && !getCondition(conditions, target.type)) {
+      conditions = setJobCondition(conditions, target.type, "True", target.reason, target.message, stamp);
+      if (target.type === "Complete") {
+        status.completionTime = stamp;
+        recorder.record(job, "Normal", "Completed", "Job completed");
+      } else recorder.record(job, "Warning", target.reason, target.message);
+    }
+    const next: JobStatus = {
+      ...status,
+      conditions: conditions.length ? conditions : undefined,
+      active: (target ? 0 : live.length) || undefined,
+      ready: live.filter(isPodReady).length,
+      terminating: terminating.length,
+      succeeded: succeeded || undefined,
+      failed: failed || undefined,
+      ...(completed ? { completedIndexes: formatIndexes(completed) } : {}),
+      uncountedTerminatedPods: {},
+    };
+    await writeStatus(job, next);
+    if (error) throw error;
+    return requeueAfterMs !== undefined
+      ? { requeueAfterMs: Math.min(Math.max(requeueAfterMs, 0) + 10, MAX_WAIT_MS) }
+      : undefined;
+  }
+
+  /** What to create (an entry per pod: its index, or undefined) and which active pods are too many. */
+  function wantedPods(
+    job: J,
+    active: P[],
+    succeeded: number,
+    waiting: number,
+    completed: Set<number> | undefined,
+  ): { create: (number | undefined)[]; excess: P[] } {
+    const spec: Partial<JobSpec> = job.spec ?? {};
+    const parallelism = spec.parallelism ?? 1;
+    const completions = spec.completions;
+    if (completed && completions !== undefined) {
+      // One pod per index not yet done; a duplicate or finished index's pod goes.
+      const running = new Map<number, P>();
+      const excess: P[] = [];
+      for (const p of active) {
+        const i = podIndex(p, completions);
+        if (i === undefined || completed.has(i) || running.has(i)) excess.push(p);
+        else running.set(i, p);
+      }
+      const room = Math.max(0, parallelism - running.size - waiting);
+      const create: number[] = [];
+      for (let i = 0; i < completions && create.length < Math.min(room, MAX_POD_CHANGES_PER_SYNC); i++) {
+        if (!completed.has(i) && !running.has(i)) create.push(i);
+      }
+      return { create, excess };
+    }
+    let want = parallelism;
+    if (completions !== undefined) want = Math.min(parallelism, completions - succeeded);
+    else if (succeeded > 0) want = Math.min(active.length, parallelism);
+    want = Math.max(0, want);
+    const count = Math.min(want - active.length - waiting, MAX_POD_CHANGES_PER_SYNC);
+    if (count > 0) return { create: Array.from({ length: count }, () => undefined), excess: [] };
+    const surplus = Math.min(active.length - want, MAX_POD_CHANGES_PER_SYNC);
+    // Newest and least ready first, so pods nearest to done are kept.
+    const order = [...active].sort(
+      (a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || created(b) - created(a),
+    );
+    return { create: [], excess: surplus > 0 ? order.slice(0, surplus) : [] };
+  }
+
+  /** Creates pods in slow-start batches (1, 2, 4, …), stopping at the first failure. */
+  async function createPods(job: J, indexes: (number | undefined)[]): Promise<P[]> {
+    const created: P[] = [];
+    for (let at = 0, batch = 1; at < indexes.length; at += batch, batch *= 2) {
+      const slice = indexes.slice(at, at + batch);
+      const results = await Promise.allSettled(slice.map((i) => client.create<P>("pods", jobPod(job, i))));
+      let failure: unknown;
+      for (const r of results) {
+        if (r.status === "fulfilled") {
+          created.push(r.value);
+          pods.observe(r.value);
+          recorder.record(job, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+        } else {
+          failure ??= r.reason;
+          const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+          recorder.record(job, "Warning", "FailedCreate", `Error creating: ${message}`);
+        }
+      }
+      if (failure) throw failure;
+    }
+    return created;
+  }
+
+  /** Deletes the given pods (at most MAX_POD_CHANGES_PER_SYNC); returns those asked to go. */
+  async function deletePods(job: J, doomed: P[]): Promise<P[]> {
+    const slice = doomed.slice(0, MAX_POD_CHANGES_PER_SYNC);
+    const results = await Promise.allSettled(
+      slice.map((p) =>
+        client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
+          preconditions: { uid: p.metadata.uid },
+        }),
+      ),
+    );
+    let failure: unknown;
+    results.forEach((r, i) => {
+      const pod = slice[i]!;
+      if (r.status === "fulfilled") {
+        if (r.value) pods.observe(r.value);
+        recorder.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
+      } else failure ??= r.reason;
+    });
+    if (failure) throw failure;
+    return slice;
+  }
+
+  /** Deletes a finished Job (and through the collector its pods) once its TTL has run out. */
+  async function expireAfterTtl(job: J, finished: JobCondition, now: number) {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (ttl === undefined) return;
+    const at =
+      (finished.type === "Complete" ? parseTime(job.status?.completionTime) : Number.NaN) ||
+      parseTime(finished.lastTransitionTime);
+    const left = (Number.isNaN(at) ? now : at) + ttl * 1000 - now;
+    if (left > 0) return { requeueAfterMs: Math.min(left + 10, MAX_WAIT_MS) };
+    await client.delete("jobs.batch", job.metadata.namespace!, job.metadata.name!, {
+      propagationPolicy: "Background",
+      preconditions: { uid: job.metadata.uid },
+    });
+  }
+
+  async function writeStatus(job: J, status: JobStatus) {
+    const clean = Object.fromEntries(Object.entries(status).filter(([, v]) => v !== undefined)) as JobStatus;
+    if (deepEqual(clean, job.status ?? {})) return;
+    const updated = await client.updateStatus<J>("jobs.batch", { ...job, status: clean });
+    jobs.observe(updated);
+  }
+}
+
+/**
+ * More failed pods than backoffLimit allows, or for restartPolicy OnFailure as many container
+ * restarts in running pods (any restart when the limit is 0), as Kubernetes counts them.
+ */
+function pastBackoffLimit(job: Job, failed: number, active: Pod[]): boolean {
+  const limit = job.spec?.backoffLimit ?? 6;
+  if (failed > limit) return true;
+  if (job.spec?.template?.spec?.restartPolicy !== "OnFailure") return false;
+  const restarts = active.reduce((n, p) => n + podRestarts(p), 0);
+  return limit === 0 ? restarts > 0 : restarts >= limit;
+}
+
+function isTerminal(p: Pod): boolean {
+  return p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
+}
+
+function isActive(p: Pod): boolean {
+  return !isTerminal(p) && !p.metadata?.deletionTimestamp;
+}
+
+function created(p: Pod): number {
+  return parseTime(p.metadata?.creationTimestamp) || 0;
+}
+
+/** The Complete or Failed condition, when the Job is finished. */
+export function finishedCondition(job: Job): JobCondition | undefined {
+  return job.status?.conditions?.find(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  );
+}
+
+/** The verdict a FailureTarget or SuccessCriteriaMet condition already recorded. */
+function targetOf(conditions: JobCondition[]): Finish | undefined {
+  const failure = getCondition(conditions, "FailureTarget");
+  if (failure?.status === "True")
+    return { type: "Failed", reason: failure.reason ?? "", message: failure.message ?? "" };
+  const success = getCondition(conditions, "SuccessCriteriaMet");
+  if (success?.status === "True")
+    return { type: "Complete", reason: success.reason ?? "", message: success.message ?? "" };
+  return undefined;
+}
+
+function setJobCondition(
+  conditions: JobCondition[],
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  now: string,
+): JobCondition[] {
+  return setCondition<JobCondition>(conditions, { type, status, reason, message, lastProbeTime: now }, now);
+}
