@@ -74,6 +74,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     ["status"],
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
+  r("coordination.k8s.io", "v1", "Lease", "leases", true),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

@@ -10,6 +10,7 @@ import type { DuplexStream, NodeServices } from "../seams/node-services.ts";
 import { type AgentContext, asObject, podKey } from "./agent-context.ts";
 import { Backoff } from "./backoff.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { createNodeLease } from "./node-lease.ts";
 import { createNodeServices } from "./node-services.ts";
 import { syncPod } from "./pod-sync.ts";
 import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
@@ -95,6 +96,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     requeueAfter: (key, ms) => queue.addAfter(key, ms),
     log,
   };
+  const lease = createNodeLease({ client, nodeName, clock, log });
   const keyOfUid = (uid: string) => [...ctx.tracked].find(([, u]) => u === uid)?.[0];
 
   ctx.probes = createProbeManager({
@@ -220,9 +222,11 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       const resourceVersion = await resync();
       stopWatch = await client.watch("pods", { resourceVersion }, onPodEvent);
       scheduleResync();
+      await lease.start();
     },
     async stop() {
       stopped = true;
+      lease.stop();
       stopWatch?.();
       stopEvents?.();
       clock.clearTimeout(resyncTimer);

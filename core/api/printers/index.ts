@@ -5,6 +5,7 @@ import { endpointsPrinter } from "./endpoints.ts";
 import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
 import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
+import { leasePrinter } from "./leases.ts";
 import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
@@ -34,6 +35,7 @@ const PRINTERS: Record<string, Printer> = {
   "endpointslices.discovery.k8s.io": endpointSlicePrinter,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
   "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
+  "leases.coordination.k8s.io": leasePrinter,
 };
 
 export function printerFor(resource: string): Printer {
