@@ -87,6 +87,11 @@ export async function up(opts: UpOptions): Promise<void> {
       : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
+  const [tlsHost, tlsPort] = opts.listenTls
+    ? splitHostPort(opts.listenTls)
+    : [host, port === 7080 ? 7443 : 0];
+  const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
+
   let dnsReady: Promise<void> | undefined;
   const controllers = await step("starting controllers", () =>
     startControllers({
@@ -97,6 +102,7 @@ export async function up(opts: UpOptions): Promise<void> {
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => !!node,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
+      rootCaPem: tls.cert,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
@@ -121,10 +127,6 @@ export async function up(opts: UpOptions): Promise<void> {
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
-  const [tlsHost, tlsPort] = opts.listenTls
-    ? splitHostPort(opts.listenTls)
-    : [host, port === 7080 ? 7443 : 0];
-  const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
   const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
     serve(app, { hostname: tlsHost, port: tlsPort, tls }),
   );

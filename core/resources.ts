@@ -59,7 +59,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("", "v1", "Event", "events", true, ["ev"]),
   r("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
   r("", "v1", "Secret", "secrets", true),
-  r("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
+  r("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"], [], ["token"]),
   r("apps", "v1", "Deployment", "deployments", true, ["deploy"], ["all"], ["status", "scale"]),
   r("apps", "v1", "ReplicaSet", "replicasets", true, ["rs"], ["all"], ["status", "scale"]),
   r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
@@ -75,6 +75,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
   r("coordination.k8s.io", "v1", "Lease", "leases", true),
+  r("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+  r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { KubeObject } from "../object.ts";
 import { reason, useRegistry } from "../registry/testing/test-fixture.ts";
 import { createManualClock } from "./clock.ts";
 import { createNodeLease, microTime, NODE_LEASE_NAMESPACE, NODE_LEASE_RESOURCE } from "./node-lease.ts";
@@ -7,7 +8,7 @@ describe("node lease", () => {
   const f = useRegistry();
 
   test("created in kube-node-lease, owned by the Node, renewed on every beat", async () => {
-    const node = await f.registry.create("nodes", {
+    const node: KubeObject = await f.registry.create("nodes", {
       apiVersion: "v1",
       kind: "Node",
       metadata: { name: "n1" },

@@ -1,3 +1,5 @@
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import { ADMIN_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
 
 /**
@@ -9,14 +11,19 @@ export interface AuthConfig {
   token: string;
   /** Let requests without credentials through; only honoured when the server listens on loopback. */
   anonymous?: boolean;
+  /** Service-account tokens (JWTs): checked when a bearer token is not the admin's. */
+  serviceAccounts?: Pick<ServiceAccountTokens, "review">;
 }
 
 export const SESSION_COOKIE = "minik_session";
 const CODE_TTL_MS = 5 * 60_000;
 
 export interface Authenticator {
-  /** Throws Unauthorized unless the request carries the token or a session cookie. */
-  check(req: Request, loopback: boolean): void;
+  /**
+   * Who sent the request: the admin (its token, a session cookie, or anonymous loopback when
+   * allowed) or a service account (a valid service-account token). Throws Unauthorized otherwise.
+   */
+  authenticate(req: Request, loopback: boolean): Promise<UserInfo>;
   /** Mints a one-time login code. */
   mintCode(): string;
   /** Redeems a code for a session secret; undefined when unknown, used or expired. */
@@ -27,15 +34,21 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   const codes = new Map<string, number>();
   const sessions = new Set<string>();
   return {
-    check(req, loopback) {
+    async authenticate(req, loopback) {
+      const header = req.headers.get("Authorization") ?? "";
+      const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+      if (bearer && safeEqual(bearer, config.token)) return ADMIN_USER;
+      if (bearer && config.serviceAccounts && bearer.split(".").length === 3) {
+        const review = await config.serviceAccounts.review(bearer);
+        if (review.authenticated && review.user) return review.user;
+        // a token was offered and is not good: 401, never a fallback to anonymous or the cookie
+        throw new ApiError("Unauthorized", "Unauthorized");
+      }
       // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
       if (config.anonymous && loopback && isLoopbackHost(req.headers.get("Host") ?? new URL(req.url).host))
-        return;
-      const header = req.headers.get("Authorization") ?? "";
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (match && safeEqual(match[1]!.trim(), config.token)) return;
+        return ADMIN_USER;
       const session = readCookie(req.headers.get("Cookie"), SESSION_COOKIE);
-      if (session && sessions.has(session)) return;
+      if (session && sessions.has(session)) return ADMIN_USER;
       throw new ApiError("Unauthorized", "Unauthorized: pass the token from `minik up` as a Bearer token");
     },
     mintCode() {

@@ -1,4 +1,7 @@
 import type { Hono } from "hono";
+import type { Authorizer } from "../auth/rbac-authorizer.ts";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import type { UserInfo } from "../auth/user.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
@@ -15,6 +18,10 @@ export interface ApiServerDeps {
   /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
   node?: NodeServices;
   auth: AuthConfig;
+  /** Decides every request (default: RBAC over `client`; system:masters may do anything). */
+  authorizer?: Authorizer;
+  /** Issues and checks service-account tokens (TokenRequest, TokenReview); without it those answer 503. */
+  tokens?: ServiceAccountTokens;
   /** More apps served behind the same auth, before `web` (e.g. createMinikApi's /minik/v1/images). */
   routes?: Hono<any>[];
   /** The status page, mounted at "/". */
@@ -27,4 +34,4 @@ export interface ApiServerDeps {
   bookmarkIntervalMs?: number;
 }
 
-export type AppEnv = { Bindings: ServerEnv };
+export type AppEnv = { Bindings: ServerEnv; Variables: { user?: UserInfo } };

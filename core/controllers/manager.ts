@@ -13,7 +13,9 @@ import { createInformers } from "./informer.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
+import { createRootCaPublisher } from "./root-ca-publisher.ts";
 import { createScheduler } from "./scheduler.ts";
+import { createServiceAccountsController } from "./serviceaccounts-controller.ts";
 
 export type ControllerName =
   | "deployment"
@@ -25,7 +27,9 @@ export type ControllerName =
   | "event-ttl"
   | "endpoints"
   | "horizontal-pod-autoscaler"
-  | "disruption";
+  | "disruption"
+  | "serviceaccount"
+  | "root-ca-cert-publisher";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -50,6 +54,8 @@ export interface ControllerManagerOptions {
   /** False when there is no container runtime: the node is NotReady and pods stay Pending. */
   runtimeReady?: () => boolean | Promise<boolean>;
   log?: (message: string) => void;
+  /** PEM of the CA that signs the API's serving certificate, published as kube-root-ca.crt. */
+  rootCaPem?: string;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
    * the network's service proxy this way, so it sees the same informers).
@@ -99,8 +105,11 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "horizontal-pod-autoscaler": () =>
       createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
     disruption: () => createDisruptionController(ctx),
+    serviceaccount: () => createServiceAccountsController(ctx),
+    "root-ca-cert-publisher": () => createRootCaPublisher(ctx, { caPem: options.rootCaPem ?? "" }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
+  if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }

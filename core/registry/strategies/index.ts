@@ -4,6 +4,12 @@ import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
+import {
+  clusterRoleBindingStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  roleStrategyNamespaced,
+} from "./rbac.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
 import { secretStrategy } from "./secret.ts";
 import { serviceStrategy } from "./service.ts";
@@ -24,6 +30,10 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  "roles.rbac.authorization.k8s.io": roleStrategyNamespaced,
+  "clusterroles.rbac.authorization.k8s.io": clusterRoleStrategy,
+  "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "clusterrolebindings.rbac.authorization.k8s.io": clusterRoleBindingStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

@@ -1,0 +1,34 @@
+import { checkEscalation, needsEscalationCheck } from "../auth/escalation.ts";
+import { impersonate } from "../auth/impersonation.ts";
+import { type Authorizer, forbidden } from "../auth/rbac-authorizer.ts";
+import { requestAttributes } from "../auth/request-attributes.ts";
+import type { UserInfo } from "../auth/user.ts";
+import type { KubeObject } from "../object.ts";
+import type { Client } from "../seams/client.ts";
+import type { Authenticator } from "./auth.ts";
+import { readBody } from "./body.ts";
+
+/**
+ * Every non-public request passes here: authenticate (401), apply impersonation headers, authorize
+ * the verb on the resource or path (403 with Kubernetes' Forbidden text), and for writes of RBAC
+ * objects check that nothing is granted beyond what the user holds. Returns the acting user.
+ */
+export type AccessCheck = (req: Request, loopback: boolean) => Promise<UserInfo>;
+
+export function createAccessCheck(
+  auth: Authenticator,
+  authorizer: Authorizer,
+  client: Pick<Client, "tryGet">,
+): AccessCheck {
+  return async (req, loopback) => {
+    const user = await impersonate(req, await auth.authenticate(req, loopback), authorizer);
+    const attributes = requestAttributes(req.method, new URL(req.url));
+    const decision = await authorizer.authorize(user, attributes);
+    if (!decision.allowed) throw forbidden(user, attributes);
+    if (attributes.resourceRequest && needsEscalationCheck(user, attributes)) {
+      const body = attributes.verb === "patch" ? undefined : ((await readBody(req.clone())) as KubeObject);
+      await checkEscalation(user, attributes, body, authorizer, client);
+    }
+    return user;
+  };
+}
