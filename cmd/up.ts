@@ -9,19 +9,29 @@ import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
+import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
+import { podTokenSource } from "../core/auth/pod-token-source.ts";
+import { serviceAccountAdmission } from "../core/auth/service-account-admission.ts";
+import {
+  createServiceAccountTokens,
+  type ServiceAccountTokens,
+} from "../core/auth/service-account-tokens.ts";
 import {
   CLUSTER_DOMAIN,
   DEFAULT_POD_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDataDir,
+  POD_API_PORT,
   paths,
 } from "../core/config.ts";
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
 import { createHostInfo } from "../core/controllers/host-info.ts";
+import { KUBERNETES_SERVICE } from "../core/controllers/kubernetes-service-controller.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
+import { firstHost, formatIPv4, parseCidr } from "../core/network/cidr.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -34,6 +44,7 @@ import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
+import { ensureServiceAccountKey } from "./service-account-key.ts";
 import { ensureServingCert } from "./tls.ts";
 
 export interface UpOptions {
@@ -67,8 +78,21 @@ export async function up(opts: UpOptions): Promise<void> {
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const allocator = createServiceAllocator({ serviceCidr });
-  const registry = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+  const tokens = await step("loading the service-account signing key", async () =>
+    createServiceAccountTokens({
+      signingKeyPem: await ensureServiceAccountKey(dataDir),
+      lookup: (resource, namespace, name) => store.get(resource, namespace, name),
+    }),
+  );
+  const tokenMount = serviceAccountAdmission((namespace, name) =>
+    store.get("serviceaccounts", namespace, name),
+  );
+  const registry = createRegistry(store, {
+    admit: [allocator.admit, tokenMount],
+    onDeleted: [allocator.onDeleted],
+  });
   await step("creating the system namespaces", () => registry.bootstrap());
+  await step("creating the default RBAC roles", () => ensureBootstrapPolicy(registry));
   await step("recovering Service allocations", async () =>
     allocator.recover?.((await registry.list("services")).items),
   );
@@ -83,14 +107,38 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   const node =
     runtimeName === "crun"
-      ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
+      ? await startNode({
+          dataDir,
+          client: registry,
+          nodeName,
+          opts,
+          podCidr,
+          serviceCidr,
+          tokens,
+          log,
+          step,
+        })
       : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
 
   const [tlsHost, tlsPort] = opts.listenTls
     ? splitHostPort(opts.listenTls)
     : [host, port === 7080 ? 7443 : 0];
-  const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
+  // pods reach the API at the kubernetes Service's IP (DNAT to the bridge address) and by its names
+  const kubernetesIP = formatIPv4(firstHost(parseCidr(serviceCidr)));
+  const podGateway = node?.network.dnsAddress;
+  const { name: svc, namespace: svcNs } = KUBERNETES_SERVICE;
+  const tls = await step("preparing the TLS certificate", () =>
+    ensureServingCert(dataDir, [
+      tlsHost,
+      kubernetesIP,
+      ...(podGateway ? [podGateway] : []),
+      svc,
+      `${svc}.${svcNs}`,
+      `${svc}.${svcNs}.svc`,
+      `${svc}.${svcNs}.svc.${CLUSTER_DOMAIN}`,
+    ]),
+  );
 
   let dnsReady: Promise<void> | undefined;
   const controllers = await step("starting controllers", () =>
@@ -103,6 +151,10 @@ export async function up(opts: UpOptions): Promise<void> {
       runtimeReady: () => !!node,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       rootCaPem: tls.cert,
+      kubernetesService: {
+        clusterIP: kubernetesIP,
+        endpoint: podGateway ? { ip: podGateway, port: POD_API_PORT } : undefined,
+      },
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
@@ -119,7 +171,8 @@ export async function up(opts: UpOptions): Promise<void> {
     client: registry,
     store,
     node: node?.agent.nodeServices,
-    auth: { token, anonymous: opts.anonymous },
+    auth: { token, anonymous: opts.anonymous, serviceAccounts: tokens },
+    tokens,
     routes: [createMinikApi({ images: node?.images })],
     web: createStatusPage(),
     schemas: OPENAPI_SCHEMAS,
@@ -130,6 +183,12 @@ export async function up(opts: UpOptions): Promise<void> {
   const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
     serve(app, { hostname: tlsHost, port: tlsPort, tls }),
   );
+  // TLS only and never anonymous: what the kubernetes Service leads pods to
+  const forPods = podGateway
+    ? await step(`listening for pods on ${podGateway}:${POD_API_PORT}`, () =>
+        serve(app, { hostname: podGateway, port: POD_API_PORT, tls }),
+      )
+    : undefined;
 
   writeFileSync(paths.serverUrl(dataDir), `${http.url}\n`);
   writeFileSync(paths.kubeconfig(dataDir), kubeconfigYaml(https.url, token, tls.cert), { mode: 0o600 });
@@ -146,7 +205,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
-    await Promise.allSettled([http.stop(), https.stop()]);
+    await Promise.allSettled([http.stop(), https.stop(), forPods?.stop()]);
     await controllers.stop().catch(() => {});
     await node?.agent.stop().catch(() => {});
     await node?.runtime.close().catch(() => {});
@@ -174,6 +233,7 @@ interface NodeInputs {
   opts: UpOptions;
   podCidr: string;
   serviceCidr: string;
+  tokens: ServiceAccountTokens;
   log: (m: string) => void;
   step: Step;
 }
@@ -185,6 +245,7 @@ async function startNode({
   opts,
   podCidr,
   serviceCidr,
+  tokens,
   log,
   step,
 }: NodeInputs): Promise<NodeParts> {
@@ -222,6 +283,7 @@ async function startNode({
     nodeName,
     events: createEventRecorder(client, "kubelet", nodeName),
     clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
+    serviceAccountToken: podTokenSource(tokens, client),
     log,
   });
   const images: ImageService = {

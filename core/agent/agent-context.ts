@@ -1,4 +1,4 @@
-import type { Pod } from "kubernetes-types/core/v1";
+import type { Pod, ServiceAccountTokenProjection } from "kubernetes-types/core/v1";
 import type { EventRecorder } from "../events.ts";
 import type { Client } from "../seams/client.ts";
 import type { ContainerRuntime } from "../seams/container-runtime.ts";
@@ -27,7 +27,7 @@ export interface AgentContext {
   hostIP(): Promise<string | undefined>;
   sources: ConfigSources;
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
-  serviceAccountToken?: (pod: Pod) => Promise<string>;
+  serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
   probes: ProbeManager;
   /** Container restarts, key `<podUid>/<container>`. */
   restartBackoff: Backoff;

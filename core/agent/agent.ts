@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import type { ConfigMap, Node, Pod, Secret } from "kubernetes-types/core/v1";
+import type { ConfigMap, Node, Pod, Secret, ServiceAccountTokenProjection } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
@@ -42,7 +42,7 @@ export interface NodeAgentOptions {
   /** For resourceFieldRef of unset limits (default: this machine). */
   nodeAllocatable?: { cpuMillis: number; memoryBytes: number };
   /** Content of projected serviceAccountToken files. */
-  serviceAccountToken?: (pod: Pod) => Promise<string>;
+  serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
   log?: (message: string) => void;
 }
 

@@ -1,6 +1,7 @@
 import { createEventRecorder, type EventRecorder } from "../events.ts";
 import type { Client } from "../seams/client.ts";
 import { type Clock, realClock } from "./clock.ts";
+import { createClusterRoleAggregationController } from "./clusterrole-aggregation-controller.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
@@ -10,6 +11,7 @@ import { createGarbageCollector } from "./garbage-collector.ts";
 import type { HostInfoSource } from "./host-info.ts";
 import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
+import { type ApiEndpoint, createKubernetesServiceController } from "./kubernetes-service-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
@@ -29,7 +31,9 @@ export type ControllerName =
   | "horizontal-pod-autoscaler"
   | "disruption"
   | "serviceaccount"
-  | "root-ca-cert-publisher";
+  | "root-ca-cert-publisher"
+  | "clusterrole-aggregation"
+  | "kubernetes-service";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -56,6 +60,8 @@ export interface ControllerManagerOptions {
   log?: (message: string) => void;
   /** PEM of the CA that signs the API's serving certificate, published as kube-root-ca.crt. */
   rootCaPem?: string;
+  /** The `default/kubernetes` Service and where it leads (pods' way to the API); none without it. */
+  kubernetesService?: ApiEndpoint;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
    * the network's service proxy this way, so it sees the same informers).
@@ -107,9 +113,12 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     disruption: () => createDisruptionController(ctx),
     serviceaccount: () => createServiceAccountsController(ctx),
     "root-ca-cert-publisher": () => createRootCaPublisher(ctx, { caPem: options.rootCaPem ?? "" }),
+    "clusterrole-aggregation": () => createClusterRoleAggregationController(ctx),
+    "kubernetes-service": () => createKubernetesServiceController(ctx, options.kubernetesService!),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
+  if (!options.kubernetesService) disabled.add("kubernetes-service");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }

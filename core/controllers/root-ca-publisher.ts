@@ -1,10 +1,11 @@
 import type { ConfigMap, Namespace } from "kubernetes-types/core/v1";
+import { ROOT_CA_CONFIGMAP } from "../auth/service-account-admission.ts";
 import { isApiError } from "../errors.ts";
 import { type Controller, type ControllerContext, createController, keyOf } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 
-/** The ConfigMap in every namespace that holds the CA pods use to verify the API server. */
-export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
+export { ROOT_CA_CONFIGMAP };
+
 const DESCRIPTION =
   "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
 
