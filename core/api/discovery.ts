@@ -62,7 +62,10 @@ function subresource(info: ResourceInfo, name: string): Sub {
     case "binding":
       return { kind: core("Binding"), verbs: ["create"] };
     case "token":
-      return { kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" }, verbs: ["create"] };
+      return {
+        kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
+        verbs: ["create"],
+      };
     case "proxy":
       return {
         kind: core(`${info.kind}ProxyOptions`),
