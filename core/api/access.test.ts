@@ -46,7 +46,7 @@ afterEach(async () => {
 
 const as =
   (token: string) =>
-  (path: string, init: RequestInit = {}) =>
+  async (path: string, init: RequestInit = {}) =>
     app.request(path, {
       ...init,
       headers: {
@@ -302,13 +302,13 @@ describe("RBAC at the API", () => {
 
   test("pods get the kube-api-access volume unless they or their ServiceAccount opt out", async () => {
     const pod = (name: string, extra: Record<string, unknown> = {}) =>
-      registry.create("pods", {
+      registry.create<KubeObject>("pods", {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name, namespace: "team" },
         spec: { serviceAccountName: "robot", containers: [{ name: "c", image: "busybox" }], ...extra },
-      });
-    const mounted = (await pod("a")).spec as {
+      } as KubeObject) as Promise<KubeObject & { spec?: { volumes?: unknown[] } }>;
+    const mounted = (await pod("a")).spec as unknown as {
       volumes: { name: string; projected: unknown }[];
       containers: { volumeMounts: unknown[] }[];
     };
