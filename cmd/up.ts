@@ -151,6 +151,7 @@ export async function up(opts: UpOptions): Promise<void> {
       runtimeReady: () => !!node,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       rootCaPem: tls.cert,
+      tokens,
       kubernetesService: {
         clusterIP: kubernetesIP,
         endpoint: podGateway ? { ip: podGateway, port: POD_API_PORT } : undefined,

@@ -1,3 +1,4 @@
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { createEventRecorder, type EventRecorder } from "../events.ts";
 import type { Client } from "../seams/client.ts";
 import { type Clock, realClock } from "./clock.ts";
@@ -18,6 +19,7 @@ import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createRootCaPublisher } from "./root-ca-publisher.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createServiceAccountsController } from "./serviceaccounts-controller.ts";
+import { createTokenSecretsController } from "./token-secrets-controller.ts";
 
 export type ControllerName =
   | "deployment"
@@ -33,7 +35,8 @@ export type ControllerName =
   | "serviceaccount"
   | "root-ca-cert-publisher"
   | "clusterrole-aggregation"
-  | "kubernetes-service";
+  | "kubernetes-service"
+  | "tokens";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -62,6 +65,8 @@ export interface ControllerManagerOptions {
   rootCaPem?: string;
   /** The `default/kubernetes` Service and where it leads (pods' way to the API); none without it. */
   kubernetesService?: ApiEndpoint;
+  /** Signs the tokens of legacy `kubernetes.io/service-account-token` Secrets (with rootCaPem). */
+  tokens?: Pick<ServiceAccountTokens, "issueLegacy">;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
    * the network's service proxy this way, so it sees the same informers).
@@ -115,10 +120,13 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "root-ca-cert-publisher": () => createRootCaPublisher(ctx, { caPem: options.rootCaPem ?? "" }),
     "clusterrole-aggregation": () => createClusterRoleAggregationController(ctx),
     "kubernetes-service": () => createKubernetesServiceController(ctx, options.kubernetesService!),
+    tokens: () =>
+      createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
   if (!options.kubernetesService) disabled.add("kubernetes-service");
+  if (!options.tokens) disabled.add("tokens");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }

@@ -11,6 +11,7 @@ import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
 import { podPrinter } from "./pods.ts";
 import type { Printer } from "./printer.ts";
+import { bindingPrinter } from "./rbac.ts";
 import { replicaSetPrinter } from "./replicasets.ts";
 import { secretPrinter } from "./secrets.ts";
 import { serviceAccountPrinter } from "./serviceaccounts.ts";
@@ -36,6 +37,8 @@ const PRINTERS: Record<string, Printer> = {
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
   "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
   "leases.coordination.k8s.io": leasePrinter,
+  "rolebindings.rbac.authorization.k8s.io": bindingPrinter,
+  "clusterrolebindings.rbac.authorization.k8s.io": bindingPrinter,
 };
 
 export function printerFor(resource: string): Printer {
