@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
+import { createServiceAccountIssuer } from "../core/api/service-account-issuer.ts";
 import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
 import { podTokenSource } from "../core/auth/pod-token-source.ts";
 import { serviceAccountAdmission } from "../core/auth/service-account-admission.ts";
@@ -174,7 +175,7 @@ export async function up(opts: UpOptions): Promise<void> {
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous, serviceAccounts: tokens },
     tokens,
-    routes: [createMinikApi({ images: node?.images })],
+    routes: [createMinikApi({ images: node?.images }), createServiceAccountIssuer(tokens)],
     web: createStatusPage(),
     schemas: OPENAPI_SCHEMAS,
     log: opts.debug ? log : undefined,

@@ -11,6 +11,7 @@ import { createRegistry, type Registry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
+import { createServiceAccountIssuer } from "./service-account-issuer.ts";
 
 const ADMIN = "admin-token";
 const RBAC = "rbac.authorization.k8s.io";
@@ -32,7 +33,13 @@ beforeEach(async () => {
     signingKeyPem: key,
     lookup: (r, ns, n) => store.get(r, ns, n),
   });
-  app = createApiServer({ client: registry, store, auth: { token: ADMIN, serviceAccounts: tokens }, tokens });
+  app = createApiServer({
+    client: registry,
+    store,
+    auth: { token: ADMIN, serviceAccounts: tokens },
+    tokens,
+    routes: [createServiceAccountIssuer(tokens)],
+  });
   await registry.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
   await registry.create("serviceaccounts", {
     apiVersion: "v1",
@@ -131,6 +138,23 @@ describe("service-account tokens at the API", () => {
     ).json();
     expect(bad.status).toMatchObject({ authenticated: false, error: "token audiences do not match" });
   });
+});
+
+test("service accounts read the issuer's OpenID discovery; its keys verify their tokens", async () => {
+  const token = await robotToken();
+  const config = await (await as(token)("https://minik.test/.well-known/openid-configuration")).json();
+  expect(config).toMatchObject({
+    issuer: "https://kubernetes.default.svc.cluster.local",
+    jwks_uri: "https://minik.test/openid/v1/jwks",
+    id_token_signing_alg_values_supported: ["ES256"],
+  });
+  const res = await as(token)("/openid/v1/jwks");
+  expect(res.headers.get("Content-Type")).toBe("application/jwk-set+json");
+  const { keys } = await res.json();
+  const { createLocalJWKSet, jwtVerify } = await import("jose");
+  const { payload } = await jwtVerify(token, createLocalJWKSet({ keys }));
+  expect(payload.sub).toBe("system:serviceaccount:team:robot");
+  expect((await app.request("/openid/v1/jwks")).status).toBe(401);
 });
 
 describe("RBAC at the API", () => {

@@ -122,6 +122,10 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     metadata: { name: "system:public-info-viewer", labels: BOOTSTRAP_LABEL },
     rules: [{ nonResourceURLs: ["/healthz", "/livez", "/readyz", "/version", "/version/"], verbs: ["get"] }],
   },
+  {
+    metadata: { name: "system:service-account-issuer-discovery", labels: BOOTSTRAP_LABEL },
+    rules: [{ nonResourceURLs: ["/.well-known/openid-configuration", "/openid/v1/jwks"], verbs: ["get"] }],
+  },
   aggregatingRole("admin", "admin"),
   aggregatingRole("edit", "edit"),
   aggregatingRole("view", "view"),
@@ -191,6 +195,9 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding("cluster-admin", "cluster-admin", [MASTERS_GROUP]),
   binding("system:discovery", "system:discovery", ["system:authenticated"]),
   binding("system:basic-user", "system:basic-user", ["system:authenticated"]),
+  binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", [
+    "system:serviceaccounts",
+  ]),
   binding("system:public-info-viewer", "system:public-info-viewer", [
     "system:authenticated",
     "system:unauthenticated",

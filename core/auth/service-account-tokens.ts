@@ -73,6 +73,8 @@ export interface ServiceAccountTokens {
   review(token: string, audiences?: string[]): Promise<TokenReviewResult>;
   /** The API's own audiences (TokenRequest's default). */
   readonly apiAudiences: string[];
+  /** The `iss` of bound tokens. */
+  readonly issuer: string;
   /** The issuer's public key set (for /openid/v1/jwks). */
   jwks(): Promise<{ keys: Record<string, unknown>[] }>;
 }
@@ -180,6 +182,7 @@ export async function createServiceAccountTokens(options: TokenOptions): Promise
 
   return {
     apiAudiences,
+    issuer,
     async issue(input) {
       const iat = Math.floor(now() / 1000);
       const audiences = input.audiences?.length ? input.audiences : apiAudiences;
