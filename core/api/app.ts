@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { type Authorizer, createRbacAuthorizer } from "../auth/rbac-authorizer.ts";
-import { ADMIN_USER, type UserInfo } from "../auth/user.ts";
+import { ANONYMOUS_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { createAccessCheck } from "./access.ts";
@@ -181,7 +181,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
     const target = parseTarget(url.pathname, extra);
     if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
-    return dispatch(req, url, target, deps, c.env ?? {}, c.get("user") ?? ADMIN_USER, authorizer);
+    return dispatch(req, url, target, deps, c.env ?? {}, c.get("user") ?? ANONYMOUS_USER, authorizer);
   };
   app.all("/api/*", resources);
   app.all("/apis/*", resources);

@@ -15,6 +15,9 @@ export const ADMIN_USER: UserInfo = {
   groups: ["system:masters", "system:authenticated"],
 };
 
+/** Who a request is when nothing authenticated it (only the public probes and /version get here). */
+export const ANONYMOUS_USER: UserInfo = { username: "system:anonymous", groups: ["system:unauthenticated"] };
+
 export const SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
 
 /** `system:serviceaccount:NS:NAME` and its groups, as the service-account authenticator names them. */
