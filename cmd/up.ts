@@ -27,12 +27,10 @@ import {
 } from "../core/config.ts";
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
 import { createHostInfo } from "../core/controllers/host-info.ts";
-import { KUBERNETES_SERVICE } from "../core/controllers/kubernetes-service-controller.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { ApiError } from "../core/errors.ts";
 import { createEventRecorder } from "../core/events.ts";
-import { firstHost, formatIPv4, parseCidr } from "../core/network/cidr.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -43,6 +41,7 @@ import { createSqlStore } from "../core/store/sql-store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
+import { inClusterApi } from "./in-cluster.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServiceAccountKey } from "./service-account-key.ts";
@@ -125,20 +124,11 @@ export async function up(opts: UpOptions): Promise<void> {
   const [tlsHost, tlsPort] = opts.listenTls
     ? splitHostPort(opts.listenTls)
     : [host, port === 7080 ? 7443 : 0];
-  // pods reach the API at the kubernetes Service's IP (DNAT to the bridge address) and by its names
-  const kubernetesIP = formatIPv4(firstHost(parseCidr(serviceCidr)));
+  // the bridge gateway (also the pods' nameserver) hosts the API listener for pods
   const podGateway = node?.network.dnsAddress;
-  const { name: svc, namespace: svcNs } = KUBERNETES_SERVICE;
+  const forPodsApi = inClusterApi(serviceCidr, podGateway);
   const tls = await step("preparing the TLS certificate", () =>
-    ensureServingCert(dataDir, [
-      tlsHost,
-      kubernetesIP,
-      ...(podGateway ? [podGateway] : []),
-      svc,
-      `${svc}.${svcNs}`,
-      `${svc}.${svcNs}.svc`,
-      `${svc}.${svcNs}.svc.${CLUSTER_DOMAIN}`,
-    ]),
+    ensureServingCert(dataDir, [tlsHost, ...forPodsApi.certHosts]),
   );
 
   let dnsReady: Promise<void> | undefined;
@@ -154,7 +144,7 @@ export async function up(opts: UpOptions): Promise<void> {
       rootCaPem: tls.cert,
       tokens,
       kubernetesService: {
-        clusterIP: kubernetesIP,
+        clusterIP: forPodsApi.clusterIP,
         endpoint: podGateway ? { ip: podGateway, port: POD_API_PORT } : undefined,
       },
       log,
