@@ -41,12 +41,7 @@ export async function checkEscalation(
   if (ROLE_RESOURCES.has(a.resource)) {
     if ((await authorizer.authorize(user, { ...a, verb: "escalate", name })).allowed) return;
     if (!body || body.aggregationRule)
-      throw forbiddenEscalation(
-        a,
-        name,
-        user,
-        "may not change the rules of a role without the escalate verb",
-      );
+      throw forbiddenEscalation(a, name, "may not change the rules of a role without the escalate verb");
     await requireHeld(user, namespace, (body.rules as PolicyRule[] | undefined) ?? [], a, name, authorizer);
     return;
   }
@@ -90,7 +85,6 @@ async function requireHeld(
   throw forbiddenEscalation(
     a,
     name,
-    user,
     `user "${user.username}" (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${list}`,
   );
 }
@@ -98,7 +92,6 @@ async function requireHeld(
 function forbiddenEscalation(
   a: RequestAttributes & { resourceRequest: true },
   name: string,
-  _user: UserInfo,
   why: string,
 ): ApiError {
   return new ApiError("Forbidden", `${a.resource}.${RBAC_GROUP} "${name}" is forbidden: ${why}`, {
