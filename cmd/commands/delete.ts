@@ -52,7 +52,7 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
   }
   const propagationPolicy =
     opts.cascade === "orphan" ? "Orphan" : opts.cascade === "foreground" ? "Foreground" : "Background";
-  const deleted: typeof targets = [];
+  const deleted: ((typeof targets)[number] & { uid?: string })[] = [];
   let failed: unknown;
   for (const t of targets) {
     const body = {
@@ -64,9 +64,13 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
         : {}),
     };
     try {
-      await api.request("DELETE", resourcePath(t.info, t.namespace, t.name), { body });
+      const res = await api.request<KubeObject & { details?: { uid?: string } }>(
+        "DELETE",
+        resourcePath(t.info, t.namespace, t.name),
+        { body },
+      );
       console.log(`${objectRef(t.info, t.name)} deleted`);
-      deleted.push(t);
+      deleted.push({ ...t, uid: res?.metadata?.uid ?? res?.details?.uid });
     } catch (e) {
       if (isApiError(e, "NotFound") && opts.ignoreNotFound) continue;
       if (isApiError(e, "NotFound")) {
@@ -78,16 +82,24 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
     }
   }
   if (opts.wait !== false) {
-    for (const t of deleted) await waitGone(api, t.info, t.namespace, t.name);
+    for (const t of deleted) await waitGone(api, t.info, t.namespace, t.name, t.uid);
   }
   if (failed) process.exitCode = 1;
 }
 
-async function waitGone(api: ApiClient, info: ResourceInfo, namespace: string | undefined, name: string) {
+/** Gone, or replaced by a new object of that name (a controller re-creating it), as kubectl --wait sees it. */
+async function waitGone(
+  api: ApiClient,
+  info: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+  uid: string | undefined,
+) {
   const deadline = Date.now() + 5 * 60_000;
   while (Date.now() < deadline) {
     try {
-      await api.get(resourcePath(info, namespace, name));
+      const current = await api.get(resourcePath(info, namespace, name));
+      if (uid && current.metadata?.uid !== uid) return;
     } catch (e) {
       if (isApiError(e, "NotFound")) return;
       throw e;
