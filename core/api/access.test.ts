@@ -311,6 +311,16 @@ describe("RBAC at the API", () => {
       body: JSON.stringify({ rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] }),
     });
     expect(patch.status).toBe(403);
+    // a patch within what the robot holds goes through (checked on a dry run of it)
+    const narrower = await robot(`/apis/${RBAC}/v1/namespaces/team/roles/pods`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/merge-patch+json" },
+      body: JSON.stringify({ rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["delete"] }] }),
+    });
+    expect(narrower.status).toBe(200);
+    expect((await registry.get(`roles.${RBAC}`, "team", "pods")).rules).toEqual([
+      { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
+    ]);
     // the admin may grant anything
     const adminRole = await admin(
       `/apis/${RBAC}/v1/namespaces/team/roles`,

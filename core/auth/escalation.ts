@@ -10,8 +10,7 @@ import type { UserInfo } from "./user.ts";
 /**
  * RBAC's escalation prevention: a user may write a Role or ClusterRole only with rules they hold
  * themselves (or with the `escalate` verb on it), and bind a role only if they hold all its rules
- * (or have `bind` on it). PATCHes of roles are checked only through `escalate`, as the
- * patched rules are not known before the write.
+ * (or have `bind` on it). A PATCH is checked on what a dry run of it would store.
  */
 const ROLE_RESOURCES = new Set(["roles", "clusterroles"]);
 const BINDING_RESOURCES = new Set(["rolebindings", "clusterrolebindings"]);
