@@ -101,6 +101,22 @@ describe("bound service-account tokens", () => {
     expect((await tokens.review(issued.token)).error).toBe("pod team/web no longer exists");
   });
 
+  test("a node-bound token dies with its Node", async () => {
+    put("serviceaccounts", "team", "robot", "sa-uid");
+    put("nodes", "", "n1", "node-uid");
+    const issued = await tokens.issue({
+      namespace: "team",
+      serviceAccount: sa,
+      expirationSeconds: 600,
+      boundObject: { kind: "Node", name: "n1", uid: "node-uid" },
+    });
+    expect(
+      (await tokens.review(issued.token)).user?.extra?.["authentication.kubernetes.io/node-name"],
+    ).toEqual(["n1"]);
+    objects.delete("nodes//n1");
+    expect((await tokens.review(issued.token)).error).toBe("node n1 no longer exists");
+  });
+
   test("legacy Secret tokens live as long as their Secret holds them", async () => {
     put("serviceaccounts", "team", "robot", "sa-uid");
     const token = await tokens.issueLegacy("team", sa, "robot-token");

@@ -151,6 +151,12 @@ export async function createServiceAccountTokens(options: TokenOptions): Promise
       if (!secret || secret.metadata.uid !== claim.secret.uid)
         return fail(`secret ${claim.namespace}/${claim.secret.name} no longer exists`);
     }
+    if (claim.node) {
+      const node = await options.lookup("nodes", "", claim.node.name);
+      if (!node || node.metadata.uid !== claim.node.uid)
+        return fail(`node ${claim.node.name} no longer exists`);
+      extra["authentication.kubernetes.io/node-name"] = [claim.node.name];
+    }
     if (payload.jti) extra["authentication.kubernetes.io/credential-id"] = [`JTI=${payload.jti}`];
     return {
       authenticated: true,
