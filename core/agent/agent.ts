@@ -16,6 +16,7 @@ import { syncPod } from "./pod-sync.ts";
 import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
 import { createProbeManager, probeLabel } from "./probes.ts";
 import type { ClusterDns, HostDns } from "./sandbox.ts";
+import { createTokenRefresher } from "./token-refresh.ts";
 import { createWorkQueue } from "./work-queue.ts";
 
 /**
@@ -97,6 +98,14 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     log,
   };
   const lease = createNodeLease({ client, nodeName, clock, log });
+  const tokens = createTokenRefresher({
+    client,
+    runtime,
+    nodeName,
+    clock,
+    log,
+    tokenFor: options.serviceAccountToken,
+  });
   const keyOfUid = (uid: string) => [...ctx.tracked].find(([, u]) => u === uid)?.[0];
 
   ctx.probes = createProbeManager({
@@ -223,10 +232,12 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       stopWatch = await client.watch("pods", { resourceVersion }, onPodEvent);
       scheduleResync();
       await lease.start();
+      tokens.start();
     },
     async stop() {
       stopped = true;
       lease.stop();
+      tokens.stop();
       stopWatch?.();
       stopEvents?.();
       clock.clearTimeout(resyncTimer);

@@ -210,4 +210,9 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): ReadableStream<Uint8Array>;
   exec(id: string, command: string[], options: ExecOptions): Promise<ExecSession>;
   stats(id: string): Promise<ContainerStats | undefined>;
+  /**
+   * Replaces files of a pod's "files" volume in place, each atomically (a renewed projected
+   * service-account token); nothing happens when the volume was not materialised yet.
+   */
+  updateVolumeFiles?(podUid: string, volume: string, files: Record<string, string>): Promise<void>;
 }

@@ -29,6 +29,7 @@ import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
 import { forgetLog, observeLog } from "./log-index.ts";
 import { createPodSandboxes, type PodSandboxes } from "./pod-sandboxes.ts";
+import { updateVolumeFiles } from "./pod-volumes.ts";
 import { unmountRootfs } from "./rootfs.ts";
 import {
   bootId,
@@ -415,6 +416,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): ContainerRuntime
       if (r?.state !== "running") return undefined;
       const u = readCgroupUsage(cg, r.cgroupPath);
       return u ? { timestamp: new Date().toISOString(), ...u } : undefined;
+    },
+
+    async updateVolumeFiles(podUid, volume, files) {
+      updateVolumeFiles(layout.volumes(podUid), volume, files);
     },
   };
   return runtime;
