@@ -10,7 +10,7 @@ describe("projected token renewal", () => {
   const f = useRegistry();
 
   async function runningPod(name: string, expirationSeconds?: number): Promise<KubeObject> {
-    const pod = await f.registry.create("pods", {
+    const pod: KubeObject = await f.registry.create("pods", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name },
@@ -67,23 +67,17 @@ describe("projected token renewal", () => {
   test("pods on other nodes or not running are left alone; without a token source nothing happens", async () => {
     const runtime = new FakeRuntime();
     await runningPod("web");
-    const other = createTokenRefresher({
-      client: f.registry,
-      runtime,
-      nodeName: "n2",
-      clock: createManualClock(),
-      log: () => {},
-      tokenFor: async () => "t",
-    });
-    expect(await other.refreshDue()).toBe(0);
-    const none = createTokenRefresher({
-      client: f.registry,
-      runtime,
-      nodeName: "n1",
-      clock: createManualClock(),
-      log: () => {},
-    });
-    expect(await none.refreshDue()).toBe(0);
+    const refresher = (nodeName: string, tokenFor?: () => Promise<string>) =>
+      createTokenRefresher({
+        client: f.registry,
+        runtime,
+        nodeName,
+        clock: createManualClock(),
+        log: () => {},
+        tokenFor,
+      });
+    expect(await refresher("n2", async () => "t").refreshDue()).toBe(0);
+    expect(await refresher("n1").refreshDue()).toBe(0);
     expect(runtime.volumeFiles.size).toBe(0);
   });
 });
