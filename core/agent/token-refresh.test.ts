@@ -64,7 +64,7 @@ describe("projected token renewal", () => {
     expect(await refresher.refreshDue()).toBe(0);
   });
 
-  test("pods on other nodes or not running are left alone; without a token source nothing happens", async () => {
+  test("pods on other nodes are left alone; without a token source nothing happens", async () => {
     const runtime = new FakeRuntime();
     await runningPod("web");
     const refresher = (nodeName: string, tokenFor?: () => Promise<string>) =>
