@@ -230,6 +230,40 @@ describe.skipIf(skip)("software inside the cluster (e2e)", () => {
     expect(holder.stdout).toBe("pod-again");
   });
 
+  test("a projected token is renewed in the running container, and the new one is accepted", async () => {
+    const read = async () =>
+      (
+        await kubectl([
+          "exec",
+          "-n",
+          "team",
+          "kc",
+          "--",
+          "cat",
+          "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        ])
+      ).stdout;
+    const first = await read();
+    expect(first.split(".")).toHaveLength(3);
+    // the agent renews every token once after it starts (then at 80 % of each token's life)
+    const renewed = await waitFor(
+      async () => {
+        const now = await read();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs: 80_000, intervalMs: 1000, what: "a renewed token file" },
+    );
+    const whoami = await kubectl([
+      "auth",
+      "whoami",
+      "--token",
+      renewed,
+      "-o",
+      "jsonpath={.status.userInfo.username}",
+    ]);
+    expect(whoami.stdout).toBe("system:serviceaccount:team:default");
+  }, 90_000);
+
   test("the node's lease is renewed and kubectl describe node shows it", async () => {
     const node = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"])).stdout;
     const renewTime = async () =>
