@@ -11,11 +11,20 @@ import { createApiServer } from "../core/api/app.ts";
 import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
 import { createSessions } from "../core/api/dashboard-session.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
+import { createServiceAccountIssuer } from "../core/api/service-account-issuer.ts";
+import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
+import { podTokenSource } from "../core/auth/pod-token-source.ts";
+import { serviceAccountAdmission } from "../core/auth/service-account-admission.ts";
+import {
+  createServiceAccountTokens,
+  type ServiceAccountTokens,
+} from "../core/auth/service-account-tokens.ts";
 import {
   CLUSTER_DOMAIN,
   DEFAULT_POD_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDataDir,
+  POD_API_PORT,
   paths,
 } from "../core/config.ts";
 import type { Controller, ControllerContext } from "../core/controllers/controller.ts";
@@ -31,14 +40,15 @@ import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
 import type { LocalVolumes } from "../core/seams/local-volumes.ts";
 import { claimCapacityAdmission } from "../core/storage/claim-capacity.ts";
-import type { Store } from "../core/store/store.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
 import { createDashboardPage } from "../web/dashboard-page.ts";
 import { type DatastoreOptions, openDatastore } from "./datastore.ts";
+import { inClusterApi } from "./in-cluster.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { isLoopback, serve } from "./serve.ts";
+import { ensureServiceAccountKey } from "./service-account-key.ts";
 import { ensureServingCert } from "./tls.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -79,10 +89,20 @@ export async function up(opts: UpOptions): Promise<void> {
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const allocator = createServiceAllocator({ serviceCidr });
+  const tokens = await step("loading the service-account signing key", async () =>
+    createServiceAccountTokens({
+      signingKeyPem: await ensureServiceAccountKey(dataDir),
+      lookup: (resource, namespace, name) => store.get(resource, namespace, name),
+    }),
+  );
+  const tokenMount = serviceAccountAdmission((namespace, name) =>
+    store.get("serviceaccounts", namespace, name),
+  );
   let localVolumes: LocalVolumes | undefined; // the node's, once it runs
   const registry = createRegistry(store, {
     admit: [
       allocator.admit,
+      tokenMount,
       claimCapacityAdmission(
         () => localVolumes,
         () => registry,
@@ -91,6 +111,7 @@ export async function up(opts: UpOptions): Promise<void> {
     onDeleted: [allocator.onDeleted],
   });
   await step("creating the system namespaces", () => registry.bootstrap());
+  await step("creating the default RBAC roles", () => ensureBootstrapPolicy(registry));
   await step("recovering Service allocations", async () =>
     allocator.recover?.((await registry.list("services")).items),
   );
@@ -104,10 +125,30 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   const node =
     runtimeName === "crun"
-      ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
+      ? await startNode({
+          dataDir,
+          client: registry,
+          nodeName,
+          opts,
+          podCidr,
+          serviceCidr,
+          tokens,
+          log,
+          step,
+        })
       : undefined;
   localVolumes = node?.volumes;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
+
+  const [tlsHost, tlsPort] = opts.listenTls
+    ? splitHostPort(opts.listenTls)
+    : [host, port === 7080 ? 7443 : 0];
+  // the bridge gateway (also the pods' nameserver) hosts the API listener for pods
+  const podGateway = node?.network.dnsAddress;
+  const forPodsApi = inClusterApi(serviceCidr, podGateway);
+  const tls = await step("preparing the TLS certificate", () =>
+    ensureServingCert(dataDir, [tlsHost, ...forPodsApi.certHosts]),
+  );
 
   let dnsReady: Promise<void> | undefined;
   const runControllers = () =>
@@ -120,6 +161,12 @@ export async function up(opts: UpOptions): Promise<void> {
       runtimeReady: () => !!node,
       localVolumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
+      rootCaPem: tls.cert,
+      tokens,
+      kubernetesService: {
+        clusterIP: forPodsApi.clusterIP,
+        endpoint: podGateway ? { ip: podGateway, port: POD_API_PORT } : undefined,
+      },
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
@@ -130,7 +177,7 @@ export async function up(opts: UpOptions): Promise<void> {
     });
   // Servers sharing an etcd elect one of them to run the cluster's controllers.
   const controllers = opts.datastoreEndpoint
-    ? electedControllers(store, nodeName, runControllers, log)
+    ? electedControllers(registry, nodeName, runControllers, log)
     : await step("starting controllers", runControllers);
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   if (node) await step("starting the node agent", () => node.agent.start());
@@ -139,10 +186,12 @@ export async function up(opts: UpOptions): Promise<void> {
   const app = createApiServer({
     client: registry,
     node: node?.agent.nodeServices,
-    auth: { token, anonymous: opts.anonymous, sessions },
+    auth: { token, anonymous: opts.anonymous, sessions, serviceAccounts: tokens },
+    tokens,
     routes: [
       createMinikApi({ images: node?.images, node: node?.agent.nodeServices }),
       createDashboardApi({ client: registry, sessions }),
+      createServiceAccountIssuer(tokens),
     ],
     web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
     schemas: OPENAPI_SCHEMAS,
@@ -150,13 +199,15 @@ export async function up(opts: UpOptions): Promise<void> {
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
-  const [tlsHost, tlsPort] = opts.listenTls
-    ? splitHostPort(opts.listenTls)
-    : [host, port === 7080 ? 7443 : 0];
-  const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
   const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
     serve(app, { hostname: tlsHost, port: tlsPort, tls }),
   );
+  // TLS only and never anonymous: what the kubernetes Service leads pods to
+  const forPods = podGateway
+    ? await step(`listening for pods on ${podGateway}:${POD_API_PORT}`, () =>
+        serve(app, { hostname: podGateway, port: POD_API_PORT, tls }),
+      )
+    : undefined;
 
   writeFileSync(paths.serverUrl(dataDir), `${http.url}\n`);
   writeFileSync(paths.kubeconfig(dataDir), kubeconfigYaml(https.url, token, tls.cert), { mode: 0o600 });
@@ -173,7 +224,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
-    await Promise.allSettled([http.stop(), https.stop()]);
+    await Promise.allSettled([http.stop(), https.stop(), forPods?.stop()]);
     await controllers.stop().catch(() => {});
     await node?.agent.stop().catch(() => {});
     await node?.runtime.close().catch(() => {});
@@ -202,6 +253,7 @@ interface NodeInputs {
   opts: UpOptions;
   podCidr: string;
   serviceCidr: string;
+  tokens: ServiceAccountTokens;
   log: (m: string) => void;
   step: Step;
 }
@@ -213,6 +265,7 @@ async function startNode({
   opts,
   podCidr,
   serviceCidr,
+  tokens,
   log,
   step,
 }: NodeInputs): Promise<NodeParts> {
@@ -252,6 +305,7 @@ async function startNode({
     nodeName,
     events: createEventRecorder(client, "kubelet", nodeName),
     clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
+    serviceAccountToken: podTokenSource(tokens, client),
     log,
   });
   const volumes = createLocalPathVolumes(join(dataDir, STORAGE_DIR));
@@ -310,14 +364,18 @@ export function ensureToken(dataDir: string, warn: (message: string) => void = (
  * `kube-system/minik-controllers` Lease, stopped when it loses it, so they run once per cluster.
  */
 function electedControllers(
-  store: Store,
+  client: Client,
   nodeName: string,
   run: () => Promise<{ stop(): Promise<void> }>,
   log: (m: string) => void,
 ): { stop(): Promise<void> } {
   let running: { stop(): Promise<void> } | undefined;
   const election = startLeaderElection({
-    leases: store,
+    leases: {
+      get: (r, ns, n) => client.tryGet(r, ns, n),
+      create: (r, o) => client.create(r, o),
+      update: (r, o) => client.update(r, o),
+    },
     identity: `${nodeName}_${randomBytes(4).toString("hex")}`,
     onStartedLeading: async () => {
       running = await run();

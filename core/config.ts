@@ -9,6 +9,8 @@ export const DEFAULT_POD_CIDR = "10.88.0.0/16";
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/16";
 export const DEFAULT_NODEPORT_RANGE = "30000-32767";
 export const CLUSTER_DOMAIN = "cluster.local";
+/** Where the API's TLS listener for pods (behind the `kubernetes` Service) listens on the bridge. */
+export const POD_API_PORT = 6443;
 
 /** `--data-dir` default: /var/lib/minik for root, ~/.minik otherwise; `$MINIK_DATA_DIR` overrides. */
 export function defaultDataDir(): string {
@@ -22,6 +24,8 @@ export const paths = {
   db: (dataDir: string) => join(dataDir, "state.db"),
   token: (dataDir: string) => join(dataDir, "token"),
   kubeconfig: (dataDir: string) => join(dataDir, "kubeconfig"),
+  /** The key that signs service-account tokens (0600, never leaves the data dir). */
+  serviceAccountKey: (dataDir: string) => join(dataDir, "sa.key"),
   /** Written by `minik up` so the CLI finds the server it started. */
   serverUrl: (dataDir: string) => join(dataDir, "server"),
 };

@@ -59,7 +59,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("", "v1", "Event", "events", true, ["ev"]),
   r("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
   r("", "v1", "Secret", "secrets", true),
-  r("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
+  r("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"], [], ["token"]),
   r("", "v1", "PersistentVolume", "persistentvolumes", false, ["pv"], [], ["status"]),
   r("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, ["pvc"], [], ["status"]),
   r("apps", "v1", "Deployment", "deployments", true, ["deploy"], ["all"], ["status", "scale"]),
@@ -82,6 +82,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
   r("batch", "v1", "Job", "jobs", true, [], ["all"], ["status"]),
   r("batch", "v1", "CronJob", "cronjobs", true, ["cj"], ["all"], ["status"]),
+  r("coordination.k8s.io", "v1", "Lease", "leases", true),
+  r("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+  r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

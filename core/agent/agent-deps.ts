@@ -1,4 +1,4 @@
-import type { Pod } from "kubernetes-types/core/v1";
+import type { Pod, ServiceAccountTokenProjection } from "kubernetes-types/core/v1";
 import type { EventRecorder } from "../events.ts";
 import type { Clock } from "../loop/clock.ts";
 import type { Client } from "../seams/client.ts";
@@ -28,7 +28,7 @@ export interface AgentDeps {
   readonly hostIP: () => Promise<string | undefined>;
   readonly sources: ConfigSources;
   readonly nodeAllocatable: { cpuMillis: number; memoryBytes: number };
-  readonly serviceAccountToken?: (pod: Pod) => Promise<string>;
+  readonly serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
   readonly probes: ProbeManager;
   readonly memory: PodMemory;
   /** Syncs the pod `key` again after `ms` (time-based steps: back-off, deadlines). */

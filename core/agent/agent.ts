@@ -7,6 +7,7 @@ import type {
   PersistentVolumeClaim,
   Pod,
   Secret,
+  ServiceAccountTokenProjection,
 } from "kubernetes-types/core/v1";
 import { isApiError } from "../errors.ts";
 import type { EventRecorder } from "../events.ts";
@@ -18,6 +19,7 @@ import type { Client } from "../seams/client.ts";
 import type { ContainerRuntime } from "../seams/container-runtime.ts";
 import type { DuplexStream, NodeServices } from "../seams/node-services.ts";
 import type { AgentDeps } from "./agent-deps.ts";
+import { createNodeLease } from "./node-lease.ts";
 import { createNodeServices } from "./node-services.ts";
 import { PodMemory } from "./pod-memory.ts";
 import { asObject, podKey } from "./pod-names.ts";
@@ -25,6 +27,7 @@ import { syncPod } from "./pod-sync.ts";
 import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
 import { createProbeManager, probeLabel } from "./probes.ts";
 import type { ClusterDns, HostDns } from "./sandbox.ts";
+import { createTokenRefresher } from "./token-refresh.ts";
 
 /**
  * The node agent (minik's kubelet): keeps the runtime running exactly the pods bound to this
@@ -50,7 +53,7 @@ export interface NodeAgentOptions {
   /** For resourceFieldRef of unset limits (default: this machine). */
   nodeAllocatable?: { cpuMillis: number; memoryBytes: number };
   /** Content of projected serviceAccountToken files. */
-  serviceAccountToken?: (pod: Pod) => Promise<string>;
+  serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
   log?: (message: string) => void;
 }
 
@@ -81,6 +84,15 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     if (key) queue.add(key);
   };
   const deps = agentDeps(options, { clock, log, memory, queue, wake });
+  const lease = createNodeLease({ client, nodeName, clock, log });
+  const tokens = createTokenRefresher({
+    client,
+    runtime,
+    nodeName,
+    clock,
+    log,
+    tokenFor: options.serviceAccountToken,
+  });
   // Every pod syncs on its own (one slow image pull must not hold up other pods); one pod's
   // syncs never overlap.
   void processQueue(queue, Number.POSITIVE_INFINITY, (key) => syncOrRetry(deps, queue, key));
@@ -172,9 +184,13 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       const resourceVersion = await resync();
       stopWatch = await client.watch("pods", { resourceVersion }, onPodEvent);
       scheduleResync();
+      await lease.start();
+      tokens.start();
     },
     async stop() {
       stopped = true;
+      lease.stop();
+      tokens.stop();
       stopWatch?.();
       stopEvents?.();
       clock.clearTimeout(resyncTimer);

@@ -1,4 +1,12 @@
-import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from "kubernetes-types/core/v1";
+import type {
+  ConfigMap,
+  Container,
+  KeyToPath,
+  Pod,
+  Secret,
+  ServiceAccountTokenProjection,
+  Volume,
+} from "kubernetes-types/core/v1";
 import { quantityValue } from "../quantity.ts";
 import { type Mount, RuntimeError, type VolumeSource } from "../seams/container-runtime.ts";
 import { resolveClaimVolume } from "./claim-volume.ts";
@@ -21,7 +29,7 @@ export interface VolumeContext {
   sources: ConfigSources;
   placement: PodPlacement;
   /** Token for projected serviceAccountToken sources (empty when the cluster issues none). */
-  serviceAccountToken?: (pod: Pod) => Promise<string>;
+  serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
 }
 
 const DEFAULT_MODE = 0o644;
@@ -81,7 +89,8 @@ async function resolveVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<V
       if (s.secret) Object.assign(files, await objectSource(ctx, "secret", namespace, v.name, s.secret));
       if (s.downwardAPI) Object.assign(files, downwardFiles(pod, s.downwardAPI.items ?? [], ctx));
       if (s.serviceAccountToken)
-        files[s.serviceAccountToken.path] = (await ctx.serviceAccountToken?.(pod)) ?? "";
+        files[s.serviceAccountToken.path] =
+          (await ctx.serviceAccountToken?.(pod, s.serviceAccountToken)) ?? "";
     }
     return { type: "files", files, mode: v.projected.defaultMode ?? DEFAULT_MODE };
   }

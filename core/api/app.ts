@@ -1,6 +1,9 @@
 import { Hono } from "hono";
+import { type Authorizer, createRbacAuthorizer } from "../auth/rbac-authorizer.ts";
+import { ANONYMOUS_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { createAccessCheck } from "./access.ts";
 import { createAuthenticator } from "./auth.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
 import {
@@ -27,6 +30,7 @@ import { handleResource, methodNotAllowed } from "./rest.ts";
 import { handleReview, REVIEW_RESOURCES } from "./reviews.ts";
 import { handleEviction, handleScale, handleStatus } from "./subresources.ts";
 import { parseTarget, type Target } from "./target.ts";
+import { handleTokenRequest } from "./token-request.ts";
 
 export type { ApiServerDeps } from "./deps.ts";
 export type { AttachCapable } from "./exec.ts";
@@ -48,6 +52,8 @@ const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/log
 export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const auth = createAuthenticator(deps.auth);
+  const authorizer = deps.authorizer ?? createRbacAuthorizer(deps.client);
+  const access = createAccessCheck(auth, authorizer, deps.client);
   const extra: ExtraResource[] = [...REVIEW_RESOURCES, ...(deps.node ? METRICS_RESOURCES : [])];
   const openapi = createOpenApi(extra, deps.schemas);
 
@@ -78,7 +84,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       !path.startsWith("/readyz/") &&
       !path.startsWith("/livez/")
     ) {
-      c.set("principal", auth.check(c.req.raw, c.env?.loopback === true, isMutating(c.req.raw)));
+      c.set("user", await access(c.req.raw, c.env?.loopback === true, isMutating(c.req.raw)));
     }
     await next();
   });
@@ -167,14 +173,18 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     });
   });
 
-  const resources = async (c: { req: { raw: Request; url: string }; env: AppEnv["Bindings"] }) => {
+  const resources = async (c: {
+    req: { raw: Request; url: string };
+    env: AppEnv["Bindings"];
+    get(key: "user"): UserInfo | undefined;
+  }) => {
     const req = c.req.raw;
     const url = new URL(c.req.url);
     const v1Hpa = parseHpaV1Target(url.pathname);
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
     const target = parseTarget(url.pathname, extra);
     if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
-    return dispatch(req, url, target, deps, c.env ?? {});
+    return dispatch(req, url, target, deps, c.env ?? {}, c.get("user") ?? ANONYMOUS_USER, authorizer);
   };
   app.all("/api/*", resources);
   app.all("/apis/*", resources);
@@ -199,10 +209,12 @@ async function dispatch(
   t: Target,
   deps: ApiServerDeps,
   env: AppEnv["Bindings"],
+  user: UserInfo,
+  authorizer: Authorizer,
 ): Promise<Response> {
   if (t.info.group === "metrics.k8s.io") return handleMetrics(req, t, deps);
   if (t.info.group === "authorization.k8s.io" || t.info.group === "authentication.k8s.io")
-    return handleReview(req, t);
+    return handleReview(req, t, user, authorizer, deps);
   if (!t.subresource) return handleResource(req, url, t, deps);
   // pods/proxy is served though core/resources.ts does not list it (discovery does not need it)
   const podProxy = t.subresource === "proxy" && t.info.plural === "pods";
@@ -225,6 +237,8 @@ async function dispatch(
       return handlePortForward(req, url, t, deps, env);
     case "proxy":
       return handleProxy(req, url, t, deps);
+    case "token":
+      return handleTokenRequest(req, t, deps);
     default:
       throw methodNotAllowed(req.method, t);
   }

@@ -1,3 +1,5 @@
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import { ADMIN_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
 import {
   CSRF_HEADER,
@@ -18,6 +20,8 @@ export interface AuthConfig {
   anonymous?: boolean;
   /** The web page's signed, expiring sessions; default: signed with a key derived from the token. */
   sessions?: Sessions;
+  /** Service-account tokens (JWTs): checked when a bearer token is not the admin's. */
+  serviceAccounts?: Pick<ServiceAccountTokens, "review">;
 }
 
 /**
@@ -42,18 +46,13 @@ export function readSessionCookie(req: Request): string | undefined {
   );
 }
 
-/** How a request was let in. */
-export type Principal =
-  | { via: "token" }
-  | { via: "anonymous" }
-  | { via: "session"; csrfToken: string; expiresAt: number };
-
 export interface Authenticator {
   /**
-   * Throws Unauthorized unless the request carries the token or a live session cookie; for a
-   * cookie, a mutating request (`write`) must also carry the session's CSRF token.
+   * Who sent the request: the admin (its token, a live session cookie, or anonymous loopback when
+   * allowed) or a service account (a valid service-account token). Throws Unauthorized otherwise;
+   * a mutating request (`write`) made with the cookie must also carry the session's CSRF token.
    */
-  check(req: Request, loopback: boolean, write: boolean): Principal;
+  authenticate(req: Request, loopback: boolean, write: boolean): Promise<UserInfo>;
   /** Mints a one-time login code. */
   mintCode(): string;
   /** Redeems a code for a session; the Set-Cookie value, or undefined when unknown, used or expired. */
@@ -64,10 +63,16 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   const codes = new Map<string, number>();
   const sessions = config.sessions ?? createSessions(config.token);
   return {
-    check(req, loopback, write) {
+    async authenticate(req, loopback, write) {
       const header = req.headers.get("Authorization") ?? "";
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (match && safeEqual(match[1]!.trim(), config.token)) return { via: "token" };
+      const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+      if (bearer && safeEqual(bearer, config.token)) return ADMIN_USER;
+      if (bearer && config.serviceAccounts && bearer.split(".").length === 3) {
+        const review = await config.serviceAccounts.review(bearer);
+        if (review.authenticated && review.user) return review.user;
+        // a token was offered and is not good: 401, never a fallback to anonymous or the cookie
+        throw new ApiError("Unauthorized", "Unauthorized");
+      }
       const session = sessions.verify(readSessionCookie(req));
       if (session) {
         if (write && !sessions.allows(req, session)) {
@@ -76,11 +81,11 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
             `a write with the dashboard session needs the ${CSRF_HEADER} header (GET /minik/v1/dashboard/session)`,
           );
         }
-        return { via: "session", csrfToken: sessions.csrfToken(session), expiresAt: session.expiresAt };
+        return ADMIN_USER;
       }
       // A loopback Host too: a web page whose DNS name was rebound to 127.0.0.1 must not get in.
       if (config.anonymous && loopback && isLoopbackHost(req.headers.get("Host") ?? new URL(req.url).host))
-        return { via: "anonymous" };
+        return ADMIN_USER;
       throw new ApiError("Unauthorized", "Unauthorized: pass the token from `minik up` as a Bearer token");
     },
     mintCode() {

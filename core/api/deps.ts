@@ -1,8 +1,11 @@
 import type { Hono } from "hono";
+import type { Authorizer } from "../auth/rbac-authorizer.ts";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import type { UserInfo } from "../auth/user.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import type { AuthConfig, Principal } from "./auth.ts";
+import type { AuthConfig } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";
 
 /** The Client plus the registry's scale and eviction helpers (createRegistry returns all of it). */
@@ -13,6 +16,10 @@ export interface ApiServerDeps {
   /** Logs, exec, port-forward and stats; without it those subresources answer 503. */
   node?: NodeServices;
   auth: AuthConfig;
+  /** Decides every request (default: RBAC over `client`; system:masters may do anything). */
+  authorizer?: Authorizer;
+  /** Issues and checks service-account tokens (TokenRequest, TokenReview); without it those answer 503. */
+  tokens?: ServiceAccountTokens;
   /** More apps served behind the same auth, before `web` (e.g. createMinikApi's /minik/v1/images). */
   routes?: Hono<any>[];
   /** The status page, mounted at "/". */
@@ -25,4 +32,4 @@ export interface ApiServerDeps {
   bookmarkIntervalMs?: number;
 }
 
-export type AppEnv = { Bindings: ServerEnv; Variables: { principal?: Principal } };
+export type AppEnv = { Bindings: ServerEnv; Variables: { user?: UserInfo } };

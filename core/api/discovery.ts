@@ -61,6 +61,11 @@ function subresource(info: ResourceInfo, name: string): Sub {
       return { kind: { group: "policy", version: "v1", kind: "Eviction" }, verbs: ["create"] };
     case "binding":
       return { kind: core("Binding"), verbs: ["create"] };
+    case "token":
+      return {
+        kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
+        verbs: ["create"],
+      };
     case "proxy":
       return {
         kind: core(`${info.kind}ProxyOptions`),

@@ -1,7 +1,9 @@
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { createEventRecorder, type EventRecorder } from "../events.ts";
 import { type Clock, systemClock } from "../loop/clock.ts";
 import type { Client } from "../seams/client.ts";
 import type { LocalVolumes } from "../seams/local-volumes.ts";
+import { createClusterRoleAggregationController } from "./clusterrole-aggregation-controller.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
 import { createCronJobController } from "./cronjob-controller.ts";
 import { createDaemonSetController } from "./daemonset-controller.ts";
@@ -14,12 +16,16 @@ import type { HostInfoSource } from "./host-info.ts";
 import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
 import { createJobController } from "./job-controller.ts";
+import { type ApiEndpoint, createKubernetesServiceController } from "./kubernetes-service-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController } from "./node-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
+import { createRootCaPublisher } from "./root-ca-publisher.ts";
 import { createScheduler } from "./scheduler.ts";
+import { createServiceAccountsController } from "./serviceaccounts-controller.ts";
 import { createStatefulSetController } from "./statefulset-controller.ts";
+import { createTokenSecretsController } from "./token-secrets-controller.ts";
 
 export type ControllerName =
   | "deployment"
@@ -36,7 +42,12 @@ export type ControllerName =
   | "statefulset"
   | "daemonset"
   | "job"
-  | "cronjob";
+  | "cronjob"
+  | "serviceaccount"
+  | "root-ca-cert-publisher"
+  | "clusterrole-aggregation"
+  | "kubernetes-service"
+  | "tokens";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -63,6 +74,12 @@ export interface ControllerManagerOptions {
   log?: (message: string) => void;
   /** The node's volume directories for the local-path provisioner (none: no dynamic provisioning). */
   localVolumes?: LocalVolumes;
+  /** PEM of the CA that signs the API's serving certificate, published as kube-root-ca.crt. */
+  rootCaPem?: string;
+  /** The `default/kubernetes` Service and where it leads (pods' way to the API); none without it. */
+  kubernetesService?: ApiEndpoint;
+  /** Signs the tokens of legacy `kubernetes.io/service-account-token` Secrets (with rootCaPem). */
+  tokens?: Pick<ServiceAccountTokens, "issueLegacy">;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
    * the network's service proxy this way, so it sees the same informers).
@@ -118,8 +135,17 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       createPersistentVolumeController(ctx, { nodeName, volumes: options.localVolumes }),
     job: () => createJobController(ctx),
     cronjob: () => createCronJobController(ctx),
+    serviceaccount: () => createServiceAccountsController(ctx),
+    "root-ca-cert-publisher": () => createRootCaPublisher(ctx, { caPem: options.rootCaPem ?? "" }),
+    "clusterrole-aggregation": () => createClusterRoleAggregationController(ctx),
+    "kubernetes-service": () => createKubernetesServiceController(ctx, options.kubernetesService!),
+    tokens: () =>
+      createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
+  if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
+  if (!options.kubernetesService) disabled.add("kubernetes-service");
+  if (!options.tokens) disabled.add("tokens");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }

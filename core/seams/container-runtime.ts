@@ -214,4 +214,9 @@ export interface ContainerRuntime {
   stats(id: string): Promise<ContainerStats | undefined>;
   /** Namespaces, cgroup limits and rootfs layers, read back from the host (`minik inspect`). */
   inspect(id: string): Promise<ContainerInspection>;
+  /**
+   * Replaces files of a pod's "files" volume in place, each atomically (a renewed projected
+   * service-account token); nothing happens when the volume was not materialised yet.
+   */
+  updateVolumeFiles?(podUid: string, volume: string, files: Record<string, string>): Promise<void>;
 }

@@ -25,6 +25,7 @@ import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
 import { forgetLog, observeLog } from "./log-index.ts";
 import { createPodSandboxes, type PodSandboxes } from "./pod-sandboxes.ts";
+import { updateVolumeFiles } from "./pod-volumes.ts";
 import { unmountRootfs } from "./rootfs.ts";
 import {
   bootId,
@@ -429,6 +430,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (!record) throw new RuntimeError("NotFound", `container ${id} not found`);
       const image = options.images.resolve(record.imageId) ?? options.images.resolve(record.image);
       return inspectContainer({ record, layout, cgroups: cg, image });
+    },
+
+    async updateVolumeFiles(podUid, volume, files) {
+      updateVolumeFiles(layout.volumes(podUid), volume, files);
     },
   };
   return runtime;

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Mount } from "../../core/seams/container-runtime.ts";
 import { RuntimeError } from "../../core/seams/container-runtime.ts";
-import { materializeVolume } from "./pod-volumes.ts";
+import { materializeVolume, updateVolumeFiles } from "./pod-volumes.ts";
 
 /** Volume directories on the host (the memory-backed emptyDir is covered by the crun tests). */
 describe("pod volumes", () => {
@@ -82,5 +82,19 @@ describe("pod volumes", () => {
     expect(materializeVolume(dirs, mount("h6", { type: "hostPath", path: `${root}/plain/f` }))).toBe(
       `${root}/plain/f`,
     );
+  });
+
+  test("updateVolumeFiles renews files of a materialised volume in place, keeping their mode", () => {
+    const dir = materializeVolume(
+      dirs,
+      mount("token", { type: "files", files: { token: "old", "ca.crt": "ca" }, mode: 0o600 }),
+    );
+    updateVolumeFiles(dirs, "token", { token: "new", "../escape": "x" });
+    expect(readFileSync(`${dir}/token`, "utf8")).toBe("new");
+    expect(statSync(`${dir}/token`).mode & 0o777).toBe(0o600);
+    expect(readFileSync(`${dir}/ca.crt`, "utf8")).toBe("ca");
+    expect(() => statSync(`${dir}/../escape`)).toThrow();
+    updateVolumeFiles(dirs, "never-materialised", { token: "x" });
+    expect(() => statSync(`${dirs.disk}/never-materialised`)).toThrow();
   });
 });

@@ -6,6 +6,7 @@ import {
   openSync,
   readFileSync,
   realpathSync,
+  renameSync,
   type Stats,
   statSync,
   writeFileSync,
@@ -126,5 +127,20 @@ export function releaseVolumes(dirs: VolumeDirs): void {
   for (const line of text.split("\n")) {
     const mp = line.split(" ")[4];
     if (mp?.startsWith(`${dirs.mem}/`)) umount(mp);
+  }
+}
+
+/** Rewrites files of a materialised "files" volume, each through a rename so readers never see half a file. */
+export function updateVolumeFiles(dirs: VolumeDirs, volume: string, files: Record<string, string>): void {
+  const base = `${dirs.disk}/${volume}`;
+  if (!existsSync(base)) return;
+  for (const [rel, content] of Object.entries(files)) {
+    if (rel.startsWith("/") || rel.split("/").includes("..")) continue;
+    const file = `${base}/${rel}`;
+    const mode = existsSync(file) ? statSync(file).mode & 0o7777 : 0o644;
+    const tmp = `${dirname(file)}/.${rel.split("/").pop()}.tmp`;
+    writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, file);
   }
 }

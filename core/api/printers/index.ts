@@ -8,11 +8,13 @@ import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
 import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
 import { jobPrinter } from "./jobs.ts";
+import { leasePrinter } from "./leases.ts";
 import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
 import { podPrinter } from "./pods.ts";
 import type { Printer } from "./printer.ts";
+import { bindingPrinter } from "./rbac.ts";
 import { replicaSetPrinter } from "./replicasets.ts";
 import { secretPrinter } from "./secrets.ts";
 import { serviceAccountPrinter } from "./serviceaccounts.ts";
@@ -46,6 +48,9 @@ const PRINTERS: Record<string, Printer> = {
   "controllerrevisions.apps": controllerRevisionPrinter,
   "jobs.batch": jobPrinter,
   "cronjobs.batch": cronJobPrinter,
+  "leases.coordination.k8s.io": leasePrinter,
+  "rolebindings.rbac.authorization.k8s.io": bindingPrinter,
+  "clusterrolebindings.rbac.authorization.k8s.io": bindingPrinter,
 };
 
 export function printerFor(resource: string): Printer {

@@ -395,4 +395,39 @@ export const MESSAGES: Record<string, string> = {
   "runtime.TypeMeta": "1:apiVersion:string 2:kind:string",
   "runtime.Unknown": "1:typeMeta:runtime.TypeMeta 2:raw:bytes 3:contentEncoding:string 4:contentType:string",
   "util.intstr.IntOrString": "1:type:int64 2:intVal:int32 3:strVal:string",
+  "rbac.v1.AggregationRule": "1:clusterRoleSelectors:meta.v1.LabelSelector:r",
+  "rbac.v1.ClusterRole":
+    "1:metadata:meta.v1.ObjectMeta 2:rules:rbac.v1.PolicyRule:r 3:aggregationRule:rbac.v1.AggregationRule",
+  "rbac.v1.ClusterRoleBinding":
+    "1:metadata:meta.v1.ObjectMeta 2:subjects:rbac.v1.Subject:r 3:roleRef:rbac.v1.RoleRef",
+  "rbac.v1.PolicyRule":
+    "1:verbs:string:r 2:apiGroups:string:r 3:resources:string:r 4:resourceNames:string:r 5:nonResourceURLs:string:r",
+  "rbac.v1.Role": "1:metadata:meta.v1.ObjectMeta 2:rules:rbac.v1.PolicyRule:r",
+  "rbac.v1.RoleBinding":
+    "1:metadata:meta.v1.ObjectMeta 2:subjects:rbac.v1.Subject:r 3:roleRef:rbac.v1.RoleRef",
+  "rbac.v1.RoleRef": "1:apiGroup:string 2:kind:string 3:name:string",
+  "rbac.v1.Subject": "1:kind:string 2:apiGroup:string 3:name:string 4:namespace:string",
+  "authentication.v1.BoundObjectReference": "1:kind:string 2:apiVersion:string 3:name:string 4:uid:string",
+  "authentication.v1.TokenRequest": "1:metadata:meta.v1.ObjectMeta 2:spec:authentication.v1.TokenRequestSpec",
+  "authentication.v1.TokenRequestSpec":
+    "1:audiences:string:r 3:boundObjectRef:authentication.v1.BoundObjectReference 4:expirationSeconds:int64",
+  "authentication.v1.TokenReview": "1:metadata:meta.v1.ObjectMeta 2:spec:authentication.v1.TokenReviewSpec",
+  "authentication.v1.TokenReviewSpec": "1:token:string 2:audiences:string:r",
+  "authorization.v1.NonResourceAttributes": "1:path:string 2:verb:string",
+  "authorization.v1.ResourceAttributes":
+    "1:namespace:string 2:verb:string 3:group:string 4:version:string 5:resource:string 6:subresource:string 7:name:string",
+  "authorization.v1.SelfSubjectAccessReview":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:authorization.v1.SelfSubjectAccessReviewSpec",
+  "authorization.v1.SelfSubjectAccessReviewSpec":
+    "1:resourceAttributes:authorization.v1.ResourceAttributes 2:nonResourceAttributes:authorization.v1.NonResourceAttributes",
+  "authorization.v1.SelfSubjectRulesReview":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:authorization.v1.SelfSubjectRulesReviewSpec",
+  "authorization.v1.SelfSubjectRulesReviewSpec": "1:namespace:string",
+  "authorization.v1.SubjectAccessReview":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:authorization.v1.SubjectAccessReviewSpec",
+  "authorization.v1.SubjectAccessReviewSpec":
+    "1:resourceAttributes:authorization.v1.ResourceAttributes 2:nonResourceAttributes:authorization.v1.NonResourceAttributes 3:user:string 4:groups:string:r 6:uid:string",
+  "coordination.v1.Lease": "1:metadata:meta.v1.ObjectMeta 2:spec:coordination.v1.LeaseSpec",
+  "coordination.v1.LeaseSpec":
+    "1:holderIdentity:string 2:leaseDurationSeconds:int32 3:acquireTime:meta.v1.MicroTime 4:renewTime:meta.v1.MicroTime 5:leaseTransitions:int32 6:strategy:string 7:preferredHolder:string",
 };

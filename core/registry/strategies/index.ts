@@ -8,6 +8,12 @@ import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } fr
 import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
+import {
+  clusterRoleBindingStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  roleStrategyNamespaced,
+} from "./rbac.ts";
 import { replicaSetStrategy } from "./replicaset.ts";
 import { secretStrategy } from "./secret.ts";
 import { serviceStrategy } from "./service.ts";
@@ -38,6 +44,10 @@ const STRATEGIES: Record<string, Strategy> = {
   "controllerrevisions.apps": controllerRevisionStrategy,
   "jobs.batch": jobStrategy,
   "cronjobs.batch": cronJobStrategy,
+  "roles.rbac.authorization.k8s.io": roleStrategyNamespaced,
+  "clusterroles.rbac.authorization.k8s.io": clusterRoleStrategy,
+  "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "clusterrolebindings.rbac.authorization.k8s.io": clusterRoleBindingStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

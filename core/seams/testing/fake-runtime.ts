@@ -316,6 +316,14 @@ export class FakeRuntime implements ContainerRuntime {
     };
   }
 
+  /** What updateVolumeFiles wrote, by `podUid/volume` (tests read it). */
+  readonly volumeFiles = new Map<string, Record<string, string>>();
+
+  async updateVolumeFiles(podUid: string, volume: string, files: Record<string, string>): Promise<void> {
+    const key = `${podUid}/${volume}`;
+    this.volumeFiles.set(key, { ...this.volumeFiles.get(key), ...files });
+  }
+
   async stats(id: string): Promise<ContainerStats | undefined> {
     const c = this.host.containers.get(id);
     if (c?.status.state !== "running") return undefined;

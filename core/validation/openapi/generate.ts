@@ -48,6 +48,14 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1StorageClass", "storage.k8s.io", "v1", "StorageClass"],
   ["V1Job", "batch", "v1", "Job"],
   ["V1CronJob", "batch", "v1", "CronJob"],
+  ["V1Lease", "coordination.k8s.io", "v1", "Lease"],
+  ["V1Role", "rbac.authorization.k8s.io", "v1", "Role"],
+  ["V1RoleBinding", "rbac.authorization.k8s.io", "v1", "RoleBinding"],
+  ["V1ClusterRole", "rbac.authorization.k8s.io", "v1", "ClusterRole"],
+  ["V1ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"],
+  ["AuthenticationV1TokenRequest", "authentication.k8s.io", "v1", "TokenRequest"],
+  ["V1TokenReview", "authentication.k8s.io", "v1", "TokenReview"],
+  ["V1SubjectAccessReview", "authorization.k8s.io", "v1", "SubjectAccessReview"],
 ];
 
 const META = new Set([
@@ -76,7 +84,7 @@ function splitClass(cls: string): { version: string; type: string } {
 function schemaName(cls: string, group: string): string {
   const { version, type } = splitClass(cls);
   if (META.has(type)) return `io.k8s.apimachinery.pkg.apis.meta.${version}.${type}`;
-  const short = group === "" ? "core" : group.replace(/\.k8s\.io$/, "");
+  const short = group === "" ? "core" : group.replace(/\.k8s\.io$/, "").replace(/^rbac\..*/, "rbac");
   return `io.k8s.api.${short}.${version}.${type}`;
 }
 
