@@ -8,6 +8,7 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
+import { createListenersApi, type Listeners } from "../core/api/listeners-api.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
 import {
   CLUSTER_DOMAIN,
@@ -32,8 +33,10 @@ import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
 import { createStatusPage } from "../web/status-page.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
+import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServingCert } from "./tls.ts";
+import { rememberTlsListen, tlsListenAddress } from "./tls-listen.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface UpOptions {
@@ -74,17 +77,27 @@ export async function up(opts: UpOptions): Promise<void> {
   );
   const nodeName = osHostname().toLowerCase();
 
-  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 ? "crun" : "none");
+  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 && platform.nodeRuntime ? "crun" : "none");
   if (runtimeName !== "crun" && runtimeName !== "none") {
     throw new UsageError(
       `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
+    );
+  }
+  if (runtimeName === "crun" && !platform.nodeRuntime) {
+    throw new UsageError(
+      `the crun runtime needs Bun (bun:ffi, Bun.spawn), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
     );
   }
   const node =
     runtimeName === "crun"
       ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
       : undefined;
-  if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
+  if (!node)
+    log(
+      platform.nodeRuntime
+        ? "no container runtime (--runtime none, or not root): pods stay Pending"
+        : `no container runtime (the crun runtime needs Bun, this is ${platform.name}): pods stay Pending`,
+    );
 
   let dnsReady: Promise<void> | undefined;
   const controllers = await step("starting controllers", () =>
@@ -108,24 +121,33 @@ export async function up(opts: UpOptions): Promise<void> {
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   if (node) await step("starting the node agent", () => node.agent.start());
 
+  let listeners: Listeners | undefined;
   const app = createApiServer({
     client: registry,
     node: node?.agent.nodeServices,
     auth: { token, anonymous: opts.anonymous },
-    routes: [createMinikApi({ images: node?.images })],
+    routes: [createMinikApi({ images: node?.images }), createListenersApi(() => listeners)],
     web: createStatusPage(),
     schemas: OPENAPI_SCHEMAS,
     log: opts.debug ? log : undefined,
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
-  const [tlsHost, tlsPort] = opts.listenTls
-    ? splitHostPort(opts.listenTls)
-    : [host, port === 7080 ? 7443 : 0];
+  const tlsListen = tlsListenAddress(dataDir, opts.listenTls, [host, port]);
+  const [tlsHost, tlsPort] = splitHostPort(tlsListen.address);
   const tls = await step("preparing the TLS certificate", () => ensureServingCert(dataDir, [tlsHost]));
-  const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
-    serve(app, { hostname: tlsHost, port: tlsPort, tls }),
-  );
+  const https = await step(`listening with TLS on ${tlsListen.address} (from ${tlsListen.from})`, () => {
+    try {
+      return serve(app, { hostname: tlsHost, port: tlsPort, tls });
+    } catch (e) {
+      // the port kept from the last start may be taken now: take a free one (and keep that)
+      if (tlsListen.from !== "data dir") throw e;
+      log(`TLS port ${tlsPort} is taken (${(e as Error).message}); using a free port`);
+      return serve(app, { hostname: tlsHost, port: 0, tls });
+    }
+  });
+  rememberTlsListen(dataDir, tlsHost, https.port);
+  listeners = { http: http.url, https: https.url, certificate: tls.cert };
 
   writeFileSync(paths.serverUrl(dataDir), `${http.url}\n`);
   writeFileSync(paths.kubeconfig(dataDir), kubeconfigYaml(https.url, token, tls.cert), { mode: 0o600 });

@@ -145,7 +145,8 @@ export function objectForTarget(body: unknown, t: Target): KubeObject {
       `the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`,
     );
   }
-  obj.apiVersion = expected;
+  // a legacy apiVersion goes on to the registry, which converts it and warns (kubectl prints it)
+  if (!obj.apiVersion || !isLegacyFor(obj.apiVersion, t.info)) obj.apiVersion = expected;
   obj.kind = t.info.kind;
   obj.metadata ??= {};
   if (t.info.namespaced) {
