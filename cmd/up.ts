@@ -64,6 +64,17 @@ export async function up(opts: UpOptions): Promise<void> {
     throw new UsageError(`--anonymous is only allowed on a loopback address, not ${host}`);
   }
 
+  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 && platform.nodeRuntime ? "crun" : "none");
+  if (runtimeName !== "crun" && runtimeName !== "none") {
+    throw new UsageError(
+      `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
+    );
+  }
+  if (runtimeName === "crun" && !platform.nodeRuntime) {
+    throw new UsageError(
+      `the crun runtime needs Bun (bun:ffi, Bun.spawn), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
+    );
+  }
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir));
   const store = await step("opening the store", () => createSqlStore({ url: `file:${paths.db(dataDir)}` }));
@@ -77,17 +88,6 @@ export async function up(opts: UpOptions): Promise<void> {
   );
   const nodeName = osHostname().toLowerCase();
 
-  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 && platform.nodeRuntime ? "crun" : "none");
-  if (runtimeName !== "crun" && runtimeName !== "none") {
-    throw new UsageError(
-      `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
-    );
-  }
-  if (runtimeName === "crun" && !platform.nodeRuntime) {
-    throw new UsageError(
-      `the crun runtime needs Bun (bun:ffi, Bun.spawn), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
-    );
-  }
   const node =
     runtimeName === "crun"
       ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })

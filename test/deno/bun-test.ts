@@ -65,6 +65,7 @@ export function describe(name: string, fn: () => void): void {
 describe.skip = (name: string, _fn: () => void) => register(name, async () => {}, { ignore: true });
 describe.only = describe;
 describe.if = (cond: boolean) => (cond ? describe : describe.skip);
+describe.skipIf = (cond: boolean) => (cond ? describe.skip : describe);
 
 function register(name: string, fn: Fn, flags: { ignore?: boolean; only?: boolean } = {}): void {
   const suites = chain(current);
@@ -161,7 +162,9 @@ export function equals(a: unknown, b: unknown, strictUndefined = false): boolean
     Object.keys(o).filter((k) => strictUndefined || o[k] !== undefined);
   const ka = keys(a);
   const kb = keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && equals(a[k], b[k], strictUndefined));
+  return (
+    ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && equals(a[k], b[k], strictUndefined))
+  );
 }
 
 /** toMatchObject: every property of `expected` matches, recursively; arrays item by item. */
@@ -238,7 +241,10 @@ const MATCHERS: Record<string, Check> = {
     typeof a === "string" && (typeof e === "string" ? a.includes(e) : e.test(a)),
     `expected ${show(a)} to match ${show(e)}`,
   ],
-  toStartWith: (a, e) => [typeof a === "string" && a.startsWith(e), `expected ${show(a)} to start with ${show(e)}`],
+  toStartWith: (a, e) => [
+    typeof a === "string" && a.startsWith(e),
+    `expected ${show(a)} to start with ${show(e)}`,
+  ],
   toEndWith: (a, e) => [typeof a === "string" && a.endsWith(e), `expected ${show(a)} to end with ${show(e)}`],
   toThrow: (fn, e) => {
     if (typeof fn !== "function") return [false, "expected a function"];
@@ -285,7 +291,12 @@ function asyncMatchers(promise: unknown, mode: "resolves" | "rejects", negate: b
         settled = error;
       }
       // rejects.toThrow(x) checks the rejection itself
-      const subject = mode === "rejects" && name === "toThrow" ? () => { throw settled; } : settled;
+      const subject =
+        mode === "rejects" && name === "toThrow"
+          ? () => {
+              throw settled;
+            }
+          : settled;
       (matchers(subject, negate) as unknown as Record<string, (...a: unknown[]) => void>)[name]!(...args);
     };
   }
@@ -304,13 +315,25 @@ export function expect(actual: unknown): Matchers {
 expect.objectContaining = (e: Record<string, unknown>) =>
   new Asymmetric(`ObjectContaining ${show(e)}`, (a) => matchesObject(a, e));
 expect.arrayContaining = (e: unknown[]) =>
-  new Asymmetric(`ArrayContaining ${show(e)}`, (a) => Array.isArray(a) && e.every((v) => a.some((w) => equals(w, v))));
+  new Asymmetric(
+    `ArrayContaining ${show(e)}`,
+    (a) => Array.isArray(a) && e.every((v) => a.some((w) => equals(w, v))),
+  );
 expect.stringMatching = (e: string | RegExp) =>
-  new Asymmetric(`StringMatching ${String(e)}`, (a) => typeof a === "string" && (typeof e === "string" ? a.includes(e) : e.test(a)));
+  new Asymmetric(
+    `StringMatching ${String(e)}`,
+    (a) => typeof a === "string" && (typeof e === "string" ? a.includes(e) : e.test(a)),
+  );
 expect.stringContaining = (e: string) =>
   new Asymmetric(`StringContaining ${e}`, (a) => typeof a === "string" && a.includes(e));
 expect.any = (c: { name?: string }) =>
   new Asymmetric(`Any<${c.name}>`, (a) =>
-    c === String ? typeof a === "string" : c === Number ? typeof a === "number" : c === Boolean ? typeof a === "boolean" : a instanceof (c as never),
+    c === String
+      ? typeof a === "string"
+      : c === Number
+        ? typeof a === "number"
+        : c === Boolean
+          ? typeof a === "boolean"
+          : a instanceof (c as never),
   );
 expect.anything = () => new Asymmetric("Anything", (a) => a !== undefined && a !== null);
