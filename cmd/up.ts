@@ -72,7 +72,7 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   if (runtimeName === "crun" && !platform.nodeRuntime) {
     throw new UsageError(
-      `the crun runtime needs Bun (bun:ffi, Bun.spawn), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
+      `the crun runtime needs Bun (its FFI and process API), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
     );
   }
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
