@@ -3,6 +3,8 @@ import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
+const testOnBun = "Bun" in globalThis ? test : test.skip;
+
 let h: Harness;
 /** What the fake's exec answers, per probe command. */
 let healthy: Record<string, boolean>;
@@ -217,54 +219,51 @@ test("a failed init container is retried with back-off under restartPolicy Alway
 });
 
 // its test server is Bun.serve: skipped under Deno (scripts/deno-test)
-test.skipIf(!("Bun" in globalThis))(
-  "httpGet probes count 200–399 as success; tcpSocket probes dial the pod IP",
-  async () => {
-    let status = 500;
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("x", { status }) });
-    const dialed: string[] = [];
-    await h.close();
-    h = await startHarness({
-      dial: async (ip, port) => {
-        dialed.push(`${ip}:${port}`);
-        throw new Error("connect: connection refused");
-      },
-    });
-    try {
-      await h.createPod("http", {
-        containers: [
-          {
-            name: "app",
-            image: "busybox:1.36",
-            ports: [{ name: "web", containerPort: 8080 }],
-            readinessProbe: {
-              httpGet: { host: "127.0.0.1", port: server.port!, path: "/healthz" },
-              periodSeconds: 5,
-            },
-            livenessProbe: { tcpSocket: { port: "web" }, periodSeconds: 5, failureThreshold: 5 },
+testOnBun("httpGet probes count 200–399 as success; tcpSocket probes dial the pod IP", async () => {
+  let status = 500;
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("x", { status }) });
+  const dialed: string[] = [];
+  await h.close();
+  h = await startHarness({
+    dial: async (ip, port) => {
+      dialed.push(`${ip}:${port}`);
+      throw new Error("connect: connection refused");
+    },
+  });
+  try {
+    await h.createPod("http", {
+      containers: [
+        {
+          name: "app",
+          image: "busybox:1.36",
+          ports: [{ name: "web", containerPort: 8080 }],
+          readinessProbe: {
+            httpGet: { host: "127.0.0.1", port: server.port!, path: "/healthz" },
+            periodSeconds: 5,
           },
-        ],
-      });
-      const pod = await h.waitPod("http", (p) => cs(p)?.state?.running);
-      await waitFor(async () =>
-        (await h.eventMessages("http")).includes(
-          "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 500",
-        ),
-      );
-      status = 302;
-      h.clock.advance(5_000);
-      await h.waitPod("http", (p) => ready(p) === "True");
-      expect(dialed[0]).toBe(`${pod.status!.podIP}:8080`);
-      await waitFor(async () =>
-        (await h.eventMessages("http")).includes(
-          `Unhealthy: Liveness probe failed: dial tcp ${pod.status!.podIP}:8080: connect: connection refused`,
-        ),
-      );
-    } finally {
-      server.stop(true);
-    }
-  },
-);
+          livenessProbe: { tcpSocket: { port: "web" }, periodSeconds: 5, failureThreshold: 5 },
+        },
+      ],
+    });
+    const pod = await h.waitPod("http", (p) => cs(p)?.state?.running);
+    await waitFor(async () =>
+      (await h.eventMessages("http")).includes(
+        "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 500",
+      ),
+    );
+    status = 302;
+    h.clock.advance(5_000);
+    await h.waitPod("http", (p) => ready(p) === "True");
+    expect(dialed[0]).toBe(`${pod.status!.podIP}:8080`);
+    await waitFor(async () =>
+      (await h.eventMessages("http")).includes(
+        `Unhealthy: Liveness probe failed: dial tcp ${pod.status!.podIP}:8080: connect: connection refused`,
+      ),
+    );
+  } finally {
+    server.stop(true);
+  }
+});
 
 test("a restarted agent keeps published readiness instead of flapping it", async () => {
   healthy.ready = true;

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { createSelfSignedCertificate } from "./tls-certificate.ts";
 
+const testOnBun = "Bun" in globalThis ? test : test.skip;
+
 describe("self-signed certificate", () => {
   test("parses, verifies with its own key, names 127.0.0.1 and localhost, and is a CA", async () => {
     const { cert, key } = await createSelfSignedCertificate({
@@ -22,23 +24,18 @@ describe("self-signed certificate", () => {
   });
 
   // Bun.serve and fetch's `tls` option are Bun's: skipped under Deno (scripts/deno-test)
-  test.skipIf(!("Bun" in globalThis))(
-    "serves HTTPS that a client trusting only this certificate accepts",
-    async () => {
-      const tls = await createSelfSignedCertificate();
-      const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls, fetch: () => new Response("secure") });
-      try {
-        const res = await fetch(`https://127.0.0.1:${server.port}/`, {
-          tls: { ca: tls.cert },
-        } as RequestInit);
-        expect(await res.text()).toBe("secure");
-        const other = await createSelfSignedCertificate();
-        await expect(
-          fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: other.cert } } as RequestInit),
-        ).rejects.toThrow();
-      } finally {
-        server.stop(true);
-      }
-    },
-  );
+  testOnBun("serves HTTPS that a client trusting only this certificate accepts", async () => {
+    const tls = await createSelfSignedCertificate();
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls, fetch: () => new Response("secure") });
+    try {
+      const res = await fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: tls.cert } } as RequestInit);
+      expect(await res.text()).toBe("secure");
+      const other = await createSelfSignedCertificate();
+      await expect(
+        fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: other.cert } } as RequestInit),
+      ).rejects.toThrow();
+    } finally {
+      server.stop(true);
+    }
+  });
 });

@@ -11,6 +11,8 @@ import { createSqlStore } from "./sql-store.ts";
 import { isStoreError, type StoreError } from "./store-errors.ts";
 import { pod, runStoreSuite } from "./testing/store-suite.ts";
 
+const testOnBun = "Bun" in globalThis ? test : test.skip;
+
 const dir = mkdtempSync(join(tmpdir(), "minik-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
@@ -229,15 +231,13 @@ describe("SqlStore specifics", () => {
     }
   });
 
-  // runs a writer script with `bun FILE` (process.execPath, import.meta.dir): skipped under Deno
-  test.skipIf(!("Bun" in globalThis))(
-    "a writer killed with SIGKILL mid-stream leaves a consistent database",
-    async () => {
-      const path = join(dir, `killed-${++fileNo}.db`);
-      const script = join(dir, "writer.ts");
-      writeFileSync(
-        script,
-        `import { createSqlStore } from ${JSON.stringify(join(import.meta.dir, "sql-store.ts"))};
+  // it runs a writer script with `bun FILE` (process.execPath, import.meta.dir): skipped under Deno (scripts/deno-test)
+  testOnBun("a writer killed with SIGKILL mid-stream leaves a consistent database", async () => {
+    const path = join(dir, `killed-${++fileNo}.db`);
+    const script = join(dir, "writer.ts");
+    writeFileSync(
+      script,
+      `import { createSqlStore } from ${JSON.stringify(join(import.meta.dir, "sql-store.ts"))};
        const s = await createSqlStore({ url: "file:${path}", changeLogLimit: 200, compactIntervalMs: 5 });
        for (let i = 0; ; i++) {
          const name = "p" + (i % 50);
@@ -247,46 +247,45 @@ describe("SqlStore specifics", () => {
          else await s.update("pods", { ...cur, spec: { i } });
          if (i === 300) console.log("going");
        }`,
-      );
-      const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      await waitFor(() => out.includes("going"), { what: "the writer to get going", timeoutMs: 10_000 });
-      child.kill("SIGKILL");
-      await new Promise((r) => child.on("exit", r));
+    );
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    await waitFor(() => out.includes("going"), { what: "the writer to get going", timeoutMs: 10_000 });
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
 
-      const s = await createSqlStore({ url: `file:${path}`, changeLogLimit: 200, compactIntervalMs: 0 });
-      try {
-        const revision = Number(await s.currentResourceVersion());
-        const log = await query(
-          `file:${path}`,
-          "SELECT revision, resource, namespace, name, type, object FROM changes ORDER BY revision",
-        );
-        const compacted = Number(
-          (await query(`file:${path}`, "SELECT value FROM meta WHERE key = 'compacted'"))[0]!.value,
-        );
-        // The log is contiguous from the compaction mark to the newest revision.
-        expect(log.map((r) => Number(r.revision))).toEqual(
-          Array.from({ length: revision - compacted }, (_, k) => compacted + 1 + k),
-        );
-        // Every object is exactly what the newest log entry for its name says.
-        const newest = new Map<string, { type: string; object: string }>();
-        for (const r of log) newest.set(String(r.name), { type: String(r.type), object: String(r.object) });
-        const listed = (await s.list("pods")).items;
-        for (const [name, last] of newest) {
-          const obj = listed.find((o) => o.metadata.name === name);
-          if (last.type === "DELETED") expect(obj).toBeUndefined();
-          else expect(obj).toEqual(JSON.parse(last.object));
-        }
-        const next = await s.create("pods", pod("after-crash"));
-        expect(Number(next.metadata.resourceVersion)).toBe(revision + 1);
-      } finally {
-        await s.close();
+    const s = await createSqlStore({ url: `file:${path}`, changeLogLimit: 200, compactIntervalMs: 0 });
+    try {
+      const revision = Number(await s.currentResourceVersion());
+      const log = await query(
+        `file:${path}`,
+        "SELECT revision, resource, namespace, name, type, object FROM changes ORDER BY revision",
+      );
+      const compacted = Number(
+        (await query(`file:${path}`, "SELECT value FROM meta WHERE key = 'compacted'"))[0]!.value,
+      );
+      // The log is contiguous from the compaction mark to the newest revision.
+      expect(log.map((r) => Number(r.revision))).toEqual(
+        Array.from({ length: revision - compacted }, (_, k) => compacted + 1 + k),
+      );
+      // Every object is exactly what the newest log entry for its name says.
+      const newest = new Map<string, { type: string; object: string }>();
+      for (const r of log) newest.set(String(r.name), { type: String(r.type), object: String(r.object) });
+      const listed = (await s.list("pods")).items;
+      for (const [name, last] of newest) {
+        const obj = listed.find((o) => o.metadata.name === name);
+        if (last.type === "DELETED") expect(obj).toBeUndefined();
+        else expect(obj).toEqual(JSON.parse(last.object));
       }
-    },
-  );
+      const next = await s.create("pods", pod("after-crash"));
+      expect(Number(next.metadata.resourceVersion)).toBe(revision + 1);
+    } finally {
+      await s.close();
+    }
+  });
 
   test("compaction bounds the change log table and the file size", async () => {
     const url = fileUrl();
