@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../support/env.ts";
 import { freePort } from "./daemon.ts";
 
 const ROOT = join(import.meta.dir, "../..");
-const DENO = join(ROOT, "node_modules/.bin/deno");
-const denoWorks = Bun.spawnSync([DENO, "--version"]).exitCode === 0;
+const LAUNCHER = join(ROOT, "node_modules/.bin/deno");
+// the first run of npm's launcher (node bin.cjs) installs the binary beside it
+const denoWorks = Bun.spawnSync([LAUNCHER, "--version"]).exitCode === 0;
+// the launcher does not pass signals on, so a SIGTERM would leave `minik up` running: use the binary
+const DENO = existsSync(join(ROOT, "node_modules/deno/deno"))
+  ? join(ROOT, "node_modules/deno/deno")
+  : LAUNCHER;
 const MANIFEST = readFileSync(join(ROOT, "examples/nginx-deployment.yaml"), "utf8");
 
 /** Runs `deno run -A cmd/main.ts ARGS` from the source tree; resolves when it exits. */
@@ -64,7 +69,11 @@ describe.skipIf(!denoWorks)("minik under Deno, from source", () => {
   }, 40_000);
   afterAll(async () => {
     up?.kill("SIGTERM");
-    await up?.exited;
+    const stopped = await Promise.race([
+      up?.exited,
+      new Promise((r) => setTimeout(() => r("timeout"), 10_000)),
+    ]);
+    if (stopped === "timeout") up?.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   });
 
