@@ -20,10 +20,12 @@ describe(`platform (${"Deno" in globalThis ? "deno" : "bun"})`, () => {
   test("serves the app over HTTP and binds WebSocket upgrades to the Socket seam", async () => {
     const app = new Hono<{ Bindings: ServerEnv }>();
     app.get("/hello", (c) => c.text(`hello, loopback=${c.env.loopback}`));
-    app.get("/echo", (c) =>
-      c.env.upgrade!(c.req.raw, "echo.minik", (socket) => {
-        socket.onMessage((m) => socket.send(new Uint8Array([...m].reverse())));
-      }),
+    app.get(
+      "/echo",
+      (c) =>
+        c.env.upgrade?.(c.req.raw, "echo.minik", (socket) => {
+          socket.onMessage((m) => socket.send(new Uint8Array([...m].reverse())));
+        }) ?? c.text("no upgrade", 500),
     );
     const server: RunningServer = platform.serve(app, { hostname: "127.0.0.1", port: 0 });
     cleanups.push(() => server.stop());
