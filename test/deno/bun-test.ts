@@ -18,7 +18,8 @@ interface DenoTestApi {
   }): void;
   inspect(value: unknown, options?: { depth?: number }): string;
 }
-const Deno = (globalThis as unknown as { Deno: DenoTestApi }).Deno;
+/** Undefined when this file is imported by its own test under Bun. */
+const Deno = (globalThis as unknown as { Deno?: DenoTestApi }).Deno;
 
 interface Suite {
   name: string;
@@ -71,7 +72,7 @@ function register(name: string, fn: Fn, flags: { ignore?: boolean; only?: boolea
   const suites = chain(current);
   for (const s of suites) s.total++;
   const fullName = [...suites.map((s) => s.name).filter(Boolean), name].join(" > ");
-  Deno.test({
+  Deno!.test({
     name: fullName,
     ...flags,
     sanitizeOps: false,
@@ -186,7 +187,7 @@ function matchesObject(actual: unknown, expected: unknown): boolean {
 
 function show(v: unknown): string {
   if (v instanceof Asymmetric) return v.describe;
-  return Deno.inspect(v, { depth: 8 });
+  return Deno ? Deno.inspect(v, { depth: 8 }) : JSON.stringify(v);
 }
 
 class AssertionError extends Error {
