@@ -5,6 +5,7 @@
 import { cac } from "cac";
 import { ApiError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
+import { stdinFilenameArgs } from "./argv.ts";
 import { UsageError } from "./usage-error.ts";
 
 const cli = cac("minik");
@@ -24,7 +25,7 @@ cli
   .option("--listen <addr>", "Address to listen on (host:port)", { default: "127.0.0.1:7080" })
   .option(
     "--listen-tls <addr>",
-    "TLS listener for kubectl and client libraries (default: 127.0.0.1:7443, or a free port when --listen is not the default)",
+    "TLS listener for kubectl and client libraries (default: the one the last start used, else 127.0.0.1:7443, or a free port when --listen is not the default)",
   )
   .option("--anonymous", "Allow requests without the token (loopback listeners only)")
   .option("--write-kubeconfig", "Merge a `minik` context into ~/.kube/config")
@@ -69,7 +70,7 @@ cli
 
 cli
   .command("delete [...targets]", "Delete objects by file or by KIND NAME")
-  .option("-f, --filename <path>", "File or directory of manifests")
+  .option("-f, --filename <path>", "File, directory or - for stdin (repeatable)")
   .option("--grace-period <seconds>", "Seconds to let pods stop gracefully")
   .option("--wait", "Wait until the objects are gone (default true)", { default: true })
   .option("--ignore-not-found", "Treat missing objects as deleted")
@@ -227,7 +228,7 @@ cli.version(VERSION.minik);
 async function main() {
   const debug = process.argv.includes("--debug");
   try {
-    cli.parse(process.argv, { run: false });
+    cli.parse(stdinFilenameArgs(process.argv), { run: false });
     if (!cli.matchedCommand) {
       if (cli.args.length)
         throw new UsageError(`unknown command "${cli.args[0]}" for "minik"; see minik --help`);

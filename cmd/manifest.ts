@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { KubeObject } from "../core/object.ts";
+import { platform } from "./platform/index.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface Manifest {
@@ -15,7 +16,7 @@ export class ManifestError extends UsageError {}
 
 /** Reads every manifest of FILE, DIR (*.yaml, *.yml, *.json, sorted) or "-" (stdin). */
 export async function readManifests(target: string): Promise<Manifest[]> {
-  if (target === "-") return parseManifests(await new Response(Bun.stdin.stream()).text(), "-");
+  if (target === "-") return parseManifests(await platform.readStdin(), "-");
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(target);

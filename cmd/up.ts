@@ -10,6 +10,7 @@ import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
 import { createSessions } from "../core/api/dashboard-session.ts";
+import { createListenersApi, type Listeners } from "../core/api/listeners-api.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
 import { createServiceAccountIssuer } from "../core/api/service-account-issuer.ts";
 import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
@@ -47,9 +48,11 @@ import { createDashboardPage } from "../web/dashboard-page.ts";
 import { type DatastoreOptions, openDatastore } from "./datastore.ts";
 import { inClusterApi } from "./in-cluster.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
+import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServiceAccountKey } from "./service-account-key.ts";
 import { ensureServingCert } from "./tls.ts";
+import { rememberTlsListen, tlsListenAddress } from "./tls-listen.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface UpOptions extends DatastoreOptions {
@@ -80,6 +83,17 @@ export async function up(opts: UpOptions): Promise<void> {
       throw new UsageError(`--anonymous is only allowed on loopback addresses, not ${h}`);
   }
 
+  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 && platform.nodeRuntime ? "crun" : "none");
+  if (runtimeName !== "crun" && runtimeName !== "none") {
+    throw new UsageError(
+      `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
+    );
+  }
+  if (runtimeName === "crun" && !platform.nodeRuntime) {
+    throw new UsageError(
+      `the crun runtime needs Bun (its FFI and process API), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
+    );
+  }
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir, log));
   const store = await step(
@@ -117,12 +131,6 @@ export async function up(opts: UpOptions): Promise<void> {
   );
   const nodeName = osHostname().toLowerCase();
 
-  const runtimeName = opts.runtime ?? (process.getuid?.() === 0 ? "crun" : "none");
-  if (runtimeName !== "crun" && runtimeName !== "none") {
-    throw new UsageError(
-      `unknown --runtime "${runtimeName}": use crun, or none for a control plane without containers`,
-    );
-  }
   const node =
     runtimeName === "crun"
       ? await startNode({
@@ -138,11 +146,15 @@ export async function up(opts: UpOptions): Promise<void> {
         })
       : undefined;
   localVolumes = node?.volumes;
-  if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
+  if (!node)
+    log(
+      platform.nodeRuntime
+        ? "no container runtime (--runtime none, or not root): pods stay Pending"
+        : `no container runtime (the crun runtime needs Bun, this is ${platform.name}): pods stay Pending`,
+    );
 
-  const [tlsHost, tlsPort] = opts.listenTls
-    ? splitHostPort(opts.listenTls)
-    : [host, port === 7080 ? 7443 : 0];
+  const tlsListen = tlsListenAddress(dataDir, opts.listenTls, [host, port]);
+  const [tlsHost, tlsPort] = splitHostPort(tlsListen.address);
   // the bridge gateway (also the pods' nameserver) hosts the API listener for pods
   const podGateway = node?.network.dnsAddress;
   const forPodsApi = inClusterApi(serviceCidr, podGateway);
@@ -183,6 +195,7 @@ export async function up(opts: UpOptions): Promise<void> {
   if (node) await step("starting the node agent", () => node.agent.start());
 
   const sessions = createSessions(token);
+  let listeners: Listeners | undefined;
   const app = createApiServer({
     client: registry,
     node: node?.agent.nodeServices,
@@ -192,6 +205,7 @@ export async function up(opts: UpOptions): Promise<void> {
       createMinikApi({ images: node?.images, node: node?.agent.nodeServices }),
       createDashboardApi({ client: registry, sessions }),
       createServiceAccountIssuer(tokens),
+      createListenersApi(() => listeners),
     ],
     web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
     schemas: OPENAPI_SCHEMAS,
@@ -199,9 +213,18 @@ export async function up(opts: UpOptions): Promise<void> {
   });
 
   const http = await step(`listening on ${opts.listen}`, () => serve(app, { hostname: host, port }));
-  const https = await step(`listening with TLS on ${tlsHost}:${tlsPort}`, () =>
-    serve(app, { hostname: tlsHost, port: tlsPort, tls }),
-  );
+  const https = await step(`listening with TLS on ${tlsListen.address} (from ${tlsListen.from})`, () => {
+    try {
+      return serve(app, { hostname: tlsHost, port: tlsPort, tls });
+    } catch (e) {
+      // the port kept from the last start may be taken now: take a free one (and keep that)
+      if (tlsListen.from !== "data dir") throw e;
+      log(`TLS port ${tlsPort} is taken (${(e as Error).message}); using a free port`);
+      return serve(app, { hostname: tlsHost, port: 0, tls });
+    }
+  });
+  rememberTlsListen(dataDir, tlsHost, https.port);
+  listeners = { http: http.url, https: https.url, certificate: tls.cert };
   // TLS only and never anonymous: what the kubernetes Service leads pods to
   const forPods = podGateway
     ? await step(`listening for pods on ${podGateway}:${POD_API_PORT}`, () =>

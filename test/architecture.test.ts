@@ -106,6 +106,14 @@ describe("import rules (ARCHITECTURE.md)", () => {
     expect(hits).toEqual([]);
   });
 
+  test("cmd/ calls Bun and Deno only through cmd/platform/ (the CLI runs under both)", () => {
+    const cli = production.filter((f) => f.startsWith("cmd/") && !f.startsWith("cmd/platform/"));
+    const hits = cli.filter((f) =>
+      /\bBun\.|\bDeno\.|from ["']bun["']|import\(["']bun["']\)/.test(readFileSync(join(root, f), "utf8")),
+    );
+    expect(hits).toEqual([]);
+  });
+
   test("production code imports no test double, fixture or suite", () => {
     expect(
       violations(production, (i) => !!i.path && (isTestCode(i.path) || i.path.includes("/testing/"))),

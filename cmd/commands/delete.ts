@@ -4,6 +4,7 @@ import { findByKind, type ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { readManifests } from "../manifest.ts";
+import { platform } from "../platform/index.ts";
 import { objectRef } from "../printer.ts";
 import { resolveKinds, resolveTargets } from "./kinds.ts";
 
@@ -105,7 +106,7 @@ async function waitGone(
       if (isApiError(e, "NotFound")) return;
       throw e;
     }
-    await Bun.sleep(100);
+    await platform.sleep(100);
   }
   throw new ApiError("Timeout", `timed out waiting for ${objectRef(info, name)} to be deleted`);
 }

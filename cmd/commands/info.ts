@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import type { Listeners } from "../../core/api/listeners-api.ts";
 import { defaultDataDir, paths } from "../../core/config.ts";
 import { VERSION } from "../../core/version.ts";
 import { ApiClient } from "../api-client.ts";
@@ -16,13 +17,20 @@ export async function version(opts: GlobalOptions): Promise<void> {
 }
 
 /**
- * Prints the kubeconfig `minik up` wrote (its TLS listener and certificate: kubectl sends a token
- * only over TLS); with -s, one for that server and the token.
+ * Prints a kubeconfig for the TLS listener (kubectl sends a token only over TLS), asking the
+ * server where that is — also when the CLI reaches it by its plain-HTTP URL (-s). When the server
+ * does not answer, the kubeconfig the last `minik up` wrote to the data dir.
  */
-export function printKubeconfig(opts: GlobalOptions): void {
-  const file = paths.kubeconfig(opts.dataDir ?? defaultDataDir());
-  if (!opts.server && existsSync(file)) process.stdout.write(readFileSync(file, "utf8"));
-  else process.stdout.write(kubeconfigYaml(serverUrl(opts), token(opts)));
+export async function printKubeconfig(opts: GlobalOptions): Promise<void> {
+  let listeners: Listeners;
+  try {
+    listeners = await new ApiClient(opts).get<Listeners>("/minik/v1/listeners");
+  } catch (e) {
+    const file = paths.kubeconfig(opts.dataDir ?? defaultDataDir());
+    if (!opts.server && existsSync(file)) return void process.stdout.write(readFileSync(file, "utf8"));
+    throw e;
+  }
+  process.stdout.write(kubeconfigYaml(listeners.https, token(opts), listeners.certificate));
 }
 
 /** Prints a one-time login link for the status page (the page needs the token, like the API). */

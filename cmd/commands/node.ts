@@ -1,6 +1,7 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { platform } from "../platform/index.ts";
 import { UsageError } from "../usage-error.ts";
 
 async function nodeName(api: ApiClient, name: string | undefined): Promise<string> {
@@ -65,7 +66,7 @@ export async function drain(
           throw new ApiError("Timeout", `drain did not complete within the timeout: ${e.message}`);
       }
     }
-    if (pending.size) await Bun.sleep(500);
+    if (pending.size) await platform.sleep(500);
   }
   for (const p of pods) {
     const url = `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`;
@@ -82,7 +83,7 @@ export async function drain(
           "Timeout",
           `drain did not complete within the timeout: pod ${p.metadata.name} still terminating`,
         );
-      await Bun.sleep(200);
+      await platform.sleep(200);
     }
     console.log(`pod/${p.metadata.name} evicted`);
   }

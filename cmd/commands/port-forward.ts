@@ -1,6 +1,7 @@
 import { ApiError } from "../../core/errors.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { platform } from "../platform/index.ts";
 import { UsageError } from "../usage-error.ts";
 
 /**
@@ -31,48 +32,8 @@ export async function portForward(
   const hostname = opts.address ?? "127.0.0.1";
   for (const [i, p] of ports.entries()) {
     const remote = remotePorts[i]!;
-    type Conn = { sock?: import("bun").Socket<undefined>; queue: Uint8Array[]; closed?: boolean };
-    const server = Bun.listen<Conn>({
-      hostname,
-      port: p.local,
-      socket: {
-        open(client) {
-          client.data = { queue: [] };
-          Bun.connect({
-            hostname: ip,
-            port: remote,
-            socket: {
-              data: (_s, chunk) => {
-                client.write(chunk);
-              },
-              close: () => {
-                client.end();
-              },
-              error: () => {
-                client.end();
-              },
-            },
-          }).then(
-            (sock) => {
-              if (client.data.closed) return sock.end();
-              client.data.sock = sock;
-              for (const q of client.data.queue) sock.write(q);
-              client.data.queue = [];
-            },
-            () => client.end(),
-          );
-        },
-        data(client, chunk) {
-          if (client.data.sock) client.data.sock.write(chunk);
-          else client.data.queue.push(new Uint8Array(chunk));
-        },
-        close(client) {
-          client.data.closed = true;
-          client.data.sock?.end();
-        },
-      },
-    });
-    console.log(`Forwarding from ${hostname}:${server.port} -> ${remote}`);
+    const relay = platform.relayTcp({ hostname, port: p.local }, { hostname: ip, port: remote });
+    console.log(`Forwarding from ${hostname}:${relay.port} -> ${remote}`);
   }
   await new Promise(() => {});
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defaultDataDir, paths } from "../../core/config.ts";
 import type { MinikUp } from "../../runtime/host/minik-processes.ts";
+import { platform } from "../platform/index.ts";
 import { UsageError } from "../usage-error.ts";
 
 /**
@@ -17,6 +18,10 @@ export async function reset(opts: ResetOptions): Promise<void> {
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
   if (process.getuid?.() !== 0)
     throw new UsageError("minik reset needs root (it removes containers, namespaces and nftables rules)");
+  if (!platform.nodeRuntime)
+    throw new UsageError(
+      `minik reset needs Bun (it drives the container runtime), not ${platform.name}: use the compiled binary`,
+    );
   await refuseWhileServing(dataDir);
   // loaded lazily: the rest of the CLI never touches the runtime
   const { runningMinikUps } = await import("../../runtime/host/minik-processes.ts");

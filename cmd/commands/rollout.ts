@@ -2,6 +2,7 @@ import { ApiError } from "../../core/errors.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { ApiClient } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { platform } from "../platform/index.ts";
 import { formatColumns } from "../printer.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -33,7 +34,7 @@ export async function status(target: string, opts: GlobalOptions & { timeout?: n
     }
     if (msg.text !== last) console.log(msg.text);
     last = msg.text;
-    await Bun.sleep(200);
+    await platform.sleep(200);
   }
   throw new ApiError("Timeout", `timed out waiting for deployment "${name}" to roll out`);
 }

@@ -160,12 +160,15 @@ describe("basics", () => {
   test("a body without Content-Type is JSON, and YAML bodies work", async () => {
     const res = await call("/api/v1/namespaces/default/configmaps", {
       method: "POST",
-      body: JSON.stringify({
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: "plain" },
-        data: { a: "1" },
-      }),
+      // bytes, not a string: Deno (per fetch) labels a string body text/plain
+      body: new TextEncoder().encode(
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "plain" },
+          data: { a: "1" },
+        }),
+      ),
     });
     expect(res.status).toBe(201);
     const yaml = await call("/api/v1/namespaces/default/configmaps", {

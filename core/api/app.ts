@@ -46,7 +46,7 @@ const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/log
  * subresources (status, scale, eviction, log, exec, attach, portforward), protobuf request
  * bodies, metrics.k8s.io and access reviews. Every error is a `Status`.
  *
- * Runtime-neutral: serve it with cmd/serve.ts (Bun), which passes `ServerEnv` (loopback flag and
+ * Runtime-neutral: serve it with cmd/serve.ts (cmd/platform: Bun or Deno), which passes `ServerEnv` (loopback flag and
  * the WebSocket upgrade) as the hono env of each request.
  */
 export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {

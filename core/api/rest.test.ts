@@ -219,7 +219,8 @@ describe("subresources", () => {
     const put = await app.request(`${DEPLOYS}/s/scale`, {
       method: "PUT",
       headers: { Authorization: "Bearer t" },
-      body: JSON.stringify({ ...scale, spec: { replicas: 4 } }),
+      // bytes, not a string: Deno (per fetch) labels a string body text/plain
+      body: new TextEncoder().encode(JSON.stringify({ ...scale, spec: { replicas: 4 } })),
     });
     expect(put.status).toBe(200);
     expect((await put.json()).spec.replicas).toBe(4);

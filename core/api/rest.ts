@@ -155,7 +155,8 @@ export function objectForTarget(body: unknown, t: Target): KubeObject {
       `${t.info.kind} in version "${t.info.version}" cannot be handled as a ${t.info.kind}: json: cannot unmarshal ${Array.isArray(obj.metadata) ? "array" : typeof obj.metadata} into Go struct field .metadata of type v1.ObjectMeta`,
     );
   }
-  obj.apiVersion = expected;
+  // a legacy apiVersion goes on to the registry, which converts it and warns (kubectl prints it)
+  if (!obj.apiVersion || !isLegacyFor(obj.apiVersion, t.info)) obj.apiVersion = expected;
   obj.kind = t.info.kind;
   obj.metadata ??= {};
   if (t.info.namespaced) {

@@ -1,6 +1,6 @@
 /**
  * The runtime-neutral WebSocket seam: exec, attach and port-forward handlers speak to this, and
- * cmd/serve.ts binds it to Bun's WebSocket (a Deno server would bind Deno.upgradeWebSocket).
+ * cmd/platform/ binds it to Bun's WebSocket (bun.ts) or Deno.upgradeWebSocket (deno.ts).
  */
 export interface Socket {
   /** Sends one binary message. */

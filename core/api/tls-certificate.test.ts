@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { createSelfSignedCertificate } from "./tls-certificate.ts";
 
+const testOnBun = "Bun" in globalThis ? test : test.skip;
+
 describe("self-signed certificate", () => {
   test("parses, verifies with its own key, names 127.0.0.1 and localhost, and is a CA", async () => {
     const { cert, key } = await createSelfSignedCertificate({
@@ -21,7 +23,8 @@ describe("self-signed certificate", () => {
     expect(Date.parse(x.validTo)).toBeGreaterThan(Date.now() + 365 * 86_400_000);
   });
 
-  test("serves HTTPS that a client trusting only this certificate accepts", async () => {
+  // Bun.serve and fetch's `tls` option are Bun's: skipped under Deno (scripts/deno-test)
+  testOnBun("serves HTTPS that a client trusting only this certificate accepts", async () => {
     const tls = await createSelfSignedCertificate();
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls, fetch: () => new Response("secure") });
     try {

@@ -3,6 +3,8 @@ import { processQueue } from "./queue-workers.ts";
 import { createManualClock } from "./testing/manual-clock.ts";
 import { createWorkQueue } from "./work-queue.ts";
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** A promise with its resolve, to hold a handler until the test lets it go. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open = () => {};
@@ -30,13 +32,13 @@ test("with unbounded concurrency different keys run at once, one key never twice
   });
   queue.add("a");
   queue.add("b");
-  await Bun.sleep(0);
+  await sleep(0);
   expect([...running].sort()).toEqual(["a", "b"]);
   queue.add("a"); // re-added while "a" runs: runs once more afterwards
   queue.add("a");
   gates.get("a")!.open();
   gates.delete("a");
-  await Bun.sleep(0);
+  await sleep(0);
   expect(runs.filter((k) => k === "a")).toHaveLength(2);
   gates.get("b")!.open();
   await queue.idle();
@@ -52,7 +54,7 @@ test("a fixed concurrency runs at most that many keys at once", async () => {
   const done = processQueue(queue, 2, async () => {
     running++;
     most = Math.max(most, running);
-    await Bun.sleep(5);
+    await sleep(5);
     running--;
   });
   for (const key of ["a", "b", "c", "d", "e"]) queue.add(key);
@@ -75,7 +77,7 @@ test("addAfter keeps the earliest deadline per key; shutDown waits for the runni
   queue.addAfter("k", 50);
   queue.addAfter("k", 200);
   clock.advance(49);
-  await Bun.sleep(0);
+  await sleep(0);
   expect(runs).toEqual([]);
   clock.advance(1);
   await queue.idle();
@@ -84,13 +86,13 @@ test("addAfter keeps the earliest deadline per key; shutDown waits for the runni
   await queue.idle();
   expect(runs).toEqual([50]); // the later requests were covered by the earlier run
   queue.add("k");
-  await Bun.sleep(0);
+  await sleep(0);
   queue.shutDown();
   let finished = false;
   void done.then(() => {
     finished = true;
   });
-  await Bun.sleep(0);
+  await sleep(0);
   expect(finished).toBe(false);
   hold.open();
   await done;

@@ -1,5 +1,8 @@
-import { applyPatch, type Operation } from "fast-json-patch";
+import fastJsonPatch, { type Operation } from "fast-json-patch";
 import { ApiError } from "../errors.ts";
+
+// fast-json-patch is CommonJS: Deno and Node accept only its default export (Bun tolerates either).
+const { applyPatch } = fastJsonPatch;
 
 /**
  * JSON patch (RFC 6902, application/json-patch+json), as `kubectl rollout undo` and

@@ -1,0 +1,56 @@
+import type { Hono } from "hono";
+
+/**
+ * What the CLI and `minik up` need of the JavaScript runtime they run on. One implementation per
+ * runtime (bun.ts, deno.ts), chosen once at start by index.ts; nothing else in cmd/ calls `Bun.*`
+ * or `Deno.*`.
+ */
+export interface Platform {
+  /** "bun" or "deno", as /version reports it. */
+  readonly name: "bun" | "deno";
+  /**
+   * True where the node half (runtime/: crun, cgroups, netns over bun:ffi and Bun.spawn) runs.
+   * Under Deno minik is a control plane only (`--runtime none`).
+   */
+  readonly nodeRuntime: boolean;
+  /** Serves the runtime-neutral API app, with WebSocket upgrades bound to core/api/socket.ts. */
+  serve(app: Hono<any>, options: ServeOptions): RunningServer;
+  sleep(ms: number): Promise<void>;
+  /** All of standard input, as text (`-f -`). */
+  readStdin(): Promise<string>;
+  /** Listens on hostname:port and relays every connection to target (port-forward). */
+  relayTcp(listen: { hostname: string; port: number }, target: { hostname: string; port: number }): TcpRelay;
+}
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /**
+   * PEM certificate and key. kubectl sends credentials (the bearer token) only over TLS, so a
+   * token-protected server must use it; plain HTTP suits anonymous loopback access only.
+   */
+  tls?: { cert: string; key: string };
+}
+
+export interface RunningServer {
+  url: string;
+  hostname: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface TcpRelay {
+  /** The port it listens on (the one asked for, or the one the kernel chose for 0). */
+  port: number;
+  stop(): void;
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
+}
+
+/** The URL clients use for a server listening on hostname:port. */
+export function serverUrlOf(hostname: string, port: number, tls: boolean): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${tls ? "https" : "http"}://${host}:${port}`;
+}
