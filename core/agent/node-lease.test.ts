@@ -29,7 +29,7 @@ describe("node lease", () => {
     const deadline = Date.now() + 2000;
     let renewed = first;
     while (Date.now() < deadline && renewed.metadata.resourceVersion === first.metadata.resourceVersion) {
-      await Bun.sleep(5);
+      await new Promise((r) => setTimeout(r, 5));
       renewed = await f.registry.get(NODE_LEASE_RESOURCE, NODE_LEASE_NAMESPACE, "n1");
     }
     expect((renewed.spec as { renewTime: string }).renewTime).toBe(microTime(clock.now()));

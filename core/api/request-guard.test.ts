@@ -84,7 +84,8 @@ describe("bearer-token requests", () => {
     const res = await app.request(CMS, {
       method: "POST",
       headers: { Authorization: "Bearer t", Origin: "https://evil.example" },
-      body: cm("tok"),
+      // bytes, not a string: a string body would get Content-Type text/plain from the Request itself
+      body: new TextEncoder().encode(cm("tok")),
     });
     expect(res.status).toBe(201);
   });

@@ -41,7 +41,7 @@ test(`a ${REPLICAS}-replica ReplicaSet: bounded batches, reads stay fast, pods b
   const reader = (async () => {
     while (reading) {
       const due = performance.now() + 5;
-      await Bun.sleep(5);
+      await new Promise((r) => setTimeout(r, 5));
       expect((await api.request("/readyz")).status).toBe(200);
       const res = await api.request("/api/v1/namespaces/default", { headers: { Authorization: "Bearer t" } });
       expect(res.status).toBe(200);

@@ -75,7 +75,7 @@ describe("daemonset controller", () => {
     cluster = await startTestCluster();
     await cluster.client.create("daemonsets.apps", daemonSet({}, { nodeSelector: { role: "logs" } }));
     await waitFor(async () => (await ds()).status?.observedGeneration === 1);
-    await Bun.sleep(150);
+    await new Promise((r) => setTimeout(r, 150));
     expect(await live()).toEqual([]);
     await cluster.client.patch("nodes", "", TEST_NODE, "merge", { metadata: { labels: { role: "logs" } } });
     await waitFor(async () => (await live()).length === 1, { what: "pod after labelling the node" });
@@ -181,7 +181,7 @@ describe("daemonset controller", () => {
     expect(e2.code).toBe(422);
     await setImage("busybox:2");
     await waitFor(async () => (await ds()).status?.observedGeneration === 2);
-    await Bun.sleep(150);
+    await new Promise((r) => setTimeout(r, 150));
     expect((await live())[0]?.spec?.containers[0]?.image).toBe("busybox:1");
   });
 });

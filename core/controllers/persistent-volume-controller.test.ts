@@ -64,7 +64,7 @@ describe("persistent volume controller", () => {
     await waitFor(() => cluster.client.tryGet("storageclasses.storage.k8s.io", "", "local-path"));
     await cluster.client.create("persistentvolumeclaims", claim("data"));
     await waitFor(async () => (await getClaim("data"))?.spec?.storageClassName);
-    await Bun.sleep(200);
+    await new Promise((r) => setTimeout(r, 200));
     expect((await getClaim("data"))?.status?.phase).toBe("Pending");
     expect(host.dirs.size).toBe(0);
 
@@ -89,7 +89,7 @@ describe("persistent volume controller", () => {
 
     // In use: deleting the claim only marks it.
     await cluster.client.delete("persistentvolumeclaims", "default", "data");
-    await Bun.sleep(200);
+    await new Promise((r) => setTimeout(r, 200));
     expect((await getClaim("data"))?.metadata.deletionTimestamp).toBeDefined();
     expect(host.dirs.size).toBe(1);
 

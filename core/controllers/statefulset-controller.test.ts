@@ -59,7 +59,7 @@ describe("statefulset controller", () => {
     await start(false);
     await cluster.client.create("statefulsets.apps", statefulSet(2));
     await waitFor(async () => (await names()).join() === "db-0", { what: "db-0" });
-    await Bun.sleep(200);
+    await new Promise((r) => setTimeout(r, 200));
     expect(await names()).toEqual(["db-0"]);
     const db0 = (await live())[0]!;
     expect(db0.spec?.hostname).toBe("db-0");
@@ -191,7 +191,7 @@ describe("statefulset controller", () => {
       { op: "replace", path: "/spec/template/spec/containers/0/image", value: "busybox:2" },
     ]);
     await waitFor(async () => (await sts()).status?.updateRevision !== (await sts()).status?.currentRevision);
-    await Bun.sleep(200);
+    await new Promise((r) => setTimeout(r, 200));
     expect((await live())[0]?.spec?.containers[0]?.image).toBe("busybox:1");
     await cluster.client.delete("pods", "default", "db-0");
     await waitFor(async () => (await live())[0]?.spec?.containers[0]?.image === "busybox:2");
