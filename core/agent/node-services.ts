@@ -90,6 +90,23 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
     return id;
   }
 
+  async function runningAttempt(
+    namespace: string,
+    podName: string,
+    container: string | undefined,
+  ): Promise<ContainerStatus> {
+    const pod = await podOf(namespace, podName);
+    const name = containerName(pod, container);
+    const running = (await attempts(pod, name)).find((c) => c.state === "running");
+    if (running) return running;
+    const waiting = statusOf(pod, name)?.state?.waiting?.reason;
+    throw badRequest(
+      waiting
+        ? `container "${name}" in pod "${podName}" is waiting to start: ${waiting}`
+        : `container "${name}" in pod "${podName}" is not running`,
+    );
+  }
+
   return {
     async logs(namespace, podName, container, options) {
       const pod = await podOf(namespace, podName);
@@ -113,18 +130,13 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
     },
 
     async exec(namespace, podName, container, command, options) {
-      const pod = await podOf(namespace, podName);
-      const name = containerName(pod, container);
-      const running = (await attempts(pod, name)).find((c) => c.state === "running");
-      if (!running) {
-        const waiting = statusOf(pod, name)?.state?.waiting?.reason;
-        throw badRequest(
-          waiting
-            ? `container "${name}" in pod "${podName}" is waiting to start: ${waiting}`
-            : `container "${name}" in pod "${podName}" is not running`,
-        );
-      }
+      const running = await runningAttempt(namespace, podName, container);
       return runtime.exec(running.id, command, options);
+    },
+
+    async attach(namespace, podName, container, options) {
+      const running = await runningAttempt(namespace, podName, container);
+      return runtime.attach(running.id, options);
     },
 
     async portForward(namespace, podName, port) {

@@ -15,9 +15,11 @@ import {
   processStartTime,
 } from "../supervise/exit-watcher.ts";
 import { nofileHardLimit } from "../supervise/libc.ts";
+import { attachSession } from "./container-attach.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { inspectContainer } from "./container-inspect.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
+import { createContainerStdins } from "./container-stdin.ts";
 import { type CrunCli, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
@@ -76,6 +78,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   const containers = new Map<string, ContainerRecord>();
   const exitWaiters = new Map<string, (() => void)[]>();
   const oomFds = new Map<string, number>();
+  const stdins = createContainerStdins();
   let cg!: CgroupHost;
   let pods!: PodSandboxes;
   let crun!: CrunCli;
@@ -200,6 +203,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       cgroupPath: containerCgroupPath(cg, c.podUid, id),
       createdAt: new Date().toISOString(),
       bootId: boot,
+      ...(c.stdin ? { stdin: true } : {}),
     };
     const dir = ensureDir(layout.container(id));
     saveContainer(r);
@@ -216,11 +220,13 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         swapAccounting: swap,
       });
       const fd = openSync(layout.log(id), "a");
+      const stdinFd = c.stdin ? stdins.create(id, layout.stdin(id), Boolean(c.stdinOnce)) : undefined;
       try {
-        r.pid = await crun.run(id, dir, fd);
+        r.pid = await crun.run(id, dir, fd, stdinFd);
         r.pidStart = processStartTime(r.pid);
       } finally {
         closeSync(fd);
+        if (stdinFd !== undefined) closeSync(stdinFd);
       }
       watcher?.sweepZombies();
       r.state = "running";
@@ -229,6 +235,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (!watchContainer(r)) markExited(r, {});
       return r;
     } catch (e) {
+      stdins.forget(id);
       await crun.delete(id).catch(() => {});
       unmountRootfs(target);
       removeDir(target);
@@ -277,6 +284,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     if (r) await removeCgroup(cg, r.cgroupPath);
     removeDir(layout.container(id));
     forgetLog(layout.log(id));
+    stdins.forget(id);
     containers.delete(id);
   }
 
@@ -415,6 +423,26 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         );
       }
       return startExec(await crun.execArgv(id, command, opts.tty), opts);
+    },
+
+    async attach(id, opts) {
+      const r = containers.get(id);
+      if (r?.state !== "running") {
+        throw new RuntimeError(
+          "NotFound",
+          `container ${r?.name ?? id} is not running; attach needs a running container`,
+        );
+      }
+      const isRunning = () => r.state === "running";
+      return attachSession({
+        output: (signal) => logStream(layout.log(id), { follow: true, tailLines: 0, signal, isRunning }),
+        stdin: opts.stdin && r.stdin ? stdins.writer(id, layout.stdin(id), isRunning) : undefined,
+        exited: new Promise<number>((resolve) => {
+          const done = () => resolve(r.exitCode ?? 0);
+          if (!isRunning()) return done();
+          exitWaiters.set(id, [...(exitWaiters.get(id) ?? []), done]);
+        }),
+      });
     },
 
     async stats(id) {

@@ -142,3 +142,34 @@ export function unmountUnder(dir: string) {
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 }
+
+/** The real kubectl's argv against the daemon of `dataDir` (its kubeconfig, its own cache). */
+export function kubectlArgv(dataDir: string, args: string[]): string[] {
+  return [
+    "kubectl",
+    "--kubeconfig",
+    join(dataDir, "kubeconfig"),
+    "--cache-dir",
+    join(dataDir, "kcache"),
+    ...args,
+  ];
+}
+
+/** Runs the real kubectl against the daemon of `dataDir` to the end, with `stdin` if given. */
+export async function kubectl(
+  dataDir: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn(kubectlArgv(dataDir, args), {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  return { stdout, stderr, code };
+}

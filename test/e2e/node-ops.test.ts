@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
-import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, nodeDataDir, removeDir, kubectl as runKubectl, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||
@@ -174,28 +174,7 @@ describe.skipIf(skip)("compiled binary: logs, exec, images, crashes", () => {
   }, 60_000);
 
   test("the real kubectl: logs, exec, cp and top pods against running containers", async () => {
-    const kubectl = async (...args: string[]) => {
-      const p = Bun.spawn(
-        [
-          "kubectl",
-          "--kubeconfig",
-          join(dataDir, "kubeconfig"),
-          "--cache-dir",
-          join(dataDir, "kcache"),
-          ...args,
-        ],
-        {
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(p.stdout).text(),
-        new Response(p.stderr).text(),
-        p.exited,
-      ]);
-      return { stdout, stderr, code };
-    };
+    const kubectl = (...args: string[]) => runKubectl(dataDir, args);
     const logs = await kubectl("logs", "ticker", "--tail", "3");
     expect(logs.code).toBe(0);
     expect(logs.stdout.trim().split("\n")).toHaveLength(3);

@@ -19,6 +19,7 @@ runContainerRuntimeSuite("FakeRuntime", async () => new FakeRuntime({ host }), {
     sleep: ["sleep", "3600"],
     exit: (code, afterMs) => ["fake-exit", String(code), String(afterMs)],
     echo: (text) => ["fake-echo", text],
+    cat: ["cat"],
   },
 });
 
