@@ -1,10 +1,11 @@
-import { cpus, freemem, totalmem } from "node:os";
+import { cpus } from "node:os";
 import type { ContainerStatus as KubeContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
 import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
 import type { DuplexStream, NodeServices, PodStats } from "../seams/node-services.ts";
+import { readNodeWorkingSet } from "./node-memory.ts";
 
 /**
  * NodeServices over the runtime: pod and container names are mapped to runtime container ids
@@ -185,7 +186,7 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
       );
       return {
         cpuUsageNanoSeconds: cpuMs * 1e6,
-        memoryWorkingSetBytes: totalmem() - freemem(),
+        memoryWorkingSetBytes: await readNodeWorkingSet(),
         timestamp: new Date().toISOString(),
       };
     },
