@@ -126,6 +126,7 @@ describe.skipIf(skipUnless(ok, "crun conformance with images", why))("CrunRuntim
         exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
         echo: (text) => ["echo", text],
         cat: ["cat"],
+        missingBinary: ["/no/such/binary"],
       },
     },
   );

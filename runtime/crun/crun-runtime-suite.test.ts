@@ -24,6 +24,7 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun conformance", "needs roo
         exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
         echo: (text) => ["echo", text],
         cat: ["cat"],
+        missingBinary: ["/no/such/binary"],
       },
       eventTimeoutMs: 3000,
     });

@@ -20,7 +20,7 @@ import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { inspectContainer } from "./container-inspect.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
 import { createContainerStdins } from "./container-stdin.ts";
-import { type CrunCli, createCrunCli, crunVersion } from "./crun-cli.ts";
+import { type CrunCli, CrunError, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
@@ -224,6 +224,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       try {
         r.pid = await crun.run(id, dir, fd, stdinFd);
         r.pidStart = processStartTime(r.pid);
+      } catch (e) {
+        if (!(e instanceof CrunError)) throw e;
+        await recordStartError(r, e);
+        return r;
       } finally {
         closeSync(fd);
         if (stdinFd !== undefined) closeSync(stdinFd);
@@ -244,6 +248,24 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (e instanceof RuntimeError) throw e;
       throw new RuntimeError("RunContainerError", `container ${c.name}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * crun could not start the process (a missing binary, a bad working directory): as containerd
+   * records it, the container exists and exited with code 128, reason StartError and crun's
+   * message, so the agent restarts it with back-off (CrashLoopBackOff) and counts restarts.
+   */
+  async function recordStartError(r: ContainerRecord, e: CrunError): Promise<void> {
+    stdins.forget(r.id);
+    await crun.delete(r.id).catch(() => {});
+    unmountRootfs(layout.rootfs(r.id));
+    removeDir(layout.rootfs(r.id));
+    r.state = "exited";
+    r.exitCode = 128;
+    r.reason = "StartError";
+    r.message = startErrorMessage(e.stderr);
+    r.finishedAt = new Date().toISOString();
+    saveContainer(r);
   }
 
   /** Stops waiting out a grace period: shorten it to `ms` from now. */
@@ -380,6 +402,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         }
         const r = await createContainer(config, sb, id);
         containers.set(id, r);
+        if (r.state === "exited")
+          queueMicrotask(() => emit({ type: "exited", containerId: id, podUid: r.podUid }));
         return toContainerStatus(r);
       });
     },
@@ -460,6 +484,25 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
   };
   return runtime;
+}
+
+/**
+ * crun's log for a failed start, as one line for the container's status: the last error it
+ * wrote, without its timestamp or JSON wrapping.
+ */
+export function startErrorMessage(crunLog: string): string {
+  const lines = crunLog
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const last = lines.at(-1) ?? "";
+  let msg = last;
+  try {
+    msg = (JSON.parse(last) as { msg?: string }).msg ?? last;
+  } catch {
+    msg = last.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z?:?\s*/, "");
+  }
+  return msg ? `failed to start container process: ${msg}` : "failed to start container process";
 }
 
 /** Mount points of namespace files (fstype nsfs) in this mount namespace. */

@@ -29,6 +29,8 @@ export interface RuntimeSuiteOptions {
     echo(text: string): string[];
     /** Copies stdin to stdout until EOF, then exits 0. */
     cat: string[];
+    /** A command whose process cannot be started (its binary does not exist). */
+    missingBinary: string[];
   };
   /** How long an exit may take to be reported through onEvent (default 3000 ms). */
   eventTimeoutMs?: number;
@@ -263,6 +265,29 @@ export function runContainerRuntimeSuite(
       expect(code).toBe(0);
       const stats = await rt.stats(c.id);
       expect(stats?.memoryWorkingSetBytes).toBeGreaterThanOrEqual(0);
+    });
+
+    test("a process that cannot start: the container is exited with 128, StartError and why, and announced", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const events: RuntimeEvent[] = [];
+      const off = rt.onEvent((e) => events.push(e));
+      const c = await rt.startContainer(container(sb, "nobin", options.commands.missingBinary));
+      expect(c.state).toBe("exited");
+      expect(c.exitCode).toBe(128);
+      expect(c.reason).toBe("StartError");
+      expect(c.message).toMatch(/not found|No such file/);
+      await until(
+        async () => events.some((e) => e.type === "exited" && e.containerId === c.id),
+        "exit event",
+      );
+      off();
+      // a restart is a new attempt; the failed one stays listed (for lastState) until removed
+      const again = await rt.startContainer(container(sb, "nobin", options.commands.missingBinary, 1));
+      expect(again.id).not.toBe(c.id);
+      expect((await byId(rt, c.id))?.reason).toBe("StartError");
+      await rt.removeContainer(c.id);
+      expect(await byId(rt, c.id)).toBeUndefined();
     });
 
     /** Reads a session's output until it holds `text`. */

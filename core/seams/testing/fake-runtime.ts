@@ -162,6 +162,21 @@ export class FakeRuntime implements ContainerRuntime {
     this.host.containers.set(id, entry);
     this.host.started.push(entry.config);
     const program = this.host.program?.(config);
+    if (program?.startError !== undefined) {
+      entry.status = {
+        ...entry.status,
+        state: "exited",
+        pid: undefined,
+        startedAt: undefined,
+        finishedAt: now,
+        exitCode: 128,
+        reason: "StartError",
+        message: program.startError,
+      };
+      this.host.emit({ type: "exited", containerId: id, podUid: config.podUid });
+      return { ...entry.status };
+    }
+    if (program?.ignoresSigterm) entry.holdStop = true;
     if (program?.output) this.host.writeLog(id, program.output);
     if (program?.exitCode !== undefined) {
       const code = program.exitCode;
