@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
+import { createNodeHealth } from "../core/agent/node-health.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createMinikApi } from "../core/api/minik-api.ts";
 import {
@@ -21,6 +22,7 @@ import { createHostInfo } from "../core/controllers/host-info.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { createEventRecorder } from "../core/events.ts";
+import { systemClock } from "../core/loop/clock.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -85,6 +87,14 @@ export async function up(opts: UpOptions): Promise<void> {
       ? await startNode({ dataDir, client: registry, nodeName, opts, podCidr, serviceCidr, log, step })
       : undefined;
   if (!node) log("no container runtime (--runtime none, or not root): pods stay Pending");
+  // Ready follows periodic runtime and network checks (NotReady → not-ready taints → eviction)
+  const health =
+    node &&
+    createNodeHealth({
+      clock: systemClock,
+      checks: { runtime: () => node.runtime.health(), network: () => node.network.health() },
+      onChange: (s) => log(s.ready ? "node health checks pass again: Ready" : `node NotReady: ${s.message}`),
+    });
 
   let dnsReady: Promise<void> | undefined;
   const controllers = await step("starting controllers", () =>
@@ -94,7 +104,7 @@ export async function up(opts: UpOptions): Promise<void> {
       hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node?.runtime.version() ?? "none://" }),
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
-      runtimeReady: () => !!node,
+      runtimeReady: () => health?.status() ?? false,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
@@ -143,6 +153,7 @@ export async function up(opts: UpOptions): Promise<void> {
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
     await Promise.allSettled([http.stop(), https.stop()]);
+    health?.stop();
     await controllers.stop().catch(() => {});
     await node?.agent.stop().catch(() => {});
     await node?.runtime.close().catch(() => {});

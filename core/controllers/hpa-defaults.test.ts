@@ -2,7 +2,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { HorizontalPodAutoscaler } from "kubernetes-types/autoscaling/v2";
 import { waitFor } from "../../test/support/env.ts";
-import { type Clock, systemClock } from "../loop/clock.ts";
+import { createJumpingClock } from "../loop/testing/jumping-clock.ts";
 import type { Kube } from "./owner-references.ts";
 import { deploymentManifest, hpaManifest, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
 
@@ -13,14 +13,8 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-/** Real timers, but `now` can jump ahead: minutes of stabilization window without waiting. */
-function jumpingClock(): Clock & { jump(ms: number): void } {
-  let offset = 0;
-  return { ...systemClock, now: () => Date.now() + offset, jump: (ms) => void (offset += ms) };
-}
-
 test("an HPA without behavior waits the default 300 s scale-down window, then scales in", async () => {
-  const clock = jumpingClock();
+  const clock = createJumpingClock();
   let usage = 100; // millicores per pod against a 100m request and a 50 % target
   cluster = await startTestCluster({
     clock,

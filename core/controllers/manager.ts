@@ -11,9 +11,10 @@ import type { HostInfoSource } from "./host-info.ts";
 import { createHpaController, type PodMetrics } from "./hpa-controller.ts";
 import { createInformers } from "./informer.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
-import { createNodeController } from "./node-controller.ts";
+import { createNodeController, type RuntimeReadiness } from "./node-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createScheduler } from "./scheduler.ts";
+import { createTaintEvictionController } from "./taint-eviction-controller.ts";
 
 export type ControllerName =
   | "deployment"
@@ -25,7 +26,8 @@ export type ControllerName =
   | "event-ttl"
   | "endpoints"
   | "horizontal-pod-autoscaler"
-  | "disruption";
+  | "disruption"
+  | "taint-eviction";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -47,8 +49,11 @@ export interface ControllerManagerOptions {
   eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
-  /** False when there is no container runtime: the node is NotReady and pods stay Pending. */
-  runtimeReady?: () => boolean | Promise<boolean>;
+  /**
+   * False when there is no container runtime (the node is NotReady and pods stay Pending), or the
+   * node's health checks with the reason they fail.
+   */
+  runtimeReady?: () => RuntimeReadiness | Promise<RuntimeReadiness>;
   log?: (message: string) => void;
   /**
    * More controllers over the same shared caches, started with the built-in ones (the lead wires
@@ -99,6 +104,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "horizontal-pod-autoscaler": () =>
       createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
     disruption: () => createDisruptionController(ctx),
+    "taint-eviction": () => createTaintEvictionController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

@@ -69,6 +69,8 @@ const LOG_INDEX_MS = 1000;
 export interface CrunRuntime extends ContainerRuntime {
   /** `crun://1.8.1`: the crun in use, as the Node's containerRuntimeVersion; read by start(). */
   version(): string;
+  /** The node health check of the runtime: crun still runs and its state directory is there. */
+  health(): Promise<void>;
 }
 
 export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
@@ -320,6 +322,12 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     version() {
       if (!version) throw new Error("crun runtime: version() before start()");
       return `crun://${version}`;
+    },
+
+    async health() {
+      if (!crun) throw new Error("crun runtime not started");
+      await crunVersion(options.crunPath ?? "crun");
+      if (!existsSync(layout.crunRoot)) throw new Error(`crun state directory ${layout.crunRoot} is missing`);
     },
 
     async start() {
