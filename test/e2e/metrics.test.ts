@@ -49,7 +49,7 @@ spec:
         memory: 64Mi
 `,
     );
-    await waitFor(async () => (await d.getJson(["get", "pod", "burner"])).status?.phase === "Running", {
+    await waitFor(async () => (await d.getJson(["pod", "burner"])).status?.phase === "Running", {
       what: "burner running",
       timeoutMs: 30_000,
     });
