@@ -10,6 +10,8 @@ export function attachSession(parts: {
   stdin?: WritableStream<Uint8Array>;
   /** The container's exit code, once it exits. */
   exited: Promise<number>;
+  /** Called once when the session ends before the container does. */
+  detached?: () => void;
 }): ExecSession {
   const ended = new AbortController();
   const detached = new Promise<number>((resolve) =>
@@ -20,6 +22,10 @@ export function attachSession(parts: {
     stdout: parts.output(ended.signal),
     resize() {},
     exited: Promise.race([parts.exited, detached]),
-    kill: () => ended.abort(),
+    kill: () => {
+      if (ended.signal.aborted) return;
+      ended.abort();
+      parts.detached?.();
+    },
   };
 }

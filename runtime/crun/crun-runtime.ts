@@ -466,14 +466,21 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         );
       }
       const isRunning = () => r.state === "running";
+      let done = () => {};
+      const exited = new Promise<number>((resolve) => {
+        done = () => resolve(r.exitCode ?? 0);
+        exitWaiters.set(id, [...(exitWaiters.get(id) ?? []), done]);
+      });
       return attachSession({
         output: (signal) => logStream(layout.log(id), { follow: true, tailLines: 0, signal, isRunning }),
         stdin: opts.stdin && r.stdin ? stdins.writer(id, layout.stdin(id), isRunning) : undefined,
-        exited: new Promise<number>((resolve) => {
-          const done = () => resolve(r.exitCode ?? 0);
-          if (!isRunning()) return done();
-          exitWaiters.set(id, [...(exitWaiters.get(id) ?? []), done]);
-        }),
+        exited,
+        // a client that leaves stops waiting for the container's exit
+        detached: () =>
+          exitWaiters.set(
+            id,
+            (exitWaiters.get(id) ?? []).filter((w) => w !== done),
+          ),
       });
     },
 

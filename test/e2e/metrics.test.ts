@@ -79,4 +79,39 @@ spec:
     expect(metrics.window).toMatch(/^\d+(\.\d+)?m?s$/);
     expect(metrics.window).not.toBe("10s");
   }, 90_000);
+
+  test("40 MiB written to the pod's /dev/shm (tmpfs, charged to the container) reads 40–60 MiB", async () => {
+    await d.apply(
+      "filler",
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: filler
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: main
+    image: ${busybox()}
+    command: ["sh", "-c", "head -c 41943040 /dev/zero > /dev/shm/fill && echo filled && exec sleep 3600"]
+    resources:
+      limits:
+        memory: 128Mi
+`,
+    );
+    await waitFor(async () => (await d.minik(["logs", "filler"])).stdout.includes("filled"), {
+      what: "filler filled",
+      timeoutMs: 30_000,
+    });
+    const mi = await waitFor(
+      async () => {
+        const r = await kubectl(dataDir, ["top", "pod", "filler", "--no-headers"]);
+        const m = /^filler\s+\d+m\s+(\d+)Mi/m.exec(r.stdout);
+        return m ? Number(m[1]) : undefined;
+      },
+      { what: "top pod filler", timeoutMs: 15_000 },
+    );
+    expect(mi).toBeGreaterThanOrEqual(40);
+    expect(mi).toBeLessThanOrEqual(60);
+    await d.minik(["delete", "pod", "filler", "--grace-period", "0"]);
+  }, 90_000);
 });
