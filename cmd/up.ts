@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
+import { createNodeHealth } from "../core/agent/node-health.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
 import { createSessions } from "../core/api/dashboard-session.ts";
@@ -34,6 +35,7 @@ import { startLeaderElection } from "../core/controllers/leader-election.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { createEventRecorder } from "../core/events.ts";
+import { systemClock } from "../core/loop/clock.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -152,6 +154,14 @@ export async function up(opts: UpOptions): Promise<void> {
         ? "no container runtime (--runtime none, or not root): pods stay Pending"
         : `no container runtime (the crun runtime needs Bun, this is ${platform.name}): pods stay Pending`,
     );
+  // Ready follows periodic runtime and network checks (NotReady → not-ready taints → eviction)
+  const health =
+    node &&
+    createNodeHealth({
+      clock: systemClock,
+      checks: { runtime: () => node.runtime.health(), network: () => node.network.health() },
+      onChange: (s) => log(s.ready ? "node health checks pass again: Ready" : `node NotReady: ${s.message}`),
+    });
 
   const tlsListen = tlsListenAddress(dataDir, opts.listenTls, [host, port]);
   const [tlsHost, tlsPort] = splitHostPort(tlsListen.address);
@@ -170,7 +180,7 @@ export async function up(opts: UpOptions): Promise<void> {
       hostInfo: createHostInfo({ dataDir, containerRuntimeVersion: node?.runtime.version() ?? "none://" }),
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
-      runtimeReady: () => !!node,
+      runtimeReady: () => health?.status() ?? false,
       localVolumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
       rootCaPem: tls.cert,
@@ -248,6 +258,7 @@ export async function up(opts: UpOptions): Promise<void> {
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
     await Promise.allSettled([http.stop(), https.stop(), forPods?.stop()]);
+    health?.stop();
     await controllers.stop().catch(() => {});
     await node?.agent.stop().catch(() => {});
     await node?.runtime.close().catch(() => {});

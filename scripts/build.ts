@@ -6,6 +6,7 @@
  * addon so the bundler embeds the .node file.
  */
 import type { BunPlugin } from "bun";
+import { buildDefines, buildInfo } from "./build-info.ts";
 
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 const nativeTarget = `linux-${arch}-gnu`;
@@ -32,7 +33,7 @@ const result = await Bun.build({
   minify: true,
   sourcemap: "linked",
   plugins: [staticLibsql],
-  define: { "process.env.MINIK_BUILD_TIME": JSON.stringify(new Date().toISOString()) },
+  define: buildDefines(buildInfo(`${import.meta.dir}/..`)),
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

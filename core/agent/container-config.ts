@@ -40,6 +40,7 @@ export function buildContainerConfig(
     security: securityOptions(pod.spec?.securityContext, container.securityContext),
     tty: Boolean(container.tty),
     stdin: Boolean(container.stdin),
+    stdinOnce: Boolean(container.stdinOnce),
     terminationMessagePath: container.terminationMessagePath ?? "/dev/termination-log",
   };
 }

@@ -66,6 +66,16 @@ export async function startContainer(
     const started = await deps.runtime.startContainer(config);
     deps.memory.containerStarted(started.id, spec.image ?? "");
     deps.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
+    if (started.state === "exited") {
+      // StartError (a missing binary): an exited container, restarted with back-off like a crash
+      deps.events.record(
+        obj,
+        "Warning",
+        "Failed",
+        `Error: ${started.message ?? started.reason ?? "StartError"}`,
+      );
+      return { started };
+    }
     deps.events.record(obj, "Normal", "Started", `Started container ${spec.name}`);
     await runPostStart(deps, pod, spec, started, scope.placement.podIP);
     return { started };

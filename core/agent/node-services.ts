@@ -1,10 +1,11 @@
-import { cpus, freemem, totalmem } from "node:os";
+import { cpus } from "node:os";
 import type { ContainerStatus as KubeContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
 import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
 import type { DuplexStream, NodeServices, PodStats } from "../seams/node-services.ts";
+import { readNodeWorkingSet } from "./node-memory.ts";
 
 /**
  * NodeServices over the runtime: pod and container names are mapped to runtime container ids
@@ -90,6 +91,23 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
     return id;
   }
 
+  async function runningAttempt(
+    namespace: string,
+    podName: string,
+    container: string | undefined,
+  ): Promise<ContainerStatus> {
+    const pod = await podOf(namespace, podName);
+    const name = containerName(pod, container);
+    const running = (await attempts(pod, name)).find((c) => c.state === "running");
+    if (running) return running;
+    const waiting = statusOf(pod, name)?.state?.waiting?.reason;
+    throw badRequest(
+      waiting
+        ? `container "${name}" in pod "${podName}" is waiting to start: ${waiting}`
+        : `container "${name}" in pod "${podName}" is not running`,
+    );
+  }
+
   return {
     async logs(namespace, podName, container, options) {
       const pod = await podOf(namespace, podName);
@@ -113,18 +131,13 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
     },
 
     async exec(namespace, podName, container, command, options) {
-      const pod = await podOf(namespace, podName);
-      const name = containerName(pod, container);
-      const running = (await attempts(pod, name)).find((c) => c.state === "running");
-      if (!running) {
-        const waiting = statusOf(pod, name)?.state?.waiting?.reason;
-        throw badRequest(
-          waiting
-            ? `container "${name}" in pod "${podName}" is waiting to start: ${waiting}`
-            : `container "${name}" in pod "${podName}" is not running`,
-        );
-      }
+      const running = await runningAttempt(namespace, podName, container);
       return runtime.exec(running.id, command, options);
+    },
+
+    async attach(namespace, podName, container, options) {
+      const running = await runningAttempt(namespace, podName, container);
+      return runtime.attach(running.id, options);
     },
 
     async portForward(namespace, podName, port) {
@@ -173,7 +186,7 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
       );
       return {
         cpuUsageNanoSeconds: cpuMs * 1e6,
-        memoryWorkingSetBytes: totalmem() - freemem(),
+        memoryWorkingSetBytes: await readNodeWorkingSet(),
         timestamp: new Date().toISOString(),
       };
     },

@@ -51,7 +51,10 @@ function terminated(c: ContainerStatus, runtimeName: string): Terminated {
     exitCode,
     reason: c.reason ?? (exitCode === 0 ? "Completed" : "Error"),
     ...(c.message ? { message: c.message } : {}),
-    startedAt: kubeTime(Date.parse(c.startedAt ?? c.createdAt)),
+    // a process that never started has the zero time, as the kubelet shows it
+    startedAt: kubeTime(
+      c.startedAt ? Date.parse(c.startedAt) : c.reason === "StartError" ? 0 : Date.parse(c.createdAt),
+    ),
     finishedAt: kubeTime(Date.parse(c.finishedAt ?? c.startedAt ?? c.createdAt)),
     containerID: `${runtimeName}://${c.id}`,
   };

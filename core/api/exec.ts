@@ -1,6 +1,6 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
-import type { ExecOptions, ExecSession } from "../seams/container-runtime.ts";
+import type { ExecSession } from "../seams/container-runtime.ts";
 import type { NodeServices } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { pickContainer, requireNode } from "./logs.ts";
@@ -9,18 +9,8 @@ import { methodNotAllowed } from "./rest.ts";
 import { isWebSocketUpgrade, offeredProtocols, type ServerEnv, type Socket } from "./socket.ts";
 import type { Target } from "./target.ts";
 
-/**
- * What a node may add to NodeServices for `kubectl attach` and `kubectl run -it`: a session on
- * the container's main process (its stdin, stdout and stderr) instead of a new process.
- */
-export interface AttachCapable {
-  attach(
-    namespace: string,
-    pod: string,
-    container: string | undefined,
-    options: ExecOptions,
-  ): Promise<ExecSession>;
-}
+/** The part of NodeServices `kubectl attach` needs (a node without it answers BadRequest). */
+export type AttachCapable = Pick<NodeServices, "attach">;
 
 /** Channel bytes of the Kubernetes remotecommand WebSocket protocol. */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.ts";
+import { goDuration } from "../loop/clock.ts";
 import type { NodeServices } from "../seams/node-services.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { requireNode } from "./logs.ts";
@@ -13,22 +14,37 @@ const SAMPLE_GAP_MS = 250;
 const FORGET_AFTER_MS = 10 * 60_000;
 
 type Sample = { cpu: number; at: number };
+/** A CPU rate (nanocores) and the window it was measured over. */
+type Rate = { nanocores: number; windowMs: number };
+
+/**
+ * A window as Go prints a time.Duration: `250ms`, `10s`, `12.5s` (at a minute and above, whole
+ * seconds: `1m30s`).
+ */
+export function windowDuration(ms: number): string {
+  const whole = Math.round(ms);
+  if (whole >= 60_000) return goDuration(whole);
+  if (whole === 0) return "0s";
+  if (whole < 1000) return `${whole}ms`;
+  return `${Number((whole / 1000).toFixed(3))}s`;
+}
 
 /**
  * metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics for `kubectl top`. NodeServices reports
- * cumulative CPU time; usage is the rate between this sample and the previous one, so the first
- * request samples twice.
+ * cumulative CPU time; usage is the rate between this sample and the previous one (that span is
+ * the `window`), so the first request samples twice.
  */
 export function createMetrics(node: NodeServices) {
-  const previous = new Map<string, Sample & { rate: number }>();
-  const rate = (key: string, cpu: number, at: number): number => {
+  const previous = new Map<string, Sample & Rate>();
+  const rate = (key: string, cpu: number, at: number): Rate => {
     const before = previous.get(key);
     // the same sample again (stats cached by the node): keep the last rate
-    if (before && at <= before.at) return before.rate;
-    const value = before ? Math.max(0, ((cpu - before.cpu) / (at - before.at)) * 1000) : 0;
-    previous.set(key, { cpu, at, rate: value });
+    if (before && at <= before.at) return before;
+    const windowMs = before ? at - before.at : 0;
+    const nanocores = before ? Math.max(0, ((cpu - before.cpu) / windowMs) * 1000) : 0;
+    previous.set(key, { cpu, at, nanocores, windowMs });
     for (const [k, v] of previous) if (at - v.at > FORGET_AFTER_MS) previous.delete(k);
-    return value;
+    return { nanocores, windowMs };
   };
   const needsWarmup = (keys: string[]) => keys.some((k) => !previous.has(k));
   return {
@@ -42,20 +58,25 @@ export function createMetrics(node: NodeServices) {
         await new Promise((r) => setTimeout(r, SAMPLE_GAP_MS));
         stats = await node.podStats(namespace);
       }
-      return stats.map((p) => ({
-        kind: "PodMetrics",
-        apiVersion: API_VERSION,
-        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: new Date().toISOString() },
-        timestamp: p.containers[0]?.timestamp ?? new Date().toISOString(),
-        window: "10s",
-        containers: p.containers.map((c) => ({
-          name: c.name,
-          usage: {
-            cpu: `${Math.round(rate(`${p.namespace}/${p.name}/${c.name}`, c.cpuUsageNanoSeconds, Date.parse(c.timestamp)))}n`,
-            memory: `${Math.round(c.memoryWorkingSetBytes / 1024)}Ki`,
-          },
-        })),
-      }));
+      return stats.map((p) => {
+        const rates = p.containers.map((c) =>
+          rate(`${p.namespace}/${p.name}/${c.name}`, c.cpuUsageNanoSeconds, Date.parse(c.timestamp)),
+        );
+        return {
+          kind: "PodMetrics",
+          apiVersion: API_VERSION,
+          metadata: { name: p.name, namespace: p.namespace, creationTimestamp: new Date().toISOString() },
+          timestamp: p.containers[0]?.timestamp ?? new Date().toISOString(),
+          window: windowDuration(Math.max(0, ...rates.map((r) => r.windowMs))),
+          containers: p.containers.map((c, i) => ({
+            name: c.name,
+            usage: {
+              cpu: `${Math.round(rates[i]!.nanocores)}n`,
+              memory: `${Math.round(c.memoryWorkingSetBytes / 1024)}Ki`,
+            },
+          })),
+        };
+      });
     },
     async node(name: string) {
       let stats = await node.nodeStats();
@@ -64,14 +85,15 @@ export function createMetrics(node: NodeServices) {
         await new Promise((r) => setTimeout(r, SAMPLE_GAP_MS));
         stats = await node.nodeStats();
       }
+      const cpu = rate("node", stats.cpuUsageNanoSeconds, Date.parse(stats.timestamp));
       return {
         kind: "NodeMetrics",
         apiVersion: API_VERSION,
         metadata: { name, creationTimestamp: new Date().toISOString() },
         timestamp: stats.timestamp,
-        window: "10s",
+        window: windowDuration(cpu.windowMs),
         usage: {
-          cpu: `${Math.round(rate("node", stats.cpuUsageNanoSeconds, Date.parse(stats.timestamp)))}n`,
+          cpu: `${Math.round(cpu.nanocores)}n`,
           memory: `${Math.round(stats.memoryWorkingSetBytes / 1024)}Ki`,
         },
       };

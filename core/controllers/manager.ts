@@ -18,13 +18,14 @@ import { createInformers } from "./informer.ts";
 import { createJobController } from "./job-controller.ts";
 import { type ApiEndpoint, createKubernetesServiceController } from "./kubernetes-service-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
-import { createNodeController } from "./node-controller.ts";
+import { createNodeController, type RuntimeReadiness } from "./node-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createRootCaPublisher } from "./root-ca-publisher.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createServiceAccountsController } from "./serviceaccounts-controller.ts";
 import { createStatefulSetController } from "./statefulset-controller.ts";
+import { createTaintEvictionController } from "./taint-eviction-controller.ts";
 import { createTokenSecretsController } from "./token-secrets-controller.ts";
 
 export type ControllerName =
@@ -47,7 +48,8 @@ export type ControllerName =
   | "root-ca-cert-publisher"
   | "clusterrole-aggregation"
   | "kubernetes-service"
-  | "tokens";
+  | "tokens"
+  | "taint-eviction";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -69,8 +71,11 @@ export interface ControllerManagerOptions {
   eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
-  /** False when there is no container runtime: the node is NotReady and pods stay Pending. */
-  runtimeReady?: () => boolean | Promise<boolean>;
+  /**
+   * False when there is no container runtime (the node is NotReady and pods stay Pending), or the
+   * node's health checks with the reason they fail.
+   */
+  runtimeReady?: () => RuntimeReadiness | Promise<RuntimeReadiness>;
   log?: (message: string) => void;
   /** The node's volume directories for the local-path provisioner (none: no dynamic provisioning). */
   localVolumes?: LocalVolumes;
@@ -141,6 +146,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "kubernetes-service": () => createKubernetesServiceController(ctx, options.kubernetesService!),
     tokens: () =>
       createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
+    "taint-eviction": () => createTaintEvictionController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");

@@ -24,8 +24,11 @@ export interface NodeControllerOptions {
    * Whether the node can run pods. When false (minik up --runtime none) the node is NotReady and
    * tainted not-ready:NoSchedule, so pods stay Pending with that reason. Default: ready.
    */
-  runtimeReady?: () => boolean | Promise<boolean>;
+  runtimeReady?: () => RuntimeReadiness | Promise<RuntimeReadiness>;
 }
+
+/** Ready or not; a not-ready answer may say why (the node's failing health checks). */
+export type RuntimeReadiness = boolean | { ready: boolean; message?: string };
 
 /**
  * Keeps the Node object for this machine, as a kubelet registers and heartbeats its node:
@@ -44,7 +47,9 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
 
   async function reconcile() {
     const info = await hostInfo();
-    const ready = await runtimeReady();
+    const readiness = await runtimeReady();
+    const ready = typeof readiness === "boolean" ? readiness : readiness.ready;
+    const why = typeof readiness === "boolean" ? undefined : readiness.message;
     let node = nodes.get("", nodeName) ?? (await client.tryGet<Kube<Node>>("nodes", "", nodeName));
     if (!node) {
       node = await client.create<Kube<Node>>("nodes", {
@@ -63,7 +68,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
       });
       nodes.observe(node);
     }
-    const status = nodeStatus(node.status, info, ready, clock.now(), timestamp(clock), heartbeatMs);
+    const status = nodeStatus(node.status, info, ready, clock.now(), timestamp(clock), heartbeatMs, why);
     if (status) nodes.observe(await client.updateStatus<Kube<Node>>("nodes", { ...node, status }));
     return { requeueAfterMs: heartbeatMs };
   }
@@ -82,22 +87,26 @@ function nodeLabels(name: string, info: HostInfo): Record<string, string> {
 
 /**
  * The node's taints with those the node controller manages brought in line: unschedulable
- * follows spec.unschedulable (cordon), not-ready follows the runtime. undefined = unchanged.
+ * follows spec.unschedulable (cordon), not-ready (NoSchedule and NoExecute) follows the runtime's
+ * health. undefined = unchanged.
  */
 export function syncedTaints(node: Node, ready: boolean, now: string): Taint[] | undefined {
-  const managed: [string, boolean][] = [
-    [UNSCHEDULABLE_TAINT, !!node.spec?.unschedulable],
-    [NOT_READY_TAINT, !ready],
+  // not-ready:NoExecute is what evicts the node's pods once their toleration (300 s by default,
+  // added at admission) runs out — see taint-eviction-controller.ts
+  const managed: [string, "NoSchedule" | "NoExecute", boolean][] = [
+    [UNSCHEDULABLE_TAINT, "NoSchedule", !!node.spec?.unschedulable],
+    [NOT_READY_TAINT, "NoSchedule", !ready],
+    [NOT_READY_TAINT, "NoExecute", !ready],
   ];
   let taints = node.spec?.taints ?? [];
   let changed = false;
-  for (const [key, wanted] of managed) {
-    const has = taints.some((t) => t.key === key && t.effect === "NoSchedule");
+  for (const [key, effect, wanted] of managed) {
+    const has = taints.some((t) => t.key === key && t.effect === effect);
     if (has === wanted) continue;
     changed = true;
     taints = wanted
-      ? [...taints, { key, effect: "NoSchedule", timeAdded: now }]
-      : taints.filter((t) => !(t.key === key && t.effect === "NoSchedule"));
+      ? [...taints, { key, effect, timeAdded: now }]
+      : taints.filter((t) => !(t.key === key && t.effect === effect));
   }
   return changed ? taints : undefined;
 }
@@ -113,6 +122,7 @@ export function nodeStatus(
   now: number,
   nowText: string,
   heartbeatMs: number,
+  notReadyMessage = "no container runtime: minik up runs with --runtime none (or not as root), so pods stay Pending",
 ): NodeStatus | undefined {
   const capacity = {
     cpu: String(info.cpuCores),
@@ -161,8 +171,7 @@ export function nodeStatus(
           type: "Ready",
           status: "False",
           reason: "KubeletNotReady",
-          message:
-            "no container runtime: minik up runs with --runtime none (or not as root), so pods stay Pending",
+          message: notReadyMessage,
         },
   ];
   // Due a little early, so the requeue after heartbeatMs always posts.

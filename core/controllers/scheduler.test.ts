@@ -95,8 +95,10 @@ describe("a node without a container runtime", () => {
       status: "False",
       reason: "KubeletNotReady",
     });
+    // both, as the node lifecycle controller sets them: NoExecute is what evicts bound pods
     expect(n.spec?.taints).toEqual([
       expect.objectContaining({ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }),
+      expect.objectContaining({ key: "node.kubernetes.io/not-ready", effect: "NoExecute" }),
     ]);
     await cluster.client.create("pods", pod("stuck"));
     const cond = await waitFor(async () => {

@@ -119,6 +119,8 @@ export interface ContainerConfig {
   security: SecurityOptions;
   tty: boolean;
   stdin: boolean;
+  /** The container's stdin is closed (EOF) once the first attached client closes its stdin. */
+  stdinOnce?: boolean;
   /** Kept for `/dev/termination-log` style messages; optional. */
   terminationMessagePath?: string;
 }
@@ -211,6 +213,12 @@ export interface ContainerRuntime {
 
   logs(id: string, options: LogOptions): ReadableStream<Uint8Array>;
   exec(id: string, command: string[], options: ExecOptions): Promise<ExecSession>;
+  /**
+   * A session on the container's main process (`kubectl attach`, `kubectl run -i`): output from
+   * now on, stdin written to the container's own stdin (only for one started with `stdin`).
+   * `exited` resolves with the container's exit code; `kill` ends the session, not the container.
+   */
+  attach(id: string, options: ExecOptions): Promise<ExecSession>;
   stats(id: string): Promise<ContainerStats | undefined>;
   /** Namespaces, cgroup limits and rootfs layers, read back from the host (`minik inspect`). */
   inspect(id: string): Promise<ContainerInspection>;

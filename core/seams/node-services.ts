@@ -21,6 +21,16 @@ export interface NodeServices {
     command: string[],
     options: ExecOptions,
   ): Promise<ExecSession>;
+  /**
+   * `kubectl attach` and `kubectl run -i`: a session on the container's main process (its stdin,
+   * its output from now on) instead of a new process. BadRequest when the container is not running.
+   */
+  attach(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    options: ExecOptions,
+  ): Promise<ExecSession>;
   /** Opens a TCP connection to the pod's port (inside its network namespace). */
   portForward(namespace: string, pod: string, port: number): Promise<DuplexStream>;
   /** Per-container usage for metrics.k8s.io and `top pods`. */

@@ -27,9 +27,10 @@ export interface CrunCli {
   readonly root: string;
   /**
    * `crun run -d`: returns the init's pid once it runs (from --pid-file: `crun state` says pid 0
-   * for a container that already exited). stdout/stderr go to `logFd`.
+   * for a container that already exited). stdout/stderr go to `logFd`, stdin comes from
+   * `stdinFd` (else /dev/null).
    */
-  run(id: string, bundle: string, logFd: number): Promise<number>;
+  run(id: string, bundle: string, logFd: number, stdinFd?: number): Promise<number>;
   state(id: string): Promise<CrunState | undefined>;
   kill(id: string, signal: string): Promise<void>;
   delete(id: string): Promise<void>;
@@ -50,7 +51,7 @@ export function createCrunCli(opts: {
 
   return {
     root: opts.root,
-    async run(id, bundle, logFd) {
+    async run(id, bundle, logFd, stdinFd) {
       const crunLog = `${bundle}/crun.log`;
       const pidFile = `${bundle}/init.pid`;
       const cmd = await argv([
@@ -63,7 +64,9 @@ export function createCrunCli(opts: {
         bundle,
         id,
       ]);
-      const proc = tracked(Bun.spawn(cmd, { stdin: "ignore", stdout: logFd, stderr: logFd, detached: true }));
+      const proc = tracked(
+        Bun.spawn(cmd, { stdin: stdinFd ?? "ignore", stdout: logFd, stderr: logFd, detached: true }),
+      );
       if ((await proc.exited) !== 0) {
         let msg = "";
         try {

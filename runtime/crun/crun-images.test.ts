@@ -125,6 +125,8 @@ describe.skipIf(skipUnless(ok, "crun conformance with images", why))("CrunRuntim
         sleep: ["sleep", "3600"],
         exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
         echo: (text) => ["echo", text],
+        cat: ["cat"],
+        missingBinary: ["/no/such/binary"],
       },
     },
   );

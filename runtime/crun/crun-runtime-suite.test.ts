@@ -23,6 +23,8 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun conformance", "needs roo
         sleep: ["sleep", "3600"],
         exit: (code, afterMs) => ["sh", "-c", `sleep ${afterMs / 1000}; exit ${code}`],
         echo: (text) => ["echo", text],
+        cat: ["cat"],
+        missingBinary: ["/no/such/binary"],
       },
       eventTimeoutMs: 3000,
     });

@@ -15,10 +15,12 @@ import {
   processStartTime,
 } from "../supervise/exit-watcher.ts";
 import { nofileHardLimit } from "../supervise/libc.ts";
+import { attachSession } from "./container-attach.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { inspectContainer } from "./container-inspect.ts";
 import { logStream, rotateIfLarge } from "./container-logs.ts";
-import { type CrunCli, createCrunCli, crunVersion } from "./crun-cli.ts";
+import { createContainerStdins } from "./container-stdin.ts";
+import { type CrunCli, CrunError, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
@@ -68,6 +70,8 @@ const LOG_INDEX_MS = 1000;
 export interface CrunRuntime extends ContainerRuntime {
   /** `crun://1.8.1`: the crun in use, as the Node's containerRuntimeVersion; read by start(). */
   version(): string;
+  /** The node health check of the runtime: crun still runs and its state directory is there. */
+  health(): Promise<void>;
 }
 
 export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
@@ -77,6 +81,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   const containers = new Map<string, ContainerRecord>();
   const exitWaiters = new Map<string, (() => void)[]>();
   const oomFds = new Map<string, number>();
+  const stdins = createContainerStdins();
   let cg!: CgroupHost;
   let pods!: PodSandboxes;
   let crun!: CrunCli;
@@ -201,6 +206,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       cgroupPath: containerCgroupPath(cg, c.podUid, id),
       createdAt: new Date().toISOString(),
       bootId: boot,
+      ...(c.stdin ? { stdin: true } : {}),
     };
     const dir = ensureDir(layout.container(id));
     saveContainer(r);
@@ -217,11 +223,17 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         swapAccounting: swap,
       });
       const fd = openSync(layout.log(id), "a");
+      const stdinFd = c.stdin ? stdins.create(id, layout.stdin(id), Boolean(c.stdinOnce)) : undefined;
       try {
-        r.pid = await crun.run(id, dir, fd);
+        r.pid = await crun.run(id, dir, fd, stdinFd);
         r.pidStart = processStartTime(r.pid);
+      } catch (e) {
+        if (!(e instanceof CrunError)) throw e;
+        await recordStartError(r, e);
+        return r;
       } finally {
         closeSync(fd);
+        if (stdinFd !== undefined) closeSync(stdinFd);
       }
       watcher?.sweepZombies();
       r.state = "running";
@@ -230,6 +242,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (!watchContainer(r)) markExited(r, {});
       return r;
     } catch (e) {
+      stdins.forget(id);
       await crun.delete(id).catch(() => {});
       unmountRootfs(target);
       removeDir(target);
@@ -238,6 +251,24 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       if (e instanceof RuntimeError) throw e;
       throw new RuntimeError("RunContainerError", `container ${c.name}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * crun could not start the process (a missing binary, a bad working directory): as containerd
+   * records it, the container exists and exited with code 128, reason StartError and crun's
+   * message, so the agent restarts it with back-off (CrashLoopBackOff) and counts restarts.
+   */
+  async function recordStartError(r: ContainerRecord, e: CrunError): Promise<void> {
+    stdins.forget(r.id);
+    await crun.delete(r.id).catch(() => {});
+    unmountRootfs(layout.rootfs(r.id));
+    removeDir(layout.rootfs(r.id));
+    r.state = "exited";
+    r.exitCode = 128;
+    r.reason = "StartError";
+    r.message = startErrorMessage(e.stderr);
+    r.finishedAt = new Date().toISOString();
+    saveContainer(r);
   }
 
   /** Stops waiting out a grace period: shorten it to `ms` from now. */
@@ -278,6 +309,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     if (r) await removeCgroup(cg, r.cgroupPath);
     removeDir(layout.container(id));
     forgetLog(layout.log(id));
+    stdins.forget(id);
     containers.delete(id);
   }
 
@@ -291,6 +323,12 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     version() {
       if (!version) throw new Error("crun runtime: version() before start()");
       return `crun://${version}`;
+    },
+
+    async health() {
+      if (!crun) throw new Error("crun runtime not started");
+      await crunVersion(options.crunPath ?? "crun");
+      if (!existsSync(layout.crunRoot)) throw new Error(`crun state directory ${layout.crunRoot} is missing`);
     },
 
     async start() {
@@ -373,6 +411,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         }
         const r = await createContainer(config, sb, id);
         containers.set(id, r);
+        if (r.state === "exited")
+          queueMicrotask(() => emit({ type: "exited", containerId: id, podUid: r.podUid }));
         return toContainerStatus(r);
       });
     },
@@ -418,6 +458,33 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       return startExec(await crun.execArgv(id, command, opts.tty), opts);
     },
 
+    async attach(id, opts) {
+      const r = containers.get(id);
+      if (r?.state !== "running") {
+        throw new RuntimeError(
+          "NotFound",
+          `container ${r?.name ?? id} is not running; attach needs a running container`,
+        );
+      }
+      const isRunning = () => r.state === "running";
+      let done = () => {};
+      const exited = new Promise<number>((resolve) => {
+        done = () => resolve(r.exitCode ?? 0);
+        exitWaiters.set(id, [...(exitWaiters.get(id) ?? []), done]);
+      });
+      return attachSession({
+        output: (signal) => logStream(layout.log(id), { follow: true, tailLines: 0, signal, isRunning }),
+        stdin: opts.stdin && r.stdin ? stdins.writer(id, layout.stdin(id), isRunning) : undefined,
+        exited,
+        // a client that leaves stops waiting for the container's exit
+        detached: () =>
+          exitWaiters.set(
+            id,
+            (exitWaiters.get(id) ?? []).filter((w) => w !== done),
+          ),
+      });
+    },
+
     async stats(id) {
       const r = containers.get(id);
       if (r?.state !== "running") return undefined;
@@ -437,6 +504,25 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
   };
   return runtime;
+}
+
+/**
+ * crun's log for a failed start, as one line for the container's status: the last error it
+ * wrote, without its timestamp or JSON wrapping.
+ */
+export function startErrorMessage(crunLog: string): string {
+  const lines = crunLog
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const last = lines.at(-1) ?? "";
+  let msg = last;
+  try {
+    msg = (JSON.parse(last) as { msg?: string }).msg ?? last;
+  } catch {
+    msg = last.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z?:?\s*/, "");
+  }
+  return msg ? `failed to start container process: ${msg}` : "failed to start container process";
 }
 
 /** Mount points of namespace files (fstype nsfs) in this mount namespace. */

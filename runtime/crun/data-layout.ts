@@ -12,7 +12,8 @@ import type { VolumeDirs } from "./pod-volumes.ts";
  *     pods/<uid>/         net, ipc, uts (nsfs bind mounts), shm (tmpfs), volumes/<memory emptyDir>
  *     rootfs/<id>         merged overlay of each container
  *   pods/<uid>/           sandbox.json, init/ (etc/hosts, hostname, resolv.conf), volumes/<name>
- *   containers/<id>/      container.json, config.json, init.pid, upper/, work/, container.log(.1), crun.log
+ *   containers/<id>/      container.json, config.json, init.pid, upper/, work/, container.log(.1), crun.log,
+ *                         stdin (a FIFO, for containers with `stdin`)
  *   l/                    short aliases of long layer paths (overlay mount data is one page)
  */
 export interface DataLayout {
@@ -28,6 +29,7 @@ export interface DataLayout {
   container(id: string): string;
   rootfs(id: string): string;
   log(id: string): string;
+  stdin(id: string): string;
 }
 
 export function dataLayout(dataDir: string): DataLayout {
@@ -47,6 +49,7 @@ export function dataLayout(dataDir: string): DataLayout {
     container,
     rootfs: (id) => `${runDir}/rootfs/${id}`,
     log: (id) => `${container(id)}/container.log`,
+    stdin: (id) => `${container(id)}/stdin`,
   };
 }
 

@@ -39,6 +39,8 @@ export interface ContainerRecord {
   reason?: string;
   message?: string;
   oomKilled?: boolean;
+  /** Started with `stdin`: its fd 0 is the FIFO at layout.stdin(id) (see container-stdin.ts). */
+  stdin?: boolean;
   bootId: string;
 }
 

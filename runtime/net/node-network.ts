@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/config.ts";
 import { cidrContains, parseCidr, parseIPv4 } from "../../core/network/cidr.ts";
@@ -52,6 +52,8 @@ export interface NodeNetwork {
   cleanupAll(): Promise<void>;
   /** Stops DNS and lets another minik take the bridge; pods and rules stay (a restart adopts them). */
   stop(): void;
+  /** The node health check of the network: throws when the bridge is gone or down. */
+  health(): Promise<void>;
 }
 
 /** The host names the node network uses; minik's own unless a test passes its own. */
@@ -127,6 +129,16 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
   }
   let dns: DnsServer | undefined;
   return {
+    async health() {
+      let state: string;
+      try {
+        state = readFileSync(`/sys/class/net/${bridge}/operstate`, "utf8").trim();
+      } catch {
+        throw new Error(`bridge ${bridge} is missing`);
+      }
+      // "unknown" is what a bridge without carrier-reporting ports says while it works
+      if (state === "down") throw new Error(`bridge ${bridge} is down`);
+    },
     ipam,
     podNetwork,
     proxy,

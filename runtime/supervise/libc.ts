@@ -16,6 +16,7 @@ const lib = dlopen("libc.so.6", {
   close: { args: ["i32"], returns: "i32" },
   mount: { args: ["ptr", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
   umount2: { args: ["ptr", "i32"], returns: "i32" },
+  mkfifo: { args: ["ptr", "u32"], returns: "i32" },
   getrlimit: { args: ["i32", "ptr"], returns: "i32" },
   open: { args: ["ptr", "i32"], returns: "i32" },
   unshare: { args: ["i32"], returns: "i32" },
@@ -151,6 +152,12 @@ export function mount(
     data === undefined ? null : cstr(data),
   );
   if (r !== 0) throw new SyscallError(`mount ${fstype ?? "(flags)"} ${source} on ${target}`, errno());
+}
+
+/** mkfifo(3): a named pipe (a container's stdin, see container-stdin.ts). */
+export function mkfifo(path: string, mode = 0o600): void {
+  if (lib.mkfifo(cstr(path), mode) === 0) return;
+  throw new SyscallError(`mkfifo ${path}`, errno());
 }
 
 /** Detaching unmount; ignores "not mounted" and "no such path". */

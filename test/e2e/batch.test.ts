@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
-import { BINARY, type Daemon, kubectlOn, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+import { BINARY, type Daemon, kubectl as kubectlOn, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
 
 const skip =
   !existsSync(BINARY) ||

@@ -127,23 +127,6 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
   return daemon;
 }
 
-/** Runs the real kubectl against a daemon through the kubeconfig `minik up` writes in its data dir. */
-export async function kubectlOn(
-  dataDir: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(
-    ["kubectl", "--kubeconfig", join(dataDir, "kubeconfig"), "--cache-dir", join(dataDir, "kcache"), ...args],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  return { stdout, stderr, code };
-}
-
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
 export function removeDir(dir: string | undefined) {
   if (!dir) return;
@@ -189,4 +172,35 @@ export async function startExclusive(dataDir: string): Promise<Daemon> {
       if (!busy || Date.now() > deadline) throw e;
     }
   }
+}
+
+/** The real kubectl's argv against the daemon of `dataDir` (its kubeconfig, its own cache). */
+export function kubectlArgv(dataDir: string, args: string[]): string[] {
+  return [
+    "kubectl",
+    "--kubeconfig",
+    join(dataDir, "kubeconfig"),
+    "--cache-dir",
+    join(dataDir, "kcache"),
+    ...args,
+  ];
+}
+
+/** Runs the real kubectl against the daemon of `dataDir` to the end, with `stdin` if given. */
+export async function kubectl(
+  dataDir: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn(kubectlArgv(dataDir, args), {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  return { stdout, stderr, code };
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { holderPidFile } from "../../runtime/crun/crun-namespace.ts";
 import { dataLayout } from "../../runtime/crun/data-layout.ts";
-import { DEFAULT_NETNS_PREFIX } from "../../runtime/net/pod-network.ts";
+import { DEFAULT_NETNS_PREFIX, shortId } from "../../runtime/net/pod-network.ts";
 import { host, skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
 import { BINARY, type Daemon, nodeDataDir, removeDir, startDaemon, unmountUnder } from "./daemon.ts";
@@ -199,10 +199,11 @@ spec:
     // the reboot: every container process and every mount and network namespace minik made is gone
     for (const c of runningContainers()) process.kill(c.pid, "SIGKILL");
     unmountUnder(dataDir);
-    for (const ns of Bun.spawnSync(["ip", "netns", "list"]).stdout.toString().split("\n")) {
-      const name = ns.split(" ")[0];
-      if (name?.startsWith(DEFAULT_NETNS_PREFIX)) Bun.spawnSync(["ip", "netns", "delete", name]);
-    }
+    // only the namespaces of this daemon's pods (their uids are this run's): another minik on the
+    // host keeps its own
+    const ours = readdirSync(join(dataDir, "pods")).map((uid) => `${DEFAULT_NETNS_PREFIX}${shortId(uid)}`);
+    expect(ours.length).toBeGreaterThanOrEqual(3);
+    for (const name of ours) Bun.spawnSync(["ip", "netns", "delete", name]);
     const holder = holderPidFile(dataLayout(dataDir).runDir);
     if (existsSync(holder)) {
       try {

@@ -83,7 +83,10 @@ describe.skipIf(skip)("compiled binary: rolling update and rollback", () => {
       while (polling) {
         try {
           const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-          answers.push((await r.text()).trim());
+          const body = (await r.text()).trim();
+          // a 5xx (or any non-2xx) during the rollout is downtime, not an answer
+          if (r.ok) answers.push(body);
+          else failures++;
         } catch {
           failures++;
         }

@@ -138,6 +138,26 @@ describe.skipIf(skipUnless(host.canRunContainers, "agent on crun", "needs root a
       expect(previous).toBe("run\n");
     });
 
+    test("a missing binary is a terminated StartError (128) with crun's reason, restarted with back-off", async () => {
+      await createPod("nobin", {
+        containers: [
+          { name: "app", image: BUSYBOX, imagePullPolicy: "IfNotPresent", command: ["/no/such/binary"] },
+        ],
+      });
+      const pod = await waitPod("nobin", (p) => cs(p)?.state?.waiting?.reason === "CrashLoopBackOff");
+      expect(cs(pod).restartCount).toBe(1);
+      expect(cs(pod).lastState?.terminated).toMatchObject({ exitCode: 128, reason: "StartError" });
+      expect(cs(pod).lastState?.terminated?.message).toMatch(
+        /^failed to start container process: .*\/no\/such\/binary/,
+      );
+      const reasons = (await client.list("events", { namespace: "default" })).items
+        .filter((e) => (e.involvedObject as { name: string }).name === "nobin")
+        .map((e) => `${e.reason}`);
+      expect(reasons).toContain("BackOff");
+      expect(reasons).not.toContain("Started");
+      await client.delete("pods", "default", "nobin", { gracePeriodSeconds: 0 });
+    });
+
     test("a restarted agent adopts the running container; deletion stops and removes it", async () => {
       const before = await client.get<PodObject>("pods", "default", "web");
       const id = cs(before).containerID;

@@ -81,7 +81,18 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
     });
 
     test("attach connects stdin and stdout to the container's main process", async () => {
-      const res = await c.kubectl(["attach", "-i", "web"], { stdin: "hello\nworld\n" });
+      // a `cat` started with stdin and stdinOnce (kubectl run -i --attach=false): EOF ends it
+      const run = await c.kubectl(["run", "cat", "-i", "--attach=false", "--image=busybox", "--", "cat"]);
+      expect(run.stdout).toBe("pod/cat created\n");
+      const spec = await c.kubectl(["get", "pod", "cat", "-o", "jsonpath={.spec.containers[0].stdinOnce}"]);
+      expect(spec.stdout).toBe("true");
+      await waitFor(
+        async () =>
+          (await c.kubectl(["get", "pod", "cat", "-o", "jsonpath={.status.phase}"])).stdout === "Running",
+        { what: "pod cat running" },
+      );
+      c.node.stdinOnceCats.add("default/cat");
+      const res = await c.kubectl(["attach", "-i", "cat"], { stdin: "hello\nworld\n" });
       expect(res.code).toBe(0);
       expect(res.stdout).toBe("hello\nworld\n");
     });

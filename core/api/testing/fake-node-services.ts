@@ -5,7 +5,7 @@ import type { DuplexStream, NodeServices, PodStats } from "../../seams/node-serv
 
 /**
  * NodeServices without a node, for API tests: logs from memory, a tiny command interpreter for
- * exec (`echo`, `cat`, `exit N`, `stderr TEXT`, `size`), attach to a `cat`, and port-forward to an
+ * exec (`echo`, `cat`, `exit N`, `stderr TEXT`, `size`), attach (see stdinOnceCats), and port-forward to an
  * in-memory echo server that answers `port <P>: <bytes>`.
  */
 export class FakeNodeServices implements NodeServices {
@@ -115,14 +115,32 @@ export class FakeNodeServices implements NodeServices {
     };
   }
 
-  /** The container's main process: echoes stdin like `cat` (see AttachCapable in exec.ts). */
+  /**
+   * Pods (`namespace/name`) whose main process is a `cat` started with `stdin` and `stdinOnce`:
+   * attach echoes stdin and the client's EOF ends it, as on a real node. Any other pod's main
+   * process has no stdin and prints nothing: its session lasts until the client leaves.
+   */
+  readonly stdinOnceCats = new Set<string>();
+
   async attach(
     namespace: string,
     pod: string,
     container: string | undefined,
     options: ExecOptions,
   ): Promise<ExecSession> {
-    return this.exec(namespace, pod, container, ["cat"], { ...options, stdin: true });
+    if (this.stdinOnceCats.has(`${namespace}/${pod}`))
+      return this.exec(namespace, pod, container, ["cat"], { ...options, stdin: true });
+    let leave!: () => void;
+    const left = new Promise<number>((resolve) => (leave = () => resolve(0)));
+    return {
+      stdout: new ReadableStream<Uint8Array>({ start: (c) => void left.then(() => c.close()) }),
+      stderr: options.tty
+        ? undefined
+        : new ReadableStream<Uint8Array>({ start: (c) => void left.then(() => c.close()) }),
+      resize: () => {},
+      exited: left,
+      kill: leave,
+    };
   }
 
   async portForward(_namespace: string, _pod: string, port: number): Promise<DuplexStream> {

@@ -92,8 +92,6 @@ export interface FakeKubelet {
   stop(): void;
 }
 
-let nextIp = 2;
-
 /** What the node agent would publish for a running pod, without running anything. */
 export async function startFakeKubelet(
   client: Client,
@@ -101,12 +99,13 @@ export async function startFakeKubelet(
   autoReady: boolean,
 ): Promise<FakeKubelet> {
   const busy = new Set<string>();
+  const nextIp = podIpAllocator();
   const kubelet: FakeKubelet = {
     autoReady,
     finishDeletions: true,
     async setReady(namespace, name, ready) {
       const pod = await client.get<Kube<Pod>>("pods", namespace, name);
-      await client.updateStatus("pods", { ...pod, status: runningStatus(pod, ready) });
+      await client.updateStatus("pods", { ...pod, status: runningStatus(pod, ready, nextIp) });
     },
     stop: () => stopWatch(),
   };
@@ -119,7 +118,7 @@ export async function startFakeKubelet(
         if (!kubelet.finishDeletions) return;
         await client.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
       } else if (kubelet.autoReady && !["Running", "Succeeded", "Failed"].includes(pod.status?.phase ?? "")) {
-        await client.updateStatus("pods", { ...pod, status: runningStatus(pod, true) });
+        await client.updateStatus("pods", { ...pod, status: runningStatus(pod, true, nextIp) });
       }
     } catch {
       // Gone or changed meanwhile: the next event brings the new state.
@@ -133,7 +132,21 @@ export async function startFakeKubelet(
   return kubelet;
 }
 
-function runningStatus(pod: Kube<Pod>, ready: boolean): Pod["status"] {
+/**
+ * Pod IPs of one fake kubelet: host addresses of 10.88.0.0/16 in order (never a .0 or .255),
+ * each handed out once, as the node's IPAM would.
+ */
+export function podIpAllocator(): () => string {
+  let n = 0;
+  return () => {
+    if (n >= 254 * 256) throw new Error("fake kubelet: 10.88.0.0/16 is exhausted");
+    const ip = `10.88.${Math.floor(n / 254)}.${(n % 254) + 1}`;
+    n++;
+    return ip;
+  };
+}
+
+function runningStatus(pod: Kube<Pod>, ready: boolean, nextIp: () => string): Pod["status"] {
   const now = timestamp(systemClock);
   const wasReady = isPodReady(pod);
   const readyTime =
@@ -145,7 +158,7 @@ function runningStatus(pod: Kube<Pod>, ready: boolean): Pod["status"] {
     ...pod.status,
     phase: "Running",
     hostIP: "192.0.2.10",
-    podIP: pod.status?.podIP ?? `10.88.0.${nextIp++ % 250}`,
+    podIP: pod.status?.podIP ?? nextIp(),
     startTime: pod.status?.startTime ?? now,
     conditions: [
       { type: "PodScheduled", status: "True", lastTransitionTime: now },

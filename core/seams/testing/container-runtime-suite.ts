@@ -27,6 +27,10 @@ export interface RuntimeSuiteOptions {
     exit(code: number, afterMs: number): string[];
     /** Prints `text` and a newline, then exits 0. */
     echo(text: string): string[];
+    /** Copies stdin to stdout until EOF, then exits 0. */
+    cat: string[];
+    /** A command whose process cannot be started (its binary does not exist). */
+    missingBinary: string[];
   };
   /** How long an exit may take to be reported through onEvent (default 3000 ms). */
   eventTimeoutMs?: number;
@@ -261,6 +265,87 @@ export function runContainerRuntimeSuite(
       expect(code).toBe(0);
       const stats = await rt.stats(c.id);
       expect(stats?.memoryWorkingSetBytes).toBeGreaterThanOrEqual(0);
+    });
+
+    test("a process that cannot start: the container is exited with 128, StartError and why, and announced", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const events: RuntimeEvent[] = [];
+      const off = rt.onEvent((e) => events.push(e));
+      const c = await rt.startContainer(container(sb, "nobin", options.commands.missingBinary));
+      expect(c.state).toBe("exited");
+      expect(c.exitCode).toBe(128);
+      expect(c.reason).toBe("StartError");
+      expect(c.message).toMatch(/not found|No such file/);
+      await until(
+        async () => events.some((e) => e.type === "exited" && e.containerId === c.id),
+        "exit event",
+      );
+      off();
+      // a restart is a new attempt; the failed one stays listed (for lastState) until removed
+      const again = await rt.startContainer(container(sb, "nobin", options.commands.missingBinary, 1));
+      expect(again.id).not.toBe(c.id);
+      expect((await byId(rt, c.id))?.reason).toBe("StartError");
+      await rt.removeContainer(c.id);
+      expect(await byId(rt, c.id)).toBeUndefined();
+    });
+
+    /** Reads a session's output until it holds `text`. */
+    async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string): Promise<string> {
+      let seen = "";
+      const dec = new TextDecoder();
+      const deadline = Date.now() + eventTimeoutMs;
+      while (!seen.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`attach output ${JSON.stringify(seen)} lacks ${text}`);
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`attach output ended at ${JSON.stringify(seen)} before ${text}`);
+        seen += dec.decode(value);
+      }
+      return seen;
+    }
+
+    test("attach with stdinOnce: stdin reaches the main process, its output comes back, EOF ends it", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer({
+        ...container(sb, "cat", options.commands.cat),
+        stdin: true,
+        stdinOnce: true,
+      });
+      const session = await rt.attach(c.id, { tty: false, stdin: true });
+      const stdin = session.stdin!.getWriter();
+      const out = session.stdout.getReader();
+      await stdin.write(new TextEncoder().encode("hello attach\n"));
+      expect(await readUntil(out, "hello attach")).toBe("hello attach\n");
+      const exit = nextExit(rt, c.id);
+      await stdin.close();
+      await exit;
+      expect(await session.exited).toBe(0);
+      expect((await byId(rt, c.id))?.exitCode).toBe(0);
+    });
+
+    test("attach without stdinOnce: a client leaving keeps the container and its stdin; output is from now on", async () => {
+      const sb = sandbox();
+      await rt.runPodSandbox(sb);
+      const c = await rt.startContainer({ ...container(sb, "cat", options.commands.cat), stdin: true });
+      const first = await rt.attach(c.id, { tty: false, stdin: true });
+      const w1 = first.stdin!.getWriter();
+      await w1.write(new TextEncoder().encode("one\n"));
+      await readUntil(first.stdout.getReader(), "one");
+      await w1.close();
+      first.kill();
+      expect(await first.exited).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await byId(rt, c.id))?.state).toBe("running");
+      const second = await rt.attach(c.id, { tty: false, stdin: true });
+      await second.stdin!.getWriter().write(new TextEncoder().encode("two\n"));
+      expect(await readUntil(second.stdout.getReader(), "two")).toBe("two\n");
+      second.kill();
+      // without `stdin` in its config a container offers no stdin to attach to
+      const quiet = await rt.startContainer(container(sb, "quiet", options.commands.sleep));
+      const third = await rt.attach(quiet.id, { tty: false, stdin: true });
+      expect(third.stdin).toBeUndefined();
+      third.kill();
     });
 
     test("stopPodSandbox stops its containers; removePodSandbox removes them", async () => {

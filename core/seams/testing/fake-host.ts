@@ -19,6 +19,13 @@ export interface FakeProgram {
   exitCode?: number;
   afterMs?: number;
   oom?: boolean;
+  /**
+   * The process cannot be started (a missing binary): the container is recorded exited with
+   * crun's message, exit code 128 and reason StartError, as CrunRuntime does.
+   */
+  startError?: string;
+  /** PID 1 ignores SIGTERM: a stop takes the whole grace period, then SIGKILL (137). */
+  ignoresSigterm?: boolean;
 }
 
 export interface FakeExecResult {
@@ -171,12 +178,25 @@ export class FakeHost {
     if (c) c.stats = stats;
   }
 
-  /** A host reboot: every sandbox and container is gone, images stay. */
+  /**
+   * A host reboot as CrunRuntime records it: every process and network is gone, the records stay
+   * — containers exited with their exit code lost (ContainerStatusUnknown), sandboxes not ready
+   * and without an IP. Images stay.
+   */
   reboot(): void {
-    for (const c of this.containers.values())
+    for (const c of this.containers.values()) {
       if (c.exitTimer !== undefined) this.clock.clearTimeout(c.exitTimer);
-    this.containers.clear();
-    this.sandboxes.clear();
+      if (c.status.state !== "running") continue;
+      const { exitCode: _lost, pid: _gone, ...rest } = c.status;
+      c.status = {
+        ...rest,
+        state: "exited",
+        finishedAt: this.iso(),
+        reason: "ContainerStatusUnknown",
+        message: "the container exited while minik was not running; its exit code is lost",
+      };
+    }
+    for (const sb of this.sandboxes.values()) sb.status = { ...sb.status, ready: false, ip: undefined };
   }
 
   config(id: string): ContainerConfig | undefined {

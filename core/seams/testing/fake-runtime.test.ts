@@ -2,12 +2,14 @@ import { expect, test } from "bun:test";
 import { runContainerRuntimeSuite } from "./container-runtime-suite.ts";
 import { FakeHost, FakeRuntime, normalizeImage } from "./fake-runtime.ts";
 
-// Commands the fake understands, via its `program` hook: ["fake-exit", code, afterMs], ["fake-echo", text].
+// Commands the fake understands, via its `program` hook: ["fake-exit", code, afterMs], ["fake-echo", text],
+// ["fake-start-error", message].
 const host = new FakeHost();
 host.program = (config) => {
   const [cmd, a, b] = config.command ?? [];
   if (cmd === "fake-exit") return { exitCode: Number(a), afterMs: Number(b) };
   if (cmd === "fake-echo") return { output: `${a}\n`, exitCode: 0 };
+  if (cmd === "fake-start-error") return { startError: `failed to start container process: ${a}` };
   return undefined;
 };
 host.failPull("127.0.0.1:5000/missing:1");
@@ -19,6 +21,8 @@ runContainerRuntimeSuite("FakeRuntime", async () => new FakeRuntime({ host }), {
     sleep: ["sleep", "3600"],
     exit: (code, afterMs) => ["fake-exit", String(code), String(afterMs)],
     echo: (text) => ["fake-echo", text],
+    cat: ["cat"],
+    missingBinary: ["fake-start-error", "executable file `/no/such/binary` not found"],
   },
 });
 

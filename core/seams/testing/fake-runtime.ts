@@ -162,6 +162,21 @@ export class FakeRuntime implements ContainerRuntime {
     this.host.containers.set(id, entry);
     this.host.started.push(entry.config);
     const program = this.host.program?.(config);
+    if (program?.startError !== undefined) {
+      entry.status = {
+        ...entry.status,
+        state: "exited",
+        pid: undefined,
+        startedAt: undefined,
+        finishedAt: now,
+        exitCode: 128,
+        reason: "StartError",
+        message: program.startError,
+      };
+      this.host.emit({ type: "exited", containerId: id, podUid: config.podUid });
+      return { ...entry.status };
+    }
+    if (program?.ignoresSigterm) entry.holdStop = true;
     if (program?.output) this.host.writeLog(id, program.output);
     if (program?.exitCode !== undefined) {
       const code = program.exitCode;
@@ -263,6 +278,47 @@ export class FakeRuntime implements ContainerRuntime {
       resize() {},
       exited: Promise.resolve(result.exitCode),
       kill() {},
+    };
+  }
+
+  /**
+   * Like crun's: output from now on (merged on stdout), stdin only for a container started with
+   * `stdin`. The fake main process echoes its stdin into its log (a `cat`); with `stdinOnce` the
+   * first session's EOF ends it (exit 0), as EOF ends a real `cat`. kill ends the session only.
+   */
+  async attach(id: string, options: ExecOptions): Promise<ExecSession> {
+    const c = this.host.containers.get(id);
+    if (c?.status.state !== "running") {
+      throw new RuntimeError("NotFound", `container ${id} is not running; attach needs a running container`);
+    }
+    const ended = new AbortController();
+    const exited = new Promise<number>((resolve) => {
+      const done = () => {
+        c.stopWaiters.delete(done);
+        resolve(c.status.exitCode ?? 0);
+      };
+      c.stopWaiters.add(done);
+      ended.signal.addEventListener("abort", done, { once: true });
+    });
+    const dec = new TextDecoder();
+    const eof = () => {
+      if (c.config.stdinOnce) this.host.exit(id, 0);
+    };
+    return {
+      stdin:
+        options.stdin && c.config.stdin
+          ? new WritableStream<Uint8Array>({
+              write: (chunk) => {
+                if (c.status.state === "running") this.host.writeLog(id, dec.decode(chunk));
+              },
+              close: eof,
+              abort: eof,
+            })
+          : undefined,
+      stdout: this.logs(id, { follow: true, tailLines: 0, signal: ended.signal }),
+      resize() {},
+      exited,
+      kill: () => ended.abort(),
     };
   }
 
