@@ -2,6 +2,7 @@ import { ApiError, type StatusReason } from "../core/errors.ts";
 import type { KubeObject } from "../core/object.ts";
 import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
 import { type GlobalOptions, serverUrl, token } from "./context.ts";
+import { createWarningPrinter } from "./warnings.ts";
 
 export const TABLE_ACCEPT =
   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -26,6 +27,8 @@ export interface RequestOptions {
 export class ApiClient {
   readonly base: string;
   private readonly token: string | undefined;
+  /** Every `Warning` header goes to stderr, once per message, as kubectl prints them. */
+  private readonly printWarnings = createWarningPrinter();
 
   constructor(opts: GlobalOptions) {
     this.base = serverUrl(opts);
@@ -61,6 +64,7 @@ export class ApiClient {
         `cannot reach the minik API at ${this.base} (${(e as Error).message}); is \`minik up\` running? Use -s URL or $MINIK_SERVER to point elsewhere`,
       );
     }
+    this.printWarnings(res.headers.get("Warning"));
     if (!res.ok) throw await errorFrom(res);
     return res;
   }

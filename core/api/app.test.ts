@@ -310,7 +310,13 @@ describe("openapi", () => {
     expect(apps.components.schemas["io.k8s.api.core.v1.Service"]).toBeUndefined();
   });
 
-  test("v2 is absent, so kubectl uses v3", async () => {
-    expect((await call("/openapi/v2")).status).toBe(404);
+  test("v2 is JSON from the same schemas; a protobuf-only Accept is 406 (client-go then does without)", async () => {
+    const v2 = await call("/openapi/v2");
+    expect(v2.status).toBe(200);
+    expect((await v2.json()).definitions["io.k8s.api.core.v1.Pod"]).toBeDefined();
+    const proto = await call("/openapi/v2", {
+      headers: { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" },
+    });
+    expect(proto.status).toBe(406);
   });
 });

@@ -1,7 +1,10 @@
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
+import { withDeprecatedSchemas } from "../validation/openapi/deprecated-schemas.ts";
+import { OPENAPI_SCHEMAS } from "../validation/openapi/schemas.ts";
 import { VERSION } from "../version.ts";
 import { createAuthenticator, SESSION_COOKIE } from "./auth.ts";
+import { DEPRECATED_RESOURCES, handleDeprecated, parseDeprecatedTarget } from "./deprecated-rest.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
 import {
   AGGREGATED_CONTENT_TYPE,
@@ -19,6 +22,7 @@ import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
 import { createOpenApi } from "./openapi.ts";
+import { createOpenApiV2, openApiV2Response } from "./openapi-v2.ts";
 import { handlePortForward } from "./port-forward.ts";
 import { handleProxy } from "./proxy.ts";
 import { json, statusResponse } from "./respond.ts";
@@ -47,8 +51,14 @@ const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/log
 export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const auth = createAuthenticator(deps.auth);
-  const extra: ExtraResource[] = [...REVIEW_RESOURCES, ...(deps.node ? METRICS_RESOURCES : [])];
-  const openapi = createOpenApi(extra, deps.schemas);
+  const extra: ExtraResource[] = [
+    ...REVIEW_RESOURCES,
+    ...(deps.node ? METRICS_RESOURCES : []),
+    ...DEPRECATED_RESOURCES,
+  ];
+  const schemas = withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS);
+  const openapi = createOpenApi(extra, schemas);
+  const openapiV2 = createOpenApiV2(extra, schemas);
 
   app.onError((e) => statusResponse(e));
   app.notFound(() =>
@@ -150,6 +160,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     return json(list);
   });
 
+  app.get("/openapi/v2", (c) => openApiV2Response(c.req.header("Accept"), openapiV2()));
   app.get("/openapi/v3", async () => json(await openapi.index()));
   app.get("/openapi/v3/*", async (c) => {
     const path = new URL(c.req.url).pathname.slice("/openapi/v3/".length);
@@ -169,6 +180,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     const url = new URL(c.req.url);
     const v1Hpa = parseHpaV1Target(url.pathname);
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
+    const deprecated = parseDeprecatedTarget(url.pathname);
+    if (deprecated) return handleDeprecated(req, url, deprecated, deps);
     const target = parseTarget(url.pathname, extra);
     if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
     return dispatch(req, url, target, deps, c.env ?? {});

@@ -145,7 +145,9 @@ export function objectForTarget(body: unknown, t: Target): KubeObject {
       `the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`,
     );
   }
-  obj.apiVersion = expected;
+  // An old apiVersion is left for the registry, which converts it with that version's defaults
+  // and warns.
+  if (!obj.apiVersion || !isLegacyFor(obj.apiVersion, t.info)) obj.apiVersion = expected;
   obj.kind = t.info.kind;
   obj.metadata ??= {};
   if (t.info.namespaced) {

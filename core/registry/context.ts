@@ -1,3 +1,4 @@
+import { deprecationWarning, findDeprecated, toStored } from "../deprecated-versions.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import {
@@ -96,7 +97,11 @@ export function normalizeTypeMeta(
     );
   }
   const given = obj.apiVersion;
-  if (given && given !== kind.apiVersion) {
+  const deprecated = given ? findDeprecated(given, info.kind) : undefined;
+  if (deprecated && deprecated.storedAs === kind.apiVersion) {
+    warn(ctx, options, deprecationWarning(deprecated));
+    toStored(deprecated, obj);
+  } else if (given && given !== kind.apiVersion) {
     if (LEGACY_API_VERSIONS[given]?.[info.kind] && findByKind(given, info.kind) === info) {
       warn(ctx, options, `${given} ${info.kind} is deprecated; stored as ${kind.apiVersion}`);
       convertLegacy(given, obj);
