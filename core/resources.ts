@@ -74,6 +74,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
     ["status"],
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
+  r(
+    "apiextensions.k8s.io",
+    "v1",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+    false,
+    ["crd", "crds"],
+    ["api-extensions"],
+    ["status"],
+  ),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

@@ -2,6 +2,7 @@ import { createEventRecorder, type EventRecorder } from "../events.ts";
 import type { Client } from "../seams/client.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
+import { createCrdController } from "./crd-controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
 import { createDisruptionController } from "./disruption-controller.ts";
 import { createEndpointsController } from "./endpoints-controller.ts";
@@ -25,7 +26,8 @@ export type ControllerName =
   | "event-ttl"
   | "endpoints"
   | "horizontal-pod-autoscaler"
-  | "disruption";
+  | "disruption"
+  | "customresourcedefinition";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -99,6 +101,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "horizontal-pod-autoscaler": () =>
       createHpaController(ctx, { metrics: options.metrics, syncPeriodMs: options.hpaSyncPeriodMs }),
     disruption: () => createDisruptionController(ctx),
+    customresourcedefinition: () => createCrdController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {

@@ -1,3 +1,5 @@
+import { customKind } from "../crd/custom-kind.ts";
+import { CRD_RESOURCE, type CustomResourceDefinition } from "../crd/types.ts";
 import { deprecationWarning, findDeprecated, toStored } from "../deprecated-versions.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
@@ -26,6 +28,8 @@ export interface RegistryContext {
   now: () => Date;
   /** How often a write without a resourceVersion is retried after losing a race. */
   maxRetries: number;
+  /** Kinds of custom resources by CRD name, with the CRD revision they were built from. */
+  customKinds?: Map<string, { key: string; kind: Kind }>;
 }
 
 /** A resource as the registry handles it: table entry, store key and per-kind strategy. */
@@ -35,6 +39,18 @@ export interface Kind {
   strategy: Strategy;
   apiVersion: string;
   hasStatus: boolean;
+  /**
+   * Custom resources: another served version of the kind, rewritten in place to the stored
+   * apiVersion (CRD conversion strategy None); false when `apiVersion` is not served.
+   */
+  acceptVersion?(apiVersion: string, obj: KubeObject): boolean;
+  /** Custom resources: removes the fields the schema does not know and returns their paths. */
+  unknownFields?(obj: KubeObject): string[];
+  /** Custom resources with a scale subresource: the autoscaling/v1 Scale view and its write-back. */
+  scale?: {
+    toScale(obj: KubeObject): KubeObject;
+    withReplicas(obj: KubeObject, replicas: number): KubeObject;
+  };
 }
 
 const KINDS = new Map<string, Kind>(
@@ -52,6 +68,32 @@ const KINDS = new Map<string, Kind>(
     ];
   }),
 );
+
+/**
+ * The kind of a store key: a built-in one, or the custom resource of the CustomResourceDefinition
+ * of that name (`crontabs.stable.example.com`), built from the CRD as stored now.
+ */
+export async function resolveKind(ctx: RegistryContext, resource: string): Promise<Kind> {
+  const builtin = KINDS.get(resource);
+  if (builtin) return builtin;
+  const crd = resource.includes(".") ? await ctx.store.get(CRD_RESOURCE, "", resource) : undefined;
+  const custom = crd && customKindOf(ctx, crd as CustomResourceDefinition);
+  if (!custom) return kindOf(resource);
+  return custom;
+}
+
+/** One Kind per CRD revision, so unchanged CRDs are not re-read into kinds on every request. */
+function customKindOf(ctx: RegistryContext, crd: CustomResourceDefinition): Kind | undefined {
+  ctx.customKinds ??= new Map();
+  const cache = ctx.customKinds;
+  const key = `${crd.metadata.uid}/${crd.metadata.resourceVersion}`;
+  const hit = cache.get(crd.metadata.name!);
+  if (hit?.key === key) return hit.kind;
+  const kind = customKind(crd);
+  if (kind) cache.set(crd.metadata.name!, { key, kind });
+  else cache.delete(crd.metadata.name!);
+  return kind;
+}
 
 export function kindOf(resource: string): Kind {
   const kind = KINDS.get(resource);
@@ -98,7 +140,9 @@ export function normalizeTypeMeta(
   }
   const given = obj.apiVersion;
   const deprecated = given ? findDeprecated(given, info.kind) : undefined;
-  if (deprecated && deprecated.storedAs === kind.apiVersion) {
+  if (given && given !== kind.apiVersion && kind.acceptVersion?.(given, obj)) {
+    // another served version of a custom resource
+  } else if (deprecated && deprecated.storedAs === kind.apiVersion) {
     warn(ctx, options, deprecationWarning(deprecated));
     toStored(deprecated, obj);
   } else if (given && given !== kind.apiVersion) {

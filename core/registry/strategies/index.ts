@@ -1,5 +1,6 @@
 import type { Strategy } from "../strategy.ts";
 import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
+import { customResourceDefinitionStrategy } from "./customresourcedefinition.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { namespaceStrategy } from "./namespace.ts";
@@ -24,6 +25,7 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

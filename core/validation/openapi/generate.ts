@@ -40,6 +40,7 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1Scale", "autoscaling", "v1", "Scale"],
   ["V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
   ["V1Eviction", "policy", "v1", "Eviction"],
+  ["V1CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
 ];
 
 const META = new Set([
