@@ -104,7 +104,7 @@ describe("custom resources", () => {
     expect((after.spec as { replicas: number }).replicas).toBe(4);
     expect(after.metadata.generation).toBe(2);
     // a spec write does not touch status
-    const updated = await fx.registry.update(CT, { ...after, status: { replicas: 99 } });
+    const updated = await fx.registry.update(CT, { ...after, status: { replicas: 99 } } as typeof after);
     expect(updated.status).toEqual({ replicas: 1, labelSelector: "app=c1" });
   });
 
