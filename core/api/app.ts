@@ -4,6 +4,7 @@ import { withDeprecatedSchemas } from "../validation/openapi/deprecated-schemas.
 import { OPENAPI_SCHEMAS } from "../validation/openapi/schemas.ts";
 import { VERSION } from "../version.ts";
 import { createAuthenticator, SESSION_COOKIE } from "./auth.ts";
+import { createServed, handleCustom } from "./custom-resources.ts";
 import { DEPRECATED_RESOURCES, handleDeprecated, parseDeprecatedTarget } from "./deprecated-rest.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
 import {
@@ -21,8 +22,7 @@ import { handleExec } from "./exec.ts";
 import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
-import { createOpenApi } from "./openapi.ts";
-import { createOpenApiV2, openApiV2Response } from "./openapi-v2.ts";
+import { openApiV2Response } from "./openapi-v2.ts";
 import { handlePortForward } from "./port-forward.ts";
 import { handleProxy } from "./proxy.ts";
 import { json, statusResponse } from "./respond.ts";
@@ -56,9 +56,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     ...(deps.node ? METRICS_RESOURCES : []),
     ...DEPRECATED_RESOURCES,
   ];
-  const schemas = withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS);
-  const openapi = createOpenApi(extra, schemas);
-  const openapiV2 = createOpenApiV2(extra, schemas);
+  const served = createServed(deps.client, extra, withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS));
 
   app.onError((e) => statusResponse(e));
   app.notFound(() =>
@@ -122,12 +120,13 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     }
     return json(legacyApiVersions());
   });
-  app.all("/apis", (c) => {
+  app.all("/apis", async (c) => {
     onlyGet(c.req.raw);
     if (wantsAggregated(c.req.header("Accept") ?? null)) {
-      return json(aggregatedDiscovery(false, extra), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
+      const all = await served.resources();
+      return json(aggregatedDiscovery(false, all), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
     }
-    return json(legacyGroupList(extra));
+    return json(legacyGroupList(await served.resources()));
   });
   app.all("/api/:version", (c) => {
     onlyGet(c.req.raw);
@@ -139,9 +138,9 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       );
     return json(list);
   });
-  app.all("/apis/:group", (c) => {
+  app.all("/apis/:group", async (c) => {
     onlyGet(c.req.raw);
-    const group = legacyGroup(c.req.param("group"), extra);
+    const group = legacyGroup(c.req.param("group"), await served.resources());
     if (!group)
       throw new ApiError(
         "NotFound",
@@ -149,9 +148,9 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       );
     return json(group);
   });
-  app.all("/apis/:group/:version", (c) => {
+  app.all("/apis/:group/:version", async (c) => {
     onlyGet(c.req.raw);
-    const list = legacyResourceList(c.req.param("group"), c.req.param("version"), extra);
+    const list = legacyResourceList(c.req.param("group"), c.req.param("version"), await served.resources());
     if (!list)
       throw new ApiError(
         "NotFound",
@@ -160,11 +159,13 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     return json(list);
   });
 
-  app.get("/openapi/v2", (c) => openApiV2Response(c.req.header("Accept"), openapiV2()));
-  app.get("/openapi/v3", async () => json(await openapi.index()));
+  app.get("/openapi/v2", async (c) =>
+    openApiV2Response(c.req.header("Accept"), (await served.openapi()).v2()),
+  );
+  app.get("/openapi/v3", async () => json(await (await served.openapi()).v3.index()));
   app.get("/openapi/v3/*", async (c) => {
     const path = new URL(c.req.url).pathname.slice("/openapi/v3/".length);
-    const doc = await openapi.document(path);
+    const doc = await (await served.openapi()).v3.document(path);
     if (!doc) throw new ApiError("NotFound", `no OpenAPI document for ${path}`);
     return new Response(doc.body, {
       headers: {
@@ -183,8 +184,10 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     const deprecated = parseDeprecatedTarget(url.pathname);
     if (deprecated) return handleDeprecated(req, url, deprecated, deps);
     const target = parseTarget(url.pathname, extra);
-    if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
-    return dispatch(req, url, target, deps, c.env ?? {});
+    if (target) return dispatch(req, url, target, deps, c.env ?? {});
+    const custom = await served.route(url.pathname);
+    if (!custom) throw new ApiError("NotFound", "the server could not find the requested resource");
+    return handleCustom(url, custom, (t) => dispatch(req, url, t, deps, c.env ?? {}));
   };
   app.all("/api/*", resources);
   app.all("/apis/*", resources);

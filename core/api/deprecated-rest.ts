@@ -1,15 +1,16 @@
 import {
+  apiVersionOfDeprecated,
   DEPRECATED_VERSIONS,
   type DeprecatedVersion,
   deprecationWarning,
   fromStored,
 } from "../deprecated-versions.ts";
-import type { KubeObject } from "../object.ts";
 import { findByKind, resourceKey } from "../resources.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
 import { queryFlag } from "./options.ts";
-import { statusResponse, warningHeader } from "./respond.ts";
+import { statusResponse } from "./respond.ts";
+import { convertResponse } from "./response-conversion.ts";
 import { handleResource } from "./rest.ts";
 import { handleScale, handleStatus } from "./subresources.ts";
 import type { Target } from "./target.ts";
@@ -56,7 +57,6 @@ export async function handleDeprecated(
   t: DeprecatedTarget,
   deps: ApiServerDeps,
 ): Promise<Response> {
-  const warning = deprecationWarning(t.version);
   let res: Response;
   try {
     res = await dispatch(req, url, t.stored, deps);
@@ -64,69 +64,24 @@ export async function handleDeprecated(
     // errors keep their Status; the warning still goes with them
     res = statusResponse(e);
   }
-  const headers = new Headers(res.headers);
-  if (!(headers.get("Warning") ?? "").includes(JSON.stringify(warning)))
-    headers.append("Warning", warningHeader(warning));
-  if (!res.body || !(headers.get("Content-Type") ?? "").startsWith("application/json"))
-    return new Response(res.body, { status: res.status, headers });
-  if (t.stored.name === undefined && queryFlag(url.searchParams.get("watch"))) {
-    return new Response(convertLines(res.body, t.version), { status: res.status, headers });
-  }
-  const body = convertBody(await res.json(), t.version);
-  return new Response(JSON.stringify(body), { status: res.status, headers });
+  const v = t.version;
+  return convertResponse(
+    res,
+    {
+      kind: v.info.kind,
+      listKind: v.info.listKind,
+      apiVersion: apiVersionOfDeprecated(v),
+      convert: (obj) => fromStored(v, obj),
+    },
+    {
+      watch: t.stored.name === undefined && queryFlag(url.searchParams.get("watch")),
+      warning: deprecationWarning(v),
+    },
+  );
 }
 
 function dispatch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
   if (t.subresource === "status") return handleStatus(req, url, t, deps);
   if (t.subresource === "scale") return handleScale(req, url, t, deps);
   return handleResource(req, url, t, deps);
-}
-
-/** An object, a list of them, or a Table with row objects, in the old version. */
-export function convertBody(body: unknown, v: DeprecatedVersion): unknown {
-  if (!body || typeof body !== "object") return body;
-  const b = body as KubeObject & { items?: KubeObject[]; rows?: { object?: KubeObject }[] };
-  if (b.kind === v.info.kind) return fromStored(v, b);
-  if (b.kind === v.info.listKind)
-    return {
-      ...b,
-      apiVersion: `${v.info.group}/${v.info.version}`,
-      items: b.items?.map((o) => fromStored(v, o)),
-    };
-  if (b.kind === "Table" && b.rows)
-    return {
-      ...b,
-      rows: b.rows.map((r) =>
-        r.object?.kind === v.info.kind ? { ...r, object: fromStored(v, r.object) } : r,
-      ),
-    };
-  return body;
-}
-
-/** A watch stream (one JSON event per line), each event's object converted. */
-function convertLines(body: ReadableStream<Uint8Array>, v: DeprecatedVersion): ReadableStream<Uint8Array> {
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = "";
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          if (!line.trim()) {
-            controller.enqueue(encoder.encode("\n"));
-            continue;
-          }
-          const event = JSON.parse(line) as { type: string; object: unknown };
-          const object = event.type === "ERROR" ? event.object : convertBody(event.object, v);
-          controller.enqueue(encoder.encode(`${JSON.stringify({ ...event, object })}\n`));
-        }
-      },
-      flush(controller) {
-        if (pending.trim()) controller.enqueue(encoder.encode(pending));
-      },
-    }),
-  );
 }

@@ -80,6 +80,7 @@ export function respondObject(
   if (wantsTable(req.headers.get("Accept"))) {
     const table = toTable(t.resource, [full], full.metadata.resourceVersion ?? "", {
       includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+      printer: t.printer,
     });
     return json(table, code, withWarnings(warnings));
   }
@@ -93,6 +94,7 @@ async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pro
     return json(
       toTable(t.resource, items, result.resourceVersion, {
         includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+        printer: t.printer,
       }),
     );
   }
@@ -115,7 +117,9 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
     resourceVersion: q.get("resourceVersion") || undefined,
     timeoutSeconds: timeout ? Number(timeout) : undefined,
     bookmarks: q.get("allowWatchBookmarks") === "true",
-    table: table ? { includeObject: includeObjectParam(q.get("includeObject")) } : undefined,
+    table: table
+      ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
+      : undefined,
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
