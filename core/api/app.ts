@@ -20,6 +20,7 @@ import {
 } from "./discovery.ts";
 import { handleExec } from "./exec.ts";
 import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
+import { legacyWatchPath } from "./legacy-watch.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
 import { openApiV2Response } from "./openapi-v2.ts";
@@ -36,7 +37,7 @@ export type { AttachCapable } from "./exec.ts";
 export type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
 export { createSelfSignedCertificate, type TlsCertificate } from "./tls-certificate.ts";
 
-const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/login"]);
+const PUBLIC_PATHS = new Set(["/version", "/version/", "/healthz", "/readyz", "/livez", "/login"]);
 
 /**
  * The Kubernetes API as kubectl 1.32 (and client libraries) speak it: /version and probes, token
@@ -89,6 +90,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   });
 
   app.get("/version", () => json(VERSION));
+  // the Python client's VersionApi asks for /version/
+  app.get("/version/", () => json(VERSION));
   for (const probe of ["/healthz", "/readyz", "/livez"]) {
     app.get(probe, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
     app.get(`${probe}/*`, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
@@ -179,6 +182,11 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const resources = async (c: { req: { raw: Request; url: string }; env: AppEnv["Bindings"] }) => {
     const req = c.req.raw;
     const url = new URL(c.req.url);
+    const watchPath = legacyWatchPath(url.pathname);
+    if (watchPath) {
+      url.pathname = watchPath;
+      url.searchParams.set("watch", "true");
+    }
     const v1Hpa = parseHpaV1Target(url.pathname);
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
     const deprecated = parseDeprecatedTarget(url.pathname);

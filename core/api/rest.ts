@@ -116,7 +116,7 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
     options: listOptions(url, t.namespace),
     resourceVersion: q.get("resourceVersion") || undefined,
     timeoutSeconds: timeout ? Number(timeout) : undefined,
-    bookmarks: q.get("allowWatchBookmarks") === "true",
+    bookmarks: queryFlag(q.get("allowWatchBookmarks")),
     table: table
       ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
       : undefined,
