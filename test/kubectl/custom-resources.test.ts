@@ -1,72 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { skipUnless, waitFor } from "../support/env.ts";
 import { type Cluster, hasKubectl, startCluster } from "./harness.ts";
 
-const CRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: crontabs.stable.example.com
-spec:
-  group: stable.example.com
-  scope: Namespaced
-  names:
-    plural: crontabs
-    singular: crontab
-    kind: CronTab
-    shortNames: [ct]
-    categories: [all]
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            description: What the cron job runs and when.
-            properties:
-              cronSpec:
-                type: string
-                description: The schedule, in cron format.
-              image:
-                type: string
-              replicas:
-                type: integer
-                minimum: 1
-                maximum: 10
-                default: 1
-            required: [cronSpec]
-          status:
-            type: object
-            properties:
-              replicas: {type: integer}
-              labelSelector: {type: string}
-    subresources:
-      status: {}
-      scale:
-        specReplicasPath: .spec.replicas
-        statusReplicasPath: .status.replicas
-        labelSelectorPath: .status.labelSelector
-    additionalPrinterColumns:
-    - name: Spec
-      type: string
-      jsonPath: .spec.cronSpec
-    - name: Replicas
-      type: integer
-      jsonPath: .spec.replicas
-    - name: Age
-      type: date
-      jsonPath: .metadata.creationTimestamp
-  - name: v1beta1
-    served: true
-    storage: false
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-`;
+const CRD = readFileSync(join(import.meta.dir, "../../examples/crontab-crd.yaml"), "utf8");
 
 const cron = (name: string, spec: string) => `apiVersion: stable.example.com/v1
 kind: CronTab
