@@ -2,7 +2,7 @@ import type { StatusCause } from "../errors.ts";
 import { duplicate, forbidden, immutable, invalid, notSupported, required } from "../validation/causes.ts";
 import { dns1035Label, dns1123Label, dns1123Subdomain } from "../validation/names.ts";
 import { structuralProblems } from "./structural.ts";
-import type { CrdNames, CustomResourceDefinition } from "./types.ts";
+import type { CrdNames, CustomResourceDefinition, JsonSchema } from "./types.ts";
 
 const COLUMN_TYPES = ["integer", "number", "string", "boolean", "date"];
 
@@ -128,5 +128,27 @@ export function validateCrdUpdate(
   for (const v of stored)
     if (!crd.spec?.versions?.some((x) => x.name === v))
       out.push(forbidden("status.storedVersions", `stored version "${v}" must remain in spec.versions`));
+  return out;
+}
+
+/** What minik accepts but does not do: CEL rules (x-kubernetes-validations) are not evaluated. */
+export function crdWarnings(crd: CustomResourceDefinition): string[] {
+  const out: string[] = [];
+  for (const [i, v] of (crd.spec?.versions ?? []).entries()) {
+    const paths: string[] = [];
+    const walk = (s: JsonSchema | undefined, path: string) => {
+      if (!s || typeof s !== "object") return;
+      if (s["x-kubernetes-validations"]?.length) paths.push(path);
+      for (const [k, p] of Object.entries(s.properties ?? {})) walk(p, `${path}.properties[${k}]`);
+      if (typeof s.additionalProperties === "object")
+        walk(s.additionalProperties, `${path}.additionalProperties`);
+      walk(s.items, `${path}.items`);
+    };
+    walk(v.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`);
+    for (const p of paths)
+      out.push(
+        `${p}.x-kubernetes-validations: CEL validation rules are not supported by minik and will not be enforced`,
+      );
+  }
   return out;
 }

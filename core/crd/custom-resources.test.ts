@@ -122,3 +122,18 @@ describe("custom resources", () => {
     expect((await errorOf(fx.registry.list("nopes.example.com"))).code).toBe(404);
   });
 });
+
+test("CEL rules are accepted with a warning that they are not enforced", async () => {
+  const crd = cronTabCrd();
+  crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!["x-kubernetes-validations"] = [
+    { rule: "self.replicas <= 5" },
+  ];
+  await fx.registry.create(CRD_RESOURCE, crd);
+  // the fixture's two versions share one schema object, so both carry the rule
+  expect(fx.warnings).toEqual(
+    [0, 1].map(
+      (i) =>
+        `spec.versions[${i}].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations: CEL validation rules are not supported by minik and will not be enforced`,
+    ),
+  );
+});

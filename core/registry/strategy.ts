@@ -19,6 +19,8 @@ export interface Strategy {
   defaults?(obj: KubeObject): void;
   validate?(obj: KubeObject): StatusCause[];
   validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
+  /** Warnings for a valid write (kube-apiserver's WarningsOnCreate/WarningsOnUpdate). */
+  warnings?(obj: KubeObject): string[];
   /**
    * Seconds of graceful deletion for this object, or 0 to remove it at once. Only pods are
    * deleted gracefully.

@@ -11,6 +11,7 @@ import {
   notFound,
   type RegistryContext,
   validateObject,
+  warn,
 } from "./context.ts";
 import { removeObject } from "./deletion.ts";
 import { checkUnknownFields } from "./field-validation.ts";
@@ -83,6 +84,7 @@ export async function createObject(
   kind.strategy.defaults?.(obj);
   if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, ctx.now(), !kind.hasStatus);
   validateObject(kind, obj);
+  for (const w of kind.strategy.warnings?.(obj) ?? []) warn(ctx, opts, w);
   const dryRun = !!opts.dryRun;
   const undo = await runAdmission(ctx.admit, {
     resource: kind.key,
@@ -171,6 +173,7 @@ export async function updateObject(
   if (kind.strategy.hasGeneration && !deepEqual(next.spec, old.spec))
     meta.generation = (oldMeta.generation ?? 0) + 1;
   validateObject(kind, next, old);
+  for (const w of kind.strategy.warnings?.(next) ?? []) warn(ctx, opts, w);
   if (deepEqual(next, old)) return old;
   return writeUpdate(ctx, kind, old, next, opts, subresource);
 }

@@ -1,4 +1,4 @@
-import { validateCrd, validateCrdUpdate } from "../../crd/crd-validation.ts";
+import { crdWarnings, validateCrd, validateCrdUpdate } from "../../crd/crd-validation.ts";
 import { CRD_CLEANUP_FINALIZER, type CustomResourceDefinition } from "../../crd/types.ts";
 import { dns1123Subdomain } from "../../validation/names.ts";
 import type { Strategy } from "../strategy.ts";
@@ -30,5 +30,6 @@ export const customResourceDefinitionStrategy: Strategy = {
     spec.conversion.strategy ??= "None";
   },
   validate: (obj) => validateCrd(crd(obj)),
+  warnings: (obj) => crdWarnings(crd(obj)),
   validateUpdate: (obj, old) => validateCrdUpdate(crd(obj), crd(old)),
 };
