@@ -162,9 +162,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     return json(list);
   });
 
-  app.get("/openapi/v2", async (c) =>
-    openApiV2Response(c.req.header("Accept"), (await served.openapi()).v2()),
-  );
+  app.get("/openapi/v2", async (c) => openApiV2Response(c.req.header("Accept"), (await served.openapi()).v2));
   app.get("/openapi/v3", async () => json(await (await served.openapi()).v3.index()));
   app.get("/openapi/v3/*", async (c) => {
     const path = new URL(c.req.url).pathname.slice("/openapi/v3/".length);

@@ -9,7 +9,7 @@ import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
 import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
 import { createOpenApi, type OpenApiDocs, schemaName } from "./openapi.ts";
-import { createOpenApiV2 } from "./openapi-v2.ts";
+import { createOpenApiV2, type OpenApiV2 } from "./openapi-v2.ts";
 import { queryFlag } from "./options.ts";
 import { customResourcePrinter } from "./printers/custom-resources.ts";
 import { statusResponse } from "./respond.ts";
@@ -24,7 +24,7 @@ export interface Served {
   /** Extra resources plus custom resources, for discovery. */
   resources(): Promise<ExtraResource[]>;
   /** OpenAPI v3 documents and the v2 document, rebuilt when a CRD changes. */
-  openapi(): Promise<{ v3: OpenApiDocs; v2: () => string }>;
+  openapi(): Promise<{ v3: OpenApiDocs; v2: OpenApiV2 }>;
   /** A custom resource URL, or undefined. */
   route(pathname: string): Promise<CustomTarget | undefined>;
 }
@@ -42,7 +42,7 @@ interface Snapshot {
   resources: ExtraResource[];
   schemas: Schemas;
   versions: Map<string, { crd: CustomResourceDefinition; version: CrdVersion; storage: string }>;
-  openapi?: { v3: OpenApiDocs; v2: () => string };
+  openapi?: { v3: OpenApiDocs; v2: OpenApiV2 };
 }
 
 /**

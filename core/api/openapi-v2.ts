@@ -2,6 +2,7 @@ import { ApiError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { type ExtraResource, groupVersions } from "./discovery.ts";
 import { schemaName } from "./openapi.ts";
+import { encodeOpenApiV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_RESPONSE } from "./openapi-v2-proto.ts";
 
 /**
  * `/openapi/v2` (Swagger 2.0, JSON), from the same component schemas as /openapi/v3: every
@@ -12,17 +13,45 @@ import { schemaName } from "./openapi.ts";
 export function createOpenApiV2(
   extra: ExtraResource[],
   schemas: Record<string, Record<string, unknown>>,
-): () => string {
-  let built: string | undefined;
-  return () => {
-    built ??= JSON.stringify(openApiV2Document(extra, schemas));
-    return built;
+): OpenApiV2 {
+  let doc: ReturnType<typeof openApiV2Document> | undefined;
+  let json: string | undefined;
+  let protobuf: Uint8Array | undefined;
+  const build = () => {
+    doc ??= openApiV2Document(extra, schemas);
+    return doc;
   };
+  return {
+    json() {
+      json ??= JSON.stringify(build());
+      return json;
+    },
+    protobuf() {
+      protobuf ??= encodeOpenApiV2(build());
+      return protobuf;
+    },
+  };
+}
+
+/** The document, built on first use, as JSON or as gnostic protobuf. */
+export interface OpenApiV2 {
+  json(): string;
+  protobuf(): Uint8Array;
 }
 
 export function openApiV2Document(extra: ExtraResource[], schemas: Record<string, Record<string, unknown>>) {
   const definitions = JSON.parse(
     JSON.stringify(schemas).replaceAll('"#/components/schemas/', '"#/definitions/'),
+    // Swagger 2.0 style: a $ref with its description beside it, not wrapped in a one-element allOf
+    // (v3's way, which kubectl's v2 reader does not follow)
+    (_key, value) => {
+      const allOf = value?.allOf;
+      if (Array.isArray(allOf) && allOf.length === 1 && allOf[0]?.$ref) {
+        const { allOf: _, ...rest } = value;
+        return { ...rest, $ref: allOf[0].$ref };
+      }
+      return value;
+    },
   ) as Record<string, Record<string, unknown>>;
   const paths: Record<string, unknown> = {};
   for (const gv of groupVersions(extra)) {
@@ -87,14 +116,21 @@ export function openApiV2Document(extra: ExtraResource[], schemas: Record<string
 }
 
 /**
- * JSON for `application/json`, `*\/*` or no Accept. A client asking only for the protobuf form
- * (client-go's `OpenAPISchema`) gets 406, which it treats as "no OpenAPI v2" rather than
- * misreading JSON as protobuf.
+ * Protobuf when the client asks for it before JSON (client-go's `OpenAPISchema` asks only for
+ * it), JSON otherwise.
  */
-export function openApiV2Response(accept: string | undefined, body: string): Response {
+export function openApiV2Response(accept: string | undefined, doc: OpenApiV2): Response {
   const types = (accept ?? "").split(",").map((t) => t.split(";")[0]!.trim());
-  const json = !accept || types.some((t) => t === "application/json" || t === "*/*" || t === "application/*");
-  if (!json)
-    throw new ApiError("NotAcceptable", `only application/json is served for /openapi/v2, not ${accept}`);
-  return new Response(body, { headers: { "Content-Type": "application/json" } });
+  const proto = types.indexOf(OPENAPI_V2_PROTOBUF);
+  const json = types.findIndex((t) => t === "application/json" || t === "*/*" || t === "application/*");
+  if (proto >= 0 && (json < 0 || proto < json))
+    return new Response(doc.protobuf() as Uint8Array<ArrayBuffer>, {
+      headers: { "Content-Type": OPENAPI_V2_PROTOBUF_RESPONSE },
+    });
+  if (accept && json < 0)
+    throw new ApiError(
+      "NotAcceptable",
+      `only application/json and ${OPENAPI_V2_PROTOBUF} are served for /openapi/v2`,
+    );
+  return new Response(doc.json(), { headers: { "Content-Type": "application/json" } });
 }

@@ -35,9 +35,10 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl deprecated versions", "needs /us
       expect((await c.kubectl(["get", "deploy", "-o", "name"])).stdout).toBe(
         "deployment.apps/nginx-deployment\n",
       );
-      expect((await c.kubectl(["apply", "-f", file])).stdout).toBe(
-        "deployment.extensions/nginx-deployment unchanged\n",
-      );
+      expect(await c.kubectl(["apply", "-f", file])).toMatchObject({
+        stderr: `${WARNING}\n`,
+        stdout: "deployment.extensions/nginx-deployment unchanged\n",
+      });
       c.write("nginx-deployment.yaml", ARTICLE.replace("replicas: 2", "replicas: 3"));
       const changed = await c.kubectl(["apply", "-f", file]);
       expect(changed.stdout).toBe("deployment.extensions/nginx-deployment configured\n");
@@ -65,6 +66,20 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl deprecated versions", "needs /us
       expect(res.code).toBe(0);
       expect(res.stdout).toContain("revision");
       expect(res.stdout).toContain("GROUP:      extensions");
+    });
+
+    test("kubectl reads /openapi/v2 (protobuf) for explain's v2 output", async () => {
+      const res = await c.kubectl([
+        "explain",
+        "deployments.spec.rollbackTo",
+        "--api-version=extensions/v1beta1",
+        "--output=plaintext-openapiv2",
+      ]);
+      expect(res.stderr).toBe("");
+      expect(res.stdout).toContain("KIND:     Deployment");
+      expect(res.stdout).toContain("revision");
+      const cr = await c.kubectl(["explain", "pods.spec.containers.image", "--output=plaintext-openapiv2"]);
+      expect(cr.stdout).toContain("FIELD:    image <string>");
     });
   },
 );
