@@ -80,26 +80,18 @@ function parameter(w: ProtoWriter, p: Json): void {
       });
       return;
     }
-    param.message(2, (nb) => {
-      if (p.in === "path")
-        nb.message(4, (s) =>
-          s
-            .bool(1, p.required as boolean)
-            .string(2, "path")
-            .string(4, p.name as string)
-            .string(5, p.type as string)
-            .bool(19, p.uniqueItems as boolean),
-        );
-      else
-        nb.message(3, (s) =>
-          s
-            .bool(1, p.required as boolean)
-            .string(2, "query")
-            .string(4, p.name as string)
-            .string(6, p.type as string)
-            .bool(20, p.uniqueItems as boolean),
-        );
-    });
+    // NonBodyParameter: the path and query sub-schemas differ only in field numbers
+    const sub = p.in === "path" ? { field: 4, type: 5, unique: 19 } : { field: 3, type: 6, unique: 20 };
+    param.message(2, (nb) =>
+      nb.message(sub.field, (s) =>
+        s
+          .bool(1, p.required as boolean)
+          .string(2, p.in === "path" ? "path" : "query")
+          .string(4, p.name as string)
+          .string(sub.type, p.type as string)
+          .bool(sub.unique, p.uniqueItems as boolean),
+      ),
+    );
   });
 }
 
