@@ -68,6 +68,14 @@ export function customKind(crd: CustomResourceDefinition): Kind | undefined {
       const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = obj;
       return validateValue(rest, withoutTypeMeta(schema), "");
     },
+    validateStatus(obj) {
+      const statusSchema = schema.properties?.status;
+      if (!statusSchema || obj.status === undefined) return [];
+      obj.status = structuredClone(obj.status);
+      prune(obj.status, statusSchema, false, "status");
+      applyDefaults(obj.status, statusSchema);
+      return validateValue(obj.status, statusSchema, "status");
+    },
   };
   const scale = stored.subresources?.scale;
   return {

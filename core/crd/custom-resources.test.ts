@@ -137,3 +137,17 @@ test("CEL rules are accepted with a warning that they are not enforced", async (
     ),
   );
 });
+
+test("status writes are pruned, defaulted and validated against the status schema", async () => {
+  const crd = cronTabCrd();
+  crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.status!.properties!.replicas!.minimum = 0;
+  await fx.registry.create(CRD_RESOURCE, crd);
+  const c = await fx.registry.create(CT, cronTab("c1"));
+  const ok = await fx.registry.updateStatus(CT, { ...c, status: { replicas: 2, junk: true } } as typeof c);
+  expect(ok.status).toEqual({ replicas: 2 });
+  // (no resourceVersion: not a conflict with the write above)
+  const latest = { ...c, metadata: { ...c.metadata, resourceVersion: undefined } };
+  const e = await errorOf(fx.registry.updateStatus(CT, { ...latest, status: { replicas: -1 } }));
+  expect(e.code).toBe(422);
+  expect(e.details?.causes?.[0]?.field).toBe("status.replicas");
+});

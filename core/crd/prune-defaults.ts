@@ -11,9 +11,9 @@ const TYPE_META = ["apiVersion", "kind", "metadata"];
  * `x-kubernetes-preserve-unknown-fields`), in place; returns the removed paths
  * (`spec.foo`), which strict field validation reports as unknown fields.
  */
-export function prune(obj: unknown, schema: JsonSchema): string[] {
+export function prune(obj: unknown, schema: JsonSchema, root = true, path = ""): string[] {
   const pruned: string[] = [];
-  walkPrune(obj, schema, "", true, pruned);
+  walkPrune(obj, schema, path, root, pruned);
   return pruned;
 }
 

@@ -19,6 +19,11 @@ export interface Strategy {
   defaults?(obj: KubeObject): void;
   validate?(obj: KubeObject): StatusCause[];
   validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
+  /**
+   * Writes of the status subresource: prepares (prunes, defaults) the new status in place and
+   * returns its problems. Kinds without it take any status.
+   */
+  validateStatus?(obj: KubeObject): StatusCause[];
   /** Warnings for a valid write (kube-apiserver's WarningsOnCreate/WarningsOnUpdate). */
   warnings?(obj: KubeObject): string[];
   /**

@@ -190,6 +190,8 @@ export async function updateStatusOf(
   const next: KubeObject = { ...old, metadata: { ...old.metadata } };
   if (status === undefined) delete next.status;
   else next.status = status;
+  const causes = kind.strategy.validateStatus?.(next) ?? [];
+  if (causes.length) throw invalid(kind, old.metadata.name ?? "", causes);
   return writeUpdate(ctx, kind, old, next, opts, "status");
 }
 
