@@ -80,7 +80,6 @@ export function createServed(client: Client, extra: ExtraResource[], schemas: Sc
       const { info } = target;
       const found = s.versions.get(`${info.group}/${info.version}/${info.plural}`);
       if (!found) return undefined;
-      target.resource = `${info.plural}.${info.group}`;
       target.printer = customResourcePrinter(found.version.additionalPrinterColumns);
       const { version, crd } = found;
       return {

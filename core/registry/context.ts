@@ -29,7 +29,7 @@ export interface RegistryContext {
   /** How often a write without a resourceVersion is retried after losing a race. */
   maxRetries: number;
   /** Kinds of custom resources by CRD name, with the CRD revision they were built from. */
-  customKinds?: Map<string, { key: string; kind: Kind }>;
+  customKinds: Map<string, { key: string; kind: Kind }>;
 }
 
 /** A resource as the registry handles it: table entry, store key and per-kind strategy. */
@@ -78,13 +78,13 @@ export async function resolveKind(ctx: RegistryContext, resource: string): Promi
   if (builtin) return builtin;
   const crd = resource.includes(".") ? await ctx.store.get(CRD_RESOURCE, "", resource) : undefined;
   const custom = crd && customKindOf(ctx, crd as CustomResourceDefinition);
-  if (!custom) return kindOf(resource);
-  return custom;
+  if (custom) return custom;
+  ctx.customKinds.delete(resource);
+  return kindOf(resource);
 }
 
 /** One Kind per CRD revision, so unchanged CRDs are not re-read into kinds on every request. */
 function customKindOf(ctx: RegistryContext, crd: CustomResourceDefinition): Kind | undefined {
-  ctx.customKinds ??= new Map();
   const cache = ctx.customKinds;
   const key = `${crd.metadata.uid}/${crd.metadata.resourceVersion}`;
   const hit = cache.get(crd.metadata.name!);

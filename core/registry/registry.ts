@@ -56,6 +56,7 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
     onWarning: options.onWarning,
     now: options.now ?? (() => new Date()),
     maxRetries: 64,
+    customKinds: new Map(),
   };
 
   const resolve = (resource: string) => resolveKind(ctx, resource);
