@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { skipUnless, waitFor } from "../support/env.ts";
-import { type Cluster, hasKubectl, startCluster } from "./harness.ts";
+import { type Cluster, hasKubectl, outputReader, startCluster } from "./harness.ts";
 
 const CRD = readFileSync(join(import.meta.dir, "../../examples/crontab-crd.yaml"), "utf8");
 
@@ -125,6 +125,17 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl custom resources", "needs /usr/b
       const obj = JSON.parse((await c.kubectl(["get", "ct", "my-cron", "-o", "json"])).stdout);
       expect(obj.spec.replicas).toBe(3);
       expect(obj.status).toEqual({ replicas: 3, labelSelector: "app=cron" });
+    });
+
+    test("kubectl get -w streams custom resources with their columns", async () => {
+      const watch = c.spawn(["get", "crontabs", "-w"]);
+      const out = outputReader(watch.stdout as ReadableStream<Uint8Array>);
+      await out.until("my-cron");
+      await c.kubectl(["apply", "-f", c.write("w.yaml", cron("watched", "  cronSpec: '0 * * * *'"))]);
+      await out.until("watched");
+      watch.kill();
+      expect(out.text()).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE\n/);
+      expect(out.text()).toMatch(/watched\s+0 \* \* \* \*\s+1\s+\d+s/);
     });
 
     test("a CRD named other than <plural>.<group> is refused", async () => {
