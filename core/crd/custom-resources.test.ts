@@ -151,3 +151,46 @@ test("status writes are pruned, defaulted and validated against the status schem
   expect(e.code).toBe(422);
   expect(e.details?.causes?.[0]?.field).toBe("status.replicas");
 });
+
+test("controller-gen's IntOrString/Quantity pattern is structural; other types in junctors are not", async () => {
+  const crd = cronTabCrd();
+  const spec = crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!;
+  spec.properties!.memory = {
+    anyOf: [{ type: "integer" }, { type: "string" }],
+    pattern:
+      "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$",
+    "x-kubernetes-int-or-string": true,
+  };
+  crd.spec.versions[1]!.schema = {
+    openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+  };
+  await fx.registry.create(CRD_RESOURCE, crd);
+  expect((await fx.registry.create(CT, cronTab("m", { memory: "1Gi" }))).spec).toMatchObject({
+    memory: "1Gi",
+  });
+  expect((await fx.registry.create(CT, cronTab("n", { memory: 3 }))).spec).toMatchObject({ memory: 3 });
+  const e = await errorOf(fx.registry.create(CT, cronTab("o", { memory: true })));
+  expect(e.code).toBe(422);
+
+  const bad = cronTabCrd();
+  bad.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.image = {
+    type: "string",
+    anyOf: [{ type: "string" }],
+  };
+  const e2 = await errorOf(fx.registry.create(CRD_RESOURCE, bad));
+  expect(e2.details?.causes?.[0]).toMatchObject({
+    field: "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[image].anyOf[0].type",
+    reason: "FieldValueForbidden",
+  });
+});
+
+test("patterns in Go RE2 syntax that JS unicode mode refuses still apply", async () => {
+  const crd = cronTabCrd();
+  crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.image = {
+    type: "string",
+    pattern: "^[a-z\\-]+\\-v\\d$",
+  };
+  await fx.registry.create(CRD_RESOURCE, crd);
+  await fx.registry.create(CT, cronTab("a", { image: "my-image-v1" }));
+  expect((await errorOf(fx.registry.create(CT, cronTab("b", { image: "x_y" })))).code).toBe(422);
+});

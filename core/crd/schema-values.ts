@@ -139,10 +139,15 @@ function checkObject(v: Record<string, unknown>, s: JsonSchema, path: string, ou
   }
 }
 
+/**
+ * A schema `pattern` (Go RE2 syntax, which Kubernetes uses) as a JS RegExp: unicode mode first,
+ * then the legacy mode that, like RE2, accepts escapes such as `\-` outside classes.
+ */
 export function safeRegExp(pattern: string): RegExp | undefined {
-  try {
-    return new RegExp(pattern, "u");
-  } catch {
-    return undefined;
+  for (const flags of ["u", ""]) {
+    try {
+      return new RegExp(pattern, flags);
+    } catch {}
   }
+  return undefined;
 }

@@ -70,7 +70,8 @@ function node(s: JsonSchema, path: string, root: boolean, out: StatusCause[], wh
     node(s.additionalProperties, `${path}.additionalProperties`, false, out, "additionalProperties");
   if (s.items) node(s.items, `${path}.items`, false, out, "array items");
   for (const j of ["allOf", "anyOf", "oneOf"] as const)
-    for (const [i, sub] of (s[j] ?? []).entries()) junctor(sub, `${path}.${j}[${i}]`, out);
+    for (const [i, sub] of (s[j] ?? []).entries())
+      junctor(sub, `${path}.${j}[${i}]`, out, !!s["x-kubernetes-int-or-string"] && j !== "oneOf");
   if (s.not) junctor(s.not, `${path}.not`, out);
   if (s.default !== undefined && !root) {
     const copy = structuredClone(s.default);
@@ -85,9 +86,19 @@ function node(s: JsonSchema, path: string, root: boolean, out: StatusCause[], wh
   }
 }
 
-function junctor(s: JsonSchema, path: string, out: StatusCause[]): void {
-  for (const key of NOT_IN_JUNCTORS)
-    if (s[key] !== undefined) out.push(forbidden(`${path}.${key}`, "must be empty to be structural"));
+/**
+ * A node inside allOf/anyOf/oneOf/not. Under `x-kubernetes-int-or-string` the pattern
+ * controller-gen writes for IntOrString and Quantity (`anyOf: [{type: integer}, {type: string}]`)
+ * is allowed, as Kubernetes allows it.
+ */
+function junctor(s: JsonSchema, path: string, out: StatusCause[], intOrString = false): void {
+  for (const key of NOT_IN_JUNCTORS) {
+    if (s[key] === undefined) continue;
+    if (key === "type" && intOrString && (s.type === "integer" || s.type === "string")) continue;
+    out.push(forbidden(`${path}.${key}`, "must be empty to be structural"));
+  }
+  for (const j of ["allOf", "anyOf"] as const)
+    for (const [i, sub] of (s[j] ?? []).entries()) junctor(sub, `${path}.${j}[${i}]`, out, intOrString);
   for (const [key, prop] of Object.entries(s.properties ?? {}))
     junctor(prop, `${path}.properties[${key}]`, out);
   if (s.items) junctor(s.items, `${path}.items`, out);
