@@ -194,3 +194,14 @@ test("patterns in Go RE2 syntax that JS unicode mode refuses still apply", async
   await fx.registry.create(CT, cronTab("a", { image: "my-image-v1" }));
   expect((await errorOf(fx.registry.create(CT, cronTab("b", { image: "x_y" })))).code).toBe(422);
 });
+
+test("RE2 inline flags in patterns apply", async () => {
+  const crd = cronTabCrd();
+  crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.image = {
+    type: "string",
+    pattern: "^(?i)(abort|warn)?$",
+  };
+  await fx.registry.create(CRD_RESOURCE, crd);
+  await fx.registry.create(CT, cronTab("a", { image: "WARN" }));
+  expect((await errorOf(fx.registry.create(CT, cronTab("b", { image: "stop" })))).code).toBe(422);
+});

@@ -140,13 +140,28 @@ function checkObject(v: Record<string, unknown>, s: JsonSchema, path: string, ou
 }
 
 /**
- * A schema `pattern` (Go RE2 syntax, which Kubernetes uses) as a JS RegExp: unicode mode first,
- * then the legacy mode that, like RE2, accepts escapes such as `\-` outside classes.
+ * A schema `pattern` (Go RE2 syntax, which Kubernetes uses) as a JS RegExp: RE2's inline flags
+ * (`(?i)`, `(?i:…)`) become flags of the whole expression (wider than RE2's scope, never
+ * narrower), `\A`/`\z` become `^`/`$`; unicode mode first, then the legacy mode that, like RE2,
+ * accepts escapes such as `\-` outside classes.
  */
 export function safeRegExp(pattern: string): RegExp | undefined {
-  for (const flags of ["u", ""]) {
+  const inline = new Set<string>();
+  const source = pattern
+    .replace(/\(\?([imsU]+)\)/g, (_, f: string) => {
+      for (const c of f) inline.add(c);
+      return "";
+    })
+    .replace(/\(\?([imsU]+):/g, (_, f: string) => {
+      for (const c of f) inline.add(c);
+      return "(?:";
+    })
+    .replace(/\\A/g, "^")
+    .replace(/\\z/g, "$");
+  const extra = [...inline].filter((c) => c !== "U").join("");
+  for (const flags of [`u${extra}`, extra]) {
     try {
-      return new RegExp(pattern, flags);
+      return new RegExp(source, flags);
     } catch {}
   }
   return undefined;
