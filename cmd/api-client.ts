@@ -27,6 +27,7 @@ export interface RequestOptions {
 export class ApiClient {
   readonly base: string;
   private readonly token: string | undefined;
+  /** Every `Warning` header goes to stderr, once per message, as kubectl prints them. */
 
   constructor(opts: GlobalOptions) {
     this.base = serverUrl(opts);

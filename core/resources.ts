@@ -87,6 +87,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
   r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
   r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+  r(
+    "apiextensions.k8s.io",
+    "v1",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+    false,
+    ["crd", "crds"],
+    ["api-extensions"],
+    ["status"],
+  ),
 ];
 
 /** Store key of a resource: `pods`, `deployments.apps`. */

@@ -1,8 +1,9 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
 import type { KubeObject } from "../../core/object.ts";
-import { findByKind, type ResourceInfo } from "../../core/resources.ts";
+import type { ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { createDiscovery, type Discovery } from "../discovery.ts";
 import { type Manifest, readManifests } from "../manifest.ts";
 import { objectRef } from "../printer.ts";
 import { UsageError } from "../usage-error.ts";
@@ -29,7 +30,8 @@ export async function apply(files: string[], opts: GlobalOptions): Promise<void>
   if (manifests.length === 0) throw new UsageError(`no objects passed to apply`);
 
   const plans: Planned[] = [];
-  for (const manifest of manifests) plans.push(await plan(api, manifest, opts.namespace));
+  const discovery = createDiscovery(api);
+  for (const manifest of manifests) plans.push(await plan(api, discovery, manifest, opts.namespace));
   // Objects in a namespace this same apply creates cannot be dry-run before it exists.
   const newNamespaces = new Set(
     plans.filter((p) => p.info.kind === "Namespace" && !p.live).map((p) => p.desired.metadata.name),
@@ -41,9 +43,14 @@ export async function apply(files: string[], opts: GlobalOptions): Promise<void>
   }
 }
 
-async function plan(api: ApiClient, manifest: Manifest, nsFlag: string | undefined): Promise<Planned> {
+async function plan(
+  api: ApiClient,
+  discovery: Discovery,
+  manifest: Manifest,
+  nsFlag: string | undefined,
+): Promise<Planned> {
   const obj = manifest.object;
-  const info = findByKind(obj.apiVersion, obj.kind);
+  const info = await discovery.byKind(obj.apiVersion, obj.kind);
   if (!info) {
     throw new ApiError(
       "BadRequest",

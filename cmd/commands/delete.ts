@@ -1,8 +1,9 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
 import type { KubeObject } from "../../core/object.ts";
-import { findByKind, type ResourceInfo } from "../../core/resources.ts";
+import type { ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { createDiscovery } from "../discovery.ts";
 import { readManifests } from "../manifest.ts";
 import { platform } from "../platform/index.ts";
 import { objectRef } from "../printer.ts";
@@ -21,11 +22,12 @@ export interface DeleteCmdOptions extends GlobalOptions {
 /** `minik delete -f FILE` or `minik delete KIND NAME…`; waits until the objects are gone by default, like kubectl. */
 export async function del(args: string[], opts: DeleteCmdOptions): Promise<void> {
   const api = new ApiClient(opts);
+  const discovery = createDiscovery(api);
   const targets: { info: ResourceInfo; namespace?: string; name: string }[] = [];
   const files = opts.filename === undefined ? [] : ([] as string[]).concat(opts.filename);
   for (const f of files) {
     for (const m of await readManifests(f)) {
-      const info = findByKind(m.object.apiVersion, m.object.kind);
+      const info = await discovery.byKind(m.object.apiVersion, m.object.kind);
       if (!info)
         throw new ApiError(
           "BadRequest",
@@ -41,7 +43,7 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
   if (!files.length && (opts.all || opts.selector)) {
     // `minik delete pods --all` / `-l app=x`: every matching object of the kinds named
     const namespace = opts.namespace ?? "default";
-    for (const info of resolveKinds(args[0] ?? "")) {
+    for (const info of await resolveKinds(args[0] ?? "", discovery)) {
       const list = await api.get<{ items: KubeObject[] }>(resourcePath(info, namespace), {
         query: { labelSelector: opts.selector },
       });
@@ -49,7 +51,8 @@ export async function del(args: string[], opts: DeleteCmdOptions): Promise<void>
     }
     if (!targets.length) console.error(`No resources found in ${namespace} namespace.`);
   } else if (!files.length) {
-    for (const t of resolveTargets(args)) targets.push({ ...t, namespace: opts.namespace ?? "default" });
+    for (const t of await resolveTargets(args, discovery))
+      targets.push({ ...t, namespace: opts.namespace ?? "default" });
   }
   const propagationPolicy =
     opts.cascade === "orphan" ? "Orphan" : opts.cascade === "foreground" ? "Foreground" : "Background";

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { KubeObject } from "../../core/object.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { createDiscovery } from "../discovery.ts";
 import { formatColumns } from "../printer.ts";
 import { cronJobLines, jobLines } from "./describe-batch.ts";
 import { resolveKinds } from "./kinds.ts";
@@ -13,7 +14,7 @@ export async function describe(
   opts: GlobalOptions & { allNamespaces?: boolean },
 ) {
   const api = new ApiClient(opts);
-  const [info] = resolveKinds(kind);
+  const [info] = await resolveKinds(kind, createDiscovery(api));
   const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? "default");
   let objects: KubeObject[];
   if (names.length) objects = await Promise.all(names.map((n) => api.get(resourcePath(info!, namespace, n))));

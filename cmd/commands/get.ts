@@ -2,6 +2,7 @@ import type { KubeObject } from "../../core/object.ts";
 import type { ResourceInfo } from "../../core/resources.ts";
 import { ApiClient, resourcePath, TABLE_ACCEPT } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { createDiscovery } from "../discovery.ts";
 import { ndjson } from "../ndjson.ts";
 import {
   columnWidths,
@@ -24,7 +25,7 @@ export interface GetOptions extends GlobalOptions {
 
 export async function get(kinds: string, names: string[], opts: GetOptions): Promise<void> {
   const api = new ApiClient(opts);
-  const infos = resolveKinds(kinds);
+  const infos = await resolveKinds(kinds, createDiscovery(api));
   const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? "default");
   const output = opts.output ?? "";
   const query = { labelSelector: opts.selector };

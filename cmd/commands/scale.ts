@@ -1,6 +1,7 @@
 import { ApiError, isApiError } from "../../core/errors.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
+import { createDiscovery } from "../discovery.ts";
 import { objectRef } from "../printer.ts";
 import { UsageError } from "../usage-error.ts";
 import { resolveTargets } from "./kinds.ts";
@@ -16,7 +17,7 @@ export async function scale(targets: string[], opts: GlobalOptions & { replicas?
       `The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0 (got ${opts.replicas})`,
     );
   const api = new ApiClient(opts);
-  for (const t of resolveTargets(targets)) {
+  for (const t of await resolveTargets(targets, createDiscovery(api))) {
     await api.request("PATCH", resourcePath(t.info, opts.namespace ?? "default", t.name, "scale"), {
       contentType: "application/merge-patch+json",
       body: { spec: { replicas } },
@@ -27,7 +28,7 @@ export async function scale(targets: string[], opts: GlobalOptions & { replicas?
 
 /** `minik set image deployment/x c=image…`: read, change, write back with the resourceVersion; retried on conflict. */
 export async function setImage(target: string, pairs: string[], opts: GlobalOptions) {
-  const [t] = resolveTargets([target]);
+  const [t] = await resolveTargets([target]);
   if (!t) throw new UsageError("set image needs KIND/NAME");
   if (!pairs.length) throw new UsageError("set image needs at least one CONTAINER=IMAGE");
   const wanted = Object.fromEntries(
@@ -66,7 +67,7 @@ export async function autoscale(
   target: string,
   opts: GlobalOptions & { min?: number; max?: number; cpuPercent?: number; name?: string },
 ) {
-  const [t] = resolveTargets([target]);
+  const [t] = await resolveTargets([target]);
   if (!t || (t.info.kind !== "Deployment" && t.info.kind !== "ReplicaSet"))
     throw new UsageError("autoscale works on deployments and replicasets");
   if (!opts.max) throw new UsageError("--max=MAXPODS is required");

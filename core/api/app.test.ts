@@ -6,6 +6,7 @@ import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 import { AGGREGATED_CONTENT_TYPE } from "./discovery.ts";
+import { readFields } from "./protobuf/wire.ts";
 import { FakeNodeServices } from "./testing/fake-node-services.ts";
 
 const TOKEN = "s3cret";
@@ -312,7 +313,21 @@ describe("openapi", () => {
     expect(apps.components.schemas["io.k8s.api.core.v1.Service"]).toBeUndefined();
   });
 
-  test("v2 is absent, so kubectl uses v3", async () => {
-    expect((await call("/openapi/v2")).status).toBe(404);
+  test("v2 is JSON from the same schemas, or gnostic protobuf when asked for as client-go does", async () => {
+    const v2 = await call("/openapi/v2");
+    expect(v2.status).toBe(200);
+    expect((await v2.json()).definitions["io.k8s.api.core.v1.Pod"]).toBeDefined();
+    const proto = await call("/openapi/v2", {
+      headers: { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" },
+    });
+    expect(proto.status).toBe(200);
+    expect(proto.headers.get("Content-Type")).toBe(
+      "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+    );
+    const fields = readFields(new Uint8Array(await proto.arrayBuffer()));
+    expect(new TextDecoder().decode(fields.get(1)![0]!.value as Uint8Array)).toBe("2.0");
+    expect(fields.get(8)).toHaveLength(1);
+    expect(fields.get(9)).toHaveLength(1);
+    expect((await call("/openapi/v2", { headers: { Accept: "text/plain" } })).status).toBe(406);
   });
 });

@@ -2,9 +2,13 @@ import { Hono } from "hono";
 import { type Authorizer, createRbacAuthorizer } from "../auth/rbac-authorizer.ts";
 import { ANONYMOUS_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
+import { withDeprecatedSchemas } from "../validation/openapi/deprecated-schemas.ts";
+import { OPENAPI_SCHEMAS } from "../validation/openapi/schemas.ts";
 import { VERSION } from "../version.ts";
 import { createAccessCheck } from "./access.ts";
 import { createAuthenticator } from "./auth.ts";
+import { createServed, handleCustom } from "./custom-resources.ts";
+import { DEPRECATED_RESOURCES, handleDeprecated, parseDeprecatedTarget } from "./deprecated-rest.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
 import {
   AGGREGATED_CONTENT_TYPE,
@@ -19,9 +23,10 @@ import {
 } from "./discovery.ts";
 import { handleExec } from "./exec.ts";
 import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
+import { legacyWatchPath } from "./legacy-watch.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
-import { createOpenApi } from "./openapi.ts";
+import { openApiV2Response } from "./openapi-v2.ts";
 import { handlePortForward } from "./port-forward.ts";
 import { handleProxy } from "./proxy.ts";
 import { guardRequest, isMutating } from "./request-guard.ts";
@@ -37,7 +42,7 @@ export type { AttachCapable } from "./exec.ts";
 export type { ServerEnv, Socket, SocketHandler } from "./socket.ts";
 export { createSelfSignedCertificate, type TlsCertificate } from "./tls-certificate.ts";
 
-const PUBLIC_PATHS = new Set(["/version", "/healthz", "/readyz", "/livez", "/login"]);
+const PUBLIC_PATHS = new Set(["/version", "/version/", "/healthz", "/readyz", "/livez", "/login"]);
 
 /**
  * The Kubernetes API as kubectl 1.32 (and client libraries) speak it: /version and probes, token
@@ -54,8 +59,12 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   const auth = createAuthenticator(deps.auth);
   const authorizer = deps.authorizer ?? createRbacAuthorizer(deps.client);
   const access = createAccessCheck(auth, authorizer, deps.client);
-  const extra: ExtraResource[] = [...REVIEW_RESOURCES, ...(deps.node ? METRICS_RESOURCES : [])];
-  const openapi = createOpenApi(extra, deps.schemas);
+  const extra: ExtraResource[] = [
+    ...REVIEW_RESOURCES,
+    ...(deps.node ? METRICS_RESOURCES : []),
+    ...DEPRECATED_RESOURCES,
+  ];
+  const served = createServed(deps.client, extra, withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS));
 
   app.onError((e) => statusResponse(e));
   app.notFound(() =>
@@ -90,6 +99,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   });
 
   app.get("/version", () => json(VERSION));
+  // the Python client's VersionApi asks for /version/
+  app.get("/version/", () => json(VERSION));
   for (const probe of ["/healthz", "/readyz", "/livez"]) {
     app.get(probe, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
     app.get(`${probe}/*`, () => new Response("ok", { headers: { "Content-Type": "text/plain" } }));
@@ -121,12 +132,13 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     }
     return json(legacyApiVersions());
   });
-  app.all("/apis", (c) => {
+  app.all("/apis", async (c) => {
     onlyGet(c.req.raw);
     if (wantsAggregated(c.req.header("Accept") ?? null)) {
-      return json(aggregatedDiscovery(false, extra), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
+      const all = await served.resources();
+      return json(aggregatedDiscovery(false, all), 200, { "Content-Type": AGGREGATED_CONTENT_TYPE });
     }
-    return json(legacyGroupList(extra));
+    return json(legacyGroupList(await served.resources()));
   });
   app.all("/api/:version", (c) => {
     onlyGet(c.req.raw);
@@ -138,9 +150,9 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       );
     return json(list);
   });
-  app.all("/apis/:group", (c) => {
+  app.all("/apis/:group", async (c) => {
     onlyGet(c.req.raw);
-    const group = legacyGroup(c.req.param("group"), extra);
+    const group = legacyGroup(c.req.param("group"), await served.resources());
     if (!group)
       throw new ApiError(
         "NotFound",
@@ -148,9 +160,9 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       );
     return json(group);
   });
-  app.all("/apis/:group/:version", (c) => {
+  app.all("/apis/:group/:version", async (c) => {
     onlyGet(c.req.raw);
-    const list = legacyResourceList(c.req.param("group"), c.req.param("version"), extra);
+    const list = legacyResourceList(c.req.param("group"), c.req.param("version"), await served.resources());
     if (!list)
       throw new ApiError(
         "NotFound",
@@ -159,10 +171,11 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     return json(list);
   });
 
-  app.get("/openapi/v3", async () => json(await openapi.index()));
+  app.get("/openapi/v2", async (c) => openApiV2Response(c.req.header("Accept"), (await served.openapi()).v2));
+  app.get("/openapi/v3", async () => json(await (await served.openapi()).v3.index()));
   app.get("/openapi/v3/*", async (c) => {
     const path = new URL(c.req.url).pathname.slice("/openapi/v3/".length);
-    const doc = await openapi.document(path);
+    const doc = await (await served.openapi()).v3.document(path);
     if (!doc) throw new ApiError("NotFound", `no OpenAPI document for ${path}`);
     return new Response(doc.body, {
       headers: {
@@ -180,11 +193,21 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   }) => {
     const req = c.req.raw;
     const url = new URL(c.req.url);
+    const watchPath = legacyWatchPath(url.pathname);
+    if (watchPath) {
+      url.pathname = watchPath;
+      url.searchParams.set("watch", "true");
+    }
     const v1Hpa = parseHpaV1Target(url.pathname);
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
+    const deprecated = parseDeprecatedTarget(url.pathname);
+    if (deprecated) return handleDeprecated(req, url, deprecated, deps);
     const target = parseTarget(url.pathname, extra);
-    if (!target) throw new ApiError("NotFound", "the server could not find the requested resource");
-    return dispatch(req, url, target, deps, c.env ?? {}, c.get("user") ?? ANONYMOUS_USER, authorizer);
+    const user = c.get("user") ?? ANONYMOUS_USER;
+    if (target) return dispatch(req, url, target, deps, c.env ?? {}, user, authorizer);
+    const custom = await served.route(url.pathname);
+    if (!custom) throw new ApiError("NotFound", "the server could not find the requested resource");
+    return handleCustom(url, custom, (t) => dispatch(req, url, t, deps, c.env ?? {}, user, authorizer));
   };
   app.all("/api/*", resources);
   app.all("/apis/*", resources);

@@ -5,7 +5,7 @@ import { RESOURCES, type ResourceInfo } from "../resources.ts";
  * /api and /apis, what kubectl 1.32 asks for first) and the legacy per-group-version form.
  */
 export const AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+export const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 /** Extra group-versions served besides RESOURCES (metrics.k8s.io when node stats exist). */
 export interface ExtraResource {

@@ -3,7 +3,7 @@ import type { KubeObject } from "../object.ts";
 import { findByPlural, resourceKey } from "../resources.ts";
 import { readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { listOptions, writeOptions } from "./options.ts";
+import { listOptions, queryFlag, writeOptions } from "./options.ts";
 import { json, warningHeader } from "./respond.ts";
 import { handleResource, methodNotAllowed, objectForTarget } from "./rest.ts";
 import { includeObjectParam, toTable, wantsTable } from "./table.ts";
@@ -47,7 +47,7 @@ export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiSe
   switch (req.method) {
     case "GET": {
       if (t.name) return respond(await deps.client.get(t.resource, ns, t.name));
-      if (url.searchParams.get("watch"))
+      if (queryFlag(url.searchParams.get("watch")))
         throw new ApiError("MethodNotAllowed", "watch autoscaling/v2 horizontalpodautoscalers instead of v1");
       const list = await deps.client.list(t.resource, listOptions(url, t.namespace));
       return json({

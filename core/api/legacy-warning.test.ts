@@ -35,7 +35,7 @@ describe("legacy apiVersions through the API", () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get("Warning")).toBe(
-      '299 - "extensions/v1beta1 Deployment is deprecated; stored as apps/v1"',
+      '299 - "extensions/v1beta1 Deployment is deprecated in v1.9+, unavailable in v1.16+; use apps/v1 Deployment"',
     );
     const body = await res.json();
     expect(body.apiVersion).toBe("apps/v1");

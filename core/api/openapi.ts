@@ -118,6 +118,9 @@ function jsonContent(ref: string) {
 export function schemaName(group: string, version: string, kind: string): string {
   const pkg = group === "" ? "core" : group.replace(/\.k8s\.io$/, "").split(".")[0];
   if (group === "metrics.k8s.io") return `io.k8s.metrics.pkg.apis.metrics.${version}.${kind}`;
+  // custom resources (CRD groups are domains): reversed, as kube-apiserver names them
+  if (group.includes(".") && !group.endsWith(".k8s.io"))
+    return `${group.split(".").reverse().join(".")}.${version}.${kind}`;
   return `io.k8s.api.${pkg}.${version}.${kind}`;
 }
 

@@ -17,7 +17,7 @@ export function writeOptions(url: URL, warnings: string[]): WriteOptions & { for
     fieldManager: q.get("fieldManager") ?? undefined,
     fieldValidation: validation,
     onWarning: (message) => warnings.push(message),
-    ...(force !== null ? { force: force === "true" || force === "1" } : {}),
+    ...(force !== null ? { force: queryFlag(force) } : {}),
   };
 }
 
@@ -51,7 +51,7 @@ export function deleteOptions(url: URL, body: unknown): DeleteOptions {
   }
   const bodyDryRun = Array.isArray(b.dryRun) ? (b.dryRun as string[]) : [];
   const orphan =
-    b.orphanDependents ?? (q.has("orphanDependents") ? q.get("orphanDependents") === "true" : undefined);
+    b.orphanDependents ?? (q.has("orphanDependents") ? queryFlag(q.get("orphanDependents")) : undefined);
   return {
     ...(grace !== undefined ? { gracePeriodSeconds: grace as number } : {}),
     ...(policy
@@ -64,7 +64,12 @@ export function deleteOptions(url: URL, body: unknown): DeleteOptions {
   };
 }
 
-/** A boolean query parameter as Kubernetes reads it: "true" or "1". */
+/**
+ * A boolean query parameter as kube-apiserver converts it (apimachinery's
+ * Convert_Slice_string_To_bool): absent, "0" or "false" in any case is false; any other value,
+ * the empty one included, is true — so the Python client's `watch=True` watches.
+ */
 export function queryFlag(value: string | null): boolean {
-  return value === "true" || value === "1";
+  if (value === null) return false;
+  return !(value === "0" || value.toLowerCase() === "false");
 }

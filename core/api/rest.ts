@@ -81,6 +81,7 @@ export function respondObject(
   if (wantsTable(req.headers.get("Accept"))) {
     const table = toTable(t.resource, [full], full.metadata.resourceVersion ?? "", {
       includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+      printer: t.printer,
     });
     return json(table, code, withWarnings(warnings));
   }
@@ -94,6 +95,7 @@ async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pro
     return json(
       toTable(t.resource, items, result.resourceVersion, {
         includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+        printer: t.printer,
       }),
     );
   }
@@ -115,8 +117,10 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
     options: listOptions(url, t.namespace),
     resourceVersion: q.get("resourceVersion") || undefined,
     timeoutSeconds: timeout,
-    bookmarks: q.get("allowWatchBookmarks") === "true",
-    table: table ? { includeObject: includeObjectParam(q.get("includeObject")) } : undefined,
+    bookmarks: queryFlag(q.get("allowWatchBookmarks")),
+    table: table
+      ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
+      : undefined,
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
@@ -155,7 +159,8 @@ export function objectForTarget(body: unknown, t: Target): KubeObject {
       `${t.info.kind} in version "${t.info.version}" cannot be handled as a ${t.info.kind}: json: cannot unmarshal ${Array.isArray(obj.metadata) ? "array" : typeof obj.metadata} into Go struct field .metadata of type v1.ObjectMeta`,
     );
   }
-  // a legacy apiVersion goes on to the registry, which converts it and warns (kubectl prints it)
+  // An old apiVersion is left for the registry, which converts it with that version's defaults
+  // and warns.
   if (!obj.apiVersion || !isLegacyFor(obj.apiVersion, t.info)) obj.apiVersion = expected;
   obj.kind = t.info.kind;
   obj.metadata ??= {};

@@ -1,5 +1,5 @@
 import type { KubeObject } from "../object.ts";
-import { printerFor } from "./printers/index.ts";
+import { type Printer, printerFor } from "./printers/index.ts";
 
 /**
  * Server-side `meta.k8s.io/v1 Table`s: what `kubectl get` asks for (`Accept: …;as=Table;…`).
@@ -19,9 +19,9 @@ export function toTable(
   resource: string,
   objects: KubeObject[],
   resourceVersion: string,
-  options: { includeObject: IncludeObject; noHeaders?: boolean; now?: number },
+  options: { includeObject: IncludeObject; noHeaders?: boolean; now?: number; printer?: Printer },
 ) {
-  const printer = printerFor(resource);
+  const printer = options.printer ?? printerFor(resource);
   const now = options.now ?? Date.now();
   return {
     kind: "Table",

@@ -1,6 +1,7 @@
 import { ApiError } from "../errors.ts";
 import { findByPlural, type ResourceInfo, resourceKey } from "../resources.ts";
 import type { ExtraResource } from "./discovery.ts";
+import type { Printer } from "./printers/index.ts";
 
 /** What a resource URL addresses: `/apis/apps/v1/namespaces/default/deployments/web/scale`. */
 export interface Target {
@@ -13,6 +14,8 @@ export interface Target {
   subresource?: string;
   /** For `…/proxy/<path>`: the rest of the URL path as sent (still percent-encoded), "/" at least. */
   proxyPath?: string;
+  /** Table columns when the kind has no built-in printer (custom resources). */
+  printer?: Printer;
 }
 
 /**
@@ -37,7 +40,8 @@ export function parseTarget(pathname: string, extra: ExtraResource[]): Target | 
   const find = (plural: string) => {
     const info =
       findByPlural(group, plural) ??
-      extra.find((e) => e.info.group === group && e.info.plural === plural)?.info;
+      extra.find((e) => e.info.group === group && e.info.plural === plural && e.info.version === version)
+        ?.info;
     return info && info.version === version ? info : undefined;
   };
   // namespaces/<ns>/<plural>[/<name>[/<sub>]] unless it is the namespace object's own subresource

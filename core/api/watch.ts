@@ -1,6 +1,7 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { Client, ListOptions } from "../seams/client.ts";
+import type { Printer } from "./printers/index.ts";
 import { toApiError } from "./respond.ts";
 import { type IncludeObject, toTable } from "./table.ts";
 import { WATCH_BUFFER_BYTES, watchLifetimeMs } from "./watch-limits.ts";
@@ -17,7 +18,7 @@ export interface WatchRequest {
   /** Unsent bytes after which a watcher that stopped reading is closed. */
   bufferBytes?: number;
   bookmarks: boolean;
-  table?: { includeObject: IncludeObject };
+  table?: { includeObject: IncludeObject; printer?: Printer };
   /** Aborts when the client goes away. */
   signal?: AbortSignal;
   bookmarkIntervalMs?: number;
@@ -79,6 +80,7 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
           const table = toTable(w.resource, [obj], obj.metadata.resourceVersion ?? lastRv, {
             includeObject: w.table.includeObject,
             noHeaders: sentColumns,
+            printer: w.table.printer,
           });
           sentColumns = true;
           return table;

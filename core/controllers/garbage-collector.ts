@@ -1,4 +1,5 @@
 import type { OwnerReference } from "kubernetes-types/meta/v1";
+import { findCustomResource } from "../crd/lookup.ts";
 import { isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { findByKind, RESOURCES, resourceKey } from "../resources.ts";
@@ -163,9 +164,12 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
   async function ownerExists(dependent: KubeObject, ref: OwnerReference): Promise<boolean> {
     if (byUid.has(ref.uid)) return true;
     const info = findByKind(ref.apiVersion, ref.kind);
-    if (!info) return true; // a kind minik does not serve: nothing to check against, keep it
-    const namespace = info.namespaced ? (dependent.metadata.namespace ?? "") : "";
-    const owner = await client.tryGet(resourceKey(info), namespace, ref.name);
+    const found = info
+      ? { resource: resourceKey(info), namespaced: info.namespaced }
+      : await findCustomResource(client, ref.apiVersion, ref.kind);
+    if (!found) return true; // a kind minik does not serve: nothing to check against, keep it
+    const namespace = found.namespaced ? (dependent.metadata.namespace ?? "") : "";
+    const owner = await client.tryGet(found.resource, namespace, ref.name);
     return owner?.metadata.uid === ref.uid;
   }
 

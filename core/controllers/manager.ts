@@ -5,6 +5,7 @@ import type { Client } from "../seams/client.ts";
 import type { LocalVolumes } from "../seams/local-volumes.ts";
 import { createClusterRoleAggregationController } from "./clusterrole-aggregation-controller.ts";
 import type { Controller, ControllerContext } from "./controller.ts";
+import { createCrdController } from "./crd-controller.ts";
 import { createCronJobController } from "./cronjob-controller.ts";
 import { createDaemonSetController } from "./daemonset-controller.ts";
 import { createDeploymentController } from "./deployment-controller.ts";
@@ -49,7 +50,8 @@ export type ControllerName =
   | "clusterrole-aggregation"
   | "kubernetes-service"
   | "tokens"
-  | "taint-eviction";
+  | "taint-eviction"
+  | "customresourcedefinition";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -147,6 +149,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     tokens: () =>
       createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
     "taint-eviction": () => createTaintEvictionController(ctx),
+    customresourcedefinition: () => createCrdController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");

@@ -1,4 +1,5 @@
 import type { Namespace } from "kubernetes-types/core/v1";
+import { namespacedCustomResources } from "../crd/lookup.ts";
 import { isApiError } from "../errors.ts";
 import { RESOURCES, resourceKey } from "../resources.ts";
 import { type Controller, type ControllerContext, createController, keyOf } from "./controller.ts";
@@ -38,7 +39,7 @@ export function createNamespaceController(ctx: ControllerContext): Controller {
     const ns = namespaces.get("", name);
     if (!ns?.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const resource of namespaced) {
+    for (const resource of [...namespaced, ...(await namespacedCustomResources(client))]) {
       const { items } = await client.list(resource, { namespace: name });
       for (const obj of items) {
         remaining++;

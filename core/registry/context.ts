@@ -1,3 +1,10 @@
+import { customKind } from "../crd/custom-kind.ts";
+import type { Kind } from "./kind.ts";
+
+export type { Kind };
+
+import { CRD_RESOURCE, type CustomResourceDefinition } from "../crd/types.ts";
+import { deprecationWarning, findDeprecated, toStored } from "../deprecated-versions.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import {
@@ -25,15 +32,8 @@ export interface RegistryContext {
   now: () => Date;
   /** How often a write without a resourceVersion is retried after losing a race. */
   maxRetries: number;
-}
-
-/** A resource as the registry handles it: table entry, store key and per-kind strategy. */
-export interface Kind {
-  key: string;
-  info: ResourceInfo;
-  strategy: Strategy;
-  apiVersion: string;
-  hasStatus: boolean;
+  /** Kinds of custom resources by CRD name, with the CRD revision they were built from. */
+  customKinds: Map<string, { key: string; kind: Kind }>;
 }
 
 const KINDS = new Map<string, Kind>(
@@ -51,6 +51,32 @@ const KINDS = new Map<string, Kind>(
     ];
   }),
 );
+
+/**
+ * The kind of a store key: a built-in one, or the custom resource of the CustomResourceDefinition
+ * of that name (`crontabs.stable.example.com`), built from the CRD as stored now.
+ */
+export async function resolveKind(ctx: RegistryContext, resource: string): Promise<Kind> {
+  const builtin = KINDS.get(resource);
+  if (builtin) return builtin;
+  const crd = resource.includes(".") ? await ctx.store.get(CRD_RESOURCE, "", resource) : undefined;
+  const custom = crd && customKindOf(ctx, crd as CustomResourceDefinition);
+  if (custom) return custom;
+  ctx.customKinds.delete(resource);
+  return kindOf(resource);
+}
+
+/** One Kind per CRD revision, so unchanged CRDs are not re-read into kinds on every request. */
+function customKindOf(ctx: RegistryContext, crd: CustomResourceDefinition): Kind | undefined {
+  const cache = ctx.customKinds;
+  const key = `${crd.metadata.uid}/${crd.metadata.resourceVersion}`;
+  const hit = cache.get(crd.metadata.name!);
+  if (hit?.key === key) return hit.kind;
+  const kind = customKind(crd);
+  if (kind) cache.set(crd.metadata.name!, { key, kind });
+  else cache.delete(crd.metadata.name!);
+  return kind;
+}
 
 export function kindOf(resource: string): Kind {
   const kind = KINDS.get(resource);
@@ -96,7 +122,13 @@ export function normalizeTypeMeta(
     );
   }
   const given = obj.apiVersion;
-  if (given && given !== kind.apiVersion) {
+  const deprecated = given ? findDeprecated(given, info.kind) : undefined;
+  if (given && given !== kind.apiVersion && kind.acceptVersion?.(given, obj)) {
+    // another served version of a custom resource
+  } else if (deprecated && deprecated.storedAs === kind.apiVersion) {
+    warn(ctx, options, deprecationWarning(deprecated));
+    toStored(deprecated, obj);
+  } else if (given && given !== kind.apiVersion) {
     if (LEGACY_API_VERSIONS[given]?.[info.kind] && findByKind(given, info.kind) === info) {
       warn(ctx, options, `${given} ${info.kind} is deprecated; stored as ${kind.apiVersion}`);
       convertLegacy(given, obj);

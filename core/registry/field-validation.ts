@@ -20,6 +20,10 @@ export function checkUnknownFields(
   const mode = opts?.fieldValidation;
   if (!mode) return;
   const { group, version, kind: kindName } = kind.info;
+  if (kind.unknownFields) {
+    reportUnknown(ctx, opts, mode, kindName, version, kind.unknownFields(obj));
+    return;
+  }
   const name = schemaNameFor(group, version, kindName);
   const schema = name ? OPENAPI_SCHEMAS[name] : undefined;
   if (!schema) return;
@@ -28,6 +32,18 @@ export function checkUnknownFields(
   const { unknown, wrongType } = decodeProblems(obj, schema, true, kind.hasStatus ? ["status"] : []);
   const cannot = `${kindName} in version "${version}" cannot be handled as a ${kindName}`;
   if (wrongType.length) throw new ApiError("BadRequest", `${cannot}: json: ${wrongType.join("; ")}`);
+  reportUnknown(ctx, opts, mode, kindName, version, unknown);
+}
+
+function reportUnknown(
+  ctx: RegistryContext,
+  opts: WriteOptions | undefined,
+  mode: string,
+  kindName: string,
+  version: string,
+  unknown: string[],
+): void {
+  const cannot = `${kindName} in version "${version}" cannot be handled as a ${kindName}`;
   if (unknown.length === 0) return;
   if (mode === "Strict") {
     const list = unknown.map((f) => `unknown field "${f}"`).join(", ");

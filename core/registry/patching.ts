@@ -11,7 +11,7 @@ import {
   type RegistryContext,
 } from "./context.ts";
 import { metaOf } from "./metadata.ts";
-import { checkScalable, replicasOf, toScale, withReplicas } from "./scale.ts";
+import { checkScalable, replicasOf, toScaleOf, withReplicasOf } from "./scale.ts";
 import { updateObject, updateStatusOf } from "./writes.ts";
 
 export type PatchOptions = WriteOptions & { subresource?: "status" | "scale"; force?: boolean };
@@ -35,7 +35,7 @@ export async function patchObject(
   for (let attempt = 0; ; attempt++) {
     const old = await ctx.store.get(kind.key, namespace, name);
     if (!old) throw notFound(kind, name);
-    const current = sub === "scale" ? toScale(old) : old;
+    const current = sub === "scale" ? toScaleOf(kind, old) : old;
     const patched = applyPatchDocument(
       type,
       current,
@@ -53,7 +53,8 @@ export async function patchObject(
     try {
       if (sub === "scale") {
         const replicas = replicasOf(patched);
-        return toScale(await updateObject(ctx, kind, old, withReplicas(old, replicas), opts, "scale"));
+        const next = withReplicasOf(kind, old, replicas);
+        return toScaleOf(kind, await updateObject(ctx, kind, old, next, opts, "scale"));
       }
       if (sub === "status") return await updateStatusOf(ctx, kind, old, patched.status, opts);
       patched.metadata ??= {};

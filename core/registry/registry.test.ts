@@ -98,7 +98,12 @@ describe("create", () => {
     const d = (await fx.registry.create("deployments.apps", legacy)) as Deployment;
     expect(d.apiVersion).toBe("apps/v1");
     expect(d.spec?.selector).toEqual({ matchLabels: { app: "old" } });
-    expect(fx.warnings).toEqual(["extensions/v1beta1 Deployment is deprecated; stored as apps/v1"]);
+    expect(d.metadata?.labels).toEqual({ app: "old" });
+    expect(d.spec?.strategy?.rollingUpdate).toEqual({ maxUnavailable: 1, maxSurge: 1 });
+    expect(d.spec?.revisionHistoryLimit).toBe(2147483647);
+    expect(fx.warnings).toEqual([
+      "extensions/v1beta1 Deployment is deprecated in v1.9+, unavailable in v1.16+; use apps/v1 Deployment",
+    ]);
   });
 
   test("a mismatched kind is a BadRequest", async () => {

@@ -4,11 +4,11 @@ import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from
 import type { Store } from "../store/store.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { applyObject } from "./apply.ts";
-import { kindOf, normalizeTypeMeta, notFound, type RegistryContext } from "./context.ts";
+import { kindOf, normalizeTypeMeta, notFound, type RegistryContext, resolveKind } from "./context.ts";
 import { deleteObject } from "./deletion.ts";
 import { evictPod } from "./eviction.ts";
 import { type PatchOptions, patchObject } from "./patching.ts";
-import { checkScalable, replicasOf, toScale, withReplicas } from "./scale.ts";
+import { checkScalable, replicasOf, toScaleOf, withReplicasOf } from "./scale.ts";
 import { withApiErrors } from "./store-error-status.ts";
 import { objectFilter, watchObjects } from "./watch.ts";
 import { createObject, retryUnlessPinned, scopeOf, updateObject, updateStatusOf } from "./writes.ts";
@@ -59,22 +59,24 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     onWarning: options.onWarning,
     now: options.now ?? (() => new Date()),
     maxRetries: 64,
+    customKinds: new Map(),
   };
 
+  const resolve = (resource: string) => resolveKind(ctx, resource);
   const registry: Registry = {
     async get<T extends KubeObject>(resource: string, namespace: string, name: string) {
       const obj = await registry.tryGet<T>(resource, namespace, name);
-      if (!obj) throw notFound(kindOf(resource), name);
+      if (!obj) throw notFound(await resolve(resource), name);
       return obj;
     },
 
     async tryGet<T extends KubeObject>(resource: string, namespace: string, name: string) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       return (await store.get(kind.key, scopeOf(kind, namespace), name)) as T | undefined;
     },
 
     async list<T extends KubeObject>(resource: string, opts: ListOptions = {}) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       const namespace = kind.info.namespaced && opts.namespace ? opts.namespace : undefined;
       const { filter, name } = objectFilter(kind.key, opts);
       if (name !== undefined && (namespace || !kind.info.namespaced)) {
@@ -89,11 +91,11 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     },
 
     async create<T extends KubeObject>(resource: string, input: T, opts?: WriteOptions) {
-      return (await createObject(ctx, kindOf(resource), input, opts)) as T;
+      return (await createObject(ctx, await resolve(resource), input, opts)) as T;
     },
 
     async update<T extends KubeObject>(resource: string, input: T, opts?: WriteOptions) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       const obj = structuredClone(input) as KubeObject;
       normalizeTypeMeta(ctx, kind, obj, opts);
       return (await retryUnlessPinned(ctx, kind, obj, async (old) => {
@@ -102,7 +104,7 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     },
 
     async updateStatus<T extends KubeObject>(resource: string, input: T, opts?: WriteOptions) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       return (await retryUnlessPinned(ctx, kind, input, (old) => {
         return updateStatusOf(ctx, kind, old, structuredClone(input.status), opts);
       })) as T;
@@ -116,7 +118,7 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
       body: unknown,
       opts: PatchOptions = {},
     ) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       const ns = scopeOf(kind, namespace);
       if (type === "apply") {
         if (opts.subresource)
@@ -127,22 +129,22 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     },
 
     async getScale(resource, namespace, name) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       checkScalable(kind);
-      return toScale(await registry.get(resource, namespace, name));
+      return toScaleOf(kind, await registry.get(resource, namespace, name));
     },
 
     async updateScale(resource, namespace, name, scale, opts) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       checkScalable(kind);
       const replicas = replicasOf(scale);
       const target = {
         metadata: { name, namespace, resourceVersion: scale.metadata?.resourceVersion },
       } as KubeObject;
       const out = await retryUnlessPinned(ctx, kind, target, (old) =>
-        updateObject(ctx, kind, old, withReplicas(old, replicas), opts, "scale"),
+        updateObject(ctx, kind, old, withReplicasOf(kind, old, replicas), opts, "scale"),
       );
-      return toScale(out);
+      return toScaleOf(kind, out);
     },
 
     async evict(namespace, name, deleteOptions) {
@@ -155,12 +157,12 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
       name: string,
       opts?: DeleteOptions,
     ) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       return (await deleteObject(ctx, kind, scopeOf(kind, namespace), name, opts ?? {})) as T;
     },
 
     async watch(resource, opts, onEvent) {
-      const kind = kindOf(resource);
+      const kind = await resolve(resource);
       const namespace = kind.info.namespaced && opts.namespace ? opts.namespace : undefined;
       return watchObjects(store, kind.key, namespace, opts, onEvent);
     },

@@ -8,7 +8,7 @@ import type { Kind } from "./context.ts";
 const SCALABLE = new Set(["deployments.apps", "replicasets.apps", "statefulsets.apps"]);
 
 export function checkScalable(kind: Kind): void {
-  if (!SCALABLE.has(kind.key)) {
+  if (!SCALABLE.has(kind.key) && !kind.scale) {
     throw new ApiError("NotFound", `the server could not find the requested resource (${kind.key}/scale)`);
   }
 }
@@ -47,4 +47,13 @@ export function replicasOf(scale: KubeObject): number {
 /** The object with its replicas set from a Scale. */
 export function withReplicas(obj: KubeObject, replicas: number): KubeObject {
   return { ...obj, metadata: { ...obj.metadata }, spec: { ...(obj.spec as object), replicas } };
+}
+
+/** The Scale view of any scalable kind (custom resources map their own replica paths). */
+export function toScaleOf(kind: Kind, obj: KubeObject): KubeObject {
+  return kind.scale ? kind.scale.toScale(obj) : toScale(obj);
+}
+
+export function withReplicasOf(kind: Kind, obj: KubeObject, replicas: number): KubeObject {
+  return kind.scale ? kind.scale.withReplicas(obj, replicas) : withReplicas(obj, replicas);
 }

@@ -20,6 +20,13 @@ export interface Strategy {
   validate?(obj: KubeObject): StatusCause[];
   validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
   /**
+   * Writes of the status subresource: prepares (prunes, defaults) the new status in place and
+   * returns its problems. Kinds without it take any status.
+   */
+  validateStatus?(obj: KubeObject): StatusCause[];
+  /** Warnings for a valid write (kube-apiserver's WarningsOnCreate/WarningsOnUpdate). */
+  warnings?(obj: KubeObject): string[];
+  /**
    * Seconds of graceful deletion for this object, or 0 to remove it at once. Only pods are
    * deleted gracefully.
    */

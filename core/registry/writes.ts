@@ -11,6 +11,7 @@ import {
   notFound,
   type RegistryContext,
   validateObject,
+  warn,
 } from "./context.ts";
 import { removeObject } from "./deletion.ts";
 import { checkUnknownFields } from "./field-validation.ts";
@@ -85,6 +86,7 @@ export async function createObject(
   if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, ctx.now(), !kind.hasStatus);
   validateObject(kind, obj);
   checkObjectSize(kind, obj);
+  for (const w of kind.strategy.warnings?.(obj) ?? []) warn(ctx, opts, w);
   const dryRun = !!opts.dryRun;
   const undo = await runAdmission(ctx.admit, {
     resource: kind.key,
@@ -173,6 +175,7 @@ export async function updateObject(
   if (kind.strategy.hasGeneration && !deepEqual(next.spec, old.spec))
     meta.generation = (oldMeta.generation ?? 0) + 1;
   validateObject(kind, next, old);
+  for (const w of kind.strategy.warnings?.(next) ?? []) warn(ctx, opts, w);
   if (deepEqual(next, old)) return old;
   return writeUpdate(ctx, kind, old, next, opts, subresource);
 }
@@ -189,6 +192,8 @@ export async function updateStatusOf(
   const next: KubeObject = { ...old, metadata: { ...old.metadata } };
   if (status === undefined) delete next.status;
   else next.status = status;
+  const causes = kind.strategy.validateStatus?.(next) ?? [];
+  if (causes.length) throw invalid(kind, old.metadata.name ?? "", causes);
   return writeUpdate(ctx, kind, old, next, opts, "status");
 }
 

@@ -22,8 +22,10 @@ describe.skipIf(!existsSync(BINARY))("compiled binary: control plane", () => {
 
   test("apply of the legacy manifest creates a Deployment, a ReplicaSet and two pods", async () => {
     const applied = await d.minik(["apply", "-f", MANIFEST]);
-    // the server's Warning header, printed as kubectl prints it (once, though the dry run got it too)
-    expect(applied.stderr).toBe("Warning: extensions/v1beta1 Deployment is deprecated; stored as apps/v1\n");
+    // every Warning header on stderr, once, as kubectl prints them
+    expect(applied.stderr).toBe(
+      "Warning: extensions/v1beta1 Deployment is deprecated in v1.9+, unavailable in v1.16+; use apps/v1 Deployment\n",
+    );
     expect(applied.stdout.trim()).toBe("deployment.apps/nginx-deployment created");
 
     const pods = await waitFor(

@@ -200,3 +200,19 @@ async function startFakeKubelet(client: Client): Promise<() => void> {
   });
   return stop;
 }
+
+/** Reads a child's output as it comes: `until(text)` waits for it (or the end); `text()` is all so far. */
+export function outputReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
+  let text = "";
+  return {
+    text: () => text,
+    async until(want: string): Promise<void> {
+      while (!text.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += new TextDecoder().decode(value);
+      }
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { skipUnless, waitFor } from "../support/env.ts";
-import { type Cluster, hasKubectl, startCluster } from "./harness.ts";
+import { type Cluster, hasKubectl, outputReader, startCluster } from "./harness.ts";
 
 let c: Cluster;
 
@@ -32,20 +32,12 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl node commands", "needs /usr/bin/
         "2026-11-25T14:00:00.000000000Z three\n",
       );
       const follow = c.spawn(["logs", "-f", "web"]);
-      const reader = (follow.stdout as ReadableStream<Uint8Array>).getReader();
-      let text = "";
-      const readUntil = async (want: string) => {
-        while (!text.includes(want)) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += new TextDecoder().decode(value);
-        }
-      };
-      await readUntil("three\n");
+      const out = outputReader(follow.stdout as ReadableStream<Uint8Array>);
+      await out.until("three\n");
       const follower = await waitFor(() => c.node.followers.at(-1));
       follower.push("four");
-      await readUntil("four\n");
-      expect(text).toBe("one\ntwo\nthree\nfour\n");
+      await out.until("four\n");
+      expect(out.text()).toBe("one\ntwo\nthree\nfour\n");
       follower.end();
       expect(await follow.exited).toBe(0);
     });

@@ -2,6 +2,7 @@ import type { Strategy } from "../strategy.ts";
 import { hpaStrategy, pdbStrategy } from "./autoscaling-policy.ts";
 import { controllerRevisionStrategy } from "./controller-revision.ts";
 import { cronJobStrategy } from "./cronjob.ts";
+import { customResourceDefinitionStrategy } from "./customresourcedefinition.ts";
 import { daemonSetStrategy } from "./daemonset.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
@@ -48,6 +49,7 @@ const STRATEGIES: Record<string, Strategy> = {
   "clusterroles.rbac.authorization.k8s.io": clusterRoleStrategy,
   "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
   "clusterrolebindings.rbac.authorization.k8s.io": clusterRoleBindingStrategy,
+  "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

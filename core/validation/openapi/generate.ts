@@ -56,6 +56,7 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["AuthenticationV1TokenRequest", "authentication.k8s.io", "v1", "TokenRequest"],
   ["V1TokenReview", "authentication.k8s.io", "v1", "TokenReview"],
   ["V1SubjectAccessReview", "authorization.k8s.io", "v1", "SubjectAccessReview"],
+  ["V1CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
 ];
 
 const META = new Set([
