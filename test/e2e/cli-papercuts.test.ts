@@ -6,7 +6,8 @@ import { BINARY, type Daemon, removeDir, startDaemon } from "./daemon.ts";
 
 const MANIFEST = readFileSync(join(import.meta.dir, "../../examples/nginx-deployment.yaml"), "utf8");
 const KUBECTL = "/usr/bin/kubectl";
-const WARNING = "Warning: extensions/v1beta1 Deployment is deprecated; stored as apps/v1\n";
+const WARNING =
+  "Warning: extensions/v1beta1 Deployment is deprecated in v1.9+, unavailable in v1.16+; use apps/v1 Deployment\n";
 
 async function kubectl(kubeconfig: string, args: string[]) {
   const p = Bun.spawn([KUBECTL, "--kubeconfig", kubeconfig, ...args], { stdout: "pipe", stderr: "pipe" });

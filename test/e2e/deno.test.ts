@@ -87,7 +87,9 @@ describe.skipIf(!denoWorks)("minik under Deno, from source", () => {
 
   test("apply -f - under Deno creates the seed Deployment with its warning", async () => {
     const r = await minikUnderDeno(["apply", "-f", "-"], env(), MANIFEST);
-    expect(r.stderr).toBe("Warning: extensions/v1beta1 Deployment is deprecated; stored as apps/v1\n");
+    expect(r.stderr).toBe(
+      "Warning: extensions/v1beta1 Deployment is deprecated in v1.9+, unavailable in v1.16+; use apps/v1 Deployment\n",
+    );
     expect(r.stdout).toBe("deployment.apps/nginx-deployment created\n");
     expect(r.code).toBe(0);
     const got = await minikUnderDeno(["get", "deployment", "nginx-deployment", "-o", "json"], env());
