@@ -74,13 +74,13 @@ test("a PID 1 that ignores SIGTERM takes the whole grace period, then is killed 
     const deadline = Date.now() + 3000;
     while (!check()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await Bun.sleep(10);
+      await new Promise((r) => setTimeout(r, 10));
     }
   };
   // SIGTERM sent: the stop now waits out the grace period
   await until(() => (h.host.entry(id)?.stopWaiters.size ?? 0) > 0, "the stop to begin");
   h.clock.advance(29_000);
-  await Bun.sleep(50);
+  await new Promise((r) => setTimeout(r, 50));
   expect(h.host.entry(id)!.status.state).toBe("running");
   h.clock.advance(1_000);
   await until(() => h.host.entry(id)?.status.state !== "running", "SIGKILL after the grace");

@@ -36,9 +36,9 @@ test("an HPA without behavior waits the default 300 s scale-down window, then sc
 
   usage = 5;
   // many syncs (every 100 ms) with low usage: within the window nothing shrinks
-  await Bun.sleep(1500);
+  await new Promise((r) => setTimeout(r, 1500));
   clock.jump(290_000);
-  await Bun.sleep(500);
+  await new Promise((r) => setTimeout(r, 500));
   expect(await replicas()).toBe(4);
   // past 300 s since the high recommendations: scale in
   clock.jump(15_000);

@@ -68,7 +68,7 @@ test("a node that turns NotReady is tainted NoExecute and its pods go after the 
     message: "node health checks failing 3 times in a row: network: bridge minik0 is gone",
   });
   // tolerated for 300 s (added at admission): still there a while later
-  await Bun.sleep(500);
+  await new Promise((r) => setTimeout(r, 500));
   expect(await get("web")).toBeDefined();
   clock.jump(301_000);
   await waitFor(async () => (await get("web")) === undefined, { what: "web evicted" });
