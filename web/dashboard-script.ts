@@ -365,7 +365,10 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
 <h3>Events</h3><div id="obj-events"></div><h3>YAML</h3><pre id="yaml"></pre>`;
     if (obj) {
       K.setHtml(el("extra"), extraHtml(r.view, obj));
-      if (r.view.key === "pods") void showLogs(obj, true);
+      if (r.view.key === "pods") {
+        void showLogs(obj, true);
+        void showInspect(obj);
+      }
     }
     el("detail-title")?.focus();
   }
@@ -451,7 +454,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
   function extraHtml(view: View, o: Obj): string {
     if (view.key === "pods") {
       const containers: { name: string }[] = o.spec?.containers || [];
-      return `<div class="cards" id="pod-charts"></div><h3>Logs</h3><div class="actions"><label>Container <select id="log-container">${containers.map((c) => `<option>${V.esc(c.name)}</option>`).join("")}</select></label><label><input type="checkbox" id="log-follow" checked> Follow</label></div><pre id="logs" aria-label="Container logs" tabindex="0"></pre>`;
+      return `<div class="cards" id="pod-charts"></div><h3>Inside the container</h3><div id="inspect" class="inspect"><p class="muted">Reading namespaces, cgroup and layers…</p></div><h3>Logs</h3><div class="actions"><label>Container <select id="log-container">${containers.map((c) => `<option>${V.esc(c.name)}</option>`).join("")}</select></label><label><input type="checkbox" id="log-follow" checked> Follow</label></div><pre id="logs" aria-label="Container logs" tabindex="0"></pre>`;
     }
     if (view.key === "secrets")
       return `<h3>Data</h3><p class="muted">Keys: ${V.esc((o.keys || []).join(", ") || "none")}</p><div class="actions"><button type="button" data-act="reveal">Show values</button></div><pre id="secret-values" hidden></pre>`;
@@ -475,6 +478,79 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
         metricsProblem,
       )
     );
+  }
+
+  /**
+   * The article's picture of a container, read back by the node (`minik inspect`): the layer stack
+   * (read-write on top, the pod's init layer, the image's read-only layers), the namespaces it
+   * shares with the pod or the host, and its CPU use as a gauge against the CFS quota.
+   */
+  async function showInspect(p: Obj): Promise<void> {
+    const box = el("inspect");
+    if (!box) return;
+    if (!p.spec?.nodeName) {
+      box.innerHTML = `<p class="muted">Not on a node yet: no containers to inspect.</p>`;
+      return;
+    }
+    const container = (el("log-container") as HTMLSelectElement | null)?.value ?? "";
+    const url = `/minik/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/inspect?container=${encodeURIComponent(container)}`;
+    const res = await fetch(url, { credentials: "same-origin" }).catch(() => undefined);
+    const body = res ? await res.json().catch(() => ({})) : {};
+    if (!res?.ok) {
+      box.innerHTML = `<p class="muted">${V.esc(body.message || "The node could not be asked.")}</p>`;
+      return;
+    }
+    box.innerHTML = inspectHtml(
+      body,
+      podHistory.get(`${p.metadata.namespace}/${p.metadata.name}`)?.at(-1)?.cpu,
+    );
+  }
+
+  function inspectHtml(
+    insp: {
+      namespaces: any[];
+      cgroup?: any;
+      rootfs: { layers: any[]; changes: { added: string[]; modified: string[]; deleted: string[] } };
+      notes: string[];
+    },
+    cpuCores: number | undefined,
+  ): string {
+    const layerLabel = (l: {
+      role: string;
+      digest?: string;
+      sizeBytes?: number;
+      createdBy?: string;
+      files?: string[];
+    }) =>
+      l.role === "container"
+        ? `read-write layer: ${insp.rootfs.changes.added.length} added, ${insp.rootfs.changes.modified.length} changed, ${insp.rootfs.changes.deleted.length} deleted`
+        : l.role === "init"
+          ? `init layer (never committed): ${(l.files || []).join(", ")}`
+          : `read-only ${String(l.digest || "")
+              .replace(/^sha256:/, "")
+              .slice(0, 12)} ${V.showBytes(l.sizeBytes || 0)} ${l.createdBy || ""}`;
+    const stack = insp.rootfs.layers
+      .map((l) => `<li class="layer ${V.esc(l.role)}">${V.esc(layerLabel(l))}</li>`)
+      .join("");
+    const whiteouts = insp.rootfs.changes.deleted.length
+      ? `<p class="muted">Whiteouts: ${insp.rootfs.changes.deleted.map((d) => V.esc(d)).join(", ")}</p>`
+      : "";
+    const namespaces = insp.namespaces.length
+      ? `<table><tr><th>Namespace</th><th>Inode</th><th>Shared</th></tr>${insp.namespaces
+          .map(
+            (n) =>
+              `<tr><td>${V.esc(n.type)}</td><td>${n.inode}</td><td>${n.sharedWith === "pod" ? "with the pod" : n.sharedWith === "host" ? "the host's" : "its own"}</td></tr>`,
+          )
+          .join("")}</table>`
+      : "";
+    const cpu = insp.cgroup?.cpu;
+    const quota = cpu?.quotaMicros ? cpu.quotaMicros / cpu.periodMicros : undefined;
+    const gauge =
+      quota !== undefined
+        ? `<div class="gauge" role="meter" aria-label="CPU against the quota" aria-valuemin="0" aria-valuemax="${quota}" aria-valuenow="${cpuCores ?? 0}"><div style="width:${Math.min(100, ((cpuCores ?? 0) / quota) * 100).toFixed(0)}%"></div></div><p>CPU ${cpuCores === undefined ? "…" : V.showCores(cpuCores)} of a quota of ${cpu.quotaMicros}/${cpu.periodMicros} µs = ${cpu.percentOfOneCpu}% of one CPU</p>`
+        : `<p class="muted">No CPU limit (no CFS quota).</p>`;
+    const notes = insp.notes.map((n) => `<p class="muted">${V.esc(n)}</p>`).join("");
+    return `<ol class="layers" aria-label="Root filesystem layers, top first">${stack}</ol>${whiteouts}${gauge}${namespaces}${notes}`;
   }
 
   async function showLogs(p: Obj, follow: boolean): Promise<void> {
@@ -684,6 +760,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
       const r = route();
       const pod = r.view && r.name ? find(r.view, r.namespace, r.name) : undefined;
       if (pod) void showLogs(pod, (el("log-follow") as HTMLInputElement).checked);
+      if (pod && target.id === "log-container") void showInspect(pod);
     }
   });
   document.addEventListener("click", (e) => {

@@ -38,6 +38,12 @@ tr.sel{background:#e8eefc}
 .chart svg{width:100%;height:90px;display:block}
 .chart polyline{fill:none;stroke:#0b57d0;stroke-width:2;vector-effect:non-scaling-stroke}
 .chart .area{fill:#e8eefc;stroke:none}
+.layers{list-style:none;padding:0;margin:6px 0;display:grid;gap:2px;font-size:12px}
+.layer{padding:4px 8px;border:1px solid #c4cbd6;border-radius:3px;background:#f6f7f9;word-break:break-all}
+.layer.container{background:#e6f4ea;border-color:#137333}
+.layer.init{background:#fef7e0;border-color:#8a4b00}
+.gauge{height:10px;background:#eef0f3;border-radius:5px;overflow:hidden;margin:6px 0 2px}
+.gauge div{height:100%;background:#0b57d0}
 #detail{background:#fff;border-left:1px solid #dde1e7;padding:10px 14px;min-width:0;overflow:auto;max-height:calc(100vh - 48px);position:sticky;top:0}
 #detail header{display:flex;gap:8px;align-items:baseline;justify-content:space-between}
 #detail h2{font-size:16px;word-break:break-all}

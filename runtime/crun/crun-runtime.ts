@@ -337,6 +337,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       nofile = nofileHardLimit();
       if (clearRunDirAfterReboot(layout, boot)) log("crun runtime: host rebooted; cleared stale crun state");
       const ns = await prepareCrunNamespace(cg, layout.runDir);
+      // crun makes its --root only with the first container; the health check must not wait for one
+      ensureDir(layout.crunRoot);
       version = await crunVersion(options.crunPath ?? "crun");
       crun = createCrunCli({
         crunPath: options.crunPath ?? "crun",

@@ -130,14 +130,15 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
   let dns: DnsServer | undefined;
   return {
     async health() {
-      let state: string;
+      let flags: number;
       try {
-        state = readFileSync(`/sys/class/net/${bridge}/operstate`, "utf8").trim();
+        flags = Number.parseInt(readFileSync(`/sys/class/net/${bridge}/flags`, "utf8").trim(), 16);
       } catch {
         throw new Error(`bridge ${bridge} is missing`);
       }
-      // "unknown" is what a bridge without carrier-reporting ports says while it works
-      if (state === "down") throw new Error(`bridge ${bridge} is down`);
+      // Administratively up (IFF_UP) is what counts: a bridge without ports (no pod yet) has no
+      // carrier, so its operstate says "down" although it works.
+      if (!(flags & 0x1)) throw new Error(`bridge ${bridge} is down (ip link set ${bridge} up)`);
     },
     ipam,
     podNetwork,

@@ -324,6 +324,13 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
       for (const f of node.followers) f.push(`followed line for ${label}`);
       await page.locator("#logs", { hasText: `followed line for ${label}` }).waitFor();
       await page.locator("#pod-charts polyline").first().waitFor({ timeout: 15_000 });
+      // the container as the node reads it back: the layer stack, the CFS quota, the namespaces
+      await page.locator("#inspect .layer.container").waitFor();
+      expect(await page.locator("#inspect").textContent()).toContain(
+        "quota of 30000/100000 µs = 30% of one CPU",
+      );
+      expect(await page.locator("#inspect").textContent()).toContain("Whiteouts: /etc/motd");
+      expect(await page.locator("#inspect table").textContent()).toContain("with the pod");
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
         viewport.width,
       );

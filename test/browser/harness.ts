@@ -5,6 +5,7 @@ import { serve } from "../../cmd/serve.ts";
 import { createApiServer } from "../../core/api/app.ts";
 import { createDashboardApi, dashboardKinds } from "../../core/api/dashboard-api.ts";
 import { createSessions, type SessionPolicy } from "../../core/api/dashboard-session.ts";
+import { createMinikApi } from "../../core/api/minik-api.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry, type Registry } from "../../core/registry/registry.ts";
 import type { NodeServices } from "../../core/seams/node-services.ts";
@@ -59,7 +60,7 @@ export async function startDashboardServer(
     client: registry,
     node: options.node,
     auth: { token: TOKEN, sessions },
-    routes: [createDashboardApi({ client: registry, sessions })],
+    routes: [createDashboardApi({ client: registry, sessions }), createMinikApi({ node: options.node })],
     web: createDashboardPage({ list: (key) => registry.list(key), kinds: dashboardKinds() }),
   });
   const server = serve(app, { hostname: "127.0.0.1", port: options.port ?? 0 });

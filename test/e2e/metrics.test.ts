@@ -63,9 +63,11 @@ spec:
       millis.push(Number(m![1]));
       await Bun.sleep(1500);
     }
-    const last = millis.at(-1)!;
-    expect(last).toBeGreaterThanOrEqual(190);
-    expect(last).toBeLessThanOrEqual(310);
+    // The quota is a ceiling the kernel enforces, so no sample may exceed it (plus sampling slack);
+    // on a loaded 2-core machine the loop can get less than its quota, so the best sample must reach
+    // it within the tolerance, not every sample.
+    expect(Math.max(...millis)).toBeLessThanOrEqual(310);
+    expect(Math.max(...millis)).toBeGreaterThanOrEqual(190);
     const metrics = JSON.parse(
       (
         await kubectl(dataDir, [

@@ -132,7 +132,7 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl custom resources", "needs /usr/b
       const out = outputReader(watch.stdout as ReadableStream<Uint8Array>);
       await out.until("my-cron");
       await c.kubectl(["apply", "-f", c.write("w.yaml", cron("watched", "  cronSpec: '0 * * * *'"))]);
-      await out.until("watched");
+      await out.until(/watched\s+0 \* \* \* \*\s+1\s+\d+s/);
       watch.kill();
       expect(out.text()).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE\n/);
       expect(out.text()).toMatch(/watched\s+0 \* \* \* \*\s+1\s+\d+s/);

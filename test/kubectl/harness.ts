@@ -201,14 +201,17 @@ async function startFakeKubelet(client: Client): Promise<() => void> {
   return stop;
 }
 
-/** Reads a child's output as it comes: `until(text)` waits for it (or the end); `text()` is all so far. */
+/**
+ * Reads a child's output as it comes: `until(text)` waits for it (or the end) — a string, or a
+ * pattern when a whole row must have arrived, not just its first chunk; `text()` is all so far.
+ */
 export function outputReader(stream: ReadableStream<Uint8Array>) {
   const reader = stream.getReader();
   let text = "";
   return {
     text: () => text,
-    async until(want: string): Promise<void> {
-      while (!text.includes(want)) {
+    async until(want: string | RegExp): Promise<void> {
+      while (typeof want === "string" ? !text.includes(want) : !want.test(text)) {
         const { value, done } = await reader.read();
         if (done) return;
         text += new TextDecoder().decode(value);
