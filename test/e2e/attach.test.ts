@@ -90,6 +90,10 @@ spec:
       what: "catter running",
       timeoutMs: 30_000,
     });
+    // its first line written before anyone attaches, so an attach sees only what comes after
+    await waitFor(async () => (await d.minik(["logs", "catter"])).stdout.includes("started"), {
+      what: "catter's first line",
+    });
     for (const word of ["one", "two"]) {
       const p = Bun.spawn(kubectlArgv(dataDir, ["attach", "-i", "catter"]), {
         stdin: "pipe",

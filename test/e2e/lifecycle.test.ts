@@ -219,7 +219,16 @@ spec:
       { timeoutMs: 60_000, what: "the workload back after the reboot" },
     );
     for (const p of running(await pods("roll"))) {
-      expect(await (await fetch(`http://${p.status.podIP}/`)).text()).toContain("v2");
+      // ready without a readiness probe means started, not yet listening: ask until it answers
+      const body = await waitFor(
+        () =>
+          fetch(`http://${p.status.podIP}/`).then(
+            (r) => r.text(),
+            () => undefined,
+          ),
+        { what: `pod ${p.status.podIP} answering` },
+      );
+      expect(body).toContain("v2");
     }
     expect(runningContainers()).toHaveLength(3);
   }, 120_000);
