@@ -150,10 +150,16 @@ describe.skipIf(skipUnless(host.canRunContainers, "agent on crun", "needs root a
       expect(cs(pod).lastState?.terminated?.message).toMatch(
         /^failed to start container process: .*\/no\/such\/binary/,
       );
-      const reasons = (await client.list("events", { namespace: "default" })).items
-        .filter((e) => (e.involvedObject as { name: string }).name === "nobin")
-        .map((e) => `${e.reason}`);
-      expect(reasons).toContain("BackOff");
+      // the status and its events are written one after the other: wait for the BackOff event
+      const reasons = await waitFor(
+        async () => {
+          const all = (await client.list("events", { namespace: "default" })).items
+            .filter((e) => (e.involvedObject as { name: string }).name === "nobin")
+            .map((e) => `${e.reason}`);
+          return all.includes("BackOff") ? all : undefined;
+        },
+        { what: "the BackOff event of nobin" },
+      );
       expect(reasons).not.toContain("Started");
       await client.delete("pods", "default", "nobin", { gracePeriodSeconds: 0 });
     });
