@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,8 +130,37 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
 export function removeDir(dir: string | undefined) {
   if (!dir) return;
+  killLeftoverContainers(dir);
   unmountUnder(dir);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Containers outlive `minik up` by design, so a pod force-deleted just before the daemon stopped
+ * (the agent had not swept it yet) would keep running — a busy loop of one test would then starve
+ * the next. Kills what still runs in the cgroups of this data dir's pods (`…/minik/<pod-uid>/…`).
+ */
+function killLeftoverContainers(dir: string) {
+  let uids: string[];
+  try {
+    uids = readdirSync(join(dir, "pods"));
+  } catch {
+    return;
+  }
+  if (!uids.length) return;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let cgroup: string;
+    try {
+      cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+    } catch {
+      continue;
+    }
+    if (uids.some((uid) => cgroup.includes(`/minik/${uid}/`))) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+  }
 }
 
 /** Lazily unmounts every mount at or below `dir`, deepest first. */
