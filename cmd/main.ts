@@ -37,12 +37,15 @@ cli
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
   .option(
     "--datastore-endpoint <url>",
-    "Keep objects in etcd: etcd://host:2379[,host:2379…] (default: the embedded libsql file)",
+    "Keep objects in etcd (etcd://host:2379[,host:2379…]) or Postgres (postgres://user:pw@host:5432/db); default: the embedded libsql file",
   )
-  .option("--datastore-cafile <file>", "CA certificate of the etcd members (TLS)")
-  .option("--datastore-certfile <file>", "Client certificate for etcd (TLS)")
-  .option("--datastore-keyfile <file>", "Key of the client certificate for etcd")
-  .option("--datastore-prefix <prefix>", "Key prefix in etcd (default /registry)")
+  .option("--datastore-cafile <file>", "CA certificate of the etcd members / Postgres server (TLS)")
+  .option("--datastore-certfile <file>", "Client certificate for etcd / Postgres (TLS)")
+  .option("--datastore-keyfile <file>", "Key of the client certificate")
+  .option(
+    "--datastore-prefix <prefix>",
+    "Key prefix in etcd (default /registry); schema in Postgres (default minik)",
+  )
   .action(async (opts) => (await import("./up.ts")).up(opts));
 
 cli

@@ -2,6 +2,7 @@
  * `minik up`: a page of wiring. Every step says what it was doing when it fails; containers keep
  * running when minik stops (like a kubelet restart) and are adopted when it comes back.
  */
+
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
@@ -43,6 +44,7 @@ import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
 import type { LocalVolumes } from "../core/seams/local-volumes.ts";
 import { claimCapacityAdmission } from "../core/storage/claim-capacity.ts";
+import { redactUrl } from "../core/store/store-errors.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
 import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
 import { dialPod } from "../runtime/net/dial.ts";
@@ -99,7 +101,9 @@ export async function up(opts: UpOptions): Promise<void> {
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir, log));
   const store = await step(
-    opts.datastoreEndpoint ? `connecting to the datastore ${opts.datastoreEndpoint}` : "opening the store",
+    opts.datastoreEndpoint
+      ? `connecting to the datastore ${redactUrl(opts.datastoreEndpoint)}`
+      : "opening the store",
     () => openDatastore(opts, dataDir),
   );
   const podCidr = opts.podCidr ?? DEFAULT_POD_CIDR;
@@ -197,7 +201,7 @@ export async function up(opts: UpOptions): Promise<void> {
         return network.controllers;
       },
     });
-  // Servers sharing an etcd elect one of them to run the cluster's controllers.
+  // Servers sharing an etcd or a Postgres database elect one of them to run the cluster's controllers.
   const controllers = opts.datastoreEndpoint
     ? electedControllers(registry, nodeName, runControllers, log)
     : await step("starting controllers", runControllers);

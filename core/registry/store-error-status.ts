@@ -17,6 +17,7 @@ const REASONS: Record<StoreErrorCode, StatusReason> = {
   InvalidObject: "Invalid",
   InvalidRevision: "BadRequest",
   Closed: "ServiceUnavailable",
+  Unavailable: "ServiceUnavailable",
   Internal: "InternalError",
 };
 

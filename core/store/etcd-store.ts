@@ -2,7 +2,7 @@ import type { KubeObject, WatchEvent } from "../object.ts";
 import { createEtcdClient, type EtcdEvent, type EtcdKv } from "./etcd-client.ts";
 import { createWatchCache } from "./etcd-watch-cache.ts";
 import type { Store } from "./store.ts";
-import { identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
+import { checkPreconditions, identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
 
 /**
  * The Store on etcd, the way kube-apiserver keeps objects there: one key per object
@@ -143,14 +143,7 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
           const current = (await etcd.range(key)).kvs[0];
           if (!current) throw err.notFound();
           const obj = decode(current);
-          if (preconditions?.uid && preconditions.uid !== obj.metadata.uid)
-            throw err.precondition("UID", preconditions.uid, obj.metadata.uid);
-          if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.modRevision))
-            throw err.precondition(
-              "ResourceVersion",
-              preconditions.resourceVersion,
-              String(current.modRevision),
-            );
+          checkPreconditions(err, preconditions, obj, current.modRevision);
           const r = await etcd.txn(
             [{ key, target: "MOD", modRevision: current.modRevision }],
             [{ deleteRange: { key } }],

@@ -9,7 +9,14 @@ import { createMutex } from "./mutex.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
 import type { Store } from "./store.ts";
-import { errorText, identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
+import {
+  checkPreconditions,
+  errorText,
+  identify,
+  parseRevision,
+  StoreError,
+  storeErrors,
+} from "./store-errors.ts";
 import { readState, type StoredState } from "./stored-state.ts";
 import { type Change, matches, type StoreEvent, type WatchFilter, WatchHub } from "./watch-hub.ts";
 
@@ -175,12 +182,7 @@ export class SqlStore implements Store {
       const current = this.#cache.get(resource, namespace, name);
       if (!current) throw err.notFound();
       const obj = JSON.parse(current.json) as KubeObject;
-      if (preconditions?.uid && preconditions.uid !== obj.metadata.uid) {
-        throw err.precondition("UID", preconditions.uid, obj.metadata.uid);
-      }
-      if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.revision)) {
-        throw err.precondition("ResourceVersion", preconditions.resourceVersion, String(current.revision));
-      }
+      checkPreconditions(err, preconditions, obj, current.revision);
       const res = await tx
         .delete(objects)
         .where(and(this.#pk(resource, namespace, name), eq(objects.revision, current.revision)));

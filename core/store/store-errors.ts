@@ -22,6 +22,8 @@ export type StoreErrorCode =
   | "InvalidRevision"
   /** The store was closed. */
   | "Closed"
+  /** The datastore cannot be reached (a shared database down or cut off); retry later. */
+  | "Unavailable"
   /** The database refused the write, or another process changed it. */
   | "Internal";
 
@@ -58,6 +60,19 @@ export function storeErrors(key: string, name: string) {
   };
 }
 
+/** A delete's preconditions against the stored object and its revision; PreconditionFailed when one fails. */
+export function checkPreconditions(
+  err: ReturnType<typeof storeErrors>,
+  preconditions: { resourceVersion?: string; uid?: string } | undefined,
+  stored: KubeObject,
+  revision: number,
+): void {
+  if (preconditions?.uid && preconditions.uid !== stored.metadata.uid)
+    throw err.precondition("UID", preconditions.uid, stored.metadata.uid);
+  if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(revision))
+    throw err.precondition("ResourceVersion", preconditions.resourceVersion, String(revision));
+}
+
 export function identify(resource: string, obj: KubeObject): { namespace: string; name: string } {
   const name = obj.metadata?.name;
   if (!name) {
@@ -81,4 +96,9 @@ export function parseRevision(what: string, rv: string): number {
 export function errorText(e: unknown): string {
   const cause = (e as { cause?: unknown }).cause;
   return cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e);
+}
+
+/** A datastore URL without its password: messages and logs name the endpoint, never the secret. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, "$1:***@");
 }
