@@ -301,4 +301,76 @@ describe("job controller", () => {
       what: "pod collected",
     });
   });
+
+  test("job tracking: a finished pod force-deleted before the controller saw it is counted exactly once", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { completions: 2 }));
+    const [pod] = await waitRunning(1);
+    expect(pod!.metadata.finalizers).toEqual(["batch.kubernetes.io/job-tracking"]);
+    // The controller is away while the pod succeeds and is force-deleted.
+    await cluster.manager.controllers.job!.stop();
+    await finish(pod!, 0);
+    await cluster.client.delete("pods", "default", pod!.metadata.name!, { gracePeriodSeconds: 0 });
+    const held = await cluster.client.get<P>("pods", "default", pod!.metadata.name!);
+    expect(held.metadata.deletionTimestamp).toBeDefined();
+    // Back again: it counts the pod, then lets it go.
+    await waitFor(
+      async () => {
+        await cluster.manager.controllers.job!.reconcile("default/work");
+        return !(await cluster.client.tryGet("pods", "default", pod!.metadata.name!));
+      },
+      { what: "the counted pod released and removed" },
+    );
+    const counted = await waitJob((x) => x.status?.succeeded === 1, "1 succeeded");
+    expect(counted.status?.failed).toBeUndefined();
+    expect(counted.status?.uncountedTerminatedPods).toEqual({});
+    await reconcile();
+    expect((await job()).status?.succeeded).toBe(1);
+    const second = (await running()).at(0)!;
+    expect(second.metadata.finalizers).toEqual(["batch.kubernetes.io/job-tracking"]);
+  });
+
+  test("job tracking: a running pod deleted by the user is one failure; finished pods lose the finalizer", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { completions: 1, backoffLimit: 3 }));
+    const [pod] = await waitRunning(1);
+    await cluster.client.delete("pods", "default", pod!.metadata.name!);
+    await waitJob((x) => x.status?.failed === 1, "1 failed");
+    const [next] = await waitRunning(1);
+    await finish(next!, 0);
+    const done = await waitJob((x) => !!condition(x, "Complete"), "Complete");
+    expect(done.status).toMatchObject({ succeeded: 1, failed: 1, uncountedTerminatedPods: {} });
+    const left = await listAll<P>(cluster.client, "pods");
+    expect(left.map((p) => [p.status?.phase, p.metadata.finalizers ?? []])).toEqual([["Succeeded", []]]);
+  });
+
+  test("job tracking: deleting the Job does not hang on its pods; orphaned pods are released", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { parallelism: 2 }));
+    await waitRunning(2);
+    await cluster.client.delete("jobs.batch", "default", "work", { propagationPolicy: "Orphan" });
+    await waitFor(async () => !(await cluster.client.tryGet("jobs.batch", "default", "work")), {
+      what: "job gone",
+    });
+    const orphans = await waitFor(
+      async () => {
+        const list = await listAll<P>(cluster.client, "pods");
+        return list.every((p) => !p.metadata.finalizers?.length && !p.metadata.ownerReferences?.length)
+          ? list
+          : undefined;
+      },
+      { what: "orphaned pods without finalizer" },
+    );
+    expect(orphans.length).toBe(2);
+
+    await cluster.client.create("jobs.batch", jobManifest("again", { parallelism: 2 }));
+    await waitFor(async () => (await running()).length === 4, { what: "4 running pods" });
+    await cluster.client.delete("jobs.batch", "default", "again", { propagationPolicy: "Foreground" });
+    await waitFor(async () => !(await cluster.client.tryGet("jobs.batch", "default", "again")), {
+      what: "foreground-deleted job gone",
+    });
+    await waitFor(async () => (await listAll(cluster.client, "pods")).length === 2, {
+      what: "its pods gone",
+    });
+  });
 });

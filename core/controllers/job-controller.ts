@@ -14,6 +14,15 @@ import {
   podRestarts,
   replacementDelayMs,
 } from "./job-pods.ts";
+import {
+  flushUncounted,
+  hasTrackingFinalizer,
+  isPodFailed,
+  isUncounted,
+  removeTrackingFinalizer,
+  uncountedOf,
+  uncountedStatus,
+} from "./job-tracking.ts";
 import { controllerRef, type Kube } from "./owner-references.ts";
 import { isPodReady } from "./pods.ts";
 
@@ -21,6 +30,8 @@ import { isPodReady } from "./pods.ts";
 export const MAX_POD_CHANGES_PER_SYNC = 500;
 /** Longest a Job waits before it is looked at again (long deadlines and TTLs come back to it). */
 const MAX_WAIT_MS = 10 * 60_000;
+/** Queue keys of pods held by the finalizer with no Job controlling them (not Job keys). */
+const ORPHAN_POD = "orphan-pod:";
 
 type J = Kube<Job>;
 type P = Kube<Pod>;
@@ -41,7 +52,8 @@ const COMPLETED: Finish = {
  * marks success (SuccessCriteriaMet, then Complete), honours `suspend`, and deletes a finished
  * Job after `ttlSecondsAfterFinished`.
  *
- * Counts are taken from the pods that exist and never go down (no job-tracking finalizer).
+ * Counts are kept with the job-tracking finalizer (job-tracking.ts): a finished pod is counted
+ * exactly once even when it is deleted before the controller saw it.
  */
 export function createJobController(ctx: ControllerContext): Controller {
   const { client, informers, clock } = ctx;
@@ -59,18 +71,27 @@ export function createJobController(ctx: ControllerContext): Controller {
   pods.onEvent((e) => {
     const ref = controllerRef(e.object);
     if (ref?.kind === "Job") controller.enqueue(`${e.object.metadata.namespace}/${ref.name}`);
+    else if (hasTrackingFinalizer(e.object)) controller.enqueue(`${ORPHAN_POD}${keyOf(e.object)}`);
   });
   return controller;
 
   async function reconcile(key: string) {
+    if (key.startsWith(ORPHAN_POD)) return releaseOrphan(key.slice(ORPHAN_POD.length));
     const { namespace, name } = splitKey(key);
     const job = jobs.get(namespace, name);
+    // Pods of an earlier Job of this name, or of one being deleted, must not hang on the finalizer.
+    const orphans = pods
+      .list(namespace)
+      .filter((p) => controllerRef(p)?.kind === "Job" && controllerRef(p)?.name === name)
+      .filter((p) => !job || job.metadata.deletionTimestamp || controllerRef(p)?.uid !== job.metadata.uid);
+    await releaseFinalizers(orphans);
     if (!job || job.metadata.deletionTimestamp) return; // the garbage collector removes its pods
     const now = clock.now();
     const owned = pods.list(namespace).filter((p) => controllerRef(p)?.uid === job.metadata.uid);
     const finished = finishedCondition(job);
     if (finished) {
       await deletePods(job, owned.filter(isActive));
+      await releaseFinalizers(owned);
       return expireAfterTtl(job, finished, now);
     }
     const spec: Partial<JobSpec> = job.spec ?? {};
@@ -82,19 +103,29 @@ export function createJobController(ctx: ControllerContext): Controller {
     const succeededPods = owned.filter((p) => p.status?.phase === "Succeeded");
     // A pod that fails while being deleted (suspend, scale-down, deadline) did not fail on its own.
     const failedPods = owned.filter((p) => p.status?.phase === "Failed" && !p.metadata.deletionTimestamp);
-    const verdicts = failedPods.map((p) => judgeFailedPod(job, p));
-    const counted = failedPods.filter((_, i) => verdicts[i]!.action !== "Ignore");
-    const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
+    const counted = failedPods.filter((p) => judgeFailedPod(job, p).action !== "Ignore");
     const completions = spec.completions;
     const indexed = spec.completionMode === "Indexed" && completions !== undefined;
+
+    // Finished pods still held by the finalizer are counted now (once: their uid is remembered).
+    const uncounted = uncountedOf(job);
+    const fresh = owned.filter((p) => hasTrackingFinalizer(p) && !isUncounted(uncounted, p.metadata.uid!));
+    const newSucceeded = fresh.filter((p) => p.status?.phase === "Succeeded");
+    const newFailed = fresh.filter((p) => p.status?.phase !== "Succeeded" && isPodFailed(p, job));
+    const verdicts = newFailed.map((p) => judgeFailedPod(job, p));
+    const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
+    if (!indexed) for (const p of newSucceeded) uncounted.succeeded.add(p.metadata.uid!);
+    newFailed.forEach((p, i) => {
+      if (verdicts[i]!.action !== "Ignore") uncounted.failed.add(p.metadata.uid!);
+    });
     const completed = indexed
       ? new Set([
           ...parseIndexes(status.completedIndexes, completions),
           ...succeededPods.map((p) => podIndex(p, completions)).filter((i) => i !== undefined),
         ])
       : undefined;
-    const succeeded = Math.max(status.succeeded ?? 0, completed ? completed.size : succeededPods.length);
-    const failed = Math.max(status.failed ?? 0, counted.length);
+    const succeeded = completed ? completed.size : (status.succeeded ?? 0) + uncounted.succeeded.size;
+    const failed = (status.failed ?? 0) + uncounted.failed.size;
     if (!spec.suspend && !status.startTime) status.startTime = stamp;
 
     // A verdict already reached stays; otherwise look for one.
@@ -168,30 +199,81 @@ export function createJobController(ctx: ControllerContext): Controller {
       error = e;
     }
 
-    // The final condition waits until no pod of the Job is left running.
-    if (target && active.length + terminating.length === 0 && !getCondition(conditions, target.type)) {
-      conditions = setJobCondition(conditions, target.type, "True", target.reason, target.message, stamp);
-      if (target.type === "Complete") {
-        status.completionTime = stamp;
-        recorder.record(job, "Normal", "Completed", "Job completed");
-      } else recorder.record(job, "Warning", target.reason, target.message);
-    }
-    const next: JobStatus = {
+    // First record what is about to be counted, then release the pods, then count them.
+    const base: JobStatus = {
       ...status,
       conditions: conditions.length ? conditions : undefined,
       active: (target ? 0 : live.length) || undefined,
       ready: live.filter(isPodReady).length,
       terminating: terminating.length,
-      succeeded: succeeded || undefined,
-      failed: failed || undefined,
-      ...(completed ? { completedIndexes: formatIndexes(completed) } : {}),
-      uncountedTerminatedPods: {},
+      ...(completed
+        ? { completedIndexes: formatIndexes(completed), succeeded: completed.size || undefined }
+        : {}),
     };
-    await writeStatus(job, next);
+    const release = owned.filter(
+      (p) =>
+        hasTrackingFinalizer(p) &&
+        (newSucceeded.includes(p) || newFailed.includes(p) || isUncounted(uncounted, p.metadata.uid!)),
+    );
+    let current = job;
+    if (release.length)
+      current = await writeStatus(job, { ...base, uncountedTerminatedPods: uncountedStatus(uncounted) });
+    const stillTracked = new Set((await releaseFinalizers(release)).map((p) => p.metadata.uid!));
+    const moved = flushUncounted(uncounted, stillTracked);
+    const next: JobStatus = {
+      ...base,
+      ...(completed ? {} : { succeeded: (status.succeeded ?? 0) + moved.succeeded || undefined }),
+      failed: (status.failed ?? 0) + moved.failed || undefined,
+      uncountedTerminatedPods: uncountedStatus(uncounted),
+    };
+    // The final condition waits until no pod of the Job is left running and every one is counted.
+    const settled = !uncounted.succeeded.size && !uncounted.failed.size;
+    if (
+      target &&
+      settled &&
+      active.length + terminating.length === 0 &&
+      !getCondition(conditions, target.type)
+    ) {
+      next.conditions = setJobCondition(
+        conditions,
+        target.type,
+        "True",
+        target.reason,
+        target.message,
+        stamp,
+      );
+      if (target.type === "Complete") {
+        next.completionTime = stamp;
+        recorder.record(job, "Normal", "Completed", "Job completed");
+      } else recorder.record(job, "Warning", target.reason, target.message);
+    }
+    await writeStatus(current, next);
     if (error) throw error;
+    if (!settled) return { requeueAfterMs: 1_000 };
     return requeueAfterMs !== undefined
       ? { requeueAfterMs: Math.min(Math.max(requeueAfterMs, 0) + 10, MAX_WAIT_MS) }
       : undefined;
+  }
+
+  /** Takes the tracking finalizer off pods (at most MAX_POD_CHANGES_PER_SYNC); returns those still held. */
+  async function releaseFinalizers(held: P[]): Promise<P[]> {
+    const slice = held.filter(hasTrackingFinalizer).slice(0, MAX_POD_CHANGES_PER_SYNC);
+    const results = await Promise.allSettled(slice.map((p) => removeTrackingFinalizer(client, p)));
+    const still: P[] = held.filter(hasTrackingFinalizer).slice(MAX_POD_CHANGES_PER_SYNC);
+    results.forEach((r, i) => {
+      if (r.status === "rejected") still.push(slice[i]!);
+      else if (r.value) pods.observe(r.value);
+    });
+    return still;
+  }
+
+  /** A pod with the finalizer but no Job controlling it (orphaned): nothing will count it, let it go. */
+  async function releaseOrphan(key: string) {
+    const { namespace, name } = splitKey(key);
+    const pod = pods.get(namespace, name);
+    if (!pod || controllerRef(pod)?.kind === "Job") return;
+    const still = await releaseFinalizers([pod]);
+    if (still.length) return { requeueAfterMs: 1_000 };
   }
 
   /** What to create (an entry per pod: its index, or undefined) and which active pods are too many. */
@@ -261,12 +343,14 @@ export function createJobController(ctx: ControllerContext): Controller {
   /** Deletes the given pods (at most MAX_POD_CHANGES_PER_SYNC); returns those asked to go. */
   async function deletePods(job: J, doomed: P[]): Promise<P[]> {
     const slice = doomed.slice(0, MAX_POD_CHANGES_PER_SYNC);
+    // The finalizer goes first: a pod the controller removes is not a failure to count.
     const results = await Promise.allSettled(
-      slice.map((p) =>
-        client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
+      slice.map(async (p) => {
+        if ((await removeTrackingFinalizer(client, p)) === undefined) return undefined;
+        return client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
           preconditions: { uid: p.metadata.uid },
-        }),
-      ),
+        });
+      }),
     );
     let failure: unknown;
     results.forEach((r, i) => {
@@ -295,11 +379,12 @@ export function createJobController(ctx: ControllerContext): Controller {
     });
   }
 
-  async function writeStatus(job: J, status: JobStatus) {
+  async function writeStatus(job: J, status: JobStatus): Promise<J> {
     const clean = Object.fromEntries(Object.entries(status).filter(([, v]) => v !== undefined)) as JobStatus;
-    if (deepEqual(clean, job.status ?? {})) return;
+    if (deepEqual(clean, job.status ?? {})) return job;
     const updated = await client.updateStatus<J>("jobs.batch", { ...job, status: clean });
     jobs.observe(updated);
+    return updated;
   }
 }
 

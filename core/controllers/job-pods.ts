@@ -2,6 +2,7 @@ import type { Job, PodFailurePolicyRule } from "kubernetes-types/batch/v1";
 import type { Container, ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { COMPLETION_INDEX } from "../job-labels.ts";
 import { parseTime } from "../loop/clock.ts";
+import { JOB_TRACKING_FINALIZER } from "./job-tracking.ts";
 import { type Kube, ownerReferenceTo } from "./owner-references.ts";
 
 /**
@@ -10,7 +11,10 @@ import { type Kube, ownerReferenceTo } from "./owner-references.ts";
  * podFailurePolicy, and how long to wait before replacing failed pods.
  */
 
-/** The pod of a Job: its template, owned by it; an Indexed Job's pod also carries its index. */
+/**
+ * The pod of a Job: its template, owned by it and held by the job-tracking finalizer until
+ * counted; an Indexed Job's pod also carries its index.
+ */
 export function jobPod(job: Kube<Job>, index: number | undefined): Kube<Pod> {
   const template = job.spec?.template ?? {};
   const name = job.metadata.name!;
@@ -41,6 +45,7 @@ export function jobPod(job: Kube<Job>, index: number | undefined): Kube<Pod> {
       labels,
       ...(Object.keys(annotations).length ? { annotations } : {}),
       ownerReferences: [ownerReferenceTo(job)],
+      finalizers: [JOB_TRACKING_FINALIZER],
     },
     spec,
   };
