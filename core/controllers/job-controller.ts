@@ -25,9 +25,8 @@ import {
 } from "./job-tracking.ts";
 import { controllerRef, type Kube } from "./owner-references.ts";
 import { isPodReady } from "./pods.ts";
+import { BURST_REPLICAS, createPodsInSlowStart, forEachInSlowStart, slowStartBatch } from "./slow-start.ts";
 
-/** Pods created or deleted per sync at most, as Kubernetes' MaxPodCreateDeletePerSync. */
-export const MAX_POD_CHANGES_PER_SYNC = 500;
 /** Longest a Job waits before it is looked at again (long deadlines and TTLs come back to it). */
 const MAX_WAIT_MS = 10 * 60_000;
 /** Queue keys of pods held by the finalizer with no Job controlling them (not Job keys). */
@@ -255,16 +254,17 @@ export function createJobController(ctx: ControllerContext): Controller {
       : undefined;
   }
 
-  /** Takes the tracking finalizer off pods (at most MAX_POD_CHANGES_PER_SYNC); returns those still held. */
+  /** Takes the tracking finalizer off pods (at most BURST_REPLICAS); returns those still held. */
   async function releaseFinalizers(held: P[]): Promise<P[]> {
-    const slice = held.filter(hasTrackingFinalizer).slice(0, MAX_POD_CHANGES_PER_SYNC);
-    const results = await Promise.allSettled(slice.map((p) => removeTrackingFinalizer(client, p)));
-    const still: P[] = held.filter(hasTrackingFinalizer).slice(MAX_POD_CHANGES_PER_SYNC);
-    results.forEach((r, i) => {
-      if (r.status === "rejected") still.push(slice[i]!);
-      else if (r.value) pods.observe(r.value);
+    const tracked = held.filter(hasTrackingFinalizer);
+    const slice = tracked.slice(0, BURST_REPLICAS);
+    const { done } = await slowStartBatch(slice.length, async (i) => {
+      const released = await removeTrackingFinalizer(client, slice[i]!);
+      if (released) pods.observe(released);
+      return slice[i]!;
     });
-    return still;
+    const released = new Set(done);
+    return tracked.filter((p) => !released.has(p));
   }
 
   /** A pod with the finalizer but no Job controlling it (orphaned): nothing will count it, let it go. */
@@ -298,7 +298,7 @@ export function createJobController(ctx: ControllerContext): Controller {
       }
       const room = Math.max(0, parallelism - running.size - waiting);
       const create: number[] = [];
-      for (let i = 0; i < completions && create.length < Math.min(room, MAX_POD_CHANGES_PER_SYNC); i++) {
+      for (let i = 0; i < completions && create.length < Math.min(room, BURST_REPLICAS); i++) {
         if (!completed.has(i) && !running.has(i)) create.push(i);
       }
       return { create, excess };
@@ -307,9 +307,9 @@ export function createJobController(ctx: ControllerContext): Controller {
     if (completions !== undefined) want = Math.min(parallelism, completions - succeeded);
     else if (succeeded > 0) want = Math.min(active.length, parallelism);
     want = Math.max(0, want);
-    const count = Math.min(want - active.length - waiting, MAX_POD_CHANGES_PER_SYNC);
+    const count = Math.min(want - active.length - waiting, BURST_REPLICAS);
     if (count > 0) return { create: Array.from({ length: count }, () => undefined), excess: [] };
-    const surplus = Math.min(active.length - want, MAX_POD_CHANGES_PER_SYNC);
+    const surplus = Math.min(active.length - want, BURST_REPLICAS);
     // Newest and least ready first, so pods nearest to done are kept.
     const order = [...active].sort(
       (a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || created(b) - created(a),
@@ -318,49 +318,26 @@ export function createJobController(ctx: ControllerContext): Controller {
   }
 
   /** Creates pods in slow-start batches (1, 2, 4, …), stopping at the first failure. */
-  async function createPods(job: J, indexes: (number | undefined)[]): Promise<P[]> {
-    const created: P[] = [];
-    for (let at = 0, batch = 1; at < indexes.length; at += batch, batch *= 2) {
-      const slice = indexes.slice(at, at + batch);
-      const results = await Promise.allSettled(slice.map((i) => client.create<P>("pods", jobPod(job, i))));
-      let failure: unknown;
-      for (const r of results) {
-        if (r.status === "fulfilled") {
-          created.push(r.value);
-          pods.observe(r.value);
-          recorder.record(job, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-        } else {
-          failure ??= r.reason;
-          const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
-          recorder.record(job, "Warning", "FailedCreate", `Error creating: ${message}`);
-        }
-      }
-      if (failure) throw failure;
-    }
-    return created;
+  function createPods(job: J, indexes: (number | undefined)[]): Promise<P[]> {
+    return createPodsInSlowStart(recorder, job, indexes.length, async (i) => {
+      const pod = await client.create<P>("pods", jobPod(job, indexes[i]));
+      pods.observe(pod);
+      return pod;
+    });
   }
 
-  /** Deletes the given pods (at most MAX_POD_CHANGES_PER_SYNC); returns those asked to go. */
+  /** Deletes the given pods (at most BURST_REPLICAS, in slow-start batches); returns those asked to go. */
   async function deletePods(job: J, doomed: P[]): Promise<P[]> {
-    const slice = doomed.slice(0, MAX_POD_CHANGES_PER_SYNC);
-    // The finalizer goes first: a pod the controller removes is not a failure to count.
-    const results = await Promise.allSettled(
-      slice.map(async (p) => {
-        if ((await removeTrackingFinalizer(client, p)) === undefined) return undefined;
-        return client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
-          preconditions: { uid: p.metadata.uid },
-        });
-      }),
-    );
-    let failure: unknown;
-    results.forEach((r, i) => {
-      const pod = slice[i]!;
-      if (r.status === "fulfilled") {
-        if (r.value) pods.observe(r.value);
-        recorder.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
-      } else failure ??= r.reason;
+    const slice = doomed.slice(0, BURST_REPLICAS);
+    await forEachInSlowStart(slice, async (p) => {
+      // The finalizer goes first: a pod the controller removes is not a failure to count.
+      if ((await removeTrackingFinalizer(client, p)) === undefined) return;
+      const gone = await client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
+        preconditions: { uid: p.metadata.uid },
+      });
+      pods.observeDeleted(gone ?? p);
+      recorder.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
     });
-    if (failure) throw failure;
     return slice;
   }
 
