@@ -373,4 +373,82 @@ describe("job controller", () => {
       what: "its pods gone",
     });
   });
+
+  const indexOf = (p: P) => p.metadata.annotations?.["batch.kubernetes.io/job-completion-index"];
+  const failures = (p: P) => p.metadata.annotations?.["batch.kubernetes.io/job-index-failure-count"];
+  /** An Indexed Job of `n` completions, all at once, plus `spec` fields. */
+  const startIndexed = async (n: number, spec: Record<string, unknown>) => {
+    await start();
+    const indexed = { completionMode: "Indexed", completions: n, parallelism: n };
+    await cluster.client.create("jobs.batch", jobManifest("work", { ...indexed, ...spec }));
+  };
+  const runningIndex = async (i: string) =>
+    waitFor(async () => (await running()).find((p) => indexOf(p) === i), { what: `index ${i} running` });
+
+  test("backoffLimitPerIndex: an index retried past its limit fails alone; the others finish; FailedIndexes", async () => {
+    await startIndexed(3, { backoffLimitPerIndex: 1 });
+    const pods = await waitRunning(3);
+    expect(pods.map(failures)).toEqual(["0", "0", "0"]);
+    await finish(pods.find((p) => indexOf(p) === "1")!, 1);
+    await waitJob((x) => x.status?.failed === 1, "1 failed");
+    // Index 1 waits out its own back-off, then comes back carrying its failure.
+    await reconcile();
+    expect((await running()).map(indexOf).sort()).toEqual(["0", "2"]);
+    clock.advance(11_000);
+    await reconcile();
+    const retry = await runningIndex("1");
+    expect(failures(retry)).toBe("1");
+    await finish(retry, 1);
+    const failed = await waitJob((x) => x.status?.failedIndexes === "1", "index 1 failed");
+    expect(failed.status?.failed).toBe(2);
+    expect(condition(failed, "FailureTarget")).toBeUndefined();
+    for (const p of pods.filter((x) => indexOf(x) !== "1")) await finish(p, 0);
+    const done = await waitJob((x) => !!condition(x, "Failed"), "Failed");
+    expect(done.status).toMatchObject({
+      completedIndexes: "0,2",
+      failedIndexes: "1",
+      succeeded: 2,
+      failed: 2,
+    });
+    expect(condition(done, "FailureTarget")).toMatchObject({
+      reason: "FailedIndexes",
+      message: "Job has failed indexes",
+    });
+    expect(condition(done, "Failed")?.reason).toBe("FailedIndexes");
+  });
+
+  test("a FailIndex rule fails its index at once; past maxFailedIndexes the Job fails and its pods go", async () => {
+    await startIndexed(3, {
+      backoffLimitPerIndex: 5,
+      maxFailedIndexes: 0,
+      podFailurePolicy: { rules: [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }] },
+    });
+    const pods = await waitRunning(3);
+    await finish(pods.find((p) => indexOf(p) === "2")!, 42);
+    const failed = await waitJob((x) => !!condition(x, "Failed"), "Failed");
+    expect(failed.status?.failedIndexes).toBe("2");
+    expect(condition(failed, "Failed")).toMatchObject({
+      reason: "MaxFailedIndexesExceeded",
+      message: "Job has exceeded the specified maximal number of failed indexes",
+    });
+    await waitFor(async () => (await running()).length === 0, { what: "running pods deleted" });
+  });
+
+  test("successPolicy: the rule's indexes succeed, SuccessCriteriaMet (SuccessPolicy), the rest are stopped, Complete", async () => {
+    await startIndexed(4, { successPolicy: { rules: [{ succeededIndexes: "0-1" }] } });
+    const pods = await waitRunning(4);
+    await finish(pods.find((p) => indexOf(p) === "0")!, 0);
+    await waitJob((x) => x.status?.completedIndexes === "0", "index 0 done");
+    expect(condition(await job(), "SuccessCriteriaMet")).toBeUndefined();
+    await finish(pods.find((p) => indexOf(p) === "1")!, 0);
+    const done = await waitJob((x) => !!condition(x, "Complete"), "Complete");
+    expect(condition(done, "SuccessCriteriaMet")).toMatchObject({
+      reason: "SuccessPolicy",
+      message: "Matched rules at index 0",
+    });
+    expect(condition(done, "Complete")?.reason).toBe("SuccessPolicy");
+    expect(done.status).toMatchObject({ completedIndexes: "0-1", succeeded: 2 });
+    expect(done.status?.failed).toBeUndefined();
+    expect(await running()).toEqual([]);
+  });
 });

@@ -5,6 +5,13 @@ import { deepEqual } from "../patch/deep-equal.ts";
 import { getCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
+  hasBackoffLimitPerIndex,
+  type IndexRetry,
+  indexRetries,
+  indexVerdict,
+  newlyFailedIndexes,
+} from "./job-index-policy.ts";
+import {
   type FailureVerdict,
   formatIndexes,
   jobPod,
@@ -48,8 +55,9 @@ const COMPLETED: Finish = {
  * `parallelism` pods running until `completions` succeed (one per index when Indexed), replaces
  * failed pods after a back-off, gives up past `backoffLimit`, `activeDeadlineSeconds` or a
  * FailJob podFailurePolicy rule (FailureTarget, then Failed once no pod is left running),
- * marks success (SuccessCriteriaMet, then Complete), honours `suspend`, and deletes a finished
- * Job after `ttlSecondsAfterFinished`.
+ * retries and fails Indexed Jobs' indexes one by one (backoffLimitPerIndex, maxFailedIndexes,
+ * FailIndex rules, successPolicy: job-index-policy.ts), marks success (SuccessCriteriaMet, then
+ * Complete), honours `suspend`, and deletes a finished Job after `ttlSecondsAfterFinished`.
  *
  * Counts are kept with the job-tracking finalizer (job-tracking.ts): a finished pod is counted
  * exactly once even when it is deleted before the controller saw it.
@@ -123,6 +131,15 @@ export function createJobController(ctx: ControllerContext): Controller {
           ...succeededPods.map((p) => podIndex(p, completions)).filter((i) => i !== undefined),
         ])
       : undefined;
+    // backoffLimitPerIndex: indexes failed for good, and each index's own retry count and back-off.
+    const failedIndexes = hasBackoffLimitPerIndex(job)
+      ? new Set([
+          ...parseIndexes(status.failedIndexes, completions ?? 0),
+          ...newlyFailedIndexes(job, newFailed, verdicts),
+        ])
+      : undefined;
+    const retries = failedIndexes ? indexRetries(job, owned, now) : new Map<number, IndexRetry>();
+    const byIndexes = completed ? indexVerdict(job, completed, failedIndexes ?? new Set()) : undefined;
     const succeeded = completed ? completed.size : (status.succeeded ?? 0) + uncounted.succeeded.size;
     const failed = (status.failed ?? 0) + uncounted.failed.size;
     if (!spec.suspend && !status.startTime) status.startTime = stamp;
@@ -148,6 +165,7 @@ export function createJobController(ctx: ControllerContext): Controller {
           reason: "DeadlineExceeded",
           message: "Job was active longer than specified deadline",
         };
+      else if (byIndexes) target = byIndexes;
       else if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0)
         target = COMPLETED;
       if (target) {
@@ -183,11 +201,14 @@ export function createJobController(ctx: ControllerContext): Controller {
           recorder.record(job, "Normal", "Resumed", "Job resumed");
         }
         const waiting = spec.podReplacementPolicy === "Failed" ? terminating.length : 0;
-        const delay = replacementDelayMs(counted, succeededPods, now);
-        const wanted = wantedPods(job, active, succeeded, waiting, completed);
+        // Per-index back-off is each index's own (retries); otherwise the Job's failures set it.
+        const delay = failedIndexes ? 0 : replacementDelayMs(counted, succeededPods, now);
+        const closed = completed && new Set([...completed, ...(failedIndexes ?? [])]);
+        const wanted = wantedPods(job, active, succeeded, waiting, closed, retries);
         if (wanted.excess.length) live = without(await deletePods(job, wanted.excess));
+        if (wanted.waitMs !== undefined) requeueAfterMs = wanted.waitMs;
         if (wanted.create.length && delay > 0) requeueAfterMs = delay;
-        else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create))];
+        else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create, retries))];
         const deadline = spec.activeDeadlineSeconds;
         if (deadline !== undefined) {
           const left = parseTime(status.startTime) + deadline * 1000 - now;
@@ -208,6 +229,7 @@ export function createJobController(ctx: ControllerContext): Controller {
       ...(completed
         ? { completedIndexes: formatIndexes(completed), succeeded: completed.size || undefined }
         : {}),
+      ...(failedIndexes ? { failedIndexes: formatIndexes(failedIndexes) } : {}),
     };
     const release = owned.filter(
       (p) =>
@@ -282,26 +304,32 @@ export function createJobController(ctx: ControllerContext): Controller {
     active: P[],
     succeeded: number,
     waiting: number,
-    completed: Set<number> | undefined,
-  ): { create: (number | undefined)[]; excess: P[] } {
+    closed: Set<number> | undefined,
+    retries: Map<number, IndexRetry>,
+  ): { create: (number | undefined)[]; excess: P[]; waitMs?: number } {
     const spec: Partial<JobSpec> = job.spec ?? {};
     const parallelism = spec.parallelism ?? 1;
     const completions = spec.completions;
-    if (completed && completions !== undefined) {
-      // One pod per index not yet done; a duplicate or finished index's pod goes.
+    if (closed && completions !== undefined) {
+      // One pod per index not yet done (succeeded or failed for good); a duplicate or closed
+      // index's pod goes; an index in its back-off waits for it.
       const running = new Map<number, P>();
       const excess: P[] = [];
       for (const p of active) {
         const i = podIndex(p, completions);
-        if (i === undefined || completed.has(i) || running.has(i)) excess.push(p);
+        if (i === undefined || closed.has(i) || running.has(i)) excess.push(p);
         else running.set(i, p);
       }
       const room = Math.max(0, parallelism - running.size - waiting);
       const create: number[] = [];
+      let waitMs: number | undefined;
       for (let i = 0; i < completions && create.length < Math.min(room, BURST_REPLICAS); i++) {
-        if (!completed.has(i) && !running.has(i)) create.push(i);
+        if (closed.has(i) || running.has(i)) continue;
+        const delay = retries.get(i)?.delayMs ?? 0;
+        if (delay > 0) waitMs = Math.min(waitMs ?? delay, delay);
+        else create.push(i);
       }
-      return { create, excess };
+      return { create, excess, waitMs };
     }
     let want = parallelism;
     if (completions !== undefined) want = Math.min(parallelism, completions - succeeded);
@@ -318,9 +346,14 @@ export function createJobController(ctx: ControllerContext): Controller {
   }
 
   /** Creates pods in slow-start batches (1, 2, 4, …), stopping at the first failure. */
-  function createPods(job: J, indexes: (number | undefined)[]): Promise<P[]> {
+  function createPods(
+    job: J,
+    indexes: (number | undefined)[],
+    retries: Map<number, IndexRetry>,
+  ): Promise<P[]> {
     return createPodsInSlowStart(recorder, job, indexes.length, async (i) => {
-      const pod = await client.create<P>("pods", jobPod(job, indexes[i]));
+      const index = indexes[i];
+      const pod = await client.create<P>("pods", jobPod(job, index, retries.get(index ?? -1)));
       pods.observe(pod);
       return pod;
     });
