@@ -3,6 +3,7 @@ import type { Job } from "kubernetes-types/batch/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import { systemClock } from "../loop/clock.ts";
+import { jobPod } from "./job-pods.ts";
 import type { Kube } from "./owner-references.ts";
 import { jobManifest } from "./testing/batch-manifests.ts";
 import { listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
@@ -328,6 +329,33 @@ describe("job controller", () => {
     expect((await job()).status?.succeeded).toBe(1);
     const second = (await running()).at(0)!;
     expect(second.metadata.finalizers).toEqual(["batch.kubernetes.io/job-tracking"]);
+  });
+
+  test("job tracking: pods made before minik tracked with the finalizer still count (a Job running across an upgrade)", async () => {
+    await start();
+    await cluster.manager.controllers.job!.stop();
+    const j = (await cluster.client.create("jobs.batch", jobManifest("work", { completions: 2 }))) as J;
+    for (const exitCode of [0, 0]) {
+      const legacy = jobPod(j, undefined);
+      delete (legacy.metadata as { finalizers?: string[] }).finalizers;
+      const pod = await cluster.client.create<P>("pods", {
+        ...legacy,
+        spec: { ...legacy.spec!, nodeName: "minik-test" },
+      });
+      const phase = async () =>
+        (await cluster.client.get<P>("pods", "default", pod.metadata.name!)).status?.phase;
+      await waitFor(async () => (await phase()) === "Running", { what: "legacy pod running" });
+      await finish(pod, exitCode);
+    }
+    await waitFor(
+      async () => {
+        await cluster.manager.controllers.job!.reconcile("default/work");
+        return condition(await job(), "Complete");
+      },
+      { what: "Complete from the legacy pods" },
+    );
+    expect((await job()).status?.succeeded).toBe(2);
+    expect((await listAll(cluster.client, "pods")).length).toBe(2);
   });
 
   test("job tracking: a running pod deleted by the user is one failure; finished pods lose the finalizer", async () => {

@@ -140,8 +140,14 @@ export function createJobController(ctx: ControllerContext): Controller {
       : undefined;
     const retries = failedIndexes ? indexRetries(job, owned, now) : new Map<number, IndexRetry>();
     const byIndexes = completed ? indexVerdict(job, completed, failedIndexes ?? new Set()) : undefined;
-    const succeeded = completed ? completed.size : (status.succeeded ?? 0) + uncounted.succeeded.size;
-    const failed = (status.failed ?? 0) + uncounted.failed.size;
+    // Finished pods without the finalizer are counted already, or were made before minik tracked
+    // with it: as a floor, they keep a Job that was running across the upgrade finishing.
+    const untracked = (list: P[]) => list.filter((p) => !hasTrackingFinalizer(p)).length;
+    const floor = { succeeded: untracked(succeededPods), failed: untracked(counted) };
+    const succeeded = completed
+      ? completed.size
+      : Math.max((status.succeeded ?? 0) + uncounted.succeeded.size, floor.succeeded);
+    const failed = Math.max((status.failed ?? 0) + uncounted.failed.size, floor.failed);
     if (!spec.suspend && !status.startTime) status.startTime = stamp;
 
     // A verdict already reached stays; otherwise look for one.
@@ -243,8 +249,10 @@ export function createJobController(ctx: ControllerContext): Controller {
     const moved = flushUncounted(uncounted, stillTracked);
     const next: JobStatus = {
       ...base,
-      ...(completed ? {} : { succeeded: (status.succeeded ?? 0) + moved.succeeded || undefined }),
-      failed: (status.failed ?? 0) + moved.failed || undefined,
+      ...(completed
+        ? {}
+        : { succeeded: Math.max((status.succeeded ?? 0) + moved.succeeded, floor.succeeded) || undefined }),
+      failed: Math.max((status.failed ?? 0) + moved.failed, floor.failed) || undefined,
       uncountedTerminatedPods: uncountedStatus(uncounted),
     };
     // The final condition waits until no pod of the Job is left running and every one is counted.
