@@ -96,3 +96,37 @@ test(`a Parallel StatefulSet of ${HUGE} replicas: one reconcile creates ${BURST_
   expect((await deleting()) + revisionsDeleted).toBe(BURST_REPLICAS);
   expect(await podCount(c)).toBe(2 * BURST_REPLICAS);
 });
+
+test(`a DaemonSet over ${BURST_REPLICAS + 100} nodes: one reconcile creates ${BURST_REPLICAS} pods`, async () => {
+  const c = await startTestCluster({ disabled: ["deployment", "replicaset", "scheduler", "taint-eviction"] });
+  cluster = c;
+  await c.manager.controllers.daemonset!.stop();
+  const names = Array.from({ length: BURST_REPLICAS + 100 }, (_, i) => `node-${i}`);
+  for (let i = 0; i < names.length; i += 50)
+    await Promise.all(
+      names
+        .slice(i, i + 50)
+        .map((name) => c.client.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name } })),
+    );
+  await c.client.create("daemonsets.apps", {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent" },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { containers: [{ name: "a", image: "busybox:1" }] },
+      },
+    },
+  });
+  // Wait until the informer holds every node, so the pass sees all of them.
+  await waitFor(async () => (await listAll(c.client, "nodes")).length > names.length, {
+    what: "nodes listed",
+  });
+  await oneReconcile(c, "daemonset", "default/agent", async () => (await podCount(c)) > 0);
+  expect(await podCount(c)).toBe(BURST_REPLICAS);
+  // The next pass places the rest (one per node, the test node included).
+  await c.manager.controllers.daemonset!.reconcile("default/agent");
+  expect(await podCount(c)).toBe(names.length + 1);
+});
