@@ -5,7 +5,7 @@ import type { ControllerName } from "./manager.ts";
 import type { Kube } from "./owner-references.ts";
 import { BURST_REPLICAS } from "./slow-start.ts";
 import { jobManifest } from "./testing/batch-manifests.ts";
-import { listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
+import { daemonSetManifest, listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
 
 setDefaultTimeout(120_000);
 
@@ -108,18 +108,7 @@ test(`a DaemonSet over ${BURST_REPLICAS + 100} nodes: one reconcile creates ${BU
         .slice(i, i + 50)
         .map((name) => c.client.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name } })),
     );
-  await c.client.create("daemonsets.apps", {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "agent" },
-    spec: {
-      selector: { matchLabels: { app: "agent" } },
-      template: {
-        metadata: { labels: { app: "agent" } },
-        spec: { containers: [{ name: "a", image: "busybox:1" }] },
-      },
-    },
-  });
+  await c.client.create("daemonsets.apps", daemonSetManifest());
   // Wait until the informer holds every node, so the pass sees all of them.
   await waitFor(async () => (await listAll(c.client, "nodes")).length > names.length, {
     what: "nodes listed",
