@@ -186,6 +186,43 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     expect((await kubectl("delete", "job", "tracked")).code).toBe(0);
   }, 150_000);
 
+  test("Indexed policies on real pods: a failing index fails alone (FailedIndexes); a successPolicy ends the rest", async () => {
+    const perIndex = jobYaml(
+      "per-index",
+      "  completionMode: Indexed\n  completions: 3\n  parallelism: 3\n  backoffLimitPerIndex: 0\n",
+      "work",
+      "test $JOB_COMPLETION_INDEX != 1",
+    );
+    const success = jobYaml(
+      "first-wins",
+      "  completionMode: Indexed\n  completions: 3\n  parallelism: 3\n  successPolicy:\n    rules:\n    - succeededIndexes: '0'\n",
+      "work",
+      "test $JOB_COMPLETION_INDEX = 0 || exec sleep 3600",
+    );
+    expect((await kubectlOn(dataDir, ["apply", "-f", "-"], `${perIndex}---\n${success}`)).code).toBe(0);
+    const failed = await kubectl("wait", "--for=condition=failed", "job/per-index", "--timeout=90s");
+    expect(failed.code).toBe(0);
+    const status = (await d.getJson(["job", "per-index"])).status;
+    expect(status).toMatchObject({ failedIndexes: "1", completedIndexes: "0,2", failed: 1, succeeded: 2 });
+    expect(status.conditions.find((c: { type: string }) => c.type === "Failed").reason).toBe("FailedIndexes");
+
+    expect((await kubectl("wait", "--for=condition=complete", "job/first-wins", "--timeout=90s")).code).toBe(
+      0,
+    );
+    const won = (await d.getJson(["job", "first-wins"])).status;
+    expect(won).toMatchObject({ completedIndexes: "0", succeeded: 1 });
+    expect(won.conditions.map((c: { type: string; reason: string }) => [c.type, c.reason])).toEqual([
+      ["SuccessCriteriaMet", "SuccessPolicy"],
+      ["Complete", "SuccessPolicy"],
+    ]);
+    // The sleeping indexes were stopped, not left running.
+    const pods = (await d.getJson(["pods", "-l", "job-name=first-wins"])).items as {
+      status: { phase: string };
+    }[];
+    expect(pods.filter((p) => p.status.phase === "Running")).toEqual([]);
+    expect((await kubectl("delete", "job", "per-index", "first-wins")).code).toBe(0);
+  }, 150_000);
+
   test("kubectl create job --from=cronjob/nightly completes; deleting the manifests collects their Jobs", async () => {
     const created = await kubectl("create", "job", "nightly-manual", "--from=cronjob/nightly");
     expect(created.stdout).toBe("job.batch/nightly-manual created\n");

@@ -201,8 +201,13 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl workloads", "needs /usr/bin/kube
         const status = await c.minik(["rollout", "status", target, "--timeout", "30"]);
         expect(status).toMatchObject({ code: 0, stderr: "" });
         expect(lines(status.stdout).at(-1)).toBe(done);
-        await sameAsKubectl(["rollout", "history", target]);
-        await sameAsKubectl(["rollout", "history", target, "--revision=1"].slice(0, 3));
+        const history = await sameAsKubectl(["rollout", "history", target]);
+        // One revision: kubectl's header line, then the pod template it holds.
+        const first = lines(history.stdout)[2]!.split(/\s+/)[0];
+        const one = await c.minik(["rollout", "history", target, `--revision=${first}`]);
+        const kind = target.startsWith("ds/") ? "daemonset.apps/agent" : "statefulset.apps/db";
+        expect(one.stdout).toStartWith(`${kind} with revision #${first}\n`);
+        expect(one.stdout).toContain('"image": "busybox:');
       }
 
       // undo goes to the previous revision: busybox:2, then back to busybox:1 by number.
