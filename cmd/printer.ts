@@ -44,12 +44,13 @@ export function tableRows(table: Table, style: TableStyle): string[][] {
 }
 
 /** Aligns columns like kubectl's tabwriter (three spaces between columns). */
-export function formatColumns(rows: string[][], widths?: number[]): string {
+/** Aligned columns, `gap` spaces apart (kubectl's tables 3; its rollout history 2). */
+export function formatColumns(rows: string[][], widths?: number[], gap = 3): string {
   const w = widths ?? columnWidths(rows);
   return rows
     .map((r) =>
       r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 3)))
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + gap)))
         .join("")
         .trimEnd(),
     )

@@ -14,3 +14,6 @@ export const COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
 export const CRONJOB_SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp";
 /** On a Job `kubectl create job --from=cronjob/X` made. */
 export const CRONJOB_INSTANTIATE = "cronjob.kubernetes.io/instantiate";
+/** backoffLimitPerIndex: an Indexed Job pod's count of earlier (counted / ignored) failures of its index. */
+export const INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
+export const INDEX_IGNORED_FAILURE_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count";

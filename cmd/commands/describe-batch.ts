@@ -28,6 +28,8 @@ export function jobLines(job: Job): [string, unknown][] {
   ]);
   if (spec?.completionMode === "Indexed")
     lines.push(["Completed Indexes", status.completedIndexes || "<none>"]);
+  if (spec?.backoffLimitPerIndex !== undefined)
+    lines.push(["Failed Indexes", status.failedIndexes || "<none>"]);
   return lines;
 }
 

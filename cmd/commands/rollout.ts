@@ -5,29 +5,69 @@ import type { GlobalOptions } from "../context.ts";
 import { platform } from "../platform/index.ts";
 import { formatColumns } from "../printer.ts";
 import { UsageError } from "../usage-error.ts";
+import {
+  daemonSetRolloutMessage,
+  type RevisionKind,
+  revisionPath,
+  showHistory,
+  statefulSetRolloutMessage,
+  undoToRevision,
+} from "./rollout-revisions.ts";
 
 const REVISION = "deployment.kubernetes.io/revision";
 
-function deployName(target: string): string {
-  const m = /^(?:deployments?|deploy)(?:\.apps)?\/(.+)$/.exec(target);
-  if (!m) throw new UsageError(`rollout works on deployments: use deployment/NAME (got "${target}")`);
-  return m[1]!;
+type RolloutKind = "deployment" | RevisionKind;
+
+/** `deploy/NAME`, `sts/NAME`, `daemonsets.apps/NAME` … → the kind and the name. */
+export function rolloutTarget(target: string): { kind: RolloutKind; name: string } {
+  const m = /^([a-z]+)(?:\.apps)?\/(.+)$/.exec(target);
+  const kinds: Record<string, RolloutKind> = {
+    deployment: "deployment",
+    deployments: "deployment",
+    deploy: "deployment",
+    statefulset: "statefulset",
+    statefulsets: "statefulset",
+    sts: "statefulset",
+    daemonset: "daemonset",
+    daemonsets: "daemonset",
+    ds: "daemonset",
+  };
+  const kind = m ? kinds[m[1]!] : undefined;
+  if (!kind)
+    throw new UsageError(
+      `rollout works on deployments, statefulsets and daemonsets: use deployment/NAME, statefulset/NAME or daemonset/NAME (got "${target}")`,
+    );
+  return { kind, name: m![2]! };
+}
+
+/** Only Deployments pause (kubectl's wording for the others). */
+function pausableName(target: string, verb: "pausing" | "resuming"): string {
+  const { kind, name } = rolloutTarget(target);
+  if (kind !== "deployment")
+    throw new UsageError(`${kind}s.apps "${name}" ${verb} is not supported (only deployments pause)`);
+  return name;
 }
 
 function path(ns: string, name?: string, sub?: string) {
   return `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ""}${sub ? `/${sub}` : ""}`;
 }
 
-/** `minik rollout status`: waits until the newest ReplicaSet is fully rolled out, like kubectl. */
+const STATUS: Record<RolloutKind, (obj: any) => { done: boolean; text: string }> = {
+  deployment: rolloutMessage,
+  statefulset: statefulSetRolloutMessage,
+  daemonset: daemonSetRolloutMessage,
+};
+
+/** `minik rollout status`: waits until the rollout is complete, printing kubectl's lines. */
 export async function status(target: string, opts: GlobalOptions & { timeout?: number }) {
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
-  const name = deployName(target);
+  const { kind, name } = rolloutTarget(target);
+  const at = kind === "deployment" ? path(ns, name) : revisionPath(kind, ns, name);
   const deadline = Date.now() + (opts.timeout ? Number(opts.timeout) * 1000 : 10 * 60_000);
   let last = "";
   while (Date.now() < deadline) {
-    const d = await api.get<any>(path(ns, name));
-    const msg = rolloutMessage(d);
+    const msg = STATUS[kind](await api.get<any>(at));
     if (msg.done) {
       console.log(msg.text);
       return;
@@ -36,7 +76,7 @@ export async function status(target: string, opts: GlobalOptions & { timeout?: n
     last = msg.text;
     await platform.sleep(200);
   }
-  throw new ApiError("Timeout", `timed out waiting for deployment "${name}" to roll out`);
+  throw new ApiError("Timeout", `timed out waiting for ${kind} "${name}" to roll out`);
 }
 
 export function rolloutMessage(d: any): { done: boolean; text: string } {
@@ -77,9 +117,11 @@ async function ownedReplicaSets(api: ApiClient, ns: string, d: KubeObject): Prom
 }
 
 export async function history(target: string, opts: GlobalOptions & { revision?: number }) {
+  const { kind, name } = rolloutTarget(target);
+  if (kind !== "deployment") return showHistory(kind, name, opts);
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
-  const d = await api.get(path(ns, deployName(target)));
+  const d = await api.get(path(ns, name));
   const sets = await ownedReplicaSets(api, ns, d);
   if (opts.revision) {
     const rs = sets.find((r) => Number(r.metadata.annotations?.[REVISION]) === Number(opts.revision));
@@ -92,14 +134,15 @@ export async function history(target: string, opts: GlobalOptions & { revision?:
     String(rs.metadata.annotations?.[REVISION] ?? "?"),
     rs.metadata.annotations?.["kubernetes.io/change-cause"] ?? "<none>",
   ]);
-  console.log(formatColumns([["REVISION", "CHANGE-CAUSE"], ...rows]));
+  console.log(formatColumns([["REVISION", "CHANGE-CAUSE"], ...rows], undefined, 2));
 }
 
 /** Rolls back by copying an older ReplicaSet's template into the Deployment; the controller reuses that ReplicaSet. */
 export async function undo(target: string, opts: GlobalOptions & { toRevision?: number }) {
+  const { kind, name } = rolloutTarget(target);
+  if (kind !== "deployment") return undoToRevision(kind, name, opts);
   const api = new ApiClient(opts);
   const ns = opts.namespace ?? "default";
-  const name = deployName(target);
   const d = await api.get<any>(path(ns, name));
   if (d.spec.paused)
     throw new ApiError(
@@ -137,7 +180,7 @@ export async function undo(target: string, opts: GlobalOptions & { toRevision?: 
 
 export async function setPaused(target: string, paused: boolean, opts: GlobalOptions) {
   const api = new ApiClient(opts);
-  const name = deployName(target);
+  const name = pausableName(target, paused ? "pausing" : "resuming");
   await api.request("PATCH", path(opts.namespace ?? "default", name), {
     contentType: "application/merge-patch+json",
     body: { spec: { paused: paused ? true : null } },
@@ -145,13 +188,15 @@ export async function setPaused(target: string, paused: boolean, opts: GlobalOpt
   console.log(`deployment.apps/${name} ${paused ? "paused" : "resumed"}`);
 }
 
+/** A new template annotation: every pod is replaced by the kind's own rollout. */
 export async function restart(target: string, opts: GlobalOptions) {
   const api = new ApiClient(opts);
-  const name = deployName(target);
+  const { kind, name } = rolloutTarget(target);
+  const ns = opts.namespace ?? "default";
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  await api.request("PATCH", path(opts.namespace ?? "default", name), {
+  await api.request("PATCH", kind === "deployment" ? path(ns, name) : revisionPath(kind, ns, name), {
     contentType: "application/merge-patch+json",
     body: { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": now } } } } },
   });
-  console.log(`deployment.apps/${name} restarted`);
+  console.log(`${kind}.apps/${name} restarted`);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1";
+import type { VolumeSource } from "../seams/container-runtime.ts";
 import { type ClaimSources, resolveClaimVolume } from "./claim-volume.ts";
+import { containerMounts } from "./volumes.ts";
 
 function sources(
   claims: Record<string, PersistentVolumeClaim>,
@@ -66,4 +68,19 @@ describe("persistentVolumeClaim volumes", () => {
       expect(err.message).toContain(message);
     }
   });
+});
+
+test("a claim the pod mounts readOnly (a ReadOnlyMany claim) is read-only in every container", async () => {
+  const src = sources({ "default/data": bound }, { "pv-1": { spec: { local: { path: "/mnt/disk" } } } });
+  const shared = await resolveClaimVolume("v", "default", { claimName: "data", readOnly: true }, src);
+  expect(shared).toMatchObject({ type: "hostPath", path: "/mnt/disk", readOnly: true });
+  const writable = await resolveClaimVolume("v", "default", { claimName: "data" }, src);
+  const mount = (source: VolumeSource) =>
+    containerMounts(
+      { name: "c", volumeMounts: [{ name: "v", mountPath: "/data" }] },
+      new Map([["v", source]]),
+      [],
+    )[0];
+  expect(mount(shared)?.readOnly).toBe(true);
+  expect(mount(writable)?.readOnly).toBe(false);
 });

@@ -38,13 +38,17 @@ export async function resolveClaimVolume(
     throw notReady(volume, `persistentvolumeclaim "${source.claimName}" is not bound yet`);
   const pv = await sources.persistentVolume(pvName);
   if (!pv) throw notReady(volume, `persistentvolume "${pvName}" not found`);
+  // The pod asked for the claim read-only (as with a ReadOnlyMany claim): every mount is.
+  const readOnly = source.readOnly ? { readOnly: true } : {};
   if (pv.spec?.hostPath)
     return {
       type: "hostPath",
       path: pv.spec.hostPath.path,
       hostPathType: pv.spec.hostPath.type || undefined,
+      ...readOnly,
     };
-  if (pv.spec?.local) return { type: "hostPath", path: pv.spec.local.path, hostPathType: "Directory" };
+  if (pv.spec?.local)
+    return { type: "hostPath", path: pv.spec.local.path, hostPathType: "Directory", ...readOnly };
   throw notReady(
     volume,
     `persistentvolume "${pvName}" has no volume type minik can mount (hostPath or local)`,

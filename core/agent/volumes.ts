@@ -202,8 +202,10 @@ export function containerMounts(
       source,
       containerPath: vm.mountPath,
       ...(subPath ? { subPath } : {}),
-      // configMap/secret/downwardAPI/projected volumes are always read-only in Kubernetes.
-      readOnly: Boolean(vm.readOnly) || source.type === "files",
+      // configMap/secret/downwardAPI/projected volumes are always read-only in Kubernetes, and
+      // so is every mount of a claim the pod mounts readOnly.
+      readOnly:
+        Boolean(vm.readOnly) || source.type === "files" || (source.type === "hostPath" && !!source.readOnly),
     };
   });
 }

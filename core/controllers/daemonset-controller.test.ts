@@ -4,7 +4,13 @@ import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
-import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./testing/test-kit.ts";
+import {
+  daemonSetManifest,
+  listAll,
+  startTestCluster,
+  TEST_NODE,
+  type TestCluster,
+} from "./testing/test-kit.ts";
 
 setDefaultTimeout(30_000);
 
@@ -16,21 +22,7 @@ afterEach(async () => {
 type P = Kube<Pod>;
 type Ds = Kube<DaemonSet>;
 
-function daemonSet(spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "agent" },
-    spec: {
-      selector: { matchLabels: { app: "agent" } },
-      template: {
-        metadata: { labels: { app: "agent" } },
-        spec: { containers: [{ name: "agent", image: "busybox:1" }], ...podSpec },
-      },
-      ...spec,
-    },
-  };
-}
+const daemonSet = daemonSetManifest;
 
 const live = async () =>
   (await listAll<P>(cluster.client, "pods")).filter((p) => !p.metadata.deletionTimestamp);

@@ -15,6 +15,7 @@ import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, isControlledBy, type Kube } from "./owner-references.ts";
 import { claimPods } from "./pod-adoption.ts";
 import { isPodActive, isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from "./pods.ts";
+import { forEachInSlowStart } from "./slow-start.ts";
 
 type P = Kube<Pod>;
 
@@ -175,23 +176,24 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       }
     }
 
-    const results = await Promise.allSettled([
-      ...create.map(async (node) => {
+    // Slow-start batches, at most a burst per reconcile; the pods' events bring the next pass.
+    const changes: (() => Promise<void>)[] = [
+      ...create.map((node) => async () => {
         const created = await client.create<P>("pods", newDaemonPod(ds, node, hash));
         pods.observe(created);
         recorder.record(ds, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
       }),
-      ...doomed.map(async (pod) => {
+      ...doomed.map((pod) => async () => {
         const gone = await client.delete<P>("pods", pod.metadata.namespace!, pod.metadata.name!, {
           preconditions: { uid: pod.metadata.uid },
         });
         pods.observeDeleted(gone ?? pod);
         recorder.record(ds, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
       }),
-    ]);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) {
-      const reason = (failed as PromiseRejectedResult).reason;
+    ];
+    try {
+      await forEachInSlowStart(changes, (change) => change());
+    } catch (reason) {
       recorder.record(
         ds,
         "Warning",

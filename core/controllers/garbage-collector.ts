@@ -5,6 +5,7 @@ import type { KubeObject } from "../object.ts";
 import { findByKind, RESOURCES, resourceKey } from "../resources.ts";
 import { type Controller, type ControllerContext, createController } from "./controller.ts";
 import type { Informer } from "./informer.ts";
+import { BURST_REPLICAS, forEachInSlowStart } from "./slow-start.ts";
 
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
@@ -93,8 +94,10 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
     const obj = caches.get(resource)?.get(namespace, name);
     if (!obj) return;
     const finalizers = obj.metadata.finalizers ?? [];
-    if (obj.metadata.deletionTimestamp && finalizers.includes(ORPHAN)) await orphanDependents(resource, obj);
-    else if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND))
+    if (obj.metadata.deletionTimestamp && finalizers.includes(ORPHAN)) {
+      const more = await orphanDependents(resource, obj);
+      if (more) return more;
+    } else if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND))
       await deleteDependents(resource, obj);
     await collectIfOrphaned(resource, obj);
   }
@@ -110,26 +113,39 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
     return out;
   }
 
-  async function orphanDependents(resource: string, owner: KubeObject): Promise<void> {
-    for (const dep of liveDependents(owner)) {
+  /** Orphan deletion: drops the owner's references in slow-start batches, a burst per reconcile. */
+  async function orphanDependents(
+    resource: string,
+    owner: KubeObject,
+  ): Promise<{ requeueAfterMs: number } | undefined> {
+    const deps = liveDependents(owner);
+    await forEachInSlowStart(deps, async (dep) => {
       const refs = dep.obj.metadata.ownerReferences!.filter((r) => r.uid !== owner.metadata.uid);
       const updated = await client.update(dep.resource, {
         ...dep.obj,
         metadata: { ...dep.obj.metadata, ownerReferences: refs },
       });
       caches.get(dep.resource)!.observe(updated);
-    }
+    });
+    // Updates wake no owner: come back for the rest.
+    if (deps.length > BURST_REPLICAS) return { requeueAfterMs: 0 };
     await removeFinalizer(resource, owner, ORPHAN);
   }
 
+  /**
+   * Foreground deletion: deletes the dependents in slow-start batches, a burst per reconcile
+   * (their deletion events bring the owner back); the owner goes once none blocks it.
+   */
   async function deleteDependents(resource: string, owner: KubeObject): Promise<void> {
-    let blocking = 0;
-    for (const dep of liveDependents(owner)) {
-      const ref = dep.obj.metadata.ownerReferences!.find((r) => r.uid === owner.metadata.uid)!;
-      if (ref.blockOwnerDeletion) blocking++;
-      if (dep.obj.metadata.deletionTimestamp) continue;
-      await deleteObject(dep.resource, dep.obj, ref.blockOwnerDeletion ? "Foreground" : "Background");
-    }
+    const deps = liveDependents(owner);
+    const refTo = (dep: KubeObject) =>
+      dep.metadata.ownerReferences!.find((r) => r.uid === owner.metadata.uid)!;
+    const blocking = deps.filter((dep) => refTo(dep.obj).blockOwnerDeletion).length;
+    await forEachInSlowStart(
+      deps.filter((dep) => !dep.obj.metadata.deletionTimestamp),
+      (dep) =>
+        deleteObject(dep.resource, dep.obj, refTo(dep.obj).blockOwnerDeletion ? "Foreground" : "Background"),
+    );
     if (blocking === 0) await removeFinalizer(resource, owner, FOREGROUND);
   }
 

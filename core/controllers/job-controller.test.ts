@@ -3,6 +3,7 @@ import type { Job } from "kubernetes-types/batch/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import { systemClock } from "../loop/clock.ts";
+import { jobPod } from "./job-pods.ts";
 import type { Kube } from "./owner-references.ts";
 import { jobManifest } from "./testing/batch-manifests.ts";
 import { listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
@@ -300,5 +301,182 @@ describe("job controller", () => {
     await waitFor(async () => (await listAll(cluster.client, "pods")).length === 0, {
       what: "pod collected",
     });
+  });
+
+  test("job tracking: a finished pod force-deleted before the controller saw it is counted exactly once", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { completions: 2 }));
+    const [pod] = await waitRunning(1);
+    expect(pod!.metadata.finalizers).toEqual(["batch.kubernetes.io/job-tracking"]);
+    // The controller is away while the pod succeeds and is force-deleted.
+    await cluster.manager.controllers.job!.stop();
+    await finish(pod!, 0);
+    await cluster.client.delete("pods", "default", pod!.metadata.name!, { gracePeriodSeconds: 0 });
+    const held = await cluster.client.get<P>("pods", "default", pod!.metadata.name!);
+    expect(held.metadata.deletionTimestamp).toBeDefined();
+    // Back again: it counts the pod, then lets it go.
+    await waitFor(
+      async () => {
+        await cluster.manager.controllers.job!.reconcile("default/work");
+        return !(await cluster.client.tryGet("pods", "default", pod!.metadata.name!));
+      },
+      { what: "the counted pod released and removed" },
+    );
+    const counted = await waitJob((x) => x.status?.succeeded === 1, "1 succeeded");
+    expect(counted.status?.failed).toBeUndefined();
+    expect(counted.status?.uncountedTerminatedPods).toEqual({});
+    await reconcile();
+    expect((await job()).status?.succeeded).toBe(1);
+    const second = (await running()).at(0)!;
+    expect(second.metadata.finalizers).toEqual(["batch.kubernetes.io/job-tracking"]);
+  });
+
+  test("job tracking: pods made before minik tracked with the finalizer still count (a Job running across an upgrade)", async () => {
+    await start();
+    await cluster.manager.controllers.job!.stop();
+    const j = (await cluster.client.create("jobs.batch", jobManifest("work", { completions: 2 }))) as J;
+    for (const exitCode of [0, 0]) {
+      const legacy = jobPod(j, undefined);
+      delete (legacy.metadata as { finalizers?: string[] }).finalizers;
+      const pod = await cluster.client.create<P>("pods", {
+        ...legacy,
+        spec: { ...legacy.spec!, nodeName: "minik-test" },
+      });
+      const phase = async () =>
+        (await cluster.client.get<P>("pods", "default", pod.metadata.name!)).status?.phase;
+      await waitFor(async () => (await phase()) === "Running", { what: "legacy pod running" });
+      await finish(pod, exitCode);
+    }
+    await waitFor(
+      async () => {
+        await cluster.manager.controllers.job!.reconcile("default/work");
+        return condition(await job(), "Complete");
+      },
+      { what: "Complete from the legacy pods" },
+    );
+    expect((await job()).status?.succeeded).toBe(2);
+    expect((await listAll(cluster.client, "pods")).length).toBe(2);
+  });
+
+  test("job tracking: a running pod deleted by the user is one failure; finished pods lose the finalizer", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { completions: 1, backoffLimit: 3 }));
+    const [pod] = await waitRunning(1);
+    await cluster.client.delete("pods", "default", pod!.metadata.name!);
+    await waitJob((x) => x.status?.failed === 1, "1 failed");
+    const [next] = await waitRunning(1);
+    await finish(next!, 0);
+    const done = await waitJob((x) => !!condition(x, "Complete"), "Complete");
+    expect(done.status).toMatchObject({ succeeded: 1, failed: 1, uncountedTerminatedPods: {} });
+    const left = await listAll<P>(cluster.client, "pods");
+    expect(left.map((p) => [p.status?.phase, p.metadata.finalizers ?? []])).toEqual([["Succeeded", []]]);
+  });
+
+  test("job tracking: deleting the Job does not hang on its pods; orphaned pods are released", async () => {
+    await start();
+    await cluster.client.create("jobs.batch", jobManifest("work", { parallelism: 2 }));
+    await waitRunning(2);
+    await cluster.client.delete("jobs.batch", "default", "work", { propagationPolicy: "Orphan" });
+    await waitFor(async () => !(await cluster.client.tryGet("jobs.batch", "default", "work")), {
+      what: "job gone",
+    });
+    const orphans = await waitFor(
+      async () => {
+        const list = await listAll<P>(cluster.client, "pods");
+        return list.every((p) => !p.metadata.finalizers?.length && !p.metadata.ownerReferences?.length)
+          ? list
+          : undefined;
+      },
+      { what: "orphaned pods without finalizer" },
+    );
+    expect(orphans.length).toBe(2);
+
+    await cluster.client.create("jobs.batch", jobManifest("again", { parallelism: 2 }));
+    await waitFor(async () => (await running()).length === 4, { what: "4 running pods" });
+    await cluster.client.delete("jobs.batch", "default", "again", { propagationPolicy: "Foreground" });
+    await waitFor(async () => !(await cluster.client.tryGet("jobs.batch", "default", "again")), {
+      what: "foreground-deleted job gone",
+    });
+    await waitFor(async () => (await listAll(cluster.client, "pods")).length === 2, {
+      what: "its pods gone",
+    });
+  });
+
+  const indexOf = (p: P) => p.metadata.annotations?.["batch.kubernetes.io/job-completion-index"];
+  const failures = (p: P) => p.metadata.annotations?.["batch.kubernetes.io/job-index-failure-count"];
+  /** An Indexed Job of `n` completions, all at once, plus `spec` fields. */
+  const startIndexed = async (n: number, spec: Record<string, unknown>) => {
+    await start();
+    const indexed = { completionMode: "Indexed", completions: n, parallelism: n };
+    await cluster.client.create("jobs.batch", jobManifest("work", { ...indexed, ...spec }));
+  };
+  const runningIndex = async (i: string) =>
+    waitFor(async () => (await running()).find((p) => indexOf(p) === i), { what: `index ${i} running` });
+
+  test("backoffLimitPerIndex: an index retried past its limit fails alone; the others finish; FailedIndexes", async () => {
+    await startIndexed(3, { backoffLimitPerIndex: 1 });
+    const pods = await waitRunning(3);
+    expect(pods.map(failures)).toEqual(["0", "0", "0"]);
+    await finish(pods.find((p) => indexOf(p) === "1")!, 1);
+    await waitJob((x) => x.status?.failed === 1, "1 failed");
+    // Index 1 waits out its own back-off, then comes back carrying its failure.
+    await reconcile();
+    expect((await running()).map(indexOf).sort()).toEqual(["0", "2"]);
+    clock.advance(11_000);
+    await reconcile();
+    const retry = await runningIndex("1");
+    expect(failures(retry)).toBe("1");
+    await finish(retry, 1);
+    const failed = await waitJob((x) => x.status?.failedIndexes === "1", "index 1 failed");
+    expect(failed.status?.failed).toBe(2);
+    expect(condition(failed, "FailureTarget")).toBeUndefined();
+    for (const p of pods.filter((x) => indexOf(x) !== "1")) await finish(p, 0);
+    const done = await waitJob((x) => !!condition(x, "Failed"), "Failed");
+    expect(done.status).toMatchObject({
+      completedIndexes: "0,2",
+      failedIndexes: "1",
+      succeeded: 2,
+      failed: 2,
+    });
+    expect(condition(done, "FailureTarget")).toMatchObject({
+      reason: "FailedIndexes",
+      message: "Job has failed indexes",
+    });
+    expect(condition(done, "Failed")?.reason).toBe("FailedIndexes");
+  });
+
+  test("a FailIndex rule fails its index at once; past maxFailedIndexes the Job fails and its pods go", async () => {
+    await startIndexed(3, {
+      backoffLimitPerIndex: 5,
+      maxFailedIndexes: 0,
+      podFailurePolicy: { rules: [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }] },
+    });
+    const pods = await waitRunning(3);
+    await finish(pods.find((p) => indexOf(p) === "2")!, 42);
+    const failed = await waitJob((x) => !!condition(x, "Failed"), "Failed");
+    expect(failed.status?.failedIndexes).toBe("2");
+    expect(condition(failed, "Failed")).toMatchObject({
+      reason: "MaxFailedIndexesExceeded",
+      message: "Job has exceeded the specified maximal number of failed indexes",
+    });
+    await waitFor(async () => (await running()).length === 0, { what: "running pods deleted" });
+  });
+
+  test("successPolicy: the rule's indexes succeed, SuccessCriteriaMet (SuccessPolicy), the rest are stopped, Complete", async () => {
+    await startIndexed(4, { successPolicy: { rules: [{ succeededIndexes: "0-1" }] } });
+    const pods = await waitRunning(4);
+    await finish(pods.find((p) => indexOf(p) === "0")!, 0);
+    await waitJob((x) => x.status?.completedIndexes === "0", "index 0 done");
+    expect(condition(await job(), "SuccessCriteriaMet")).toBeUndefined();
+    await finish(pods.find((p) => indexOf(p) === "1")!, 0);
+    const done = await waitJob((x) => !!condition(x, "Complete"), "Complete");
+    expect(condition(done, "SuccessCriteriaMet")).toMatchObject({
+      reason: "SuccessPolicy",
+      message: "Matched rules at index 0",
+    });
+    expect(condition(done, "Complete")?.reason).toBe("SuccessPolicy");
+    expect(done.status).toMatchObject({ completedIndexes: "0-1", succeeded: 2 });
+    expect(done.status?.failed).toBeUndefined();
+    expect(await running()).toEqual([]);
   });
 });

@@ -5,6 +5,14 @@ import { deepEqual } from "../patch/deep-equal.ts";
 import { getCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
+  hasBackoffLimitPerIndex,
+  type IndexRetry,
+  indexRetries,
+  indexVerdict,
+  newlyFailedIndexes,
+} from "./job-index-policy.ts";
+import { wantedPods } from "./job-pod-plan.ts";
+import {
   type FailureVerdict,
   formatIndexes,
   jobPod,
@@ -14,13 +22,23 @@ import {
   podRestarts,
   replacementDelayMs,
 } from "./job-pods.ts";
+import {
+  flushUncounted,
+  hasTrackingFinalizer,
+  isPodFailed,
+  isUncounted,
+  removeTrackingFinalizer,
+  uncountedOf,
+  uncountedStatus,
+} from "./job-tracking.ts";
 import { controllerRef, type Kube } from "./owner-references.ts";
 import { isPodReady } from "./pods.ts";
+import { BURST_REPLICAS, createPodsInSlowStart, forEachInSlowStart, slowStartBatch } from "./slow-start.ts";
 
-/** Pods created or deleted per sync at most, as Kubernetes' MaxPodCreateDeletePerSync. */
-export const MAX_POD_CHANGES_PER_SYNC = 500;
 /** Longest a Job waits before it is looked at again (long deadlines and TTLs come back to it). */
 const MAX_WAIT_MS = 10 * 60_000;
+/** Queue keys of pods held by the finalizer with no Job controlling them (not Job keys). */
+const ORPHAN_POD = "orphan-pod:";
 
 type J = Kube<Job>;
 type P = Kube<Pod>;
@@ -38,10 +56,12 @@ const COMPLETED: Finish = {
  * `parallelism` pods running until `completions` succeed (one per index when Indexed), replaces
  * failed pods after a back-off, gives up past `backoffLimit`, `activeDeadlineSeconds` or a
  * FailJob podFailurePolicy rule (FailureTarget, then Failed once no pod is left running),
- * marks success (SuccessCriteriaMet, then Complete), honours `suspend`, and deletes a finished
- * Job after `ttlSecondsAfterFinished`.
+ * retries and fails Indexed Jobs' indexes one by one (backoffLimitPerIndex, maxFailedIndexes,
+ * FailIndex rules, successPolicy: job-index-policy.ts), marks success (SuccessCriteriaMet, then
+ * Complete), honours `suspend`, and deletes a finished Job after `ttlSecondsAfterFinished`.
  *
- * Counts are taken from the pods that exist and never go down (no job-tracking finalizer).
+ * Counts are kept with the job-tracking finalizer (job-tracking.ts): a finished pod is counted
+ * exactly once even when it is deleted before the controller saw it.
  */
 export function createJobController(ctx: ControllerContext): Controller {
   const { client, informers, clock } = ctx;
@@ -59,18 +79,27 @@ export function createJobController(ctx: ControllerContext): Controller {
   pods.onEvent((e) => {
     const ref = controllerRef(e.object);
     if (ref?.kind === "Job") controller.enqueue(`${e.object.metadata.namespace}/${ref.name}`);
+    else if (hasTrackingFinalizer(e.object)) controller.enqueue(`${ORPHAN_POD}${keyOf(e.object)}`);
   });
   return controller;
 
   async function reconcile(key: string) {
+    if (key.startsWith(ORPHAN_POD)) return releaseOrphan(key.slice(ORPHAN_POD.length));
     const { namespace, name } = splitKey(key);
     const job = jobs.get(namespace, name);
+    // Pods of an earlier Job of this name, or of one being deleted, must not hang on the finalizer.
+    const orphans = pods
+      .list(namespace)
+      .filter((p) => controllerRef(p)?.kind === "Job" && controllerRef(p)?.name === name)
+      .filter((p) => !job || job.metadata.deletionTimestamp || controllerRef(p)?.uid !== job.metadata.uid);
+    await releaseFinalizers(orphans);
     if (!job || job.metadata.deletionTimestamp) return; // the garbage collector removes its pods
     const now = clock.now();
     const owned = pods.list(namespace).filter((p) => controllerRef(p)?.uid === job.metadata.uid);
     const finished = finishedCondition(job);
     if (finished) {
       await deletePods(job, owned.filter(isActive));
+      await releaseFinalizers(owned);
       return expireAfterTtl(job, finished, now);
     }
     const spec: Partial<JobSpec> = job.spec ?? {};
@@ -82,19 +111,44 @@ export function createJobController(ctx: ControllerContext): Controller {
     const succeededPods = owned.filter((p) => p.status?.phase === "Succeeded");
     // A pod that fails while being deleted (suspend, scale-down, deadline) did not fail on its own.
     const failedPods = owned.filter((p) => p.status?.phase === "Failed" && !p.metadata.deletionTimestamp);
-    const verdicts = failedPods.map((p) => judgeFailedPod(job, p));
-    const counted = failedPods.filter((_, i) => verdicts[i]!.action !== "Ignore");
-    const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
+    const counted = failedPods.filter((p) => judgeFailedPod(job, p).action !== "Ignore");
     const completions = spec.completions;
     const indexed = spec.completionMode === "Indexed" && completions !== undefined;
+
+    // Finished pods still held by the finalizer are counted now (once: their uid is remembered).
+    const uncounted = uncountedOf(job);
+    const fresh = owned.filter((p) => hasTrackingFinalizer(p) && !isUncounted(uncounted, p.metadata.uid!));
+    const newSucceeded = fresh.filter((p) => p.status?.phase === "Succeeded");
+    const newFailed = fresh.filter((p) => p.status?.phase !== "Succeeded" && isPodFailed(p, job));
+    const verdicts = newFailed.map((p) => judgeFailedPod(job, p));
+    const failJob = verdicts.find((v): v is FailJob => v.action === "FailJob");
+    if (!indexed) for (const p of newSucceeded) uncounted.succeeded.add(p.metadata.uid!);
+    newFailed.forEach((p, i) => {
+      if (verdicts[i]!.action !== "Ignore") uncounted.failed.add(p.metadata.uid!);
+    });
     const completed = indexed
       ? new Set([
           ...parseIndexes(status.completedIndexes, completions),
           ...succeededPods.map((p) => podIndex(p, completions)).filter((i) => i !== undefined),
         ])
       : undefined;
-    const succeeded = Math.max(status.succeeded ?? 0, completed ? completed.size : succeededPods.length);
-    const failed = Math.max(status.failed ?? 0, counted.length);
+    // backoffLimitPerIndex: indexes failed for good, and each index's own retry count and back-off.
+    const failedIndexes = hasBackoffLimitPerIndex(job)
+      ? new Set([
+          ...parseIndexes(status.failedIndexes, completions ?? 0),
+          ...newlyFailedIndexes(job, newFailed, verdicts),
+        ])
+      : undefined;
+    const retries = failedIndexes ? indexRetries(job, owned, now) : new Map<number, IndexRetry>();
+    const byIndexes = completed ? indexVerdict(job, completed, failedIndexes ?? new Set()) : undefined;
+    // Finished pods without the finalizer are counted already, or were made before minik tracked
+    // with it: as a floor, they keep a Job that was running across the upgrade finishing.
+    const untracked = (list: P[]) => list.filter((p) => !hasTrackingFinalizer(p)).length;
+    const floor = { succeeded: untracked(succeededPods), failed: untracked(counted) };
+    const succeeded = completed
+      ? completed.size
+      : Math.max((status.succeeded ?? 0) + uncounted.succeeded.size, floor.succeeded);
+    const failed = Math.max((status.failed ?? 0) + uncounted.failed.size, floor.failed);
     if (!spec.suspend && !status.startTime) status.startTime = stamp;
 
     // A verdict already reached stays; otherwise look for one.
@@ -118,6 +172,7 @@ export function createJobController(ctx: ControllerContext): Controller {
           reason: "DeadlineExceeded",
           message: "Job was active longer than specified deadline",
         };
+      else if (byIndexes) target = byIndexes;
       else if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0)
         target = COMPLETED;
       if (target) {
@@ -153,11 +208,14 @@ export function createJobController(ctx: ControllerContext): Controller {
           recorder.record(job, "Normal", "Resumed", "Job resumed");
         }
         const waiting = spec.podReplacementPolicy === "Failed" ? terminating.length : 0;
-        const delay = replacementDelayMs(counted, succeededPods, now);
-        const wanted = wantedPods(job, active, succeeded, waiting, completed);
+        // Per-index back-off is each index's own (retries); otherwise the Job's failures set it.
+        const delay = failedIndexes ? 0 : replacementDelayMs(counted, succeededPods, now);
+        const closed = completed && new Set([...completed, ...(failedIndexes ?? [])]);
+        const wanted = wantedPods(job, active, succeeded, waiting, closed, retries);
         if (wanted.excess.length) live = without(await deletePods(job, wanted.excess));
+        if (wanted.waitMs !== undefined) requeueAfterMs = wanted.waitMs;
         if (wanted.create.length && delay > 0) requeueAfterMs = delay;
-        else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create))];
+        else if (wanted.create.length) live = [...live, ...(await createPods(job, wanted.create, retries))];
         const deadline = spec.activeDeadlineSeconds;
         if (deadline !== undefined) {
           const left = parseTime(status.startTime) + deadline * 1000 - now;
@@ -168,115 +226,113 @@ export function createJobController(ctx: ControllerContext): Controller {
       error = e;
     }
 
-    // The final condition waits until no pod of the Job is left running.
-    if (target && active.length + terminating.length === 0 && !getCondition(conditions, target.type)) {
-      conditions = setJobCondition(conditions, target.type, "True", target.reason, target.message, stamp);
-      if (target.type === "Complete") {
-        status.completionTime = stamp;
-        recorder.record(job, "Normal", "Completed", "Job completed");
-      } else recorder.record(job, "Warning", target.reason, target.message);
-    }
-    const next: JobStatus = {
+    // First record what is about to be counted, then release the pods, then count them.
+    const base: JobStatus = {
       ...status,
       conditions: conditions.length ? conditions : undefined,
       active: (target ? 0 : live.length) || undefined,
       ready: live.filter(isPodReady).length,
       terminating: terminating.length,
-      succeeded: succeeded || undefined,
-      failed: failed || undefined,
-      ...(completed ? { completedIndexes: formatIndexes(completed) } : {}),
-      uncountedTerminatedPods: {},
+      ...(completed
+        ? { completedIndexes: formatIndexes(completed), succeeded: completed.size || undefined }
+        : {}),
+      ...(failedIndexes ? { failedIndexes: formatIndexes(failedIndexes) } : {}),
     };
-    await writeStatus(job, next);
+    const release = owned.filter(
+      (p) =>
+        hasTrackingFinalizer(p) &&
+        (newSucceeded.includes(p) || newFailed.includes(p) || isUncounted(uncounted, p.metadata.uid!)),
+    );
+    let current = job;
+    if (release.length)
+      current = await writeStatus(job, { ...base, uncountedTerminatedPods: uncountedStatus(uncounted) });
+    const stillTracked = new Set((await releaseFinalizers(release)).map((p) => p.metadata.uid!));
+    const moved = flushUncounted(uncounted, stillTracked);
+    const next: JobStatus = {
+      ...base,
+      ...(completed
+        ? {}
+        : { succeeded: Math.max((status.succeeded ?? 0) + moved.succeeded, floor.succeeded) || undefined }),
+      failed: Math.max((status.failed ?? 0) + moved.failed, floor.failed) || undefined,
+      uncountedTerminatedPods: uncountedStatus(uncounted),
+    };
+    // The final condition waits until no pod of the Job is left running and every one is counted.
+    const settled = !uncounted.succeeded.size && !uncounted.failed.size;
+    if (
+      target &&
+      settled &&
+      active.length + terminating.length === 0 &&
+      !getCondition(conditions, target.type)
+    ) {
+      next.conditions = setJobCondition(
+        conditions,
+        target.type,
+        "True",
+        target.reason,
+        target.message,
+        stamp,
+      );
+      if (target.type === "Complete") {
+        next.completionTime = stamp;
+        recorder.record(job, "Normal", "Completed", "Job completed");
+      } else recorder.record(job, "Warning", target.reason, target.message);
+    }
+    await writeStatus(current, next);
     if (error) throw error;
+    if (!settled) return { requeueAfterMs: 1_000 };
     return requeueAfterMs !== undefined
       ? { requeueAfterMs: Math.min(Math.max(requeueAfterMs, 0) + 10, MAX_WAIT_MS) }
       : undefined;
   }
 
-  /** What to create (an entry per pod: its index, or undefined) and which active pods are too many. */
-  function wantedPods(
-    job: J,
-    active: P[],
-    succeeded: number,
-    waiting: number,
-    completed: Set<number> | undefined,
-  ): { create: (number | undefined)[]; excess: P[] } {
-    const spec: Partial<JobSpec> = job.spec ?? {};
-    const parallelism = spec.parallelism ?? 1;
-    const completions = spec.completions;
-    if (completed && completions !== undefined) {
-      // One pod per index not yet done; a duplicate or finished index's pod goes.
-      const running = new Map<number, P>();
-      const excess: P[] = [];
-      for (const p of active) {
-        const i = podIndex(p, completions);
-        if (i === undefined || completed.has(i) || running.has(i)) excess.push(p);
-        else running.set(i, p);
-      }
-      const room = Math.max(0, parallelism - running.size - waiting);
-      const create: number[] = [];
-      for (let i = 0; i < completions && create.length < Math.min(room, MAX_POD_CHANGES_PER_SYNC); i++) {
-        if (!completed.has(i) && !running.has(i)) create.push(i);
-      }
-      return { create, excess };
-    }
-    let want = parallelism;
-    if (completions !== undefined) want = Math.min(parallelism, completions - succeeded);
-    else if (succeeded > 0) want = Math.min(active.length, parallelism);
-    want = Math.max(0, want);
-    const count = Math.min(want - active.length - waiting, MAX_POD_CHANGES_PER_SYNC);
-    if (count > 0) return { create: Array.from({ length: count }, () => undefined), excess: [] };
-    const surplus = Math.min(active.length - want, MAX_POD_CHANGES_PER_SYNC);
-    // Newest and least ready first, so pods nearest to done are kept.
-    const order = [...active].sort(
-      (a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || created(b) - created(a),
-    );
-    return { create: [], excess: surplus > 0 ? order.slice(0, surplus) : [] };
+  /** Takes the tracking finalizer off pods (at most BURST_REPLICAS); returns those still held. */
+  async function releaseFinalizers(held: P[]): Promise<P[]> {
+    const tracked = held.filter(hasTrackingFinalizer);
+    const slice = tracked.slice(0, BURST_REPLICAS);
+    const { done } = await slowStartBatch(slice.length, async (i) => {
+      const released = await removeTrackingFinalizer(client, slice[i]!);
+      if (released) pods.observe(released);
+      return slice[i]!;
+    });
+    const released = new Set(done);
+    return tracked.filter((p) => !released.has(p));
+  }
+
+  /** A pod with the finalizer but no Job controlling it (orphaned): nothing will count it, let it go. */
+  async function releaseOrphan(key: string) {
+    const { namespace, name } = splitKey(key);
+    const pod = pods.get(namespace, name);
+    if (!pod || controllerRef(pod)?.kind === "Job") return;
+    const still = await releaseFinalizers([pod]);
+    if (still.length) return { requeueAfterMs: 1_000 };
   }
 
   /** Creates pods in slow-start batches (1, 2, 4, …), stopping at the first failure. */
-  async function createPods(job: J, indexes: (number | undefined)[]): Promise<P[]> {
-    const created: P[] = [];
-    for (let at = 0, batch = 1; at < indexes.length; at += batch, batch *= 2) {
-      const slice = indexes.slice(at, at + batch);
-      const results = await Promise.allSettled(slice.map((i) => client.create<P>("pods", jobPod(job, i))));
-      let failure: unknown;
-      for (const r of results) {
-        if (r.status === "fulfilled") {
-          created.push(r.value);
-          pods.observe(r.value);
-          recorder.record(job, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-        } else {
-          failure ??= r.reason;
-          const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
-          recorder.record(job, "Warning", "FailedCreate", `Error creating: ${message}`);
-        }
-      }
-      if (failure) throw failure;
-    }
-    return created;
+  function createPods(
+    job: J,
+    indexes: (number | undefined)[],
+    retries: Map<number, IndexRetry>,
+  ): Promise<P[]> {
+    return createPodsInSlowStart(recorder, job, indexes.length, async (i) => {
+      const index = indexes[i];
+      const pod = await client.create<P>("pods", jobPod(job, index, retries.get(index ?? -1)));
+      pods.observe(pod);
+      return pod;
+    });
   }
 
-  /** Deletes the given pods (at most MAX_POD_CHANGES_PER_SYNC); returns those asked to go. */
+  /** Deletes the given pods (at most BURST_REPLICAS, in slow-start batches); returns those asked to go. */
   async function deletePods(job: J, doomed: P[]): Promise<P[]> {
-    const slice = doomed.slice(0, MAX_POD_CHANGES_PER_SYNC);
-    const results = await Promise.allSettled(
-      slice.map((p) =>
-        client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
-          preconditions: { uid: p.metadata.uid },
-        }),
-      ),
-    );
-    let failure: unknown;
-    results.forEach((r, i) => {
-      const pod = slice[i]!;
-      if (r.status === "fulfilled") {
-        if (r.value) pods.observe(r.value);
-        recorder.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
-      } else failure ??= r.reason;
+    const slice = doomed.slice(0, BURST_REPLICAS);
+    await forEachInSlowStart(slice, async (p) => {
+      // The finalizer goes first: a pod the controller removes is not a failure to count.
+      if ((await removeTrackingFinalizer(client, p)) === undefined) return;
+      const gone = await client.delete<P>("pods", p.metadata.namespace ?? "", p.metadata.name!, {
+        preconditions: { uid: p.metadata.uid },
+      });
+      pods.observeDeleted(gone ?? p);
+      recorder.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
     });
-    if (failure) throw failure;
     return slice;
   }
 
@@ -295,11 +351,12 @@ export function createJobController(ctx: ControllerContext): Controller {
     });
   }
 
-  async function writeStatus(job: J, status: JobStatus) {
+  async function writeStatus(job: J, status: JobStatus): Promise<J> {
     const clean = Object.fromEntries(Object.entries(status).filter(([, v]) => v !== undefined)) as JobStatus;
-    if (deepEqual(clean, job.status ?? {})) return;
+    if (deepEqual(clean, job.status ?? {})) return job;
     const updated = await client.updateStatus<J>("jobs.batch", { ...job, status: clean });
     jobs.observe(updated);
+    return updated;
   }
 }
 
@@ -321,10 +378,6 @@ function isTerminal(p: Pod): boolean {
 
 function isActive(p: Pod): boolean {
   return !isTerminal(p) && !p.metadata?.deletionTimestamp;
-}
-
-function created(p: Pod): number {
-  return parseTime(p.metadata?.creationTimestamp) || 0;
 }
 
 /** The Complete or Failed condition, when the Job is finished. */

@@ -1,7 +1,8 @@
 import type { Job, PodFailurePolicyRule } from "kubernetes-types/batch/v1";
 import type { Container, ContainerStatus, Pod } from "kubernetes-types/core/v1";
-import { COMPLETION_INDEX } from "../job-labels.ts";
+import { COMPLETION_INDEX, INDEX_FAILURE_COUNT, INDEX_IGNORED_FAILURE_COUNT } from "../job-labels.ts";
 import { parseTime } from "../loop/clock.ts";
+import { JOB_TRACKING_FINALIZER } from "./job-tracking.ts";
 import { type Kube, ownerReferenceTo } from "./owner-references.ts";
 
 /**
@@ -10,8 +11,15 @@ import { type Kube, ownerReferenceTo } from "./owner-references.ts";
  * podFailurePolicy, and how long to wait before replacing failed pods.
  */
 
-/** The pod of a Job: its template, owned by it; an Indexed Job's pod also carries its index. */
-export function jobPod(job: Kube<Job>, index: number | undefined): Kube<Pod> {
+/**
+ * The pod of a Job: its template, owned by it and held by the job-tracking finalizer until
+ * counted; an Indexed Job's pod also carries its index.
+ */
+export function jobPod(
+  job: Kube<Job>,
+  index: number | undefined,
+  retry?: { failures: number; ignored: number },
+): Kube<Pod> {
   const template = job.spec?.template ?? {};
   const name = job.metadata.name!;
   const labels = { ...template.metadata?.labels };
@@ -29,6 +37,11 @@ export function jobPod(job: Kube<Job>, index: number | undefined): Kube<Pod> {
     spec.containers = spec.containers.map(withIndex);
     if (spec.initContainers) spec.initContainers = spec.initContainers.map(withIndex);
     if (!spec.hostname) spec.hostname = `${name}-${index}`.slice(0, 63).replace(/[-.]+$/, "");
+    // backoffLimitPerIndex: the index's failures so far travel with its next pod.
+    if (job.spec?.backoffLimitPerIndex !== undefined) {
+      annotations[INDEX_FAILURE_COUNT] = String(retry?.failures ?? 0);
+      if (retry?.ignored) annotations[INDEX_IGNORED_FAILURE_COUNT] = String(retry.ignored);
+    }
   }
   // The registry appends 5 random characters to a base cut to 58, as kube-apiserver does.
   const generateName = `${index === undefined ? name : `${name}-${index}`}-`.slice(0, 58);
@@ -41,6 +54,7 @@ export function jobPod(job: Kube<Job>, index: number | undefined): Kube<Pod> {
       labels,
       ...(Object.keys(annotations).length ? { annotations } : {}),
       ownerReferences: [ownerReferenceTo(job)],
+      finalizers: [JOB_TRACKING_FINALIZER],
     },
     spec,
   };

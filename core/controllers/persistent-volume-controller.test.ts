@@ -5,7 +5,7 @@ import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import { createFakeLocalVolumes, type FakeLocalVolumes } from "../seams/testing/fake-local-volumes.ts";
 import type { Kube } from "./owner-references.ts";
-import { startTestCluster, type TestCluster } from "./testing/test-kit.ts";
+import { listAll, startTestCluster, type TestCluster } from "./testing/test-kit.ts";
 
 setDefaultTimeout(30_000);
 
@@ -159,6 +159,21 @@ describe("persistent volume controller", () => {
     // A deleted volume that is not bound loses pv-protection and goes.
     await cluster.client.delete("persistentvolumes", "", "big");
     await waitFor(async () => !(await cluster.client.tryGet("persistentvolumes", "", "big")));
+
+    // A claim pre-bound to a volume whose access modes do not cover its own stays Pending.
+    await cluster.client.create(
+      "persistentvolumeclaims",
+      claim("pinned", { storageClassName: "manual", volumeName: "rox" }),
+    );
+    await waitFor(async () =>
+      (await listAll<KubeObject & { reason: string; message: string }>(cluster.client, "events")).some(
+        (e) =>
+          e.reason === "VolumeMismatch" &&
+          e.message === 'Cannot bind to requested volume "rox": incompatible accessMode',
+      ),
+    );
+    expect((await getClaim("pinned"))?.status?.phase).toBe("Pending");
+    expect((await cluster.client.get<Volume>("persistentvolumes", "", "rox")).spec?.claimRef).toBeUndefined();
   });
 
   test("a claim larger than the disk stays Pending with ProvisioningFailed", async () => {

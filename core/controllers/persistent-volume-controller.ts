@@ -5,6 +5,7 @@ import { deepEqual } from "../patch/deep-equal.ts";
 import type { LocalVolumes } from "../seams/local-volumes.ts";
 import { localVolumeDirName } from "../seams/volume-dir.ts";
 import {
+  accessModesFit,
   bestVolume,
   claimClass,
   claimsOf,
@@ -283,7 +284,16 @@ export function createPersistentVolumeController(
     let status: PersistentVolumeClaim["status"];
     if (!volume) status = { phase: claim.status?.phase === "Bound" ? "Lost" : "Pending" };
     else if (ref?.uid && ref.uid !== claim.metadata.uid) status = { phase: "Lost" };
-    else if (!ref?.uid)
+    else if (!ref?.uid && !accessModesFit(volume, claim)) {
+      // Pre-bound by the user to a volume that cannot serve it: say so and stay Pending.
+      status = { phase: "Pending" };
+      recorder.record(
+        claim,
+        "Warning",
+        "VolumeMismatch",
+        `Cannot bind to requested volume "${volume.metadata.name}": incompatible accessMode`,
+      );
+    } else if (!ref?.uid)
       return bind(claim, volume); // pre-bound by the user: finish the volume side
     else
       status = {

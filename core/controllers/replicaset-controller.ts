@@ -9,7 +9,7 @@ import { type Controller, type ControllerContext, createController, keyOf, split
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince } from "./pods.ts";
-import { BURST_REPLICAS, slowStartBatch } from "./slow-start.ts";
+import { BURST_REPLICAS, createPodsInSlowStart, slowStartBatch } from "./slow-start.ts";
 
 /**
  * Keeps `spec.replicas` pods of each ReplicaSet: adopts orphans that match its selector, releases
@@ -103,21 +103,12 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     return updated;
   }
 
-  async function createPods(rs: Kube<ReplicaSet>, count: number): Promise<Kube<Pod>[]> {
-    // Each created pod goes into the informer at once (pods.observe): the next pass counts it
-    // even before its watch event arrives, so a burst is never repeated (the expectations).
-    const { done, failure, failures } = await slowStartBatch(count, async () => {
+  function createPods(rs: Kube<ReplicaSet>, count: number): Promise<Kube<Pod>[]> {
+    return createPodsInSlowStart(recorder, rs, count, async () => {
       const pod = await createPod(rs);
       pods.observe(pod);
-      recorder.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
       return pod;
     });
-    for (const e of failures) {
-      const message = e instanceof Error ? e.message : String(e);
-      recorder.record(rs, "Warning", "FailedCreate", `Error creating: ${message}`);
-    }
-    if (failure) throw failure;
-    return done;
   }
 
   function createPod(rs: Kube<ReplicaSet>): Promise<Kube<Pod>> {

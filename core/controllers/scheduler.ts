@@ -1,11 +1,13 @@
 import type {
   Node,
   NodeSelectorRequirement,
+  PersistentVolumeClaim,
   Pod,
   PodCondition,
   Taint,
   Toleration,
 } from "kubernetes-types/core/v1";
+import type { StorageClass } from "kubernetes-types/storage/v1";
 import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
@@ -14,19 +16,23 @@ import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 import { isPodTerminal, podRequests } from "./pods.ts";
+import { type VolumeLookup, volumeVerdict } from "./scheduler-volumes.ts";
 
 export const UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
 
 /**
  * The default-scheduler for a one-node cluster: binds a pod to the node when the node takes new
- * pods, tolerations cover its taints, the nodeSelector matches, and the requests of the pods
- * already there plus this one fit allocatable; otherwise the pod stays Pending with
+ * pods, tolerations cover its taints, the nodeSelector matches, its claims allow it
+ * (scheduler-volumes.ts), and the requests of the pods already there plus this one fit allocatable; otherwise the pod stays Pending with
  * PodScheduled=False/Unschedulable and the reason kube-scheduler would give.
  */
 export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName: string }): Controller {
   const { client, informers, clock } = ctx;
   const pods = informers.for<Kube<Pod>>("pods");
   const nodes = informers.for<Kube<Node>>("nodes");
+  const claims = informers.for<Kube<PersistentVolumeClaim>>("persistentvolumeclaims");
+  const classes = informers.for<Kube<StorageClass>>("storageclasses.storage.k8s.io");
+  const volumes: VolumeLookup = { claim: (ns, name) => claims.get(ns, name), classes: () => classes.list() };
   const recorder = ctx.events("default-scheduler");
 
   const pending = () => pods.list().filter(needsScheduling).map(keyOf);
@@ -45,9 +51,11 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     const freed = e.type === "DELETED" || (isPodTerminal(e.object) && e.old && !isPodTerminal(e.old));
     if (freed && e.object.spec?.nodeName) for (const key of pending()) controller.enqueue(key);
   });
-  nodes.onEvent(() => {
-    for (const key of pending()) controller.enqueue(key);
-  });
+  // A node change, or a claim that appears, binds or goes, may let waiting pods in.
+  for (const informer of [nodes, claims])
+    informer.onEvent(() => {
+      for (const key of pending()) controller.enqueue(key);
+    });
 
   return controller;
 
@@ -56,15 +64,11 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     const pod = pods.get(namespace, name);
     if (!pod || !needsScheduling(pod)) return;
     const node = nodes.get("", nodeName);
-    const verdict = node
-      ? fit(
-          pod,
-          node,
-          pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p)),
-        )
-      : [];
+    const onNode = pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p));
+    const byVolumes = volumeVerdict(pod, volumes, onNode);
+    const verdict = !node ? [] : byVolumes.filter ? [byVolumes.filter] : fit(pod, node, onNode);
     const now = timestamp(clock);
-    if (node && verdict.length === 0) {
+    if (node && verdict.length === 0 && !byVolumes.preFilter) {
       const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
       pods.observe(bound);
       const conditions = setCondition(
@@ -88,7 +92,11 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
       );
       return;
     }
-    const message = node ? unschedulableMessage(verdict) : "no nodes available to schedule pods";
+    const message = !node
+      ? "no nodes available to schedule pods"
+      : byVolumes.preFilter
+        ? `0/1 nodes are available: ${byVolumes.preFilter}.`
+        : unschedulableMessage(verdict);
     const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message };
     const conditions = setCondition(pod.status?.conditions as PodCondition[] | undefined, condition, now);
     if (deepEqual(conditions, pod.status?.conditions ?? [])) return;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { slowStartBatch } from "./slow-start.ts";
+import { BURST_REPLICAS, forEachInSlowStart, slowStartBatch } from "./slow-start.ts";
 
 test("batches grow 1, 2, 4 … up to the cap, and every call is made once", async () => {
   const inFlight: number[] = [];
@@ -40,4 +40,20 @@ test("a failing batch stops the rest: a template that cannot work costs a few ca
   expect(mixed.toSorted((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   expect(partial.done).toHaveLength(6);
   expect(partial.failures).toHaveLength(1);
+});
+
+test("forEachInSlowStart: a burst at most, and the first failure thrown after its batch", async () => {
+  const seen: number[] = [];
+  await forEachInSlowStart(
+    Array.from({ length: BURST_REPLICAS + 50 }, (_, i) => i),
+    async (i) => void seen.push(i),
+  );
+  expect(seen.length).toBe(BURST_REPLICAS);
+  const calls: number[] = [];
+  const run = forEachInSlowStart([0, 1, 2, 3, 4, 5], async (i) => {
+    calls.push(i);
+    if (i === 2) throw new Error("quota exceeded");
+  });
+  await expect(run).rejects.toThrow("quota exceeded");
+  expect(calls).toEqual([0, 1, 2]);
 });

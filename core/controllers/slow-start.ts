@@ -1,4 +1,6 @@
+import type { EventRecorder } from "../events.ts";
 import { yieldIfSpent } from "../loop/yield-to-loop.ts";
+import type { KubeObject } from "../object.ts";
 
 /**
  * Bounded pod churn, as Kubernetes' controllers have it: at most BURST_REPLICAS creations or
@@ -40,4 +42,42 @@ export async function slowStartBatch<T>(
     }
   }
   return result;
+}
+
+/**
+ * `call` for each item (the first BURST_REPLICAS of them) in slow-start batches; throws the
+ * first failure once its batch has settled. The caller's next reconcile takes the rest.
+ */
+export async function forEachInSlowStart<T>(
+  items: readonly T[],
+  call: (item: T) => Promise<unknown>,
+): Promise<void> {
+  const slice = items.slice(0, BURST_REPLICAS);
+  const { failure } = await slowStartBatch(slice.length, (i) => call(slice[i]!));
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Creates `count` pods in slow-start batches with kube-controller-manager's events on `owner`
+ * (SuccessfulCreate per pod, FailedCreate per failure); `create(i)` makes the i-th and puts it
+ * into the informer at once, so the next pass counts it before its watch event (the
+ * expectations). Throws the first failure; returns what was created.
+ */
+export async function createPodsInSlowStart<T extends KubeObject>(
+  recorder: EventRecorder,
+  owner: KubeObject,
+  count: number,
+  create: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const { done, failure, failures } = await slowStartBatch(count, async (i) => {
+    const pod = await create(i);
+    recorder.record(owner, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
+    return pod;
+  });
+  for (const e of failures) {
+    const message = e instanceof Error ? e.message : String(e);
+    recorder.record(owner, "Warning", "FailedCreate", `Error creating: ${message}`);
+  }
+  if (failure) throw failure;
+  return done;
 }

@@ -16,10 +16,10 @@ import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, isControlledBy, type Kube } from "./owner-references.ts";
 import { claimPods } from "./pod-adoption.ts";
 import { isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from "./pods.ts";
+import { BURST_REPLICAS, forEachInSlowStart } from "./slow-start.ts";
 import { claimsFor, newPod, ordinalOf, type Sts } from "./statefulset-pods.ts";
 
 type P = Kube<Pod>;
-const BURST = 100;
 type Claim = Kube<PersistentVolumeClaim>;
 
 /** Pods the controller waits for one at a time: Running and Ready, not being deleted. */
@@ -111,9 +111,6 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
     const ordered = sts.spec?.podManagementPolicy !== "Parallel";
     const strategy = sts.spec?.updateStrategy;
     const partition = strategy?.type === "OnDelete" ? 0 : (strategy?.rollingUpdate?.partition ?? 0);
-    // Parallel sets act on many pods at once, at most BURST per reconcile (their events bring the next).
-    let budget = BURST;
-    const spend = () => --budget <= 0;
     const byOrdinal = new Map<number, P>();
     const condemned: P[] = [];
     for (const p of mine) {
@@ -134,31 +131,39 @@ export function createStatefulSetController(ctx: ControllerContext): Controller 
       }
     }
 
-    for (let ord = start; ord < end; ord++) {
+    const create = async (ord: number) => {
+      const atCurrent = strategy?.type !== "OnDelete" && ord < start + partition;
+      const rev = atCurrent ? current : update;
+      await ensureClaims(sts, ord);
+      await createPod(sts, newPod(sts, ord, templateOf(rev), rev.metadata.name!));
+    };
+    // Parallel sets create the missing pods in slow-start batches, at most a burst per reconcile
+    // (the created pods' events bring the next); ordered sets one at a time, each once the
+    // one before is healthy.
+    const missing: number[] = [];
+    for (let ord = start; ord < end && missing.length < BURST_REPLICAS; ord++) {
       const pod = byOrdinal.get(ord);
-      if (!pod) {
-        const atCurrent = strategy?.type !== "OnDelete" && ord < start + partition;
-        const rev = atCurrent ? current : update;
-        await ensureClaims(sts, ord);
-        await createPod(sts, newPod(sts, ord, templateOf(rev), rev.metadata.name!));
-        if (ordered || spend()) return;
-        continue;
-      }
-      if (ordered && !isHealthy(pod)) return;
+      if (!pod && ordered) return create(ord);
+      if (!pod) missing.push(ord);
+      else if (ordered && !isHealthy(pod)) return;
     }
+    await forEachInSlowStart(missing, create);
 
     // Scale down: highest ordinal first; ordered sets one at a time, once the rest is healthy.
     condemned.sort((a, b) => ordinalOf(sts, b) - ordinalOf(sts, a));
-    for (const pod of condemned) {
-      if (ordered && ([...byOrdinal.values()].some((p) => !isHealthy(p)) || byOrdinal.size < replicas))
-        return;
-      if (pod.metadata.deletionTimestamp) {
-        if (ordered) return;
-        continue;
-      }
+    const scaleDown = async (pod: P) => {
       await condemnClaims(sts, pod);
       await deletePod(sts, pod);
-      if (ordered || spend()) return;
+    };
+    if (!ordered) {
+      await forEachInSlowStart(
+        condemned.filter((p) => !p.metadata.deletionTimestamp),
+        scaleDown,
+      );
+    } else if (condemned.length) {
+      const pod = condemned[0]!;
+      if ([...byOrdinal.values()].some((p) => !isHealthy(p)) || byOrdinal.size < replicas) return;
+      if (!pod.metadata.deletionTimestamp) await scaleDown(pod);
     }
     if (condemned.length) return;
 

@@ -75,7 +75,8 @@ export interface ContainerResources {
 
 export type VolumeSource =
   | { type: "emptyDir"; medium?: "" | "Memory"; sizeLimitBytes?: number }
-  | { type: "hostPath"; path: string; hostPathType?: string }
+  /** readOnly: every mount of it read-only (a claim the pod mounts with `readOnly: true`). */
+  | { type: "hostPath"; path: string; hostPathType?: string; readOnly?: boolean }
   /** configMap, secret, downwardAPI: files materialised by the runtime (path → content). */
   | { type: "files"; files: Record<string, Uint8Array | string>; mode?: number };
 

@@ -27,9 +27,14 @@ export function volumeFits(pv: PersistentVolume, pvc: PersistentVolumeClaim): bo
     return false;
   if ((pv.spec?.storageClassName ?? "") !== claimClass(pvc)) return false;
   if ((pv.spec?.volumeMode ?? "Filesystem") !== (pvc.spec?.volumeMode ?? "Filesystem")) return false;
-  const offered = new Set(pv.spec?.accessModes ?? []);
-  if (!(pvc.spec?.accessModes ?? []).every((m) => offered.has(m))) return false;
+  if (!accessModesFit(pv, pvc)) return false;
   return (parseQuantity(pv.spec?.capacity?.storage as string | undefined) || 0) >= requestedBytes(pvc);
+}
+
+/** Every access mode the claim asks for is one the volume offers (upstream's CheckAccessModes). */
+export function accessModesFit(pv: PersistentVolume, pvc: PersistentVolumeClaim): boolean {
+  const offered = new Set(pv.spec?.accessModes ?? []);
+  return (pvc.spec?.accessModes ?? []).every((m) => offered.has(m));
 }
 
 /** The smallest fitting volume; one pre-bound to the claim wins. */

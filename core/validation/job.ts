@@ -1,6 +1,7 @@
 import type { JobSpec, PodFailurePolicyRule } from "kubernetes-types/batch/v1";
 import { labelSelectorFromObject } from "../selectors.ts";
 import { type Causes, forbidden, invalid, notSupported, required } from "./causes.ts";
+import { validateIndexPolicies } from "./job-indexes.ts";
 import { validateLabels } from "./object-meta.ts";
 import { validatePodSpec } from "./pod-spec.ts";
 
@@ -39,6 +40,7 @@ export function validateJobSpec(spec: JobSpec | undefined, path: string, selecto
         causes.push(invalid(`${path}.${k}`, v, `must be less than or equal to ${MAX_INDEXED_COMPLETIONS}`));
     }
   }
+  causes.push(...validateIndexPolicies(spec, path));
   const { selector, template } = spec;
   if (selectorRequired && !selector) causes.push(required(`${path}.selector`));
   if (selector) {

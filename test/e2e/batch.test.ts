@@ -13,37 +13,24 @@ const skip =
 
 const busybox = () => `${testImages!.registries.plain.host}/minik-test/busybox:1`;
 
-const manifests = () => `apiVersion: batch/v1
+/** A Job of busybox running `script` (restartPolicy Never), with `spec` lines of its own. */
+const jobYaml = (name: string, spec: string, container: string, script: string) => `apiVersion: batch/v1
 kind: Job
-metadata: {name: pi}
+metadata: {name: ${name}}
 spec:
-  completions: 3
-  parallelism: 2
-  template:
+${spec}  template:
     spec:
       restartPolicy: Never
       terminationGracePeriodSeconds: 1
       containers:
-      - name: pi
+      - name: ${container}
         image: ${busybox()}
-        command: [sh, -c, "echo pi is 3.14159"]
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: indexed}
-spec:
-  completionMode: Indexed
-  completions: 2
-  parallelism: 2
-  template:
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: worker
-        image: ${busybox()}
-        command: [sh, -c, "echo index=$JOB_COMPLETION_INDEX host=$(hostname)"]
----
+        command: [sh, -c, "${script}"]
+`;
+
+const manifests =
+  () => `${jobYaml("pi", "  completions: 3\n  parallelism: 2\n", "pi", "echo pi is 3.14159")}---
+${jobYaml("indexed", "  completionMode: Indexed\n  completions: 2\n  parallelism: 2\n", "worker", "echo index=$JOB_COMPLETION_INDEX host=$(hostname)")}---
 apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly}
@@ -161,6 +148,80 @@ describe.skipIf(skip)("compiled binary: Jobs and CronJobs", () => {
     ]);
     expect((await d.getJson(["job", "indexed"])).status.completedIndexes).toBe("0-1");
   }, 120_000);
+
+  test("job tracking: a Job whose finished pods are force-deleted still completes with succeeded 2, failed 0", async () => {
+    const job = jobYaml("tracked", "  completions: 2\n", "work", "sleep 1; echo done");
+    const applied = await kubectlOn(dataDir, ["apply", "-f", "-"], job);
+    expect(applied.stdout).toBe("job.batch/tracked created\n");
+    type Pod = { metadata: { name: string; finalizers?: string[] }; status: { phase: string } };
+    const seen = new Set<string>();
+    const deleted = new Set<string>();
+    // Each pod carries the finalizer while it runs; once it has succeeded it is force-deleted at once.
+    await waitFor(
+      async () => {
+        for (const p of (await d.getJson(["pods", "-l", "job-name=tracked"])).items as Pod[]) {
+          if (
+            p.status.phase === "Running" &&
+            p.metadata.finalizers?.includes("batch.kubernetes.io/job-tracking")
+          )
+            seen.add(p.metadata.name);
+          if (p.status.phase !== "Succeeded" || deleted.has(p.metadata.name)) continue;
+          deleted.add(p.metadata.name);
+          await kubectl("delete", "pod", p.metadata.name, "--force", "--grace-period=0");
+        }
+        return deleted.size === 2;
+      },
+      { timeoutMs: 90_000, intervalMs: 200, what: "two succeeded pods force-deleted" },
+    );
+    expect(seen.size).toBeGreaterThan(0);
+    expect((await kubectl("wait", "--for=condition=complete", "job/tracked", "--timeout=60s")).code).toBe(0);
+    const status = (await d.getJson(["job", "tracked"])).status;
+    expect(status).toMatchObject({ succeeded: 2, uncountedTerminatedPods: {} });
+    expect(status.failed).toBeUndefined();
+    // Counted, the deleted pods were let go: none is left hanging on the finalizer.
+    await waitFor(async () => (await d.getJson(["pods", "-l", "job-name=tracked"])).items.length === 0, {
+      timeoutMs: 30_000,
+      what: "force-deleted pods removed",
+    });
+    expect((await kubectl("delete", "job", "tracked")).code).toBe(0);
+  }, 150_000);
+
+  test("Indexed policies on real pods: a failing index fails alone (FailedIndexes); a successPolicy ends the rest", async () => {
+    const perIndex = jobYaml(
+      "per-index",
+      "  completionMode: Indexed\n  completions: 3\n  parallelism: 3\n  backoffLimitPerIndex: 0\n",
+      "work",
+      "test $JOB_COMPLETION_INDEX != 1",
+    );
+    const success = jobYaml(
+      "first-wins",
+      "  completionMode: Indexed\n  completions: 3\n  parallelism: 3\n  successPolicy:\n    rules:\n    - succeededIndexes: '0'\n",
+      "work",
+      "test $JOB_COMPLETION_INDEX = 0 || exec sleep 3600",
+    );
+    expect((await kubectlOn(dataDir, ["apply", "-f", "-"], `${perIndex}---\n${success}`)).code).toBe(0);
+    const failed = await kubectl("wait", "--for=condition=failed", "job/per-index", "--timeout=90s");
+    expect(failed.code).toBe(0);
+    const status = (await d.getJson(["job", "per-index"])).status;
+    expect(status).toMatchObject({ failedIndexes: "1", completedIndexes: "0,2", failed: 1, succeeded: 2 });
+    expect(status.conditions.find((c: { type: string }) => c.type === "Failed").reason).toBe("FailedIndexes");
+
+    expect((await kubectl("wait", "--for=condition=complete", "job/first-wins", "--timeout=90s")).code).toBe(
+      0,
+    );
+    const won = (await d.getJson(["job", "first-wins"])).status;
+    expect(won).toMatchObject({ completedIndexes: "0", succeeded: 1 });
+    expect(won.conditions.map((c: { type: string; reason: string }) => [c.type, c.reason])).toEqual([
+      ["SuccessCriteriaMet", "SuccessPolicy"],
+      ["Complete", "SuccessPolicy"],
+    ]);
+    // The sleeping indexes were stopped, not left running.
+    const pods = (await d.getJson(["pods", "-l", "job-name=first-wins"])).items as {
+      status: { phase: string };
+    }[];
+    expect(pods.filter((p) => p.status.phase === "Running")).toEqual([]);
+    expect((await kubectl("delete", "job", "per-index", "first-wins")).code).toBe(0);
+  }, 150_000);
 
   test("kubectl create job --from=cronjob/nightly completes; deleting the manifests collects their Jobs", async () => {
     const created = await kubectl("create", "job", "nightly-manual", "--from=cronjob/nightly");

@@ -192,6 +192,73 @@ describe.skipIf(skip)("compiled binary: StatefulSet with local-path storage, Dae
     expect(entries(join(dataDir, "storage")).length).toBe(2);
   }, 300_000);
 
+  test("ReadWriteOncePod: a second pod of the claim stays Pending (FailedScheduling); readOnly mounts are read-only", async () => {
+    const pod = (name: string, claim: string, readOnly = false) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: ${image("busybox:1")}
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: data, mountPath: /data}
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: ${claim}${readOnly ? ", readOnly: true" : ""}}
+`;
+    await d!.apply(
+      "solo",
+      `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: solo}
+spec:
+  accessModes: [ReadWriteOncePod]
+  resources:
+    requests: {storage: 1Mi}
+---
+${pod("first", "solo")}---
+${pod("reader", "data-db-1", true)}`,
+    );
+    await podsReady(["first", "reader"]);
+    await d!.apply("second", pod("second", "solo"));
+    const message =
+      "0/1 nodes are available: 1 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.";
+    await waitFor(
+      async () => {
+        const events = (await d!.getJson(["events"])).items as {
+          involvedObject: { name: string };
+          reason: string;
+          message: string;
+        }[];
+        return events.some(
+          (e) =>
+            e.involvedObject.name === "second" && e.reason === "FailedScheduling" && e.message === message,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "FailedScheduling for the second pod" },
+    );
+    const second = (await list("pods")).find((p) => p.metadata.name === "second")!;
+    expect(second.status?.phase).toBe("Pending");
+    expect((second as Obj & { spec: { nodeName?: string } }).spec.nodeName).toBeUndefined();
+
+    // A ReadWriteOnce claim is shared on the one node; mounted readOnly it cannot be written.
+    expect(await dataOf("reader")).toBe(await dataOf("db-1"));
+    const write = await minik(["exec", "reader", "--", "touch", "/data/x"]);
+    expect(write.code).not.toBe(0);
+    expect(write.stderr + write.stdout).toContain("Read-only file system");
+
+    // Once the first pod is gone the second one gets the claim.
+    expect((await minik(["delete", "pod", "first"])).code).toBe(0);
+    await podsReady(["second"]);
+    expect((await minik(["delete", "pod", "second", "reader"])).code).toBe(0);
+    await waitFor(
+      async () => !(await list("pods")).some((p) => ["first", "second", "reader"].includes(p.metadata.name)),
+      { timeoutMs: 60_000, what: "test pods gone" },
+    );
+  }, 180_000);
+
   test("deleting everything leaves no volume directories, pod directories or containers", async () => {
     expect((await minik(["delete", "statefulset", "db"])).code).toBe(0);
     expect((await minik(["delete", "daemonset", "agent"])).code).toBe(0);

@@ -26,8 +26,10 @@ export interface Cluster {
   dir: string;
   kubectl(
     args: string[],
-    options?: { stdin?: string; env?: Record<string, string>; timeoutMs?: number },
+    options?: { stdin?: string; env?: Record<string, string>; timeoutMs?: number; command?: string[] },
   ): Promise<Result>;
+  /** The minik CLI from source against this server (its CA trusted through NODE_EXTRA_CA_CERTS). */
+  minik(args: string[]): Promise<Result>;
   /** Starts kubectl without waiting (get -w, port-forward). */
   spawn(args: string[]): ReturnType<typeof Bun.spawn>;
   write(name: string, text: string): string;
@@ -93,28 +95,36 @@ export async function startCluster(
     KUBECACHEDIR: join(dir, "cache"),
     ...extra,
   });
+  const run: Cluster["kubectl"] = async (args, opts = {}) => {
+    const proc = Bun.spawn([...(opts.command ?? ["kubectl"]), ...args], {
+      env: env(opts.env),
+      cwd: dir,
+      stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const timer = setTimeout(() => proc.kill(), opts.timeoutMs ?? 30_000);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    clearTimeout(timer);
+    return { code, stdout, stderr };
+  };
   return {
     client,
     node,
     url: server.url,
     dir,
-    async kubectl(args, opts = {}) {
-      const proc = Bun.spawn(["kubectl", ...args], {
-        env: env(opts.env),
-        cwd: dir,
-        stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const timer = setTimeout(() => proc.kill(), opts.timeoutMs ?? 30_000);
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      clearTimeout(timer);
-      return { code, stdout, stderr };
+    minik(args) {
+      const ca = join(dir, "ca.pem");
+      writeFileSync(ca, tls.cert);
+      const main = join(import.meta.dir, "../../cmd/main.ts");
+      const cli = [process.execPath, main, "--server", server.url, "--token", token];
+      return run(args, { command: cli, env: { NODE_EXTRA_CA_CERTS: ca } });
     },
+    kubectl: (args, opts = {}) => run(args, opts),
     spawn(args) {
       return Bun.spawn(["kubectl", ...args], {
         env: env(),

@@ -181,6 +181,74 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl workloads", "needs /usr/bin/kube
       expect(await image("ds/agent")).toBe("busybox:1");
     });
 
+    test("the minik CLI: rollout status, history, undo and restart of a StatefulSet and a DaemonSet, worded as kubectl", async () => {
+      // Line by line without kubectl's trailing spaces and blank lines.
+      const lines = (text: string) =>
+        text
+          .split("\n")
+          .map((l) => l.trimEnd())
+          .filter(Boolean);
+      const sameAsKubectl = async (args: string[]) => {
+        const [mine, theirs] = [await c.minik(args), await c.kubectl(args)];
+        expect(mine.stderr).toBe("");
+        expect(lines(mine.stdout)).toEqual(lines(theirs.stdout));
+        return mine;
+      };
+      for (const [target, done] of [
+        ["statefulset/db", "partitioned roll out complete: 2 new pods have been updated..."],
+        ["ds/agent", 'daemon set "agent" successfully rolled out'],
+      ] as const) {
+        const status = await c.minik(["rollout", "status", target, "--timeout", "30"]);
+        expect(status).toMatchObject({ code: 0, stderr: "" });
+        expect(lines(status.stdout).at(-1)).toBe(done);
+        const history = await sameAsKubectl(["rollout", "history", target]);
+        // One revision: kubectl's header line, then the pod template it holds.
+        const first = lines(history.stdout)[2]!.split(/\s+/)[0];
+        const one = await c.minik(["rollout", "history", target, `--revision=${first}`]);
+        const kind = target.startsWith("ds/") ? "daemonset.apps/agent" : "statefulset.apps/db";
+        expect(one.stdout).toStartWith(`${kind} with revision #${first}\n`);
+        expect(one.stdout).toContain('"image": "busybox:');
+      }
+
+      // undo goes to the previous revision: busybox:2, then back to busybox:1 by number.
+      const kind = "statefulset.apps/db";
+      expect((await c.minik(["rollout", "undo", "sts/db"])).stdout).toBe(`${kind} rolled back\n`);
+      expect(await image("statefulset/db")).toBe("busybox:2");
+      expect((await c.minik(["rollout", "status", "sts/db", "--timeout", "30"])).code).toBe(0);
+      const numbers = lines((await c.minik(["rollout", "history", "sts/db"])).stdout)
+        .slice(2)
+        .map((l) => Number(l.split(/\s+/)[0]));
+      const [older, newest] = numbers.slice(-2);
+      // (kubectl itself compares the revision's bytes with Go's encoding of the spec, which
+      // minik's JSON key order never equals, so it would "roll back" to the same template.)
+      expect((await c.minik(["rollout", "undo", "sts/db", `--to-revision=${newest}`])).stdout).toBe(
+        `${kind} skipped rollback (current template already matches revision ${newest})\n`,
+      );
+      expect((await c.minik(["rollout", "undo", "sts/db", `--to-revision=${older}`])).code).toBe(0);
+      expect(await image("statefulset/db")).toBe("busybox:1");
+      const missing = await c.minik(["rollout", "undo", "sts/db", "--to-revision=99"]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain("unable to find specified revision 99 in history");
+
+      for (const [target, name] of [
+        ["sts/db", "statefulset.apps/db"],
+        ["daemonset/agent", "daemonset.apps/agent"],
+      ] as const) {
+        expect((await c.minik(["rollout", "restart", target])).stdout).toBe(`${name} restarted\n`);
+        const restartedAt = await c.kubectl([
+          "get",
+          target,
+          "-o",
+          "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
+        ]);
+        expect(restartedAt.stdout).toMatch(/^\d{4}-\d\d-\d\dT/);
+        expect((await c.minik(["rollout", "status", target, "--timeout", "30"])).code).toBe(0);
+      }
+      const pause = await c.minik(["rollout", "pause", "sts/db"]);
+      expect(pause.code).not.toBe(0);
+      expect(pause.stderr).toContain('statefulsets.apps "db" pausing is not supported');
+    });
+
     test("apply --prune over claims and StatefulSets; deleting claims removes their volumes", async () => {
       // (kubectl's default prune list also names ReplicationController, Job, CronJob and Ingress,
       // which minik does not serve yet, so the kinds are listed here.)

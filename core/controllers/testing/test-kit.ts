@@ -232,3 +232,23 @@ export async function listAll<T extends KubeObject>(
 ): Promise<T[]> {
   return (await client.list<T>(resource, { namespace })).items;
 }
+
+/** An apps/v1 DaemonSet `agent` of busybox, plus `spec` and pod `spec` fields. */
+export function daemonSetManifest(
+  spec: Record<string, unknown> = {},
+  podSpec: Record<string, unknown> = {},
+): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent" },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { containers: [{ name: "agent", image: "busybox:1" }], ...podSpec },
+      },
+      ...spec,
+    },
+  };
+}

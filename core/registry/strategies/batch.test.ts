@@ -106,6 +106,66 @@ describe("Job strategy", () => {
       "spec.podFailurePolicy.rules[0].onExitCodes.values[0]",
     ]);
   });
+
+  test("backoffLimitPerIndex, maxFailedIndexes and successPolicy are checked as upstream words them", async () => {
+    const messages = async (spec: Record<string, unknown>) =>
+      (await errorOf(fx.registry.create("jobs.batch", jobManifest("bad", spec)))).details?.causes?.map(
+        (c) => `${c.field}: ${c.message}`,
+      );
+    expect(await messages({ backoffLimitPerIndex: 1, maxFailedIndexes: 1 })).toEqual([
+      "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode",
+      "spec.maxFailedIndexes: Invalid value: 1: requires indexed completion mode",
+    ]);
+    const indexed = { completionMode: "Indexed", completions: 5 };
+    expect(await messages({ ...indexed, maxFailedIndexes: 6 })).toEqual([
+      "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified",
+      "spec.maxFailedIndexes: Invalid value: 6: must be less than or equal to completions",
+    ]);
+    expect(await messages({ successPolicy: { rules: [{ succeededCount: 1 }] } })).toEqual([
+      'spec.successPolicy: Invalid value: {"rules":[{"succeededCount":1}]}: requires indexed completion mode',
+    ]);
+    expect(
+      await messages({
+        ...indexed,
+        successPolicy: {
+          rules: [
+            {},
+            { succeededIndexes: "invalid-format" },
+            { succeededCount: 6 },
+            { succeededIndexes: "0-2", succeededCount: 4 },
+          ],
+        },
+      }),
+    ).toEqual([
+      "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified",
+      'spec.successPolicy.rules[1].succeededIndexes: Invalid value: "invalid-format": error parsing succeededIndexes: cannot convert string to integer for index: "invalid"',
+      "spec.successPolicy.rules[2].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)",
+      "spec.successPolicy.rules[3].succeededCount: Invalid value: 4: must be less than or equal to 3 (the number of indexes in the specified succeededIndexes field)",
+    ]);
+    expect(await messages({ ...indexed, successPolicy: { rules: [] } })).toEqual([
+      "spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified",
+    ]);
+    const failIndex = { rules: [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }] };
+    expect(await messages({ ...indexed, podFailurePolicy: failIndex })).toEqual([
+      "spec.podFailurePolicy.rules[0].action: Forbidden: requires the backoffLimitPerIndex to be set",
+    ]);
+    // Valid: defaults make the global backoffLimit unlimited; the policies are immutable.
+    const ok = await fx.registry.create<KubeObject>(
+      "jobs.batch",
+      jobManifest("ok", {
+        ...indexed,
+        backoffLimitPerIndex: 1,
+        maxFailedIndexes: 2,
+        podFailurePolicy: failIndex,
+      }),
+    );
+    const spec = (ok as J).spec!;
+    expect(spec.backoffLimit).toBe(2_147_483_647);
+    const changed = await errorOf(
+      fx.registry.update("jobs.batch", { ...ok, spec: { ...spec, backoffLimitPerIndex: 2 } }),
+    );
+    expect(changed.details?.causes?.map((c) => c.field)).toEqual(["spec.backoffLimitPerIndex"]);
+  });
 });
 
 describe("CronJob strategy", () => {

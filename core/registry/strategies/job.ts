@@ -50,7 +50,15 @@ export const jobStrategy: Strategy = {
     const spec: Partial<JobSpec> = as<Job>(obj).spec ?? {};
     const was: Partial<JobSpec> = as<Job>(old).spec ?? {};
     const causes: Causes = [];
-    for (const k of ["selector", "template", "completionMode", "podFailurePolicy"] as const) {
+    const fixed = [
+      "selector",
+      "template",
+      "completionMode",
+      "podFailurePolicy",
+      "backoffLimitPerIndex",
+      "successPolicy",
+    ] as const;
+    for (const k of fixed) {
       if (!deepEqual(spec[k], was[k])) causes.push(immutable(`spec.${k}`, spec[k]));
     }
     // Completions may change only for an elastic Indexed Job (completions == parallelism).
@@ -68,7 +76,8 @@ export const jobStrategy: Strategy = {
 function defaultJobSpec(spec: Mutable<JobSpec>): void {
   if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
   spec.parallelism ??= 1;
-  if (spec.backoffLimitPerIndex === undefined) spec.backoffLimit ??= 6;
+  // With a per-index limit the global one is off unless set (MaxInt32, as upstream defaults it).
+  spec.backoffLimit ??= spec.backoffLimitPerIndex === undefined ? 6 : 2_147_483_647;
   spec.completionMode ??= "NonIndexed";
   spec.suspend ??= false;
   spec.podReplacementPolicy ??= spec.podFailurePolicy ? "Failed" : "TerminatingOrFailed";
