@@ -1,9 +1,11 @@
 import type { Socket as BunSocket } from "bun";
 import type { Hono } from "hono";
 import type { ServerEnv, Socket, SocketHandler } from "../../core/api/socket.ts";
+import type { IngressHandler } from "../../core/seams/ingress-listener.ts";
 import {
   isLoopback,
   type Platform,
+  type ProxyServeOptions,
   type RunningServer,
   type ServeOptions,
   serverUrlOf,
@@ -15,6 +17,8 @@ export const bunPlatform: Platform = {
   name: "bun",
   nodeRuntime: true,
   serve,
+  serveProxy,
+  forward: (url, init) => fetch(url, { ...init, decompress: false }),
   sleep: (ms) => Bun.sleep(ms),
   readStdin: () => new Response(Bun.stdin.stream()).text(),
   relayTcp,
@@ -91,6 +95,39 @@ function serve(app: Hono<any>, options: ServeOptions): RunningServer {
     port: server.port as number,
     stop: async () => {
       await server.stop(true);
+    },
+  };
+}
+
+/** The ingress listener: Bun.serve with SNI certificates, the client's address from the socket. */
+function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningServer {
+  const certs = options.certificates;
+  const proto = certs?.length ? "https" : "http";
+  const server = Bun.serve({
+    hostname: options.hostname,
+    port: options.port,
+    reusePort: options.reusePort,
+    ...(certs?.length
+      ? {
+          tls: certs.map((c, i) =>
+            i === 0 ? { cert: c.cert, key: c.key } : { serverName: c.serverName, cert: c.cert, key: c.key },
+          ),
+        }
+      : {}),
+    // streamed uploads and long polls through the ingress are the pod's to time out
+    idleTimeout: 0,
+    fetch(req, srv) {
+      const port = srv.port as number;
+      return handler(req, { clientIp: srv.requestIP(req)?.address ?? "", proto, port });
+    },
+  });
+  return {
+    url: serverUrlOf(options.hostname, server.port as number, proto === "https"),
+    hostname: options.hostname,
+    port: server.port as number,
+    stop: async () => {
+      // open connections finish what they are doing (a certificate swap must not cut them)
+      await server.stop(false);
     },
   };
 }
