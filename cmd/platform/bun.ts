@@ -116,9 +116,11 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
       : {}),
     // streamed uploads and long polls through the ingress are the pod's to time out
     idleTimeout: 0,
-    fetch(req, srv) {
+    fetch(raw, srv) {
       const port = srv.port as number;
-      return handler(req, { clientIp: srv.requestIP(req)?.address ?? "", proto, port });
+      // HTTP/1.0 without Host leaves Bun a relative URL: the router then sees no host (404 or default backend)
+      const req = URL.canParse(raw.url) ? raw : new Request(new URL(raw.url, `${proto}://127.0.0.1:${port}`), raw);
+      return handler(req, { clientIp: srv.requestIP(raw)?.address ?? "", proto, port });
     },
   });
   return {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
+import { createSelfSignedCertificate } from "../api/tls-certificate.ts";
 import type { Controller } from "../controllers/controller.ts";
 import { createInformers, type Informers } from "../controllers/informer.ts";
 import { createEventRecorder } from "../events.ts";
@@ -115,7 +116,9 @@ test("serves an Ingress: status gets the listen address, endpoints arrive, a mis
   const event = await waitFor(
     async () =>
       (await registry.list("events", { namespace: "default" })).items.find(
-        (e) => (e as { reason?: string }).reason === "ServiceNotFound",
+        (e) =>
+          (e as { reason?: string }).reason === "ServiceNotFound" &&
+          (e as { message?: string }).message?.includes("default/ghost"),
       ),
     { what: "the ServiceNotFound event" },
   );
@@ -141,13 +144,13 @@ test("an Ingress of another class is left alone", async () => {
 });
 
 test("TLS certificates from a kubernetes.io/tls Secret reach the listeners", async () => {
-  const pem = (w: string) => btoa(`-----BEGIN ${w}-----\nAAAA\n-----END ${w}-----\n`);
+  const pair = await createSelfSignedCertificate({ dnsNames: ["web.test"] });
   await registry.create("secrets", {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: "web-tls" },
     type: "kubernetes.io/tls",
-    data: { "tls.crt": pem("CERTIFICATE"), "tls.key": pem("PRIVATE KEY") },
+    data: { "tls.crt": btoa(pair.cert), "tls.key": btoa(pair.key) },
   } as KubeObject);
   await registry.create(
     ING,

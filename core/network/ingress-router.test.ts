@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Secret, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import type { Ingress } from "kubernetes-types/networking/v1";
+import { createSelfSignedCertificate } from "../api/tls-certificate.ts";
 import { createIngressRouter } from "./ingress-router.ts";
 import { ingressTable } from "./ingress-routes.ts";
 
@@ -216,14 +217,15 @@ describe("ingress router", () => {
 });
 
 describe("ingress TLS certificates", () => {
-  const pem = (what: string) => btoa(`-----BEGIN ${what}-----\nAAAA\n-----END ${what}-----\n`);
-  const tlsSecret: Secret = {
-    metadata: { namespace: "default", name: "one-tls" },
+  const secret = (name: string, cert: string, key: string): Secret => ({
+    metadata: { namespace: "default", name },
     type: "kubernetes.io/tls",
-    data: { "tls.crt": pem("CERTIFICATE"), "tls.key": pem("PRIVATE KEY") },
-  };
+    data: { "tls.crt": btoa(cert), "tls.key": btoa(key) },
+  });
 
-  test("each TLS host gets the Secret's pair; a missing or unusable Secret is a problem", () => {
+  test("each TLS host gets the Secret's pair; a missing or unusable Secret is a problem", async () => {
+    const one = await createSelfSignedCertificate({ dnsNames: ["one.test"] });
+    const other = await createSelfSignedCertificate({ dnsNames: ["other.test"] });
     const { table, problems } = world(
       [
         ingress("web", {
@@ -231,20 +233,28 @@ describe("ingress TLS certificates", () => {
           tls: [
             { hosts: ["one.test", "*.one.test"], secretName: "one-tls" },
             { hosts: ["two.test"], secretName: "missing" },
+            { hosts: ["three.test"], secretName: "mismatched" },
+            { hosts: ["four.test"], secretName: "garbage" },
           ],
         }),
       ],
-      { secrets: [tlsSecret] },
+      {
+        secrets: [
+          secret("one-tls", one.cert, one.key),
+          secret("mismatched", one.cert, other.key),
+          secret("garbage", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", one.key),
+        ],
+      },
     );
     expect(table.certificates.map((c) => c.serverName)).toEqual(["one.test", "*.one.test"]);
-    expect(table.certificates[0]!.cert).toContain("BEGIN CERTIFICATE");
-    expect(problems).toEqual([
-      {
-        ingress: "default/web",
-        reason: "SecretNotFound",
-        message:
-          'secret "default/missing" not found: its hosts are served with the default certificate until it exists',
-      },
+    expect(table.certificates[0]!.cert).toBe(one.cert);
+    expect(problems.map((p) => [p.reason, p.message.split(" (")[0]])).toEqual([
+      [
+        "SecretNotFound",
+        'secret "default/missing" not found: its hosts are served with the default certificate until it exists',
+      ],
+      ["InvalidSecret", 'secret "default/mismatched": tls.key does not belong to tls.crt'],
+      ["InvalidSecret", 'secret "default/garbage": tls.crt is not a PEM certificate'],
     ]);
   });
 });

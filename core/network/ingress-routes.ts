@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { Endpoints, Secret, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import type { Ingress, IngressBackend } from "kubernetes-types/networking/v1";
@@ -172,12 +173,33 @@ function tlsCertificate(
     };
   const cert = decode(secret.data?.["tls.crt"]);
   const key = decode(secret.data?.["tls.key"]);
-  if (!cert.includes("-----BEGIN") || !key.includes("-----BEGIN"))
+  const wrong = pemProblem(cert, key);
+  if (wrong)
     return {
       reason: "InvalidSecret",
-      problem: `secret "${namespace}/${name}" has no PEM tls.crt and tls.key (create it with kubectl create secret tls): its hosts are served with the default certificate`,
+      problem: `secret "${namespace}/${name}": ${wrong} (make it with kubectl create secret tls NAME --cert=FILE --key=FILE): its hosts are served with the default certificate`,
     };
   return { cert, key };
+}
+
+/**
+ * Checked here, not by the listener: one unusable pair handed to the TLS server would fail every
+ * certificate with it.
+ */
+function pemProblem(cert: string, key: string): string | undefined {
+  if (!cert || !key) return "tls.crt and tls.key are both required";
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    return "tls.crt is not a PEM certificate";
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return "tls.key does not belong to tls.crt";
+  } catch {
+    return "tls.key is not a PEM private key";
+  }
+  return undefined;
 }
 
 function decode(base64: string | undefined): string {
