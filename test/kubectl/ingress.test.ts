@@ -105,27 +105,27 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl ingress", "needs /usr/bin/kubect
     });
 
     test("kubectl create ingress (as the README shows it) makes a Prefix rule and a TLS entry", async () => {
-    const r = await c.kubectl([
-      "create",
-      "ingress",
-      "made",
-      "--rule=web.example/*=web:80,tls=web-tls",
-      "--default-backend=web:80",
-    ]);
-    expect(r.stderr).toBe("");
-    expect(r.stdout).toBe("ingress.networking.k8s.io/made created\n");
-    const o = JSON.parse((await c.kubectl(["get", "ingress", "made", "-o", "json"])).stdout);
-    expect(o.spec.ingressClassName).toBe("minik");
-    expect(o.spec.rules[0].http.paths[0]).toEqual({
-      path: "/",
-      pathType: "Prefix",
-      backend: { service: { name: "web", port: { number: 80 } } },
+      const r = await c.kubectl([
+        "create",
+        "ingress",
+        "made",
+        "--rule=web.example/*=web:80,tls=web-tls",
+        "--default-backend=web:80",
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("ingress.networking.k8s.io/made created\n");
+      const o = JSON.parse((await c.kubectl(["get", "ingress", "made", "-o", "json"])).stdout);
+      expect(o.spec.ingressClassName).toBe("minik");
+      expect(o.spec.rules[0].http.paths[0]).toEqual({
+        path: "/",
+        pathType: "Prefix",
+        backend: { service: { name: "web", port: { number: 80 } } },
+      });
+      expect(o.spec.tls).toEqual([{ hosts: ["web.example"], secretName: "web-tls" }]);
+      expect(o.spec.defaultBackend).toEqual({ service: { name: "web", port: { number: 80 } } });
     });
-    expect(o.spec.tls).toEqual([{ hosts: ["web.example"], secretName: "web-tls" }]);
-    expect(o.spec.defaultBackend).toEqual({ service: { name: "web", port: { number: 80 } } });
-  });
 
-  test("kubectl explain reads the Ingress schema", async () => {
+    test("kubectl explain reads the Ingress schema", async () => {
       const r = await c.kubectl(["explain", "ingress.spec.rules.http.paths.pathType"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("FIELD: pathType <string>");
