@@ -119,7 +119,9 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
     fetch(raw, srv) {
       const port = srv.port as number;
       // HTTP/1.0 without Host leaves Bun a relative URL: the router then sees no host (404 or default backend)
-      const req = URL.canParse(raw.url) ? raw : new Request(new URL(raw.url, `${proto}://127.0.0.1:${port}`), raw);
+      const req = URL.canParse(raw.url)
+        ? raw
+        : new Request(new URL(raw.url, `${proto}://127.0.0.1:${port}`), raw);
       return handler(req, { clientIp: srv.requestIP(raw)?.address ?? "", proto, port });
     },
   });
