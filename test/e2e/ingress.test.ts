@@ -25,7 +25,25 @@ const skip =
 
 const image = (name: string) => `${testImages!.registries.plain.host}/minik-test/${name}`;
 
-const APP = (name: string, tag: string) => `apiVersion: apps/v1
+/** CGI scripts for two's pod: its hostname, and the request headers it was given (as HTTP_* variables). */
+const CGI = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cgi
+data:
+  host: |
+    #!/bin/sh
+    echo "Content-Type: text/plain"
+    echo ""
+    echo "host=$(hostname)"
+  env: |
+    #!/bin/sh
+    echo "Content-Type: text/plain"
+    echo ""
+    env | grep -E '^(HTTP_X_|HTTP_HOST|REMOTE_ADDR)' | sort
+`;
+
+const APP = (name: string, tag: string, cgi = false) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: ${name}
@@ -45,7 +63,16 @@ spec:
         - {name: http, containerPort: 80}
         readinessProbe:
           httpGet: {path: /, port: http}
-          periodSeconds: 1
+          periodSeconds: 1${
+            cgi
+              ? `
+        volumeMounts:
+        - {name: cgi, mountPath: /www/cgi-bin}
+      volumes:
+      - name: cgi
+        configMap: {name: cgi, defaultMode: 0755}`
+              : ""
+          }
 ---
 apiVersion: v1
 kind: Service
@@ -162,7 +189,7 @@ describe.skipIf(skip)("compiled binary: Ingress with the built-in controller", (
       "--ingress-https",
       `127.0.0.1:${httpsPort}`,
     ]);
-    await d.apply("apps", `${APP("one", "1")}---\n${APP("two", "2")}`);
+    await d.apply("apps", `${CGI}---\n${APP("one", "1")}---\n${APP("two", "2", true)}`);
     await d.apply("secret", tlsSecret(dataDir));
     await d.apply("ingress", INGRESS);
     await waitFor(
@@ -225,6 +252,23 @@ describe.skipIf(skip)("compiled binary: Ingress with the built-in controller", (
     const cls = await d!.getJson(["ingressclass", "minik"]);
     expect(cls.metadata.annotations["ingressclass.kubernetes.io/is-default-class"]).toBe("true");
   }, 60_000);
+
+  test("the pod sees X-Forwarded-For/-Proto/-Host/-Port and the client's Host", async () => {
+    const r = curl(`http://two.test:${httpPort}/cgi-bin/env`, httpPort, [
+      "-H",
+      "X-Forwarded-For: 203.0.113.7",
+    ]);
+    expect(r.status).toBe(200);
+    const env = Object.fromEntries(
+      r.body.split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    expect(env.HTTP_HOST).toBe(`two.test:${httpPort}`);
+    expect(env.HTTP_X_FORWARDED_FOR).toBe("203.0.113.7, 127.0.0.1");
+    expect(env.HTTP_X_FORWARDED_PROTO).toBe("http");
+    expect(env.HTTP_X_FORWARDED_HOST).toBe(`two.test:${httpPort}`);
+    expect(env.HTTP_X_FORWARDED_PORT).toBe(String(httpPort));
+    expect(env.HTTP_X_REAL_IP).toBe("127.0.0.1");
+  }, 30_000);
 
   test("HTTPS: one.test gets its Secret's certificate by SNI (curl verifies it), others the default one", async () => {
     const tls = await waitFor(
