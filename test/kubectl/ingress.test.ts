@@ -125,6 +125,15 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl ingress", "needs /usr/bin/kubect
       expect(o.spec.defaultBackend).toEqual({ service: { name: "web", port: { number: 80 } } });
     });
 
+    test("kubectl describe ingress shows its rules and backends", async () => {
+      const r = await c.kubectl(["describe", "ingress", "web"]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toMatch(/^Ingress Class:\s+minik$/m);
+      expect(r.stdout).toMatch(/^\s+one\.test\s*$/m);
+      expect(r.stdout).toMatch(/^\s+\/\s+one:80 \(/m);
+      expect(r.stdout).toMatch(/^\s+\/api\s+two:http \(/m);
+    });
+
     test("kubectl explain reads the Ingress schema", async () => {
       const r = await c.kubectl(["explain", "ingress.spec.rules.http.paths.pathType"]);
       expect(r.code).toBe(0);
