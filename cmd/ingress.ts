@@ -40,7 +40,7 @@ export interface NodeIngress {
  */
 export async function startNodeIngress(http?: IngressAddress, https?: IngressAddress): Promise<NodeIngress> {
   const router = createIngressRouter((url, init) => platform.forward(url, init));
-  const handler = router.handle;
+  const handler = router;
   const fallback = await createSelfSignedCertificate({
     commonName: "minik ingress default certificate",
     dnsNames: ["ingress.minik.invalid"],

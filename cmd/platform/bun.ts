@@ -1,7 +1,7 @@
 import type { Socket as BunSocket } from "bun";
 import type { Hono } from "hono";
 import type { ServerEnv, Socket, SocketHandler } from "../../core/api/socket.ts";
-import type { IngressHandler } from "../../core/seams/ingress-listener.ts";
+import type { IngressHandler, IngressRequestInfo } from "../../core/seams/ingress-listener.ts";
 import {
   isLoopback,
   type Platform,
@@ -99,11 +99,22 @@ function serve(app: Hono<any>, options: ServeOptions): RunningServer {
   };
 }
 
-/** The ingress listener: Bun.serve with SNI certificates, the client's address from the socket. */
+/** A client WebSocket of the ingress and the pod's, relayed message by message. */
+interface RelayData {
+  upstream: WebSocket;
+  /** What the pod sent before the client's socket opened. */
+  early: (string | ArrayBuffer)[];
+}
+
+/**
+ * The ingress listener: Bun.serve with SNI certificates, the client's address from the socket;
+ * `Upgrade: websocket` requests are paired with a WebSocket to the pod (opened first, so the
+ * client gets the subprotocol the pod chose).
+ */
 function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningServer {
   const certs = options.certificates;
   const proto = certs?.length ? "https" : "http";
-  const server = Bun.serve({
+  const server = Bun.serve<RelayData>({
     hostname: options.hostname,
     port: options.port,
     reusePort: options.reusePort,
@@ -122,7 +133,25 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
       const req = URL.canParse(raw.url)
         ? raw
         : new Request(new URL(raw.url, `${proto}://127.0.0.1:${port}`), raw);
-      return handler(req, { clientIp: srv.requestIP(raw)?.address ?? "", proto, port });
+      const info = { clientIp: srv.requestIP(raw)?.address ?? "", proto, port } as const;
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket")
+        return relayUpgrade(handler, req, srv, info);
+      return handler.handle(req, info);
+    },
+    websocket: {
+      idleTimeout: 0,
+      open(ws) {
+        const { upstream, early } = ws.data;
+        for (const m of early.splice(0)) ws.send(m);
+        upstream.onmessage = (e) => ws.send(e.data as string | ArrayBuffer);
+        upstream.onclose = (e) => ws.close(closeCode(e.code), e.reason);
+      },
+      message(ws, message) {
+        if (ws.data.upstream.readyState === WebSocket.OPEN) ws.data.upstream.send(message);
+      },
+      close(ws, code, reason) {
+        ws.data.upstream.close(closeCode(code), reason);
+      },
     },
   });
   return {
@@ -134,6 +163,61 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
       await server.stop(false);
     },
   };
+}
+
+/** How long the pod gets to accept a WebSocket before the client is told 502. */
+const UPSTREAM_OPEN_MS = 10_000;
+
+async function relayUpgrade(
+  handler: IngressHandler,
+  req: Request,
+  srv: import("bun").Server<RelayData>,
+  info: IngressRequestInfo,
+): Promise<Response | undefined> {
+  const target = handler.upgradeTarget(req, info);
+  if (target instanceof Response) return target;
+  const upstream = new WebSocket(target.url, {
+    protocols: target.protocols,
+    headers: Object.fromEntries(target.headers),
+  } as unknown as string[]);
+  upstream.binaryType = "arraybuffer";
+  const early: (string | ArrayBuffer)[] = [];
+  upstream.onmessage = (e) => early.push(e.data as string | ArrayBuffer);
+  const opened = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), UPSTREAM_OPEN_MS);
+    upstream.onopen = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    upstream.onerror = upstream.onclose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+  });
+  if (!opened) {
+    upstream.close();
+    return new Response(`502 Bad Gateway: the pod at ${target.url} did not accept the WebSocket\n`, {
+      status: 502,
+    });
+  }
+  upstream.onerror = upstream.onclose = null;
+  const ok = srv.upgrade(req, {
+    headers: upstream.protocol ? { "Sec-WebSocket-Protocol": upstream.protocol } : {},
+    data: { upstream, early },
+  });
+  if (ok) return undefined;
+  upstream.close();
+  return new Response("400 Bad Request: not a WebSocket handshake\n", { status: 400 });
+}
+
+/** 1005/1006 describe a close, they cannot be sent: pass them on as a normal close. */
+function closeCode(code: number): number {
+  return code === 1000 ||
+    (code >= 3000 && code < 5000) ||
+    (code > 1000 && code < 1004) ||
+    (code >= 1007 && code <= 1014)
+    ? code
+    : 1000;
 }
 
 type Conn = { sock?: BunSocket<undefined>; queue: Uint8Array[]; closed?: boolean };

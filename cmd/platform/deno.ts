@@ -20,6 +20,7 @@ export const denoPlatform: Platform = {
   nodeRuntime: false,
   serve,
   serveProxy,
+  // Deno's fetch drops a Host header set by the caller: pods see their own address as Host
   forward: (url, init) => fetch(url, init),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   readStdin: () => new Response(deno().stdin.readable).text(),
@@ -105,7 +106,8 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
       ...(first ? { cert: first.cert, key: first.key } : {}),
       onListen: () => {},
     },
-    (req, info) => handler(req, { clientIp: info.remoteAddr.hostname, proto, port: server.addr.port }),
+    // WebSocket upgrades are not relayed here (Deno's server has no socket pairing for it yet)
+    (req, info) => handler.handle(req, { clientIp: info.remoteAddr.hostname, proto, port: server.addr.port }),
   );
   return {
     url: serverUrlOf(options.hostname, server.addr.port, !!first),

@@ -1,4 +1,4 @@
-import type { IngressRequestInfo } from "../seams/ingress-listener.ts";
+import type { IngressHandler, IngressRequestInfo, UpgradeTarget } from "../seams/ingress-listener.ts";
 import type { ProxyEndpoint } from "../seams/service-proxy.ts";
 import { emptyRouteTable, matchRoute, requestHost } from "./ingress-match.ts";
 import type { BackendTarget, IngressTable } from "./ingress-routes.ts";
@@ -6,10 +6,9 @@ import type { BackendTarget, IngressTable } from "./ingress-routes.ts";
 /** Sends a request on to a pod; the platform's `fetch` (it must not decompress bodies). */
 export type Forward = (url: string, init: RequestInit) => Promise<Response>;
 
-export interface IngressRouter {
+export interface IngressRouter extends IngressHandler {
   /** Swaps the table at once; requests already forwarded finish against the endpoint they chose. */
   setTable(table: IngressTable): void;
-  handle(request: Request, info: IngressRequestInfo): Promise<Response>;
 }
 
 // Connection-scoped headers a proxy must not pass on (RFC 9110 §7.6.1).
@@ -23,6 +22,13 @@ const HOP_BY_HOP = [
   "trailer",
   "transfer-encoding",
   "upgrade",
+];
+
+const WEBSOCKET_HANDSHAKE = [
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
 ];
 
 /**
@@ -44,6 +50,19 @@ export function createIngressRouter(forward: Forward): IngressRouter {
     return target.endpoints[i];
   }
 
+  /**
+   * The backend for a request (its rule's, else the default backend) and the endpoint whose turn
+   * it is; or the answer: 404 without any backend, 503 without a ready endpoint.
+   */
+  function choose(request: Request, url: URL): { target: BackendTarget; ep: ProxyEndpoint } | Response {
+    const host = requestHost(request.headers.get("host") ?? url.host);
+    const target = matchRoute(table.routes, host, url.pathname)?.backend ?? table.defaultBackend;
+    if (!target) return text(404, "default backend - 404\n");
+    const ep = pick(target);
+    if (!ep) return unavailable(target);
+    return { target, ep };
+  }
+
   return {
     setTable(t) {
       table = t;
@@ -53,17 +72,30 @@ export function createIngressRouter(forward: Forward): IngressRouter {
         for (const r of list) live.add(r.backend.key);
       for (const k of next.keys()) if (!live.has(k)) next.delete(k);
     },
+    upgradeTarget(request, info) {
+      const url = new URL(request.url);
+      const chosen = choose(request, url);
+      if (chosen instanceof Response) return chosen;
+      const { ep } = chosen;
+      const headers = forwardedHeaders(request, info);
+      // the listener's WebSocket client makes its own handshake
+      for (const h of WEBSOCKET_HANDSHAKE) headers.delete(h);
+      const protocols = (request.headers.get("sec-websocket-protocol") ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const upgrade: UpgradeTarget = {
+        url: `ws://${hostPort(ep)}${url.pathname}${url.search}`,
+        headers,
+        protocols,
+      };
+      return upgrade;
+    },
     async handle(request, info) {
       const url = new URL(request.url);
-      const host = requestHost(request.headers.get("host") ?? url.host);
-      const target = matchRoute(table.routes, host, url.pathname)?.backend ?? table.defaultBackend;
-      if (!target) return text(404, "default backend - 404\n");
-      const first = pick(target);
-      if (!first)
-        return text(
-          503,
-          `503 Service Unavailable: ${target.problem ?? `no ready endpoints for ${target.key}`}\n`,
-        );
+      const chosen = choose(request, url);
+      if (chosen instanceof Response) return chosen;
+      const { target, ep: first } = chosen;
       const headers = forwardedHeaders(request, info);
       const retryable = request.body === null && target.endpoints.length > 1;
       try {
@@ -81,8 +113,15 @@ export function createIngressRouter(forward: Forward): IngressRouter {
   };
 }
 
+function unavailable(target: BackendTarget): Response {
+  return text(503, `503 Service Unavailable: ${target.problem ?? `no ready endpoints for ${target.key}`}\n`);
+}
+
+function hostPort(ep: ProxyEndpoint): string {
+  return `${ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip}:${ep.port}`;
+}
+
 function send(forward: Forward, ep: ProxyEndpoint, url: URL, request: Request, headers: Headers) {
-  const host = ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
   const init: RequestInit & { duplex?: "half" } = {
     method: request.method,
     headers,
@@ -91,7 +130,7 @@ function send(forward: Forward, ep: ProxyEndpoint, url: URL, request: Request, h
     signal: request.signal,
   };
   if (request.body) init.duplex = "half";
-  return forward(`http://${host}:${ep.port}${url.pathname}${url.search}`, init);
+  return forward(`http://${hostPort(ep)}${url.pathname}${url.search}`, init);
 }
 
 /** The client's headers minus hop-by-hop ones, plus what the pod needs to know of the client. */

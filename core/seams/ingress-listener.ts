@@ -20,7 +20,22 @@ export interface IngressRequestInfo {
   port: number;
 }
 
-export type IngressHandler = (request: Request, info: IngressRequestInfo) => Promise<Response>;
+/** Where a WebSocket upgrade goes: the pod's `ws://` URL, the headers and subprotocols to ask for. */
+export interface UpgradeTarget {
+  url: string;
+  headers: Headers;
+  protocols: string[];
+}
+
+export interface IngressHandler {
+  /** Answers a plain HTTP request: proxied to a pod, or 404/502/503. */
+  handle(request: Request, info: IngressRequestInfo): Promise<Response>;
+  /**
+   * For `Upgrade: websocket`: the pod to open a WebSocket to (the listener relays the two
+   * sockets), or the answer that refuses it (404, 503).
+   */
+  upgradeTarget(request: Request, info: IngressRequestInfo): UpgradeTarget | Response;
+}
 
 export interface IngressListeners {
   /** The address the listeners are bound to, published in `status.loadBalancer.ingress`. */
