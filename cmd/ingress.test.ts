@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { Hono } from "hono";
+import { createSelfSignedCertificate } from "../core/api/tls-certificate.ts";
 import { addRoute, emptyRouteTable, sortRoutes } from "../core/network/ingress-match.ts";
 import type { BackendTarget } from "../core/network/ingress-routes.ts";
 import { type NodeIngress, parseIngressAddress, startNodeIngress } from "./ingress.ts";
@@ -72,6 +74,57 @@ describe("the node's ingress listeners", () => {
     });
     expect([...reply]).toEqual([3, 2, 1]);
     expect(ws.protocol).toBe("echo.minik");
+  });
+
+  testOnBun("new certificates replace the HTTPS listener without cutting a response in flight", async () => {
+    // a pod whose answer waits for the test: half of it is read before the swap, the rest after
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slowApp = new Hono();
+    slowApp.get("/slow", () => {
+      const body = new ReadableStream<Uint8Array>({
+        async start(c) {
+          c.enqueue(new TextEncoder().encode("first,"));
+          await gate;
+          c.enqueue(new TextEncoder().encode("second"));
+          c.close();
+        },
+      });
+      return new Response(body);
+    });
+    const pod = platform.serve(slowApp, { hostname: "127.0.0.1", port: 0 });
+    cleanups.push(() => pod.stop());
+    const ingress = await startNodeIngress(undefined, { hostname: "127.0.0.1", port: 0 });
+    cleanups.push(() => ingress.listeners.stop());
+    const routes = emptyRouteTable<BackendTarget>();
+    addRoute(routes, "", {
+      path: "/",
+      pathType: "Prefix",
+      backend: { key: "default/slow:80", endpoints: [{ ip: "127.0.0.1", port: pod.port }] },
+    });
+    sortRoutes(routes);
+    ingress.router.setTable({ routes, certificates: [] });
+    const url = ingress.urls[0]!;
+    const insecure = { tls: { rejectUnauthorized: false } } as RequestInit;
+
+    const res = await fetch(`${url}/slow`, insecure);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("first,");
+    const cert = await createSelfSignedCertificate({ dnsNames: ["one.test"] });
+    await ingress.listeners.setCertificates([{ serverName: "one.test", ...cert }]);
+    release();
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toBe("second");
+    // and the port still takes new connections, now from the new listener
+    const fresh = { ...insecure, keepalive: false, headers: { connection: "close" } };
+    expect(await (await fetch(`${url}/slow`, fresh)).text()).toBe("first,second");
   });
 
   testOnBun("a WebSocket to a pod that refuses it is answered 502", async () => {

@@ -2,7 +2,7 @@ import { createSelfSignedCertificate } from "../core/api/tls-certificate.ts";
 import { createIngressRouter, type IngressRouter } from "../core/network/ingress-router.ts";
 import type { IngressCertificate, IngressListeners } from "../core/seams/ingress-listener.ts";
 import { platform } from "./platform/index.ts";
-import type { RunningServer } from "./platform/platform.ts";
+import type { RunningProxy } from "./platform/platform.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** Where the ingress listens by default: the host's web ports on loopback. */
@@ -46,14 +46,14 @@ export async function startNodeIngress(http?: IngressAddress, https?: IngressAdd
     dnsNames: ["ingress.minik.invalid"],
   });
   const plain = http ? platform.serveProxy(handler, { ...http }) : undefined;
-  const serveTls = (port: number, certificates: IngressCertificate[]): RunningServer =>
+  const serveTls = (port: number, certificates: IngressCertificate[]): RunningProxy =>
     platform.serveProxy(handler, {
       hostname: https!.hostname,
       port,
       reusePort: true,
       certificates: [{ serverName: "", ...fallback }, ...certificates],
     });
-  let secure: RunningServer | undefined;
+  let secure: RunningProxy | undefined;
   try {
     secure = https ? serveTls(https.port, []) : undefined;
   } catch (e) {
@@ -69,7 +69,9 @@ export async function startNodeIngress(http?: IngressAddress, https?: IngressAdd
         if (!secure) return;
         const old = secure;
         secure = serveTls(old.port, certificates);
-        await old.stop();
+        // the old one finishes its open connections in the background (a swap must not wait for
+        // a long download, nor cut it)
+        old.drain();
       },
       async stop() {
         await Promise.allSettled([plain?.stop(), secure?.stop()]);

@@ -6,6 +6,7 @@ import {
   isLoopback,
   type Platform,
   type ProxyServeOptions,
+  type RunningProxy,
   type RunningServer,
   type ServeOptions,
   serverUrlOf,
@@ -111,7 +112,7 @@ interface RelayData {
  * `Upgrade: websocket` requests are paired with a WebSocket to the pod (opened first, so the
  * client gets the subprotocol the pod chose).
  */
-function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningServer {
+function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningProxy {
   const certs = options.certificates;
   const proto = certs?.length ? "https" : "http";
   const server = Bun.serve<RelayData>({
@@ -125,8 +126,9 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
           ),
         }
       : {}),
-    // streamed uploads and long polls through the ingress are the pod's to time out
-    idleTimeout: 0,
+    // a connection silent this long is closed (nginx closes idle keep-alive after 75 s and gives a
+    // pod 60 s to answer); also what lets a drained listener's keep-alive connections go away
+    idleTimeout: PROXY_IDLE_SECONDS,
     fetch(raw, srv) {
       const port = srv.port as number;
       // HTTP/1.0 without Host leaves Bun a relative URL: the router then sees no host (404 or default backend)
@@ -159,11 +161,16 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
     hostname: options.hostname,
     port: server.port as number,
     stop: async () => {
-      // open connections finish what they are doing (a certificate swap must not cut them)
-      await server.stop(false);
+      await server.stop(true);
+    },
+    drain: () => {
+      // resolves only once the last connection closes: nobody waits for that
+      server.stop(false).catch(() => {});
     },
   };
 }
+
+const PROXY_IDLE_SECONDS = 120;
 
 /** How long the pod gets to accept a WebSocket before the client is told 502. */
 const UPSTREAM_OPEN_MS = 10_000;

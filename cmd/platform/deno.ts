@@ -5,6 +5,7 @@ import {
   isLoopback,
   type Platform,
   type ProxyServeOptions,
+  type RunningProxy,
   type RunningServer,
   type ServeOptions,
   serverUrlOf,
@@ -95,7 +96,7 @@ function serve(app: Hono<any>, options: ServeOptions): RunningServer {
  * The ingress listener on Deno: one certificate (Deno.serve takes no SNI list), the default one;
  * named hosts still route, they just all see that certificate.
  */
-function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningServer {
+function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningProxy {
   const first = options.certificates?.[0];
   const proto = first ? "https" : "http";
   const server = deno().serve(
@@ -114,6 +115,10 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
     hostname: options.hostname,
     port: server.addr.port,
     stop: () => server.shutdown(),
+    // graceful: resolves once open requests are answered, which nobody needs to wait for
+    drain: () => {
+      server.shutdown().catch(() => {});
+    },
   };
 }
 

@@ -21,7 +21,7 @@ export interface Platform {
    * `certificates` by SNI (the first is the default). `reusePort` lets a new listener take over
    * the port of an old one without a gap.
    */
-  serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningServer;
+  serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningProxy;
   /** fetch that hands bodies through as they are (no decompression): the ingress's upstream call. */
   forward(url: string, init: RequestInit): Promise<Response>;
   sleep(ms: number): Promise<void>;
@@ -47,6 +47,12 @@ export interface ProxyServeOptions {
   /** HTTPS when set: the first entry's `serverName` is ignored, it answers every other name. */
   certificates?: { serverName: string; cert: string; key: string }[];
   reusePort?: boolean;
+}
+
+/** A proxy listener: `stop` closes every connection, `drain` only stops accepting new ones. */
+export interface RunningProxy extends RunningServer {
+  /** Stops accepting; open connections finish what they are doing and close on their own. */
+  drain(): void;
 }
 
 export interface RunningServer {
