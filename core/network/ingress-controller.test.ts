@@ -143,6 +143,24 @@ test("an Ingress of another class is left alone", async () => {
   expect((await ask("o.test")).status).toBe(404);
 });
 
+test("an Ingress moved to another class loses the address this controller wrote", async () => {
+  await registry.create(ING, ingress("moving", { rules: [rule("m.test", "web")] }));
+  const lbOf = async () =>
+    (
+      (await registry.get(ING, "default", "moving")) as {
+        status?: { loadBalancer?: { ingress?: unknown[] } };
+      }
+    ).status?.loadBalancer;
+  await waitFor(async () => (await lbOf())?.ingress?.length, { what: "moving served" });
+  const current = await registry.get(ING, "default", "moving");
+  await registry.update(ING, {
+    ...current,
+    spec: { ...(current as { spec?: object }).spec, ingressClassName: "nginx" },
+  } as KubeObject);
+  await waitFor(async () => (await lbOf())?.ingress === undefined, { what: "the address removed" });
+  expect((await ask("m.test")).status).toBe(404);
+});
+
 test("TLS certificates from a kubernetes.io/tls Secret reach the listeners", async () => {
   const pair = await createSelfSignedCertificate({ dnsNames: ["web.test"] });
   await registry.create("secrets", {

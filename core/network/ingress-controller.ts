@@ -94,17 +94,23 @@ export function createIngressController(
     reported = now;
   }
 
+  /**
+   * Served Ingresses get the listen address; one that left minik's class (or lost it) has the
+   * address this controller wrote taken away again, as ingress-nginx does.
+   */
   async function writeStatus(mine: Kube<Ingress>[]): Promise<{ requeueAfterMs: number } | undefined> {
-    const want = [{ ip: listeners.address }];
-    const stale = mine.filter(
-      (i) =>
-        !i.metadata.deletionTimestamp &&
-        JSON.stringify(i.status?.loadBalancer?.ingress ?? []) !== JSON.stringify(want),
-    );
+    const want = JSON.stringify([{ ip: listeners.address }]);
+    const served = new Set(mine);
+    const shown = (i: Kube<Ingress>) => JSON.stringify(i.status?.loadBalancer?.ingress ?? []);
+    const stale = ingresses
+      .list()
+      .filter((i) => !i.metadata.deletionTimestamp)
+      .filter((i) => (served.has(i) ? shown(i) !== want : shown(i) === want));
     for (const ing of stale.slice(0, STATUS_BATCH)) {
+      const loadBalancer = served.has(ing) ? { ingress: JSON.parse(want) } : {};
       const updated = await ctx.client.updateStatus<Kube<Ingress>>("ingresses.networking.k8s.io", {
         ...ing,
-        status: { ...ing.status, loadBalancer: { ingress: want } },
+        status: { ...ing.status, loadBalancer },
       });
       ingresses.observe(updated);
     }
