@@ -77,6 +77,32 @@ describe("IngressClass minik", () => {
     expect(legacy.spec?.ingressClassName).toBeUndefined();
   });
 
+  test("parameters: scope defaults to Cluster; a Namespace scope needs a namespace", async () => {
+    const cls = (name: string, parameters: Record<string, unknown>) =>
+      ({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "IngressClass",
+        metadata: { name },
+        spec: { controller: "acme.io/ingress", parameters },
+      }) as KubeObject;
+    const made = (await fx.registry.create(
+      CLS,
+      cls("p", { kind: "Params", name: "x", apiGroup: "acme.io" }),
+    )) as {
+      spec?: { parameters?: { scope?: string } };
+    };
+    expect(made.spec?.parameters?.scope).toBe("Cluster");
+    const ns = await errorOf(
+      fx.registry.create(CLS, cls("q", { kind: "Params", name: "x", scope: "Namespace" })),
+    );
+    expect(ns.message).toContain(
+      "spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'",
+    );
+    const bad = await errorOf(fx.registry.create(CLS, cls("r", { name: "x", scope: "Everywhere" })));
+    expect(bad.message).toContain("spec.parameters.kind: Required value");
+    expect(bad.message).toContain('spec.parameters.scope: Unsupported value: "Everywhere"');
+  });
+
   test("controller is required and immutable", async () => {
     await ensureIngressClass(fx.registry);
     const cls = await fx.registry.get(CLS, "", INGRESS_CLASS);

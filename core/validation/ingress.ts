@@ -1,11 +1,13 @@
 import type {
   HTTPIngressPath,
   IngressBackend,
+  IngressClassParametersReference,
+  IngressClassSpec,
   IngressSpec,
   IngressTLS,
 } from "kubernetes-types/networking/v1";
-import { type Causes, immutable, invalid, notSupported, required } from "./causes.ts";
-import { dns1035Label, dns1123Subdomain, portName } from "./names.ts";
+import { type Causes, forbidden, immutable, invalid, notSupported, required } from "./causes.ts";
+import { dns1035Label, dns1123Label, dns1123Subdomain, portName } from "./names.ts";
 import { validPort } from "./pod-spec.ts";
 
 /**
@@ -119,15 +121,37 @@ function validateTls(tls: IngressTLS, f: string): Causes {
 
 const CONTROLLER = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/[^\s]+$/;
 
-/** IngressClass.spec: a domain-prefixed controller (at most 250 characters), fixed once set. */
-export function validateIngressClassSpec(spec: { controller?: string } | undefined): Causes {
+/** IngressClass.spec: a domain-prefixed controller (at most 250 characters), optional parameters. */
+export function validateIngressClassSpec(spec: IngressClassSpec | undefined): Causes {
   const controller = spec?.controller;
-  if (!controller) return [required("spec.controller")];
-  if (controller.length > 250)
-    return [invalid("spec.controller", controller, "must be no more than 250 characters")];
-  if (!CONTROLLER.test(controller))
-    return [invalid("spec.controller", controller, 'must be a domain-prefixed path (such as "acme.io/foo")')];
-  return [];
+  const causes: Causes = [];
+  if (!controller) causes.push(required("spec.controller"));
+  else if (controller.length > 250)
+    causes.push(invalid("spec.controller", controller, "must be no more than 250 characters"));
+  else if (!CONTROLLER.test(controller))
+    causes.push(
+      invalid("spec.controller", controller, 'must be a domain-prefixed path (such as "acme.io/foo")'),
+    );
+  if (spec?.parameters) causes.push(...validateParameters(spec.parameters, "spec.parameters"));
+  return causes;
+}
+
+const SCOPES = ["Cluster", "Namespace"];
+
+function validateParameters(p: IngressClassParametersReference, f: string): Causes {
+  const causes: Causes = [];
+  if (!p.kind) causes.push(required(`${f}.kind`));
+  if (!p.name) causes.push(required(`${f}.name`));
+  if (p.apiGroup)
+    for (const m of dns1123Subdomain(p.apiGroup)) causes.push(invalid(`${f}.apiGroup`, p.apiGroup, m));
+  if (!p.scope) return [...causes, required(`${f}.scope`)];
+  if (!SCOPES.includes(p.scope)) return [...causes, notSupported(`${f}.scope`, p.scope, SCOPES)];
+  if (p.scope === "Namespace") {
+    if (!p.namespace) causes.push(required(`${f}.namespace`, "`parameters.scope` is set to 'Namespace'"));
+    else for (const m of dns1123Label(p.namespace)) causes.push(invalid(`${f}.namespace`, p.namespace, m));
+  } else if (p.namespace !== undefined)
+    causes.push(forbidden(`${f}.namespace`, "`parameters.scope` is set to 'Cluster'"));
+  return causes;
 }
 
 /** `spec.controller` may not change (IngressClass update validation). */

@@ -24,6 +24,11 @@ export const ingressStrategy: Strategy = {
 export const ingressClassStrategy: Strategy = {
   nameRule: dns1123Subdomain,
   hasGeneration: true,
+  defaults(obj) {
+    // networking/v1 SetDefaults_IngressClass: parameters without scope are cluster-scoped
+    const parameters = as<IngressClass>(obj).spec?.parameters;
+    if (parameters) parameters.scope ??= "Cluster";
+  },
   validate: (obj) => validateIngressClassSpec(as<IngressClass>(obj).spec),
   validateUpdate: (obj, old) =>
     validateIngressClassUpdate(
