@@ -147,6 +147,8 @@ function serveProxy(handler: IngressHandler, options: ProxyServeOptions): Runnin
         for (const m of early.splice(0)) ws.send(m);
         upstream.onmessage = (e) => ws.send(e.data as string | ArrayBuffer);
         upstream.onclose = (e) => ws.close(closeCode(e.code), e.reason);
+        // the pod may have hung up while the client's handshake was answered
+        if (upstream.readyState >= WebSocket.CLOSING) ws.close(1000, "the pod closed the WebSocket");
       },
       message(ws, message) {
         if (ws.data.upstream.readyState === WebSocket.OPEN) ws.data.upstream.send(message);
