@@ -35,6 +35,8 @@ cli
   .option("--service-cidr <cidr>", "Service ClusterIP range")
   .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
+  .option("--ingress-http <addr>", "Ingress HTTP listener, host:port or off (default 127.0.0.1:80)")
+  .option("--ingress-https <addr>", "Ingress HTTPS listener, host:port or off (default 127.0.0.1:443)")
   .option(
     "--datastore-endpoint <url>",
     "Keep objects in etcd (etcd://host:2379[,host:2379…]) or Postgres (postgres://user:pw@host:5432/db); default: the embedded libsql file",

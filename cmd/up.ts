@@ -37,6 +37,8 @@ import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
 import { createEventRecorder } from "../core/events.ts";
 import { systemClock } from "../core/loop/clock.ts";
+import { defaultIngressClassAdmission, ensureIngressClass } from "../core/network/ingress-class.ts";
+import { createIngressController } from "../core/network/ingress-controller.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
@@ -51,6 +53,14 @@ import { dialPod } from "../runtime/net/dial.ts";
 import { createDashboardPage } from "../web/dashboard-page.ts";
 import { type DatastoreOptions, openDatastore } from "./datastore.ts";
 import { inClusterApi } from "./in-cluster.ts";
+import {
+  DEFAULT_INGRESS_HTTP,
+  DEFAULT_INGRESS_HTTPS,
+  type IngressAddress,
+  type NodeIngress,
+  parseIngressAddress,
+  startNodeIngress,
+} from "./ingress.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
@@ -71,6 +81,9 @@ export interface UpOptions extends DatastoreOptions {
   serviceCidr?: string;
   nodeportAddress?: string;
   hpaSyncPeriod?: number;
+  /** `host:port` or `off` (defaults: 127.0.0.1:80 and :443). */
+  ingressHttp?: string;
+  ingressHttps?: string;
   debug?: boolean;
 }
 
@@ -86,6 +99,9 @@ export async function up(opts: UpOptions): Promise<void> {
     if (opts.anonymous && !isLoopback(h))
       throw new UsageError(`--anonymous is only allowed on loopback addresses, not ${h}`);
   }
+
+  const ingressHttp = parseIngressAddress("--ingress-http", opts.ingressHttp ?? DEFAULT_INGRESS_HTTP);
+  const ingressHttps = parseIngressAddress("--ingress-https", opts.ingressHttps ?? DEFAULT_INGRESS_HTTPS);
 
   const runtimeName = opts.runtime ?? (process.getuid?.() === 0 && platform.nodeRuntime ? "crun" : "none");
   if (runtimeName !== "crun" && runtimeName !== "none") {
@@ -127,11 +143,13 @@ export async function up(opts: UpOptions): Promise<void> {
         () => localVolumes,
         () => registry,
       ),
+      defaultIngressClassAdmission(() => registry),
     ],
     onDeleted: [allocator.onDeleted],
   });
   await step("creating the system namespaces", () => registry.bootstrap());
   await step("creating the default RBAC roles", () => ensureBootstrapPolicy(registry));
+  await step("creating the default IngressClass", () => ensureIngressClass(registry));
   await step("recovering Service allocations", async () =>
     allocator.recover?.((await registry.list("services")).items),
   );
@@ -176,6 +194,10 @@ export async function up(opts: UpOptions): Promise<void> {
     ensureServingCert(dataDir, [tlsHost, ...forPodsApi.certHosts]),
   );
 
+  // a node service: without pods there is nothing to route to
+  const ingress = node ? await startIngress(ingressHttp, ingressHttps, opts, step, log) : undefined;
+  if (ingress) log(`ingress on ${ingress.urls.join(" and ")}`);
+
   let dnsReady: Promise<void> | undefined;
   const runControllers = () =>
     startControllers({
@@ -198,7 +220,11 @@ export async function up(opts: UpOptions): Promise<void> {
         if (!node) return {};
         const network = networkControllers(ctx, node.network);
         dnsReady = network.dnsReady;
-        return network.controllers;
+        if (!ingress) return network.controllers;
+        return {
+          ...network.controllers,
+          ingress: createIngressController(ctx, ingress.router, ingress.listeners),
+        };
       },
     });
   // Servers sharing an etcd or a Postgres database elect one of them to run the cluster's controllers.
@@ -261,7 +287,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
-    await Promise.allSettled([http.stop(), https.stop(), forPods?.stop()]);
+    await Promise.allSettled([http.stop(), https.stop(), forPods?.stop(), ingress?.listeners.stop()]);
     health?.stop();
     await controllers.stop().catch(() => {});
     await node?.agent.stop().catch(() => {});
@@ -348,6 +374,34 @@ async function startNode({
   });
   const volumes = createLocalPathVolumes(join(dataDir, STORAGE_DIR));
   return { agent, runtime, network, images: createImageService(imageStore, runtime), volumes };
+}
+
+/**
+ * The ingress listeners. A port given on the command line must be had; the default ports (80,
+ * 443) may be taken or need privileges, which costs the node its ingress, not its start.
+ */
+async function startIngress(
+  http: IngressAddress | undefined,
+  https: IngressAddress | undefined,
+  opts: UpOptions,
+  step: Step,
+  log: (m: string) => void,
+): Promise<NodeIngress | undefined> {
+  if (!http && !https) return undefined;
+  const what = `starting the ingress on ${[http, https]
+    .filter(Boolean)
+    .map((a) => `${a!.hostname}:${a!.port}`)
+    .join(" and ")}`;
+  if (opts.ingressHttp !== undefined || opts.ingressHttps !== undefined)
+    return step(what, () => startNodeIngress(http, https));
+  try {
+    return await step(what, () => startNodeIngress(http, https));
+  } catch (e) {
+    log(
+      `${(e as Error).message}: no ingress (choose free ports with --ingress-http/--ingress-https, or turn it off with "off")`,
+    );
+    return undefined;
+  }
 }
 
 type Step = <T>(what: string, fn: () => T | Promise<T>) => Promise<T>;

@@ -1,8 +1,11 @@
 import type { Hono } from "hono";
 import type { ServerEnv, Socket, SocketHandler } from "../../core/api/socket.ts";
+import type { IngressHandler } from "../../core/seams/ingress-listener.ts";
 import {
   isLoopback,
   type Platform,
+  type ProxyServeOptions,
+  type RunningProxy,
   type RunningServer,
   type ServeOptions,
   serverUrlOf,
@@ -17,6 +20,9 @@ export const denoPlatform: Platform = {
   name: "deno",
   nodeRuntime: false,
   serve,
+  serveProxy,
+  // Deno's fetch drops a Host header set by the caller: pods see their own address as Host
+  forward: (url, init) => fetch(url, init),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   readStdin: () => new Response(deno().stdin.readable).text(),
   relayTcp,
@@ -30,8 +36,15 @@ interface DenoConn {
 }
 interface DenoApi {
   serve(
-    options: { hostname: string; port: number; cert?: string; key?: string; onListen?: () => void },
-    handler: (req: Request) => Response | Promise<Response>,
+    options: {
+      hostname: string;
+      port: number;
+      cert?: string;
+      key?: string;
+      reusePort?: boolean;
+      onListen?: () => void;
+    },
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void> };
   upgradeWebSocket(
     req: Request,
@@ -76,6 +89,36 @@ function serve(app: Hono<any>, options: ServeOptions): RunningServer {
     hostname: options.hostname,
     port: server.addr.port,
     stop: () => server.shutdown(),
+  };
+}
+
+/**
+ * The ingress listener on Deno: one certificate (Deno.serve takes no SNI list), the default one;
+ * named hosts still route, they just all see that certificate.
+ */
+function serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningProxy {
+  const first = options.certificates?.[0];
+  const proto = first ? "https" : "http";
+  const server = deno().serve(
+    {
+      hostname: options.hostname,
+      port: options.port,
+      reusePort: options.reusePort,
+      ...(first ? { cert: first.cert, key: first.key } : {}),
+      onListen: () => {},
+    },
+    // WebSocket upgrades are not relayed here (Deno's server has no socket pairing for it yet)
+    (req, info) => handler.handle(req, { clientIp: info.remoteAddr.hostname, proto, port: server.addr.port }),
+  );
+  return {
+    url: serverUrlOf(options.hostname, server.addr.port, !!first),
+    hostname: options.hostname,
+    port: server.addr.port,
+    stop: () => server.shutdown(),
+    // graceful: resolves once open requests are answered, which nobody needs to wait for
+    drain: () => {
+      server.shutdown().catch(() => {});
+    },
   };
 }
 

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect, createServer, type Server } from "node:net";
-import { Hono } from "hono";
-import type { ServerEnv } from "../../core/api/socket.ts";
 import { platform } from "./index.ts";
 import type { RunningServer, TcpRelay } from "./platform.ts";
+import { echoApp } from "./testing/echo-app.ts";
 
 /** The platform adapter minik runs on (this file runs under `bun test` and under scripts/deno-test). */
 describe(`platform (${"Deno" in globalThis ? "deno" : "bun"})`, () => {
@@ -18,16 +17,7 @@ describe(`platform (${"Deno" in globalThis ? "deno" : "bun"})`, () => {
   });
 
   test("serves the app over HTTP and binds WebSocket upgrades to the Socket seam", async () => {
-    const app = new Hono<{ Bindings: ServerEnv }>();
-    app.get("/hello", (c) => c.text(`hello, loopback=${c.env.loopback}`));
-    app.get(
-      "/echo",
-      (c) =>
-        c.env.upgrade?.(c.req.raw, "echo.minik", (socket) => {
-          socket.onMessage((m) => socket.send(new Uint8Array([...m].reverse())));
-        }) ?? c.text("no upgrade", 500),
-    );
-    const server: RunningServer = platform.serve(app, { hostname: "127.0.0.1", port: 0 });
+    const server: RunningServer = platform.serve(echoApp(), { hostname: "127.0.0.1", port: 0 });
     cleanups.push(() => server.stop());
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
     expect(await (await fetch(`${server.url}/hello`)).text()).toBe("hello, loopback=true");

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import type { IngressHandler } from "../../core/seams/ingress-listener.ts";
 
 /**
  * What the CLI and `minik up` need of the JavaScript runtime they run on. One implementation per
@@ -15,6 +16,14 @@ export interface Platform {
   readonly nodeRuntime: boolean;
   /** Serves the runtime-neutral API app, with WebSocket upgrades bound to core/api/socket.ts. */
   serve(app: Hono<any>, options: ServeOptions): RunningServer;
+  /**
+   * Serves a plain request handler (the ingress router): HTTP, or HTTPS choosing among
+   * `certificates` by SNI (the first is the default). `reusePort` lets a new listener take over
+   * the port of an old one without a gap.
+   */
+  serveProxy(handler: IngressHandler, options: ProxyServeOptions): RunningProxy;
+  /** fetch that hands bodies through as they are (no decompression): the ingress's upstream call. */
+  forward(url: string, init: RequestInit): Promise<Response>;
   sleep(ms: number): Promise<void>;
   /** All of standard input, as text (`-f -`). */
   readStdin(): Promise<string>;
@@ -30,6 +39,20 @@ export interface ServeOptions {
    * token-protected server must use it; plain HTTP suits anonymous loopback access only.
    */
   tls?: { cert: string; key: string };
+}
+
+export interface ProxyServeOptions {
+  hostname: string;
+  port: number;
+  /** HTTPS when set: the first entry's `serverName` is ignored, it answers every other name. */
+  certificates?: { serverName: string; cert: string; key: string }[];
+  reusePort?: boolean;
+}
+
+/** A proxy listener: `stop` closes every connection, `drain` only stops accepting new ones. */
+export interface RunningProxy extends RunningServer {
+  /** Stops accepting; open connections finish what they are doing and close on their own. */
+  drain(): void;
 }
 
 export interface RunningServer {

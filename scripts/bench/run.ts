@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { DEFAULT_BRIDGE } from "../../runtime/net/pod-network.ts";
 import { alive, dropLease, takeLease } from "../test-images/leases.ts";
 import { apiLatencyCase } from "./cases/api-latency.ts";
+import { ingressPathCase } from "./cases/ingress-path.ts";
 import { minikMemory } from "./cases/memory.ts";
 import { deletePods, podManifest, podStartCase } from "./cases/pod-start.ts";
 import { rampCase } from "./cases/replica-ramp.ts";
@@ -38,6 +39,8 @@ import { createPeers, HTTPD_IMAGE } from "./peers.ts";
 
 const POD_CIDR = "10.89.0.0/16";
 const SERVICE_CIDR = "10.97.0.0/16";
+/** The bench minik's ingress listener (HTTP only; not the host's port 80). */
+const INGRESS_PORT = 18780;
 const TEST_IMAGES_ENV = "/tmp/minik-test-images/env.json";
 const DAEMON_LOG = "/tmp/minik-bench-daemon.log";
 const started = Date.now();
@@ -70,7 +73,7 @@ async function setUp() {
       throw new Error("scripts/setup failed");
   }
   // netavark named explicitly: without recommends apt may pick CNI plugins as podman's network stack
-  const missing = ["podman", "wrk"]
+  const missing = (needPeers ? ["podman", "wrk"] : ["wrk"])
     .filter((p) => !Bun.which(p))
     .flatMap((p) => (p === "podman" ? [p, "netavark"] : [p]));
   if (missing.length) {
@@ -142,6 +145,8 @@ const only = (() => {
   const i = process.argv.indexOf("--only");
   return i > 0 ? new Set(process.argv[i + 1]?.split(",")) : undefined;
 })();
+/** podman and raw crun are compared in these cases only; `--only service,ingress` needs neither. */
+const needPeers = !only || ["podstart", "ramp", "seed"].some((c) => only.has(c));
 const want = (name: string) => {
   const yes = !only || only.has(name);
   if (yes && name !== "startup") bench.log(`case: ${name}`);
@@ -169,6 +174,10 @@ async function main() {
       SERVICE_CIDR,
       "--registry-mirror",
       "docker.io=http://127.0.0.1:5100",
+      "--ingress-http",
+      `127.0.0.1:${INGRESS_PORT}`,
+      "--ingress-https",
+      "off",
     ],
     dataDir,
     bench.log,
@@ -206,15 +215,18 @@ async function main() {
   );
   await deletePods(m, "bench=warm-up");
 
-  const peers = await createPeers(workDir, httpdLayerDirs(dataDir), bench.log);
-  bench.defer("peers", async () => {
-    await peers.crun?.removeAll();
-    await peers.podman?.removeAll();
-    await peers.close();
-  });
-  if (peers.crun) {
-    await peers.crun.start("pb-warm");
-    await peers.crun.remove(["pb-warm"]);
+  // podman and raw crun, only for the cases that compare with them
+  const peers = needPeers ? await createPeers(workDir, httpdLayerDirs(dataDir), bench.log) : undefined;
+  if (peers) {
+    bench.defer("peers", async () => {
+      await peers.crun?.removeAll();
+      await peers.podman?.removeAll();
+      await peers.close();
+    });
+    if (peers.crun) {
+      await peers.crun.start("pb-warm");
+      await peers.crun.remove(["pb-warm"]);
+    }
   }
 
   await Bun.sleep(3000);
@@ -224,10 +236,12 @@ async function main() {
   );
 
   if (want("api")) await apiLatencyCase(bench, m);
-  if (want("podstart")) await podStartCase(bench, m, peers);
-  if (want("ramp")) await rampCase(bench, m, peers, idle);
-  if (want("seed")) await seedFlowCase(bench, m, peers, workDir);
+  // these three imply needPeers
+  if (want("podstart")) await podStartCase(bench, m, peers!);
+  if (want("ramp")) await rampCase(bench, m, peers!, idle);
+  if (want("seed")) await seedFlowCase(bench, m, peers!, workDir);
   if (want("service")) await servicePathCase(bench, m);
+  if (want("ingress")) await ingressPathCase(bench, m, INGRESS_PORT);
 
   const load1 = loadavg();
   await cleanUp();

@@ -184,7 +184,7 @@ const otherMinikUps = (ours?: number) =>
  * Only one minik may own the bridge, the nft table and 10.88.0.1:53: wait while another engineer's
  * test runs one (a second daemon would rewrite our Services' rules), and retry if one starts first.
  */
-export async function startExclusive(dataDir: string): Promise<Daemon> {
+export async function startExclusive(dataDir: string, extraArgs: string[] = []): Promise<Daemon> {
   const deadline = Date.now() + 240_000;
   for (;;) {
     await waitFor(() => otherMinikUps().length === 0, {
@@ -193,7 +193,7 @@ export async function startExclusive(dataDir: string): Promise<Daemon> {
       what: "other minik up processes on this machine to stop",
     });
     try {
-      const d = await startDaemon([], dataDir);
+      const d = await startDaemon(extraArgs, dataDir);
       if (otherMinikUps(d.proc.pid).length === 0) return d;
       await d.stop(); // lost a race with another test's daemon
     } catch (e) {

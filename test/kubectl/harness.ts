@@ -7,6 +7,7 @@ import { createApiServer } from "../../core/api/app.ts";
 import { FakeNodeServices } from "../../core/api/testing/fake-node-services.ts";
 import { createSelfSignedCertificate } from "../../core/api/tls-certificate.ts";
 import { isApiError } from "../../core/errors.ts";
+import { defaultIngressClassAdmission } from "../../core/network/ingress-class.ts";
 import { createServiceAllocator } from "../../core/network/service-allocator.ts";
 import type { KubeObject } from "../../core/object.ts";
 import { createRegistry } from "../../core/registry/registry.ts";
@@ -49,7 +50,10 @@ export async function startCluster(
 ): Promise<Cluster> {
   const store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
   const allocator = createServiceAllocator();
-  const client = createRegistry(store, { admit: [allocator.admit], onDeleted: [allocator.onDeleted] });
+  const client = createRegistry(store, {
+    admit: [allocator.admit, defaultIngressClassAdmission(() => client)],
+    onDeleted: [allocator.onDeleted],
+  });
   await client.bootstrap();
   const node = new FakeNodeServices();
   const token = "kubectl-test-token";

@@ -7,6 +7,7 @@ import { endpointsPrinter } from "./endpoints.ts";
 import { endpointSlicePrinter } from "./endpointslices.ts";
 import { eventPrinter } from "./events.ts";
 import { horizontalPodAutoscalerPrinter } from "./horizontalpodautoscalers.ts";
+import { ingressClassPrinter, ingressPrinter } from "./ingresses.ts";
 import { jobPrinter } from "./jobs.ts";
 import { leasePrinter } from "./leases.ts";
 import { namespacePrinter } from "./namespaces.ts";
@@ -43,6 +44,8 @@ const PRINTERS: Record<string, Printer> = {
   persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter,
   "storageclasses.storage.k8s.io": storageClassPrinter,
+  "ingresses.networking.k8s.io": ingressPrinter,
+  "ingressclasses.networking.k8s.io": ingressClassPrinter,
   "statefulsets.apps": statefulSetPrinter,
   "daemonsets.apps": daemonSetPrinter,
   "controllerrevisions.apps": controllerRevisionPrinter,

@@ -31,6 +31,9 @@ const POINTER_SCALARS = new Set([
   "targetCPUUtilizationPercentage",
 ]);
 
+/** Go structs embedded with `json:",inline"`: a field of their own in protobuf, merged in JSON. */
+const INLINE = new Set(["ingressRuleValue", "volumeSource"]);
+
 export function decodeProtobufObject(bytes: Uint8Array): unknown {
   if (bytes.byteLength < 4 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new ApiError("BadRequest", 'the protobuf body does not start with the Kubernetes "k8s\\0" magic');
@@ -105,7 +108,8 @@ function decodeMessage(message: string, bytes: Uint8Array): unknown {
       out[field.name] = list;
     } else {
       const value = scalarOrMessage(field.type, values[values.length - 1]!);
-      if (keep(field, value)) out[field.name] = value;
+      if (INLINE.has(field.name)) Object.assign(out, value);
+      else if (keep(field, value)) out[field.name] = value;
     }
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * Field tables of the Kubernetes protobuf messages that typed-client `create` commands send
  * (Deployment, ReplicaSet, Service, ConfigMap, Secret, Namespace, ServiceAccount, Pod, Node, Event,
- * Endpoints, EndpointSlice, HorizontalPodAutoscaler (v2 and v1), PodDisruptionBudget, Eviction, Job, CronJob and
+ * Endpoints, EndpointSlice, HorizontalPodAutoscaler (v2 and v1), PodDisruptionBudget, Eviction, Job, CronJob, Ingress, IngressClass and
  * all they contain), as "number:jsonName:type[:r|:m]" (r = repeated, m = map<string, type>).
  * Generated from k8s.io/api @10b39a39 and k8s.io/apimachinery @eed236ce `generated.proto`
  * (package prefixes k8s.io.api. / k8s.io.apimachinery.pkg.(apis.) dropped). Wire facts only.
@@ -368,6 +368,29 @@ export const MESSAGES: Record<string, string> = {
     "1:metadata:meta.v1.ObjectMeta 2:endpoints:discovery.v1.Endpoint:r 3:ports:discovery.v1.EndpointPort:r 4:addressType:string",
   "discovery.v1.ForNode": "1:name:string",
   "discovery.v1.ForZone": "1:name:string",
+  "networking.v1.HTTPIngressPath": "1:path:string 3:pathType:string 2:backend:networking.v1.IngressBackend",
+  "networking.v1.HTTPIngressRuleValue": "1:paths:networking.v1.HTTPIngressPath:r",
+  "networking.v1.Ingress":
+    "1:metadata:meta.v1.ObjectMeta 2:spec:networking.v1.IngressSpec 3:status:networking.v1.IngressStatus",
+  "networking.v1.IngressBackend":
+    "4:service:networking.v1.IngressServiceBackend 3:resource:core.v1.TypedLocalObjectReference",
+  "networking.v1.IngressClass": "1:metadata:meta.v1.ObjectMeta 2:spec:networking.v1.IngressClassSpec",
+  "networking.v1.IngressClassParametersReference":
+    "1:apiGroup:string 2:kind:string 3:name:string 4:scope:string 5:namespace:string",
+  "networking.v1.IngressClassSpec":
+    "1:controller:string 2:parameters:networking.v1.IngressClassParametersReference",
+  "networking.v1.IngressLoadBalancerIngress":
+    "1:ip:string 2:hostname:string 4:ports:networking.v1.IngressPortStatus:r",
+  "networking.v1.IngressLoadBalancerStatus": "1:ingress:networking.v1.IngressLoadBalancerIngress:r",
+  "networking.v1.IngressPortStatus": "1:port:int32 2:protocol:string 3:error:string",
+  "networking.v1.IngressRule": "1:host:string 2:ingressRuleValue:networking.v1.IngressRuleValue",
+  "networking.v1.IngressRuleValue": "1:http:networking.v1.HTTPIngressRuleValue",
+  "networking.v1.IngressServiceBackend": "1:name:string 2:port:networking.v1.ServiceBackendPort",
+  "networking.v1.IngressSpec":
+    "4:ingressClassName:string 1:defaultBackend:networking.v1.IngressBackend 2:tls:networking.v1.IngressTLS:r 3:rules:networking.v1.IngressRule:r",
+  "networking.v1.IngressStatus": "1:loadBalancer:networking.v1.IngressLoadBalancerStatus",
+  "networking.v1.IngressTLS": "1:hosts:string:r 2:secretName:string",
+  "networking.v1.ServiceBackendPort": "1:name:string 2:number:int32",
   "policy.v1.Eviction": "1:metadata:meta.v1.ObjectMeta 2:deleteOptions:meta.v1.DeleteOptions",
   "policy.v1.PodDisruptionBudget":
     "1:metadata:meta.v1.ObjectMeta 2:spec:policy.v1.PodDisruptionBudgetSpec 3:status:policy.v1.PodDisruptionBudgetStatus",

@@ -6,6 +6,7 @@ import { customResourceDefinitionStrategy } from "./customresourcedefinition.ts"
 import { daemonSetStrategy } from "./daemonset.ts";
 import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
+import { ingressClassStrategy, ingressStrategy } from "./ingress.ts";
 import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
@@ -40,6 +41,8 @@ const STRATEGIES: Record<string, Strategy> = {
   persistentvolumes: persistentVolumeStrategy,
   persistentvolumeclaims: persistentVolumeClaimStrategy,
   "storageclasses.storage.k8s.io": storageClassStrategy,
+  "ingresses.networking.k8s.io": ingressStrategy,
+  "ingressclasses.networking.k8s.io": ingressClassStrategy,
   "statefulsets.apps": statefulSetStrategy,
   "daemonsets.apps": daemonSetStrategy,
   "controllerrevisions.apps": controllerRevisionStrategy,

@@ -46,6 +46,8 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
   ["V1Eviction", "policy", "v1", "Eviction"],
   ["V1StorageClass", "storage.k8s.io", "v1", "StorageClass"],
+  ["V1Ingress", "networking.k8s.io", "v1", "Ingress"],
+  ["V1IngressClass", "networking.k8s.io", "v1", "IngressClass"],
   ["V1Job", "batch", "v1", "Job"],
   ["V1CronJob", "batch", "v1", "CronJob"],
   ["V1Lease", "coordination.k8s.io", "v1", "Lease"],

@@ -9,7 +9,7 @@ import { type Bench, isRunning, type Minik, median, NS, run, waitFor } from "../
 import { deploymentManifest } from "./replica-ramp.ts";
 import { answers } from "./seed-flow.ts";
 
-interface WrkResult {
+export interface WrkResult {
   rps: number;
   p99: number;
   errors: number;
@@ -33,9 +33,10 @@ function synRetrans(): number {
   return Number(vals[keys.indexOf("TCPSynRetrans")] ?? 0);
 }
 
-async function wrk(url: string, seconds: number): Promise<WrkResult> {
+export async function wrk(url: string, seconds: number, headers: string[] = []): Promise<WrkResult> {
   const syn0 = synRetrans();
-  const r = await run(["wrk", "-t2", "-c8", `-d${seconds}s`, "--latency", url]);
+  const h = headers.flatMap((x) => ["-H", x]);
+  const r = await run(["wrk", "-t2", "-c8", `-d${seconds}s`, "--latency", ...h, url]);
   const synRetransmits = synRetrans() - syn0;
   if (r.code !== 0) throw new Error(`wrk ${url}: ${r.stderr || r.stdout}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
