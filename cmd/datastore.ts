@@ -67,7 +67,11 @@ export async function openDatastore(opts: DatastoreOptions, dataDir: string): Pr
     : undefined;
   if (/^postgres(ql)?:\/\//.test(opts.datastoreEndpoint))
     // Loaded only when asked for: the Postgres driver is no cost to the default set-up.
-    return (await import("../core/store/pg-store.ts")).createPgStore({ url: opts.datastoreEndpoint, schema: pgSchema(opts.datastorePrefix), tls });
+    return (await import("../core/store/pg-store.ts")).createPgStore({
+      url: opts.datastoreEndpoint,
+      schema: pgSchema(opts.datastorePrefix),
+      tls,
+    });
   // Bun's fetch takes the TLS material per request; without TLS the standard fetch does.
   const tlsFetch = tls
     ? (((input: RequestInfo | URL, init?: RequestInit) =>
