@@ -30,6 +30,20 @@ export function listOptions(url: URL, namespace: string | undefined): ListOption
   };
 }
 
+/** A list's options plus its paging (`limit`, `continue`, `resourceVersion`). */
+export function pagedListOptions(url: URL, namespace: string | undefined): ListOptions {
+  const q = url.searchParams;
+  const limit = q.get("limit");
+  if (limit !== null && limit !== "" && !/^-?\d+$/.test(limit))
+    throw new ApiError("BadRequest", `invalid limit "${limit}": use a whole number of items, e.g. limit=500`);
+  return {
+    ...listOptions(url, namespace),
+    ...(limit ? { limit: Math.max(0, Math.min(Number(limit), Number.MAX_SAFE_INTEGER)) } : {}),
+    ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
+    ...(q.get("resourceVersion") ? { resourceVersion: q.get("resourceVersion")! } : {}),
+  };
+}
+
 /** DeleteOptions from the body (kubectl sends `{"propagationPolicy":"Background"}`) merged over the query. */
 export function deleteOptions(url: URL, body: unknown): DeleteOptions {
   const q = url.searchParams;

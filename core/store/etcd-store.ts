@@ -96,19 +96,32 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
         return kv ? decode(kv) : undefined;
       }),
 
-    list: (resource, namespace) =>
+    list: (resource, namespace, at = {}) =>
       op(async () => {
-        const r = await etcd.range(
-          namespace === undefined ? `${prefix}/${resource}/` : keyOf(resource, namespace, ""),
-          {
+        // etcd keeps every revision until compaction: a paged list reads its first page's one.
+        const revision = at.resourceVersion
+          ? parseRevision(`a list of ${resource}`, at.resourceVersion)
+          : undefined;
+        const r = await etcd
+          .range(namespace === undefined ? `${prefix}/${resource}/` : keyOf(resource, namespace, ""), {
             prefix: true,
-          },
-        );
+            revision,
+          })
+          .catch((e: Error) => {
+            if (revision !== undefined && /compacted|future rev/.test(e.message))
+              throw new StoreError(
+                "Expired",
+                `resource version ${revision} is not held by etcd: ${e.message}`,
+              );
+            throw e;
+          });
         const items = r.kvs.map((kv) => decode(kv));
         // Key order puts "a-b/x" before "a/x"; the Store promises namespace, then name.
         const ns = (o: KubeObject) => o.metadata.namespace ?? "";
-        items.sort((a, b) => ns(a).localeCompare(ns(b)) || a.metadata.name!.localeCompare(b.metadata.name!));
-        return { items, resourceVersion: String(r.revision) };
+        // Code-unit order, as the SqlStore's: paging compares keys the same way.
+        const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+        items.sort((a, b) => cmp(ns(a), ns(b)) || cmp(a.metadata.name!, b.metadata.name!));
+        return { items, resourceVersion: String(revision ?? r.revision) };
       }),
 
     update: (resource, obj) =>

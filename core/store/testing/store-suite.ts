@@ -155,6 +155,42 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect((await s.list("namespaces", "")).items.length).toBe(1);
       }));
 
+    test("a list kept for paging is read again at its revision, whatever changed since", () =>
+      withStore(async (s) => {
+        for (const n of ["a", "b", "c"]) await s.create("pods", pod(n));
+        await s.create("pods", pod("z", "other"));
+        const first = await s.list("pods", "default", { keep: true });
+        const b = (await s.get("pods", "default", "b"))!;
+        await s.update("pods", { ...b, spec: { n: 7 } });
+        await s.delete("pods", "default", "c");
+        await s.create("pods", pod("d"));
+        const again = await s.list("pods", "default", { resourceVersion: first.resourceVersion });
+        expect(again.resourceVersion).toBe(first.resourceVersion);
+        expect(again.items).toEqual(first.items);
+        expect(again.items.map((o) => o.spec)).toEqual([{ n: 0 }, { n: 0 }, { n: 0 }]);
+        const now = await s.list("pods", "default");
+        expect(now.items.map((o) => o.metadata.name)).toEqual(["a", "b", "d"]);
+        // A kind nothing changed of since that revision reads the same at it.
+        const ns = await s.list("namespaces", undefined, { resourceVersion: first.resourceVersion });
+        expect(ns).toEqual({ items: [], resourceVersion: first.resourceVersion });
+      }));
+
+    test("a list at a compacted revision is Expired, so the client lists again", () =>
+      withStore(
+        async (s) => {
+          await s.create("pods", pod("a"));
+          const first = await s.list("pods", undefined, { keep: true });
+          for (let i = 0; i < 8; i++) await s.create("pods", pod(`n${i}`));
+          await s.compact();
+          await expectStoreError(
+            s.list("pods", undefined, { resourceVersion: first.resourceVersion }),
+            "Expired",
+          );
+          await expectStoreError(s.list("pods", undefined, { resourceVersion: "x" }), "InvalidRevision");
+        },
+        { changeLogLimit: 2 },
+      ));
+
     test("list order stays right as objects come and go", () =>
       withStore(async (s) => {
         for (const n of ["m", "c", "x"]) await s.create("pods", pod(n, "b"));
