@@ -63,7 +63,7 @@ export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiSe
       if (body?.apiVersion && body.apiVersion !== V1)
         throw new ApiError("BadRequest", `expected ${V1}, got ${body.apiVersion}`);
       const obj = objectForTarget(toV2(body), req.method === "POST" ? { ...t, name: undefined } : t);
-      const options = writeOptions(url, warnings);
+      const options = writeOptions(url, warnings, req);
       if (req.method === "POST") return respond(await deps.client.create(t.resource, obj, options), 201);
       return respond(await deps.client.update(t.resource, obj, options));
     }

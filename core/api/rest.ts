@@ -231,14 +231,14 @@ async function create(req: Request, url: URL, t: Target, deps: ApiServerDeps): P
   }
   const obj = objectForTarget(await readBody(req), { ...t, name: undefined });
   const warnings: string[] = [];
-  const created = await deps.client.create(t.resource, obj, writeOptions(url, warnings));
+  const created = await deps.client.create(t.resource, obj, writeOptions(url, warnings, req));
   return respondObject(req, url, t, created, 201, warnings);
 }
 
 async function update(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
   const obj = objectForTarget(await readBody(req), t);
   const warnings: string[] = [];
-  const updated = await deps.client.update(t.resource, obj, writeOptions(url, warnings));
+  const updated = await deps.client.update(t.resource, obj, writeOptions(url, warnings, req));
   return respondObject(req, url, t, updated, 200, warnings);
 }
 
@@ -246,8 +246,9 @@ async function patch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pr
   const type = PATCH_TYPES[mediaType(req)];
   const body = await readBody(req, "patch");
   const warnings: string[] = [];
-  const options = writeOptions(url, warnings);
-  if (type === "apply" && !options.fieldManager) {
+  const options = writeOptions(url, warnings, req);
+  // Apply names its manager explicitly; the User-Agent stands in only for the other writes.
+  if (type === "apply" && !url.searchParams.get("fieldManager")) {
     throw new ApiError(
       "BadRequest",
       "fieldManager is required for apply requests: add ?fieldManager=<your-tool>",
