@@ -22,7 +22,7 @@ import {
   wantsAggregated,
 } from "./discovery.ts";
 import { handleExec } from "./exec.ts";
-import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
+import { HPA_V1_RESOURCES, handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
 import { legacyWatchPath } from "./legacy-watch.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
@@ -63,6 +63,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     ...REVIEW_RESOURCES,
     ...(deps.node ? METRICS_RESOURCES : []),
     ...DEPRECATED_RESOURCES,
+    ...HPA_V1_RESOURCES,
   ];
   const served = createServed(deps.client, extra, withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS));
 

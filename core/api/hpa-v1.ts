@@ -3,8 +3,10 @@ import type { KubeObject } from "../object.ts";
 import { findByPlural, resourceKey } from "../resources.ts";
 import { readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
+import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
 import { listOptions, queryFlag, writeOptions } from "./options.ts";
 import { json, warningHeader } from "./respond.ts";
+import { convertResponse, type ServedVersion } from "./response-conversion.ts";
 import { handleResource, methodNotAllowed, objectForTarget } from "./rest.ts";
 import { includeObjectParam, toTable, wantsTable } from "./table.ts";
 import type { Target } from "./target.ts";
@@ -17,6 +19,20 @@ import type { Target } from "./target.ts";
 const PATH =
   /^\/apis\/autoscaling\/v1\/(?:namespaces\/([^/]+)\/)?horizontalpodautoscalers(?:\/([^/]+))?(?:\/(status))?$/;
 const V1 = "autoscaling/v1";
+
+/** autoscaling/v1 in discovery (aggregated and legacy), beside the stored v2. */
+export const HPA_V1_RESOURCES: ExtraResource[] = (() => {
+  const v2 = findByPlural("autoscaling", "horizontalpodautoscalers");
+  // its status is read and written through v2 only
+  return v2 ? [{ info: { ...v2, version: "v1", subresources: [] }, verbs: ALL_VERBS }] : [];
+})();
+
+const V1_SERVED: ServedVersion = {
+  kind: "HorizontalPodAutoscaler",
+  listKind: "HorizontalPodAutoscalerList",
+  apiVersion: V1,
+  convert: (obj) => toV1(obj),
+};
 
 export function parseHpaV1Target(pathname: string): Target | undefined {
   const m = PATH.exec(pathname);
@@ -48,7 +64,7 @@ export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiSe
     case "GET": {
       if (t.name) return respond(await deps.client.get(t.resource, ns, t.name));
       if (queryFlag(url.searchParams.get("watch")))
-        throw new ApiError("MethodNotAllowed", "watch autoscaling/v2 horizontalpodautoscalers instead of v1");
+        return convertResponse(await handleResource(req, url, t, deps), V1_SERVED, { watch: true });
       const list = await deps.client.list(t.resource, listOptions(url, t.namespace));
       return json({
         kind: "HorizontalPodAutoscalerList",
