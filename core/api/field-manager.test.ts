@@ -1,30 +1,11 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
-import { createRegistry } from "../registry/registry.ts";
-import { createSqlStore } from "../store/sql-store.ts";
-import type { Store } from "../store/store.ts";
-import { createApiServer } from "./app.ts";
+import { expect, test } from "bun:test";
 import { managerFromUserAgent } from "./options.ts";
+import { useApiServer } from "./testing/api-server.ts";
 
-let store: Store;
-let app: ReturnType<typeof createApiServer>;
-
-beforeEach(async () => {
-  store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
-  const client = createRegistry(store);
-  await client.bootstrap();
-  app = createApiServer({ client, auth: { token: "t" } });
-});
-afterEach(async () => {
-  await store.close();
-});
-
+const api = useApiServer();
 const CMS = "/api/v1/namespaces/default/configmaps";
 function write(path: string, method: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.request(path, {
-    method,
-    headers: { Authorization: "Bearer t", "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
+  return api.call(path, { method, headers, body: JSON.stringify(body) });
 }
 const cm = (data: Record<string, string>) => ({
   apiVersion: "v1",
@@ -73,7 +54,7 @@ test("a fieldManager longer than 128 bytes or unprintable is refused before anyt
   expect((await long.json()).message).toContain("fieldManager: Too long: may not be more than 128 bytes");
   const tab = await write(`${CMS}?fieldManager=a%09b`, "POST", cm({}));
   expect(tab.status).toBe(400);
-  expect(await store.get("configmaps", "default", "c")).toBeUndefined();
+  expect(await api.store.get("configmaps", "default", "c")).toBeUndefined();
   // Server-side apply still needs the query parameter, whatever the User-Agent says.
   const apply = await write(`${CMS}/c`, "PATCH", cm({}), {
     "Content-Type": "application/apply-patch+yaml",

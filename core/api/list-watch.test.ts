@@ -1,27 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { parse } from "yaml";
-import { createRegistry, type Registry } from "../registry/registry.ts";
-import { createSqlStore } from "../store/sql-store.ts";
-import type { Store } from "../store/store.ts";
-import { createApiServer } from "./app.ts";
+import { useApiServer } from "./testing/api-server.ts";
 
 /** limit/continue, PartialObjectMetadata, YAML, protobuf refusal and WatchList, over HTTP. */
-let store: Store;
-let client: Registry;
-let app: ReturnType<typeof createApiServer>;
-
-beforeEach(async () => {
-  store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0, changeLogLimit: 4 });
-  client = createRegistry(store);
-  await client.bootstrap();
-  app = createApiServer({ client, auth: { token: "t" }, bookmarkIntervalMs: 60_000 });
-});
-afterEach(async () => {
-  await store.close();
-});
+const api = useApiServer({ changeLogLimit: 4 });
 
 function call(path: string, headers: Record<string, string> = {}) {
-  return app.request(path, { headers: { Authorization: "Bearer t", ...headers } });
+  return api.call(path, { headers });
 }
 const CMS = "/api/v1/namespaces/default/configmaps";
 const POM = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
@@ -29,7 +14,7 @@ const POML = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 async function configMaps(names: string[], labels: Record<string, string> = {}) {
   for (const name of names)
-    await client.create("configmaps", {
+    await api.client.create("configmaps", {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name, namespace: "default", labels },
@@ -53,7 +38,7 @@ describe("limit and continue", () => {
       start: "b\u0000",
     });
     // Changes after the first page are not seen by the later pages.
-    await client.delete("configmaps", "default", "c");
+    await api.client.delete("configmaps", "default", "c");
     await configMaps(["bb"]);
     const p2 = await (await call(`${CMS}?limit=2&continue=${p1.metadata.continue}`)).json();
     expect(p2.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(["c", "d"]);
@@ -94,7 +79,7 @@ describe("limit and continue", () => {
     const withRv = await call(`${CMS}?limit=1&continue=${p1.metadata.continue}&resourceVersion=5`);
     expect(withRv.status).toBe(400);
     await configMaps(["d", "e", "f", "g", "h", "i"]);
-    await store.compact();
+    await api.store.compact();
     const old = await call(`${CMS}?limit=1&continue=${p1.metadata.continue}`);
     expect(old.status).toBe(410);
     const status = await old.json();
@@ -188,7 +173,7 @@ describe("WatchList", () => {
     await readUntil(3);
     expect(events.map((e) => e.type)).toEqual(["ADDED", "ADDED", "BOOKMARK"]);
     expect(events[2]!.object.metadata.annotations).toEqual({ "k8s.io/initial-events-end": "true" });
-    expect(events[2]!.object.metadata.resourceVersion).toBe(await store.currentResourceVersion());
+    expect(events[2]!.object.metadata.resourceVersion).toBe(await api.store.currentResourceVersion());
     await configMaps(["c"]);
     await readUntil(4);
     expect(events[3]!.type).toBe("ADDED");
