@@ -14,8 +14,11 @@ import { applyObject } from "./apply.ts";
 import { kindOf, normalizeTypeMeta, notFound, type RegistryContext, resolveKind } from "./context.ts";
 import { deleteObject } from "./deletion.ts";
 import { evictPod } from "./eviction.ts";
+import { limitRanger } from "./limit-ranger.ts";
 import { isPaged, listPage } from "./paging.ts";
 import { type PatchOptions, patchObject } from "./patching.ts";
+import { bootstrapPriorityClasses, priorityAdmission } from "./priority-admission.ts";
+import { quotaAdmission } from "./quota-admission.ts";
 import { checkScalable, replicasOf, toScaleOf, withReplicasOf } from "./scale.ts";
 import { withApiErrors } from "./store-error-status.ts";
 import { objectFilter, watchObjects } from "./watch.ts";
@@ -62,7 +65,8 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
   const store = withApiErrors(storage);
   const ctx: RegistryContext = {
     store,
-    admit: options.admit ?? [],
+    // Upstream's default plugins: the mutating ones first, ResourceQuota last.
+    admit: [priorityAdmission(store), limitRanger(store), ...(options.admit ?? []), quotaAdmission(store)],
     onDeleted: options.onDeleted ?? [],
     onWarning: options.onWarning,
     now: options.now ?? (() => new Date()),
@@ -177,6 +181,7 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     },
 
     async bootstrap() {
+      await bootstrapPriorityClasses(ctx);
       for (const name of SYSTEM_NAMESPACES) {
         if (await store.get("namespaces", "", name)) continue;
         try {
