@@ -88,6 +88,15 @@ describe("events.k8s.io/v1", () => {
     expect((await call("/api/v1/namespaces/default/events/web.1")).status).toBe(404);
   });
 
+  test("YAML answers are converted too", async () => {
+    await call(V1, { method: "POST", body: JSON.stringify(event) });
+    const res = await call(`${V1}/web.1`, { headers: { Accept: "application/yaml" } });
+    expect(res.headers.get("Content-Type")).toBe("application/yaml");
+    const text = await res.text();
+    expect(text).toContain("apiVersion: events.k8s.io/v1\n");
+    expect(text).toContain("note: scaled up to 3\n");
+  });
+
   test("listed in discovery", async () => {
     const list = await (await call("/apis/events.k8s.io/v1")).json();
     expect(list.resources.map((r: { name: string }) => r.name)).toEqual(["events"]);
