@@ -36,6 +36,7 @@ export function resourcesFor(hard: Iterable<string>): Set<string> {
     if (counted) out.add(counted);
     if (COMPUTE.has(name)) out.add("pods");
     if (name === "requests.storage") out.add("persistentvolumeclaims");
+    if (name.startsWith("services.")) out.add("services");
   }
   return out;
 }
@@ -53,6 +54,9 @@ export function usageOf(resource: string, obj: KubeObject, hard: Iterable<string
     const counted = countedResource(name);
     if (counted === resource && (resource !== "pods" || podCounts(obj))) out.set(name, 1);
     if (resource === "pods" && COMPUTE.has(name) && podCounts(obj)) out.set(name, podAmount(obj, name));
+    if (resource === "services" && name === "services.nodeports") out.set(name, nodePorts(obj));
+    if (resource === "services" && name === "services.loadbalancers")
+      out.set(name, serviceType(obj) === "LoadBalancer" ? 1 : 0);
     if (resource === "persistentvolumeclaims" && name === "requests.storage")
       out.set(name, quantityValue(specOf(obj).resources?.requests?.storage));
   }
@@ -119,4 +123,15 @@ function containersOf(pod: KubeObject): readonly Container[] {
 
 function specOf(obj: KubeObject): { resources?: { requests?: Record<string, string> } } {
   return (obj.spec ?? {}) as { resources?: { requests?: Record<string, string> } };
+}
+
+function serviceType(obj: KubeObject): string {
+  return ((obj.spec ?? {}) as { type?: string }).type ?? "ClusterIP";
+}
+
+/** Ports of a NodePort or LoadBalancer Service, each holding a node port. */
+function nodePorts(obj: KubeObject): number {
+  const type = serviceType(obj);
+  if (type !== "NodePort" && type !== "LoadBalancer") return 0;
+  return (((obj.spec ?? {}) as { ports?: unknown[] }).ports ?? []).length;
 }

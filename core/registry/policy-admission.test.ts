@@ -151,6 +151,23 @@ describe("ResourceQuota", () => {
     await fx.registry.create("pods", pod("b", res));
   });
 
+  test("Services of type NodePort count against services.nodeports", async () => {
+    await quota({ "services.nodeports": "1" });
+    const svc = (name: string, type: string) =>
+      fx.registry.create("services", {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace: "default" },
+        spec: { type, selector: { app: name }, ports: [{ port: 80 }] },
+      });
+    await svc("a", "ClusterIP");
+    await svc("b", "NodePort");
+    const e = await refusal(svc("c", "NodePort"));
+    expect(e.message).toBe(
+      'services "c" is forbidden: exceeded quota: q, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1',
+    );
+  });
+
   test("hard names must be quota resources", async () => {
     const e = await refusal(quota({ bananas: "3", pods: "-1" }));
     expect(e.message).toContain(
