@@ -36,7 +36,8 @@ export async function listPage(
   if (options.continue && options.resourceVersion)
     throw new ApiError("BadRequest", "specifying resource version is not allowed when using continue");
   const token = options.continue ? decodeContinue(options.continue) : undefined;
-  const at = token ? String(token.rv) : options.resourceVersion;
+  // A first page with resourceVersion=N asks for a state not older than N: the current one is.
+  const at = token ? String(token.rv) : undefined;
   const listed = await store.list(resource, namespace, { resourceVersion: at, keep: true }).catch((e) => {
     if (token && isApiError(e, "Expired"))
       throw new ApiError(
