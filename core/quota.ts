@@ -1,4 +1,9 @@
-import type { Container, Pod } from "kubernetes-types/core/v1";
+import type {
+  Container,
+  Pod,
+  ResourceQuota,
+  ScopedResourceSelectorRequirement,
+} from "kubernetes-types/core/v1";
 import type { KubeObject } from "./object.ts";
 import { cpuMillis, formatCpuMillis, quantityValue } from "./quantity.ts";
 
@@ -134,4 +139,46 @@ function nodePorts(obj: KubeObject): number {
   const type = serviceType(obj);
   if (type !== "NodePort" && type !== "LoadBalancer") return 0;
   return (((obj.spec ?? {}) as { ports?: unknown[] }).ports ?? []).length;
+}
+
+/**
+ * Whether a quota's scopes (`spec.scopes`, `spec.scopeSelector`) take in this object: a scoped
+ * quota counts only the pods that match every scope (BestEffort/NotBestEffort by requests and
+ * limits, Terminating/NotTerminating by activeDeadlineSeconds, PriorityClass by class name).
+ */
+export function quotaApplies(quota: ResourceQuota, resource: string, obj: KubeObject): boolean {
+  const requirements: ScopedResourceSelectorRequirement[] = [
+    ...(quota.spec?.scopes ?? []).map((scopeName) => ({ scopeName, operator: "Exists" })),
+    ...(quota.spec?.scopeSelector?.matchExpressions ?? []),
+  ];
+  if (!requirements.length) return true;
+  if (resource !== "pods") return false;
+  return requirements.every((r) => scopeMatches(r, obj as unknown as Pod));
+}
+
+function scopeMatches(r: ScopedResourceSelectorRequirement, pod: Pod): boolean {
+  const bestEffort = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].every(
+    (c) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length,
+  );
+  const terminating = pod.spec?.activeDeadlineSeconds !== undefined;
+  switch (r.scopeName) {
+    case "BestEffort":
+      return bestEffort;
+    case "NotBestEffort":
+      return !bestEffort;
+    case "Terminating":
+      return terminating;
+    case "NotTerminating":
+      return !terminating;
+    case "PriorityClass": {
+      const name = pod.spec?.priorityClassName ?? "";
+      if (r.operator === "Exists") return name !== "";
+      if (r.operator === "DoesNotExist") return name === "";
+      const listed = (r.values ?? []).includes(name);
+      return r.operator === "In" ? listed : !listed;
+    }
+    default:
+      // CrossNamespacePodAffinity and anything newer: not measured here, so nothing matches
+      return false;
+  }
 }

@@ -1,7 +1,7 @@
 import type { ResourceQuota } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../object.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
-import { formatAmount, resourcesFor, usageIn } from "../quota.ts";
+import { formatAmount, quotaApplies, resourcesFor, usageIn } from "../quota.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 
@@ -39,11 +39,12 @@ export function createResourceQuotaController(ctx: ControllerContext): Controlle
     const names = Object.keys(hard);
     const objects = new Map<string, KubeObject[]>();
     for (const resource of resourcesFor(names)) {
+      const items = WATCHED.includes(resource)
+        ? informers.for(resource).list(namespace)
+        : (await client.list(resource, { namespace })).items;
       objects.set(
         resource,
-        WATCHED.includes(resource)
-          ? informers.for(resource).list(namespace)
-          : (await client.list(resource, { namespace })).items,
+        items.filter((o) => quotaApplies(quota, resource, o)),
       );
     }
     const used = usageIn(objects, names);

@@ -168,6 +168,26 @@ describe("ResourceQuota", () => {
     );
   });
 
+  test("a scoped quota counts only the pods in its scope", async () => {
+    await fx.registry.create("resourcequotas", {
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "besteffort", namespace: "default" },
+      spec: { hard: { pods: "1" }, scopes: ["BestEffort"] },
+    });
+    await fx.registry.create("pods", pod("be1"));
+    await fx.registry.create("pods", pod("sized", { requests: { cpu: "100m" } }));
+    const e = await refusal(fx.registry.create("pods", pod("be2")));
+    expect(e.message).toContain(
+      "exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1",
+    );
+    await fx.registry.create("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "x", namespace: "default" },
+    });
+  });
+
   test("hard names must be quota resources", async () => {
     const e = await refusal(quota({ bananas: "3", pods: "-1" }));
     expect(e.message).toContain(

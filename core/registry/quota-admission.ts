@@ -4,6 +4,7 @@ import {
   amountOf,
   formatAmount,
   missingCompute,
+  quotaApplies,
   resourcesFor,
   type Usage,
   usageIn,
@@ -26,6 +27,7 @@ export function quotaAdmission(store: Store): AdmissionHook {
     if (!namespace) return;
     const quotas = (await store.list("resourcequotas", namespace)).items as unknown as ResourceQuota[];
     for (const quota of quotas) {
+      if (!quotaApplies(quota, req.resource, req.object)) continue;
       const hard = (quota.spec?.hard ?? {}) as Record<string, string | number>;
       const requested = usageOf(req.resource, req.object, Object.keys(hard));
       const name = quota.metadata?.name ?? "";
@@ -39,7 +41,7 @@ export function quotaAdmission(store: Store): AdmissionHook {
           );
       }
       if (requested.size === 0) continue;
-      const used = await usedIn(store, namespace, requested.keys());
+      const used = await usedIn(store, namespace, quota, requested.keys());
       const over = [...requested].filter(([n, v]) => v > 0 && (used.get(n) ?? 0) + v > amountOf(n, hard[n]));
       if (!over.length) continue;
       const show = (values: (n: string) => string) =>
@@ -59,10 +61,20 @@ export function quotaAdmission(store: Store): AdmissionHook {
   };
 }
 
-async function usedIn(store: Store, namespace: string, names: Iterable<string>): Promise<Usage> {
+async function usedIn(
+  store: Store,
+  namespace: string,
+  quota: ResourceQuota,
+  names: Iterable<string>,
+): Promise<Usage> {
   const wanted = [...names];
   const objects = new Map<string, KubeObject[]>();
-  for (const resource of resourcesFor(wanted))
-    objects.set(resource, (await store.list(resource, namespace)).items);
+  for (const resource of resourcesFor(wanted)) {
+    const { items } = await store.list(resource, namespace);
+    objects.set(
+      resource,
+      items.filter((o) => quotaApplies(quota, resource, o)),
+    );
+  }
   return usageIn(objects, wanted);
 }
