@@ -24,6 +24,13 @@ async function refusal(p: Promise<unknown>): Promise<ApiError> {
   throw new Error("expected a refusal, the write went through");
 }
 
+const configMap = (name: string) =>
+  fx.registry.create("configmaps", {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: "default" },
+  });
+
 const limitRange = (limits: object[]) =>
   fx.registry.create("limitranges", {
     apiVersion: "v1",
@@ -130,18 +137,8 @@ describe("ResourceQuota", () => {
     expect(missing.message).toBe(
       'pods "c" is forbidden: failed quota: q: must specify limits.memory,requests.cpu',
     );
-    await fx.registry.create("configmaps", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "one", namespace: "default" },
-    });
-    const cm = await refusal(
-      fx.registry.create("configmaps", {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: "two", namespace: "default" },
-      }),
-    );
+    await configMap("one");
+    const cm = await refusal(configMap("two"));
     expect(cm.message).toBe(
       'configmaps "two" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=1, limited: configmaps=1',
     );
@@ -181,11 +178,7 @@ describe("ResourceQuota", () => {
     expect(e.message).toContain(
       "exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1",
     );
-    await fx.registry.create("configmaps", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "x", namespace: "default" },
-    });
+    await configMap("x");
   });
 
   test("hard names must be quota resources", async () => {
