@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parse } from "yaml";
+import { waitFor } from "../../test/support/env.ts";
 import { useApiServer } from "./testing/api-server.ts";
 
 /** limit/continue, PartialObjectMetadata, YAML, protobuf refusal and WatchList, over HTTP. */
@@ -184,6 +185,32 @@ describe("WatchList", () => {
     await configMaps(["c"]);
     await readUntil(4);
     expect(events[3]!.type).toBe("ADDED");
+    await reader.cancel();
+  });
+
+  test("sendInitialEvents=false starts from the newest state without ADDED events", async () => {
+    await configMaps(["a"]);
+    const res = await call(`${CMS}?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan`);
+    const reader = res.body!.getReader();
+    let text = "";
+    void (async () => {
+      for (let r = await reader.read(); !r.done; r = await reader.read())
+        text += new TextDecoder().decode(r.value);
+    })();
+    // the watch starts at some point after the response: write until a change comes through
+    let n = 0;
+    await waitFor(
+      async () => {
+        await configMaps([`b${n++}`]);
+        return text.includes("ADDED");
+      },
+      { what: "a change to arrive" },
+    );
+    const names = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).object.metadata.name);
+    expect(names).not.toContain("a");
     await reader.cancel();
   });
 

@@ -120,6 +120,9 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
               for (const object of listed.items) emit({ type: "ADDED", object: withKind(object, w.info) });
               from = lastRv = listed.resourceVersion;
               send({ type: "BOOKMARK", object: initialEventsEnd(w, lastRv) });
+            } else if (w.sendInitialEvents === false && (!from || from === "0")) {
+              // sendInitialEvents=false: no synthetic ADDED events, changes from the newest state on
+              from = lastRv = (await client.list(w.resource, w.options)).resourceVersion;
             }
             const unsubscribe = await client.watch(
               w.resource,
