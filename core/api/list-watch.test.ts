@@ -130,6 +130,14 @@ describe("representations", () => {
     expect(list.items[0].data).toBeUndefined();
     const wrong = await call(CMS, { Accept: POM });
     expect(wrong.status).toBe(406);
+    // refused before the write, not after it
+    const post = await api.call(CMS, {
+      method: "POST",
+      headers: { Accept: POML },
+      body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "late" } }),
+    });
+    expect(post.status).toBe(406);
+    expect(await api.client.tryGet("configmaps", "default", "late")).toBeUndefined();
     const res = await call(`${CMS}?watch=1`, { Accept: POM });
     const reader = res.body!.getReader();
     let text = "";

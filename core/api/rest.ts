@@ -22,7 +22,9 @@ export async function handleResource(
 ): Promise<Response> {
   const method = req.method;
   // An unservable Accept is refused before anything is read or changed.
-  negotiate(req.headers.get("Accept"), isWatch(url));
+  const watching = isWatch(url);
+  const answersList = !t.name && ((method === "GET" && !watching) || method === "DELETE");
+  checkTransform(negotiate(req.headers.get("Accept"), watching), answersList ? "list" : "object");
   if (!t.name) {
     if (method === "GET") return isWatch(url) ? watch(req, url, t, deps) : list(req, url, t, deps);
     if (method === "POST") return create(req, url, t, deps);
