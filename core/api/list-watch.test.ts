@@ -70,6 +70,27 @@ describe("limit and continue", () => {
     expect(any.items.length).toBe(2);
   });
 
+  test("a selector that matches little still fills each page, reading on at the same revision", async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `cm-${String(i).padStart(2, "0")}`);
+    await configMaps(names);
+    for (const n of ["cm-03", "cm-17", "cm-29"]) {
+      const cm = await api.client.get("configmaps", "default", n);
+      await api.client.update("configmaps", { ...cm, metadata: { ...cm.metadata, labels: { pick: "y" } } });
+    }
+    const seen: string[] = [];
+    let token = "";
+    for (let page = 0; page < 5; page++) {
+      const res = await (
+        await call(`${CMS}?limit=2&labelSelector=pick%3Dy${token ? `&continue=${token}` : ""}`)
+      ).json();
+      seen.push(...res.items.map((o: { metadata: { name: string } }) => o.metadata.name));
+      token = res.metadata.continue ?? "";
+      if (!token) break;
+    }
+    expect(seen).toEqual(["cm-03", "cm-17", "cm-29"]);
+    expect(token).toBe("");
+  });
+
   test("a malformed token is 400, a compacted one 410 Expired", async () => {
     await configMaps(["a", "b", "c"]);
     const bad = await call(`${CMS}?limit=1&continue=not-json`);

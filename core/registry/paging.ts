@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type { ListOptions, ListResult } from "../seams/client.ts";
+import type { PageKey } from "../store/list-page.ts";
 import type { Store } from "../store/store.ts";
 import type { ObjectFilter } from "./watch.ts";
 
@@ -36,57 +37,71 @@ export async function listPage(
   if (options.continue && options.resourceVersion)
     throw new ApiError("BadRequest", "specifying resource version is not allowed when using continue");
   const token = options.continue ? decodeContinue(options.continue) : undefined;
+  const limit = options.limit && options.limit > 0 ? options.limit : undefined;
+  const items: KubeObject[] = [];
   // A first page with resourceVersion=N asks for a state not older than N: the current one is.
-  const at = token ? String(token.rv) : undefined;
-  const listed = await store.list(resource, namespace, { resourceVersion: at, keep: true }).catch((e) => {
-    if (token && isApiError(e, "Expired"))
+  let at = token ? String(token.rv) : undefined;
+  let after = token ? keyFrom(token.start.slice(0, -1), namespace) : undefined;
+  // With a selector a chunk may match little: read on at the same revision until the page is
+  // full, as upstream's etcd reads do (each chunk at most MAX_CHUNK items).
+  let size = 0;
+  for (;;) {
+    // twice the last read while a selector leaves the page short, as upstream grows its reads
+    size = Math.min(MAX_CHUNK, Math.max((limit ?? 0) - items.length, size * 2));
+    const want = limit === undefined ? undefined : size;
+    const chunk = await readAt(store, resource, namespace, { at, after, limit: want, kept: !!token || !!at });
+    at = chunk.resourceVersion;
+    for (const obj of chunk.items) if (!filter || filter(obj)) items.push(obj);
+    const last = chunk.items.at(-1);
+    const remaining = chunk.remaining ?? 0;
+    if (!last || remaining === 0) return { items, resourceVersion: at };
+    after = { namespace: last.metadata.namespace ?? "", name: last.metadata.name ?? "" };
+    if (limit !== undefined && items.length >= limit)
+      return {
+        items,
+        resourceVersion: at,
+        continue: encodeContinue({ rv: Number(at), start: `${tokenKey(after, namespace)}\u0000` }),
+        ...(filter ? {} : { remainingItemCount: remaining }),
+      };
+  }
+}
+
+/** Items read per store call while filling a page. */
+const MAX_CHUNK = 10_000;
+
+async function readAt(
+  store: Store,
+  resource: string,
+  namespace: string | undefined,
+  q: { at?: string; after?: PageKey; limit?: number; kept: boolean },
+) {
+  try {
+    // the first read keeps its snapshot for the pages after it
+    return await store.list(resource, namespace, {
+      resourceVersion: q.at,
+      keep: !q.kept,
+      after: q.after,
+      limit: q.limit,
+    });
+  } catch (e) {
+    if (q.kept && isApiError(e, "Expired"))
       throw new ApiError(
         "Expired",
         "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
       );
     throw e;
-  });
-  const keyOf = (o: KubeObject) =>
-    namespace === undefined && o.metadata.namespace
-      ? `${o.metadata.namespace}/${o.metadata.name}`
-      : (o.metadata.name ?? "");
-  const first = token ? firstAfter(listed.items, token.start.slice(0, -1), keyOf) : 0;
-  const limit = options.limit && options.limit > 0 ? options.limit : Number.POSITIVE_INFINITY;
-  const items: KubeObject[] = [];
-  let i = first;
-  for (; i < listed.items.length && items.length < limit; i++) {
-    const obj = listed.items[i]!;
-    if (!filter || filter(obj)) items.push(obj);
   }
-  const result: ListResult<KubeObject> = { items, resourceVersion: listed.resourceVersion };
-  if (i < listed.items.length) {
-    result.continue = encodeContinue({
-      rv: Number(listed.resourceVersion),
-      start: `${keyOf(listed.items[i - 1]!)}\u0000`,
-    });
-    if (!filter) result.remainingItemCount = listed.items.length - i;
-  }
-  return result;
 }
 
-/** Index of the first item after `key`; items are sorted by namespace, then name. */
-function firstAfter(items: KubeObject[], key: string, keyOf: (o: KubeObject) => string): number {
-  const [ns, name] = splitKey(key);
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const [mns, mname] = splitKey(keyOf(items[mid]!));
-    const after = mns > ns || (mns === ns && mname > name);
-    if (after) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+/** The token's start: `namespace/name` when listing across namespaces, else the name. */
+function tokenKey(key: PageKey, namespace: string | undefined): string {
+  return namespace === undefined && key.namespace ? `${key.namespace}/${key.name}` : key.name;
 }
 
-function splitKey(key: string): [string, string] {
-  const slash = key.indexOf("/");
-  return slash < 0 ? ["", key] : [key.slice(0, slash), key.slice(slash + 1)];
+function keyFrom(start: string, namespace: string | undefined): PageKey {
+  const slash = start.indexOf("/");
+  if (slash < 0) return { namespace: namespace ?? "", name: start };
+  return { namespace: start.slice(0, slash), name: start.slice(slash + 1) };
 }
 
 export function encodeContinue(token: ContinueToken): string {

@@ -1,6 +1,7 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { createEtcdClient, type EtcdEvent, type EtcdKv } from "./etcd-client.ts";
 import { createWatchCache } from "./etcd-watch-cache.ts";
+import { compareKeys, pageBounds } from "./list-page.ts";
 import type { Store } from "./store.ts";
 import { identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
 
@@ -115,13 +116,19 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
               );
             throw e;
           });
-        const items = r.kvs.map((kv) => decode(kv));
-        // Key order puts "a-b/x" before "a/x"; the Store promises namespace, then name.
-        const ns = (o: KubeObject) => o.metadata.namespace ?? "";
-        // Code-unit order, as the SqlStore's: paging compares keys the same way.
-        const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-        items.sort((a, b) => cmp(ns(a), ns(b)) || cmp(a.metadata.name!, b.metadata.name!));
-        return { items, resourceVersion: String(revision ?? r.revision) };
+        // Key order puts "a-b/x" before "a/x"; the Store promises namespace, then name (code
+        // units, as the SqlStore's: paging compares keys the same way). The key says both, so
+        // only the page's values are decoded.
+        const entries = r.kvs.map((kv) => {
+          const [ns = "", ...name] = kv.key.slice(`${prefix}/${resource}/`.length).split("/");
+          return { kv, key: { namespace: ns, name: name.join("/") } };
+        });
+        entries.sort((a, b) => compareKeys(a.key, b.key));
+        const resourceVersion = String(revision ?? r.revision);
+        if (!at.after && !at.limit) return { items: entries.map((e) => decode(e.kv)), resourceVersion };
+        const { from, to } = pageBounds(entries.length, (i) => entries[i]!.key, at.after, at.limit);
+        const items = entries.slice(from, to).map((e) => decode(e.kv));
+        return { items, resourceVersion, remaining: entries.length - to };
       }),
 
     update: (resource, obj) =>

@@ -4,12 +4,13 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { KubeObject, WatchEventType } from "../object.ts";
 import { ChangeLogSizes, DEFAULT_CHANGE_LOG_BYTES, readChangeLogSizes } from "./change-log-sizes.ts";
 import { databasePath, prepareDatabaseFile } from "./database-file.ts";
+import { pageBounds } from "./list-page.ts";
 import { type ListSnapshot, ListSnapshots } from "./list-snapshots.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
-import type { ListAt, Store } from "./store.ts";
+import type { ListAt, Listed, Store } from "./store.ts";
 import { errorText, identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
 import { readState, type StoredState } from "./stored-state.ts";
 import { type Change, matches, type StoreEvent, type WatchFilter, WatchHub } from "./watch-hub.ts";
@@ -135,20 +136,23 @@ export class SqlStore implements Store {
     return cached && JSON.parse(cached.json);
   }
 
-  async list(
-    resource: string,
-    namespace?: string,
-    at: ListAt = {},
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  async list(resource: string, namespace?: string, at: ListAt = {}): Promise<Listed> {
     this.#checkOpen();
     const json = at.resourceVersion
       ? await this.#listAt(resource, namespace, parseRevision(`a list of ${resource}`, at.resourceVersion))
       : this.#listNow(resource, namespace);
     if (at.keep) this.#snapshots.keep(resource, namespace, json);
-    return {
-      items: json.items.map((j) => JSON.parse(j) as KubeObject),
-      resourceVersion: String(json.revision),
+    const resourceVersion = String(json.revision);
+    if (!at.after && !at.limit)
+      return { items: json.items.map((j) => JSON.parse(j) as KubeObject), resourceVersion };
+    // A page: only its own items are parsed (and O(log n) keys to find where it starts).
+    const keyAt = (i: number) => {
+      const m = (JSON.parse(json.items[i]!) as KubeObject).metadata;
+      return { namespace: m.namespace ?? "", name: m.name ?? "" };
     };
+    const { from, to } = pageBounds(json.items.length, keyAt, at.after, at.limit);
+    const items = json.items.slice(from, to).map((j) => JSON.parse(j) as KubeObject);
+    return { items, resourceVersion, remaining: json.items.length - to };
   }
 
   #listNow(resource: string, namespace: string | undefined): ListSnapshot {

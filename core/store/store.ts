@@ -1,4 +1,5 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
+import type { PageKey } from "./list-page.ts";
 
 /**
  * The state store: current objects plus a bounded change log, written in one transaction.
@@ -15,6 +16,17 @@ import type { KubeObject, WatchEvent } from "../object.ts";
 export interface ListAt {
   resourceVersion?: string;
   keep?: boolean;
+  /** Only the items after this key (namespace "" for cluster-scoped kinds)… */
+  after?: PageKey;
+  /** …and at most this many; `remaining` then says how many follow them. */
+  limit?: number;
+}
+
+export interface Listed {
+  items: KubeObject[];
+  resourceVersion: string;
+  /** Items after the returned ones (told when `after` or `limit` was given). */
+  remaining?: number;
 }
 
 export interface Store {
@@ -27,11 +39,7 @@ export interface Store {
    * list); Expired when the store no longer holds that state (compacted, or not kept), then the
    * client lists again. `at.keep`: the caller will come back for this revision (a first page).
    */
-  list(
-    resource: string,
-    namespace?: string,
-    at?: ListAt,
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  list(resource: string, namespace?: string, at?: ListAt): Promise<Listed>;
   /**
    * Replaces the stored object. When `obj.metadata.resourceVersion` is set and differs from the
    * stored one: Conflict. NotFound when absent.

@@ -175,6 +175,35 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect(ns).toEqual({ items: [], resourceVersion: first.resourceVersion });
       }));
 
+    test("a page: the items after a key, at most limit, and how many remain", () =>
+      withStore(async (s) => {
+        for (const [n, ns] of [
+          ["b", "a"],
+          ["a", "a-b"],
+          ["c", "a"],
+          ["a", "a"],
+          ["x", "z"],
+        ] as const)
+          await s.create("pods", pod(n, ns));
+        const names = (l: { items: KubeObject[] }) =>
+          l.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+        const first = await s.list("pods", undefined, { limit: 2, keep: true });
+        expect(names(first)).toEqual(["a/a", "a/b"]);
+        expect(first.remaining).toBe(3);
+        const next = await s.list("pods", undefined, {
+          resourceVersion: first.resourceVersion,
+          after: { namespace: "a", name: "b" },
+          limit: 2,
+        });
+        expect(names(next)).toEqual(["a/c", "a-b/a"]);
+        expect(next.remaining).toBe(1);
+        const rest = await s.list("pods", undefined, { after: { namespace: "a-b", name: "a" } });
+        expect(names(rest)).toEqual(["z/x"]);
+        expect(rest.remaining).toBe(0);
+        const one = await s.list("pods", "a", { after: { namespace: "a", name: "a" }, limit: 5 });
+        expect(names(one)).toEqual(["a/b", "a/c"]);
+      }));
+
     test("a list at a compacted revision is Expired, so the client lists again", () =>
       withStore(
         async (s) => {
