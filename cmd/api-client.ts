@@ -1,8 +1,11 @@
 import { ApiError, type StatusReason } from "../core/errors.ts";
 import type { KubeObject } from "../core/object.ts";
 import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
+import { VERSION } from "../core/version.ts";
 import { type GlobalOptions, serverUrl, token } from "./context.ts";
 import { printWarnings } from "./warnings.ts";
+
+const USER_AGENT = `minik/${VERSION.gitVersion} (${process.platform}/${process.arch === "x64" ? "amd64" : process.arch})`;
 
 export const TABLE_ACCEPT =
   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -35,7 +38,12 @@ export class ApiClient {
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}), ...extra };
+    return {
+      // the server records a write without ?fieldManager under the agent's name: "minik"
+      "User-Agent": USER_AGENT,
+      ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+      ...extra,
+    };
   }
 
   url(path: string, query?: RequestOptions["query"]): string {

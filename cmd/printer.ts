@@ -82,8 +82,16 @@ export function objectRef(info: ResourceInfo, name: string): string {
 }
 
 export function printObjects(objects: KubeObject[], output: "yaml" | "json", asList: boolean): string {
+  // managedFields are left out, as kubectl leaves them out unless --show-managed-fields
+  const shown = objects.map(withoutManagedFields);
   const value = asList
-    ? { apiVersion: "v1", kind: "List", items: objects, metadata: { resourceVersion: "" } }
-    : objects[0];
+    ? { apiVersion: "v1", kind: "List", items: shown, metadata: { resourceVersion: "" } }
+    : shown[0];
   return output === "json" ? JSON.stringify(value, null, 4) : stringify(value).trimEnd();
+}
+
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (!obj?.metadata?.managedFields) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }

@@ -21,8 +21,9 @@ import {
   METRICS_RESOURCES,
   wantsAggregated,
 } from "./discovery.ts";
+import { EVENTS_V1_RESOURCES, handleEventsV1, parseEventsV1Target } from "./events-v1.ts";
 import { handleExec } from "./exec.ts";
-import { handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
+import { HPA_V1_RESOURCES, handleHpaV1, parseHpaV1Target } from "./hpa-v1.ts";
 import { legacyWatchPath } from "./legacy-watch.ts";
 import { handleLogs } from "./logs.ts";
 import { handleMetrics } from "./metrics.ts";
@@ -63,6 +64,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     ...REVIEW_RESOURCES,
     ...(deps.node ? METRICS_RESOURCES : []),
     ...DEPRECATED_RESOURCES,
+    ...HPA_V1_RESOURCES,
+    ...EVENTS_V1_RESOURCES,
   ];
   const served = createServed(deps.client, extra, withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS));
 
@@ -198,6 +201,8 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       url.pathname = watchPath;
       url.searchParams.set("watch", "true");
     }
+    const eventsV1 = parseEventsV1Target(url.pathname);
+    if (eventsV1) return handleEventsV1(req, url, eventsV1, deps);
     const v1Hpa = parseHpaV1Target(url.pathname);
     if (v1Hpa) return handleHpaV1(req, url, v1Hpa, deps);
     const deprecated = parseDeprecatedTarget(url.pathname);

@@ -70,4 +70,40 @@ describe("autoscaling/v1 HorizontalPodAutoscalers", () => {
       404,
     );
   });
+
+  test("autoscaling/v1 is in discovery beside v2, watched as v1, and a v1 body written to v2 has no deprecation warning", async () => {
+    const agg = await (
+      await call("/apis", {
+        headers: { Accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" },
+      })
+    ).json();
+    const group = agg.items.find((g: { metadata: { name: string } }) => g.metadata.name === "autoscaling");
+    expect(group.versions.map((v: { version: string }) => v.version)).toEqual(["v2", "v1"]);
+    const legacy = await (await call("/apis/autoscaling")).json();
+    expect(legacy.versions.map((v: { version: string }) => v.version)).toEqual(["v2", "v1"]);
+    expect(legacy.preferredVersion.version).toBe("v2");
+    const v1List = await (await call("/apis/autoscaling/v1")).json();
+    expect(v1List.resources.map((r: { name: string }) => r.name)).toEqual(["horizontalpodautoscalers"]);
+
+    const hpa = {
+      apiVersion: "autoscaling/v1",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "w" },
+      spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "w" }, maxReplicas: 2 },
+    };
+    const put = await call("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", {
+      method: "POST",
+      body: JSON.stringify(hpa),
+    });
+    expect(put.status).toBe(201);
+    expect(put.headers.get("Warning")).toBeNull();
+
+    const res = await call("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers?watch=1");
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("ADDED")) text += new TextDecoder().decode((await reader.read()).value);
+    const event = JSON.parse(text.trim().split("\n")[0]!);
+    expect(event.object.apiVersion).toBe("autoscaling/v1");
+    await reader.cancel();
+  });
 });

@@ -3,10 +3,10 @@ import type { KubeObject } from "../object.ts";
 import { findByPlural, resourceKey } from "../resources.ts";
 import { readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { listOptions, queryFlag, writeOptions } from "./options.ts";
-import { json, warningHeader } from "./respond.ts";
-import { handleResource, methodNotAllowed, objectForTarget } from "./rest.ts";
-import { includeObjectParam, toTable, wantsTable } from "./table.ts";
+import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
+import { queryFlag, writeOptions } from "./options.ts";
+import { convertResponse, type ServedVersion } from "./response-conversion.ts";
+import { handleResource, methodNotAllowed, objectForTarget, respondObject } from "./rest.ts";
 import type { Target } from "./target.ts";
 
 /**
@@ -17,6 +17,20 @@ import type { Target } from "./target.ts";
 const PATH =
   /^\/apis\/autoscaling\/v1\/(?:namespaces\/([^/]+)\/)?horizontalpodautoscalers(?:\/([^/]+))?(?:\/(status))?$/;
 const V1 = "autoscaling/v1";
+
+/** autoscaling/v1 in discovery (aggregated and legacy), beside the stored v2. */
+export const HPA_V1_RESOURCES: ExtraResource[] = (() => {
+  const v2 = findByPlural("autoscaling", "horizontalpodautoscalers");
+  // its status is read and written through v2 only
+  return v2 ? [{ info: { ...v2, version: "v1", subresources: [] }, verbs: ALL_VERBS }] : [];
+})();
+
+const V1_SERVED: ServedVersion = {
+  kind: "HorizontalPodAutoscaler",
+  listKind: "HorizontalPodAutoscalerList",
+  apiVersion: V1,
+  convert: (obj) => toV1(obj),
+};
 
 export function parseHpaV1Target(pathname: string): Target | undefined {
   const m = PATH.exec(pathname);
@@ -31,31 +45,15 @@ export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiSe
       "NotFound",
       "autoscaling/v1 horizontalpodautoscalers/status is not served: use autoscaling/v2",
     );
-  const ns = t.namespace ?? "";
   const warnings: string[] = [];
-  const respond = (obj: KubeObject, code = 200) => {
-    const h = new Headers();
-    for (const w of warnings) h.append("Warning", warningHeader(w));
-    if (wantsTable(req.headers.get("Accept"))) {
-      const table = toTable(t.resource, [obj], obj.metadata.resourceVersion ?? "", {
-        includeObject: includeObjectParam(url.searchParams.get("includeObject")),
-      });
-      return json(table, code, h);
-    }
-    return json(toV1(obj), code, h);
-  };
+  // the answer as for any kind (Table, PartialObjectMetadata, YAML), then in v1
+  const respond = (obj: KubeObject, code = 200) =>
+    convertResponse(respondObject(req, url, t, obj, code, warnings), V1_SERVED, { watch: false });
   switch (req.method) {
     case "GET": {
-      if (t.name) return respond(await deps.client.get(t.resource, ns, t.name));
-      if (queryFlag(url.searchParams.get("watch")))
-        throw new ApiError("MethodNotAllowed", "watch autoscaling/v2 horizontalpodautoscalers instead of v1");
-      const list = await deps.client.list(t.resource, listOptions(url, t.namespace));
-      return json({
-        kind: "HorizontalPodAutoscalerList",
-        apiVersion: V1,
-        metadata: { resourceVersion: list.resourceVersion },
-        items: list.items.map(toV1),
-      });
+      // get, list (paged), watch, Table, PartialObjectMetadata and YAML as for any kind, then v1
+      const watch = !t.name && queryFlag(url.searchParams.get("watch"));
+      return convertResponse(await handleResource(req, url, t, deps), V1_SERVED, { watch });
     }
     case "POST":
     case "PUT": {
@@ -63,7 +61,7 @@ export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiSe
       if (body?.apiVersion && body.apiVersion !== V1)
         throw new ApiError("BadRequest", `expected ${V1}, got ${body.apiVersion}`);
       const obj = objectForTarget(toV2(body), req.method === "POST" ? { ...t, name: undefined } : t);
-      const options = writeOptions(url, warnings);
+      const options = writeOptions(url, warnings, req);
       if (req.method === "POST") return respond(await deps.client.create(t.resource, obj, options), 201);
       return respond(await deps.client.update(t.resource, obj, options));
     }

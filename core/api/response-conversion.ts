@@ -1,3 +1,4 @@
+import { parse, stringify } from "yaml";
 import type { KubeObject } from "../object.ts";
 import { warningHeader } from "./respond.ts";
 
@@ -23,7 +24,12 @@ export async function convertResponse(
   const w = options.warning;
   if (w && !(headers.get("Warning") ?? "").includes(JSON.stringify(w)))
     headers.append("Warning", warningHeader(w));
-  if (!res.body || !(headers.get("Content-Type") ?? "").startsWith("application/json"))
+  const type = headers.get("Content-Type") ?? "";
+  if (res.body && type.startsWith("application/yaml")) {
+    const body = convertBody(parse(await res.text()), v);
+    return new Response(stringify(body, { sortMapEntries: true }), { status: res.status, headers });
+  }
+  if (!res.body || !type.startsWith("application/json"))
     return new Response(res.body, { status: res.status, headers });
   if (options.watch) return new Response(convertLines(res.body, v), { status: res.status, headers });
   const body = convertBody(await res.json(), v);

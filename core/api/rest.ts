@@ -1,14 +1,17 @@
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
+import type { ListResult } from "../seams/client.ts";
 import { mediaType, PATCH_TYPES, readBody, readBytes } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { deleteOptions, listOptions, queryFlag, writeOptions } from "./options.ts";
+import { checkTransform, encoded, negotiate, partialObjectMetadata } from "./negotiation.ts";
+import { deleteOptions, listOptions, pagedListOptions, queryFlag, writeOptions } from "./options.ts";
 import { json, successStatus, warningHeader } from "./respond.ts";
-import { includeObjectParam, toTable, wantsTable } from "./table.ts";
+import { includeObjectParam, toTable } from "./table.ts";
 import type { Target } from "./target.ts";
 import { watchResponse, withKind } from "./watch.ts";
 import { parseTimeoutSeconds } from "./watch-limits.ts";
+import { initialEventsOptions } from "./watch-list.ts";
 
 /** The verbs on a resource collection or object: list/watch, create, get, update, patch, delete. */
 export async function handleResource(
@@ -18,6 +21,10 @@ export async function handleResource(
   deps: ApiServerDeps,
 ): Promise<Response> {
   const method = req.method;
+  // An unservable Accept is refused before anything is read or changed.
+  const watching = isWatch(url);
+  const answersList = !t.name && ((method === "GET" && !watching) || method === "DELETE");
+  checkTransform(negotiate(req.headers.get("Accept"), watching), answersList ? "list" : "object");
   if (!t.name) {
     if (method === "GET") return isWatch(url) ? watch(req, url, t, deps) : list(req, url, t, deps);
     if (method === "POST") return create(req, url, t, deps);
@@ -68,7 +75,7 @@ function withWarnings(warnings: string[]): HeadersInit {
   return h;
 }
 
-/** Object or one-row Table, by Accept. */
+/** Object, one-row Table or PartialObjectMetadata, as JSON or YAML, by Accept. */
 export function respondObject(
   req: Request,
   url: URL,
@@ -77,40 +84,61 @@ export function respondObject(
   code = 200,
   warnings: string[] = [],
 ): Response {
+  const rep = negotiate(req.headers.get("Accept"));
+  checkTransform(rep, "object");
   const full = withKind(obj, t.info);
-  if (wantsTable(req.headers.get("Accept"))) {
+  if (rep.as?.kind === "Table") {
     const table = toTable(t.resource, [full], full.metadata.resourceVersion ?? "", {
       includeObject: includeObjectParam(url.searchParams.get("includeObject")),
       printer: t.printer,
     });
-    return json(table, code, withWarnings(warnings));
+    return encoded(rep, table, code, withWarnings(warnings));
   }
-  return json(full, code, withWarnings(warnings));
+  const body = rep.as ? partialObjectMetadata(full, rep.as.version) : full;
+  return encoded(rep, body, code, withWarnings(warnings));
 }
 
 async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
-  const result = await deps.client.list(t.resource, listOptions(url, t.namespace));
-  if (wantsTable(req.headers.get("Accept"))) {
-    const items = result.items.map((o) => withKind(o, t.info));
-    return json(
-      toTable(t.resource, items, result.resourceVersion, {
-        includeObject: includeObjectParam(url.searchParams.get("includeObject")),
-        printer: t.printer,
-      }),
-    );
+  const rep = negotiate(req.headers.get("Accept"));
+  checkTransform(rep, "list");
+  initialEventsOptions(url.searchParams);
+  const result = await deps.client.list(t.resource, pagedListOptions(url, t.namespace));
+  const metadata = listMeta(result);
+  const items = result.items.map((o) => withKind(o, t.info));
+  if (rep.as?.kind === "Table") {
+    const table = toTable(t.resource, items, result.resourceVersion, {
+      includeObject: includeObjectParam(url.searchParams.get("includeObject")),
+      printer: t.printer,
+    });
+    return encoded(rep, { ...table, metadata });
   }
-  return json({
-    kind: t.info.listKind,
-    apiVersion: apiVersionOf(t.info),
-    metadata: { resourceVersion: result.resourceVersion },
-    items: result.items.map((o) => withKind(o, t.info)),
-  });
+  if (rep.as) {
+    const version = rep.as.version;
+    return encoded(rep, {
+      kind: "PartialObjectMetadataList",
+      apiVersion: `meta.k8s.io/${version}`,
+      metadata,
+      items: items.map((o) => partialObjectMetadata(o, version)),
+    });
+  }
+  return encoded(rep, { kind: t.info.listKind, apiVersion: apiVersionOf(t.info), metadata, items });
+}
+
+/** ListMeta: the revision, and while paging the token and what is left. */
+function listMeta(result: ListResult<KubeObject>): Record<string, unknown> {
+  return {
+    resourceVersion: result.resourceVersion,
+    ...(result.continue ? { continue: result.continue } : {}),
+    ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+  };
 }
 
 function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response {
   const q = url.searchParams;
+  const rep = negotiate(req.headers.get("Accept"), true);
+  checkTransform(rep, "object");
   const timeout = parseTimeoutSeconds(q.get("timeoutSeconds"));
-  const table = wantsTable(req.headers.get("Accept"));
+  const initial = initialEventsOptions(q);
   return watchResponse(deps.client, {
     info: t.info,
     resource: t.resource,
@@ -118,9 +146,12 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
     resourceVersion: q.get("resourceVersion") || undefined,
     timeoutSeconds: timeout,
     bookmarks: queryFlag(q.get("allowWatchBookmarks")),
-    table: table
-      ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
-      : undefined,
+    sendInitialEvents: initial.sendInitialEvents,
+    table:
+      rep.as?.kind === "Table"
+        ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
+        : undefined,
+    partialMetadata: rep.as?.kind === "PartialObjectMetadata" ? rep.as.version : undefined,
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
@@ -202,14 +233,14 @@ async function create(req: Request, url: URL, t: Target, deps: ApiServerDeps): P
   }
   const obj = objectForTarget(await readBody(req), { ...t, name: undefined });
   const warnings: string[] = [];
-  const created = await deps.client.create(t.resource, obj, writeOptions(url, warnings));
+  const created = await deps.client.create(t.resource, obj, writeOptions(url, warnings, req));
   return respondObject(req, url, t, created, 201, warnings);
 }
 
 async function update(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
   const obj = objectForTarget(await readBody(req), t);
   const warnings: string[] = [];
-  const updated = await deps.client.update(t.resource, obj, writeOptions(url, warnings));
+  const updated = await deps.client.update(t.resource, obj, writeOptions(url, warnings, req));
   return respondObject(req, url, t, updated, 200, warnings);
 }
 
@@ -217,8 +248,9 @@ async function patch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pr
   const type = PATCH_TYPES[mediaType(req)];
   const body = await readBody(req, "patch");
   const warnings: string[] = [];
-  const options = writeOptions(url, warnings);
-  if (type === "apply" && !options.fieldManager) {
+  const options = writeOptions(url, warnings, req);
+  // Apply names its manager explicitly; the User-Agent stands in only for the other writes.
+  if (type === "apply" && !url.searchParams.get("fieldManager")) {
     throw new ApiError(
       "BadRequest",
       "fieldManager is required for apply requests: add ?fieldManager=<your-tool>",

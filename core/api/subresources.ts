@@ -25,7 +25,7 @@ export async function handleStatus(
         req,
         url,
         t,
-        await deps.client.updateStatus(t.resource, obj, writeOptions(url, warnings)),
+        await deps.client.updateStatus(t.resource, obj, writeOptions(url, warnings, req)),
         200,
         warnings,
       );
@@ -34,7 +34,7 @@ export async function handleStatus(
       const type = PATCH_TYPES[mediaType(req)]!;
       const body = await readBody(req, "patch");
       const patched = await deps.client.patch(t.resource, ns, t.name!, type, body, {
-        ...writeOptions(url, warnings),
+        ...writeOptions(url, warnings, req),
         subresource: "status",
       });
       return respondObject(req, url, t, patched, 200, warnings);
@@ -64,13 +64,13 @@ export async function handleScale(req: Request, url: URL, t: Target, deps: ApiSe
       if (scale?.kind && scale.kind !== "Scale")
         throw new ApiError("BadRequest", `expected a Scale object, got ${scale.kind}`);
       return respond(
-        await deps.client.updateScale(t.resource, ns, t.name!, scale, writeOptions(url, warnings)),
+        await deps.client.updateScale(t.resource, ns, t.name!, scale, writeOptions(url, warnings, req)),
       );
     }
     case "PATCH": {
       const type = PATCH_TYPES[mediaType(req)]!;
       const body = await readBody(req, "patch");
-      const options = { ...writeOptions(url, warnings), subresource: "scale" as const };
+      const options = { ...writeOptions(url, warnings, req), subresource: "scale" as const };
       const patched = await deps.client.patch<KubeObject>(t.resource, ns, t.name!, type, body, options);
       return respond(
         patched.kind === "Scale" ? patched : await deps.client.getScale(t.resource, ns, t.name!),

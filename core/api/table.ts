@@ -3,13 +3,10 @@ import { type Printer, printerFor } from "./printers/index.ts";
 
 /**
  * Server-side `meta.k8s.io/v1 Table`s: what `kubectl get` asks for (`Accept: …;as=Table;…`).
- * Cells are final text; kubectl prints them as they are.
+ * Cells are final text; kubectl prints them as they are. Whether a Table is wanted is the
+ * Accept negotiation's call (negotiation.ts).
  */
 export type IncludeObject = "None" | "Metadata" | "Object";
-
-export function wantsTable(accept: string | null): boolean {
-  return !!accept && accept.split(",").some((p) => /as=Table/.test(p) && /g=meta\.k8s\.io/.test(p));
-}
 
 export function includeObjectParam(value: string | null | undefined): IncludeObject {
   return value === "None" || value === "Object" ? value : "Metadata";

@@ -1,10 +1,12 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { Client, ListOptions } from "../seams/client.ts";
+import { partialObjectMetadata } from "./negotiation.ts";
 import type { Printer } from "./printers/index.ts";
 import { toApiError } from "./respond.ts";
 import { type IncludeObject, toTable } from "./table.ts";
 import { WATCH_BUFFER_BYTES, watchLifetimeMs } from "./watch-limits.ts";
+import { INITIAL_EVENTS_END } from "./watch-list.ts";
 
 export interface WatchRequest {
   info: ResourceInfo;
@@ -18,7 +20,11 @@ export interface WatchRequest {
   /** Unsent bytes after which a watcher that stopped reading is closed. */
   bufferBytes?: number;
   bookmarks: boolean;
+  /** WatchList: the current objects as ADDED, then the initial-events-end bookmark, then changes. */
+  sendInitialEvents?: boolean;
   table?: { includeObject: IncludeObject; printer?: Printer };
+  /** meta.k8s.io version of PartialObjectMetadata event objects (`as=PartialObjectMetadata`). */
+  partialMetadata?: string;
   /** Aborts when the client goes away. */
   signal?: AbortSignal;
   bookmarkIntervalMs?: number;
@@ -76,6 +82,7 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
           send({ type: event.type, object: render(event.object) });
         };
         const render = (obj: KubeObject): unknown => {
+          if (w.partialMetadata) return partialObjectMetadata(obj, w.partialMetadata);
           if (!w.table) return obj;
           const table = toTable(w.resource, [obj], obj.metadata.resourceVersion ?? lastRv, {
             includeObject: w.table.includeObject,
@@ -106,9 +113,20 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
         }
         void (async () => {
           try {
+            let from = w.resourceVersion;
+            if (w.sendInitialEvents) {
+              // NotOlderThan: the current state is at least as new as any version asked for.
+              const listed = await client.list(w.resource, w.options);
+              for (const object of listed.items) emit({ type: "ADDED", object: withKind(object, w.info) });
+              from = lastRv = listed.resourceVersion;
+              send({ type: "BOOKMARK", object: initialEventsEnd(w, lastRv) });
+            } else if (w.sendInitialEvents === false && (!from || from === "0")) {
+              // sendInitialEvents=false: no synthetic ADDED events, changes from the newest state on
+              from = lastRv = (await client.list(w.resource, w.options)).resourceVersion;
+            }
             const unsubscribe = await client.watch(
               w.resource,
-              { ...w.options, resourceVersion: w.resourceVersion },
+              { ...w.options, resourceVersion: from },
               (event) => emit({ type: event.type, object: withKind(event.object, w.info) }),
             );
             if (closed) unsubscribe();
@@ -140,6 +158,14 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
       "X-Content-Type-Options": "nosniff",
     },
   });
+}
+
+/** The bookmark that ends a WatchList's initial events, at the revision they are the state of. */
+function initialEventsEnd(w: WatchRequest, resourceVersion: string): KubeObject {
+  const metadata = { resourceVersion, annotations: { [INITIAL_EVENTS_END]: "true" } };
+  if (w.partialMetadata)
+    return { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${w.partialMetadata}`, metadata };
+  return { kind: w.info.kind, apiVersion: apiVersionOf(w.info), metadata };
 }
 
 /** Objects in lists may lack apiVersion/kind; every watch event object must carry them. */

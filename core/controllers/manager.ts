@@ -22,6 +22,7 @@ import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController, type RuntimeReadiness } from "./node-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
+import { createResourceQuotaController } from "./resource-quota-controller.ts";
 import { createRootCaPublisher } from "./root-ca-publisher.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createServiceAccountsController } from "./serviceaccounts-controller.ts";
@@ -51,7 +52,8 @@ export type ControllerName =
   | "kubernetes-service"
   | "tokens"
   | "taint-eviction"
-  | "customresourcedefinition";
+  | "customresourcedefinition"
+  | "resourcequota";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -150,6 +152,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
     "taint-eviction": () => createTaintEvictionController(ctx),
     customresourcedefinition: () => createCrdController(ctx),
+    resourcequota: () => createResourceQuotaController(ctx),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");

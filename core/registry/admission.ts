@@ -1,3 +1,4 @@
+import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 
 /**
@@ -50,4 +51,14 @@ function rollback(undo: Array<() => void>): void {
       // A failing rollback must not hide the error that caused it.
     }
   }
+}
+
+/** An admission plugin's refusal: 403 `<resource> "<name>" is forbidden: <why>`, as upstream's NewForbidden. */
+export function admissionForbidden(resource: string, name: string, why: string): ApiError {
+  const [plural = "", ...group] = resource.split(".");
+  return new ApiError("Forbidden", `${resource} "${name}" is forbidden: ${why}`, {
+    name,
+    group: group.join("."),
+    kind: plural,
+  });
 }

@@ -23,6 +23,9 @@ import { convertLegacy } from "./legacy.ts";
 import { strategyFor } from "./strategies/index.ts";
 import type { Strategy } from "./strategy.ts";
 
+/** Group-versions the registry converts from that Kubernetes still serves (no deprecation). */
+const CURRENT_OTHER_VERSIONS = new Set(["autoscaling/v1"]);
+
 /** Everything the registry's verbs share: the store, the resource table, hooks. */
 export interface RegistryContext {
   store: Store;
@@ -130,7 +133,13 @@ export function normalizeTypeMeta(
     toStored(deprecated, obj);
   } else if (given && given !== kind.apiVersion) {
     if (LEGACY_API_VERSIONS[given]?.[info.kind] && findByKind(given, info.kind) === info) {
-      warn(ctx, options, `${given} ${info.kind} is deprecated; stored as ${kind.apiVersion}`);
+      // autoscaling/v1 is served and current: a conversion, not a deprecation.
+      if (!CURRENT_OTHER_VERSIONS.has(given))
+        warn(
+          ctx,
+          options,
+          `${given} ${info.kind} is deprecated in v1.9+, unavailable in v1.16+; use ${kind.apiVersion} ${info.kind}`,
+        );
       convertLegacy(given, obj);
     } else {
       throw new ApiError(

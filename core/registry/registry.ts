@@ -1,13 +1,24 @@
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from "../seams/client.ts";
+import type {
+  Client,
+  DeleteOptions,
+  ListOptions,
+  ListResult,
+  PatchType,
+  WriteOptions,
+} from "../seams/client.ts";
 import type { Store } from "../store/store.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { applyObject } from "./apply.ts";
 import { kindOf, normalizeTypeMeta, notFound, type RegistryContext, resolveKind } from "./context.ts";
 import { deleteObject } from "./deletion.ts";
 import { evictPod } from "./eviction.ts";
+import { limitRanger } from "./limit-ranger.ts";
+import { isPaged, listPage } from "./paging.ts";
 import { type PatchOptions, patchObject } from "./patching.ts";
+import { bootstrapPriorityClasses, priorityAdmission } from "./priority-admission.ts";
+import { quotaAdmission } from "./quota-admission.ts";
 import { checkScalable, replicasOf, toScaleOf, withReplicasOf } from "./scale.ts";
 import { withApiErrors } from "./store-error-status.ts";
 import { objectFilter, watchObjects } from "./watch.ts";
@@ -54,7 +65,8 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
   const store = withApiErrors(storage);
   const ctx: RegistryContext = {
     store,
-    admit: options.admit ?? [],
+    // Upstream's default plugins: the mutating ones first, ResourceQuota last.
+    admit: [priorityAdmission(store), limitRanger(store), ...(options.admit ?? []), quotaAdmission(store)],
     onDeleted: options.onDeleted ?? [],
     onWarning: options.onWarning,
     now: options.now ?? (() => new Date()),
@@ -86,6 +98,7 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
         const obj = await store.get(kind.key, namespace ?? "", name);
         return { items: (obj && filter!(obj) ? [obj] : []) as T[], resourceVersion };
       }
+      if (isPaged(opts)) return (await listPage(store, kind.key, namespace, filter, opts)) as ListResult<T>;
       const { items, resourceVersion } = await store.list(kind.key, namespace);
       return { items: (filter ? items.filter(filter) : items) as T[], resourceVersion };
     },
@@ -168,6 +181,7 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
     },
 
     async bootstrap() {
+      await bootstrapPriorityClasses(ctx);
       for (const name of SYSTEM_NAMESPACES) {
         if (await store.get("namespaces", "", name)) continue;
         try {

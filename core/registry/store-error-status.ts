@@ -58,7 +58,7 @@ export function withApiErrors(store: Store): Store {
   return {
     create: (resource, obj) => mapped(() => store.create(resource, obj)),
     get: (resource, namespace, name) => mapped(() => store.get(resource, namespace, name)),
-    list: (resource, namespace) => mapped(() => store.list(resource, namespace)),
+    list: (resource, namespace, at) => mapped(() => store.list(resource, namespace, at)),
     update: (resource, obj) => mapped(() => store.update(resource, obj)),
     delete: (resource, namespace, name, preconditions) =>
       mapped(() => store.delete(resource, namespace, name, preconditions)),

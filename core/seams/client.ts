@@ -11,6 +11,21 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Page size (`?limit=`); a `continue` token comes back while more is left. */
+  limit?: number;
+  /** The token of the previous page. */
+  continue?: string;
+  /** "0": any state (the whole list, limit ignored, as upstream's watch cache answers). */
+  resourceVersion?: string;
+}
+
+/** One list (or page): the items and the revision they are the state at. */
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+  continue?: string;
+  /** Items left after this page, when no selector makes the count unknown. */
+  remainingItemCount?: number;
 }
 
 export interface DeleteOptions {
@@ -38,10 +53,7 @@ export interface Client {
     namespace: string,
     name: string,
   ): Promise<T | undefined>;
-  list<T extends KubeObject = KubeObject>(
-    resource: string,
-    options?: ListOptions,
-  ): Promise<{ items: T[]; resourceVersion: string }>;
+  list<T extends KubeObject = KubeObject>(resource: string, options?: ListOptions): Promise<ListResult<T>>;
   create<T extends KubeObject = KubeObject>(resource: string, obj: T, options?: WriteOptions): Promise<T>;
   /** Full replace of spec and metadata; status is kept as stored. Conflict on a stale resourceVersion. */
   update<T extends KubeObject = KubeObject>(resource: string, obj: T, options?: WriteOptions): Promise<T>;

@@ -162,12 +162,16 @@ export function createEtcdClient(options: EtcdClientOptions) {
       : { key: b64(c.key), target: "MOD", result: "EQUAL", mod_revision: String(c.modRevision) };
 
   return {
-    /** One key, or every key with a prefix (sorted by key), at the newest revision. */
-    async range(key: string, opts: { prefix?: boolean; limit?: number } = {}) {
+    /**
+     * One key, or every key with a prefix (sorted by key), at the newest revision or at
+     * `revision` (an EtcdError naming "compacted" when etcd no longer holds it).
+     */
+    async range(key: string, opts: { prefix?: boolean; limit?: number; revision?: number } = {}) {
       const r = await call<{ kvs?: RawKv[] }>("/v3/kv/range", {
         key: b64(key),
         ...(opts.prefix ? { range_end: rangeEnd(prefixEnd(key)) } : {}),
         ...(opts.limit ? { limit: String(opts.limit) } : {}),
+        ...(opts.revision ? { revision: String(opts.revision) } : {}),
       });
       return { revision: Number(r.header.revision), kvs: (r.kvs ?? []).map(kvOf) };
     },

@@ -1,6 +1,7 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { createEtcdClient, type EtcdEvent, type EtcdKv } from "./etcd-client.ts";
 import { createWatchCache } from "./etcd-watch-cache.ts";
+import { compareKeys, pageBounds } from "./list-page.ts";
 import type { Store } from "./store.ts";
 import { checkPreconditions, identify, parseRevision, StoreError, storeErrors } from "./store-errors.ts";
 
@@ -96,19 +97,38 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
         return kv ? decode(kv) : undefined;
       }),
 
-    list: (resource, namespace) =>
+    list: (resource, namespace, at = {}) =>
       op(async () => {
-        const r = await etcd.range(
-          namespace === undefined ? `${prefix}/${resource}/` : keyOf(resource, namespace, ""),
-          {
+        // etcd keeps every revision until compaction: a paged list reads its first page's one.
+        const revision = at.resourceVersion
+          ? parseRevision(`a list of ${resource}`, at.resourceVersion)
+          : undefined;
+        const r = await etcd
+          .range(namespace === undefined ? `${prefix}/${resource}/` : keyOf(resource, namespace, ""), {
             prefix: true,
-          },
-        );
-        const items = r.kvs.map((kv) => decode(kv));
-        // Key order puts "a-b/x" before "a/x"; the Store promises namespace, then name.
-        const ns = (o: KubeObject) => o.metadata.namespace ?? "";
-        items.sort((a, b) => ns(a).localeCompare(ns(b)) || a.metadata.name!.localeCompare(b.metadata.name!));
-        return { items, resourceVersion: String(r.revision) };
+            revision,
+          })
+          .catch((e: Error) => {
+            if (revision !== undefined && /compacted|future rev/.test(e.message))
+              throw new StoreError(
+                "Expired",
+                `resource version ${revision} is not held by etcd: ${e.message}`,
+              );
+            throw e;
+          });
+        // Key order puts "a-b/x" before "a/x"; the Store promises namespace, then name (code
+        // units, as the SqlStore's: paging compares keys the same way). The key says both, so
+        // only the page's values are decoded.
+        const entries = r.kvs.map((kv) => {
+          const [ns = "", ...name] = kv.key.slice(`${prefix}/${resource}/`.length).split("/");
+          return { kv, key: { namespace: ns, name: name.join("/") } };
+        });
+        entries.sort((a, b) => compareKeys(a.key, b.key));
+        const resourceVersion = String(revision ?? r.revision);
+        if (!at.after && !at.limit) return { items: entries.map((e) => decode(e.kv)), resourceVersion };
+        const { from, to } = pageBounds(entries.length, (i) => entries[i]!.key, at.after, at.limit);
+        const items = entries.slice(from, to).map((e) => decode(e.kv));
+        return { items, resourceVersion, remaining: entries.length - to };
       }),
 
     update: (resource, obj) =>

@@ -2,9 +2,11 @@ import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { KubeObject, WatchEventType } from "../object.ts";
+import { pageBounds } from "./list-page.ts";
 import { ChangeFeed, FEED_CHUNK } from "./pg-change-feed.ts";
+import { currentRows, type KeyedRow, rowsAt } from "./pg-list-at.ts";
 import { type PgTables, pgSchemaDdl, pgTables, SCHEMA_NAME } from "./pg-schema.ts";
-import type { Store } from "./store.ts";
+import type { ListAt, Listed, Store } from "./store.ts";
 import {
   checkPreconditions,
   identify,
@@ -141,29 +143,25 @@ export class PgStore implements Store {
     });
   }
 
-  async list(
-    resource: string,
-    namespace?: string,
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  async list(resource: string, namespace?: string, at: ListAt = {}): Promise<Listed> {
+    const past = at.resourceVersion ? parseRevision(`a list of ${resource}`, at.resourceVersion) : undefined;
     return this.#op(() =>
-      // One snapshot for the counter and the rows: the items are exactly the state at that revision.
+      // One snapshot for the counters and the rows: the items are exactly the state at that revision.
       this.#db.transaction(
         async (tx) => {
-          const o = this.#t.objects;
-          const revision = await this.#counter(tx, "revision");
-          const where =
-            namespace === undefined
-              ? eq(o.resource, resource)
-              : and(eq(o.resource, resource), eq(o.namespace, namespace));
-          const rows = await tx
-            .select({ object: o.object })
-            .from(o)
-            .where(where)
-            .orderBy(sql`${o.namespace} COLLATE "C"`, sql`${o.name} COLLATE "C"`);
-          return {
-            items: rows.map((r) => JSON.parse(r.object) as KubeObject),
-            resourceVersion: String(revision),
-          };
+          const newest = await this.#counter(tx, "revision");
+          const rows =
+            past === undefined
+              ? await currentRows(tx, this.#t, resource, namespace)
+              : await rowsAt(tx, this.#t, resource, namespace, past, {
+                  newest,
+                  compacted: await this.#counter(tx, "compacted"),
+                });
+          const resourceVersion = String(past ?? newest);
+          const parse = (r: KeyedRow) => JSON.parse(r.object) as KubeObject;
+          if (!at.after && !at.limit) return { items: rows.map(parse), resourceVersion };
+          const { from, to } = pageBounds(rows.length, (i) => rows[i]!, at.after, at.limit);
+          return { items: rows.slice(from, to).map(parse), resourceVersion, remaining: rows.length - to };
         },
         { isolationLevel: "repeatable read", accessMode: "read only" },
       ),

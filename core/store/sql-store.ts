@@ -4,11 +4,13 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { KubeObject, WatchEventType } from "../object.ts";
 import { ChangeLogSizes, DEFAULT_CHANGE_LOG_BYTES, readChangeLogSizes } from "./change-log-sizes.ts";
 import { databasePath, prepareDatabaseFile } from "./database-file.ts";
+import { pageBounds } from "./list-page.ts";
+import { type ListSnapshot, ListSnapshots } from "./list-snapshots.ts";
 import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
-import type { Store } from "./store.ts";
+import type { ListAt, Listed, Store } from "./store.ts";
 import {
   checkPreconditions,
   errorText,
@@ -93,6 +95,7 @@ export class SqlStore implements Store {
   #compacting: Promise<number> | undefined;
   /** Revisions that running replays still read from; compaction stays below the lowest. */
   readonly #pins = new Multiset();
+  readonly #snapshots = new ListSnapshots();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   readonly #url: string;
@@ -140,15 +143,58 @@ export class SqlStore implements Store {
     return cached && JSON.parse(cached.json);
   }
 
-  async list(
-    resource: string,
-    namespace?: string,
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  async list(resource: string, namespace?: string, at: ListAt = {}): Promise<Listed> {
     this.#checkOpen();
-    // Synchronous from here: the items are exactly the state at this revision.
-    const revision = this.#revision;
-    const items = this.#cache.list(resource, namespace).map((json) => JSON.parse(json) as KubeObject);
-    return { items, resourceVersion: String(revision) };
+    const json = at.resourceVersion
+      ? await this.#listAt(resource, namespace, parseRevision(`a list of ${resource}`, at.resourceVersion))
+      : this.#listNow(resource, namespace);
+    if (at.keep) this.#snapshots.keep(resource, namespace, json);
+    const resourceVersion = String(json.revision);
+    if (!at.after && !at.limit)
+      return { items: json.items.map((j) => JSON.parse(j) as KubeObject), resourceVersion };
+    // A page: only its own items are parsed (and O(log n) keys to find where it starts).
+    const keyAt = (i: number) => {
+      const m = (JSON.parse(json.items[i]!) as KubeObject).metadata;
+      return { namespace: m.namespace ?? "", name: m.name ?? "" };
+    };
+    const { from, to } = pageBounds(json.items.length, keyAt, at.after, at.limit);
+    const items = json.items.slice(from, to).map((j) => JSON.parse(j) as KubeObject);
+    return { items, resourceVersion, remaining: json.items.length - to };
+  }
+
+  #listNow(resource: string, namespace: string | undefined): ListSnapshot {
+    // Synchronous: the items are exactly the state at this revision.
+    return { revision: this.#revision, items: this.#cache.list(resource, namespace) };
+  }
+
+  /**
+   * The state at an earlier revision: a kept snapshot, or the current state when nothing of this
+   * resource (in this namespace) changed since. The change log holds new values only, so any
+   * other past state is beyond reach: Expired, and the client lists again.
+   */
+  async #listAt(resource: string, namespace: string | undefined, revision: number): Promise<ListSnapshot> {
+    if (revision < this.#compacted)
+      throw new StoreError("Expired", `too old resource version: ${revision} (${this.#compacted})`);
+    if (revision > this.#revision)
+      throw new StoreError("Expired", `too new resource version: ${revision} (newest is ${this.#revision})`);
+    const kept = this.#snapshots.find(resource, namespace, revision);
+    if (kept) return kept;
+    if (this.#revision === revision) return this.#listNow(resource, namespace);
+    const scope = and(eq(changes.resource, resource), gt(changes.revision, revision));
+    // Under the write lock: no write can come between the check and the read.
+    const unchanged = await this.#lock.run(async () => {
+      const changed = await this.#db
+        .select({ revision: changes.revision })
+        .from(changes)
+        .where(namespace === undefined ? scope : and(scope, eq(changes.namespace, namespace)))
+        .limit(1);
+      return changed.length === 0 ? this.#cache.list(resource, namespace) : undefined;
+    });
+    if (unchanged) return { revision, items: unchanged };
+    throw new StoreError(
+      "Expired",
+      `the state at resource version ${revision} is no longer held for ${resource}: list again`,
+    );
   }
 
   async update(resource: string, obj: KubeObject): Promise<KubeObject> {
@@ -290,6 +336,7 @@ export class SqlStore implements Store {
     await this.#compacting?.catch(() => 0);
     await this.#lock.run(() => this.#client.close());
     this.#hub.clear();
+    this.#snapshots.clear();
   }
 
   /** The revision below which watches get 410 Expired. */

@@ -1,4 +1,5 @@
 import type { KubeObject, WatchEvent } from "../object.ts";
+import type { PageKey } from "./list-page.ts";
 
 /**
  * The state store: current objects plus a bounded change log, written in one transaction.
@@ -11,12 +12,34 @@ import type { KubeObject, WatchEvent } from "../object.ts";
  * written into `metadata.resourceVersion` (as a decimal string) of the object returned.
  * Failures are StoreErrors (store-errors.ts); the registry words them for the API.
  */
+/** Which state a list reads: the current one unless `resourceVersion` is given. */
+export interface ListAt {
+  resourceVersion?: string;
+  keep?: boolean;
+  /** Only the items after this key (namespace "" for cluster-scoped kinds)… */
+  after?: PageKey;
+  /** …and at most this many; `remaining` then says how many follow them. */
+  limit?: number;
+}
+
+export interface Listed {
+  items: KubeObject[];
+  resourceVersion: string;
+  /** Items after the returned ones (told when `after` or `limit` was given). */
+  remaining?: number;
+}
+
 export interface Store {
   /** AlreadyExists when the name is taken. */
   create(resource: string, obj: KubeObject): Promise<KubeObject>;
   get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined>;
-  /** namespace undefined = all namespaces. Items sorted by namespace, then name. */
-  list(resource: string, namespace?: string): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /**
+   * namespace undefined = all namespaces. Items sorted by namespace, then name.
+   * `at.resourceVersion`: the objects as they were at that revision (the later pages of a paged
+   * list); Expired when the store no longer holds that state (compacted, or not kept), then the
+   * client lists again. `at.keep`: the caller will come back for this revision (a first page).
+   */
+  list(resource: string, namespace?: string, at?: ListAt): Promise<Listed>;
   /**
    * Replaces the stored object. When `obj.metadata.resourceVersion` is set and differs from the
    * stored one: Conflict. NotFound when absent.

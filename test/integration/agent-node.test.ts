@@ -135,9 +135,12 @@ describe.skipIf(skipUnless(ok, "agent on a node", why))("node agent with images 
     const pod = await waitPod("missing", (p) => cs(p)?.state?.waiting?.reason === "ErrImagePull");
     expect(cs(pod).state!.waiting!.message).toBeTruthy();
     expect(pod.status!.phase).toBe("Pending");
-    expect(
-      (await events("missing")).some((e) => e.startsWith(`Failed: Failed to pull image "${image}": `)),
-    ).toBe(true);
+    // status and event are separate writes: wait for the event rather than expect it already
+    await waitFor(
+      async () =>
+        (await events("missing")).some((e) => e.startsWith(`Failed: Failed to pull image "${image}": `)),
+      { what: "the Failed event of the pull" },
+    );
   });
 
   test("the crasher image ends in CrashLoopBackOff with its exit code", async () => {

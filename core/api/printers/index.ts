@@ -14,6 +14,13 @@ import { namespacePrinter } from "./namespaces.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
 import { podPrinter } from "./pods.ts";
+import {
+  limitRangePrinter,
+  podTemplatePrinter,
+  priorityClassPrinter,
+  resourceQuotaPrinter,
+  runtimeClassPrinter,
+} from "./policy-kinds.ts";
 import type { Printer } from "./printer.ts";
 import { bindingPrinter } from "./rbac.ts";
 import { replicaSetPrinter } from "./replicasets.ts";
@@ -54,6 +61,11 @@ const PRINTERS: Record<string, Printer> = {
   "leases.coordination.k8s.io": leasePrinter,
   "rolebindings.rbac.authorization.k8s.io": bindingPrinter,
   "clusterrolebindings.rbac.authorization.k8s.io": bindingPrinter,
+  podtemplates: podTemplatePrinter,
+  limitranges: limitRangePrinter,
+  resourcequotas: resourceQuotaPrinter,
+  "priorityclasses.scheduling.k8s.io": priorityClassPrinter,
+  "runtimeclasses.node.k8s.io": runtimeClassPrinter,
 };
 
 export function printerFor(resource: string): Printer {

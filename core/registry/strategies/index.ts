@@ -11,6 +11,13 @@ import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
 import { podStrategy } from "./pod.ts";
 import {
+  limitRangeStrategy,
+  podTemplateStrategy,
+  priorityClassStrategy,
+  resourceQuotaStrategy,
+  runtimeClassStrategy,
+} from "./policy-kinds.ts";
+import {
   clusterRoleBindingStrategy,
   clusterRoleStrategy,
   roleBindingStrategy,
@@ -53,6 +60,11 @@ const STRATEGIES: Record<string, Strategy> = {
   "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
   "clusterrolebindings.rbac.authorization.k8s.io": clusterRoleBindingStrategy,
   "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
+  podtemplates: podTemplateStrategy,
+  limitranges: limitRangeStrategy,
+  resourcequotas: resourceQuotaStrategy,
+  "priorityclasses.scheduling.k8s.io": priorityClassStrategy,
+  "runtimeclasses.node.k8s.io": runtimeClassStrategy,
 };
 
 export function strategyFor(resource: string): Strategy {

@@ -155,6 +155,71 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect((await s.list("namespaces", "")).items.length).toBe(1);
       }));
 
+    test("a list kept for paging is read again at its revision, whatever changed since", () =>
+      withStore(async (s) => {
+        for (const n of ["a", "b", "c"]) await s.create("pods", pod(n));
+        await s.create("pods", pod("z", "other"));
+        const first = await s.list("pods", "default", { keep: true });
+        const b = (await s.get("pods", "default", "b"))!;
+        await s.update("pods", { ...b, spec: { n: 7 } });
+        await s.delete("pods", "default", "c");
+        await s.create("pods", pod("d"));
+        const again = await s.list("pods", "default", { resourceVersion: first.resourceVersion });
+        expect(again.resourceVersion).toBe(first.resourceVersion);
+        expect(again.items).toEqual(first.items);
+        expect(again.items.map((o) => o.spec)).toEqual([{ n: 0 }, { n: 0 }, { n: 0 }]);
+        const now = await s.list("pods", "default");
+        expect(now.items.map((o) => o.metadata.name)).toEqual(["a", "b", "d"]);
+        // A kind nothing changed of since that revision reads the same at it.
+        const ns = await s.list("namespaces", undefined, { resourceVersion: first.resourceVersion });
+        expect(ns).toEqual({ items: [], resourceVersion: first.resourceVersion });
+      }));
+
+    test("a page: the items after a key, at most limit, and how many remain", () =>
+      withStore(async (s) => {
+        for (const [n, ns] of [
+          ["b", "a"],
+          ["a", "a-b"],
+          ["c", "a"],
+          ["a", "a"],
+          ["x", "z"],
+        ] as const)
+          await s.create("pods", pod(n, ns));
+        const names = (l: { items: KubeObject[] }) =>
+          l.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+        const first = await s.list("pods", undefined, { limit: 2, keep: true });
+        expect(names(first)).toEqual(["a/a", "a/b"]);
+        expect(first.remaining).toBe(3);
+        const next = await s.list("pods", undefined, {
+          resourceVersion: first.resourceVersion,
+          after: { namespace: "a", name: "b" },
+          limit: 2,
+        });
+        expect(names(next)).toEqual(["a/c", "a-b/a"]);
+        expect(next.remaining).toBe(1);
+        const rest = await s.list("pods", undefined, { after: { namespace: "a-b", name: "a" } });
+        expect(names(rest)).toEqual(["z/x"]);
+        expect(rest.remaining).toBe(0);
+        const one = await s.list("pods", "a", { after: { namespace: "a", name: "a" }, limit: 5 });
+        expect(names(one)).toEqual(["a/b", "a/c"]);
+      }));
+
+    test("a list at a compacted revision is Expired, so the client lists again", () =>
+      withStore(
+        async (s) => {
+          await s.create("pods", pod("a"));
+          const first = await s.list("pods", undefined, { keep: true });
+          for (let i = 0; i < 8; i++) await s.create("pods", pod(`n${i}`));
+          await s.compact();
+          await expectStoreError(
+            s.list("pods", undefined, { resourceVersion: first.resourceVersion }),
+            "Expired",
+          );
+          await expectStoreError(s.list("pods", undefined, { resourceVersion: "x" }), "InvalidRevision");
+        },
+        { changeLogLimit: 2 },
+      ));
+
     test("list order stays right as objects come and go", () =>
       withStore(async (s) => {
         for (const n of ["m", "c", "x"]) await s.create("pods", pod(n, "b"));
