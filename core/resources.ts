@@ -79,6 +79,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     ["status"],
   ),
   r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"], [], ["status"]),
+  r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, ["netpol"]),
   r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
   r("batch", "v1", "Job", "jobs", true, [], ["all"], ["status"]),
   r("batch", "v1", "CronJob", "cronjobs", true, ["cj"], ["all"], ["status"]),

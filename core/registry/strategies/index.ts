@@ -8,6 +8,7 @@ import { deploymentStrategy } from "./deployment.ts";
 import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } from "./generic.ts";
 import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
+import { networkPolicyStrategy } from "./network-policy.ts";
 import { podStrategy } from "./pod.ts";
 import {
   clusterRoleBindingStrategy,
@@ -37,6 +38,7 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  "networkpolicies.networking.k8s.io": networkPolicyStrategy,
   persistentvolumes: persistentVolumeStrategy,
   persistentvolumeclaims: persistentVolumeClaimStrategy,
   "storageclasses.storage.k8s.io": storageClassStrategy,
