@@ -11,11 +11,12 @@ metadata:
   name: web-from-client
 spec:
   podSelector:
-    matchLabels: {app: web}
+    matchExpressions:
+    - {key: app, operator: In, values: [web, api]}
   ingress:
   - from:
-    - podSelector:
-        matchLabels: {app: client}
+    - namespaceSelector: {matchLabels: {team: a}}
+      podSelector: {matchLabels: {app: client}}
     - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}
     ports:
     - {port: 8000, endPort: 8080}
@@ -37,7 +38,7 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl network policy", "needs /usr/bin
       expect(applied.stdout).toBe("networkpolicy.networking.k8s.io/web-from-client created\n");
       const got = await c.kubectl(["get", "netpol"]);
       expect(got.stdout).toMatch(/^NAME\s+POD-SELECTOR\s+AGE$/m);
-      expect(got.stdout).toMatch(/^web-from-client\s+app=web\s+\d+s$/m);
+      expect(got.stdout).toMatch(/^web-from-client\s+app in \(api,web\)\s+\d+s$/m);
       const types = await c.kubectl([
         "get",
         "netpol",
@@ -48,7 +49,7 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl network policy", "needs /usr/bin
       expect(types.stdout).toBe('["Ingress"]');
       const described = await c.kubectl(["describe", "netpol", "web-from-client"]);
       expect(described.stderr).toBe("");
-      expect(described.stdout).toContain("PodSelector:     app=web");
+      expect(described.stdout).toContain("PodSelector:     app in (api,web)");
       expect(described.stdout).toContain("To Port Range: 8000-8080/TCP");
       expect(described.stdout).toContain("CIDR: 10.0.0.0/8\n        Except: 10.1.0.0/16");
       const resources = await c.kubectl([
