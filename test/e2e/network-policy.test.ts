@@ -26,6 +26,8 @@ const skip =
 const image = () => `${testImages!.registries.plain.host}/minik-test/httpd:1`;
 const POLICY_TABLE = policyTableOf(DEFAULT_NFT_TABLE);
 
+// A readiness probe every second that fails at the first miss: the node's probes must keep
+// reaching pods whatever the policies say.
 const POD = (name: string, app: string) => `apiVersion: v1
 kind: Pod
 metadata:
@@ -38,6 +40,11 @@ spec:
     image: ${image()}
     ports:
     - {name: http, containerPort: 80}
+    readinessProbe:
+      httpGet: {path: /, port: http}
+      periodSeconds: 1
+      timeoutSeconds: 1
+      failureThreshold: 1
 `;
 
 const DENY_INGRESS = `apiVersion: networking.k8s.io/v1
@@ -88,8 +95,11 @@ spec:
 
 interface PodJson {
   metadata: { name: string; uid: string };
-  status: { phase: string; podIP?: string };
+  status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] };
 }
+
+const isReady = (p: PodJson) =>
+  p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
 /** One GET from the test process (the node), no connection reuse. */
 async function getFromNode(ip: string): Promise<string | undefined> {
@@ -137,6 +147,9 @@ describe.skipIf(skip)("compiled binary: NetworkPolicy on real containers", () =>
     ]);
     return r.code === 0 && r.stdout.trim() === `host=${to}`;
   };
+  /** Ready now: with failureThreshold 1, one probe blocked by a policy would have made it unready. */
+  const ready = async (name: string) =>
+    isReady(JSON.parse((await minik(["get", "pod", name, "-o", "json"])).stdout) as PodJson);
   const resolves = async (from: string) =>
     (await minik(["exec", from, "--", "timeout", "3", "nslookup", "kubernetes.default.svc.cluster.local"]))
       .code === 0;
@@ -164,7 +177,7 @@ describe.skipIf(skip)("compiled binary: NetworkPolicy on real containers", () =>
           if ((await getFromNode(ips[name]!)) !== `host=${name}`) return false;
         return true;
       },
-      { timeoutMs: 120_000, intervalMs: 250, what: "pods a, b, c Running and serving" },
+      { timeoutMs: 120_000, intervalMs: 250, what: "pods a, b, c Ready and serving" },
     );
   }, 240_000);
 
@@ -195,6 +208,8 @@ describe.skipIf(skip)("compiled binary: NetworkPolicy on real containers", () =>
     await expectReach("b", "a", false);
     expect(await reaches("c", "a")).toBe(false);
     expect(await getFromNode(ips.a!)).toBe("host=a");
+    // several probe periods have passed while b→a was being found blocked
+    expect(await ready("a")).toBe(true);
     const table = (await minik(["get", "networkpolicies"])).stdout;
     expect(table).toMatch(/^NAME\s+POD-SELECTOR\s+AGE$/m);
     expect(table).toMatch(/^default-deny-ingress\s+<none>\s+\d+s$/m);
@@ -217,6 +232,8 @@ describe.skipIf(skip)("compiled binary: NetworkPolicy on real containers", () =>
     await applyText("egress", DENY_EGRESS_WEB);
     await expectReach("a", "b", false);
     expect(await resolves("a")).toBe(false);
+    // probes are the node's connections: a's replies to them are not egress
+    expect(await ready("a")).toBe(true);
     // only a is egress-isolated
     expect(await reaches("c", "b")).toBe(true);
     expect(await reaches("b", "a")).toBe(true);
