@@ -43,6 +43,17 @@ export function testHostInfo(overrides: Partial<HostInfo> = {}): HostInfo {
   };
 }
 
+/** The context one controller under test gets: the registry as client, real events, real time. */
+export function testControllerContext(registry: Registry, informers: Informers): ControllerContext {
+  return {
+    client: registry,
+    informers,
+    events: (c) => createEventRecorder(registry, c),
+    clock: systemClock,
+    log: () => {},
+  };
+}
+
 export interface TestCluster {
   client: Registry;
   store: Store;
@@ -234,15 +245,4 @@ export async function listAll<T extends KubeObject>(
   namespace = "default",
 ): Promise<T[]> {
   return (await client.list<T>(resource, { namespace })).items;
-}
-
-/** The context one controller under test gets: the registry as client, real events, real time. */
-export function testControllerContext(registry: Registry, informers: Informers): ControllerContext {
-  return {
-    client: registry,
-    informers,
-    events: (c) => createEventRecorder(registry, c),
-    clock: systemClock,
-    log: () => {},
-  };
 }
