@@ -85,6 +85,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r("networking.k8s.io", "v1", "Ingress", "ingresses", true, ["ing"], [], ["status"]),
   r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false),
   r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
+  r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, ["netpol"]),
   r("batch", "v1", "Job", "jobs", true, [], ["all"], ["status"]),
   r("batch", "v1", "CronJob", "cronjobs", true, ["cj"], ["all"], ["status"]),
   r("coordination.k8s.io", "v1", "Lease", "leases", true),

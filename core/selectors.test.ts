@@ -47,6 +47,13 @@ describe("label selectors", () => {
     expect(labelSelectorMatches(sel, { app: "web", env: "c" })).toBe(false);
     expect(labelSelectorToString(sel)).toBe("app=web,env in (a,b)");
     expect(labelSelectorToString({ matchExpressions: [{ key: "x", operator: "DoesNotExist" }] })).toBe("!x");
+    // sorted as apimachinery prints them: by key, values in order
+    expect(
+      labelSelectorToString({
+        matchLabels: { tier: "db" },
+        matchExpressions: [{ key: "app", operator: "In", values: ["web", "api"] }],
+      }),
+    ).toBe("app in (api,web),tier=db");
   });
 });
 

@@ -136,10 +136,15 @@ export function labelSelectorMatches(selector: LabelSelector | null | undefined,
   return labelSelectorFromObject(selector).matches(labels);
 }
 
-/** The query-string form (`app=web,env in (a,b)`), as Scale.status.selector and kubectl use it. */
+/**
+ * The query-string form (`app=web,env in (a,b)`), as Scale.status.selector and kubectl use it:
+ * requirements sorted by key and values sorted, as apimachinery's Selector.String() prints them.
+ */
 export function labelSelectorToString(selector: LabelSelector | null | undefined): string {
-  return labelSelectorFromObject(selector)
-    .requirements.map((r) => {
+  return [...labelSelectorFromObject(selector).requirements]
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((r) => ({ ...r, values: [...r.values].sort() }))
+    .map((r) => {
       switch (r.operator) {
         case "=":
         case "!=":

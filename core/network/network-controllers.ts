@@ -1,12 +1,14 @@
 import type { Controller, ControllerContext } from "../controllers/controller.ts";
 import type { NodeNetworkServices } from "../seams/cluster-dns.ts";
 import { createAddressNameView, createServiceDnsView } from "./dns-view.ts";
+import { createNetworkPolicyController } from "./network-policy-controller.ts";
 import { createServiceProxyController } from "./service-proxy-controller.ts";
 
 /**
  * The network's controllers over the shared informers, for the controller manager's `extra`:
  * `service-proxy` (Services + EndpointSlices → nft) and `cluster-dns` (the DNS server, answering
- * from the Service cache). The DNS server starts at once; `dnsReady` lets `minik up` report a
+ * from the Service cache) and `network-policy` (NetworkPolicies + Pods + Namespaces → the node's
+ * policy enforcer). The DNS server starts at once; `dnsReady` lets `minik up` report a
  * failure to bind as a start-up step rather than a log line.
  */
 export function networkControllers(
@@ -30,7 +32,11 @@ export function networkControllers(
     if (stopped) server.stop();
   });
   return {
-    controllers: { "service-proxy": createServiceProxyController(ctx, node.proxy), "cluster-dns": dns },
+    controllers: {
+      "service-proxy": createServiceProxyController(ctx, node.proxy),
+      "network-policy": createNetworkPolicyController(ctx, node.policy),
+      "cluster-dns": dns,
+    },
     dnsReady,
   };
 }

@@ -1,3 +1,4 @@
+import type { PolicyEnforcer } from "./policy-enforcer.ts";
 import type { ServiceProxy } from "./service-proxy.ts";
 
 /**
@@ -18,6 +19,8 @@ export interface ServiceRecord {
 /** What the node's network offers core (runtime/net/node-network.ts implements it). */
 export interface NodeNetworkServices {
   proxy: ServiceProxy;
+  /** Enforces NetworkPolicies on pod traffic. */
+  policy: PolicyEnforcer;
   startDns(
     lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
     nameOfAddress?: (ip: string) => string | undefined,

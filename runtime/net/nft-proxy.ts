@@ -4,6 +4,7 @@ import { deleteUdpFlows, staleUdpFlows } from "./conntrack.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
 import { createJsonFile } from "./json-file.ts";
+import { latestOnly } from "./latest-only.ts";
 import { isSpecificIPv4, portConflicts, renderRuleset } from "./nft-ruleset.ts";
 
 /**
@@ -53,9 +54,6 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     : undefined;
   const hostPorts = new Map<string, HostPortEntry>(Object.entries((await file?.read()) ?? {}));
   let services: ProxyServicePort[] = [];
-  // Only the latest state matters: a sync requested while one runs is folded into the next one.
-  let running: Promise<void> | undefined;
-  let pending: Promise<void> | undefined;
 
   async function render(ports = services): Promise<string> {
     const affinity = ports.some((s) => s.affinityTimeoutSeconds) ? await readAffinity(table) : undefined;
@@ -82,22 +80,8 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
     await deleteUdpFlows(stale);
   }
 
-  function apply(): Promise<void> {
-    if (pending) return pending;
-    if (!running) {
-      running = applyNow().finally(() => {
-        running = undefined;
-      });
-      return running;
-    }
-    pending = running
-      .catch(() => {})
-      .then(() => {
-        pending = undefined;
-        return apply();
-      });
-    return pending;
-  }
+  const applier = latestOnly(applyNow);
+  const apply = applier.run;
 
   // Until the first sync this process knows no Services: rewriting a table left by the previous
   // run would drop them all for a moment, so hostPort changes then wait for that sync (they are
@@ -181,7 +165,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       services = [];
       hostPorts.clear();
       await saveHostPorts();
-      await running?.catch(() => {});
+      await applier.idle();
       await deleteNftTable(table);
     },
   };

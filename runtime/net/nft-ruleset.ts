@@ -38,15 +38,8 @@ export function renderRuleset(input: RulesetInput): string {
   const chains: string[] = [];
   const claimed = new Set<string>();
   const claim = (key: string) => !claimed.has(key) && !!claimed.add(key);
-  // Names come from 32-bit hashes: a collision must not make two chains of one name (nft would
-  // refuse the whole table), so a repeat gets a suffix.
   const used = new Set<string>();
-  const unique = (name: string) => {
-    let candidate = name;
-    for (let n = 2; used.has(candidate); n++) candidate = `${name}_${n}`;
-    used.add(candidate);
-    return candidate;
-  };
+  const unique = (name: string) => uniqueName(used, name);
   for (const sp of input.services) {
     const proto = sp.protocol.toLowerCase();
     const id = unique(hash(sp.key));
@@ -220,16 +213,27 @@ export function isSpecificIPv4(ip: string | undefined): ip is string {
   return !!ip && ip !== "0.0.0.0" && parseIPv4(ip) !== undefined;
 }
 
-function elements(items: string[]): string {
+/**
+ * Names come from 32-bit hashes: a collision must not make two chains or sets of one name (nft
+ * would refuse the whole table), so a repeat gets a suffix.
+ */
+export function uniqueName(used: Set<string>, name: string): string {
+  let candidate = name;
+  for (let n = 2; used.has(candidate); n++) candidate = `${name}_${n}`;
+  used.add(candidate);
+  return candidate;
+}
+
+export function elements(items: string[]): string {
   return items.length ? ` elements = { ${items.join(", ")} }` : "";
 }
 
-function quote(text: string): string {
+export function quote(text: string): string {
   return `"${text.replace(/["\\]/g, "")}"`;
 }
 
 /** FNV-1a, 32 bits, hex: short stable names for chains and sets. */
-function hash(text: string): string {
+export function hash(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

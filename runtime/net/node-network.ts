@@ -6,6 +6,8 @@ import { createDnsResolver, type ServiceRecord } from "./dns-resolver.ts";
 import { createForwarder, type DnsServer, hostUpstreams, startDnsServer } from "./dns-server.ts";
 import { createIpam, type Ipam } from "./ipam.ts";
 import { createFileIpamPersistence } from "./json-file.ts";
+import { createNftPolicyEnforcer, type NftPolicyEnforcer } from "./nft-policy.ts";
+import { policyTableOf } from "./nft-policy-ruleset.ts";
 import {
   createNftProxy,
   DEFAULT_NFT_TABLE,
@@ -28,7 +30,7 @@ import {
 /**
  * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
  * bridge and pod namespaces, the nft service proxy (hostPorts persisted in
- * `<data-dir>/network/hostports.json`) and the cluster DNS server on the bridge gateway.
+ * `<data-dir>/network/hostports.json`), the NetworkPolicy table and the cluster DNS server on the bridge gateway.
  *
  * Start-up order: `createNodeNetwork` (creates the bridge) → `podNetwork.reconcile(live pod UIDs)`
  * → `startDns(view)` → the service proxy controller syncs `proxy`.
@@ -38,6 +40,8 @@ export interface NodeNetwork {
   podNetwork: PodNetwork;
   /** Pass to CrunRuntime (`network`) for pods and to the service proxy controller. */
   proxy: NftProxy;
+  /** NetworkPolicies, as the table `<table>_policy` beside the proxy's (for the policy controller). */
+  policy: NftPolicyEnforcer;
   /** The pods' nameserver (`clusterDns.nameserver`): the bridge gateway, e.g. 10.88.0.1. */
   dnsAddress: string;
   /**
@@ -111,6 +115,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     outboundNat: options.outboundNat,
     stateFile: join(stateDir, "hostports.json"),
   });
+  const policy = createNftPolicyEnforcer({ table: policyTableOf(proxy.table), bridge });
   const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const podNetwork = createPodNetwork({
     ipam,
@@ -143,6 +148,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     ipam,
     podNetwork,
     proxy,
+    policy,
     dnsAddress: ipam.gateway,
     async startDns(lookupService, nameOfAddress) {
       dns?.stop();
@@ -169,6 +175,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
       dns = undefined;
       await podNetwork.cleanupAll();
       await proxy.cleanup();
+      await policy.cleanup();
       lock.release();
     },
     stop() {
@@ -181,12 +188,13 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
 
 /**
  * Removes the node network without starting it (no saved state needed): pod namespaces and veths,
- * bridge, nft table and the saved network state under `<data-dir>/network`. For `minik reset`.
+ * bridge, nft tables (services, policies) and the saved network state under `<data-dir>/network`. For `minik reset`.
  */
 export async function removeNodeNetwork(options: NodeNetworkNames & { dataDir?: string }): Promise<void> {
   const names = namesOf(options);
   await removePodNetworks(names);
   await deleteNftTable(names.table);
+  await deleteNftTable(policyTableOf(names.table));
   rmSync(lockFile(names.bridge), { force: true });
   if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
 }
@@ -199,6 +207,8 @@ export async function nodeNetworkTraces(options: NodeNetworkNames = {}): Promise
     ...listLinks(names.vethPrefix).map((l) => `veth ${l}`),
   ];
   if (existsSync(`/sys/class/net/${names.bridge}`)) traces.push(`bridge ${names.bridge} (and its sysctls)`);
-  if (await hasNftTable(names.table)) traces.push(`nft table ip ${names.table}`);
+  for (const table of [names.table, policyTableOf(names.table)]) {
+    if (await hasNftTable(table)) traces.push(`nft table ip ${table}`);
+  }
   return traces;
 }

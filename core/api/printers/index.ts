@@ -11,6 +11,7 @@ import { ingressClassPrinter, ingressPrinter } from "./ingresses.ts";
 import { jobPrinter } from "./jobs.ts";
 import { leasePrinter } from "./leases.ts";
 import { namespacePrinter } from "./namespaces.ts";
+import { networkPolicyPrinter } from "./networkpolicies.ts";
 import { nodePrinter } from "./nodes.ts";
 import { podDisruptionBudgetPrinter } from "./poddisruptionbudgets.ts";
 import { podPrinter } from "./pods.ts";
@@ -48,6 +49,7 @@ const PRINTERS: Record<string, Printer> = {
   "endpointslices.discovery.k8s.io": endpointSlicePrinter,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerPrinter,
   "poddisruptionbudgets.policy": podDisruptionBudgetPrinter,
+  "networkpolicies.networking.k8s.io": networkPolicyPrinter,
   persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter,
   "storageclasses.storage.k8s.io": storageClassPrinter,

@@ -1,11 +1,14 @@
 import type { Pod } from "kubernetes-types/core/v1";
+import { createEventRecorder } from "../../events.ts";
 import { systemClock, timestamp } from "../../loop/clock.ts";
 import type { KubeObject } from "../../object.ts";
 import { createRegistry, type Registry } from "../../registry/registry.ts";
 import type { Client } from "../../seams/client.ts";
 import { createSqlStore } from "../../store/sql-store.ts";
 import type { Store } from "../../store/store.ts";
+import type { ControllerContext } from "../controller.ts";
 import type { HostInfo } from "../host-info.ts";
+import type { Informers } from "../informer.ts";
 import { type ControllerManager, type ControllerManagerOptions, startControllers } from "../manager.ts";
 import type { Kube } from "../owner-references.ts";
 import { isPodReady } from "../pods.ts";
@@ -37,6 +40,17 @@ export function testHostInfo(overrides: Partial<HostInfo> = {}): HostInfo {
     pidMax: 4_194_304,
     pidsInUse: 200,
     ...overrides,
+  };
+}
+
+/** The context one controller under test gets: the registry as client, real events, real time. */
+export function testControllerContext(registry: Registry, informers: Informers): ControllerContext {
+  return {
+    client: registry,
+    informers,
+    events: (c) => createEventRecorder(registry, c),
+    clock: systemClock,
+    log: () => {},
   };
 }
 

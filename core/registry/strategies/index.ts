@@ -9,6 +9,7 @@ import { configMapStrategy, genericStrategy, nodeStrategy, specLessStrategy } fr
 import { ingressClassStrategy, ingressStrategy } from "./ingress.ts";
 import { jobStrategy } from "./job.ts";
 import { namespaceStrategy } from "./namespace.ts";
+import { networkPolicyStrategy } from "./network-policy.ts";
 import { podStrategy } from "./pod.ts";
 import {
   limitRangeStrategy,
@@ -45,6 +46,7 @@ const STRATEGIES: Record<string, Strategy> = {
   "endpointslices.discovery.k8s.io": specLessStrategy,
   "horizontalpodautoscalers.autoscaling": hpaStrategy,
   "poddisruptionbudgets.policy": pdbStrategy,
+  "networkpolicies.networking.k8s.io": networkPolicyStrategy,
   persistentvolumes: persistentVolumeStrategy,
   persistentvolumeclaims: persistentVolumeClaimStrategy,
   "storageclasses.storage.k8s.io": storageClassStrategy,

@@ -47,6 +47,7 @@ const ROOTS: Array<[cls: string, group: string, version: string, kind: string]> 
   ["V1Scale", "autoscaling", "v1", "Scale"],
   ["V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
   ["V1Eviction", "policy", "v1", "Eviction"],
+  ["V1NetworkPolicy", "networking.k8s.io", "v1", "NetworkPolicy"],
   ["V1StorageClass", "storage.k8s.io", "v1", "StorageClass"],
   ["V1Ingress", "networking.k8s.io", "v1", "Ingress"],
   ["V1IngressClass", "networking.k8s.io", "v1", "IngressClass"],
