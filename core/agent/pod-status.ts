@@ -35,6 +35,8 @@ export interface StatusInput {
   runtimeName: string;
   sandbox?: SandboxStatus;
   hostIP?: string;
+  /** The pod's address when it is not the sandbox's (hostNetwork: the node's). */
+  podIP?: string;
   views: Map<string, ContainerView>;
 }
 
@@ -242,7 +244,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const owned = new Set(mine.map((c) => c.type));
   const conditions = [...mine, ...(old.conditions ?? []).filter((c) => !owned.has(c.type))];
 
-  const podIP = input.sandbox?.ip ?? old.podIP;
+  const podIP = input.podIP ?? input.sandbox?.ip ?? old.podIP;
   // Fields the agent does not own (nominatedNodeName, reason, message, …) are carried over.
   const status: PodStatus = {
     ...old,

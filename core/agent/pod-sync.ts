@@ -10,7 +10,7 @@ import { asObject, podDescription } from "./pod-names.ts";
 import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { addLogMessages, nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
-import { sandboxConfig } from "./sandbox.ts";
+import { podAddress, sandboxConfig } from "./sandbox.ts";
 
 /**
  * One level-triggered reconcile of one pod: read the pod and what the runtime runs for it, take
@@ -91,9 +91,10 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   }
 
   const hostIP = await deps.hostIP();
+  const podIP = podAddress(pod, sandbox?.ip, hostIP);
   const scope: StartScope = {
     placement: {
-      podIP: sandbox?.ip,
+      podIP,
       hostIP,
       nodeAllocatable: deps.nodeAllocatable,
     },
@@ -118,6 +119,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
         runtimeName: deps.runtime.name,
         sandbox,
         hostIP,
+        podIP,
         views: first,
       }),
     );
@@ -156,7 +158,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
     const cur = views.get(spec.name)?.current;
     if (cur?.state === "running") running.set(spec.name, cur);
   }
-  deps.probes.sync(pod, running, sandbox?.ip);
+  deps.probes.sync(pod, running, podIP);
   for (const spec of pod.spec?.containers ?? []) {
     const view = views.get(spec.name)!;
     const cur = view.current;
@@ -175,6 +177,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
     runtimeName: deps.runtime.name,
     sandbox,
     hostIP,
+    podIP,
     views,
   });
   await writeStatus(deps, pod, status);

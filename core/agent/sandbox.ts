@@ -36,6 +36,11 @@ export function sandboxConfig(
     }
   }
   const resources = podResources(pod);
+  const hostNamespaces = {
+    ...(spec.hostNetwork ? { network: true } : {}),
+    ...(spec.hostPID ? { pid: true } : {}),
+    ...(spec.hostIPC ? { ipc: true } : {}),
+  };
   return {
     podUid: pod.metadata?.uid ?? "",
     namespace,
@@ -45,7 +50,13 @@ export function sandboxConfig(
     hostAliases: (spec.hostAliases ?? []).map((a) => ({ ip: a.ip ?? "", hostnames: a.hostnames ?? [] })),
     hostPorts,
     ...(resources ? { resources } : {}),
+    ...(Object.keys(hostNamespaces).length ? { hostNamespaces } : {}),
   };
+}
+
+/** The pod's address: the node's own for a pod on the host's network, as the kubelet reports it. */
+export function podAddress(pod: Pod, sandboxIP: string | undefined, hostIP: string | undefined) {
+  return pod.spec?.hostNetwork ? hostIP : sandboxIP;
 }
 
 /** spec.hostname if given, else the pod name, cut to 63 characters as Kubernetes does. */

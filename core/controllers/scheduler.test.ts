@@ -246,8 +246,35 @@ describe("fit (kube-scheduler's filters)", () => {
         spec: { containers: [{ name: "c", ports: [{ containerPort: 80, hostPort: 8080 }] }], ...tolerating },
       }) as Pod;
     expect(fit(withPort("b"), node, [withPort("a")])).toEqual([
-      "node(s) didn't have free ports for the requested pod ports",
+      "node(s) didn't have free ports for the requested pod ports (8080/TCP is in use by pod default/)",
     ]);
+  });
+
+  test("a hostNetwork pod holds its containerPorts; a sidecar's hostPort counts", () => {
+    const hostNet = (uid: string, name: string) =>
+      ({
+        metadata: { uid, name, namespace: "ops" },
+        spec: {
+          hostNetwork: true,
+          containers: [{ name: "c", ports: [{ containerPort: 9100 }] }],
+          ...tolerating,
+        },
+      }) as Pod;
+    expect(fit(hostNet("b", "b"), node, [hostNet("a", "exporter")])).toEqual([
+      "node(s) didn't have free ports for the requested pod ports (9100/TCP is in use by pod ops/exporter)",
+    ]);
+    const sidecar = {
+      metadata: { uid: "c", name: "side", namespace: "ops" },
+      spec: {
+        ...tolerating,
+        initContainers: [
+          { name: "s", restartPolicy: "Always", ports: [{ containerPort: 1, hostPort: 9100 }] },
+        ],
+        containers: [{ name: "c" }],
+      },
+    } as Pod;
+    expect(fit(hostNet("b", "b"), node, [sidecar])[0]).toContain("9100/TCP is in use by pod ops/side");
+    expect(fit(hostNet("b", "b"), node, [])).toEqual([]);
   });
 
   test("requests add up; init containers count by their largest; pods are counted", () => {
