@@ -172,3 +172,24 @@ test("readiness gates hold Ready back; conditions and fields of others are kept"
   expect(ready().status).toBe("True");
   expect(s.conditions!.find((c) => c.type === "example.com/lb")).toEqual(gate);
 });
+
+test("podPhase with a sidecar: Running while it runs after the app succeeded, Succeeded once it stopped", () => {
+  const pod: Pod = {
+    spec: {
+      restartPolicy: "Never",
+      initContainers: [{ name: "proxy", restartPolicy: "Always" }],
+      containers: [{ name: "app" }],
+    },
+  };
+  const done = { name: "app", state: { terminated: { exitCode: 0 } } } as ContainerStatus;
+  const side = (state: object, started = true) => ({ name: "proxy", state, started }) as ContainerStatus;
+  expect(podPhase(pod, [side({ running: {} })], [done])).toBe("Running");
+  expect(podPhase(pod, [side({ terminated: { exitCode: 137 } })], [done])).toBe("Succeeded");
+  const waitingApp = { name: "app", state: { waiting: { reason: "PodInitializing" } } } as ContainerStatus;
+  expect(podPhase(pod, [side({ running: {} }, false)], [waitingApp])).toBe("Pending");
+  // a sidecar restarting after the pod was initialized keeps it out of Pending
+  const runningApp = { name: "app", state: { running: {} } } as ContainerStatus;
+  expect(podPhase(pod, [side({ waiting: { reason: "CrashLoopBackOff" } })], [runningApp], true)).toBe(
+    "Running",
+  );
+});

@@ -120,7 +120,12 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
     sync(pod, running, podIP) {
       const uid = pod.metadata?.uid ?? "";
       const keep = new Set<string>();
-      for (const spec of pod.spec?.containers ?? []) {
+      // Sidecars (restartPolicy: Always init containers) are probed like app containers.
+      const probed = [
+        ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
+        ...(pod.spec?.containers ?? []),
+      ];
+      for (const spec of probed) {
         const c = running.get(spec.name);
         if (!c) continue;
         keep.add(c.id);
@@ -145,9 +150,10 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
         ];
         // A container already running before the agent (re)started keeps its published results,
         // so a minik restart does not flap readiness (and Service endpoints).
-        const known = [...(pod.status?.containerStatuses ?? [])].find(
-          (s) => s.containerID === `${deps.runtimeName}://${c.id}`,
-        );
+        const known = [
+          ...(pod.status?.containerStatuses ?? []),
+          ...(pod.status?.initContainerStatuses ?? []),
+        ].find((s) => s.containerID === `${deps.runtimeName}://${c.id}`);
         const initial = (kind: ProbeKind) =>
           kind === "readiness" && known
             ? known.ready
