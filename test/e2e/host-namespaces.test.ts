@@ -38,6 +38,22 @@ spec:
     command: [sh, -c, "cat /proc/net/dev; echo pid1=$(cat /proc/1/comm); echo host=$(hostname); mkdir -p /www; echo metrics > /www/index.html; exec httpd -f -p ${port} -h /www"]
 `;
 
+/** A hostNetwork pod that prints its resolv.conf and looks the API's Service up, then ends. */
+const dnsProbe = (name: string, dnsPolicy?: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {test: host-ns}}
+spec:
+  hostNetwork: true
+  restartPolicy: Never
+  ${dnsPolicy ? `dnsPolicy: ${dnsPolicy}` : ""}
+  containers:
+  - name: dns
+    image: ${busybox()}
+    command: [sh, -c, "cat /etc/resolv.conf; echo ---; nslookup kubernetes.default.svc.cluster.local || true"]
+`;
+
+const nameservers = (text: string) => text.split("\n").filter((l) => l.startsWith("nameserver "));
+
 /** The host's interfaces but minik's own (its bridge and pod veths come and go with minik). */
 function hostInterfaces(): string[] {
   return readdirSync("/sys/class/net")
@@ -139,6 +155,26 @@ describe.skipIf(skip)("compiled binary: pods on the host's namespaces", () => {
     );
     await kubectl("delete", "pod", "exporter-2", "--grace-period=0", "--force");
   }, 60_000);
+
+  test("dnsPolicy on the host network: ClusterFirstWithHostNet asks the cluster DNS, ClusterFirst means the host's resolver", async () => {
+    expect((await apply(dnsProbe("dns-cluster", "ClusterFirstWithHostNet"))).code).toBe(0);
+    expect((await apply(dnsProbe("dns-host"))).code).toBe(0);
+    for (const name of ["dns-cluster", "dns-host"]) {
+      await waitFor(async () => (await pod(name)).status?.phase === "Succeeded", {
+        timeoutMs: 60_000,
+        what: `${name} to finish`,
+      });
+    }
+    const apiIP = JSON.parse((await kubectl("get", "service", "kubernetes", "-o", "json")).stdout).spec
+      .clusterIP;
+    const [cluster, lookup] = (await kubectl("logs", "dns-cluster")).stdout.split("---\n");
+    expect(cluster).toContain("search default.svc.cluster.local svc.cluster.local cluster.local\n");
+    expect(cluster).toContain("options ndots:5\n");
+    expect(lookup).toContain(apiIP);
+    const [hostConf] = (await kubectl("logs", "dns-host")).stdout.split("---\n");
+    expect(nameservers(hostConf!)).toEqual(nameservers(readFileSync("/etc/resolv.conf", "utf8")));
+    expect(hostConf).not.toContain("svc.cluster.local");
+  }, 90_000);
 
   test("deleting the pod and minik reset leave the host's interfaces and default route alone", async () => {
     const netnsBefore = statSync("/proc/self/ns/net").ino;
