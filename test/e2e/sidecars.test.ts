@@ -55,7 +55,7 @@ spec:
       - name: proxy
         image: ${busybox()}
         restartPolicy: Always
-        command: [sh, -c, "echo proxy up; exec sleep 3600"]
+        command: [sh, -c, "echo proxy up; while [ ! -f /tmp/stop ]; do sleep 1; done; exit 1"]
         readinessProbe:
           exec: {command: [test, -f, /tmp/ready]}
           periodSeconds: 1
@@ -72,7 +72,8 @@ spec:
  * Issue 12's native sidecars on real containers through the compiled binary: a Job whose app
  * container exits completes although its sidecar would run forever (the sidecar's log shows it ran
  * and was stopped); a Deployment's pod is Ready only once both its app container and its sidecar
- * are; invalid sidecar specs are refused naming the field.
+ * are (kubectl shows 2/2), and a sidecar that ends is restarted alone while the app keeps running;
+ * invalid sidecar specs are refused naming the field.
  */
 describe.skipIf(skip)("compiled binary: native sidecars", () => {
   let d: Daemon;
@@ -141,8 +142,27 @@ describe.skipIf(skip)("compiled binary: native sidecars", () => {
       { timeoutMs: 30_000, what: "the pod Ready" },
     );
     expect(ready.status.initContainerStatuses[0]).toMatchObject({ ready: true, started: true });
+    // kubectl's READY column counts the sidecar, as against a real cluster
+    const row = (await kubectl("get", "pod", name, "--no-headers")).stdout.trim().split(/\s+/);
+    expect(row.slice(1, 4)).toEqual(["2/2", "Running", "0"]);
     const rollout = await kubectl("rollout", "status", "deployment/web", "--timeout=30s");
     expect(rollout.stdout).toContain("successfully rolled out");
+
+    // the sidecar ends: it is restarted on its own (a fresh one, not ready until its file is back),
+    // the app container keeps running untouched
+    const appID = ready.status.containerStatuses[0].containerID;
+    expect((await kubectl("exec", name, "-c", "proxy", "--", "touch", "/tmp/stop")).code).toBe(0);
+    const restarted = await waitFor(
+      async () => {
+        const p = await podOf("app=web");
+        const proxy = p.status.initContainerStatuses[0];
+        return proxy.restartCount === 1 && proxy.state.running ? p : undefined;
+      },
+      { timeoutMs: 60_000, what: "the sidecar restarted" },
+    );
+    expect(restarted.status.containerStatuses[0]).toMatchObject({ containerID: appID, restartCount: 0 });
+    expect(restarted.status.phase).toBe("Running");
+    expect(readyOf(restarted)?.status).toBe("False");
   }, 120_000);
 
   test("a sidecar-only field on a plain init container, or another restartPolicy, is refused naming the field", async () => {
