@@ -21,6 +21,7 @@ import { appsFinished, shouldRestart, sidecarsOf, stopSidecars } from "./sidecar
 /** Sandbox retries: 200 ms, doubling to 10 s (a transient failure should not cost seconds). */
 const SANDBOX_RETRY_FIRST_MS = 200;
 const SANDBOX_RETRY_MAX_MS = 10_000;
+const SIDECAR_STOP_RECHECK_MS = 1000;
 
 export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   const slash = key.indexOf("/");
@@ -177,7 +178,8 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
     // Every app container is done: the kubelet stops the sidecars (last first) so the pod can end.
     const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
     await stopSidecars(deps, pod, (c) => views.get(c.name)?.current, grace);
-    retry(0);
+    // their exit events bring the final sync; this is the safety net (a stop still under way)
+    retry(SIDECAR_STOP_RECHECK_MS);
   }
 
   const running = new Map<string, ContainerStatus>();
