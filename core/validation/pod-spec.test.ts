@@ -52,3 +52,28 @@ test("init containers: restartPolicy only Always; probes and lifecycle only on s
     "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers",
   ]);
 });
+
+test("liveness and startup probes succeed after one success", () => {
+  expect(
+    messages({
+      initContainers: [
+        {
+          name: "side",
+          image: "busybox",
+          restartPolicy: "Always",
+          startupProbe: { ...probe, successThreshold: 2 },
+        },
+      ],
+      containers: [
+        {
+          ...app,
+          livenessProbe: { ...probe, successThreshold: 3 },
+          readinessProbe: { ...probe, successThreshold: 3 },
+        },
+      ],
+    }),
+  ).toEqual([
+    "spec.initContainers[0].startupProbe.successThreshold: Invalid value: 2: must be 1",
+    "spec.containers[0].livenessProbe.successThreshold: Invalid value: 3: must be 1",
+  ]);
+});

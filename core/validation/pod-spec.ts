@@ -130,6 +130,11 @@ function validateContainer(c: Container, f: string, names: Set<string>, volumes:
   for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"] as const) {
     if (c[probe]) causes.push(...validateProbe(c[probe]!, `${f}.${probe}`));
   }
+  // a liveness or startup result is final after one success (sidecars and app containers alike)
+  for (const probe of ["livenessProbe", "startupProbe"] as const) {
+    const n = c[probe]?.successThreshold;
+    if (n !== undefined && n !== 1) causes.push(invalid(`${f}.${probe}.successThreshold`, n, "must be 1"));
+  }
   return causes;
 }
 
