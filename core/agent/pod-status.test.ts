@@ -193,3 +193,20 @@ test("podPhase with a sidecar: Running while it runs after the app succeeded, Su
     "Running",
   );
 });
+
+test("a sidecar's hostPorts are the pod's; a plain init container's are not", () => {
+  const sb = sandboxConfig(
+    {
+      metadata: { name: "p", uid: "u" },
+      spec: {
+        initContainers: [
+          { name: "setup", ports: [{ containerPort: 1, hostPort: 8001 }] },
+          { name: "proxy", restartPolicy: "Always", ports: [{ containerPort: 15001, hostPort: 8002 }] },
+        ],
+        containers: [{ name: "app", ports: [{ containerPort: 80, hostPort: 8080 }] }],
+      },
+    },
+    { nameserver: "10.96.0.10", searchDomain: "cluster.local" },
+  );
+  expect(sb.hostPorts.map((p) => p.hostPort)).toEqual([8002, 8080]);
+});

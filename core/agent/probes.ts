@@ -3,6 +3,7 @@ import type { Clock } from "../loop/clock.ts";
 import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
 import type { DuplexStream } from "../seams/node-services.ts";
 import { runHandler } from "./handlers.ts";
+import { isSidecar } from "./pod-status.ts";
 
 /**
  * Liveness, readiness and startup probes with the kubelet's semantics: one worker per container
@@ -121,10 +122,7 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
       const uid = pod.metadata?.uid ?? "";
       const keep = new Set<string>();
       // Sidecars (restartPolicy: Always init containers) are probed like app containers.
-      const probed = [
-        ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
-        ...(pod.spec?.containers ?? []),
-      ];
+      const probed = [...(pod.spec?.initContainers ?? []).filter(isSidecar), ...(pod.spec?.containers ?? [])];
       for (const spec of probed) {
         const c = running.get(spec.name);
         if (!c) continue;

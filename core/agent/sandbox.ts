@@ -1,6 +1,7 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import type { SandboxConfig } from "../seams/container-runtime.ts";
 import { podResources } from "./container-config.ts";
+import { isSidecar } from "./pod-status.ts";
 
 /**
  * The pod's sandbox: hostname, resolv.conf per dnsPolicy, /etc/hosts aliases and host ports.
@@ -24,7 +25,9 @@ export function sandboxConfig(
   const spec = pod.spec ?? { containers: [] };
   const namespace = pod.metadata?.namespace ?? "default";
   const hostPorts: SandboxConfig["hostPorts"] = [];
-  for (const c of spec.containers) {
+  // sidecars run all along, so their hostPorts are the pod's too
+  const sidecars = (spec.initContainers ?? []).filter(isSidecar);
+  for (const c of [...sidecars, ...spec.containers]) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
       hostPorts.push({
