@@ -455,3 +455,21 @@ test("a second delete with a shorter grace period cuts the running stop short", 
   await waitFor(async () => !(await h.client.tryGet("pods", "default", "hurry")), { what: "pod removed" });
   expect(h.host.containers.has(id)).toBe(false);
 });
+
+test("a hostNetwork/hostPID/hostIPC pod: the host's namespaces, the node's address, the host's resolver", async () => {
+  await h.createPod("exporter", {
+    hostNetwork: true,
+    hostPID: true,
+    hostIPC: true,
+    containers: [{ name: "app", image: "busybox:1.36", ports: [{ containerPort: 9100, hostPort: 9100 }] }],
+  });
+  const pod = await h.waitPod("exporter", running, "exporter running");
+  expect(pod.status?.podIP).toBe("192.168.7.2");
+  expect(pod.status?.podIPs).toEqual([{ ip: "192.168.7.2" }]);
+  expect(pod.status?.hostIP).toBe("192.168.7.2");
+  const sandbox = h.host.sandboxes.get(pod.metadata.uid!)!;
+  expect(sandbox.config.hostNamespaces).toEqual({ network: true, pid: true, ipc: true });
+  expect(sandbox.status.ip).toBeUndefined();
+  // ClusterFirst on the host network falls back to the host's resolver (dnsPolicy Default)
+  expect(sandbox.config.dns.nameservers).not.toContain("10.96.0.10");
+});

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
-import { qosClass } from "./container-config.ts";
+import { podResources, qosClass } from "./container-config.ts";
 import { type Harness, startHarness } from "./testing/agent-harness.ts";
 
 let h: Harness;
@@ -239,4 +239,19 @@ test("runAsNonRoot with runAsUser 0 is CreateContainerConfigError", async () => 
     `container's runAsUser breaks non-root policy (pod: "rootless_default(${pod.metadata.uid})", container: app)`,
   );
   expect(h.host.find(pod.metadata.uid!, "app")).toBeUndefined();
+});
+
+test("pod-level limits: sidecars add to the app containers; an init container runs beside earlier sidecars", () => {
+  const limited = (name: string, memory: string, sidecar = false) => ({
+    name,
+    image: "x",
+    resources: { limits: { memory } },
+    ...(sidecar ? { restartPolicy: "Always" } : {}),
+  });
+  const pod = (initContainers: ReturnType<typeof limited>[]) =>
+    ({ spec: { containers: [limited("app", "64Mi")], initContainers } }) as Pod;
+  expect(podResources(pod([limited("proxy", "32Mi", true)]))?.memoryLimitBytes).toBe(96 << 20);
+  expect(
+    podResources(pod([limited("proxy", "32Mi", true), limited("migrate", "128Mi")]))?.memoryLimitBytes,
+  ).toBe(160 << 20);
 });

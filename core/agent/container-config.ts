@@ -101,17 +101,30 @@ export function containerResources(c: Container): ContainerResources {
  */
 export function podResources(pod: Pod): ContainerResources | undefined {
   const apps = (pod.spec?.containers ?? []).map(containerResources);
-  const inits = (pod.spec?.initContainers ?? []).map(containerResources);
+  const inits = (pod.spec?.initContainers ?? []).map((c) => ({
+    sidecar: c.restartPolicy === "Always",
+    r: containerResources(c),
+  }));
   const out: ContainerResources = {};
   for (const key of ["cpuLimitMillis", "memoryLimitBytes"] as const) {
     if (
       apps.length === 0 ||
       apps.some((r) => r[key] === undefined) ||
-      inits.some((r) => r[key] === undefined)
+      inits.some((i) => i.r[key] === undefined)
     )
       continue;
-    const sum = apps.reduce((s, r) => s + r[key]!, 0);
-    out[key] = Math.max(sum, ...inits.map((r) => r[key]!));
+    // Sidecars run beside the app containers; each init container beside the sidecars before it.
+    let sum = apps.reduce((s, r) => s + r[key]!, 0);
+    let sidecars = 0;
+    let peak = 0;
+    for (const i of inits) {
+      if (i.sidecar) {
+        sum += i.r[key]!;
+        sidecars += i.r[key]!;
+        peak = Math.max(peak, sidecars);
+      } else peak = Math.max(peak, sidecars + i.r[key]!);
+    }
+    out[key] = Math.max(sum, peak);
   }
   return Object.keys(out).length ? out : undefined;
 }

@@ -172,3 +172,41 @@ test("readiness gates hold Ready back; conditions and fields of others are kept"
   expect(ready().status).toBe("True");
   expect(s.conditions!.find((c) => c.type === "example.com/lb")).toEqual(gate);
 });
+
+test("podPhase with a sidecar: Running while it runs after the app succeeded, Succeeded once it stopped", () => {
+  const pod: Pod = {
+    spec: {
+      restartPolicy: "Never",
+      initContainers: [{ name: "proxy", restartPolicy: "Always" }],
+      containers: [{ name: "app" }],
+    },
+  };
+  const done = { name: "app", state: { terminated: { exitCode: 0 } } } as ContainerStatus;
+  const side = (state: object, started = true) => ({ name: "proxy", state, started }) as ContainerStatus;
+  expect(podPhase(pod, [side({ running: {} })], [done])).toBe("Running");
+  expect(podPhase(pod, [side({ terminated: { exitCode: 137 } })], [done])).toBe("Succeeded");
+  const waitingApp = { name: "app", state: { waiting: { reason: "PodInitializing" } } } as ContainerStatus;
+  expect(podPhase(pod, [side({ running: {} }, false)], [waitingApp])).toBe("Pending");
+  // a sidecar restarting after the pod was initialized keeps it out of Pending
+  const runningApp = { name: "app", state: { running: {} } } as ContainerStatus;
+  expect(podPhase(pod, [side({ waiting: { reason: "CrashLoopBackOff" } })], [runningApp], true)).toBe(
+    "Running",
+  );
+});
+
+test("a sidecar's hostPorts are the pod's; a plain init container's are not", () => {
+  const sb = sandboxConfig(
+    {
+      metadata: { name: "p", uid: "u" },
+      spec: {
+        initContainers: [
+          { name: "setup", ports: [{ containerPort: 1, hostPort: 8001 }] },
+          { name: "proxy", restartPolicy: "Always", ports: [{ containerPort: 15001, hostPort: 8002 }] },
+        ],
+        containers: [{ name: "app", ports: [{ containerPort: 80, hostPort: 8080 }] }],
+      },
+    },
+    { nameserver: "10.96.0.10", searchDomain: "cluster.local" },
+  );
+  expect(sb.hostPorts.map((p) => p.hostPort)).toEqual([8002, 8080]);
+});

@@ -35,6 +35,8 @@ export interface StatusInput {
   runtimeName: string;
   sandbox?: SandboxStatus;
   hostIP?: string;
+  /** The pod's address when it is not the sandbox's (hostNetwork: the node's). */
+  podIP?: string;
   views: Map<string, ContainerView>;
 }
 
@@ -105,8 +107,9 @@ function containerStatus(
       state: { terminated: end },
       lastState:
         view?.previous?.state === "exited" ? { terminated: terminated(view.previous, runtimeName) } : {},
-      // A completed init container counts as ready, as the kubelet reports it.
-      ready: init && end.exitCode === 0,
+      // A completed init container counts as ready, as the kubelet reports it (a sidecar never
+      // completes: stopped, it is not ready).
+      ready: init && !isSidecar(spec) && end.exitCode === 0,
       started: false,
     };
   }
@@ -114,16 +117,47 @@ function containerStatus(
   return { ...base, state: waiting(w.reason, w.message), lastState: {}, ready: false, started: false };
 }
 
+/** A native sidecar: an init container with `restartPolicy: Always` (Kubernetes 1.29+). */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === "Always";
+}
+
 function initSucceeded(s: KubeContainerStatus): boolean {
   return s.state?.terminated?.exitCode === 0;
 }
 
-/** Kubernetes' getPhase over the computed container statuses. */
-export function podPhase(pod: Pod, init: KubeContainerStatus[], app: KubeContainerStatus[]): string {
+/** A regular init container completed, or a sidecar is running and started. */
+function initDone(spec: Container, s: KubeContainerStatus): boolean {
+  return isSidecar(spec) ? Boolean(s.state?.running && s.started) : initSucceeded(s);
+}
+
+/**
+ * Kubernetes' getPhase over the computed container statuses (pkg/kubelet/kubelet_pods.go).
+ * Sidecars count as running while they run; a stopped sidecar is neither running nor stopped,
+ * so a pod whose app containers all succeeded is Succeeded once its sidecars are stopped.
+ * `initializedBefore`: an app container already ran, so a restarting sidecar keeps it out of Pending.
+ */
+export function podPhase(
+  pod: Pod,
+  init: KubeContainerStatus[],
+  app: KubeContainerStatus[],
+  initializedBefore = false,
+): string {
   const policy = pod.spec?.restartPolicy ?? "Always";
+  const specs = pod.spec?.initContainers ?? [];
+  const sidecar = (s: KubeContainerStatus) => specs.some((c) => c.name === s.name && isSidecar(c));
   let pendingInit = 0;
+  let pendingSidecars = 0;
   let failedInit = 0;
+  let running = 0;
   for (const s of init) {
+    if (sidecar(s)) {
+      if (s.state?.running) {
+        if (!s.started) pendingSidecars++;
+        running++;
+      } else if (!s.state?.terminated && !s.lastState?.terminated) pendingSidecars++;
+      continue;
+    }
     if (s.state?.running) pendingInit++;
     else if (s.state?.terminated) {
       if (s.state.terminated.exitCode !== 0) failedInit++;
@@ -131,21 +165,25 @@ export function podPhase(pod: Pod, init: KubeContainerStatus[], app: KubeContain
       if (s.lastState.terminated.exitCode !== 0) failedInit++;
     } else pendingInit++;
   }
-  let running = 0;
-  let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  let appWaiting = 0;
   for (const s of app) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
       stopped++;
       if (s.state.terminated.exitCode === 0) succeeded++;
     } else if (s.lastState?.terminated) stopped++;
-    else waiting++;
+    else appWaiting++;
   }
   if (failedInit > 0 && policy === "Never") return "Failed";
   const anyAppStarted = app.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
-  if ((pendingInit > 0 && !anyAppStarted) || waiting > 0) return "Pending";
+  if (
+    (pendingInit > 0 && !anyAppStarted) ||
+    (pendingSidecars > 0 && !anyAppStarted && !initializedBefore) ||
+    appWaiting > 0
+  )
+    return "Pending";
   if (running > 0) return "Running";
   if (stopped > 0) {
     if (policy === "Always") return "Running";
@@ -184,7 +222,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const initStatuses = initSpecs.map((c) =>
     containerStatus(c, views.get(c.name), runtimeName, true, "PodInitializing"),
   );
-  const initialized = initStatuses.every(initSucceeded);
+  const initialized = initSpecs.every((c, i) => initDone(c, initStatuses[i]!));
   const appStatuses = (pod.spec?.containers ?? [])
     .map((c) =>
       containerStatus(
@@ -197,12 +235,22 @@ export function computePodStatus(input: StatusInput): PodStatus {
     )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  let phase = podPhase(pod, initStatuses, appStatuses);
+  const initializedBefore =
+    old.conditions?.some((c) => c.type === "Initialized" && c.status === "True") ?? false;
+  let phase = podPhase(pod, initStatuses, appStatuses, initializedBefore);
   // A pod that finished stays finished.
   if (old.phase === "Succeeded" || old.phase === "Failed") phase = old.phase;
 
-  const incomplete = initStatuses.filter((s) => !initSucceeded(s)).map((s) => s.name);
-  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  // Once initialized, a pod with sidecars stays so (a sidecar restarting later does not undo it).
+  const incomplete =
+    initializedBefore && initSpecs.some(isSidecar)
+      ? []
+      : initSpecs.filter((c, i) => !initDone(c, initStatuses[i]!)).map((c) => c.name);
+  // Sidecars' readiness counts towards the pod's, ahead of the app containers.
+  const unready = [
+    ...initStatuses.filter((s, i) => isSidecar(initSpecs[i]!) && !s.ready),
+    ...appStatuses.filter((s) => !s.ready),
+  ].map((s) => s.name);
   const completed = phase === "Succeeded" || phase === "Failed";
   const notReadyReason = completed ? "PodCompleted" : "ContainersNotReady";
   const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(" ")}]`;
@@ -242,7 +290,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const owned = new Set(mine.map((c) => c.type));
   const conditions = [...mine, ...(old.conditions ?? []).filter((c) => !owned.has(c.type))];
 
-  const podIP = input.sandbox?.ip ?? old.podIP;
+  const podIP = input.podIP ?? input.sandbox?.ip ?? old.podIP;
   // Fields the agent does not own (nominatedNodeName, reason, message, …) are carried over.
   const status: PodStatus = {
     ...old,

@@ -7,10 +7,11 @@ import { pullPolicyOf, type StartScope, startContainer } from "./container-start
 import { stopWithHooks } from "./lifecycle.ts";
 import { activeDeadline, failPastDeadline, settleFinished } from "./pod-finish.ts";
 import { asObject, podDescription } from "./pod-names.ts";
-import { type ContainerView, computePodStatus, exitCodeOf } from "./pod-status.ts";
+import { type ContainerView, computePodStatus, exitCodeOf, isSidecar } from "./pod-status.ts";
 import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { addLogMessages, nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
-import { sandboxConfig } from "./sandbox.ts";
+import { podAddress, sandboxConfig } from "./sandbox.ts";
+import { appsFinished, shouldRestart, sidecarsOf, stopSidecars } from "./sidecars.ts";
 
 /**
  * One level-triggered reconcile of one pod: read the pod and what the runtime runs for it, take
@@ -20,6 +21,7 @@ import { sandboxConfig } from "./sandbox.ts";
 /** Sandbox retries: 200 ms, doubling to 10 s (a transient failure should not cost seconds). */
 const SANDBOX_RETRY_FIRST_MS = 200;
 const SANDBOX_RETRY_MAX_MS = 10_000;
+const SIDECAR_STOP_RECHECK_MS = 1000;
 
 export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   const slash = key.indexOf("/");
@@ -91,9 +93,10 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   }
 
   const hostIP = await deps.hostIP();
+  const podIP = podAddress(pod, sandbox?.ip, hostIP);
   const scope: StartScope = {
     placement: {
-      podIP: sandbox?.ip,
+      podIP,
       hostIP,
       nodeAllocatable: deps.nodeAllocatable,
     },
@@ -118,15 +121,35 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
         runtimeName: deps.runtime.name,
         sandbox,
         hostIP,
+        podIP,
         views: first,
       }),
     );
   }
 
+  const appViews = new Map((pod.spec?.containers ?? []).map((spec) => [spec.name, viewOf(pod, spec, mine)]));
+  // Once an app container ran, the init sequence is over: a sidecar restarting no longer gates.
+  const appsStarted = [...appViews.values()].some((v) => v.current) || hadStarted(pod);
+  const finishing = appsFinished(pod, appViews);
+
   let initialized = true;
   for (const spec of pod.spec?.initContainers ?? []) {
     const view = viewOf(pod, spec, mine);
     views.set(spec.name, view);
+    if (isSidecar(spec)) {
+      if (finishing) continue; // stopped below, never restarted
+      const cur = view.current;
+      if (cur?.state === "running") {
+        killIfNeeded(deps, pod, spec, cur);
+        if (!appsStarted && !deps.probes.started(cur.id)) initialized = false;
+        continue;
+      }
+      if (!initialized || !sandbox?.ready) continue;
+      retry(await ensureStarted(deps, pod, spec, view, scope));
+      // The next init container waits for this one to be started (its startupProbe passed).
+      if (!appsStarted && (view.current?.state !== "running" || spec.startupProbe)) initialized = false;
+      continue;
+    }
     if (!initialized) continue;
     const cur = view.current;
     if (cur?.state === "exited" && exitCodeOf(cur) === 0 && (policy === "Never" || !predates(cur, sandbox)))
@@ -138,7 +161,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   }
 
   for (const spec of pod.spec?.containers ?? []) {
-    const view = viewOf(pod, spec, mine);
+    const view = appViews.get(spec.name)!;
     views.set(spec.name, view);
     if (!initialized || !sandbox?.ready) continue;
     const cur = view.current;
@@ -151,13 +174,22 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
     retry(await ensureStarted(deps, pod, spec, view, scope));
   }
 
+  if (finishing && sidecarsOf(pod).some((c) => views.get(c.name)?.current?.state === "running")) {
+    // Every app container is done: the kubelet stops the sidecars (last first) so the pod can end.
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    await stopSidecars(deps, pod, (c) => views.get(c.name)?.current, grace);
+    // their exit events bring the final sync; this is the safety net (a stop still under way)
+    retry(SIDECAR_STOP_RECHECK_MS);
+  }
+
   const running = new Map<string, ContainerStatus>();
-  for (const spec of pod.spec?.containers ?? []) {
+  const probed = [...sidecarsOf(pod), ...(pod.spec?.containers ?? [])];
+  for (const spec of probed) {
     const cur = views.get(spec.name)?.current;
     if (cur?.state === "running") running.set(spec.name, cur);
   }
-  deps.probes.sync(pod, running, sandbox?.ip);
-  for (const spec of pod.spec?.containers ?? []) {
+  deps.probes.sync(pod, running, podIP);
+  for (const spec of probed) {
     const view = views.get(spec.name)!;
     const cur = view.current;
     if (cur?.state === "running") {
@@ -175,6 +207,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
     runtimeName: deps.runtime.name,
     sandbox,
     hostIP,
+    podIP,
     views,
   });
   await writeStatus(deps, pod, status);
@@ -198,8 +231,9 @@ function predates(c: ContainerStatus, sandbox: SandboxStatus | undefined): boole
   return sandbox !== undefined && Date.parse(c.createdAt) < Date.parse(sandbox.createdAt);
 }
 
-function shouldRestart(policy: string, exitCode: number): boolean {
-  return policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
+/** The stored status shows an app container that ran (the runtime may have lost it: a reboot). */
+function hadStarted(pod: Pod): boolean {
+  return (pod.status?.containerStatuses ?? []).some((s) => s.containerID || s.lastState?.terminated);
 }
 
 /** Starts (or restarts, honouring CrashLoopBackOff) a container; returns when to retry. */

@@ -4,6 +4,7 @@ import type { ContainerStatus } from "../seams/container-runtime.ts";
 import type { AgentDeps } from "./agent-deps.ts";
 import { stopWithHooks } from "./lifecycle.ts";
 import { asObject } from "./pod-names.ts";
+import { sidecarGrace, sidecarsOf, stopSidecars } from "./sidecars.ts";
 
 /**
  * Ending pods: graceful termination of a pod being deleted (stop its containers within the grace
@@ -21,7 +22,13 @@ export async function terminatePod(deps: AgentDeps, pod: Pod, containers: Contai
   for (const c of live)
     deps.events.record(asObject(pod), "Normal", "Killing", `Stopping container ${c.name}`);
   deps.probes.removePod(uid);
-  await Promise.all(live.map((c) => stopWithHooks(deps, pod, c, grace)));
+  // App containers first, all at once; then the sidecars, last declared first, with what is left.
+  const sidecars = new Set(sidecarsOf(pod).map((c) => c.name));
+  const began = deps.clock.now();
+  await Promise.all(live.filter((c) => !sidecars.has(c.name)).map((c) => stopWithHooks(deps, pod, c, grace)));
+  const newest = (spec: { name: string }) =>
+    live.filter((c) => c.name === spec.name).sort((a, b) => b.attempt - a.attempt)[0];
+  await stopSidecars(deps, pod, newest, sidecarGrace(grace, deps.clock.now() - began));
   await removeAll(deps, uid, containers);
   try {
     await deps.client.delete("pods", pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", {

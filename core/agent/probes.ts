@@ -3,6 +3,7 @@ import type { Clock } from "../loop/clock.ts";
 import type { ContainerRuntime, ContainerStatus } from "../seams/container-runtime.ts";
 import type { DuplexStream } from "../seams/node-services.ts";
 import { runHandler } from "./handlers.ts";
+import { isSidecar } from "./pod-status.ts";
 
 /**
  * Liveness, readiness and startup probes with the kubelet's semantics: one worker per container
@@ -120,7 +121,9 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
     sync(pod, running, podIP) {
       const uid = pod.metadata?.uid ?? "";
       const keep = new Set<string>();
-      for (const spec of pod.spec?.containers ?? []) {
+      // Sidecars (restartPolicy: Always init containers) are probed like app containers.
+      const probed = [...(pod.spec?.initContainers ?? []).filter(isSidecar), ...(pod.spec?.containers ?? [])];
+      for (const spec of probed) {
         const c = running.get(spec.name);
         if (!c) continue;
         keep.add(c.id);
@@ -145,9 +148,10 @@ export function createProbeManager(deps: ProbeManagerDeps): ProbeManager {
         ];
         // A container already running before the agent (re)started keeps its published results,
         // so a minik restart does not flap readiness (and Service endpoints).
-        const known = [...(pod.status?.containerStatuses ?? [])].find(
-          (s) => s.containerID === `${deps.runtimeName}://${c.id}`,
-        );
+        const known = [
+          ...(pod.status?.containerStatuses ?? []),
+          ...(pod.status?.initContainerStatuses ?? []),
+        ].find((s) => s.containerID === `${deps.runtimeName}://${c.id}`);
         const initial = (kind: ProbeKind) =>
           kind === "readiness" && known
             ? known.ready

@@ -1,6 +1,7 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import type { SandboxConfig } from "../seams/container-runtime.ts";
 import { podResources } from "./container-config.ts";
+import { isSidecar } from "./pod-status.ts";
 
 /**
  * The pod's sandbox: hostname, resolv.conf per dnsPolicy, /etc/hosts aliases and host ports.
@@ -24,7 +25,9 @@ export function sandboxConfig(
   const spec = pod.spec ?? { containers: [] };
   const namespace = pod.metadata?.namespace ?? "default";
   const hostPorts: SandboxConfig["hostPorts"] = [];
-  for (const c of spec.containers) {
+  // sidecars run all along, so their hostPorts are the pod's too
+  const sidecars = (spec.initContainers ?? []).filter(isSidecar);
+  for (const c of [...sidecars, ...spec.containers]) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
       hostPorts.push({
@@ -36,6 +39,11 @@ export function sandboxConfig(
     }
   }
   const resources = podResources(pod);
+  const hostNamespaces = {
+    ...(spec.hostNetwork ? { network: true } : {}),
+    ...(spec.hostPID ? { pid: true } : {}),
+    ...(spec.hostIPC ? { ipc: true } : {}),
+  };
   return {
     podUid: pod.metadata?.uid ?? "",
     namespace,
@@ -45,7 +53,13 @@ export function sandboxConfig(
     hostAliases: (spec.hostAliases ?? []).map((a) => ({ ip: a.ip ?? "", hostnames: a.hostnames ?? [] })),
     hostPorts,
     ...(resources ? { resources } : {}),
+    ...(Object.keys(hostNamespaces).length ? { hostNamespaces } : {}),
   };
+}
+
+/** The pod's address: the node's own for a pod on the host's network, as the kubelet reports it. */
+export function podAddress(pod: Pod, sandboxIP: string | undefined, hostIP: string | undefined) {
+  return pod.spec?.hostNetwork ? hostIP : sandboxIP;
 }
 
 /** spec.hostname if given, else the pod name, cut to 63 characters as Kubernetes does. */

@@ -47,25 +47,41 @@ export interface PodRequests {
 }
 
 /**
- * What the scheduler reserves for a pod: the sum over containers, or the largest init container
- * if that is more (they run one at a time, before the rest), plus the pod overhead.
+ * What the scheduler reserves for a pod, as Kubernetes computes it (component-helpers'
+ * PodRequests): the app containers plus the sidecars (restartPolicy: Always init containers, which
+ * keep running), or, if more, what the init sequence needs at its peak — each init container with
+ * the sidecars started before it; plus the pod overhead.
  */
 export function podRequests(pod: Pod): PodRequests {
   const of = (r: Record<string, string | number> | undefined, name: string) => r?.[name];
-  const sum: PodRequests = { cpuMillis: 0, memory: 0, ephemeralStorage: 0 };
+  const zero = (): PodRequests => ({ cpuMillis: 0, memory: 0, ephemeralStorage: 0 });
+  const sum = zero();
   const add = (to: PodRequests, req: Record<string, string | number> | undefined) => {
     to.cpuMillis += cpuMillis(of(req, "cpu"));
     to.memory += quantityValue(of(req, "memory"));
     to.ephemeralStorage += quantityValue(of(req, "ephemeral-storage"));
   };
+  const max = (to: PodRequests, other: PodRequests) => {
+    to.cpuMillis = Math.max(to.cpuMillis, other.cpuMillis);
+    to.memory = Math.max(to.memory, other.memory);
+    to.ephemeralStorage = Math.max(to.ephemeralStorage, other.ephemeralStorage);
+  };
   for (const c of pod.spec?.containers ?? []) add(sum, c.resources?.requests ?? c.resources?.limits);
+  const sidecars = zero();
+  const initPeak = zero();
   for (const c of pod.spec?.initContainers ?? []) {
-    const init: PodRequests = { cpuMillis: 0, memory: 0, ephemeralStorage: 0 };
-    add(init, c.resources?.requests ?? c.resources?.limits);
-    sum.cpuMillis = Math.max(sum.cpuMillis, init.cpuMillis);
-    sum.memory = Math.max(sum.memory, init.memory);
-    sum.ephemeralStorage = Math.max(sum.ephemeralStorage, init.ephemeralStorage);
+    const req = c.resources?.requests ?? c.resources?.limits;
+    if (c.restartPolicy === "Always") {
+      add(sum, req);
+      add(sidecars, req);
+      max(initPeak, sidecars);
+    } else {
+      const init = { ...sidecars };
+      add(init, req);
+      max(initPeak, init);
+    }
   }
+  max(sum, initPeak);
   add(sum, pod.spec?.overhead);
   return sum;
 }

@@ -3,6 +3,7 @@ import type { Node, Pod } from "kubernetes-types/core/v1";
 import { waitFor } from "../../test/support/env.ts";
 import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
+import { podRequests } from "./pods.ts";
 import { deletionOrder } from "./replicaset-controller.ts";
 import { fit, matchesNodeSelector, tolerates, unschedulableMessage } from "./scheduler.ts";
 import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./testing/test-kit.ts";
@@ -246,8 +247,35 @@ describe("fit (kube-scheduler's filters)", () => {
         spec: { containers: [{ name: "c", ports: [{ containerPort: 80, hostPort: 8080 }] }], ...tolerating },
       }) as Pod;
     expect(fit(withPort("b"), node, [withPort("a")])).toEqual([
-      "node(s) didn't have free ports for the requested pod ports",
+      "node(s) didn't have free ports for the requested pod ports (8080/TCP is in use by pod default/)",
     ]);
+  });
+
+  test("a hostNetwork pod holds its containerPorts; a sidecar's hostPort counts", () => {
+    const hostNet = (uid: string, name: string) =>
+      ({
+        metadata: { uid, name, namespace: "ops" },
+        spec: {
+          hostNetwork: true,
+          containers: [{ name: "c", ports: [{ containerPort: 9100 }] }],
+          ...tolerating,
+        },
+      }) as Pod;
+    expect(fit(hostNet("b", "b"), node, [hostNet("a", "exporter")])).toEqual([
+      "node(s) didn't have free ports for the requested pod ports (9100/TCP is in use by pod ops/exporter)",
+    ]);
+    const sidecar = {
+      metadata: { uid: "c", name: "side", namespace: "ops" },
+      spec: {
+        ...tolerating,
+        initContainers: [
+          { name: "s", restartPolicy: "Always", ports: [{ containerPort: 1, hostPort: 9100 }] },
+        ],
+        containers: [{ name: "c" }],
+      },
+    } as Pod;
+    expect(fit(hostNet("b", "b"), node, [sidecar])[0]).toContain("9100/TCP is in use by pod ops/side");
+    expect(fit(hostNet("b", "b"), node, [])).toEqual([]);
   });
 
   test("requests add up; init containers count by their largest; pods are counted", () => {
@@ -268,6 +296,22 @@ describe("fit (kube-scheduler's filters)", () => {
     expect(unschedulableMessage(["Insufficient memory", "Insufficient cpu"])).toBe(
       "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.",
     );
+  });
+
+  test("sidecars add to the app containers; an init container runs beside the sidecars before it", () => {
+    const cpu = (name: string, value: string, sidecar = false) => ({
+      name,
+      resources: { requests: { cpu: value } },
+      ...(sidecar ? { restartPolicy: "Always" } : {}),
+    });
+    const pod = (initContainers: object[]) =>
+      ({ spec: { containers: [cpu("app", "300m")], initContainers } }) as unknown as Pod;
+    // 300m app + 200m sidecar
+    expect(podRequests(pod([cpu("proxy", "200m", true)])).cpuMillis).toBe(500);
+    // init peak: 200m sidecar + 600m migration = 800m > 500m
+    expect(podRequests(pod([cpu("proxy", "200m", true), cpu("migrate", "600m")])).cpuMillis).toBe(800);
+    // an init container before the sidecar runs alone: max(600m, 300m + 200m)
+    expect(podRequests(pod([cpu("migrate", "600m"), cpu("proxy", "200m", true)])).cpuMillis).toBe(600);
   });
 });
 

@@ -144,7 +144,8 @@ export function fit(pod: Pod, node: Node, podsOnNode: Pod[]): string[] {
     return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`];
   }
   if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
-  if (hostPortsTaken(pod, podsOnNode)) return ["node(s) didn't have free ports for the requested pod ports"];
+  const taken = hostPortTaken(pod, podsOnNode);
+  if (taken) return [`node(s) didn't have free ports for the requested pod ports (${taken})`];
   const alloc = node.status?.allocatable ?? {};
   const others = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid);
   const used = others.map(podRequests).reduce(
@@ -208,25 +209,40 @@ function requirementMatches(e: NodeSelectorRequirement, value: string | undefine
   }
 }
 
-/** A hostPort (same protocol, overlapping hostIP) already used by a pod on the node. */
-function hostPortsTaken(pod: Pod, podsOnNode: Pod[]): boolean {
+/**
+ * The first hostPort (same protocol, overlapping hostIP) already used by a pod on the node, named
+ * with its holder so the FailedScheduling event says what to free. hostNetwork pods hold each
+ * containerPort (the API defaults it as their hostPort); sidecars run all along, so theirs count.
+ */
+function hostPortTaken(pod: Pod, podsOnNode: Pod[]): string | undefined {
   const ports = (p: Pod) =>
-    (p.spec?.containers ?? []).flatMap((c) =>
-      (c.ports ?? [])
-        .filter((x) => x.hostPort)
-        .map((x) => ({ port: x.hostPort!, protocol: x.protocol ?? "TCP", ip: x.hostIP || "0.0.0.0" })),
-    );
+    [
+      ...(p.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
+      ...(p.spec?.containers ?? []),
+    ]
+      .flatMap((c) => c.ports ?? [])
+      .map((x) => ({
+        port: x.hostPort || (p.spec?.hostNetwork ? x.containerPort : 0),
+        protocol: x.protocol ?? "TCP",
+        ip: x.hostIP || "0.0.0.0",
+      }))
+      .filter((x) => x.port);
   const wanted = ports(pod);
-  if (!wanted.length) return false;
-  const used = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid).flatMap(ports);
-  return wanted.some((w) =>
-    used.some(
-      (u) =>
-        u.port === w.port &&
-        u.protocol === w.protocol &&
-        (u.ip === w.ip || u.ip === "0.0.0.0" || w.ip === "0.0.0.0"),
-    ),
-  );
+  if (!wanted.length) return undefined;
+  for (const other of podsOnNode) {
+    if (other.metadata?.uid === pod.metadata?.uid) continue;
+    for (const u of ports(other)) {
+      const clash = wanted.find(
+        (w) =>
+          u.port === w.port &&
+          u.protocol === w.protocol &&
+          (u.ip === w.ip || u.ip === "0.0.0.0" || w.ip === "0.0.0.0"),
+      );
+      if (clash)
+        return `${clash.port}/${clash.protocol} is in use by pod ${other.metadata?.namespace ?? "default"}/${other.metadata?.name ?? ""}`;
+    }
+  }
+  return undefined;
 }
 
 /** Kubernetes' Toleration.ToleratesTaint. */

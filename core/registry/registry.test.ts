@@ -39,6 +39,19 @@ describe("create", () => {
     expect(got).toEqual(d as KubeObject);
   });
 
+  test("a hostNetwork pod's containerPorts become its hostPorts; a workload template's do not", async () => {
+    const ports = [{ containerPort: 9100 }];
+    const p = (await fx.registry.create(
+      "pods",
+      pod("exporter", { hostNetwork: true, containers: [{ name: "c", image: "busybox", ports }] }),
+    )) as Pod;
+    expect(p.spec!.containers[0]!.ports).toEqual([{ containerPort: 9100, hostPort: 9100, protocol: "TCP" }]);
+    const template = deployment("exporter");
+    (template.spec as Deployment["spec"])!.template.spec!.hostNetwork = true;
+    const d = (await fx.registry.create("deployments.apps", template)) as Deployment;
+    expect(d.spec!.template.spec!.containers[0]!.ports![0]!.hostPort).toBeUndefined();
+  });
+
   test("generateName appends 5 characters of the Kubernetes alphabet", async () => {
     const p = await fx.registry.create<KubeObject>("pods", {
       ...pod(""),

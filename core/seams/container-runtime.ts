@@ -53,6 +53,19 @@ export interface SandboxConfig {
   hostPorts: { containerPort: number; hostPort: number; protocol: "TCP" | "UDP" | "SCTP"; hostIP?: string }[];
   /** Pod-level cgroup limits (sum of container limits), if any. */
   resources?: ContainerResources;
+  /**
+   * Namespaces the pod shares with the host (spec.hostNetwork/hostPID/hostIPC). The runtime joins
+   * the host's and never creates, moves or tears down anything of it: no veth, no pod IP, no
+   * hostPort rules (the pod listens on the host's ports itself); a host network also means the
+   * host's UTS namespace (its hostname), as the CRI runtimes do.
+   */
+  hostNamespaces?: HostNamespaces;
+}
+
+export interface HostNamespaces {
+  network?: boolean;
+  pid?: boolean;
+  ipc?: boolean;
 }
 
 export interface SandboxStatus {

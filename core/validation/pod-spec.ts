@@ -1,12 +1,15 @@
 import type { Container, ContainerPort, PodSpec, Probe } from "kubernetes-types/core/v1";
 import { parseQuantity } from "../quantity.ts";
-import { type Causes, duplicate, invalid, notSupported, required } from "./causes.ts";
+import { type Causes, duplicate, forbidden, invalid, notSupported, required } from "./causes.ts";
 import { dns1123Label, dns1123Subdomain, portName } from "./names.ts";
 
 const PROTOCOLS = ["TCP", "UDP", "SCTP"];
 const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
 const DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
 const PULL_POLICIES = ["Always", "IfNotPresent", "Never"];
+/** The only container-level restartPolicy: "Always", on init containers (a native sidecar). */
+const CONTAINER_RESTART_POLICIES = ["Always"];
+const WITHOUT_ALWAYS = "may not be set for init containers without restartPolicy=Always";
 
 /** Validates a PodSpec at `field` (`spec` for pods, `spec.template.spec` for workloads). */
 export function validatePodSpec(spec: PodSpec | undefined, field: string): Causes {
@@ -29,6 +32,15 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string): Cause
   };
   check(spec.initContainers, "initContainers");
   check(spec.containers, "containers");
+  for (const [i, c] of (spec.initContainers ?? []).entries())
+    causes.push(...validateInitOnly(c, `${field}.initContainers[${i}]`));
+  for (const [i, c] of (spec.containers ?? []).entries()) {
+    if (c.restartPolicy !== undefined)
+      causes.push(
+        forbidden(`${field}.containers[${i}].restartPolicy`, "may not be set for non-init containers"),
+      );
+  }
+  if (spec.hostNetwork) causes.push(...validateHostNetwork(spec, field));
   if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy)) {
     causes.push(notSupported(`${field}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }
@@ -44,6 +56,40 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string): Cause
   if (spec.nodeName) {
     for (const e of dns1123Subdomain(spec.nodeName))
       causes.push(invalid(`${field}.nodeName`, spec.nodeName, e));
+  }
+  return causes;
+}
+
+/**
+ * What only sidecars (restartPolicy: Always) may have: lifecycle hooks and probes; any other
+ * restartPolicy value is refused (pkg/apis/core/validation: validateInitContainers).
+ */
+function validateInitOnly(c: Container, f: string): Causes {
+  if (c.restartPolicy === "Always") return [];
+  if (c.restartPolicy !== undefined)
+    return [notSupported(`${f}.restartPolicy`, c.restartPolicy, CONTAINER_RESTART_POLICIES)];
+  const causes: Causes = [];
+  for (const k of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"] as const)
+    if (c[k]) causes.push(forbidden(`${f}.${k}`, WITHOUT_ALWAYS));
+  return causes;
+}
+
+/** On the host's network a hostPort can only be the port the container listens on. */
+function validateHostNetwork(spec: PodSpec, field: string): Causes {
+  const causes: Causes = [];
+  for (const kind of ["initContainers", "containers"] as const) {
+    for (const [i, c] of (spec[kind] ?? []).entries()) {
+      for (const [j, p] of (c.ports ?? []).entries()) {
+        if (p.hostPort && p.hostPort !== p.containerPort)
+          causes.push(
+            invalid(
+              `${field}.${kind}[${i}].ports[${j}].hostPort`,
+              p.hostPort,
+              "must match `containerPort` when `hostNetwork` is true",
+            ),
+          );
+      }
+    }
   }
   return causes;
 }
@@ -83,6 +129,11 @@ function validateContainer(c: Container, f: string, names: Set<string>, volumes:
   causes.push(...validateResources(c, `${f}.resources`));
   for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"] as const) {
     if (c[probe]) causes.push(...validateProbe(c[probe]!, `${f}.${probe}`));
+  }
+  // a liveness or startup result is final after one success (sidecars and app containers alike)
+  for (const probe of ["livenessProbe", "startupProbe"] as const) {
+    const n = c[probe]?.successThreshold;
+    if (n !== undefined && n !== 1) causes.push(invalid(`${f}.${probe}.successThreshold`, n, "must be 1"));
   }
   return causes;
 }

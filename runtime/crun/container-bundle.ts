@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import type { ContainerConfig } from "../../core/seams/container-runtime.ts";
+import type { ContainerConfig, HostNamespaces } from "../../core/seams/container-runtime.ts";
 import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { ResolvedImage } from "../image/image-store.ts";
 import { containerArgv, containerEnv } from "../oci/process.ts";
@@ -20,6 +20,8 @@ export interface BundleInput {
   config: ContainerConfig;
   image: ResolvedImage;
   hostname: string;
+  /** What the pod's sandbox shares with the host (its record's hostNamespaces). */
+  host?: HostNamespaces;
   cgroupsPath: string;
   nofileHardLimit: number;
   swapAccounting: boolean;
@@ -71,7 +73,8 @@ export function prepareBundle(b: BundleInput): void {
     : [];
   if (termination.length) writeFileSync(terminationLog(layout, id), "", { mode: 0o666 });
   const mounts = [
-    { destination: "/dev/shm", source: p.shm, readOnly: false },
+    // hostIPC: the host's /dev/shm, which belongs to its IPC namespace
+    { destination: "/dev/shm", source: b.host?.ipc ? "/dev/shm" : p.shm, readOnly: false },
     ...termination,
     ...c.mounts.map((m) => ({
       destination: m.containerPath,
@@ -87,6 +90,7 @@ export function prepareBundle(b: BundleInput): void {
     user,
     hostname: b.hostname,
     namespaces: { network: p.net, ipc: p.ipc, uts: p.uts },
+    ...(b.host ? { host: b.host } : {}),
     cgroupsPath: b.cgroupsPath,
     resources: c.resources,
     security: c.security,

@@ -218,6 +218,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         config: c,
         image,
         hostname: sb.hostname,
+        ...(sb.hostNamespaces ? { host: sb.hostNamespaces } : {}),
         cgroupsPath: r.cgroupPath,
         nofileHardLimit: nofile,
         swapAccounting: swap,

@@ -42,22 +42,31 @@ function touch(file: string): void {
  * The persistent IPC and UTS namespaces (hostname set inside) and the pod's /dev/shm. Made with
  * unshare(2)/sethostname(2) on this thread (no exec: ~0.2 ms instead of ~5 ms for
  * `unshare … sh -c hostname`), their nsfs files bind-mounted, then the thread goes back.
- * Synchronous, so it runs while the pod network's processes do.
+ * Synchronous, so it runs while the pod network's processes do. A namespace the pod shares with
+ * the host (hostIPC; hostNetwork brings the host's UTS) is not made: its file stays a plain file.
  */
-export function createIpcUts(paths: SandboxPaths, hostname: string): void {
+export function createIpcUts(paths: SandboxPaths, hostname: string, host: HostShared = {}): void {
   mkdirSync(paths.shm, { recursive: true });
   for (const f of [paths.ipc, paths.uts, paths.net]) touch(f);
+  const own = (["ipc", "uts"] as const).filter((k) => !(k === "ipc" ? host.ipc : host.uts));
   try {
-    inNewNamespaces(["ipc", "uts"], () => {
-      sethostname(hostname);
-      mount("/proc/thread-self/ns/ipc", paths.ipc, null, MS_BIND);
-      mount("/proc/thread-self/ns/uts", paths.uts, null, MS_BIND);
-    });
-    mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
+    if (own.length)
+      inNewNamespaces(own, () => {
+        if (own.includes("uts")) sethostname(hostname);
+        for (const k of own) mount(`/proc/thread-self/ns/${k}`, paths[k], null, MS_BIND);
+      });
+    // With hostIPC the containers bind the host's /dev/shm instead (container-bundle.ts).
+    if (!host.ipc) mount("shm", paths.shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k");
   } catch (e) {
     destroySandboxNamespaces(paths);
     throw e;
   }
+}
+
+/** What of the host a sandbox shares: its UTS namespace comes with the host's network. */
+export interface HostShared {
+  ipc?: boolean;
+  uts?: boolean;
 }
 
 /**

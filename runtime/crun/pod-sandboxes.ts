@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { hostname as hostHostname } from "node:os";
 import type { SandboxConfig } from "../../core/seams/container-runtime.ts";
 import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
@@ -16,6 +17,23 @@ import { attachNetns, createIpcUts, destroySandboxNamespaces, removeSandboxDir }
 import { releaseVolumes } from "./pod-volumes.ts";
 import { resolvConf, writeInitLayer } from "./rootfs.ts";
 import { ensureDir, readRecords, removeDir, type SandboxRecord, writeRecord } from "./runtime-records.ts";
+
+/**
+ * The namespace files a sandbox owns (bind mounts that must exist for it to be joinable): none
+ * of those it shares with the host.
+ */
+function ownNamespaceFiles(layout: DataLayout, s: SandboxRecord): string[] {
+  const p = layout.sandbox(s.podUid);
+  const host = s.hostNamespaces ?? {};
+  return [...(host.network ? [] : [p.net, p.uts]), ...(host.ipc ? [] : [p.ipc])];
+}
+
+/** The host's own network namespace: the one file a pod's tear-down must never touch. */
+function isHostNetns(file: string): boolean {
+  const ino = (f: string) => statSync(f, { throwIfNoEntry: false })?.ino;
+  const own = ino("/proc/self/ns/net");
+  return own !== undefined && ino(file) === own;
+}
 
 /**
  * The pod sandboxes CrunRuntime keeps: network (from the PodNetwork, or a private netns with lo
@@ -48,6 +66,14 @@ function nsfsMountPoints(): Set<string> {
   return out;
 }
 
+function readHostsFile(): string {
+  try {
+    return readFileSync("/etc/hosts", "utf8");
+  } catch {
+    return "";
+  }
+}
+
 export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
   const { layout, cgroups: cg, network } = deps;
   const sandboxes = new Map<string, SandboxRecord>();
@@ -57,13 +83,16 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
   // remade by the next run rather than joined (setns would fail).
   const nsfs = nsfsMountPoints();
   for (const s of readRecords<SandboxRecord>(layout.podsDir, "sandbox.json")) {
-    if (s.bootId !== deps.bootId || !nsfs.has(layout.sandbox(s.podUid).net)) s.ready = false;
+    if (s.bootId !== deps.bootId || !ownNamespaceFiles(layout, s).every((f) => nsfs.has(f))) s.ready = false;
     sandboxes.set(s.podUid, s);
   }
 
   /** The pod keeps its IPC/UTS namespaces until removal; the network goes at stop. */
   async function releaseNetwork(sb: SandboxRecord): Promise<void> {
-    umount(layout.sandbox(sb.podUid).net);
+    // A hostNetwork pod's network is the machine's own: tearing it down would cut the host off.
+    const net = layout.sandbox(sb.podUid).net;
+    if (sb.hostNamespaces?.network || isHostNetns(net)) return;
+    umount(net);
     if (sb.networkManaged && network) await network.teardown(sb.podUid);
   }
 
@@ -75,8 +104,11 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
       const podName = `${config.namespace}/${config.name}`;
       const p = layout.sandbox(uid);
       ensureDir(p.dir);
+      const host = config.hostNamespaces ?? {};
       // The network's processes run while this thread makes the IPC/UTS namespaces and cgroup.
-      const setup = network?.setup(uid, { hostPorts: config.hostPorts, podName }).catch((e) => {
+      // A pod on the host's network gets no veth, no address and no hostPort rules.
+      const podNetwork = host.network ? undefined : network;
+      const setup = podNetwork?.setup(uid, { hostPorts: config.hostPorts, podName }).catch((e) => {
         throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: network: ${(e as Error).message}`);
       });
       destroySandboxNamespaces(p); // a stale half-made sandbox (crash, reboot)
@@ -93,7 +125,7 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
         throw e;
       };
       try {
-        createIpcUts(p, config.hostname);
+        createIpcUts(p, config.hostname, { ipc: host.ipc, uts: host.network });
       } catch (e) {
         await failEarly(new RuntimeError("CreatePodSandboxError", `pod ${podName}: ${(e as Error).message}`));
       }
@@ -111,27 +143,34 @@ export function createPodSandboxes(deps: PodSandboxDeps): PodSandboxes {
         throw e;
       }
       const ip = net?.ip;
-      try {
-        await attachNetns(p, net?.netnsPath);
-      } catch (e) {
-        if (network) await network.teardown(uid).catch(() => {});
-        throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: ${(e as Error).message}`);
+      if (!host.network) {
+        try {
+          await attachNetns(p, net?.netnsPath);
+        } catch (e) {
+          if (network) await network.teardown(uid).catch(() => {});
+          throw new RuntimeError("CreatePodSandboxError", `pod ${podName}: ${(e as Error).message}`);
+        }
       }
+      // On the host's UTS namespace the pod's hostname is the machine's, and /etc/hosts is the
+      // host's own (plus hostAliases), as the kubelet gives hostNetwork pods.
+      const hostname = host.network ? hostHostname() : config.hostname;
       writeInitLayer(layout.initLayer(uid), {
-        hostname: config.hostname,
+        hostname,
         ip,
         hostAliases: config.hostAliases,
         resolvConf: resolvConf(config.dns),
+        ...(host.network ? { hostsBase: readHostsFile() } : {}),
       });
       const rec: SandboxRecord = {
         podUid: uid,
         namespace: config.namespace,
         name: config.name,
-        hostname: config.hostname,
+        hostname,
         ...(ip ? { ip } : {}),
         ready: true,
         createdAt: existing?.createdAt ?? new Date().toISOString(),
-        networkManaged: network !== undefined,
+        networkManaged: podNetwork !== undefined,
+        ...(host.network || host.pid || host.ipc ? { hostNamespaces: { ...host } } : {}),
         bootId: deps.bootId,
       };
       save(rec);

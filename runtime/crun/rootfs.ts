@@ -60,11 +60,17 @@ export function writeInitLayer(
     ip?: string;
     hostAliases: { ip: string; hostnames: string[] }[];
     resolvConf: string;
+    /** A hostNetwork pod's /etc/hosts starts from the host's own file. */
+    hostsBase?: string;
   },
 ): void {
   mkdirSync(`${dir}/etc`, { recursive: true });
   writeFileSync(`${dir}/etc/hostname`, `${files.hostname}\n`);
-  writeFileSync(`${dir}/etc/hosts`, hostsFile(files.hostname, files.ip, files.hostAliases));
+  const hosts =
+    files.hostsBase !== undefined
+      ? hostNetworkHostsFile(files.hostsBase, files.hostAliases)
+      : hostsFile(files.hostname, files.ip, files.hostAliases);
+  writeFileSync(`${dir}/etc/hosts`, hosts);
   writeFileSync(`${dir}/etc/resolv.conf`, files.resolvConf);
 }
 
@@ -84,6 +90,13 @@ export function hostsFile(
     "fe00::2\tip6-allrouters",
   ];
   if (ip) lines.push(`${ip}\t${hostname}`);
+  for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames.join("\t")}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The host's /etc/hosts with the pod's hostAliases appended, as the kubelet writes it; pure. */
+export function hostNetworkHostsFile(base: string, aliases: { ip: string; hostnames: string[] }[]): string {
+  const lines = ["# Kubernetes-managed hosts file (host network).", base.trimEnd()];
   for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames.join("\t")}`);
   return `${lines.join("\n")}\n`;
 }

@@ -1,5 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import type { ContainerState, ContainerStatus, SandboxStatus } from "../../core/seams/container-runtime.ts";
+import type {
+  ContainerState,
+  ContainerStatus,
+  HostNamespaces,
+  SandboxStatus,
+} from "../../core/seams/container-runtime.ts";
 
 /**
  * What CrunRuntime remembers, one small JSON per pod and per container under the data dir, so a
@@ -18,6 +23,8 @@ export interface SandboxRecord {
   networkManaged: boolean;
   /** boot_id of the host when created: a different one means a reboot took everything. */
   bootId: string;
+  /** Namespaces shared with the host (hostNetwork/hostPID/hostIPC): never made nor torn down. */
+  hostNamespaces?: HostNamespaces;
 }
 
 export interface ContainerRecord {

@@ -171,6 +171,20 @@ describe("buildOciSpec", () => {
     expect(spec.linux.namespaces.every((n) => n.path === undefined)).toBe(true);
   });
 
+  test("host namespaces are left out (hostNetwork brings the host's UTS, so no hostname)", () => {
+    const types = (host: SpecInput["host"]) =>
+      buildOciSpec({ ...input, host }).linux.namespaces.map((n) => n.type);
+    expect(types({ network: true })).toEqual(["pid", "ipc", "mount", "cgroup"]);
+    expect(types({ pid: true, ipc: true })).toEqual(["network", "uts", "mount", "cgroup"]);
+    expect(types({ network: true, pid: true, ipc: true })).toEqual(["mount", "cgroup"]);
+    expect(buildOciSpec({ ...input, host: { network: true } }).hostname).toBeUndefined();
+    expect(buildOciSpec({ ...input, host: { pid: true } }).hostname).toBe("web-0");
+    expect(buildOciSpec({ ...input, host: { pid: true } }).linux.namespaces[0]).toEqual({
+      type: "network",
+      path: "/data/run/pods/u1/net",
+    });
+  });
+
   test("RLIMIT_NOFILE never exceeds the caller's hard limit, and caps at 1048576", () => {
     expect(buildOciSpec({ ...input, nofileHardLimit: 4096 }).process.rlimits).toEqual([
       { type: "RLIMIT_NOFILE", hard: 4096, soft: 4096 },

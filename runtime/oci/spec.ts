@@ -1,4 +1,8 @@
-import type { ContainerResources, SecurityOptions } from "../../core/seams/container-runtime.ts";
+import type {
+  ContainerResources,
+  HostNamespaces,
+  SecurityOptions,
+} from "../../core/seams/container-runtime.ts";
 import { ALL_CAPS, effectiveCaps } from "./capabilities.ts";
 
 /**
@@ -18,6 +22,11 @@ export interface SpecInput {
   hostname: string;
   /** Paths of the pod sandbox's persistent namespaces; absent = a new one for this container. */
   namespaces: { network?: string; ipc?: string; uts?: string };
+  /**
+   * Namespaces shared with the host (hostNetwork, which brings the host's UTS, hostPID, hostIPC):
+   * left out of the spec, so crun keeps its own, which are the host's.
+   */
+  host?: HostNamespaces;
   cgroupsPath: string;
   resources: ContainerResources;
   security: SecurityOptions;
@@ -146,11 +155,13 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   const caps = privileged ? [...ALL_CAPS] : effectiveCaps(sec.capabilitiesAdd, sec.capabilitiesDrop);
   const nofile = Math.min(MAX_NOFILE, input.nofileHardLimit);
   const ns = input.namespaces;
+  const host = input.host ?? {};
+  const join = (type: string, path: string | undefined) => (path ? { type, path } : { type });
   const namespaces: { type: string; path?: string }[] = [
-    { type: "pid" },
-    ns.network ? { type: "network", path: ns.network } : { type: "network" },
-    ns.ipc ? { type: "ipc", path: ns.ipc } : { type: "ipc" },
-    ns.uts ? { type: "uts", path: ns.uts } : { type: "uts" },
+    ...(host.pid ? [] : [{ type: "pid" }]),
+    ...(host.network ? [] : [join("network", ns.network)]),
+    ...(host.ipc ? [] : [join("ipc", ns.ipc)]),
+    ...(host.network ? [] : [join("uts", ns.uts)]),
     { type: "mount" },
     { type: "cgroup" },
   ];
@@ -174,7 +185,8 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       noNewPrivileges: sec.allowPrivilegeEscalation === false,
     },
     root: { path: input.rootfs, readonly: sec.readOnlyRootFilesystem === true },
-    hostname: input.hostname,
+    // a hostname can only be set in a UTS namespace of the container's own
+    ...(host.network ? {} : { hostname: input.hostname }),
     mounts: [
       ...baseMounts(privileged),
       ...input.mounts.map((m) => ({

@@ -44,7 +44,7 @@ export const podPrinter: Printer = {
       : "<none>";
     return [
       pod.metadata?.name,
-      `${s.ready}/${pod.spec?.containers?.length ?? 0}`,
+      `${s.ready}/${s.total}`,
       s.reason,
       s.restarts,
       since(pod.metadata?.creationTimestamp, now),
@@ -60,11 +60,25 @@ export const podPrinter: Printer = {
   },
 };
 
-/** READY count, STATUS reason and RESTARTS text of a pod. */
-export function podStatus(pod: Pod, now: number): { ready: number; reason: string; restarts: string } {
+/**
+ * READY count (of app containers and native sidecars), STATUS reason and RESTARTS text of a pod,
+ * as kubectl's printPod computes them.
+ */
+export function podStatus(
+  pod: Pod,
+  now: number,
+): { ready: number; total: number; reason: string; restarts: string } {
   let restarts = 0;
   let lastRestart = 0;
   let ready = 0;
+  // Sidecars (restartPolicy: Always init containers) run beside the app: READY counts them, and
+  // once the pod is initialized RESTARTS counts theirs and the app containers' only.
+  const sidecars = new Set(
+    (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name),
+  );
+  const total = (pod.spec?.containers?.length ?? 0) + sidecars.size;
+  let sidecarRestarts = 0;
+  let sidecarLastRestart = 0;
   let reason = pod.status?.reason || pod.status?.phase || "Pending";
   const noteLastState = (c: ContainerStatus) => {
     const finished = c.lastState?.terminated?.finishedAt;
@@ -77,7 +91,16 @@ export function podStatus(pod: Pod, now: number): { ready: number; reason: strin
     noteLastState(c);
     const term = c.state?.terminated;
     const wait = c.state?.waiting;
+    if (sidecars.has(c.name)) {
+      sidecarRestarts += c.restartCount ?? 0;
+      const finished = c.lastState?.terminated?.finishedAt;
+      if (finished) sidecarLastRestart = Math.max(sidecarLastRestart, Date.parse(finished));
+    }
     if (term && term.exitCode === 0) continue;
+    if (sidecars.has(c.name) && c.started) {
+      if (c.ready) ready++;
+      continue;
+    }
     initializing = true;
     if (term)
       reason = term.reason
@@ -91,6 +114,8 @@ export function podStatus(pod: Pod, now: number): { ready: number; reason: strin
   }
   const initialized = pod.status?.conditions?.some((c) => c.type === "Initialized" && c.status === "True");
   if (!initializing || initialized) {
+    restarts = sidecarRestarts;
+    lastRestart = sidecarLastRestart;
     let hasRunning = false;
     const statuses = pod.status?.containerStatuses ?? [];
     for (let i = statuses.length - 1; i >= 0; i--) {
@@ -118,5 +143,5 @@ export function podStatus(pod: Pod, now: number): { ready: number; reason: strin
     restarts !== 0 && lastRestart > 0
       ? `${restarts} (${since(new Date(lastRestart).toISOString(), now)} ago)`
       : String(restarts);
-  return { ready, reason, restarts: restartText };
+  return { ready, total, reason, restarts: restartText };
 }

@@ -58,7 +58,12 @@ describe("pod STATUS, READY and RESTARTS", () => {
         { name: "a", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } },
       ],
     });
-    expect(podStatus(creating, NOW)).toEqual({ ready: 0, reason: "ContainerCreating", restarts: "0" });
+    expect(podStatus(creating, NOW)).toEqual({
+      ready: 0,
+      total: 2,
+      reason: "ContainerCreating",
+      restarts: "0",
+    });
     const crash = pod({
       phase: "Running",
       containerStatuses: [
@@ -72,7 +77,12 @@ describe("pod STATUS, READY and RESTARTS", () => {
         running,
       ],
     });
-    expect(podStatus(crash, NOW)).toEqual({ ready: 1, reason: "CrashLoopBackOff", restarts: "4 (5m ago)" });
+    expect(podStatus(crash, NOW)).toEqual({
+      ready: 1,
+      total: 2,
+      reason: "CrashLoopBackOff",
+      restarts: "4 (5m ago)",
+    });
     const done = pod({
       phase: "Succeeded",
       containerStatuses: [
@@ -100,7 +110,7 @@ describe("pod STATUS, READY and RESTARTS", () => {
     });
     expect(podStatus(noReason, NOW).reason).toBe("ExitCode:137");
     const both = pod({ phase: "Running", containerStatuses: [running, { ...running, name: "b" }] });
-    expect(podStatus(both, NOW)).toEqual({ ready: 2, reason: "Running", restarts: "0" });
+    expect(podStatus(both, NOW)).toEqual({ ready: 2, total: 2, reason: "Running", restarts: "0" });
   });
 
   test("init containers: Init:x/y, Init:<reason>", () => {
@@ -138,6 +148,49 @@ describe("pod STATUS, READY and RESTARTS", () => {
       { init: true },
     );
     expect(podStatus(crash, NOW)).toMatchObject({ reason: "Init:CrashLoopBackOff", restarts: "2" });
+  });
+
+  test("native sidecars count in READY; once initialized, RESTARTS counts theirs, not finished init containers'", () => {
+    const withSidecar = {
+      metadata: { name: "p", creationTimestamp: ago(30) },
+      spec: {
+        initContainers: [{ name: "setup" }, { name: "proxy", restartPolicy: "Always" }],
+        containers: [{ name: "a" }],
+      },
+      status: {
+        phase: "Running",
+        conditions: [{ type: "Initialized", status: "True" }],
+        initContainerStatuses: [
+          { name: "setup", ready: true, restartCount: 3, state: { terminated: { exitCode: 0 } } },
+          {
+            name: "proxy",
+            ready: true,
+            started: true,
+            restartCount: 1,
+            state: { running: {} },
+            lastState: { terminated: { exitCode: 1, finishedAt: ago(120) } },
+          },
+        ],
+        containerStatuses: [running],
+      },
+    } as never;
+    expect(podStatus(withSidecar, NOW)).toEqual({
+      ready: 2,
+      total: 2,
+      reason: "Running",
+      restarts: "1 (2m ago)",
+    });
+    const starting = {
+      ...(withSidecar as object),
+      status: {
+        phase: "Pending",
+        initContainerStatuses: [
+          { name: "setup", ready: true, restartCount: 0, state: { terminated: { exitCode: 0 } } },
+          { name: "proxy", ready: false, started: false, restartCount: 0, state: { running: {} } },
+        ],
+      },
+    } as never;
+    expect(podStatus(starting, NOW)).toMatchObject({ ready: 0, total: 2, reason: "Init:1/2" });
   });
 
   test("a pod being deleted is Terminating unless it already finished", () => {

@@ -20,6 +20,17 @@ export function defaultPodSpec(spec: PodSpec): void {
   }
 }
 
+/**
+ * A pod on the host's network listens on the host's ports: each containerPort is defaulted as its
+ * hostPort, so the scheduler's port check sees it. Pods only, not workload templates (Kubernetes
+ * 1.28+ without DefaultHostNetworkHostPortsInPodTemplates).
+ */
+export function defaultHostNetworkPorts(spec: PodSpec): void {
+  if (!spec.hostNetwork) return;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+    for (const p of c.ports ?? []) if (!p.hostPort) p.hostPort = p.containerPort;
+}
+
 export function defaultContainer(c: Container): void {
   c.imagePullPolicy ??= pullPolicyFor(c.image);
   c.terminationMessagePath ??= "/dev/termination-log";

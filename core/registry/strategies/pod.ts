@@ -4,7 +4,7 @@ import { forbidden } from "../../validation/causes.ts";
 import { dns1123Subdomain } from "../../validation/names.ts";
 import { validatePodSpec } from "../../validation/pod-spec.ts";
 import { as, type Mutable, type Strategy } from "../strategy.ts";
-import { defaultPodSpec } from "./pod-spec-defaults.ts";
+import { defaultHostNetworkPorts, defaultPodSpec } from "./pod-spec-defaults.ts";
 
 const IMMUTABLE_MESSAGE =
   "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
@@ -21,6 +21,7 @@ export const podStrategy: Strategy = {
     const spec = as<Pod>(obj).spec;
     if (!spec) return;
     defaultPodSpec(spec);
+    defaultHostNetworkPorts(spec);
     // What the ServiceAccount and Priority admission plugins fill in on a real cluster.
     spec.serviceAccountName ??= spec.serviceAccount ?? "default";
     spec.serviceAccount ??= spec.serviceAccountName;

@@ -153,6 +153,23 @@ export function runContainerRuntimeSuite(
       expect(await rt.inspect("no-such-container").catch((e) => e)).toBeInstanceOf(RuntimeError);
     });
 
+    test("a sandbox on the host's network, PID and IPC: no pod IP, the host's namespaces, left intact on removal", async () => {
+      const sb = { ...sandbox(), hostNamespaces: { network: true, pid: true, ipc: true } };
+      const status = await rt.runPodSandbox(sb);
+      expect(status.ready).toBe(true);
+      expect(status.ip).toBeUndefined();
+      const c = await rt.startContainer(container(sb, "on-host", options.commands.sleep));
+      const seen = await rt.inspect(c.id);
+      const shared = (type: string) => seen.namespaces.find((n) => n.type === type)?.sharedWith;
+      for (const type of ["net", "uts", "ipc", "pid"]) expect(shared(type)).toBe("host");
+      expect(shared("mnt")).toBe("container");
+      await rt.stopPodSandbox(sb.podUid);
+      await rt.removePodSandbox(sb.podUid);
+      // nothing of the host went with it: a pod of its own still runs
+      const after = sandbox();
+      expect((await rt.runPodSandbox(after)).ready).toBe(true);
+    });
+
     test("pullImage returns a stable image id; pulling again is idempotent", async () => {
       const a = await rt.pullImage(options.image, "IfNotPresent");
       const b = await rt.pullImage(options.image, "IfNotPresent");

@@ -99,7 +99,8 @@ export class FakeRuntime implements ContainerRuntime {
     if (existing?.status.ready) return { ...existing.status };
     const status: SandboxStatus = {
       podUid: config.podUid,
-      ip: existing?.status.ip ?? this.host.allocateIp(),
+      // a pod on the host's network has no address of its own (the agent reports the node's)
+      ...(config.hostNamespaces?.network ? {} : { ip: existing?.status.ip ?? this.host.allocateIp() }),
       ready: true,
       createdAt: this.host.now(),
     };
@@ -330,8 +331,19 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.host.containers.get(id);
     if (!c) throw new RuntimeError("NotFound", `container ${id} not found`);
     const running = c.status.state === "running";
+    const host = this.host.sandboxes.get(c.config.podUid)?.config.hostNamespaces ?? {};
+    const onHost = (type: NamespaceType) =>
+      type === "pid"
+        ? host.pid
+        : type === "ipc"
+          ? host.ipc
+          : host.network && (type === "net" || type === "uts");
     const podNs = (type: NamespaceType) =>
-      running ? [{ type, inode: fakeInode(`${c.config.podUid}/${type}`), sharedWith: "pod" as const }] : [];
+      !running
+        ? []
+        : onHost(type)
+          ? [{ type, inode: fakeInode(`host/${type}`), sharedWith: "host" as const }]
+          : [{ type, inode: fakeInode(`${c.config.podUid}/${type}`), sharedWith: "pod" as const }];
     const ownNs = (type: NamespaceType) =>
       running ? [{ type, inode: fakeInode(`${id}/${type}`), sharedWith: "container" as const }] : [];
     const r = c.config.resources;
@@ -342,7 +354,13 @@ export class FakeRuntime implements ContainerRuntime {
       state: c.status.state,
       image: c.config.image,
       ...(running ? { pid: { host: c.status.pid ?? 4242, inContainer: 1 } } : {}),
-      namespaces: [...ownNs("pid"), ...ownNs("mnt"), ...podNs("net"), ...podNs("uts"), ...podNs("ipc")],
+      namespaces: [
+        ...(host.pid ? podNs("pid") : ownNs("pid")),
+        ...ownNs("mnt"),
+        ...podNs("net"),
+        ...podNs("uts"),
+        ...podNs("ipc"),
+      ],
       ...(running
         ? {
             cgroup: {
