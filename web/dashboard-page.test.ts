@@ -56,6 +56,19 @@ describe("the views", () => {
       "10.88.0.5",
       "60s",
     ]);
+    // a native sidecar counts in READY, as in kubectl
+    const withSidecar = {
+      ...pod,
+      spec: { ...pod.spec, initContainers: [{ name: "log", restartPolicy: "Always" }, { name: "init" }] },
+      status: {
+        ...pod.status,
+        initContainerStatuses: [
+          { name: "log", ready: false },
+          { name: "init", ready: false },
+        ],
+      },
+    };
+    expect(pods.row(withSidecar as never, now)[2]).toBe("1/2");
     const services = V.views.find((v) => v.key === "services")!;
     const svc = {
       metadata: { name: "s", namespace: "default", uid: "s", creationTimestamp: "2026-12-01T10:00:00Z" },

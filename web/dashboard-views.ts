@@ -54,8 +54,15 @@ export function dashboardViews(served: ServedKind[] = []) {
   }
 
   function podReady(p: Obj): string {
-    const statuses: { ready?: boolean }[] = p.status?.containerStatuses || [];
-    return `${statuses.filter((c) => c.ready).length}/${(p.spec?.containers || []).length}`;
+    // Native sidecars (init containers with restartPolicy Always) count as kubectl counts them.
+    const sidecars = new Set(
+      (p.spec?.initContainers || []).filter((c: Obj) => c.restartPolicy === "Always").map((c: Obj) => c.name),
+    );
+    const statuses: { name?: string; ready?: boolean }[] = [
+      ...(p.status?.containerStatuses || []),
+      ...(p.status?.initContainerStatuses || []).filter((c: Obj) => sidecars.has(c.name)),
+    ];
+    return `${statuses.filter((c) => c.ready).length}/${(p.spec?.containers || []).length + sidecars.size}`;
   }
 
   function restarts(p: Obj): number {
