@@ -70,6 +70,16 @@ describe("node controller", () => {
     expect((await node()).metadata.resourceVersion).toBe(before);
   });
 
+  test("--max-pods sets the pods the node takes", async () => {
+    cluster = await startTestCluster({ host: { maxPods: 250 } });
+    const n = await waitFor(async () => {
+      const x = await cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE);
+      return x?.status?.capacity ? x : undefined;
+    });
+    expect(n.status?.capacity?.pods).toBe("250");
+    expect(n.status?.allocatable?.pods).toBe("250");
+  });
+
   test("host figures drive pressure conditions", async () => {
     cluster = await startTestCluster({
       host: { memoryAvailableBytes: 10 * 2 ** 20, diskAvailableBytes: 2 ** 30 },
