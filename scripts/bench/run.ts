@@ -73,7 +73,8 @@ async function setUp() {
   }
   // netavark named explicitly: without recommends apt may pick CNI plugins as podman's network stack;
   // netavark runs iptables (a missing one fails every `podman run` with "No such file or directory")
-  const missing = ["podman", "wrk", "iptables"]
+  // and `kube play` builds its pod's infra container on catatonit
+  const missing = ["podman", "wrk", "iptables", "catatonit"]
     .filter((p) => !Bun.which(p))
     .flatMap((p) => (p === "podman" ? [p, "netavark"] : [p]));
   if (missing.length) {

@@ -28,14 +28,6 @@ export async function startupCase(b: Bench, fullStartMs: number, samples = 7) {
     await m.stop();
     removeDir(dir);
   }
-  const hello = await helloWorldRssKb();
-  b.rows.push({
-    case: "memory",
-    metric: "RSS idle: `minik up --runtime none` (control plane only; GC forced, median of 5)",
-    unit: "MB",
-    minik: noneRssKb / 1024,
-    peer: { name: "compiled Bun `Bun.serve` hello world", value: hello / 1024 },
-  });
   b.log(`up --runtime none → /readyz: ${ms.map((v) => v.toFixed(0)).join(" ")} ms`);
   const target = { op: "<=" as const, value: 300, text: "≤ 300 ms" };
   b.rows.push({
@@ -57,6 +49,15 @@ export async function startupCase(b: Bench, fullStartMs: number, samples = 7) {
     metric: `up --runtime none, max of ${samples}`,
     unit: "ms",
     minik: percentile(ms, 100),
+  });
+  // after the start rows: run.ts fills in the first of them (the node start) afterwards
+  const hello = await helloWorldRssKb();
+  b.rows.push({
+    case: "memory",
+    metric: "RSS idle: `minik up --runtime none` (control plane only; GC forced, median of 5)",
+    unit: "MB",
+    minik: noneRssKb / 1024,
+    peer: { name: "compiled Bun `Bun.serve` hello world", value: hello / 1024 },
   });
 }
 
