@@ -33,6 +33,7 @@ cli
   .option("--runtime <name>", "Container runtime: crun, or none (control plane only)")
   .option("--pod-cidr <cidr>", "Pod address range")
   .option("--service-cidr <cidr>", "Service ClusterIP range")
+  .option("--max-pods <n>", "Pods this node takes, as the kubelet's --max-pods (default 110)")
   .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
   .option("--ingress-http <addr>", "Ingress HTTP listener, host:port or off (default 127.0.0.1:80)")

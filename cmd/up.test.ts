@@ -29,3 +29,12 @@ test("--anonymous is refused when any listener, the TLS one included, is off loo
     "not 0.0.0.0",
   );
 });
+
+test("a bad --max-pods is refused before anything is created", async () => {
+  const never = join(dir, "never-max-pods");
+  for (const bad of ["0", "1.5", "many", "20000"])
+    await expect(
+      up({ listen: "127.0.0.1:0", dataDir: never, runtime: "none", maxPods: bad }),
+    ).rejects.toThrow(`invalid --max-pods "${bad}": use a whole number from 1 to 10000`);
+  expect(() => statSync(never)).toThrow();
+});

@@ -23,6 +23,7 @@ export const bunPlatform: Platform = {
   sleep: (ms) => Bun.sleep(ms),
   readStdin: () => new Response(Bun.stdin.stream()).text(),
   relayTcp,
+  collectGarbage: () => Bun.gc(true),
 };
 
 interface SocketData {

@@ -26,6 +26,8 @@ export const denoPlatform: Platform = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   readStdin: () => new Response(deno().stdin.readable).text(),
   relayTcp,
+  // Deno exposes gc() only with --v8-flags=--expose-gc
+  collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),
 };
 
 /** The few Deno APIs used here (the project type-checks against Bun's types only). */

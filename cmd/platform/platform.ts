@@ -29,6 +29,8 @@ export interface Platform {
   readStdin(): Promise<string>;
   /** Listens on hostname:port and relays every connection to target (port-forward). */
   relayTcp(listen: { hostname: string; port: number }, target: { hostname: string; port: number }): TcpRelay;
+  /** A full, synchronous garbage collection where the runtime offers one (a no-op elsewhere). */
+  collectGarbage(): void;
 }
 
 export interface ServeOptions {

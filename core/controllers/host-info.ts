@@ -21,7 +21,12 @@ export interface HostInfo {
   diskAvailableBytes: number;
   pidMax: number;
   pidsInUse: number;
+  /** Pods this node takes (the kubelet's --max-pods). */
+  maxPods: number;
 }
+
+/** The kubelet's default --max-pods. */
+export const DEFAULT_MAX_PODS = 110;
 
 export type HostInfoSource = () => Promise<HostInfo>;
 
@@ -32,9 +37,11 @@ export type HostInfoSource = () => Promise<HostInfo>;
 export function createHostInfo({
   dataDir,
   containerRuntimeVersion = "crun://unknown",
+  maxPods = DEFAULT_MAX_PODS,
 }: {
   dataDir: string;
   containerRuntimeVersion?: string;
+  maxPods?: number;
 }): HostInfoSource {
   return async () => {
     const [meminfo, osRelease, machineID, bootID, productUUID, pidMax, disk, procEntries] = await Promise.all(
@@ -70,6 +77,7 @@ export function createHostInfo({
       diskAvailableBytes: disk.bavail * disk.bsize,
       pidMax: Number(pidMax.trim()) || 32768,
       pidsInUse: procEntries.filter((e) => /^\d+$/.test(e)).length,
+      maxPods,
     };
   };
 }

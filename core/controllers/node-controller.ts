@@ -127,7 +127,7 @@ export function nodeStatus(
   const capacity = {
     cpu: String(info.cpuCores),
     memory: formatKi(info.memoryTotalBytes),
-    pods: "110",
+    pods: String(info.maxPods),
     "ephemeral-storage": formatKi(info.diskTotalBytes),
     "hugepages-1Gi": "0",
     "hugepages-2Mi": "0",

@@ -71,6 +71,16 @@ describe("node controller", () => {
     expect((await node()).metadata.resourceVersion).toBe(before);
   });
 
+  test("--max-pods sets the pods the node takes", async () => {
+    cluster = await startTestCluster({ host: { maxPods: 250 } });
+    const n = await waitFor(async () => {
+      const x = await cluster.client.tryGet<Kube<Node>>("nodes", "", TEST_NODE);
+      return x?.status?.capacity ? x : undefined;
+    });
+    expect(n.status?.capacity?.pods).toBe("250");
+    expect(n.status?.allocatable?.pods).toBe("250");
+  });
+
   test("host figures drive pressure conditions", async () => {
     cluster = await startTestCluster({
       host: { memoryAvailableBytes: 10 * 2 ** 20, diskAvailableBytes: 2 ** 30 },
@@ -166,6 +176,33 @@ describe("scheduler", () => {
       what: "cpu-only bound after room freed",
     });
     expect((await get("second")).spec?.nodeName).toBeUndefined();
+  });
+
+  test("a burst is placed in one pass without overcommitting the node", async () => {
+    cluster = await startTestCluster({ autoReady: false });
+    await node();
+    // 2 CPUs allocatable: four pods of 500m fit, the other two must wait
+    const names = Array.from({ length: 6 }, (_, i) => `burst-${i}`);
+    await Promise.all(names.map((n) => cluster.client.create("pods", pod(n, { cpu: "500m" }))));
+    const settled = await waitFor(
+      async () => {
+        const all = await Promise.all(names.map(get));
+        const decided = all.filter(
+          (p) => p.spec?.nodeName || p.status?.conditions?.some((c) => c.type === "PodScheduled"),
+        );
+        return decided.length === names.length ? all : undefined;
+      },
+      { what: "every burst pod bound or marked unschedulable" },
+    );
+    expect(settled.filter((p) => p.spec?.nodeName === TEST_NODE)).toHaveLength(4);
+    const waiting = settled.filter((p) => !p.spec?.nodeName);
+    expect(waiting).toHaveLength(2);
+    for (const p of waiting)
+      expect(p.status?.conditions?.find((c) => c.type === "PodScheduled")).toMatchObject({
+        status: "False",
+        reason: "Unschedulable",
+        message: "0/1 nodes are available: 1 Insufficient cpu.",
+      });
   });
 
   test("a cordoned node takes no new pods; uncordon lets them in", async () => {

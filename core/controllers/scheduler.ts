@@ -59,46 +59,76 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
 
   return controller;
 
+  /**
+   * One pass places every pod waiting (up to BURST), not just `key`: the fit of each is decided in
+   * order against the node plus the pods placed before it in the same pass, so two pods never
+   * take the same free CPU; then the bindings are written together. The keys of the pods placed
+   * here find them bound when their turn comes and do nothing.
+   */
   async function reconcile(key: string) {
     const { namespace, name } = splitKey(key);
-    const pod = pods.get(namespace, name);
-    if (!pod || !needsScheduling(pod)) return;
+    const first = pods.get(namespace, name);
+    if (!first || !needsScheduling(first)) return;
     const node = nodes.get("", nodeName);
+    const waiting = [first, ...pods.list().filter((p) => p !== first && needsScheduling(p))]
+      .slice(0, BURST)
+      .sort(byCreation);
     const onNode = pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p));
-    const byVolumes = volumeVerdict(pod, volumes, onNode);
-    const verdict = !node ? [] : byVolumes.filter ? [byVolumes.filter] : fit(pod, node, onNode);
-    const now = timestamp(clock);
-    if (node && verdict.length === 0 && !byVolumes.preFilter) {
-      const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
-      pods.observe(bound);
-      const conditions = setCondition(
-        bound.status?.conditions as PodCondition[] | undefined,
-        { type: "PodScheduled", status: "True" },
-        now,
-      );
-      try {
-        pods.observe(
-          await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
-        );
-      } catch (e) {
-        // The node agent got there first: it writes PodScheduled itself; the binding stands.
-        if (!isApiError(e, "Conflict")) throw e;
+    const writes: Promise<void>[] = [];
+    for (const pod of waiting) {
+      const byVolumes = volumeVerdict(pod, volumes, onNode);
+      const verdict = !node ? [] : byVolumes.filter ? [byVolumes.filter] : fit(pod, node, onNode);
+      if (node && verdict.length === 0 && !byVolumes.preFilter) {
+        onNode.push({ ...pod, spec: { ...pod.spec!, nodeName } });
+        writes.push(bind(pod));
+      } else {
+        const why = !node
+          ? undefined
+          : byVolumes.preFilter
+            ? `0/1 nodes are available: ${byVolumes.preFilter}.`
+            : unschedulableMessage(verdict);
+        writes.push(markUnschedulable(pod, why));
       }
-      recorder.record(
-        pod,
-        "Normal",
-        "Scheduled",
-        `Successfully assigned ${namespace}/${name} to ${nodeName}`,
-      );
-      return;
     }
-    const message = !node
-      ? "no nodes available to schedule pods"
-      : byVolumes.preFilter
-        ? `0/1 nodes are available: ${byVolumes.preFilter}.`
-        : unschedulableMessage(verdict);
+    const results = await Promise.allSettled(writes);
+    // this key's failure goes through the queue's back-off; the others are simply queued again
+    results.forEach((r, i) => {
+      if (r.status === "rejected" && waiting[i] !== first) controller.enqueue(keyOf(waiting[i]!));
+    });
+    const mine = results[waiting.indexOf(first)];
+    if (mine?.status === "rejected") throw mine.reason;
+  }
+
+  /** kube-scheduler's Binding: spec.nodeName, then PodScheduled=True, then the Scheduled event. */
+  async function bind(pod: Kube<Pod>): Promise<void> {
+    const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
+    pods.observe(bound);
+    const conditions = setCondition(
+      bound.status?.conditions as PodCondition[] | undefined,
+      { type: "PodScheduled", status: "True" },
+      timestamp(clock),
+    );
+    try {
+      pods.observe(
+        await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
+      );
+    } catch (e) {
+      // The node agent got there first: it writes PodScheduled itself; the binding stands.
+      if (!isApiError(e, "Conflict")) throw e;
+    }
+    const { namespace, name } = splitKey(keyOf(pod));
+    recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+  }
+
+  /** PodScheduled=False/Unschedulable with kube-scheduler's message; nothing when already so. */
+  async function markUnschedulable(pod: Kube<Pod>, why?: string): Promise<void> {
+    const message = why ?? "no nodes available to schedule pods";
     const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message };
-    const conditions = setCondition(pod.status?.conditions as PodCondition[] | undefined, condition, now);
+    const conditions = setCondition(
+      pod.status?.conditions as PodCondition[] | undefined,
+      condition,
+      timestamp(clock),
+    );
     if (deepEqual(conditions, pod.status?.conditions ?? [])) return;
     pods.observe(
       await client.updateStatus<Kube<Pod>>("pods", {
@@ -108,6 +138,14 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     );
     recorder.record(pod, "Warning", "FailedScheduling", message);
   }
+}
+
+/** Pods placed in one pass at most: bounds the work (and the writes in flight) of one reconcile. */
+const BURST = 100;
+
+/** Oldest first, as kube-scheduler's queue orders pods of equal priority. */
+function byCreation(a: Pod, b: Pod): number {
+  return (a.metadata?.creationTimestamp ?? "").localeCompare(b.metadata?.creationTimestamp ?? "");
 }
 
 function needsScheduling(pod: Pod): boolean {

@@ -39,6 +39,8 @@ export interface Row {
   peer?: { name: string; value: number | string };
   target?: { op: "<=" | ">="; value: number; text: string };
   note?: string;
+  /** Every sample behind the figure, printed under the table: none is dropped unseen. */
+  samples?: { minik?: number[]; peer?: number[] };
 }
 
 export interface Bench {

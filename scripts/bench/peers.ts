@@ -1,7 +1,9 @@
 /**
  * The peers minik is measured against, run inside one shared hybrid-cgroup shell (see peerShell):
- * raw `crun run -d` of an OCI bundle on the same cached layer dirs, and podman 4.3 with its own
- * storage, network config (10.90.0.0/24, so it never meets minik0's range) and cgroupfs.
+ * raw `crun run -d` of an OCI bundle on the same cached layer dirs, given the same work minik does
+ * for a pod (a network namespace with a veth on a bridge, an address and a default route, and
+ * minik's own cgroup resources), and podman 4.3 with its own storage, network config
+ * (10.90.0.0/24, so it never meets minik0's range) and cgroupfs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +12,30 @@ import { type PeerShell, peerShell } from "./lib.ts";
 export const HTTPD_IMAGE = "127.0.0.1:5100/minik-test/httpd:1";
 const HTTPD_ARGS = ["busybox", "httpd", "-f", "-p", "80", "-h", "/www"];
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** The crun peer's own bridge and range (minik's pods use 10.89.0.0/16, podman 10.90.0.0/24). */
+const PEER_BRIDGE = "mkbench0";
+const PEER_NET = "10.91";
+
+/**
+ * What minik does for a pod's network, as two `ip -batch` runs (minik does it by netlink, with no
+ * process): the netns, a veth pair with one end on the bridge, then inside the address, the links
+ * up and the default route. `n` picks the address (10.91.x.y/16).
+ */
+export function peerNetworkScript(id: string, n: number): string {
+  const ip = `${PEER_NET}.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`; // never .0, .1 or .255
+  const host = [
+    `netns add ${id}`,
+    `link add v${id} type veth peer name eth0 netns ${id}`,
+    `link set v${id} master ${PEER_BRIDGE} up`,
+  ];
+  const inside = [
+    "link set lo up",
+    `addr add ${ip}/16 dev eth0`,
+    "link set eth0 up",
+    `route add default via ${PEER_NET}.0.1`,
+  ];
+  return `printf '%s\\n' ${host.map((l) => `'${l}'`).join(" ")} | ip -batch - && printf '%s\\n' ${inside.map((l) => `'${l}'`).join(" ")} | ip -n ${id} -batch -`;
+}
 
 /** Removes netavark's global chains, only when no container rule is left in them. */
 const REMOVE_NETAVARK_CHAINS = `
@@ -67,6 +93,8 @@ export async function createPeers(
   workDir: string,
   layerDirsTopFirst: string[],
   log: (m: string) => void,
+  /** `linux.resources` of minik's own container for the same pod, so both get the same limits. */
+  resources: Record<string, unknown>,
 ): Promise<Peers> {
   const podmanDir = join(workDir, "podman");
   mkdirSync(join(podmanDir, "networks"), { recursive: true });
@@ -99,6 +127,7 @@ export async function createPeers(
         `for d in /sys/fs/cgroup/*${cg}/minik-bench-crun; do rmdir "$d"; done 2>/dev/null; true`,
       );
       if (!netavarkBefore) await shell.exec(REMOVE_NETAVARK_CHAINS);
+      await shell.exec(`ip link del ${PEER_BRIDGE} 2>/dev/null; true`);
       await shell.close();
     },
   };
@@ -111,7 +140,12 @@ export async function createPeers(
   if ((await shell.exec("crun --version")).code !== 0) peers.crunMissing = "n/a (crun not found)";
   else {
     mkdirSync(crunDir, { recursive: true });
+    const bridge = await shell.exec(
+      `ip link add ${PEER_BRIDGE} type bridge && ip addr add ${PEER_NET}.0.1/16 dev ${PEER_BRIDGE} && ip link set ${PEER_BRIDGE} up`,
+    );
+    if (bridge.code !== 0) throw new Error(`the crun peer's bridge ${PEER_BRIDGE}: ${bridge.out}`);
     const base = await makeBaseSpec(workDir);
+    let next = 1;
     const lower = layerDirsTopFirst.join(":");
     const started = new Set<string>();
     const startScript = (id: string) => {
@@ -119,12 +153,15 @@ export async function createPeers(
       const s = structuredClone(base);
       s.linux.cgroupsPath = `${cg}/minik-bench-crun/${id}`;
       s.hostname = id;
+      s.linux.namespaces = s.linux.namespaces.map((n: { type: string }) =>
+        n.type === "network" ? { type: "network", path: `/run/netns/${id}` } : n,
+      );
       mkdirSync(b, { recursive: true });
       writeFileSync(join(b, "config.json"), JSON.stringify(s));
-      return `mkdir -p ${b}/u ${b}/w ${b}/rootfs && mount -t overlay overlay -o lowerdir=${lower},upperdir=${b}/u,workdir=${b}/w ${b}/rootfs && crun --root ${crunRoot} --cgroup-manager=cgroupfs run -d --bundle ${b} ${id}`;
+      return `${peerNetworkScript(id, next++)} && mkdir -p ${b}/u ${b}/w ${b}/rootfs && mount -t overlay overlay -o lowerdir=${lower},upperdir=${b}/u,workdir=${b}/w ${b}/rootfs && crun --root ${crunRoot} --cgroup-manager=cgroupfs run -d --bundle ${b} ${id}`;
     };
     const removeScript = (id: string) =>
-      `crun --root ${crunRoot} --cgroup-manager=cgroupfs delete -f ${id}; umount ${join(crunDir, id)}/rootfs`;
+      `crun --root ${crunRoot} --cgroup-manager=cgroupfs delete -f ${id}; umount ${join(crunDir, id)}/rootfs; ip netns del ${id}`;
     peers.crun = {
       async start(id) {
         started.add(id);
@@ -222,7 +259,7 @@ export async function createPeers(
     s.process.env = [PATH_ENV];
     s.process.terminal = false;
     s.root = { path: "rootfs", readonly: false };
-    s.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, cpu: { shares: 512 } };
+    s.linux.resources = resources;
     return s;
   }
 }

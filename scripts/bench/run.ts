@@ -12,13 +12,15 @@ import { join } from "node:path";
 import { DEFAULT_BRIDGE } from "../../runtime/net/pod-network.ts";
 import { alive, dropLease, takeLease } from "../test-images/leases.ts";
 import { apiLatencyCase } from "./cases/api-latency.ts";
+import { type Curves, objectCurves, replicaCurve } from "./cases/growth.ts";
 import { ingressPathCase } from "./cases/ingress-path.ts";
-import { minikMemory } from "./cases/memory.ts";
+import { settledMemory } from "./cases/memory.ts";
 import { deletePods, podManifest, podStartCase } from "./cases/pod-start.ts";
 import { rampCase } from "./cases/replica-ramp.ts";
 import { seedFlowCase } from "./cases/seed-flow.ts";
 import { servicePathCase } from "./cases/service-path.ts";
 import { startupCase } from "./cases/startup.ts";
+import { growthChart } from "./chart.ts";
 import {
   type Bench,
   BINARY,
@@ -72,8 +74,10 @@ async function setUp() {
     if ((await run(["bash", join(ROOT, "scripts/setup")])).code !== 0)
       throw new Error("scripts/setup failed");
   }
-  // netavark named explicitly: without recommends apt may pick CNI plugins as podman's network stack
-  const missing = (needPeers ? ["podman", "wrk"] : ["wrk"])
+  // netavark named explicitly: without recommends apt may pick CNI plugins as podman's network stack;
+  // netavark runs iptables (a missing one fails every `podman run` with "No such file or directory")
+  // and `kube play` builds its pod's infra container on catatonit
+  const missing = (needPeers ? ["podman", "wrk", "iptables", "catatonit"] : ["wrk"])
     .filter((p) => !Bun.which(p))
     .flatMap((p) => (p === "podman" ? [p, "netavark"] : [p]));
   if (missing.length) {
@@ -121,6 +125,15 @@ function httpdLayerDirs(dataDir: string): string[] {
     .reverse();
 }
 
+/** `linux.resources` of the one container minik runs (the warm-up pod's), for the crun peer. */
+function minikContainerResources(dataDir: string): Record<string, unknown> {
+  const dir = join(dataDir, "containers");
+  const ids = readdirSync(dir);
+  if (ids.length !== 1)
+    throw new Error(`expected the warm-up container alone in ${dir}, found ${ids.length}`);
+  return JSON.parse(readFileSync(join(dir, ids[0]!, "config.json"), "utf8")).linux.resources;
+}
+
 async function versions() {
   const first = async (cmd: string[]) =>
     (await run(cmd).catch(() => ({ stdout: "n/a" }))).stdout.trim().split("\n")[0] ?? "n/a";
@@ -137,6 +150,9 @@ async function versions() {
     cpu: `${cpus().length}× ${cpus()[0]?.model ?? "?"}`,
     memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     commit: await first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+    dirty: (await run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])).stdout.trim()
+      ? "dirty"
+      : "",
   };
 }
 
@@ -146,7 +162,7 @@ const only = (() => {
   return i > 0 ? new Set(process.argv[i + 1]?.split(",")) : undefined;
 })();
 /** podman and raw crun are compared in these cases only; `--only service,ingress` needs neither. */
-const needPeers = !only || ["podstart", "ramp", "seed"].some((c) => only.has(c));
+const needPeers = !only || ["podstart", "ramp", "seed", "growth"].some((c) => only.has(c));
 const want = (name: string) => {
   const yes = !only || only.has(name);
   if (yes && name !== "startup") bench.log(`case: ${name}`);
@@ -178,6 +194,9 @@ async function main() {
       `127.0.0.1:${INGRESS_PORT}`,
       "--ingress-https",
       "off",
+      // the growth curve goes to 200 replicas; the kubelet's default takes 110
+      "--max-pods",
+      "250",
     ],
     dataDir,
     bench.log,
@@ -213,10 +232,13 @@ async function main() {
     60_000,
     20,
   );
+  const resources = minikContainerResources(dataDir);
   await deletePods(m, "bench=warm-up");
 
   // podman and raw crun, only for the cases that compare with them
-  const peers = needPeers ? await createPeers(workDir, httpdLayerDirs(dataDir), bench.log) : undefined;
+  const peers = needPeers
+    ? await createPeers(workDir, httpdLayerDirs(dataDir), bench.log, resources)
+    : undefined;
   if (peers) {
     bench.defer("peers", async () => {
       await peers.crun?.removeAll();
@@ -230,25 +252,35 @@ async function main() {
   }
 
   await Bun.sleep(3000);
-  const idle = minikMemory(m);
+  const fresh = await settledMemory(m);
   bench.log(
-    `idle: daemon RSS ${(idle.daemonRssKb / 1024).toFixed(1)} MB, PSS of minik's processes ${(idle.addedPssKb / 1024).toFixed(1)} MB`,
+    `idle (no objects, no pods): daemon RSS ${(fresh.daemonRssKb / 1024).toFixed(1)} MB, PSS of minik's processes ${(fresh.addedPssKb / 1024).toFixed(1)} MB`,
   );
 
-  if (want("api")) await apiLatencyCase(bench, m);
-  // these three imply needPeers
+  const at1k = want("api") ? await apiLatencyCase(bench, m) : undefined;
+  // these imply needPeers
   if (want("podstart")) await podStartCase(bench, m, peers!);
-  if (want("ramp")) await rampCase(bench, m, peers!, idle);
+  if (want("ramp")) await rampCase(bench, m, peers!, fresh);
   if (want("seed")) await seedFlowCase(bench, m, peers!, workDir);
   if (want("service")) await servicePathCase(bench, m);
   if (want("ingress")) await ingressPathCase(bench, m, INGRESS_PORT);
+  let curves: Partial<Curves> | undefined;
+  if (want("growth")) {
+    const replicas = await replicaCurve(bench, m, peers!);
+    const api = await objectCurves(bench, m, at1k ?? (await apiLatencyCase(bench, m)));
+    curves = { replicas, ...api };
+  }
 
   const load1 = loadavg();
   await cleanUp();
   const elapsed = (Date.now() - started) / 1000;
   const table = renderTable(bench.rows);
   console.log(table);
-  if (!only) writeResults(table, info, load0, load1, elapsed);
+  if (curves) {
+    const caption = `bun run bench, commit ${info.commit}${info.dirty ? " (dirty)" : ""}, ${new Date().toISOString().slice(0, 16)}Z, load ${load0[0]?.toFixed(1)}–${load1[0]?.toFixed(1)}`;
+    writeFileSync(join(import.meta.dir, "growth.svg"), growthChart(curves, caption));
+  }
+  if (!only) writeResults(table, renderSamples(bench.rows), info, load0, load1, elapsed);
   bench.log(`done in ${elapsed.toFixed(0)} s${only ? "" : "; table written to scripts/bench/RESULTS.md"}`);
 }
 
@@ -288,8 +320,24 @@ function renderTable(rows: Row[]): string {
   return out.join("\n");
 }
 
+/** Every sample behind the rows that carry them, so no figure hides a dropped or odd sample. */
+function renderSamples(rows: Row[]): string {
+  const out: string[] = [];
+  const list = (v: number[]) => v.map((x) => fmtMs(x)).join(" ");
+  for (const r of rows) {
+    if (!r.samples) continue;
+    const parts = [
+      r.samples.minik ? `minik: ${list(r.samples.minik)}` : "",
+      r.samples.peer ? `${r.peer?.name ?? "peer"}: ${list(r.samples.peer)}` : "",
+    ].filter(Boolean);
+    out.push(`- ${r.case}, ${r.metric} (${r.unit}) — ${parts.join("; ")}`);
+  }
+  return out.join("\n");
+}
+
 function writeResults(
   table: string,
+  samples: string,
   info: Record<string, string>,
   load0: number[],
   load1: number[],
@@ -300,13 +348,21 @@ function writeResults(
   const end = "<!-- bench:end -->";
   const generated = [
     begin,
-    `Run ${new Date().toISOString()} (${elapsed.toFixed(0)} s), commit ${info.commit}.`,
+    `Run ${new Date().toISOString()} (${elapsed.toFixed(0)} s), commit ${info.commit}${info.dirty ? " with uncommitted changes (dirty tree)" : " (clean tree)"}.`,
     "",
     `Machine: ${info.os}, kernel ${info.kernel}, ${info.cpu}, ${info.memory}. Load average ${load0.map((v) => v.toFixed(1)).join(" ")} at the start, ${load1.map((v) => v.toFixed(1)).join(" ")} at the end.`,
     "",
     `Versions: minik ${info.minik}; Bun ${info.bun}; ${info.crun}; ${info.podman}; ${info.wrk}.`,
     "",
     table,
+    "",
+    "![growth curves](growth.svg)",
+    "",
+    "<details><summary>Every sample (in run order)</summary>",
+    "",
+    samples,
+    "",
+    "</details>",
     end,
   ].join("\n");
   const old = existsSync(file) ? readFileSync(file, "utf8") : `# Bench results\n\n${begin}\n${end}\n`;

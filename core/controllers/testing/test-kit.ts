@@ -39,6 +39,7 @@ export function testHostInfo(overrides: Partial<HostInfo> = {}): HostInfo {
     diskAvailableBytes: 50 * 2 ** 30,
     pidMax: 4_194_304,
     pidsInUse: 200,
+    maxPods: 110,
     ...overrides,
   };
 }

@@ -28,6 +28,27 @@ export function minikMemory(m: Minik): MinikMemory {
   return { daemonRssKb: rssKb(m.pid), addedPssKb: pss, processes: mine.size };
 }
 
+/**
+ * Memory after a forced full GC in the daemon (SIGUSR2, see cmd/up.ts), as the median of several
+ * samples: one sample caught the collector at a random point and moved by megabytes.
+ */
+export async function settledMemory(m: Minik, samples = 5): Promise<MinikMemory & { raw: MinikMemory[] }> {
+  process.kill(m.pid, "SIGUSR2");
+  await Bun.sleep(500);
+  const raw: MinikMemory[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (i) await Bun.sleep(200);
+    raw.push(minikMemory(m));
+  }
+  const mid = (f: (x: MinikMemory) => number) => [...raw].map(f).sort((a, b) => a - b)[samples >> 1]!;
+  return {
+    daemonRssKb: mid((x) => x.daemonRssKb),
+    addedPssKb: mid((x) => x.addedPssKb),
+    processes: mid((x) => x.processes),
+    raw,
+  };
+}
+
 /** Average PSS of podman's per-container monitors. */
 export function conmonPssKb(pids: number[]): number {
   if (pids.length === 0) return Number.NaN;

@@ -136,7 +136,15 @@ export async function seedFlowCase(b: Bench, m: Minik, peers: Peers, workDir: st
       name: `podman kube play (${podmanReplicas} pod${podmanReplicas === 1 ? ", it ignores replicas" : "s"})`,
       value: podmanWhy ?? median(pm),
     },
-    target: { op: "<=", value: 150, text: "≤ 150 ms" },
+    target: { op: "<=", value: 0.15, text: "≤ 0.15× podman (ratio)" },
+    samples: { minik: mk, peer: pm },
+  });
+  b.rows.push({
+    case: "seed flow",
+    metric: `apply 2-replica Deployment → both answer HTTP, p50 of ${mk.length}`,
+    unit: "ms",
+    minik: median(mk),
+    target: { op: "<=", value: 100, text: "≤ 100 ms (quiet machine)" },
   });
   b.rows.push({
     case: "seed flow",

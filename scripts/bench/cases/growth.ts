@@ -1,0 +1,86 @@
+/**
+ * Cost curves as the work grows, each point beside its peer from the same run:
+ * replicas 10/50/100/200 → all Running (and daemon RSS with them) against as many sequential raw
+ * `crun run -d`; ConfigMaps 1k → 10k → API latencies; watches 1 → 100 → watch delivery.
+ * The points also go into a small SVG chart next to RESULTS.md (chart.ts).
+ */
+import { type Bench, type Minik, median, percentile } from "../lib.ts";
+import type { Peers } from "../peers.ts";
+import {
+  type ApiSamples,
+  apiRows,
+  deliveryRows,
+  fillConfigMaps,
+  measureApi,
+  measureDelivery,
+} from "./api-latency.ts";
+import { settledMemory } from "./memory.ts";
+import { rampMinik } from "./replica-ramp.ts";
+import { minikTeardownMs } from "./teardown.ts";
+
+export interface Curves {
+  replicas: { n: number; minikMs: number; crunMs?: number; rssMb: number }[];
+  objects: { n: number; getP99: number; listP99: number; createP99: number }[];
+  watchers: { n: number; p50: number; p99: number }[];
+}
+
+export const REPLICA_POINTS = [10, 50, 100, 200];
+
+export async function replicaCurve(b: Bench, m: Minik, peers: Peers): Promise<Curves["replicas"]> {
+  const out: Curves["replicas"] = [];
+  for (const n of REPLICA_POINTS) {
+    const name = `grow${n}`;
+    const ramp = await rampMinik(m, name, n);
+    const mem = await settledMemory(m, 3);
+    let crunMs: number | undefined;
+    if (peers.crun) {
+      const ids = Array.from({ length: n }, (_, i) => `pg${n}-${i}`);
+      crunMs = await peers.crun.startBatch(ids);
+      await peers.crun.remove(ids);
+    }
+    await minikTeardownMs(m, name, `app=${name}`);
+    b.log(
+      `growth: ${n} replicas → all Running ${ramp.ms.toFixed(0)} ms (crun ×${n}: ${crunMs?.toFixed(0) ?? "n/a"} ms), daemon RSS ${(mem.daemonRssKb / 1024).toFixed(1)} MB; phases ${JSON.stringify(ramp.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
+    );
+    out.push({ n, minikMs: ramp.ms, crunMs, rssMb: mem.daemonRssKb / 1024 });
+    b.rows.push({
+      case: "growth: replicas",
+      metric: `${n} replicas → all Running; daemon RSS with them ${(mem.daemonRssKb / 1024).toFixed(1)} MB`,
+      unit: "ms",
+      minik: ramp.ms,
+      peer: { name: `${n}× crun run -d`, value: crunMs ?? peers.crunMissing ?? "n/a" },
+    });
+  }
+  return out;
+}
+
+/**
+ * Expects the API case's 1,000 ConfigMaps (cm-0 … cm-999) and its 1k figures; grows them to
+ * 10,000 and measures again, then watch delivery with 1 and with 100 watches open.
+ */
+export async function objectCurves(
+  b: Bench,
+  m: Minik,
+  at1k: ApiSamples,
+): Promise<Pick<Curves, "objects" | "watchers">> {
+  const total = 10_000;
+  const t0 = performance.now();
+  await fillConfigMaps(m, 1000, total - 200);
+  b.log(
+    `growth: ${total - 1000} more ConfigMaps stored in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const at10k = await measureApi(m, total, total - 200);
+  apiRows(b, at10k, { get: 2, list: 50, create: 10 });
+  const one = await measureDelivery(m, total, 1);
+  const hundred = await measureDelivery(m, total, 100);
+  deliveryRows(b, one, 1, at10k.count);
+  deliveryRows(b, hundred, 100, at10k.count, 10);
+  const point = (n: number, s: ApiSamples) => ({
+    n,
+    getP99: percentile(s.get, 99),
+    listP99: percentile(s.list, 99),
+    createP99: percentile(s.create, 99),
+  });
+  const w = (n: number, v: number[]) => ({ n, p50: median(v), p99: percentile(v, 99) });
+  return { objects: [point(1000, at1k), point(total, at10k)], watchers: [w(1, one), w(100, hundred)] };
+}
