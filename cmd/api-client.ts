@@ -1,19 +1,13 @@
-import { ApiError, type StatusReason } from "../core/errors.ts";
+import { apiErrorFrom } from "../core/client/api-error-from.ts";
+import { ApiError } from "../core/errors.ts";
 import type { KubeObject } from "../core/object.ts";
-import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
 import { type GlobalOptions, serverUrl, token } from "./context.ts";
 import { printWarnings } from "./warnings.ts";
 
+export { resourcePath } from "../core/client/rest-path.ts";
+
 export const TABLE_ACCEPT =
   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-
-/** The REST path of a resource collection or object, as kube-apiserver lays them out. */
-export function resourcePath(info: ResourceInfo, namespace?: string, name?: string, sub?: string): string {
-  const base = info.group ? `/apis/${apiVersionOf(info)}` : `/api/${info.version}`;
-  const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
-  const obj = name ? `/${encodeURIComponent(name)}` : "";
-  return `${base}${ns}/${info.plural}${obj}${sub ? `/${sub}` : ""}`;
-}
 
 export interface RequestOptions {
   body?: unknown;
@@ -64,7 +58,7 @@ export class ApiClient {
       );
     }
     printWarnings(res.headers);
-    if (!res.ok) throw await errorFrom(res);
+    if (!res.ok) throw await apiErrorFrom(res);
     return res;
   }
 
@@ -77,21 +71,4 @@ export class ApiClient {
   get<T = KubeObject>(path: string, opts?: RequestOptions) {
     return this.request<T>("GET", path, opts);
   }
-}
-
-async function errorFrom(res: Response): Promise<ApiError> {
-  const text = await res.text();
-  try {
-    const status = JSON.parse(text);
-    if (status?.kind === "Status") {
-      return new ApiError(
-        (status.reason as StatusReason) || "InternalError",
-        status.message ?? text,
-        status.details,
-      );
-    }
-  } catch {}
-  const reason: StatusReason =
-    res.status === 401 ? "Unauthorized" : res.status === 404 ? "NotFound" : "InternalError";
-  return new ApiError(reason, `${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
 }
