@@ -20,6 +20,8 @@ import { createJobController } from "./job-controller.ts";
 import { type ApiEndpoint, createKubernetesServiceController } from "./kubernetes-service-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController, type RuntimeReadiness } from "./node-controller.ts";
+import { createNodeIpamController } from "./node-ipam-controller.ts";
+import { createNodeLifecycleController } from "./node-lifecycle-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createRootCaPublisher } from "./root-ca-publisher.ts";
@@ -51,7 +53,9 @@ export type ControllerName =
   | "kubernetes-service"
   | "tokens"
   | "taint-eviction"
-  | "customresourcedefinition";
+  | "customresourcedefinition"
+  | "node-ipam"
+  | "node-lifecycle";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -92,6 +96,14 @@ export interface ControllerManagerOptions {
    * the network's service proxy this way, so it sees the same informers).
    */
   extra?: (ctx: ControllerContext) => Record<string, Controller>;
+  /**
+   * Joined nodes' pod ranges are carved from this (`minik up --cluster-cidr`); the server's own
+   * node keeps `ownPodCidr`, the range its bridge has. None: no node IPAM.
+   */
+  clusterCidr?: string;
+  ownPodCidr?: string;
+  /** How long a joined node may stay silent before it is NotReady (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface ControllerManager {
@@ -150,11 +162,22 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       createTokenSecretsController(ctx, { tokens: options.tokens!, caPem: options.rootCaPem ?? "" }),
     "taint-eviction": () => createTaintEvictionController(ctx),
     customresourcedefinition: () => createCrdController(ctx),
+    "node-ipam": () =>
+      createNodeIpamController(ctx, {
+        clusterCidr: options.clusterCidr!,
+        ownNode: options.ownPodCidr ? { name: nodeName, podCidr: options.ownPodCidr } : undefined,
+      }),
+    "node-lifecycle": () =>
+      createNodeLifecycleController(ctx, {
+        ownNode: nodeName,
+        gracePeriodMs: options.nodeMonitorGracePeriodMs,
+      }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
   if (!options.kubernetesService) disabled.add("kubernetes-service");
   if (!options.tokens) disabled.add("tokens");
+  if (!options.clusterCidr) disabled.add("node-ipam");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
     if (!disabled.has(name)) controllers[name] = make();
   }

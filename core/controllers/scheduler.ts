@@ -10,6 +10,7 @@ import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { cpuMillis, quantityValue } from "../quantity.ts";
+import { labelSelectorMatches } from "../selectors.ts";
 import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
@@ -18,12 +19,16 @@ import { isPodTerminal, podRequests } from "./pods.ts";
 export const UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
 
 /**
- * The default-scheduler for a one-node cluster: binds a pod to the node when the node takes new
- * pods, tolerations cover its taints, the nodeSelector matches, and the requests of the pods
- * already there plus this one fit allocatable; otherwise the pod stays Pending with
+ * The default-scheduler: binds a pod to a node that takes new pods, whose taints its tolerations
+ * cover, whose labels match its nodeSelector, where its required anti-affinity holds and the
+ * requests of the pods already there plus this one fit allocatable (the least loaded such node
+ * wins); otherwise the pod stays Pending with
  * PodScheduled=False/Unschedulable and the reason kube-scheduler would give.
  */
-export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName: string }): Controller {
+export function createScheduler(
+  ctx: ControllerContext,
+  { nodeName: ownNode }: { nodeName: string },
+): Controller {
   const { client, informers, clock } = ctx;
   const pods = informers.for<Kube<Pod>>("pods");
   const nodes = informers.for<Kube<Node>>("nodes");
@@ -55,16 +60,18 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     const { namespace, name } = splitKey(key);
     const pod = pods.get(namespace, name);
     if (!pod || !needsScheduling(pod)) return;
-    const node = nodes.get("", nodeName);
-    const verdict = node
-      ? fit(
-          pod,
-          node,
-          pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p)),
-        )
-      : [];
+    const active = pods.list().filter((p) => p.spec?.nodeName && !isPodTerminal(p));
+    const verdicts = nodes.list().map((node) => {
+      const name = node.metadata.name ?? "";
+      const here = active.filter((p) => p.spec?.nodeName === name);
+      const reasons = fit(pod, node, here);
+      if (!reasons.length && violatesAntiAffinity(pod, here)) reasons.push(ANTI_AFFINITY_REASON);
+      return { name, reasons, load: here.length };
+    });
+    const chosen = pickNode(verdicts, ownNode);
     const now = timestamp(clock);
-    if (node && verdict.length === 0) {
+    if (chosen) {
+      const nodeName = chosen;
       const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
       pods.observe(bound);
       const conditions = setCondition(
@@ -88,7 +95,12 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
       );
       return;
     }
-    const message = node ? unschedulableMessage(verdict) : "no nodes available to schedule pods";
+    const message = verdicts.length
+      ? unschedulableMessage(
+          verdicts.flatMap((v) => v.reasons),
+          verdicts.length,
+        )
+      : "no nodes available to schedule pods";
     const condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message };
     const conditions = setCondition(pod.status?.conditions as PodCondition[] | undefined, condition, now);
     if (deepEqual(conditions, pod.status?.conditions ?? [])) return;
@@ -111,12 +123,52 @@ function needsScheduling(pod: Pod): boolean {
   );
 }
 
-/** `0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.` */
-export function unschedulableMessage(reasons: string[]): string {
-  return `0/1 nodes are available: ${[...reasons]
-    .sort()
-    .map((r) => `1 ${r}`)
+/** `0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.` (reasons of every node) */
+export function unschedulableMessage(reasons: string[], nodeCount = 1): string {
+  const counts = new Map<string, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return `0/${nodeCount} nodes are available: ${[...counts]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([r, n]) => `${n} ${r}`)
     .join(", ")}.`;
+}
+
+const ANTI_AFFINITY_REASON = "node(s) didn't match pod anti-affinity rules";
+
+/**
+ * The feasible node with the fewest pods (kube-scheduler's spreading, simplified); a tie goes to
+ * this server's own node, then by name, so a one-node cluster behaves as before.
+ */
+export function pickNode(
+  verdicts: { name: string; reasons: string[]; load: number }[],
+  ownNode: string,
+): string | undefined {
+  const feasible = verdicts.filter((v) => v.reasons.length === 0);
+  feasible.sort(
+    (a, b) =>
+      a.load - b.load ||
+      Number(b.name === ownNode) - Number(a.name === ownNode) ||
+      (a.name < b.name ? -1 : 1),
+  );
+  return feasible[0]?.name;
+}
+
+/**
+ * Required pod anti-affinity with the hostname topology (one node = one domain): no pod on the
+ * node in the term's namespaces may match its selector. Other topology keys are not modelled.
+ */
+export function violatesAntiAffinity(pod: Pod, podsOnNode: Pod[]): boolean {
+  const terms = pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  return terms.some((term) => {
+    if (term.topologyKey !== "kubernetes.io/hostname") return false;
+    const namespaces = term.namespaces?.length ? term.namespaces : [pod.metadata?.namespace ?? "default"];
+    return podsOnNode.some(
+      (p) =>
+        p.metadata?.uid !== pod.metadata?.uid &&
+        namespaces.includes(p.metadata?.namespace ?? "default") &&
+        labelSelectorMatches(term.labelSelector, p.metadata?.labels ?? {}),
+    );
+  });
 }
 
 /**
