@@ -1,3 +1,4 @@
+import type { PodRoutes } from "./pod-routes.ts";
 import type { ServiceProxy } from "./service-proxy.ts";
 
 /**
@@ -18,6 +19,8 @@ export interface ServiceRecord {
 /** What the node's network offers core (runtime/net/node-network.ts implements it). */
 export interface NodeNetworkServices {
   proxy: ServiceProxy;
+  /** Routes to other nodes' pods (a node that may have peers); none: one node only. */
+  routes?: PodRoutes;
   startDns(
     lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
     nameOfAddress?: (ip: string) => string | undefined,

@@ -80,6 +80,8 @@ export interface NodeNetworkOptions extends NodeNetworkNames {
   /** Default ["127.0.0.1"]. */
   nodePortAddresses?: string[] | "local";
   outboundNat?: boolean;
+  /** Every node's pod range: pod traffic to it is routed to the other nodes (multi-node clusters). */
+  clusterCidr?: string;
   /** Where the one-minik-per-bridge pid file lives; default /run/minik. */
   lockDir?: string;
 }
@@ -109,6 +111,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     bridge,
     nodePortAddresses: options.nodePortAddresses,
     outboundNat: options.outboundNat,
+    clusterCidr: options.clusterCidr,
     stateFile: join(stateDir, "hostports.json"),
   });
   const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
