@@ -25,29 +25,10 @@ const PATCH_TYPES: Record<PatchType, string> = {
   apply: "application/apply-patch+yaml",
 };
 
-type Query = Record<string, string | undefined>;
+export type Query = Record<string, string | undefined>;
 
 export function createHttpClient(options: HttpClientOptions): Client {
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-
-  async function call(method: string, path: string, query: Query, init: RequestInit = {}): Promise<Response> {
-    const url = new URL(path, options.server);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") url.searchParams.set(k, v);
-    const headers = new Headers(init.headers);
-    headers.set("Authorization", `Bearer ${options.bearer}`);
-    headers.set("Accept", "application/json");
-    let res: Response;
-    try {
-      res = await doFetch(url.toString(), { ...init, method, headers });
-    } catch (e) {
-      throw new ApiError(
-        "ServiceUnavailable",
-        `cannot reach the API server ${options.server}: ${(e as Error).message}`,
-      );
-    }
-    if (!res.ok) throw await apiErrorFrom(res);
-    return res;
-  }
+  const call = httpCaller(options);
 
   async function json<T>(method: string, path: string, query: Query, body?: unknown, type?: string) {
     const init: RequestInit = {};
@@ -126,6 +107,29 @@ export function createHttpClient(options: HttpClientOptions): Client {
 }
 
 type Call = (method: string, path: string, query: Query, init?: RequestInit) => Promise<Response>;
+
+/** One authenticated request; a non-2xx answer throws its ApiError, an unreachable server ServiceUnavailable. */
+export function httpCaller(options: HttpClientOptions): Call {
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  return async (method, path, query, init = {}) => {
+    const url = new URL(path, options.server);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") url.searchParams.set(k, v);
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `Bearer ${options.bearer}`);
+    headers.set("Accept", "application/json");
+    let res: Response;
+    try {
+      res = await doFetch(url.toString(), { ...init, method, headers });
+    } catch (e) {
+      throw new ApiError(
+        "ServiceUnavailable",
+        `cannot reach the API server ${options.server}: ${(e as Error).message}`,
+      );
+    }
+    if (!res.ok) throw await apiErrorFrom(res);
+    return res;
+  };
+}
 
 /**
  * Resolves once the server accepted the watch (a 410 throws Expired/Gone, as the registry does).

@@ -74,6 +74,10 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Controllers to leave off (k3s-style `--disable`). */
   disabled?: ControllerName[];
+  /** Run only these (a joined node runs just its `node` controller and the network's `extra`). */
+  only?: ControllerName[];
+  /** False on a joined node: its Node carries no control-plane role label. */
+  controlPlane?: boolean;
   eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
@@ -137,6 +141,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
         hostInfo: options.hostInfo,
         heartbeatMs: options.nodeHeartbeatMs,
         runtimeReady: options.runtimeReady,
+        controlPlane: options.controlPlane,
       }),
     scheduler: () => createScheduler(ctx, { nodeName }),
     replicaset: () => createReplicaSetController(ctx),
@@ -179,7 +184,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   if (!options.tokens) disabled.add("tokens");
   if (!options.clusterCidr) disabled.add("node-ipam");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
-    if (!disabled.has(name)) controllers[name] = make();
+    if (!disabled.has(name) && (!options.only || options.only.includes(name))) controllers[name] = make();
   }
   const extra = options.extra?.(ctx) ?? {};
   await informers.start();

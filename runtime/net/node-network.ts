@@ -24,6 +24,7 @@ import {
   type PodNetwork,
   removePodNetworks,
 } from "./pod-network.ts";
+import { createKernelPodRoutes, type KernelPodRoutes } from "./pod-routes.ts";
 
 /**
  * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
@@ -54,6 +55,8 @@ export interface NodeNetwork {
   stop(): void;
   /** The node health check of the network: throws when the bridge is gone or down. */
   health(): Promise<void>;
+  /** Routes to the other nodes' pod ranges (pod-routes-controller.ts keeps them). */
+  routes: KernelPodRoutes;
 }
 
 /** The host names the node network uses; minik's own unless a test passes its own. */
@@ -84,6 +87,7 @@ export interface NodeNetworkOptions extends NodeNetworkNames {
   clusterCidr?: string;
   /** Where the one-minik-per-bridge pid file lives; default /run/minik. */
   lockDir?: string;
+  log?: (message: string) => void;
 }
 
 export async function createNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
@@ -131,7 +135,9 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     throw new Error(`setting up the pod network (bridge ${bridge}, ${ipam.cidr}): ${(e as Error).message}`);
   }
   let dns: DnsServer | undefined;
+  const routes = createKernelPodRoutes({ log: options.log });
   return {
+    routes,
     async health() {
       let flags: number;
       try {
@@ -172,6 +178,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
       dns = undefined;
       await podNetwork.cleanupAll();
       await proxy.cleanup();
+      await routes.cleanup();
       lock.release();
     },
     stop() {
@@ -190,6 +197,7 @@ export async function removeNodeNetwork(options: NodeNetworkNames & { dataDir?: 
   const names = namesOf(options);
   await removePodNetworks(names);
   await deleteNftTable(names.table);
+  await createKernelPodRoutes().cleanup();
   rmSync(lockFile(names.bridge), { force: true });
   if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
 }
