@@ -139,7 +139,7 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
       rule([""], ["nodes/status"], ["update", "patch"]),
       rule([""], ["pods"], [...READ, "delete"]),
       rule([""], ["pods/status"], ["update", "patch"]),
-      rule([""], ["events"], ["create", "update", "patch"]),
+      rule([""], ["events"], [...READ, "create", "update", "patch"]),
       rule([""], ["services", "endpoints", "configmaps", "secrets", "serviceaccounts", "namespaces"], READ),
       rule([""], ["persistentvolumeclaims", "persistentvolumes"], READ),
       rule([""], ["serviceaccounts/token"], ["create"]),

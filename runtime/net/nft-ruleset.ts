@@ -148,6 +148,8 @@ export function renderRuleset(input: RulesetInput): string {
       : [
           "  chain isolate {",
           "    type filter hook forward priority filter; policy accept;",
+          // replies may leave: to another node's address a DNATed Service flow was masqueraded to
+          ...(input.clusterCidr ? ["    ct state established,related accept"] : []),
           `    iifname "${input.bridge}" oifname != "${input.bridge}"${input.clusterCidr ? ` ip daddr != ${input.clusterCidr}` : ""} drop`,
           "  }",
         ]),
