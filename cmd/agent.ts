@@ -149,9 +149,10 @@ export async function agent(opts: AgentOptions): Promise<void> {
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
     health?.stop();
-    await Promise.allSettled([registration.stop(), networking.stop()]);
-    await parts.agent.stop().catch(() => {});
-    await parts.runtime.close().catch(() => {});
+    // bounded: a stop waiting on an unreachable server must not keep the node from going down
+    await within(5000, Promise.allSettled([registration.stop(), networking.stop()]), "controllers", log);
+    await within(10_000, parts.agent.stop(), "the node agent", log);
+    await within(5000, parts.runtime.close(), "the runtime", log);
     parts.network.stop();
     process.exit(0);
   };
@@ -199,4 +200,16 @@ async function waitForPodCidr(client: Client, nodeName: string): Promise<string>
       );
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+async function within(ms: number, work: Promise<unknown>, what: string, log: (m: string) => void) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log(`stopping ${what} took over ${ms / 1000} s; going on`);
+      resolve();
+    }, ms);
+  });
+  await Promise.race([work.catch(() => {}), late]);
+  clearTimeout(timer);
 }
