@@ -187,6 +187,7 @@ kind: Pod
 metadata: {name: ${name}, labels: {app: client}}
 spec:
   nodeSelector: {kubernetes.io/hostname: ${node}}
+  terminationGracePeriodSeconds: 1
   containers:
   - name: c
     image: minik-test/busybox:1
@@ -217,6 +218,11 @@ spec:
   test("stopping everything leaves no namespace, bridge, route or pod namespace of the second node", async () => {
     for (const name of ["web", "client-node2", "client-server"])
       await server!.minik(["delete", name.startsWith("client") ? "pod" : "deployment", name]).catch(() => {});
+    const started = Date.now();
+    await node2!.stop();
+    // SIGTERM stops the agent promptly (containers stay, as with a kubelet restart)
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(node2!.output()).toContain("SIGTERM: stopping");
     await node2!.cleanup();
     expect(Bun.spawnSync(["ip", "netns", "list"]).stdout.toString()).not.toContain(NETNS);
     expect(
