@@ -120,7 +120,10 @@ export async function agent(opts: AgentOptions): Promise<void> {
   health = createNodeHealth({
     clock: systemClock,
     checks: { runtime: () => parts.runtime.health(), network: () => parts.network.health() },
-    onChange: (s) => log(s.ready ? "node health checks pass again: Ready" : `node NotReady: ${s.message}`),
+    onChange: (s) => {
+      log(s.ready ? "node health checks pass again: Ready" : `node NotReady: ${s.message}`);
+      registration.controllers.node?.enqueue(nodeName); // post the new Ready now, not at the next heartbeat
+    },
   });
   let dnsReady: Promise<void> | undefined;
   const networking = await step("starting the service proxy, cluster DNS and pod routes", () =>
@@ -139,6 +142,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
   );
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   await step("starting the node agent", () => parts.agent.start());
+  registration.controllers.node?.enqueue(nodeName);
   log(
     `node ${nodeName} joined ${server}: pods ${podCidr} on bridge ${names.bridge ?? "minik0"}, data dir ${dataDir}`,
   );
