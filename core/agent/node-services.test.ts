@@ -72,7 +72,10 @@ test("errors name the pod and container", async () => {
 });
 
 test("a pod of another (joined) node is not this node's to serve, and says where it runs", async () => {
-  await h.createPod("elsewhere", { nodeName: "worker-2", containers: [{ name: "app", image: "busybox:1.36" }] });
+  await h.createPod("elsewhere", {
+    nodeName: "worker-2",
+    containers: [{ name: "app", image: "busybox:1.36" }],
+  });
   const message = await failure(h.agent.nodeServices.logs("default", "elsewhere", undefined, {}));
   expect(message).toStartWith("ServiceUnavailable: pod default/elsewhere runs on node worker-2");
 });
