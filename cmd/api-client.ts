@@ -1,4 +1,5 @@
-import { ApiError, type StatusReason } from "../core/errors.ts";
+import { apiErrorFrom } from "../core/client/api-error-from.ts";
+import { ApiError } from "../core/errors.ts";
 import type { KubeObject } from "../core/object.ts";
 import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
 import { VERSION } from "../core/version.ts";
@@ -7,16 +8,10 @@ import { printWarnings } from "./warnings.ts";
 
 const USER_AGENT = `minik/${VERSION.gitVersion} (${process.platform}/${process.arch === "x64" ? "amd64" : process.arch})`;
 
+export { resourcePath } from "../core/client/rest-path.ts";
+
 export const TABLE_ACCEPT =
   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-
-/** The REST path of a resource collection or object, as kube-apiserver lays them out. */
-export function resourcePath(info: ResourceInfo, namespace?: string, name?: string, sub?: string): string {
-  const base = info.group ? `/apis/${apiVersionOf(info)}` : `/api/${info.version}`;
-  const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
-  const obj = name ? `/${encodeURIComponent(name)}` : "";
-  return `${base}${ns}/${info.plural}${obj}${sub ? `/${sub}` : ""}`;
-}
 
 export interface RequestOptions {
   body?: unknown;
@@ -72,7 +67,7 @@ export class ApiClient {
       );
     }
     printWarnings(res.headers);
-    if (!res.ok) throw await errorFrom(res);
+    if (!res.ok) throw await apiErrorFrom(res);
     return res;
   }
 
@@ -85,21 +80,4 @@ export class ApiClient {
   get<T = KubeObject>(path: string, opts?: RequestOptions) {
     return this.request<T>("GET", path, opts);
   }
-}
-
-async function errorFrom(res: Response): Promise<ApiError> {
-  const text = await res.text();
-  try {
-    const status = JSON.parse(text);
-    if (status?.kind === "Status") {
-      return new ApiError(
-        (status.reason as StatusReason) || "InternalError",
-        status.message ?? text,
-        status.details,
-      );
-    }
-  } catch {}
-  const reason: StatusReason =
-    res.status === 401 ? "Unauthorized" : res.status === 404 ? "NotFound" : "InternalError";
-  return new ApiError(reason, `${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
 }

@@ -49,7 +49,32 @@ cli
     "--datastore-prefix <prefix>",
     "Key prefix in etcd (default /registry); schema in Postgres (default minik)",
   )
+  .option("--cluster-cidr <cidr>", "Every node's pods; joined nodes get a /24 of it (default 10.80.0.0/12)")
+  .option(
+    "--node-ip <ip>",
+    "The address other nodes reach this node by (default: the first non-loopback IPv4)",
+  )
+  .option("--bridge <name>", "The pods' bridge (default minik0)")
+  .option("--nft-table <name>", "The service proxy's nftables table (default minik)")
+  .option("--netns-prefix <prefix>", "Prefix of the pods' network namespaces (default minik-)")
   .action(async (opts) => (await import("./up.ts")).up(opts));
+
+cli
+  .command(
+    "agent",
+    "Join a cluster as a node: minik agent --server https://HOST:PORT --token-file <server's data-dir>/node-token",
+  )
+  .option("--token-file <file>", "The server's node-token file (or --token with its content)")
+  .option("--node-name <name>", "The Node's name (default: the host name)")
+  .option("--node-ip <ip>", "The address the server and other nodes reach this node by")
+  .option("--service-cidr <cidr>", "The server's Service range (default 10.96.0.0/16)")
+  .option("--cluster-cidr <cidr>", "The server's --cluster-cidr (default 10.80.0.0/12)")
+  .option("--registry-mirror <mirror>", "Registry mirror, e.g. docker.io=http://127.0.0.1:5100 (repeatable)")
+  .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
+  .option("--bridge <name>", "The pods' bridge (default minik0)")
+  .option("--nft-table <name>", "The service proxy's nftables table (default minik)")
+  .option("--netns-prefix <prefix>", "Prefix of the pods' network namespaces (default minik-)")
+  .action(async (opts) => (await import("./agent.ts")).agent(opts));
 
 cli
   .command("apply", "Create or update objects from manifests")

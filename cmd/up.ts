@@ -6,8 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { join } from "node:path";
-import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { createNodeHealth } from "../core/agent/node-health.ts";
 import { createApiServer } from "../core/api/app.ts";
 import { createDashboardApi, dashboardKinds } from "../core/api/dashboard-api.ts";
@@ -18,12 +16,9 @@ import { createServiceAccountIssuer } from "../core/api/service-account-issuer.t
 import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
 import { podTokenSource } from "../core/auth/pod-token-source.ts";
 import { serviceAccountAdmission } from "../core/auth/service-account-admission.ts";
+import { createServiceAccountTokens } from "../core/auth/service-account-tokens.ts";
 import {
-  createServiceAccountTokens,
-  type ServiceAccountTokens,
-} from "../core/auth/service-account-tokens.ts";
-import {
-  CLUSTER_DOMAIN,
+  DEFAULT_CLUSTER_CIDR,
   DEFAULT_POD_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDataDir,
@@ -35,7 +30,6 @@ import { createHostInfo } from "../core/controllers/host-info.ts";
 import { startLeaderElection } from "../core/controllers/leader-election.ts";
 import { startControllers } from "../core/controllers/manager.ts";
 import { createPodCpuMetrics } from "../core/controllers/pod-cpu-metrics.ts";
-import { createEventRecorder } from "../core/events.ts";
 import { systemClock } from "../core/loop/clock.ts";
 import { defaultIngressClassAdmission, ensureIngressClass } from "../core/network/ingress-class.ts";
 import { createIngressController } from "../core/network/ingress-controller.ts";
@@ -43,13 +37,10 @@ import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
-import type { ImageService } from "../core/seams/image-service.ts";
 import type { LocalVolumes } from "../core/seams/local-volumes.ts";
 import { claimCapacityAdmission } from "../core/storage/claim-capacity.ts";
 import { redactUrl } from "../core/store/store-errors.ts";
 import { OPENAPI_SCHEMAS } from "../core/validation/openapi/schemas.ts";
-import type { CrunRuntime } from "../runtime/crun/crun-runtime.ts";
-import { dialPod } from "../runtime/net/dial.ts";
 import { createDashboardPage } from "../web/dashboard-page.ts";
 import { type DatastoreOptions, openDatastore } from "./datastore.ts";
 import { inClusterApi } from "./in-cluster.ts";
@@ -61,7 +52,9 @@ import {
   parseIngressAddress,
   startNodeIngress,
 } from "./ingress.ts";
+import { ensureJoinToken } from "./join-token.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
+import { type NodeNetworkFlags, nodeNetworkNames, startNode } from "./node.ts";
 import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServiceAccountKey } from "./service-account-key.ts";
@@ -69,7 +62,7 @@ import { ensureServingCert } from "./tls.ts";
 import { rememberTlsListen, tlsListenAddress } from "./tls-listen.ts";
 import { UsageError } from "./usage-error.ts";
 
-export interface UpOptions extends DatastoreOptions {
+export interface UpOptions extends DatastoreOptions, NodeNetworkFlags {
   listen: string;
   listenTls?: string;
   dataDir?: string;
@@ -79,6 +72,10 @@ export interface UpOptions extends DatastoreOptions {
   runtime?: string;
   podCidr?: string;
   serviceCidr?: string;
+  /** Joined nodes' pod ranges come from here (default 10.80.0.0/12, which holds the default --pod-cidr). */
+  clusterCidr?: string;
+  /** The address other nodes reach this one by (its Node's InternalIP); default: the first non-loopback IPv4. */
+  nodeIp?: string;
   nodeportAddress?: string;
   hpaSyncPeriod?: number;
   /** `host:port` or `off` (defaults: 127.0.0.1:80 and :443). */
@@ -157,16 +154,20 @@ export async function up(opts: UpOptions): Promise<void> {
   );
   const nodeName = osHostname().toLowerCase();
 
+  const clusterCidr = opts.clusterCidr ?? DEFAULT_CLUSTER_CIDR;
   const node =
     runtimeName === "crun"
       ? await startNode({
           dataDir,
           client: registry,
           nodeName,
-          opts,
           podCidr,
           serviceCidr,
-          tokens,
+          clusterCidr,
+          names: nodeNetworkNames(opts),
+          registryMirror: opts.registryMirror,
+          nodeportAddress: opts.nodeportAddress,
+          serviceAccountToken: podTokenSource(tokens, registry),
           log,
           step,
         })
@@ -193,8 +194,9 @@ export async function up(opts: UpOptions): Promise<void> {
   const podGateway = node?.network.dnsAddress;
   const forPodsApi = inClusterApi(serviceCidr, podGateway);
   const tls = await step("preparing the TLS certificate", () =>
-    ensureServingCert(dataDir, [tlsHost, ...forPodsApi.certHosts]),
+    ensureServingCert(dataDir, [tlsHost, ...forPodsApi.certHosts, ...(opts.nodeIp ? [opts.nodeIp] : [])]),
   );
+  const joinToken = await step("writing the node join token", () => ensureJoinToken(dataDir, tls.cert));
 
   // a node service: without pods there is nothing to route to
   const ingress = node ? await startIngress(ingressHttp, ingressHttps, opts, step, log) : undefined;
@@ -209,12 +211,15 @@ export async function up(opts: UpOptions): Promise<void> {
         dataDir,
         containerRuntimeVersion: node?.runtime.version() ?? "none://",
         maxPods,
+        internalIP: opts.nodeIp,
       }),
       metrics: node ? createPodCpuMetrics(node.agent.nodeServices) : undefined,
       // without a runtime the node is NotReady, so pods stay Pending (unbound) and can be deleted
       runtimeReady: () => health?.status() ?? false,
       localVolumes,
       hpaSyncPeriodMs: opts.hpaSyncPeriod ? Number(opts.hpaSyncPeriod) * 1000 : undefined,
+      clusterCidr,
+      ownPodCidr: podCidr,
       rootCaPem: tls.cert,
       tokens,
       kubernetesService: {
@@ -224,7 +229,7 @@ export async function up(opts: UpOptions): Promise<void> {
       log,
       extra: (ctx: ControllerContext): Record<string, Controller> => {
         if (!node) return {};
-        const network = networkControllers(ctx, node.network);
+        const network = networkControllers(ctx, node.network, nodeName);
         dnsReady = network.dnsReady;
         if (!ingress) return network.controllers;
         return {
@@ -245,7 +250,13 @@ export async function up(opts: UpOptions): Promise<void> {
   const app = createApiServer({
     client: registry,
     node: node?.agent.nodeServices,
-    auth: { token, anonymous: opts.anonymous, sessions, serviceAccounts: tokens },
+    auth: {
+      token,
+      anonymous: opts.anonymous,
+      sessions,
+      serviceAccounts: tokens,
+      nodeSecret: joinToken.secret,
+    },
     tokens,
     routes: [
       createMinikApi({ images: node?.images, node: node?.agent.nodeServices }),
@@ -308,81 +319,6 @@ export async function up(opts: UpOptions): Promise<void> {
   // idle and busy figures compare live data, not how far the collector happened to get.
   process.on("SIGUSR2", () => platform.collectGarbage());
   await new Promise(() => {});
-}
-
-interface NodeParts {
-  agent: NodeAgent;
-  runtime: CrunRuntime;
-  network: Awaited<ReturnType<typeof import("../runtime/net/node-network.ts")["createNodeNetwork"]>>;
-  images: ImageService;
-  volumes: LocalVolumes;
-}
-
-/** The node half: network, image store, crun runtime and the agent that drives them. */
-interface NodeInputs {
-  dataDir: string;
-  client: Client;
-  nodeName: string;
-  opts: UpOptions;
-  podCidr: string;
-  serviceCidr: string;
-  tokens: ServiceAccountTokens;
-  log: (m: string) => void;
-  step: Step;
-}
-
-async function startNode({
-  dataDir,
-  client,
-  nodeName,
-  opts,
-  podCidr,
-  serviceCidr,
-  tokens,
-  log,
-  step,
-}: NodeInputs): Promise<NodeParts> {
-  // loaded lazily: a control-plane-only minik never touches them
-  const { createNodeNetwork } = await import("../runtime/net/node-network.ts");
-  const { createImageStore } = await import("../runtime/image/image-store.ts");
-  const { createImageService } = await import("../runtime/image/image-service.ts");
-  const { loadRegistriesConfig, withMirrorFlags } = await import("../runtime/image/registries-config.ts");
-  const { createCrunRuntime } = await import("../runtime/crun/crun-runtime.ts");
-  const { createLocalPathVolumes, STORAGE_DIR } = await import("../runtime/storage/local-path-volumes.ts");
-
-  const network = await step("setting up the pod network", () =>
-    createNodeNetwork({
-      dataDir,
-      podCidr,
-      serviceCidr,
-      nodePortAddresses: [opts.nodeportAddress ?? "127.0.0.1"],
-    }),
-  );
-  const registries = await step("reading registries.yaml", () =>
-    withMirrorFlags(
-      loadRegistriesConfig(join(dataDir, "registries.yaml")),
-      ([] as string[]).concat(opts.registryMirror ?? []),
-    ),
-  );
-  const imageStore = createImageStore({ root: join(dataDir, "images"), registries });
-  const runtime = createCrunRuntime({ dataDir, images: imageStore, network: network.podNetwork, log });
-  await step("starting the container runtime (crun)", () => runtime.start());
-  const pods = await client.list("pods");
-  await step("cleaning up pod networks of deleted pods", () =>
-    network.podNetwork.reconcile(pods.items.map((p) => p.metadata.uid!).filter(Boolean)),
-  );
-  const agent = createNodeAgent({
-    client,
-    dial: dialPod,
-    runtime,
-    nodeName,
-    events: createEventRecorder(client, "kubelet", nodeName),
-    clusterDns: { nameserver: network.dnsAddress, searchDomain: CLUSTER_DOMAIN },
-    serviceAccountToken: podTokenSource(tokens, client),
-    log,
-  });
-  const volumes = createLocalPathVolumes(join(dataDir, STORAGE_DIR));
-  return { agent, runtime, network, images: createImageService(imageStore, runtime), volumes };
 }
 
 /**

@@ -7,6 +7,11 @@ export const DEFAULT_LISTEN = "127.0.0.1:7080";
 /** Pod and Service address ranges (configurable with `minik up --pod-cidr/--service-cidr`). */
 export const DEFAULT_POD_CIDR = "10.88.0.0/16";
 export const DEFAULT_SERVICE_CIDR = "10.96.0.0/16";
+/**
+ * Every node's pods (`minik up --cluster-cidr`): joined nodes get a /24 of it each; it holds the
+ * default pod range of the server's own node and stops short of the service range.
+ */
+export const DEFAULT_CLUSTER_CIDR = "10.80.0.0/12";
 export const DEFAULT_NODEPORT_RANGE = "30000-32767";
 export const CLUSTER_DOMAIN = "cluster.local";
 /** Where the API's TLS listener for pods (behind the `kubernetes` Service) listens on the bridge. */

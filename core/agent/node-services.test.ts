@@ -71,6 +71,15 @@ test("errors name the pod and container", async () => {
   expect(await failure(ns.portForward("default", "nope", 80))).toBe('NotFound: pods "nope" not found');
 });
 
+test("a pod of another (joined) node is not this node's to serve, and says where it runs", async () => {
+  await h.createPod("elsewhere", {
+    nodeName: "worker-2",
+    containers: [{ name: "app", image: "busybox:1.36" }],
+  });
+  const message = await failure(h.agent.nodeServices.logs("default", "elsewhere", undefined, {}));
+  expect(message).toStartWith("ServiceUnavailable: pod default/elsewhere runs on node worker-2");
+});
+
 test("a pod not yet started is 'waiting to start: ContainerCreating'", async () => {
   // Bound to this node but the agent is stopped, so nothing runs it yet.
   await h.agent.stop();

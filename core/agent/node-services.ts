@@ -29,7 +29,15 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
   const { client, runtime } = deps;
 
   async function podOf(namespace: string, name: string): Promise<PodObject> {
-    return client.get<PodObject>("pods", namespace, name);
+    const pod = await client.get<PodObject>("pods", namespace, name);
+    const node = pod.spec?.nodeName;
+    // kube-apiserver would proxy to that node's kubelet; a joined minik node serves no such API yet
+    if (node && node !== deps.nodeName)
+      throw new ApiError(
+        "ServiceUnavailable",
+        `pod ${namespace}/${name} runs on node ${node}, not on this server's node ${deps.nodeName}: logs, exec, attach and port-forward reach only pods of the server's own node (a joined node serves no node API yet)`,
+      );
+    return pod;
   }
 
   function containerName(pod: PodObject, container: string | undefined): string {

@@ -1,3 +1,4 @@
+import { nodeUser, parseNodeBearer } from "../auth/node-token.ts";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { ADMIN_USER, type UserInfo } from "../auth/user.ts";
 import { ApiError } from "../errors.ts";
@@ -22,6 +23,8 @@ export interface AuthConfig {
   sessions?: Sessions;
   /** Service-account tokens (JWTs): checked when a bearer token is not the admin's. */
   serviceAccounts?: Pick<ServiceAccountTokens, "review">;
+  /** The join secret of nodes (node-token.ts); none: no node can join. */
+  nodeSecret?: string;
 }
 
 /**
@@ -67,6 +70,14 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const header = req.headers.get("Authorization") ?? "";
       const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
       if (bearer && safeEqual(bearer, config.token)) return ADMIN_USER;
+      const node = bearer ? parseNodeBearer(bearer) : undefined;
+      if (node) {
+        if (config.nodeSecret && safeEqual(node.secret, config.nodeSecret)) return nodeUser(node.nodeName);
+        throw new ApiError(
+          "Unauthorized",
+          "Unauthorized: the node token does not match the server's node-token",
+        );
+      }
       if (bearer && config.serviceAccounts && bearer.split(".").length === 3) {
         const review = await config.serviceAccounts.review(bearer);
         if (review.authenticated && review.user) return review.user;

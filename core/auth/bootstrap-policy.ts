@@ -85,6 +85,10 @@ function aggregatingRole(name: string, from: string): ClusterRole {
   };
 }
 
+/** The role of joined nodes (`minik agent`), bound to their group as Kubernetes' Node authorizer's peers. */
+export const NODE_ROLE = "system:node";
+export const NODES_GROUP = "system:nodes";
+
 export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
   {
     metadata: { name: "cluster-admin", labels: BOOTSTRAP_LABEL },
@@ -125,6 +129,23 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
   {
     metadata: { name: "system:service-account-issuer-discovery", labels: BOOTSTRAP_LABEL },
     rules: [{ nonResourceURLs: ["/.well-known/openid-configuration", "/openid/v1/jwks"], verbs: ["get"] }],
+  },
+  {
+    // What a joined node's agent (kubelet, service proxy, DNS) does with the API — not admin: it
+    // cannot touch workloads, RBAC or other namespaces' objects beyond pods and what pods mount.
+    metadata: { name: NODE_ROLE, labels: BOOTSTRAP_LABEL },
+    rules: [
+      rule([""], ["nodes"], [...READ, "create", "update", "patch", "delete"]),
+      rule([""], ["nodes/status"], ["update", "patch"]),
+      rule([""], ["pods"], [...READ, "delete"]),
+      rule([""], ["pods/status"], ["update", "patch"]),
+      rule([""], ["events"], [...READ, "create", "update", "patch"]),
+      rule([""], ["services", "endpoints", "configmaps", "secrets", "serviceaccounts", "namespaces"], READ),
+      rule([""], ["persistentvolumeclaims", "persistentvolumes"], READ),
+      rule([""], ["serviceaccounts/token"], ["create"]),
+      rule(["discovery.k8s.io"], ["endpointslices"], READ),
+      rule(["coordination.k8s.io"], ["leases"], [...READ, "create", "update", "patch"]),
+    ],
   },
   aggregatingRole("admin", "admin"),
   aggregatingRole("edit", "edit"),
@@ -198,6 +219,7 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", [
     "system:serviceaccounts",
   ]),
+  binding(NODE_ROLE, NODE_ROLE, [NODES_GROUP]),
   binding("system:public-info-viewer", "system:public-info-viewer", [
     "system:authenticated",
     "system:unauthenticated",

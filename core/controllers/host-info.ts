@@ -38,10 +38,16 @@ export function createHostInfo({
   dataDir,
   containerRuntimeVersion = "crun://unknown",
   maxPods = DEFAULT_MAX_PODS,
+  internalIP,
+  hostname: name,
 }: {
   dataDir: string;
   containerRuntimeVersion?: string;
   maxPods?: number;
+  /** The address other nodes reach this one by (`--node-ip`); default: the first non-loopback IPv4. */
+  internalIP?: string;
+  /** The node's name when it is not the host name (`--node-name`). */
+  hostname?: string;
 }): HostInfoSource {
   return async () => {
     const [meminfo, osRelease, machineID, bootID, productUUID, pidMax, disk, procEntries] = await Promise.all(
@@ -58,8 +64,8 @@ export function createHostInfo({
     );
     const mem = parseMeminfo(meminfo);
     return {
-      hostname: hostname().toLowerCase(),
-      internalIP: firstIPv4(),
+      hostname: name ?? hostname().toLowerCase(),
+      internalIP: internalIP ?? firstIPv4(),
       kernelVersion: release(),
       osImage: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? "Linux",
       operatingSystem: "linux",

@@ -20,6 +20,8 @@ import { createJobController } from "./job-controller.ts";
 import { type ApiEndpoint, createKubernetesServiceController } from "./kubernetes-service-controller.ts";
 import { createNamespaceController } from "./namespace-controller.ts";
 import { createNodeController, type RuntimeReadiness } from "./node-controller.ts";
+import { createNodeIpamController } from "./node-ipam-controller.ts";
+import { createNodeLifecycleController } from "./node-lifecycle-controller.ts";
 import { createPersistentVolumeController } from "./persistent-volume-controller.ts";
 import { createReplicaSetController } from "./replicaset-controller.ts";
 import { createResourceQuotaController } from "./resource-quota-controller.ts";
@@ -53,7 +55,9 @@ export type ControllerName =
   | "tokens"
   | "taint-eviction"
   | "customresourcedefinition"
-  | "resourcequota";
+  | "resourcequota"
+  | "node-ipam"
+  | "node-lifecycle";
 
 export interface ControllerManagerOptions {
   client: Client;
@@ -72,6 +76,10 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Controllers to leave off (k3s-style `--disable`). */
   disabled?: ControllerName[];
+  /** Run only these (a joined node runs just its `node` controller and the network's `extra`). */
+  only?: ControllerName[];
+  /** False on a joined node: its Node carries no control-plane role label. */
+  controlPlane?: boolean;
   eventTtl?: EventTtlOptions;
   /** Node heartbeat period (default 10 s). */
   nodeHeartbeatMs?: number;
@@ -94,6 +102,14 @@ export interface ControllerManagerOptions {
    * the network's service proxy this way, so it sees the same informers).
    */
   extra?: (ctx: ControllerContext) => Record<string, Controller>;
+  /**
+   * Joined nodes' pod ranges are carved from this (`minik up --cluster-cidr`); the server's own
+   * node keeps `ownPodCidr`, the range its bridge has. None: no node IPAM.
+   */
+  clusterCidr?: string;
+  ownPodCidr?: string;
+  /** How long a joined node may stay silent before it is NotReady (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface ControllerManager {
@@ -127,6 +143,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
         hostInfo: options.hostInfo,
         heartbeatMs: options.nodeHeartbeatMs,
         runtimeReady: options.runtimeReady,
+        controlPlane: options.controlPlane,
       }),
     scheduler: () => createScheduler(ctx, { nodeName }),
     replicaset: () => createReplicaSetController(ctx),
@@ -153,13 +170,24 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     "taint-eviction": () => createTaintEvictionController(ctx),
     customresourcedefinition: () => createCrdController(ctx),
     resourcequota: () => createResourceQuotaController(ctx),
+    "node-ipam": () =>
+      createNodeIpamController(ctx, {
+        clusterCidr: options.clusterCidr!,
+        ownNode: options.ownPodCidr ? { name: nodeName, podCidr: options.ownPodCidr } : undefined,
+      }),
+    "node-lifecycle": () =>
+      createNodeLifecycleController(ctx, {
+        ownNode: nodeName,
+        gracePeriodMs: options.nodeMonitorGracePeriodMs,
+      }),
   };
   const controllers: Partial<Record<ControllerName, Controller>> = {};
   if (!options.rootCaPem) disabled.add("root-ca-cert-publisher");
   if (!options.kubernetesService) disabled.add("kubernetes-service");
   if (!options.tokens) disabled.add("tokens");
+  if (!options.clusterCidr) disabled.add("node-ipam");
   for (const [name, make] of Object.entries(factories) as [ControllerName, () => Controller][]) {
-    if (!disabled.has(name)) controllers[name] = make();
+    if (!disabled.has(name) && (!options.only || options.only.includes(name))) controllers[name] = make();
   }
   const extra = options.extra?.(ctx) ?? {};
   await informers.start();

@@ -25,6 +25,8 @@ export interface NodeControllerOptions {
    * tainted not-ready:NoSchedule, so pods stay Pending with that reason. Default: ready.
    */
   runtimeReady?: () => RuntimeReadiness | Promise<RuntimeReadiness>;
+  /** A node that joined (`minik agent`) is no control plane: it carries no such role label. */
+  controlPlane?: boolean;
 }
 
 /** Ready or not; a not-ready answer may say why (the node's failing health checks). */
@@ -55,7 +57,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
       node = await client.create<Kube<Node>>("nodes", {
         apiVersion: "v1",
         kind: "Node",
-        metadata: { name: nodeName, labels: nodeLabels(nodeName, info) },
+        metadata: { name: nodeName, labels: nodeLabels(nodeName, info, options.controlPlane ?? true) },
         spec: {},
       });
       nodes.observe(node);
@@ -74,14 +76,14 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
   }
 }
 
-function nodeLabels(name: string, info: HostInfo): Record<string, string> {
+function nodeLabels(name: string, info: HostInfo, controlPlane: boolean): Record<string, string> {
   return {
     "kubernetes.io/hostname": name,
     "kubernetes.io/os": info.operatingSystem,
     "kubernetes.io/arch": info.architecture,
     "beta.kubernetes.io/os": info.operatingSystem,
     "beta.kubernetes.io/arch": info.architecture,
-    "node-role.kubernetes.io/control-plane": "",
+    ...(controlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {}),
   };
 }
 

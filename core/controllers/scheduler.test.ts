@@ -5,7 +5,14 @@ import type { KubeObject } from "../object.ts";
 import type { Kube } from "./owner-references.ts";
 import { podRequests } from "./pods.ts";
 import { deletionOrder } from "./replicaset-controller.ts";
-import { fit, matchesNodeSelector, tolerates, unschedulableMessage } from "./scheduler.ts";
+import {
+  fit,
+  matchesNodeSelector,
+  pickNode,
+  tolerates,
+  unschedulableMessage,
+  violatesAntiAffinity,
+} from "./scheduler.ts";
 import { listAll, startTestCluster, TEST_NODE, type TestCluster } from "./testing/test-kit.ts";
 
 // A loaded 2-core CI machine can stretch a rollout well past bun's 5 s default.
@@ -398,5 +405,44 @@ describe("pod deletion order (ReplicaSet scale-down)", () => {
       "ready-old",
       "ready-costly",
     ]);
+  });
+});
+
+describe("several nodes", () => {
+  test("the least loaded feasible node wins; a tie goes to the server's own node", () => {
+    const v = (name: string, load: number, reasons: string[] = []) => ({ name, load, reasons });
+    expect(pickNode([v("server", 2), v("worker", 1)], "server")).toBe("worker");
+    expect(pickNode([v("worker", 1), v("server", 1)], "server")).toBe("server");
+    expect(pickNode([v("server", 0, ["Insufficient cpu"]), v("worker", 5)], "server")).toBe("worker");
+    expect(pickNode([v("server", 0, ["Insufficient cpu"])], "server")).toBeUndefined();
+  });
+
+  test("required anti-affinity on the hostname keeps matching pods apart", () => {
+    const withLabels = (name: string, labels: Record<string, string>, ns = "default"): Pod => ({
+      metadata: { name, namespace: ns, uid: name, labels },
+      spec: { containers: [] },
+    });
+    const web: Pod = {
+      ...withLabels("web-2", { app: "web" }),
+      spec: {
+        containers: [],
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "web" } } },
+            ],
+          },
+        },
+      },
+    };
+    expect(violatesAntiAffinity(web, [withLabels("web-1", { app: "web" })])).toBe(true);
+    expect(violatesAntiAffinity(web, [withLabels("db", { app: "db" })])).toBe(false);
+    expect(violatesAntiAffinity(web, [withLabels("web-x", { app: "web" }, "other")])).toBe(false);
+  });
+
+  test("the message counts each reason over every node", () => {
+    expect(
+      unschedulableMessage(["Insufficient cpu", "Insufficient cpu", "node(s) were unschedulable"], 2),
+    ).toBe("0/2 nodes are available: 2 Insufficient cpu, 1 node(s) were unschedulable.");
   });
 });

@@ -12,6 +12,7 @@ import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { cpuMillis, quantityValue } from "../quantity.ts";
+import { labelSelectorMatches } from "../selectors.ts";
 import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
@@ -21,12 +22,16 @@ import { type VolumeLookup, volumeVerdict } from "./scheduler-volumes.ts";
 export const UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
 
 /**
- * The default-scheduler for a one-node cluster: binds a pod to the node when the node takes new
- * pods, tolerations cover its taints, the nodeSelector matches, its claims allow it
- * (scheduler-volumes.ts), and the requests of the pods already there plus this one fit allocatable; otherwise the pod stays Pending with
+ * The default-scheduler: binds a pod to a node that takes new pods, whose taints its tolerations
+ * cover, whose labels match its nodeSelector, where its claims allow it (scheduler-volumes.ts),
+ * its required anti-affinity holds and the requests of the pods already there plus this one fit
+ * allocatable (the least loaded such node wins); otherwise the pod stays Pending with
  * PodScheduled=False/Unschedulable and the reason kube-scheduler would give.
  */
-export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName: string }): Controller {
+export function createScheduler(
+  ctx: ControllerContext,
+  { nodeName: ownNode }: { nodeName: string },
+): Controller {
   const { client, informers, clock } = ctx;
   const pods = informers.for<Kube<Pod>>("pods");
   const nodes = informers.for<Kube<Node>>("nodes");
@@ -61,7 +66,7 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
 
   /**
    * One pass places every pod waiting (up to BURST), not just `key`: the fit of each is decided in
-   * order against the node plus the pods placed before it in the same pass, so two pods never
+   * order against the nodes plus the pods placed before it in the same pass, so two pods never
    * take the same free CPU; then the bindings are written together. The keys of the pods placed
    * here find them bound when their turn comes and do nothing.
    */
@@ -69,26 +74,18 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     const { namespace, name } = splitKey(key);
     const first = pods.get(namespace, name);
     if (!first || !needsScheduling(first)) return;
-    const node = nodes.get("", nodeName);
     const waiting = [first, ...pods.list().filter((p) => p !== first && needsScheduling(p))]
       .slice(0, BURST)
       .sort(byCreation);
-    const onNode = pods.list().filter((p) => p.spec?.nodeName === nodeName && !isPodTerminal(p));
+    const candidates = nodes.list();
+    const active = pods.list().filter((p) => p.spec?.nodeName && !isPodTerminal(p));
     const writes: Promise<void>[] = [];
     for (const pod of waiting) {
-      const byVolumes = volumeVerdict(pod, volumes, onNode);
-      const verdict = !node ? [] : byVolumes.filter ? [byVolumes.filter] : fit(pod, node, onNode);
-      if (node && verdict.length === 0 && !byVolumes.preFilter) {
-        onNode.push({ ...pod, spec: { ...pod.spec!, nodeName } });
-        writes.push(bind(pod));
-      } else {
-        const why = !node
-          ? undefined
-          : byVolumes.preFilter
-            ? `0/1 nodes are available: ${byVolumes.preFilter}.`
-            : unschedulableMessage(verdict);
-        writes.push(markUnschedulable(pod, why));
-      }
+      const placed = place(pod, candidates, active);
+      if (placed.node) {
+        active.push({ ...pod, spec: { ...pod.spec!, nodeName: placed.node } });
+        writes.push(bind(pod, placed.node));
+      } else writes.push(markUnschedulable(pod, placed.why));
     }
     const results = await Promise.allSettled(writes);
     // this key's failure goes through the queue's back-off; the others are simply queued again
@@ -99,8 +96,36 @@ export function createScheduler(ctx: ControllerContext, { nodeName }: { nodeName
     if (mine?.status === "rejected") throw mine.reason;
   }
 
+  /** The node for `pod` given the pods already placed, or why none takes it. */
+  function place(pod: Kube<Pod>, candidates: Node[], active: Pod[]): { node?: string; why?: string } {
+    if (!candidates.length) return {};
+    const verdicts = candidates.map((node) => {
+      const name = node.metadata?.name ?? "";
+      const here = active.filter((p) => p.spec?.nodeName === name);
+      const byVolumes = volumeVerdict(pod, volumes, here);
+      const reasons = byVolumes.preFilter
+        ? [byVolumes.preFilter]
+        : byVolumes.filter
+          ? [byVolumes.filter]
+          : fit(pod, node, here);
+      if (!reasons.length && violatesAntiAffinity(pod, here)) reasons.push(ANTI_AFFINITY_REASON);
+      return { name, reasons, load: here.length, preFilter: byVolumes.preFilter };
+    });
+    const chosen = pickNode(verdicts, ownNode);
+    if (chosen) return { node: chosen };
+    // A claim that rules out every node (unbound, missing) is said once, as kube-scheduler's PreFilter.
+    const pre = verdicts.find((v) => v.preFilter)?.preFilter;
+    if (pre) return { why: `0/${verdicts.length} nodes are available: ${pre}.` };
+    return {
+      why: unschedulableMessage(
+        verdicts.flatMap((v) => v.reasons),
+        verdicts.length,
+      ),
+    };
+  }
+
   /** kube-scheduler's Binding: spec.nodeName, then PodScheduled=True, then the Scheduled event. */
-  async function bind(pod: Kube<Pod>): Promise<void> {
+  async function bind(pod: Kube<Pod>, nodeName: string): Promise<void> {
     const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
     pods.observe(bound);
     const conditions = setCondition(
@@ -157,12 +182,52 @@ function needsScheduling(pod: Pod): boolean {
   );
 }
 
-/** `0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.` */
-export function unschedulableMessage(reasons: string[]): string {
-  return `0/1 nodes are available: ${[...reasons]
-    .sort()
-    .map((r) => `1 ${r}`)
+/** `0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.` (reasons of every node) */
+export function unschedulableMessage(reasons: string[], nodeCount = 1): string {
+  const counts = new Map<string, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return `0/${nodeCount} nodes are available: ${[...counts]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([r, n]) => `${n} ${r}`)
     .join(", ")}.`;
+}
+
+const ANTI_AFFINITY_REASON = "node(s) didn't match pod anti-affinity rules";
+
+/**
+ * The feasible node with the fewest pods (kube-scheduler's spreading, simplified); a tie goes to
+ * this server's own node, then by name, so a one-node cluster behaves as before.
+ */
+export function pickNode(
+  verdicts: { name: string; reasons: string[]; load: number }[],
+  ownNode: string,
+): string | undefined {
+  const feasible = verdicts.filter((v) => v.reasons.length === 0);
+  feasible.sort(
+    (a, b) =>
+      a.load - b.load ||
+      Number(b.name === ownNode) - Number(a.name === ownNode) ||
+      (a.name < b.name ? -1 : 1),
+  );
+  return feasible[0]?.name;
+}
+
+/**
+ * Required pod anti-affinity with the hostname topology (one node = one domain): no pod on the
+ * node in the term's namespaces may match its selector. Other topology keys are not modelled.
+ */
+export function violatesAntiAffinity(pod: Pod, podsOnNode: Pod[]): boolean {
+  const terms = pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  return terms.some((term) => {
+    if (term.topologyKey !== "kubernetes.io/hostname") return false;
+    const namespaces = term.namespaces?.length ? term.namespaces : [pod.metadata?.namespace ?? "default"];
+    return podsOnNode.some(
+      (p) =>
+        p.metadata?.uid !== pod.metadata?.uid &&
+        namespaces.includes(p.metadata?.namespace ?? "default") &&
+        labelSelectorMatches(term.labelSelector, p.metadata?.labels ?? {}),
+    );
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { PodRoutes } from "./pod-routes.ts";
 import type { PolicyEnforcer } from "./policy-enforcer.ts";
 import type { ServiceProxy } from "./service-proxy.ts";
 
@@ -21,6 +22,8 @@ export interface NodeNetworkServices {
   proxy: ServiceProxy;
   /** Enforces NetworkPolicies on pod traffic. */
   policy: PolicyEnforcer;
+  /** Routes to other nodes' pods (a node that may have peers); none: one node only. */
+  routes?: PodRoutes;
   startDns(
     lookupService: (namespace: string, name: string) => ServiceRecord | undefined,
     nameOfAddress?: (ip: string) => string | undefined,

@@ -37,6 +37,8 @@ export interface NftProxyOptions {
   /** Where NodePorts answer; default ["127.0.0.1"]; `"local"` for every local address. */
   nodePortAddresses?: string[] | "local";
   outboundNat?: boolean;
+  /** Every node's pods (see RulesetInput.clusterCidr). */
+  clusterCidr?: string;
   /** JSON file keeping hostPort mappings across restarts (e.g. `<data-dir>/network/hostports.json`). */
   stateFile?: string;
 }
@@ -65,6 +67,7 @@ export async function createNftProxy(options: NftProxyOptions): Promise<NftProxy
       services: ports,
       hostPorts: [...hostPorts.values()],
       outboundNat: options.outboundNat,
+      clusterCidr: options.clusterCidr,
       affinity,
     });
   }

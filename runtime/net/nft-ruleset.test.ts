@@ -61,6 +61,11 @@ describe("nft ruleset", () => {
     expect(nat).toContain('ip saddr 10.250.0.0/24 oifname != "minikt0" masquerade');
     expect(nat).not.toContain("drop\n  }\n  chain postrouting");
     expect(nat).not.toContain("chain isolate");
+    // several nodes: other nodes' pods are reachable through the host, the rest stays isolated
+    const cluster = renderRuleset({ ...base, clusterCidr: "10.240.0.0/12" });
+    expect(cluster).toContain(
+      'ct state established,related accept\n    iifname "minikt0" oifname != "minikt0" ip daddr != 10.240.0.0/12 drop',
+    );
   });
 
   test("ClientIP affinity: one timeout set per endpoint, live entries carried over with their time left", () => {

@@ -14,7 +14,8 @@ import type { HostPortMapping } from "./host-ports.ts";
  * - masquerade of DNATed traffic from pods (hairpin included) and from 127/8 (NodePort on loopback);
  * - the guard dropping 127/8 arriving on anything but lo (CVE-2020-8558, because the bridge has
  *   route_localnet=1);
- * - without outbound NAT, nothing from the bridge is forwarded out of another interface.
+ * - without outbound NAT, nothing from the bridge is forwarded out of another interface but what
+ *   goes to the cluster's pod range (other nodes' pods).
  */
 export interface RulesetInput {
   table: string;
@@ -25,6 +26,11 @@ export interface RulesetInput {
   services: ProxyServicePort[];
   hostPorts: { podIp: string; mappings: HostPortMapping[]; podName: string }[];
   outboundNat?: boolean;
+  /**
+   * The whole cluster's pod range (every node's): traffic from the bridge to it may leave through
+   * another interface even without outbound NAT — it is routed to another node's pods, unNATed.
+   */
+  clusterCidr?: string;
   /** Affinity set name → live elements to carry over (address, seconds left). */
   affinity?: Map<string, { ip: string; expires: number }[]>;
 }
@@ -135,7 +141,9 @@ export function renderRuleset(input: RulesetInput): string {
       : [
           "  chain isolate {",
           "    type filter hook forward priority filter; policy accept;",
-          `    iifname "${input.bridge}" oifname != "${input.bridge}" drop`,
+          // replies may leave: to another node's address a DNATed Service flow was masqueraded to
+          ...(input.clusterCidr ? ["    ct state established,related accept"] : []),
+          `    iifname "${input.bridge}" oifname != "${input.bridge}"${input.clusterCidr ? ` ip daddr != ${input.clusterCidr}` : ""} drop`,
           "  }",
         ]),
     "  chain postrouting {",

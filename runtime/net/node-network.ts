@@ -26,6 +26,7 @@ import {
   type PodNetwork,
   removePodNetworks,
 } from "./pod-network.ts";
+import { createKernelPodRoutes, type KernelPodRoutes } from "./pod-routes.ts";
 
 /**
  * The node's whole network, assembled: IPAM (persisted in `<data-dir>/network/ipam.json`), the
@@ -58,6 +59,8 @@ export interface NodeNetwork {
   stop(): void;
   /** The node health check of the network: throws when the bridge is gone or down. */
   health(): Promise<void>;
+  /** Routes to the other nodes' pod ranges (pod-routes-controller.ts keeps them). */
+  routes: KernelPodRoutes;
 }
 
 /** The host names the node network uses; minik's own unless a test passes its own. */
@@ -84,8 +87,11 @@ export interface NodeNetworkOptions extends NodeNetworkNames {
   /** Default ["127.0.0.1"]. */
   nodePortAddresses?: string[] | "local";
   outboundNat?: boolean;
+  /** Every node's pod range: pod traffic to it is routed to the other nodes (multi-node clusters). */
+  clusterCidr?: string;
   /** Where the one-minik-per-bridge pid file lives; default /run/minik. */
   lockDir?: string;
+  log?: (message: string) => void;
 }
 
 export async function createNodeNetwork(options: NodeNetworkOptions): Promise<NodeNetwork> {
@@ -113,6 +119,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     bridge,
     nodePortAddresses: options.nodePortAddresses,
     outboundNat: options.outboundNat,
+    clusterCidr: options.clusterCidr,
     stateFile: join(stateDir, "hostports.json"),
   });
   const policy = createNftPolicyEnforcer({ table: policyTableOf(proxy.table), bridge });
@@ -133,7 +140,9 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
     throw new Error(`setting up the pod network (bridge ${bridge}, ${ipam.cidr}): ${(e as Error).message}`);
   }
   let dns: DnsServer | undefined;
+  const routes = createKernelPodRoutes({ log: options.log });
   return {
+    routes,
     async health() {
       let flags: number;
       try {
@@ -176,6 +185,7 @@ async function assemble(options: NodeNetworkOptions, bridge: string, lock: NodeL
       await podNetwork.cleanupAll();
       await proxy.cleanup();
       await policy.cleanup();
+      await routes.cleanup();
       lock.release();
     },
     stop() {
@@ -195,6 +205,7 @@ export async function removeNodeNetwork(options: NodeNetworkNames & { dataDir?: 
   await removePodNetworks(names);
   await deleteNftTable(names.table);
   await deleteNftTable(policyTableOf(names.table));
+  await createKernelPodRoutes().cleanup();
   rmSync(lockFile(names.bridge), { force: true });
   if (options.dataDir) rmSync(join(options.dataDir, "network"), { recursive: true, force: true });
 }

@@ -42,6 +42,20 @@ export interface Daemon {
   output(): string;
 }
 
+/** Hands everything a process writes to stdout and stderr to `onText` as it comes. */
+export function collectOutput(proc: ReturnType<typeof Bun.spawn>, onText: (text: string) => void) {
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const reader = (stream as ReadableStream<Uint8Array>).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        onText(new TextDecoder().decode(value));
+      }
+    })();
+  }
+}
+
 /** Starts the compiled binary's `minik up` on a free port with its own data dir. */
 export async function startDaemon(extraArgs: string[] = [], dataDir?: string): Promise<Daemon> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "minik-e2e-"));
@@ -55,16 +69,9 @@ export async function startDaemon(extraArgs: string[] = [], dataDir?: string): P
       stderr: "pipe",
     },
   );
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
-      const reader = (stream as ReadableStream<Uint8Array>).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
-    })();
-  }
+  collectOutput(proc, (text) => {
+    out += text;
+  });
   const env = { ...process.env, MINIK_SERVER: url, MINIK_DATA_DIR: dir } as Record<string, string>;
   try {
     await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
