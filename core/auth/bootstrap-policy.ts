@@ -144,6 +144,8 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
       rule([""], ["persistentvolumeclaims", "persistentvolumes"], READ),
       rule([""], ["serviceaccounts/token"], ["create"]),
       rule(["discovery.k8s.io"], ["endpointslices"], READ),
+      // the node enforces NetworkPolicies itself (as a CNI plugin's node agent does)
+      rule(["networking.k8s.io"], ["networkpolicies"], READ),
       rule(["coordination.k8s.io"], ["leases"], [...READ, "create", "update", "patch"]),
     ],
   },
