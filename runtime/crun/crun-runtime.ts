@@ -372,7 +372,9 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
 
     async pullImage(image, policy, onProgress) {
-      return options.images.pull(image, { policy, onProgress });
+      const ref = await options.images.pull(image, { policy, onProgress });
+      const user = options.images.resolve(ref.id)?.config.User;
+      return user ? { ...ref, user } : ref;
     },
 
     runPodSandbox(config) {
