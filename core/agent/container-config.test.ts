@@ -254,7 +254,10 @@ test("runAsNonRoot is checked against the image's user as the kubelet does", asy
   const refused = async (name: string) => {
     const pod = await h.waitPod(name, (p) => cs(p)?.state?.waiting?.reason === "CreateContainerConfigError");
     expect(h.host.find(pod.metadata.uid!, "app")).toBeUndefined(); // never started
-    return { message: cs(pod).state!.waiting!.message, who: `(pod: "${name}_default(${pod.metadata.uid})", container: app)` };
+    return {
+      message: cs(pod).state!.waiting!.message,
+      who: `(pod: "${name}_default(${pod.metadata.uid})", container: app)`,
+    };
   };
   await nonRoot("root-image", "root:1");
   await nonRoot("zero-image", "zero:1");

@@ -56,7 +56,10 @@ function checkNonRoot(pod: Pod, c: Container, imageUser: string | undefined): vo
   const nonRoot = c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
   if (!nonRoot) return;
   const refuse = (why: string) =>
-    new RuntimeError("CreateContainerConfigError", `${why} (pod: "${podDescription(pod)}", container: ${c.name})`);
+    new RuntimeError(
+      "CreateContainerConfigError",
+      `${why} (pod: "${podDescription(pod)}", container: ${c.name})`,
+    );
   const user = c.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
   if (user !== undefined) {
     if (user === 0) throw refuse("container's runAsUser breaks non-root policy");
@@ -66,7 +69,9 @@ function checkNonRoot(pod: Pod, c: Container, imageUser: string | undefined): vo
   if (name === "" || (/^\d+$/.test(name) && Number(name) === 0))
     throw refuse("container has runAsNonRoot and image will run as root");
   if (!/^\d+$/.test(name))
-    throw refuse(`container has runAsNonRoot and image has non-numeric user (${name}), cannot verify user is non-root`);
+    throw refuse(
+      `container has runAsNonRoot and image has non-numeric user (${name}), cannot verify user is non-root`,
+    );
 }
 
 /** Pod-level settings with the container's own taking precedence, as the kubelet merges them. */

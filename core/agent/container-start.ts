@@ -111,7 +111,11 @@ async function serviceEnv(deps: AgentDeps, pod: Pod): Promise<Record<string, str
 }
 
 /** Returns a waiting outcome when the image is not available (yet), its ref when it is. */
-async function pullImage(deps: AgentDeps, pod: Pod, spec: Container): Promise<StartOutcome | { ref: ImageRef }> {
+async function pullImage(
+  deps: AgentDeps,
+  pod: Pod,
+  spec: Container,
+): Promise<StartOutcome | { ref: ImageRef }> {
   const image = spec.image ?? "";
   const policy = pullPolicyOf(spec);
   const obj = asObject(pod);
