@@ -35,6 +35,8 @@ cli
   .option("--service-cidr <cidr>", "Service ClusterIP range")
   .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
+  .option("--container-log-max-size <quantity>", "Rotate a container's log at this size (default 10Mi)")
+  .option("--container-log-max-files <n>", "Log files kept per container, the live one included (default 5)")
   .option(
     "--datastore-endpoint <url>",
     "Keep objects in etcd: etcd://host:2379[,host:2379…] (default: the embedded libsql file)",

@@ -38,6 +38,7 @@ import { createEventRecorder } from "../core/events.ts";
 import { systemClock } from "../core/loop/clock.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import { createServiceAllocator } from "../core/network/service-allocator.ts";
+import { parseQuantity } from "../core/quantity.ts";
 import { createRegistry } from "../core/registry/registry.ts";
 import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
@@ -69,6 +70,8 @@ export interface UpOptions extends DatastoreOptions {
   serviceCidr?: string;
   nodeportAddress?: string;
   hpaSyncPeriod?: number;
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
   debug?: boolean;
 }
 
@@ -96,6 +99,7 @@ export async function up(opts: UpOptions): Promise<void> {
       `the crun runtime needs Bun (its FFI and process API), not ${platform.name}: run \`minik up --runtime none\` under ${platform.name}, or use the compiled binary`,
     );
   }
+  containerLogLimits(opts); // refused before anything starts; the node reads them again
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir, log));
   const store = await step(
@@ -292,6 +296,28 @@ interface NodeInputs {
   step: Step;
 }
 
+/** The kubelet's containerLogMaxSize / containerLogMaxFiles, checked as the kubelet checks them. */
+function containerLogLimits(opts: UpOptions): { maxLogBytes?: number; maxLogFiles?: number } {
+  const out: { maxLogBytes?: number; maxLogFiles?: number } = {};
+  if (opts.containerLogMaxSize !== undefined) {
+    const bytes = parseQuantity(String(opts.containerLogMaxSize));
+    if (!Number.isFinite(bytes) || bytes < 1024)
+      throw new UsageError(
+        `invalid --container-log-max-size "${opts.containerLogMaxSize}": use a quantity of at least 1Ki, e.g. 10Mi`,
+      );
+    out.maxLogBytes = Math.ceil(bytes);
+  }
+  if (opts.containerLogMaxFiles !== undefined) {
+    const files = Number(opts.containerLogMaxFiles);
+    if (!Number.isInteger(files) || files < 2)
+      throw new UsageError(
+        `invalid --container-log-max-files "${opts.containerLogMaxFiles}": must be a whole number greater than 1`,
+      );
+    out.maxLogFiles = files;
+  }
+  return out;
+}
+
 async function startNode({
   dataDir,
   client,
@@ -326,7 +352,13 @@ async function startNode({
     ),
   );
   const imageStore = createImageStore({ root: join(dataDir, "images"), registries });
-  const runtime = createCrunRuntime({ dataDir, images: imageStore, network: network.podNetwork, log });
+  const runtime = createCrunRuntime({
+    dataDir,
+    images: imageStore,
+    network: network.podNetwork,
+    log,
+    ...containerLogLimits(opts),
+  });
   await step("starting the container runtime (crun)", () => runtime.start());
   const pods = await client.list("pods");
   await step("cleaning up pod networks of deleted pods", () =>
