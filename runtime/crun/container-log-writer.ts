@@ -46,6 +46,12 @@ export interface ContainerLogWriters {
   create(id: string, fifo: string, log: string): number;
   /** Drains an existing FIFO (a container adopted from an earlier process); false when there is none. */
   resume(id: string, fifo: string, log: string): boolean;
+  /**
+   * Moves what the pipe holds into the file now. At a container's exit everything it wrote is
+   * already in the pipe, so after this its log is complete (end-of-file may come later: a
+   * process outside the container, such as a crun helper, can hold the pipe a while longer).
+   */
+  flush(id: string): void;
   /** Resolves once every writer has closed the pipe and all of it is in the file, or after `timeoutMs`. */
   drained(id: string, timeoutMs: number): Promise<void>;
   /** Stops pumping (the container was removed). */
@@ -74,6 +80,9 @@ export function createContainerLogWriters(limits: LogLimits = DEFAULT_LOG_LIMITS
       start(id, fifo, log);
       return true;
     },
+    flush(id) {
+      pumps.get(id)?.flush();
+    },
     async drained(id, timeoutMs) {
       const pump = pumps.get(id);
       if (!pump) return;
@@ -94,6 +103,7 @@ export function createContainerLogWriters(limits: LogLimits = DEFAULT_LOG_LIMITS
 
 interface Pump {
   done: Promise<void>;
+  flush(): void;
   stop(): void;
 }
 
@@ -101,6 +111,8 @@ interface Pump {
 const IDLE_POLL_MS = 50;
 /** Bytes moved per turn of the event loop, so one chatty container cannot starve the rest. */
 const TURN_BYTES = 1 << 20;
+/** A flush at exit moves at most this much (the pipe holds far less once the writer is gone). */
+const FLUSH_MAX_BYTES = 64 << 20;
 
 /**
  * Non-blocking reads on a timer rather than a stream: nothing is ever buffered in this process
@@ -154,11 +166,10 @@ function startPump(readFd: number, log: string, limits: LogLimits): Pump {
     }
     finished();
   };
-  /** Moves what the pipe holds (up to a turn's worth); false at end of file (no writer left). */
-  const drain = (): { open: boolean; moved: number } => {
+  /** Moves what the pipe holds (up to `max` bytes); false at end of file (no writer left). */
+  const drain = (max: number): { open: boolean; moved: number } => {
     let moved = 0;
-    // never more than a file per turn, so a follower gets its turn before a file it has not read is gone
-    while (moved < Math.min(TURN_BYTES, limits.maxBytes)) {
+    while (moved < max) {
       let n: number;
       try {
         n = readSync(readFd, buf, 0, buf.length, null);
@@ -173,13 +184,17 @@ function startPump(readFd: number, log: string, limits: LogLimits): Pump {
     return { open: true, moved };
   };
   const turn = () => {
-    const { open, moved } = drain();
+    // never more than a file per turn, so a follower gets its turn before a file it has not read is gone
+    const { open, moved } = drain(Math.min(TURN_BYTES, limits.maxBytes));
     if (!open) return end();
     timer = setTimeout(turn, moved > 0 ? 0 : IDLE_POLL_MS);
   };
   timer = setTimeout(turn, 0);
   return {
     done,
+    flush() {
+      if (timer !== undefined) drain(FLUSH_MAX_BYTES);
+    },
     stop() {
       if (timer === undefined) return;
       clearTimeout(timer);

@@ -65,8 +65,6 @@ export interface CrunRuntimeOptions {
   maxLogFiles?: number;
 }
 
-/** How long an exit waits for the container's last output to reach its log file. */
-const LOG_DRAIN_MS = 2000;
 const LOG_INDEX_MS = 1000;
 
 export interface CrunRuntime extends ContainerRuntime {
@@ -136,9 +134,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   function watchContainer(r: ContainerRecord): boolean {
     if (!r.pid || !watcher) return false;
     // The exit is told once the last output is in the log file (`logs` right after it sees it all).
-    const ok = watcher.watchPid(r.pid, (info) =>
-      logWriters.drained(r.id, LOG_DRAIN_MS).then(() => markExited(r, info)),
-    );
+    const ok = watcher.watchPid(r.pid, (info) => {
+      logWriters.flush(r.id);
+      markExited(r, info);
+    });
     if (!ok) return false;
     const efd = openOomEventfd(cg, r.cgroupPath);
     if (efd !== undefined) {
