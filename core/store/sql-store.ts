@@ -353,17 +353,15 @@ export class SqlStore implements Store {
         .transaction(async (tx) => {
           await this.#checkSoleWriter(tx);
           const w = await body(tx, revision);
-          await tx
-            .insert(changes)
-            .values({
-              revision,
-              resource,
-              namespace,
-              name,
-              type: w.type,
-              object: w.json,
-              prev: w.prev ?? null,
-            });
+          await tx.insert(changes).values({
+            revision,
+            resource,
+            namespace,
+            name,
+            type: w.type,
+            object: w.json,
+            prev: w.prev ?? null,
+          });
           return w;
         })
         .catch((e: unknown) => {
