@@ -1,7 +1,6 @@
 import { apiErrorFrom } from "../core/client/api-error-from.ts";
 import { ApiError } from "../core/errors.ts";
 import type { KubeObject } from "../core/object.ts";
-import { apiVersionOf, type ResourceInfo } from "../core/resources.ts";
 import { VERSION } from "../core/version.ts";
 import { type GlobalOptions, serverUrl, token } from "./context.ts";
 import { printWarnings } from "./warnings.ts";

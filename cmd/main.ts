@@ -38,6 +38,8 @@ cli
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
   .option("--ingress-http <addr>", "Ingress HTTP listener, host:port or off (default 127.0.0.1:80)")
   .option("--ingress-https <addr>", "Ingress HTTPS listener, host:port or off (default 127.0.0.1:443)")
+  .option("--container-log-max-size <quantity>", "Rotate a container's log at this size (default 10Mi)")
+  .option("--container-log-max-files <n>", "Log files kept per container, the live one included (default 5)")
   .option(
     "--datastore-endpoint <url>",
     "Keep objects in etcd (etcd://host:2379[,host:2379…]) or Postgres (postgres://user:pw@host:5432/db); default: the embedded libsql file",

@@ -9,6 +9,7 @@ import type { Pod, ServiceAccountTokenProjection } from "kubernetes-types/core/v
 import { createNodeAgent, type NodeAgent } from "../core/agent/agent.ts";
 import { CLUSTER_DOMAIN } from "../core/config.ts";
 import { createEventRecorder } from "../core/events.ts";
+import { parseQuantity } from "../core/quantity.ts";
 import type { Client } from "../core/seams/client.ts";
 import type { ImageService } from "../core/seams/image-service.ts";
 import type { LocalVolumes } from "../core/seams/local-volumes.ts";
@@ -37,6 +38,9 @@ export interface NodeInputs {
   names?: NodeNetworkNames;
   registryMirror?: string | string[];
   nodeportAddress?: string;
+  /** The kubelet's containerLogMaxSize / containerLogMaxFiles (`--container-log-max-*`). */
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
   /** The token a projected serviceAccountToken volume gets (TokenRequest, in process or over HTTP). */
   serviceAccountToken: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
   log: (m: string) => void;
@@ -71,7 +75,13 @@ export async function startNode(inputs: NodeInputs): Promise<NodeParts> {
     ),
   );
   const imageStore = createImageStore({ root: join(dataDir, "images"), registries });
-  const runtime = createCrunRuntime({ dataDir, images: imageStore, network: network.podNetwork, log });
+  const runtime = createCrunRuntime({
+    dataDir,
+    images: imageStore,
+    network: network.podNetwork,
+    log,
+    ...containerLogLimits(inputs),
+  });
   await step("starting the container runtime (crun)", () => runtime.start());
   const pods = await client.list("pods");
   await step("cleaning up pod networks of deleted pods", () =>
@@ -92,6 +102,31 @@ export async function startNode(inputs: NodeInputs): Promise<NodeParts> {
 }
 
 /** `--bridge`, `--nft-table`, `--netns-prefix`: what lets two nodes share one machine. */
+/** The kubelet's containerLogMaxSize / containerLogMaxFiles, checked as the kubelet checks them. */
+export function containerLogLimits(opts: { containerLogMaxSize?: string; containerLogMaxFiles?: number }): {
+  maxLogBytes?: number;
+  maxLogFiles?: number;
+} {
+  const out: { maxLogBytes?: number; maxLogFiles?: number } = {};
+  if (opts.containerLogMaxSize !== undefined) {
+    const bytes = parseQuantity(String(opts.containerLogMaxSize));
+    if (!Number.isFinite(bytes) || bytes < 1024)
+      throw new UsageError(
+        `invalid --container-log-max-size "${opts.containerLogMaxSize}": use a quantity of at least 1Ki, e.g. 10Mi`,
+      );
+    out.maxLogBytes = Math.ceil(bytes);
+  }
+  if (opts.containerLogMaxFiles !== undefined) {
+    const files = Number(opts.containerLogMaxFiles);
+    if (!Number.isInteger(files) || files < 2)
+      throw new UsageError(
+        `invalid --container-log-max-files "${opts.containerLogMaxFiles}": must be a whole number greater than 1`,
+      );
+    out.maxLogFiles = files;
+  }
+  return out;
+}
+
 export interface NodeNetworkFlags {
   bridge?: string;
   nftTable?: string;

@@ -54,7 +54,7 @@ import {
 } from "./ingress.ts";
 import { ensureJoinToken } from "./join-token.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
-import { type NodeNetworkFlags, nodeNetworkNames, startNode } from "./node.ts";
+import { containerLogLimits, type NodeNetworkFlags, nodeNetworkNames, startNode } from "./node.ts";
 import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServiceAccountKey } from "./service-account-key.ts";
@@ -82,6 +82,8 @@ export interface UpOptions extends DatastoreOptions, NodeNetworkFlags {
   ingressHttp?: string;
   ingressHttps?: string;
   maxPods?: number | string;
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
   debug?: boolean;
 }
 
@@ -113,6 +115,7 @@ export async function up(opts: UpOptions): Promise<void> {
     );
   }
   const maxPods = maxPodsOf(opts.maxPods);
+  containerLogLimits(opts); // refused before anything starts; the node reads them again
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir, log));
   const store = await step(
@@ -167,6 +170,8 @@ export async function up(opts: UpOptions): Promise<void> {
           names: nodeNetworkNames(opts),
           registryMirror: opts.registryMirror,
           nodeportAddress: opts.nodeportAddress,
+          containerLogMaxSize: opts.containerLogMaxSize,
+          containerLogMaxFiles: opts.containerLogMaxFiles,
           serviceAccountToken: podTokenSource(tokens, registry),
           log,
           step,

@@ -17,8 +17,8 @@ const FIRST_PAINT = ["nodes", "deployments.apps", "pods"];
 /**
  * The dashboard at `/`: a server-rendered first paint of nodes, deployments and pods (readable
  * without JavaScript), then the script takes over with one live stream. No dependencies, no CDN:
- * the script is the source text of three typed functions. It authenticates with the HttpOnly
- * cookie that `minik dashboard`'s one-time link sets.
+ * the script is the source text of three typed functions. It authenticates with the session
+ * that `minik dashboard`'s one-time link hands it (core/api/auth.ts says where it lives).
  */
 export function createDashboardPage(deps: DashboardPageDeps = {}): Hono {
   const app = new Hono();
@@ -32,10 +32,13 @@ export function createDashboardPage(deps: DashboardPageDeps = {}): Hono {
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "no-store");
     const now = Date.now();
+    // Rows only for a request the API authenticated (the first paint after login); a reload
+    // carries no session — its script connects with the one the page kept.
+    const list = c.get("anonymousPage" as never) ? undefined : deps.list;
     const sections = await Promise.all(
       FIRST_PAINT.map(async (key) => {
         const view = V.views.find((v) => v.key === key)!;
-        const items = deps.list ? (await deps.list(key).catch(() => ({ items: [] }))).items : [];
+        const items = list ? (await list(key).catch(() => ({ items: [] }))).items : [];
         const rows = (items as DashboardObject[]).sort(V.order(key)).slice(0, 200);
         const body = rows.length
           ? rows.map((o) => V.rowHtml(view, o, now)).join("")

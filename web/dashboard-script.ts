@@ -26,6 +26,17 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
   const podHistory = new Map<string, Sample[]>();
   let metricsProblem = "";
   let csrf: string | null = null;
+  // The session: handed over in the login redirect's fragment, kept in this origin's
+  // localStorage and sent as a header — never a cookie other ports would get (core/api/auth.ts).
+  const handed = /[#&]minik-session=([^&]+)/.exec(location.hash);
+  if (handed) {
+    localStorage.setItem("minik.session", handed[1]!);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  const authed = (headers: Record<string, string> = {}): Record<string, string> => ({
+    ...headers,
+    "X-Minik-Session": localStorage.getItem("minik.session") || "",
+  });
   let expiresAt = 0;
   let lastRefresh = 0;
   let ended = false;
@@ -62,12 +73,14 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     try {
       const res = await fetch("/minik/v1/dashboard/session", {
         credentials: "same-origin",
+        headers: authed(),
         cache: "no-store",
       });
       if (res.status === 401) return "gone";
       if (!res.ok) return "down";
       const s = await res.json();
       csrf = s.csrfToken;
+      if (s.session) localStorage.setItem("minik.session", s.session);
       expiresAt = s.expiresAt ? Date.parse(s.expiresAt) : 0;
       lastRefresh = Date.now();
       const who = el("who");
@@ -97,8 +110,9 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     await fetch("/minik/v1/dashboard/logout", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf || "" },
+      headers: authed({ "X-CSRF-Token": csrf || "" }),
     }).catch(() => undefined);
+    localStorage.removeItem("minik.session");
     sessionGone("You logged out.");
   }
 
@@ -110,10 +124,12 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     if (ended) return;
     const kinds = V.views.map((v) => (rvs.has(v.key) ? `${v.key}:${rvs.get(v.key)}` : v.key)).join(",");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(
-      `${scheme}://${location.host}/minik/v1/dashboard/stream?kinds=${kinds}`,
+    // a WebSocket cannot carry headers: the session rides as a second subprotocol offered
+    const kept = localStorage.getItem("minik.session");
+    const ws = new WebSocket(`${scheme}://${location.host}/minik/v1/dashboard/stream?kinds=${kinds}`, [
       "minik.dashboard.v1",
-    );
+      ...(kept ? [`minik.session.${kept}`] : []),
+    ]);
     socket = ws;
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
@@ -494,7 +510,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     }
     const container = (el("log-container") as HTMLSelectElement | null)?.value ?? "";
     const url = `/minik/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/inspect?container=${encodeURIComponent(container)}`;
-    const res = await fetch(url, { credentials: "same-origin" }).catch(() => undefined);
+    const res = await fetch(url, { credentials: "same-origin", headers: authed() }).catch(() => undefined);
     const body = res ? await res.json().catch(() => ({})) : {};
     if (!res?.ok) {
       box.innerHTML = `<p class="muted">${V.esc(body.message || "The node could not be asked.")}</p>`;
@@ -567,7 +583,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     }
     const url = `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/log?container=${encodeURIComponent(container)}&tailLines=500${follow ? "&follow=true" : ""}`;
     try {
-      const res = await fetch(url, { credentials: "same-origin", signal: abort.signal });
+      const res = await fetch(url, { credentials: "same-origin", headers: authed(), signal: abort.signal });
       if (!res.ok || !res.body) {
         pre.textContent = (await res.json().catch(() => ({}))).message || `no logs (${res.status})`;
         return;
@@ -604,7 +620,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     const res = await fetch(url, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": type, "X-CSRF-Token": csrf || "" },
+      headers: authed({ "Content-Type": type, "X-CSRF-Token": csrf || "" }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (res.status === 401) sessionGone("Your session has ended.");
@@ -674,7 +690,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
   async function reveal(path: string): Promise<void> {
     const pre = el("secret-values");
     if (!pre) return;
-    const res = await fetch(path, { credentials: "same-origin" });
+    const res = await fetch(path, { credentials: "same-origin", headers: authed() });
     const secret = await res.json();
     const data: Record<string, string> = secret.data || {};
     pre.textContent = Object.entries(data)
@@ -696,7 +712,7 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
 
   async function pollMetrics(): Promise<void> {
     if (ended || document.hidden) return;
-    metricsServed ??= fetch("/apis", { credentials: "same-origin" })
+    metricsServed ??= fetch("/apis", { credentials: "same-origin", headers: authed() })
       .then((r) => r.json())
       .then((g) => (g.groups || []).some((x: { name: string }) => x.name === "metrics.k8s.io"))
       .catch(() => {
@@ -709,8 +725,8 @@ export function dashboardScript(V: DashboardViews, K: DashboardKit): void {
     }
     try {
       const [nodes, pods] = await Promise.all([
-        fetch("/apis/metrics.k8s.io/v1beta1/nodes", { credentials: "same-origin" }),
-        fetch("/apis/metrics.k8s.io/v1beta1/pods", { credentials: "same-origin" }),
+        fetch("/apis/metrics.k8s.io/v1beta1/nodes", { credentials: "same-origin", headers: authed() }),
+        fetch("/apis/metrics.k8s.io/v1beta1/pods", { credentials: "same-origin", headers: authed() }),
       ]);
       if (!nodes.ok) {
         metricsProblem =

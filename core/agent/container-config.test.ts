@@ -255,3 +255,38 @@ test("pod-level limits: sidecars add to the app containers; an init container ru
     podResources(pod([limited("proxy", "32Mi", true), limited("migrate", "128Mi")]))?.memoryLimitBytes,
   ).toBe(160 << 20);
 });
+
+test("runAsNonRoot is checked against the image's user as the kubelet does", async () => {
+  h.host.addImage("root:1");
+  h.host.addImage("named:1", "nobody:nogroup");
+  h.host.addImage("numeric:1", "1000:1000");
+  h.host.addImage("zero:1", "0");
+  const nonRoot = (name: string, image: string, runAsUser?: number) =>
+    h.createPod(name, {
+      securityContext: { runAsNonRoot: true, ...(runAsUser !== undefined ? { runAsUser } : {}) },
+      containers: [{ name: "app", image }],
+    });
+  const refused = async (name: string) => {
+    const pod = await h.waitPod(name, (p) => cs(p)?.state?.waiting?.reason === "CreateContainerConfigError");
+    expect(h.host.find(pod.metadata.uid!, "app")).toBeUndefined(); // never started
+    return {
+      message: cs(pod).state!.waiting!.message,
+      who: `(pod: "${name}_default(${pod.metadata.uid})", container: app)`,
+    };
+  };
+  await nonRoot("root-image", "root:1");
+  await nonRoot("zero-image", "zero:1");
+  await nonRoot("named-image", "named:1");
+  await nonRoot("numeric-image", "numeric:1");
+  await nonRoot("explicit-user", "root:1", 1000);
+  for (const name of ["root-image", "zero-image"]) {
+    const { message, who } = await refused(name);
+    expect(message).toBe(`container has runAsNonRoot and image will run as root ${who}`);
+  }
+  const named = await refused("named-image");
+  expect(named.message).toBe(
+    `container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root ${named.who}`,
+  );
+  await h.waitPod("numeric-image", running);
+  await h.waitPod("explicit-user", running);
+});

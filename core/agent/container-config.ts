@@ -20,8 +20,9 @@ export function buildContainerConfig(
   attempt: number,
   env: { name: string; value: string }[],
   mounts: Mount[],
+  imageUser?: string,
 ): ContainerConfig {
-  checkNonRoot(pod, container);
+  checkNonRoot(pod, container, imageUser);
   const vars = new Map(env.map((e) => [e.name, e.value]));
   const lookup = (n: string) => vars.get(n);
   return {
@@ -46,19 +47,31 @@ export function buildContainerConfig(
 }
 
 /**
- * runAsNonRoot with an explicit runAsUser 0 is refused before anything starts, with the
- * kubelet's message. (An image whose default user is root is for the runtime to refuse: only it
- * knows the image's user.)
+ * runAsNonRoot as the kubelet verifies it (verifyRunAsNonRoot), before anything is created: an
+ * explicit runAsUser decides alone; otherwise the image's User does — empty means root, a
+ * numeric user (before any ":group") is the uid, and a name cannot be verified (it would need
+ * the image's /etc/passwd, which the kubelet does not read either), so it is refused too.
  */
-function checkNonRoot(pod: Pod, c: Container): void {
+function checkNonRoot(pod: Pod, c: Container, imageUser: string | undefined): void {
   const nonRoot = c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
-  const user = c.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
-  if (nonRoot && user === 0) {
-    throw new RuntimeError(
+  if (!nonRoot) return;
+  const refuse = (why: string) =>
+    new RuntimeError(
       "CreateContainerConfigError",
-      `container's runAsUser breaks non-root policy (pod: "${podDescription(pod)}", container: ${c.name})`,
+      `${why} (pod: "${podDescription(pod)}", container: ${c.name})`,
     );
+  const user = c.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
+  if (user !== undefined) {
+    if (user === 0) throw refuse("container's runAsUser breaks non-root policy");
+    return;
   }
+  const name = (imageUser ?? "").split(":")[0] ?? "";
+  if (name === "" || (/^\d+$/.test(name) && Number(name) === 0))
+    throw refuse("container has runAsNonRoot and image will run as root");
+  if (!/^\d+$/.test(name))
+    throw refuse(
+      `container has runAsNonRoot and image has non-numeric user (${name}), cannot verify user is non-root`,
+    );
 }
 
 /** Pod-level settings with the container's own taking precedence, as the kubelet merges them. */

@@ -2,6 +2,7 @@ import type { Container, Pod, Service } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../object.ts";
 import {
   type ContainerStatus,
+  type ImageRef,
   type PullPolicy,
   RuntimeError,
   type VolumeSource,
@@ -51,7 +52,7 @@ export async function startContainer(
   scope: StartScope,
 ): Promise<StartOutcome> {
   const pulled = await pullImage(deps, pod, spec);
-  if (pulled) return pulled;
+  if (!("ref" in pulled)) return pulled;
   const obj = asObject(pod);
   try {
     scope.serviceEnv ??= await serviceEnv(deps, pod);
@@ -62,7 +63,7 @@ export async function startContainer(
       serviceAccountToken: deps.serviceAccountToken,
     });
     const mounts = containerMounts(spec, scope.volumes, env);
-    const config = buildContainerConfig(pod, spec, attempt, env, mounts);
+    const config = buildContainerConfig(pod, spec, attempt, env, mounts, pulled.ref.user);
     const started = await deps.runtime.startContainer(config);
     deps.memory.containerStarted(started.id, spec.image ?? "");
     deps.events.record(obj, "Normal", "Created", `Created container ${spec.name}`);
@@ -109,8 +110,12 @@ async function serviceEnv(deps: AgentDeps, pod: Pod): Promise<Record<string, str
   return serviceLinkEnv(services);
 }
 
-/** Returns a waiting outcome when the image is not available (yet), undefined when it is. */
-async function pullImage(deps: AgentDeps, pod: Pod, spec: Container): Promise<StartOutcome | undefined> {
+/** Returns a waiting outcome when the image is not available (yet), its ref when it is. */
+async function pullImage(
+  deps: AgentDeps,
+  pod: Pod,
+  spec: Container,
+): Promise<StartOutcome | { ref: ImageRef }> {
   const image = spec.image ?? "";
   const policy = pullPolicyOf(spec);
   const obj = asObject(pod);
@@ -146,7 +151,7 @@ async function pullImage(deps: AgentDeps, pod: Pod, spec: Container): Promise<St
       );
     }
     deps.memory.imagePulled(image);
-    return undefined;
+    return { ref };
   } catch (e) {
     const reason = e instanceof RuntimeError ? e.reason : "ErrImagePull";
     const message = e instanceof Error ? e.message : String(e);

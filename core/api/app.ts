@@ -6,7 +6,7 @@ import { withDeprecatedSchemas } from "../validation/openapi/deprecated-schemas.
 import { OPENAPI_SCHEMAS } from "../validation/openapi/schemas.ts";
 import { VERSION } from "../version.ts";
 import { createAccessCheck } from "./access.ts";
-import { createAuthenticator } from "./auth.ts";
+import { createAuthenticator, FIRST_PAINT_COOKIE } from "./auth.ts";
 import { createServed, handleCustom } from "./custom-resources.ts";
 import { DEPRECATED_RESOURCES, handleDeprecated, parseDeprecatedTarget } from "./deprecated-rest.ts";
 import type { ApiServerDeps, AppEnv } from "./deps.ts";
@@ -96,9 +96,31 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
       !path.startsWith("/readyz/") &&
       !path.startsWith("/livez/")
     ) {
-      c.set("user", await access(c.req.raw, c.env?.loopback === true, isMutating(c.req.raw)));
+      try {
+        c.set("user", await access(c.req.raw, c.env?.loopback === true, isMutating(c.req.raw)));
+      } catch (e) {
+        // A reload of the page carries no session (the page holds it): it gets the page without
+        // rows, and its script goes on with the session it kept.
+        if (
+          !(
+            path === "/" &&
+            c.req.method === "GET" &&
+            deps.web &&
+            e instanceof ApiError &&
+            e.reason === "Unauthorized"
+          )
+        )
+          throw e;
+        c.set("anonymousPage" as never, true as never);
+      }
     }
     await next();
+    // the first-paint code is spent: the browser drops it too
+    if (path === "/" && c.res.ok)
+      c.res.headers.append(
+        "Set-Cookie",
+        `${FIRST_PAINT_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+      );
   });
 
   app.get("/version", () => json(VERSION));
@@ -113,19 +135,19 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
     json({ kind: "LoginLink", apiVersion: "minik/v1", url: `/login?code=${auth.mintCode()}` }, 201),
   );
   app.get("/login", (c) => {
-    const cookie = auth.redeem(c.req.query("code") ?? "", new URL(c.req.url).protocol === "https:");
-    if (!cookie)
+    const login = auth.redeem(c.req.query("code") ?? "", new URL(c.req.url).protocol === "https:");
+    if (!login)
       throw new ApiError(
         "Unauthorized",
         "this login link is unknown, used or expired: run `minik dashboard` for a new one",
       );
-    return new Response(null, {
-      status: 302,
-      headers: {
-        Location: "/",
-        "Set-Cookie": cookie,
-      },
+    // the session goes to the page in the fragment: no server (nor Referer) ever sees it (auth.ts)
+    const headers = new Headers({
+      Location: `/#minik-session=${login.session}`,
+      "Cache-Control": "no-store",
     });
+    for (const cookie of login.cookies) headers.append("Set-Cookie", cookie);
+    return new Response(null, { status: 302, headers });
   });
 
   app.all("/api", (c) => {

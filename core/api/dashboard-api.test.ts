@@ -6,7 +6,7 @@ import { createRegistry } from "../registry/registry.ts";
 import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
-import { SESSION_COOKIE } from "./auth.ts";
+import { SESSION_HEADER, SESSION_PROTOCOL_PREFIX } from "./auth.ts";
 import { createDashboardApi, SESSION_ENDED } from "./dashboard-api.ts";
 import { createSessions, type Sessions } from "./dashboard-session.ts";
 import { DASHBOARD_PROTOCOL, parseKinds, type StreamMessage } from "./dashboard-stream.ts";
@@ -143,14 +143,16 @@ describe("the dashboard stream", () => {
     expect((await openStream("pods")).res.status).toBe(401);
   });
 
-  test("a cookie session's stream closes with 4401 when the session ends", async () => {
+  test("a session's stream (the session offered as a subprotocol) closes with 4401 when the session ends", async () => {
     const short = createSessions(TOKEN, { idleMs: 50, lifetimeMs: 1000 });
     app = createApiServer({
       client: registry,
       auth: { token: TOKEN, sessions: short },
       routes: [createDashboardApi({ client: registry, sessions: short })],
     });
-    const s = await openStream("pods", { Cookie: `${SESSION_COOKIE}=${short.issue()}` });
+    const s = await openStream("pods", {
+      "Sec-WebSocket-Protocol": `${DASHBOARD_PROTOCOL}, ${SESSION_PROTOCOL_PREFIX}${short.issue()}`,
+    });
     expect(s.res.status).toBe(101);
     expect(await waitFor(() => s.closed())).toBe(SESSION_ENDED);
   });
@@ -165,28 +167,25 @@ describe("the dashboard stream", () => {
 });
 
 describe("the dashboard session endpoints", () => {
-  test("the session answer carries the CSRF token and re-issues the cookie; logout ends it", async () => {
+  test("the session answer carries the CSRF token and the refreshed session, no cookie; logout ends it", async () => {
     const value = sessions.issue(Date.now() - 30_000);
-    const cookie = `${SESSION_COOKIE}=${value}`;
-    const res = await app.request("/minik/v1/dashboard/session", { headers: { Cookie: cookie } });
+    const header = { [SESSION_HEADER]: value };
+    const res = await app.request("/minik/v1/dashboard/session", { headers: header });
     const body = await res.json();
     const session = sessions.verify(value)!;
     expect(body.csrfToken).toBe(sessions.csrfToken(session));
     expect(Date.parse(body.expiresAt)).toBeGreaterThan(session.expiresAt);
-    expect(res.headers.get("Set-Cookie")).toContain("HttpOnly; SameSite=Strict");
+    expect(sessions.verify(body.session)?.id).toBe(session.id);
+    expect(res.headers.get("Set-Cookie")).toBeNull(); // plain HTTP: a cookie would reach every port
 
-    const withoutToken = await app.request("/minik/v1/dashboard/logout", {
-      method: "POST",
-      headers: { Cookie: cookie },
-    });
+    const withoutToken = await app.request("/minik/v1/dashboard/logout", { method: "POST", headers: header });
     expect(withoutToken.status).toBe(403);
     const out = await app.request("/minik/v1/dashboard/logout", {
       method: "POST",
-      headers: { Cookie: cookie, "X-CSRF-Token": body.csrfToken },
+      headers: { ...header, "X-CSRF-Token": body.csrfToken },
     });
     expect(out.status).toBe(200);
-    expect(out.headers.get("Set-Cookie")).toContain("Max-Age=0");
-    expect((await app.request("/api/v1/pods", { headers: { Cookie: cookie } })).status).toBe(401);
+    expect((await app.request("/api/v1/pods", { headers: header })).status).toBe(401);
   });
 
   test("a bearer-token caller gets no CSRF token (it needs none)", async () => {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import { RESOURCES, resourceKey } from "../resources.ts";
 import type { Client } from "../seams/client.ts";
-import { readSessionCookie, sessionCookieName } from "./auth.ts";
+import { readSession, SECURE_SESSION_COOKIE } from "./auth.ts";
 import { type Sessions, sessionCookie } from "./dashboard-session.ts";
 import { DASHBOARD_PROTOCOL, parseKinds, streamKinds } from "./dashboard-stream.ts";
 import type { AppEnv } from "./deps.ts";
@@ -20,7 +20,7 @@ export const SESSION_ENDED = 4401;
 export function createDashboardApi(deps: { client: Client; sessions: Sessions }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { sessions } = deps;
-  const cookieOf = readSessionCookie;
+  const sessionOf = readSession;
 
   app.get("/minik/v1/dashboard/stream", (c) => {
     const req = c.req.raw;
@@ -30,7 +30,7 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
     const origin = req.headers.get("Origin");
     if (origin && new URL(origin).host !== (req.headers.get("Host") ?? new URL(req.url).host))
       throw new ApiError("Forbidden", `the dashboard stream is not served to ${origin}`);
-    const session = sessions.verify(cookieOf(req));
+    const session = sessions.verify(sessionOf(req));
     const kinds = parseKinds(c.req.query("kinds"));
     const res = c.env?.upgrade?.(req, DASHBOARD_PROTOCOL, (socket) => {
       const stop = streamKinds(deps.client, socket, kinds);
@@ -47,13 +47,15 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
   });
 
   app.get("/minik/v1/dashboard/session", (c) => {
-    const value = cookieOf(c.req.raw);
+    const value = sessionOf(c.req.raw);
     const refreshed = sessions.refresh(value);
     const session = sessions.verify(refreshed);
     const body = {
       kind: "DashboardSession",
       apiVersion: "minik/v1",
       csrfToken: session ? sessions.csrfToken(session) : null,
+      /** The session seen now: the page keeps it for its next requests. */
+      session: session ? refreshed : null,
       expiresAt: session ? new Date(session.expiresAt).toISOString() : null,
       idleSeconds: sessions.policy.idleMs / 1000,
     };
@@ -61,24 +63,16 @@ export function createDashboardApi(deps: { client: Client; sessions: Sessions })
       "Content-Type": "application/json",
       "Cache-Control": "no-store",
     };
-    if (refreshed && session)
-      headers["Set-Cookie"] = sessionCookie(
-        sessionCookieName(c.req.raw),
-        refreshed,
-        session,
-        isTls(c.req.url),
-      );
+    if (refreshed && session && isTls(c.req.url))
+      headers["Set-Cookie"] = sessionCookie(SECURE_SESSION_COOKIE, refreshed, session, true);
     return new Response(JSON.stringify(body), { headers });
   });
 
   app.post("/minik/v1/dashboard/logout", (c) => {
-    sessions.revoke(cookieOf(c.req.raw));
-    return new Response(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Success" }), {
-      headers: {
-        "Content-Type": "application/json",
-        "Set-Cookie": sessionCookie(sessionCookieName(c.req.raw), "", undefined, isTls(c.req.url)),
-      },
-    });
+    sessions.revoke(sessionOf(c.req.raw));
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (isTls(c.req.url)) headers["Set-Cookie"] = sessionCookie(SECURE_SESSION_COOKIE, "", undefined, true);
+    return new Response(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Success" }), { headers });
   });
   return app;
 }

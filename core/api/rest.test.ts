@@ -424,6 +424,36 @@ describe("watch", () => {
     expect((await events).map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED b"]);
   });
 
+  test("resumed with a label selector: leaving it is DELETED, entering it ADDED, whatever happened since", async () => {
+    const labelled = (name: string, tier: string) => ({ ...cm(name), metadata: { name, labels: { tier } } });
+    const put = async (name: string, tier: string) => {
+      const cur = await (await call(`${CMS}/${name}`)).json();
+      await call(`${CMS}/${name}`, {
+        method: "PUT",
+        json: { ...cur, metadata: { ...cur.metadata, labels: { tier } }, data: { changed: "yes" } },
+      });
+    };
+    await call(CMS, { method: "POST", json: labelled("leaves", "web") });
+    await call(CMS, { method: "POST", json: labelled("enters", "db") });
+    await call(CMS, { method: "POST", json: labelled("stays", "web") });
+    const rv = (await (await call(`${CMS}?labelSelector=tier%3Dweb`)).json()).metadata.resourceVersion;
+    // while the client is away: one object leaves the selector, one enters, one just changes
+    await put("leaves", "db");
+    await put("enters", "web");
+    await put("stays", "web");
+    const res = await call(`${CMS}?watch=1&resourceVersion=${rv}&labelSelector=tier%3Dweb`);
+    const got = await readEvents(res, 3);
+    expect(got.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual([
+      "DELETED leaves",
+      "ADDED enters",
+      "MODIFIED stays",
+    ]);
+    // DELETED carries the object as it last matched, at the change's resourceVersion (as the cacher)
+    expect(got[0]!.object.metadata.labels).toEqual({ tier: "web" });
+    const now = await (await call(`${CMS}/leaves`)).json();
+    expect(got[0]!.object.metadata.resourceVersion).toBe(now.metadata.resourceVersion);
+  });
+
   test("Table watch: one-row tables, column definitions only on the first", async () => {
     const res = await call(`${CMS}?watch=true`, { headers: { Accept: TABLE } });
     const events = readEvents(res, 2);

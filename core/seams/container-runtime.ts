@@ -39,6 +39,11 @@ export interface ImageRef {
   /** Manifest digest, when pulled from a registry. */
   digest?: string;
   size: number;
+  /**
+   * The image config's `User` ("1000", "nobody:staff", empty for root), as CRI's ImageStatus
+   * carries it: the kubelet checks runAsNonRoot against it before creating the container.
+   */
+  user?: string;
 }
 
 export interface SandboxConfig {

@@ -55,7 +55,7 @@ export class ChangeLogSizes {
 export async function readChangeLogSizes(client: Client): Promise<ChangeLogSizes> {
   const sizes = new ChangeLogSizes();
   const rows = await client.execute(
-    "SELECT revision, length(object) AS bytes FROM changes ORDER BY revision",
+    "SELECT revision, length(object) + coalesce(length(prev), 0) AS bytes FROM changes ORDER BY revision",
   );
   for (const row of rows.rows) sizes.add(Number(row.revision), Number(row.bytes));
   return sizes;

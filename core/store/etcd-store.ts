@@ -234,14 +234,16 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
   };
 
   /** An etcd event as the Store's watch event: the object at the revision of the change. */
-  function toWatchEvent(e: EtcdEvent): WatchEvent & { resource: string } {
+  function toWatchEvent(e: EtcdEvent): WatchEvent & { resource: string; prevObject?: KubeObject } {
     const resource = resourceOf(e.kv.key);
     if (e.type === "DELETE")
       return { type: "DELETED", object: decode(e.prevKv ?? e.kv, e.kv.modRevision), resource };
+    const added = e.kv.createRevision === e.kv.modRevision;
     return {
-      type: e.kv.createRevision === e.kv.modRevision ? "ADDED" : "MODIFIED",
+      type: added ? "ADDED" : "MODIFIED",
       object: decode(e.kv),
       resource,
+      ...(!added && e.prevKv ? { prevObject: decode(e.prevKv) } : {}),
     };
   }
 

@@ -58,6 +58,14 @@ export const MIGRATIONS: readonly Migration[] = [
       "UPDATE meta SET value = max(CAST(value AS INTEGER), (SELECT coalesce(max(revision), 0) FROM changes)) WHERE key = 'revision'",
     ],
   },
+  {
+    // A watch with a selector tells "stopped matching" (DELETED) and "started matching" (ADDED)
+    // from the object before and after each update, as kube-apiserver's watch cache keeps
+    // prevObject; a resumed watch replays from the log, so the log keeps it too.
+    version: 3,
+    name: "the previous object of each update in the change log",
+    statements: ["ALTER TABLE changes ADD COLUMN prev TEXT"],
+  },
 ];
 
 /**

@@ -31,6 +31,8 @@ export function pgTables(schemaName: string) {
         name: text("name").notNull(),
         type: text("type", { enum: ["ADDED", "MODIFIED", "DELETED"] }).notNull(),
         object: text("object").notNull(),
+        /** MODIFIED: the object before the change, so a selector watch sees what left it. */
+        prev: text("prev"),
       },
       (t) => [index("changes_resource").on(t.resource, t.revision)],
     ),
@@ -58,6 +60,7 @@ export function pgSchemaDdl(schema: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${schema}.changes (
        revision bigint PRIMARY KEY, resource text NOT NULL, namespace text NOT NULL, name text NOT NULL,
        type text NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')), object text NOT NULL)`,
+    `ALTER TABLE ${schema}.changes ADD COLUMN IF NOT EXISTS prev text`,
     `CREATE INDEX IF NOT EXISTS changes_resource ON ${schema}.changes (resource, revision)`,
     `CREATE TABLE IF NOT EXISTS ${schema}.meta (key text PRIMARY KEY, value bigint NOT NULL)`,
     `INSERT INTO ${schema}.meta (key, value) VALUES ('revision', 0), ('compacted', 0) ON CONFLICT DO NOTHING`,

@@ -46,6 +46,8 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 interface Written {
   type: WatchEventType;
   json: string;
+  /** MODIFIED: the object it replaced. */
+  prev?: string;
 }
 
 /** The JSON of `obj` with its resourceVersion set to `revision`. */
@@ -175,16 +177,14 @@ export class PgStore implements Store {
     const o = this.#t.objects;
     return this.#write(resource, namespace, name, async (tx, revision) => {
       const err = storeErrors(resource, name);
-      const json = stamp(obj, revision);
       const key = this.#pk(resource, namespace, name);
-      const rows = await tx
-        .update(o)
-        .set({ revision, object: json })
-        .where(expected === undefined ? key : and(key, eq(o.revision, expected)))
-        .returning({ revision: o.revision });
-      if (rows.length === 1) return { type: "MODIFIED", json };
-      const exists = await tx.select({ revision: o.revision }).from(o).where(key);
-      throw exists.length ? err.conflict() : err.notFound();
+      // Writers are already ordered by the counter row; the row lock just says so to the database.
+      const current = (await tx.select().from(o).where(key).for("update"))[0];
+      if (!current) throw err.notFound();
+      if (expected !== undefined && expected !== Number(current.revision)) throw err.conflict();
+      const json = stamp(obj, revision);
+      await tx.update(o).set({ revision, object: json }).where(key);
+      return { type: "MODIFIED", json, prev: current.object };
     });
   }
 
@@ -320,9 +320,15 @@ export class PgStore implements Store {
           .returning({ value: meta.value });
         const revision = Number(row!.value);
         const w = await body(tx, revision);
-        await tx
-          .insert(changes)
-          .values({ revision, resource, namespace, name, type: w.type, object: w.json });
+        await tx.insert(changes).values({
+          revision,
+          resource,
+          namespace,
+          name,
+          type: w.type,
+          object: w.json,
+          prev: w.prev ?? null,
+        });
         await tx.execute(sql`SELECT pg_notify(${this.#channel}, ${String(revision)})`);
         return w;
       });
@@ -412,6 +418,7 @@ function toChange(r: {
   namespace: string;
   type: WatchEventType;
   object: string;
+  prev?: string | null;
 }): Change {
   return {
     revision: Number(r.revision),
@@ -419,6 +426,7 @@ function toChange(r: {
     namespace: r.namespace,
     type: r.type,
     json: r.object,
+    prev: r.prev ?? undefined,
   };
 }
 

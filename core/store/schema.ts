@@ -30,6 +30,8 @@ export const changes = sqliteTable(
     name: text("name").notNull(),
     type: text("type", { enum: ["ADDED", "MODIFIED", "DELETED"] }).notNull(),
     object: text("object").notNull(),
+    /** MODIFIED: the object before this write (selector watches tell ADDED/DELETED from it). */
+    prev: text("prev"),
   },
   (t) => [index("changes_resource").on(t.resource, t.revision)],
 );

@@ -70,6 +70,8 @@ class Multiset {
 interface Written {
   type: WatchEventType;
   json: string;
+  /** MODIFIED: the object as it was. */
+  prev?: string;
 }
 
 /**
@@ -213,7 +215,7 @@ export class SqlStore implements Store {
         .set({ revision, object: json })
         .where(and(this.#pk(resource, namespace, name), eq(objects.revision, current.revision)));
       if (res.rowsAffected !== 1) throw err.conflict();
-      return { type: "MODIFIED", json };
+      return { type: "MODIFIED", json, prev: current.json };
     });
   }
 
@@ -310,6 +312,7 @@ export class SqlStore implements Store {
             namespace: r.namespace,
             type: r.type,
             json: r.object,
+            prev: r.prev ?? undefined,
           })),
       );
       if (rows.length < REPLAY_CHUNK) return;
@@ -399,9 +402,15 @@ export class SqlStore implements Store {
         .transaction(async (tx) => {
           await this.#checkSoleWriter(tx);
           const w = await body(tx, revision);
-          await tx
-            .insert(changes)
-            .values({ revision, resource, namespace, name, type: w.type, object: w.json });
+          await tx.insert(changes).values({
+            revision,
+            resource,
+            namespace,
+            name,
+            type: w.type,
+            object: w.json,
+            prev: w.prev ?? null,
+          });
           return w;
         })
         .catch((e: unknown) => {
@@ -415,8 +424,8 @@ export class SqlStore implements Store {
       if (w.type === "DELETED") this.#cache.delete(resource, namespace, name);
       else this.#cache.set(resource, namespace, name, { revision, json: w.json });
       this.#revision = revision;
-      this.#sizes.add(revision, w.json.length);
-      this.#hub.publish({ revision, resource, namespace, type: w.type, json: w.json });
+      this.#sizes.add(revision, w.json.length + (w.prev?.length ?? 0));
+      this.#hub.publish({ revision, resource, namespace, type: w.type, json: w.json, prev: w.prev });
       return w;
     });
     if (

@@ -62,10 +62,12 @@ export interface Store {
    * resolves once the replay of older changes has been delivered.
    * `onEvent` runs synchronously right after each commit, inside the writer's critical section:
    * keep it quick (enqueue, don't await). Returns a function that stops the watch.
+   * A MODIFIED event carries `prevObject`, the object before that change (kube-apiserver's watch
+   * cache keeps it too): a selector watch tells from it that an object started or stopped matching.
    */
   watch(
     filter: { resource?: string; namespace?: string; sinceResourceVersion?: string },
-    onEvent: (event: WatchEvent & { resource: string }) => void,
+    onEvent: (event: WatchEvent & { resource: string; prevObject?: KubeObject }) => void,
   ): Promise<() => void>;
   /** The newest revision written. */
   currentResourceVersion(): Promise<string>;

@@ -1,6 +1,6 @@
-import type { WatchEvent } from "../object.ts";
+import type { KubeObject, WatchEvent } from "../object.ts";
 
-export type StoreEvent = WatchEvent & { resource: string };
+export type StoreEvent = WatchEvent & { resource: string; prevObject?: KubeObject };
 
 export interface WatchFilter {
   resource?: string;
@@ -14,6 +14,8 @@ export interface Change {
   namespace: string;
   type: WatchEvent["type"];
   json: string;
+  /** MODIFIED: the object before the change. */
+  prev?: string | undefined;
 }
 
 interface Subscriber {
@@ -95,7 +97,12 @@ export class WatchHub {
     if (sub.stopped || c.revision <= sub.last) return;
     sub.last = c.revision;
     try {
-      sub.onEvent({ type: c.type, object: JSON.parse(c.json), resource: c.resource });
+      sub.onEvent({
+        type: c.type,
+        object: JSON.parse(c.json),
+        resource: c.resource,
+        ...(c.prev ? { prevObject: JSON.parse(c.prev) } : {}),
+      });
     } catch (e) {
       // A failing consumer must not break the writer that woke it, nor other watchers.
       console.error(`store: watch consumer failed at revision ${c.revision}:`, e);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { logStream, rotateIfLarge } from "./container-logs.ts";
+import { logStream } from "./container-logs.ts";
 import { observeLog } from "./log-index.ts";
 
 /** Log reading on plain files: the size index gives backlog lines their time and `--since` its cut. */
@@ -55,16 +55,5 @@ describe("container logs", () => {
     const lines = chunks.join("").split("\n");
     expect(lines[0]).toMatch(/^\S+Z no newline yet - done$/);
     expect(lines[1]).toMatch(/^\S+Z next$/);
-  });
-
-  test("rotation keeps one copy and resets the index", async () => {
-    const log = `${dir}/c.log`;
-    writeFileSync(log, "x".repeat(100));
-    observeLog(log);
-    expect(rotateIfLarge(log, 50)).toBe(true);
-    expect(await Bun.file(`${log}.1`).text()).toHaveLength(100);
-    expect(await Bun.file(log).text()).toBe("");
-    expect(await Bun.file(`${log}.idx`).text()).toBe("");
-    expect(rotateIfLarge(log, 50)).toBe(false);
   });
 });

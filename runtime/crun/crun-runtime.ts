@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import type { ContainerConfig, ContainerRuntime, RuntimeEvent } from "../../core/seams/container-runtime.ts";
 import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { prepareCgroupHost } from "../cgroups/cgroup-delegation.ts";
@@ -18,7 +18,8 @@ import { nofileHardLimit } from "../supervise/libc.ts";
 import { attachSession } from "./container-attach.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
 import { inspectContainer } from "./container-inspect.ts";
-import { logStream, rotateIfLarge } from "./container-logs.ts";
+import { createContainerLogWriters, DEFAULT_LOG_LIMITS } from "./container-log-writer.ts";
+import { logStream } from "./container-logs.ts";
 import { createContainerStdins } from "./container-stdin.ts";
 import { type CrunCli, CrunError, createCrunCli, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
@@ -58,13 +59,12 @@ export interface CrunRuntimeOptions {
   network?: PodNetwork;
   crunPath?: string;
   log?: (message: string) => void;
-  /** Log files above this size are rotated (copytruncate, one kept). Default 10 MiB. */
+  /** A log file reaching this size is rotated (the kubelet's containerLogMaxSize). Default 10 MiB. */
   maxLogBytes?: number;
-  /** How often log sizes are checked. Default 10 s. */
-  logCheckIntervalMs?: number;
+  /** Log files kept per container, the live one included (containerLogMaxFiles, at least 2). Default 5. */
+  maxLogFiles?: number;
 }
 
-const LOG_ROTATE_CHECK_MS = 10_000;
 const LOG_INDEX_MS = 1000;
 
 export interface CrunRuntime extends ContainerRuntime {
@@ -82,12 +82,15 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   const exitWaiters = new Map<string, (() => void)[]>();
   const oomFds = new Map<string, number>();
   const stdins = createContainerStdins();
+  const logWriters = createContainerLogWriters({
+    maxBytes: options.maxLogBytes ?? DEFAULT_LOG_LIMITS.maxBytes,
+    maxFiles: Math.max(2, options.maxLogFiles ?? DEFAULT_LOG_LIMITS.maxFiles),
+  });
   let cg!: CgroupHost;
   let pods!: PodSandboxes;
   let crun!: CrunCli;
   let version: string | undefined;
   let watcher: ExitWatcher | undefined;
-  let rotateTimer: ReturnType<typeof setInterval> | undefined;
   let indexTimer: ReturnType<typeof setInterval> | undefined;
   let swap = true;
   let nofile = 1024;
@@ -130,7 +133,11 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
 
   function watchContainer(r: ContainerRecord): boolean {
     if (!r.pid || !watcher) return false;
-    const ok = watcher.watchPid(r.pid, (info) => markExited(r, info));
+    // The exit is told once the last output is in the log file (`logs` right after it sees it all).
+    const ok = watcher.watchPid(r.pid, (info) => {
+      logWriters.flush(r.id);
+      markExited(r, info);
+    });
     if (!ok) return false;
     const efd = openOomEventfd(cg, r.cgroupPath);
     if (efd !== undefined) {
@@ -174,7 +181,10 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       saveContainer(r);
     }
     // The init may be running or a zombie (its status still readable): the watcher decides.
-    if (r.pid && r.pidStart && processStartTime(r.pid) === r.pidStart && watchContainer(r)) return;
+    if (r.pid && r.pidStart && processStartTime(r.pid) === r.pidStart && watchContainer(r)) {
+      logWriters.resume(r.id, layout.logPipe(r.id), layout.log(r.id)); // drain what it wrote meanwhile
+      return;
+    }
     markExited(r, {});
   }
 
@@ -223,7 +233,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         nofileHardLimit: nofile,
         swapAccounting: swap,
       });
-      const fd = openSync(layout.log(id), "a");
+      const fd = logWriters.create(id, layout.logPipe(id), layout.log(id));
       const stdinFd = c.stdin ? stdins.create(id, layout.stdin(id), Boolean(c.stdinOnce)) : undefined;
       try {
         r.pid = await crun.run(id, dir, fd, stdinFd);
@@ -310,6 +320,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     if (r) await removeCgroup(cg, r.cgroupPath);
     removeDir(layout.container(id));
     forgetLog(layout.log(id));
+    logWriters.forget(id);
     stdins.forget(id);
     containers.delete(id);
   }
@@ -349,12 +360,6 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       watcher = createExitWatcher();
       pods = createPodSandboxes({ layout, cgroups: cg, network: options.network, bootId: boot });
       for (const r of readRecords<ContainerRecord>(layout.containersDir, "container.json")) await adopt(r);
-      rotateTimer = setInterval(() => {
-        for (const r of containers.values()) {
-          if (r.state === "running") rotateIfLarge(layout.log(r.id), options.maxLogBytes ?? 10 * 1024 * 1024);
-        }
-      }, options.logCheckIntervalMs ?? LOG_ROTATE_CHECK_MS);
-      rotateTimer.unref();
       indexTimer = setInterval(() => {
         for (const r of containers.values()) if (r.state === "running") observeLog(layout.log(r.id));
       }, LOG_INDEX_MS);
@@ -365,15 +370,17 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
 
     async close() {
-      if (rotateTimer) clearInterval(rotateTimer);
       if (indexTimer) clearInterval(indexTimer);
+      logWriters.close();
       watcher?.close();
       watcher = undefined;
       oomFds.clear();
     },
 
     async pullImage(image, policy, onProgress) {
-      return options.images.pull(image, { policy, onProgress });
+      const ref = await options.images.pull(image, { policy, onProgress });
+      const user = options.images.resolve(ref.id)?.config.User;
+      return user ? { ...ref, user } : ref;
     },
 
     runPodSandbox(config) {

@@ -12,8 +12,9 @@ import type { VolumeDirs } from "./pod-volumes.ts";
  *     pods/<uid>/         net, ipc, uts (nsfs bind mounts), shm (tmpfs), volumes/<memory emptyDir>
  *     rootfs/<id>         merged overlay of each container
  *   pods/<uid>/           sandbox.json, init/ (etc/hosts, hostname, resolv.conf), volumes/<name>
- *   containers/<id>/      container.json, config.json, init.pid, upper/, work/, container.log(.1), crun.log,
- *                         stdin (a FIFO, for containers with `stdin`)
+ *   containers/<id>/      container.json, config.json, init.pid, upper/, work/, container.log(.1 … .4), crun.log,
+ *                         stdout (the FIFO the container writes its output into), stdin (a FIFO,
+ *                         for containers with `stdin`)
  *   l/                    short aliases of long layer paths (overlay mount data is one page)
  */
 export interface DataLayout {
@@ -29,6 +30,7 @@ export interface DataLayout {
   container(id: string): string;
   rootfs(id: string): string;
   log(id: string): string;
+  logPipe(id: string): string;
   stdin(id: string): string;
 }
 
@@ -49,6 +51,7 @@ export function dataLayout(dataDir: string): DataLayout {
     container,
     rootfs: (id) => `${runDir}/rootfs/${id}`,
     log: (id) => `${container(id)}/container.log`,
+    logPipe: (id) => `${container(id)}/stdout`,
     stdin: (id) => `${container(id)}/stdin`,
   };
 }

@@ -71,8 +71,10 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
   test("login link, a new Deployment's row within a second, namespace filter, secret values on demand, one-time link, no console errors", async () => {
     const { s } = await server();
     await s.registry.create("deployments.apps", deployment("first"));
-    const html = await (await fetch(s.url, { headers: { Cookie: "" } })).text();
-    expect(html).toContain("Unauthorized");
+    // without a session the page is its shell: no rows (a reload's script brings its own session)
+    const html = await (await fetch(s.url)).text();
+    expect(html).toContain("Log in to minik");
+    expect(html).not.toContain(">first<");
     const { page, errors } = await open(s);
     expect(await page.locator("#conn").getAttribute("aria-live")).toBe("polite");
     const started = Date.now();
@@ -102,6 +104,51 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
     expect((await fetch(link, { redirect: "manual" })).status).toBe(302);
     expect((await fetch(link, { redirect: "manual" })).status).toBe(401);
     expect(errors).toEqual([]);
+  }, 30_000);
+
+  test("an app on another port of 127.0.0.1 gets no cookie it could use, and its page is refused", async () => {
+    const { s } = await server();
+    const { page } = await open(s);
+    // a NodePort app: same host, another port — browsers send it every cookie of 127.0.0.1
+    const seen: string[] = [];
+    const app = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        seen.push(req.headers.get("Cookie") ?? "");
+        return new Response("<!doctype html><title>app</title><p>app</p>", {
+          headers: { "Content-Type": "text/html" },
+        });
+      },
+    });
+    try {
+      const other = `http://127.0.0.1:${app.port}`;
+      await page.goto(`${other}/`);
+      // replayed from the app's server, whatever cookies it got open nothing
+      for (const cookie of seen) {
+        const res = await fetch(`${s.url}/api/v1/namespaces/default/secrets`, {
+          headers: { Cookie: cookie },
+        });
+        expect(res.status).toBe(401);
+      }
+      // and the app's own page, with the browser adding what it would, is refused
+      const status = await page.evaluate(async (url) => {
+        const res = await fetch(`${url}/api/v1/namespaces/default/secrets`, { credentials: "include" }).catch(
+          () => undefined,
+        );
+        return res ? res.status : "blocked";
+      }, s.url);
+      expect(status === "blocked" || status === 401 || status === 403).toBe(true);
+      const direct = await page.request.get(`${s.url}/api/v1/namespaces/default/secrets`, {
+        headers: { Origin: other },
+      });
+      expect([401, 403]).toContain(direct.status());
+      // back on the dashboard, the session the page kept (this origin's storage) still works
+      await page.goto(`${s.url}/`);
+      await live(page);
+    } finally {
+      app.stop(true);
+    }
   }, 30_000);
 
   test("without JavaScript the first paint shows the rows and says why nothing moves", async () => {
@@ -255,7 +302,11 @@ describe.skipIf(skip)("the dashboard in headless Chromium", () => {
     const forged = await page.evaluate(async () => {
       const res = await fetch("/api/v1/namespaces/default/pods", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        // the page's session, but not its CSRF token
+        headers: {
+          "Content-Type": "application/json",
+          "X-Minik-Session": localStorage.getItem("minik.session") ?? "",
+        },
         body: JSON.stringify({ metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }] } }),
       });
       return res.status;

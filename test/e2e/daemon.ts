@@ -56,10 +56,14 @@ export function collectOutput(proc: ReturnType<typeof Bun.spawn>, onText: (text:
   }
 }
 
-/** Starts the compiled binary's `minik up` on a free port with its own data dir. */
-export async function startDaemon(extraArgs: string[] = [], dataDir?: string): Promise<Daemon> {
+/** Starts the compiled binary's `minik up` on a free port (or `port`) with its own data dir. */
+export async function startDaemon(
+  extraArgs: string[] = [],
+  dataDir?: string,
+  listenPort?: number,
+): Promise<Daemon> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "minik-e2e-"));
-  const port = await freePort();
+  const port = listenPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   let out = "";
   const proc = Bun.spawn(

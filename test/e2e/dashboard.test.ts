@@ -48,9 +48,10 @@ describe.skipIf(!existsSync(BINARY) || !hasChromium)("compiled binary: dashboard
     await page.locator("#rows-deployments\\.apps tr", { hasText: "dash-web" }).waitFor({ timeout: 10_000 });
     await page.locator("#rows-pods tr", { hasText: "dash-web-" }).nth(1).waitFor({ timeout: 10_000 });
 
+    const port = Number(new URL(d.url).port);
     await d.stop();
-    d = await startDaemon(["--runtime", "none"], dataDir);
-    // cookies belong to the host, not the port: the signed session holds across the restart
+    d = await startDaemon(["--runtime", "none"], dataDir, port);
+    // the page kept its signed session in this origin's storage: it holds across the restart
     await page.goto(d.url);
     await page.locator("#conn", { hasText: /^live$/ }).waitFor({ timeout: 10_000 });
     expect(await page.locator("#login").isHidden()).toBe(true);

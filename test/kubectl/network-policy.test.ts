@@ -58,7 +58,8 @@ describe.skipIf(skipUnless(hasKubectl, "kubectl network policy", "needs /usr/bin
         "--api-group",
         "networking.k8s.io",
       ]);
-      expect(resources.stdout.split(/\s+/).slice(0, 5)).toEqual([
+      const line = resources.stdout.split("\n").find((l) => l.startsWith("networkpolicies ")) ?? "";
+      expect(line.split(/\s+/).slice(0, 5)).toEqual([
         "networkpolicies",
         "netpol",
         "networking.k8s.io/v1",

@@ -144,13 +144,15 @@ export class FakeHost {
     };
   }
 
-  addImage(image: string): ImageRef {
+  /** `user` is the image config's User (empty: root), as a real image declares it. */
+  addImage(image: string, user?: string): ImageRef {
     const name = normalizeImage(image);
     const ref = {
       name,
       id: `sha256:${fakeDigest(name)}`,
       digest: `sha256:${fakeDigest(`m:${name}`)}`,
       size: 1024,
+      ...(user ? { user } : {}),
     };
     this.images.set(name, ref);
     return ref;

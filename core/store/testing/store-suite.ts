@@ -418,6 +418,32 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
         expect(w.events.map((e) => e.type)).toEqual(["ADDED", "DELETED", "ADDED"]);
       }));
 
+    test("MODIFIED carries the object before the change, live and replayed from a resourceVersion", () =>
+      withStore(async (s) => {
+        const labelled = (o: KubeObject, app: string) => ({
+          ...o,
+          metadata: { ...o.metadata, labels: { app } },
+        });
+        const a0 = await s.create("pods", labelled(pod("a"), "web"));
+        const mark = await s.create("pods", pod("mark"));
+        const live = await collect(s, { resource: "pods" });
+        const a1 = await s.update("pods", labelled(a0, "db")); // stops matching app=web
+        const a2 = await s.update("pods", labelled(a1, "web")); // matches again
+        const gone = await s.delete("pods", "default", "a");
+        const resumed = await collect(s, {
+          resource: "pods",
+          sinceResourceVersion: mark.metadata.resourceVersion,
+        });
+        for (const w of [live, resumed]) {
+          await waitFor(() => w.events.length === 3, { what: "3 events" });
+          expect(w.events.map((e) => [e.type, e.object, e.prevObject])).toEqual([
+            ["MODIFIED", a1, a0],
+            ["MODIFIED", a2, a1],
+            ["DELETED", gone, undefined],
+          ]);
+        }
+      }));
+
     test("resume while writes continue: every revision once, in order, no gap", () =>
       withStore(async (s) => {
         let last = await s.create("pods", pod("w"));
