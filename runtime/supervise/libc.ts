@@ -27,6 +27,7 @@ const lib = dlopen("libc.so.6", {
 }).symbols;
 
 const SYS_pidfd_open = 434;
+const SYS_pidfd_send_signal = 424;
 const PR_SET_CHILD_SUBREAPER = 36;
 const P_PIDFD = 3;
 const WEXITED = 4;
@@ -82,6 +83,17 @@ export function pidfdOpen(pid: number): number | undefined {
   const e = errno();
   if (e === 3 /* ESRCH */ || e === 22 /* EINVAL */) return undefined;
   throw new SyscallError(`pidfd_open(${pid})`, e);
+}
+
+/**
+ * Sends `signal` to the process behind `pidfd` (race-free: a reused pid is another process).
+ * False when it has already exited (ESRCH).
+ */
+export function pidfdSendSignal(pidfd: number, signal: number): boolean {
+  if (Number(lib.syscall(SYS_pidfd_send_signal, pidfd, signal, 0)) === 0) return true;
+  const e = errno();
+  if (e === 3 /* ESRCH */) return false;
+  throw new SyscallError(`pidfd_send_signal(${signal})`, e);
 }
 
 export interface WaitStatus {
