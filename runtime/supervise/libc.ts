@@ -7,7 +7,8 @@ import { dlopen, read } from "bun:ffi";
  */
 const lib = dlopen("libc.so.6", {
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
-  syscall: { args: ["i64", "i64", "i64", "i64"], returns: "i64" },
+  // number + up to four arguments (unused ones passed as 0, never left to chance)
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   waitid: { args: ["i32", "u32", "ptr", "i32"], returns: "i32" },
   ioctl: { args: ["i32", "u64", "ptr"], returns: "i32" },
   eventfd: { args: ["u32", "i32"], returns: "i32" },
@@ -78,7 +79,7 @@ export function setChildSubreaper(on = true): void {
 
 /** Returns a pidfd, or undefined when the process is gone (ESRCH). */
 export function pidfdOpen(pid: number): number | undefined {
-  const fd = Number(lib.syscall(SYS_pidfd_open, pid, 0, 0));
+  const fd = Number(lib.syscall(SYS_pidfd_open, pid, 0, 0, 0));
   if (fd >= 0) return fd;
   const e = errno();
   if (e === 3 /* ESRCH */ || e === 22 /* EINVAL */) return undefined;
@@ -90,7 +91,7 @@ export function pidfdOpen(pid: number): number | undefined {
  * False when it has already exited (ESRCH).
  */
 export function pidfdSendSignal(pidfd: number, signal: number): boolean {
-  if (Number(lib.syscall(SYS_pidfd_send_signal, pidfd, signal, 0)) === 0) return true;
+  if (Number(lib.syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0)) === 0) return true;
   const e = errno();
   if (e === 3 /* ESRCH */) return false;
   throw new SyscallError(`pidfd_send_signal(${signal})`, e);
