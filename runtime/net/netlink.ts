@@ -1,7 +1,7 @@
 import { dlopen, read } from "bun:ffi";
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { MS_BIND, MS_REC, MS_SHARED, mount, SyscallError, umount } from "../supervise/libc.ts";
+import { MS_BIND, MS_REC, MS_SHARED, mount, SyscallError } from "../supervise/libc.ts";
 
 /**
  * The few rtnetlink requests a pod's own namespace needs (address, links up, default route),
@@ -30,7 +30,6 @@ const NETLINK_ROUTE = 0;
 const CLONE_NEWNET = 0x40000000;
 const O_RDONLY_CLOEXEC = 0o2000000;
 const RTM_NEWLINK = 16;
-const RTM_DELLINK = 17;
 const RTM_NEWADDR = 20;
 const RTM_NEWROUTE = 24;
 const NLM_F_REQUEST = 1;
@@ -53,18 +52,8 @@ function errno(): number {
   return p ? read.i32(p, 0) : 0;
 }
 
-/** A failed request, with the kernel's errno (callers tell "already gone" from a failure). */
-class NetlinkError extends Error {
-  constructor(
-    what: string,
-    readonly code: number,
-  ) {
-    super(`${what}: ${lib.strerror(code)} (errno ${code})`);
-  }
-}
-
 function fail(what: string, code: number): Error {
-  return new NetlinkError(what, code);
+  return new Error(`${what}: ${lib.strerror(code)} (errno ${code})`);
 }
 
 function ipv4Bytes(ip: string): number[] {
@@ -254,42 +243,6 @@ export function addNetnsWithVeth(netnsPath: string, veth: string, bridge: string
   } finally {
     if (sock >= 0) lib.close(sock);
     lib.close(nsfd);
-  }
-}
-
-const ENODEV = 19;
-
-/**
- * `ip link del VETH` + `ip netns del NAME` for every given one, without an exec (one `ip -batch`
- * process per pod made 50 pods' teardown queue behind 50 processes): RTM_DELLINK by name (deleting
- * the host end takes the peer with it, so the address is free at once even while a process still
- * holds the namespace), then the namespace's bind mount is detached and its file removed, as ip
- * does. Links or namespaces already gone are skipped.
- */
-export function deleteVethsAndNetns(veths: string[], netnsPaths: string[]): void {
-  if (veths.length) {
-    const sock = lib.socket(AF_NETLINK, SOCK_RAW_CLOEXEC, NETLINK_ROUTE);
-    if (sock < 0) throw fail("netlink socket", errno());
-    try {
-      for (const [i, veth] of veths.entries()) {
-        const body = [0, 0, 0, 0, ...u32(0), ...u32(0), ...u32(0)];
-        try {
-          request(
-            sock,
-            message(RTM_DELLINK, 0, i + 1, body, [[IFLA_IFNAME, name(veth)]]),
-            `link del ${veth}`,
-          );
-        } catch (e) {
-          if (!(e instanceof NetlinkError && e.code === ENODEV)) throw e;
-        }
-      }
-    } finally {
-      lib.close(sock);
-    }
-  }
-  for (const path of netnsPaths) {
-    umount(path);
-    rmSync(path, { force: true });
   }
 }
 

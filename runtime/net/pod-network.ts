@@ -4,7 +4,7 @@ import { RuntimeError } from "../../core/seams/container-runtime.ts";
 import { run, runOk } from "./exec.ts";
 import type { HostPortMapping, HostPortTable } from "./host-ports.ts";
 import type { Ipam } from "./ipam.ts";
-import { addNetnsWithVeth, configurePodInterface, deleteVethsAndNetns } from "./netlink.ts";
+import { addNetnsWithVeth, configurePodInterface } from "./netlink.ts";
 import { readSysctl, setInterfaceSysctl } from "./sysctl.ts";
 
 export type { HostPortMapping } from "./host-ports.ts";
@@ -291,10 +291,11 @@ export async function removePodNetworks(names: {
 }
 
 async function removePodLinks(netns: string[], veths: string[]): Promise<void> {
-  deleteVethsAndNetns(
-    veths,
-    netns.map((n) => `${NETNS_DIR}/${n}`),
-  );
+  if (!netns.length && !veths.length) return;
+  // Deleting the host veth first is synchronous and takes the peer with it, so the address is
+  // free at once even if a process still holds the namespace open.
+  const lines = [...veths.map((v) => `link del ${v}`), ...netns.map((n) => `netns del ${n}`)];
+  await run(["ip", "-force", "-batch", "-"], lines.join("\n"));
 }
 
 /** 12 characters of the UID: `<prefix>` + this fits the 15-character interface name limit. */
