@@ -30,6 +30,11 @@ const staticLibsql: BunPlugin = {
 const result = await Bun.build({
   entrypoints: ["cmd/main.ts"],
   compile: { outfile: "dist/minik" },
+  // Precompiled bytecode: the binary starts without parsing its ~5 MB bundle, so every CLI call
+  // (`minik apply`, `get`…) and `minik up` begins ~40 ms sooner (50 → 10 ms for `--help`).
+  // The source stays in the binary (stack traces, Function.prototype.toString keep working).
+  bytecode: true,
+  format: "esm",
   minify: true,
   sourcemap: "linked",
   plugins: [staticLibsql],

@@ -264,6 +264,21 @@ test("a force-deleted pod's containers are removed by the running agent", async 
   await waitFor(() => !h.host.sandboxes.has(pod.metadata.uid!), { what: "sandbox removed" });
 });
 
+test("a grace-0 pod removed at once still gets SIGTERM, and SIGKILL after 1 s (the kubelet's floor)", async () => {
+  await h.createPod("quick", { terminationGracePeriodSeconds: 0 });
+  const pod = await h.waitPod("quick", running);
+  const id = h.host.find(pod.metadata.uid!, "app")!.id;
+  h.host.holdStop(id);
+  await h.client.delete("pods", "default", "quick");
+  expect(await h.client.tryGet("pods", "default", "quick")).toBeUndefined();
+  await waitFor(() => (h.host.entry(id)?.stopWaiters.size ?? 0) >= 1, { what: "the stop under way" });
+  h.clock.advance(999);
+  expect(h.host.containers.get(id)?.status.state).toBe("running");
+  h.clock.advance(1);
+  await waitFor(() => !h.host.sandboxes.has(pod.metadata.uid!), { what: "sandbox removed" });
+  expect(h.host.containers.has(id)).toBe(false);
+});
+
 test("after a host reboot the pods are recreated and restartCount keeps counting", async () => {
   await h.createPod("boot", {});
   const pod = await h.waitPod("boot", running);

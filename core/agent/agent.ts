@@ -24,7 +24,7 @@ import { createNodeServices } from "./node-services.ts";
 import { PodMemory } from "./pod-memory.ts";
 import { asObject, podKey } from "./pod-names.ts";
 import { syncPod } from "./pod-sync.ts";
-import { ORPHAN_GRACE_SECONDS, sweepOrphans } from "./pod-teardown.ts";
+import { orphanGraceSeconds, sweepOrphans } from "./pod-teardown.ts";
 import { createProbeManager, probeLabel } from "./probes.ts";
 import type { ClusterDns, HostDns } from "./sandbox.ts";
 import { createTokenRefresher } from "./token-refresh.ts";
@@ -128,7 +128,7 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
       // Force-deleted (or its grace cut short) while a graceful stop may be under way: the
       // queued sync waits behind that stop, so shorten it here (the runtime cuts a running grace).
       graceSeen.delete(pod.metadata?.uid ?? "");
-      hurryStop(pod.metadata?.uid, ORPHAN_GRACE_SECONDS);
+      hurryStop(pod.metadata?.uid, orphanGraceSeconds(pod.spec?.terminationGracePeriodSeconds));
       return;
     }
     const grace = pod.metadata?.deletionGracePeriodSeconds;
@@ -155,7 +155,8 @@ export function createNodeAgent(options: NodeAgentOptions): NodeAgent {
     const { items, resourceVersion } = await client.list<PodObject>("pods");
     const mine = items.filter((p) => p.spec?.nodeName === nodeName);
     const keep = new Set(mine.map((p) => p.metadata?.uid ?? ""));
-    for (const p of mine) memory.track(podKey(p), p.metadata?.uid ?? "");
+    for (const p of mine)
+      memory.track(podKey(p), p.metadata?.uid ?? "", p.spec?.terminationGracePeriodSeconds);
     // Only uids absent from both the store and in-flight syncs are orphans.
     for (const uid of memory.trackedUids()) keep.add(uid);
     await sweepOrphans(deps, runtimeUids, keep);

@@ -28,6 +28,8 @@ export class PodMemory {
   private readonly sandboxFailures = new Map<string, number>();
   /** Pod key (`ns/name`) → uid of the pod the agent runs under that name. */
   private readonly tracked = new Map<string, string>();
+  /** Pod uid → its spec's terminationGracePeriodSeconds, for a stop after the object is gone. */
+  private readonly graces = new Map<string, number>();
 
   constructor(now: () => number) {
     this.restarts = new Backoff(now);
@@ -101,9 +103,15 @@ export class PodMemory {
     this.sandboxFailures.delete(podUid);
   }
 
-  /** The agent runs pod `podUid` under the key `ns/name`. */
-  track(key: string, podUid: string): void {
+  /** The agent runs pod `podUid` under the key `ns/name` (with its spec's termination grace). */
+  track(key: string, podUid: string, graceSeconds?: number): void {
     this.tracked.set(key, podUid);
+    if (graceSeconds !== undefined) this.graces.set(podUid, graceSeconds);
+  }
+
+  /** The last seen spec.terminationGracePeriodSeconds of a pod, if the agent saw it. */
+  terminationGrace(podUid: string): number | undefined {
+    return this.graces.get(podUid);
   }
 
   untrack(key: string): void {
@@ -133,6 +141,7 @@ export class PodMemory {
     this.restarts.forgetPrefix(`${podUid}/`);
     this.pulls.forgetPrefix(`${podUid}/`);
     this.sandboxFailures.delete(podUid);
+    this.graces.delete(podUid);
     for (const id of containerIds) {
       this.killRequests.delete(id);
       this.startedImages.delete(id);

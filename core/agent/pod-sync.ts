@@ -38,7 +38,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   }
   const uid = pod.metadata?.uid ?? "";
   if (tracked && tracked !== uid) await teardownPod(deps, tracked);
-  deps.memory.track(key, uid);
+  deps.memory.track(key, uid, pod.spec?.terminationGracePeriodSeconds);
 
   let mine = (await deps.runtime.listContainers())
     .filter((c) => c.podUid === uid)

@@ -12,8 +12,19 @@ import { sidecarGrace, sidecarsOf, stopSidecars } from "./sidecars.ts";
  * still runs for pods the store no longer has.
  */
 
-/** Grace for containers of pods that are already gone from the store. */
+/** Grace for containers of pods that are already gone from the store (at most). */
 export const ORPHAN_GRACE_SECONDS = 2;
+
+/**
+ * The grace of a pod gone from the store (a grace-0 delete removes the object at once): as the
+ * kubelet's effective grace period, the spec's terminationGracePeriodSeconds but never below 1 s
+ * (SIGTERM first, always), and for minik never above ORPHAN_GRACE_SECONDS, since nothing is left
+ * in the API to show a long termination. Unknown (pod never seen by this agent): the bound.
+ */
+export function orphanGraceSeconds(specGrace: number | undefined): number {
+  if (specGrace === undefined) return ORPHAN_GRACE_SECONDS;
+  return Math.min(ORPHAN_GRACE_SECONDS, Math.max(1, specGrace));
+}
 
 export async function terminatePod(deps: AgentDeps, pod: Pod, containers: ContainerStatus[]): Promise<void> {
   const uid = pod.metadata?.uid ?? "";
@@ -45,10 +56,9 @@ export async function terminatePod(deps: AgentDeps, pod: Pod, containers: Contai
 export async function teardownPod(deps: AgentDeps, uid: string): Promise<void> {
   const containers = (await deps.runtime.listContainers()).filter((c) => c.podUid === uid);
   deps.probes.removePod(uid);
+  const grace = orphanGraceSeconds(deps.memory.terminationGrace(uid));
   await Promise.all(
-    containers
-      .filter((c) => c.state !== "exited")
-      .map((c) => deps.runtime.stopContainer(c.id, ORPHAN_GRACE_SECONDS)),
+    containers.filter((c) => c.state !== "exited").map((c) => deps.runtime.stopContainer(c.id, grace)),
   );
   await removeAll(deps, uid, containers);
 }

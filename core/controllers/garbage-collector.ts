@@ -32,6 +32,9 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
     name: "garbage-collector",
     log: ctx.log,
     reconcile,
+    // kube-controller-manager's --concurrent-gc-syncs default: a deleted ReplicaSet's pods go
+    // out together instead of two at a time (each reconcile waits on a read and a write).
+    workers: 20,
     // The safety net: anything naming an owner the caches do not hold, or waiting on a finalizer.
     resync: { everyMs: 60_000, keys: suspects },
   });

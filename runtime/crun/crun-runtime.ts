@@ -285,11 +285,21 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   /** Stops waiting out a grace period: shorten it to `ms` from now. */
   const graceCuts = new Map<string, (ms: number) => void>();
 
+  /**
+   * Signals a container's init as `crun kill` does, through the exit watcher's pidfd when it
+   * watches the init (a syscall instead of a crun process per signal: 50 pods stop at once);
+   * `crun kill` otherwise (an adopted init the watcher could not open).
+   */
+  async function signalInit(r: ContainerRecord, signal: "TERM" | "KILL"): Promise<void> {
+    const sent = r.pid ? watcher?.signal(r.pid, signal === "TERM" ? 15 : 9) : undefined;
+    if (sent === undefined) await crun.kill(r.id, signal);
+  }
+
   async function stopOne(id: string, graceSeconds: number): Promise<void> {
     const r = containers.get(id);
     if (r?.state !== "running") return;
     if (graceSeconds > 0) {
-      await crun.kill(id, "TERM");
+      await signalInit(r, "TERM");
       // A later stopContainer with a shorter grace (a force delete) cuts this wait short.
       let cut: (() => void) | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -305,7 +315,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         clearTimeout(timer);
       }
     }
-    await crun.kill(id, "KILL");
+    await signalInit(r, "KILL");
     if (!(await waitExit(id, 10_000)))
       throw new Error(`container ${r.name} (${id}) did not exit after SIGKILL`);
   }

@@ -232,6 +232,9 @@ describe.skipIf(
     await net.teardown("pod-d");
     expect(await getFromHost("http://127.0.0.1:18080/", 1000)).toBeUndefined();
     expect(existsSync(d.netnsPath)).toBe(false);
+    // by netlink, while the pod's server still holds the namespace: the veth pair is gone at once
+    expect(existsSync("/sys/class/net/vmtpodd")).toBe(false);
+    await net.teardown("pod-d"); // a second teardown finds nothing and is no error
   });
 
   test("dialPod opens a TCP connection to a pod port (port-forward), and names the target when refused", async () => {

@@ -34,6 +34,14 @@ describe("exit watcher", () => {
     expect(at - start).toBeLessThan(1000);
   });
 
+  test("signal reaches a watched process through its pidfd; a gone or unwatched one says so", async () => {
+    const pid = await orphan("sleep 30");
+    const done = exitOf(pid);
+    expect(w.signal(pid, 15)).toBe(true);
+    expect((await done).info.exitCode).toBe(128 + 15);
+    expect(w.signal(pid, 9)).toBeUndefined(); // no longer watched: the caller falls back to crun kill
+  });
+
   test("a signal is 128 + its number", async () => {
     const pid = await orphan("sleep 30");
     const done = exitOf(pid);

@@ -4,6 +4,7 @@ import {
   closeFd,
   pidfdExitInfo,
   pidfdOpen,
+  pidfdSendSignal,
   readEventfd,
   setChildSubreaper,
   waitPidfd,
@@ -27,6 +28,11 @@ export interface ExitWatcher {
   /** Calls `onExit` once when `pid` exits. Returns false when the process is already gone. */
   watchPid(pid: number, onExit: (info: ExitInfo) => void): boolean;
   unwatchPid(pid: number): void;
+  /**
+   * Signals a watched process through its pidfd (no `crun kill` process, no pid reuse race):
+   * true when sent, false when it has already exited, undefined when `pid` is not watched.
+   */
+  signal(pid: number, signal: number): boolean | undefined;
   /** Calls `onFire` each time the eventfd counts (OOM notifications). Takes ownership of the fd. */
   watchEventfd(fd: number, onFire: () => void): void;
   unwatchEventfd(fd: number): void;
@@ -162,6 +168,10 @@ export function createExitWatcher(): ExitWatcher {
       byFd.set(fd, pid);
       publish();
       return true;
+    },
+    signal(pid, signal) {
+      const e = pids.get(pid);
+      return e ? pidfdSendSignal(e.fd, signal) : undefined;
     },
     unwatchPid(pid) {
       const e = pids.get(pid);

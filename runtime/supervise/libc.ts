@@ -7,7 +7,8 @@ import { dlopen, read } from "bun:ffi";
  */
 const lib = dlopen("libc.so.6", {
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
-  syscall: { args: ["i64", "i64", "i64", "i64"], returns: "i64" },
+  // number + up to four arguments (unused ones passed as 0, never left to chance)
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   waitid: { args: ["i32", "u32", "ptr", "i32"], returns: "i32" },
   ioctl: { args: ["i32", "u64", "ptr"], returns: "i32" },
   eventfd: { args: ["u32", "i32"], returns: "i32" },
@@ -27,6 +28,7 @@ const lib = dlopen("libc.so.6", {
 }).symbols;
 
 const SYS_pidfd_open = 434;
+const SYS_pidfd_send_signal = 424;
 const PR_SET_CHILD_SUBREAPER = 36;
 const P_PIDFD = 3;
 const WEXITED = 4;
@@ -77,11 +79,22 @@ export function setChildSubreaper(on = true): void {
 
 /** Returns a pidfd, or undefined when the process is gone (ESRCH). */
 export function pidfdOpen(pid: number): number | undefined {
-  const fd = Number(lib.syscall(SYS_pidfd_open, pid, 0, 0));
+  const fd = Number(lib.syscall(SYS_pidfd_open, pid, 0, 0, 0));
   if (fd >= 0) return fd;
   const e = errno();
   if (e === 3 /* ESRCH */ || e === 22 /* EINVAL */) return undefined;
   throw new SyscallError(`pidfd_open(${pid})`, e);
+}
+
+/**
+ * Sends `signal` to the process behind `pidfd` (race-free: a reused pid is another process).
+ * False when it has already exited (ESRCH).
+ */
+export function pidfdSendSignal(pidfd: number, signal: number): boolean {
+  if (Number(lib.syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0)) === 0) return true;
+  const e = errno();
+  if (e === 3 /* ESRCH */) return false;
+  throw new SyscallError(`pidfd_send_signal(${signal})`, e);
 }
 
 export interface WaitStatus {

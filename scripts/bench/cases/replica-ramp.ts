@@ -117,7 +117,7 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: MinikMem
     if (peers.crun) c50.push(await peers.crun.startBatch(ids));
     if (peers.podman) p50.push(await peers.podman.runBatch(ids));
     if (peers.podman && Number.isNaN(conmon)) conmon = conmonPssKb(await peers.podman.conmonPids());
-    tdMinik.push(await minikTeardownMs(m, name, `app=${name}`));
+    tdMinik.push(await minikTeardownMs(m, name, `app=${name}`, b.log));
     if (peers.crun) tdCrun.push(await peers.crun.remove(ids));
     if (peers.podman) tdPodman.push(await peers.podman.rm(ids));
     b.log(
@@ -130,7 +130,7 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: MinikMem
   b.log(
     `ramp 100 phases: ${JSON.stringify(ramp100.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
   );
-  const td100 = await minikTeardownMs(m, "ramp100", "app=ramp100");
+  const td100 = await minikTeardownMs(m, "ramp100", "app=ramp100", b.log);
   b.log(`ramp 100: ${r100.toFixed(0)} ms, teardown ${td100.toFixed(0)} ms`);
 
   const c = `p50 of ${rounds} rounds`;

@@ -1,24 +1,50 @@
 /** Teardown: delete the 50-replica Deployment → all its containers gone. */
-import { alive, containerPids, type Minik, NS, now, waitFor } from "../lib.ts";
+import { alive, containerPids, type Minik, NS, now, waitFor, watch } from "../lib.ts";
 
-export async function minikTeardownMs(m: Minik, deployment: string, selector: string): Promise<number> {
+/**
+ * DELETE → every container pid dead and no pod listed. `log` gets where the time went: when the
+ * last pod object was gone (its DELETED event) and when the last pid was seen dead.
+ */
+export async function minikTeardownMs(
+  m: Minik,
+  deployment: string,
+  selector: string,
+  log?: (line: string) => void,
+): Promise<number> {
   const pids = containerPids(m.dataDir);
-  const t0 = now();
-  await m.json("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/${deployment}`, {
-    propagationPolicy: "Background",
-  });
-  await waitFor(
-    async () => {
-      if (pids.some(alive)) return false;
-      const list = await m.json(
-        "GET",
-        `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`,
-      );
-      return list.items.length === 0;
+  let lastDeleted = 0;
+  const w = watch(
+    m,
+    `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    (ev, at) => {
+      if (ev.type === "DELETED") lastDeleted = Math.max(lastDeleted, at);
     },
-    `deployment ${deployment}'s containers gone`,
-    120_000,
-    10,
   );
-  return now() - t0;
+  await w.ready;
+  try {
+    const t0 = now();
+    await m.json("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/${deployment}`, {
+      propagationPolicy: "Background",
+    });
+    await waitFor(
+      async () => {
+        if (pids.some(alive)) return false;
+        const list = await m.json(
+          "GET",
+          `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`,
+        );
+        return list.items.length === 0;
+      },
+      `deployment ${deployment}'s containers gone`,
+      120_000,
+      10,
+    );
+    const ms = now() - t0;
+    log?.(
+      `teardown ${deployment}: last pod object gone ${(lastDeleted - t0).toFixed(0)} ms, last container dead by ${ms.toFixed(0)} ms (${pids.length} pids)`,
+    );
+    return ms;
+  } finally {
+    w.close();
+  }
 }
