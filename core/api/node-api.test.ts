@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { createRemoteNodeServices } from "../client/remote-node-services.ts";
+import { memoryWebSocket } from "../client/testing/memory-web-socket.ts";
 import type { Client } from "../seams/client.ts";
 import { createNodeApi } from "./node-api.ts";
 import { FakeNodeServices } from "./testing/fake-node-services.ts";
@@ -22,11 +23,10 @@ function setup(credential = "right") {
     url: "https://10.0.0.2:10250",
     credential,
     fetch: async (input, init) => app.fetch(new Request(input, init)),
-    openSocket: () => {
-      throw new Error("no sockets in this test");
-    },
+    openSocket: (url, protocols, headers) =>
+      memoryWebSocket((req, env) => app.fetch(req, env), url, protocols, headers),
   });
-  return { app, remote };
+  return { app, remote, node };
 }
 
 const text = (s: ReadableStream<Uint8Array>) => new Response(s).text();
@@ -63,4 +63,61 @@ test("only log, exec, attach and portforward are served", async () => {
     }),
   );
   expect(res.status).toBe(404);
+});
+
+test("exec through the node API: stdout, stderr, the exit code and stdin with its EOF", async () => {
+  const { remote } = setup();
+  const echo = await remote.exec("default", "web", "c", ["echo", "hi"], { tty: false, stdin: false });
+  expect(await text(echo.stdout)).toBe("hi\n");
+  expect(await echo.exited).toBe(0);
+  const err = await remote.exec("default", "web", "c", ["stderr", "oops"], { tty: false, stdin: false });
+  expect(await text(err.stderr!)).toBe("oops\n");
+  const fail = await remote.exec("default", "web", "c", ["exit", "3"], { tty: false, stdin: false });
+  expect(await fail.exited).toBe(3);
+  const cat = await remote.exec("default", "web", "c", ["cat"], { tty: false, stdin: true });
+  const writer = cat.stdin!.getWriter();
+  await writer.write(new TextEncoder().encode("through stdin\n"));
+  await writer.close();
+  expect(await text(cat.stdout)).toBe("through stdin\n");
+  expect(await cat.exited).toBe(0);
+});
+
+test("a tty session gets its size through the resize channel", async () => {
+  const { remote, node } = setup();
+  const s = await remote.exec("default", "web", "c", ["size"], {
+    tty: true,
+    stdin: true,
+    size: { cols: 120, rows: 40 },
+  });
+  expect(s.stderr).toBeUndefined();
+  expect(await text(s.stdout)).toBe("120x40\n");
+  expect(node.resizes).toEqual([{ cols: 120, rows: 40 }]);
+});
+
+test("a refused credential fails the exec WebSocket with a message naming the node", async () => {
+  const { remote } = setup("wrong");
+  await expect(remote.exec("default", "web", "c", ["echo"], { tty: false, stdin: false })).rejects.toThrow(
+    "cannot reach the node API of node node2",
+  );
+});
+
+test("port-forward through the node API carries bytes both ways", async () => {
+  const { remote } = setup();
+  const conn = await remote.portForward("default", "web", 8080);
+  const writer = conn.writable.getWriter();
+  await writer.write(new TextEncoder().encode("ping"));
+  const reader = conn.readable.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe("port 8080: ping");
+  conn.close();
+});
+
+test("attach through the node API reaches the main process's stdin", async () => {
+  const { remote, node } = setup();
+  node.stdinOnceCats.add("default/web");
+  const s = await remote.attach("default", "web", "c", { tty: false, stdin: true });
+  const writer = s.stdin!.getWriter();
+  await writer.write(new TextEncoder().encode("to main\n"));
+  await writer.close();
+  expect(await text(s.stdout)).toBe("to main\n");
+  expect(await s.exited).toBe(0);
 });

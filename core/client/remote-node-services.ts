@@ -35,7 +35,7 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
   const notServed = (what: string) =>
     new ApiError("BadRequest", `${what} of pods on joined node ${o.nodeName} is not served by its node API`);
 
-  async function socket(path: string, query: URLSearchParams, protocol: string): Promise<WebSocket> {
+  async function socket(path: string, query: URLSearchParams, protocol: string): Promise<NodeSocket> {
     const url = new URL(path, o.url.replace(/^http/, "ws"));
     url.search = query.toString();
     let ws: WebSocket;
@@ -45,6 +45,14 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
       throw unreachable(e);
     }
     ws.binaryType = "arraybuffer";
+    // what arrives before the caller listens (the port-forward's port frames) is kept for it
+    const early: Uint8Array[] = [];
+    let closed = false;
+    const keep = (e: MessageEvent) => early.push(new Uint8Array(e.data as ArrayBuffer));
+    ws.addEventListener("message", keep);
+    ws.addEventListener("close", () => {
+      closed = true;
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.close();
@@ -59,7 +67,16 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
         reject(unreachable(new Error("the node refused the WebSocket (is the pod's container running?)")));
       });
     });
-    return ws;
+    return {
+      ws,
+      listen(onMessage, onClose) {
+        ws.removeEventListener("message", keep);
+        for (const data of early) onMessage(data);
+        ws.addEventListener("message", (e) => onMessage(new Uint8Array(e.data as ArrayBuffer)));
+        if (closed) onClose();
+        else ws.addEventListener("close", onClose);
+      },
+    };
   }
 
   async function session(path: string, query: URLSearchParams, options: ExecOptions): Promise<ExecSession> {
@@ -67,8 +84,7 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
     query.set("stderr", options.tty ? "false" : "true");
     query.set("stdin", options.stdin ? "true" : "false");
     query.set("tty", options.tty ? "true" : "false");
-    const ws = await socket(path, query, "v5.channel.k8s.io");
-    const s = execSession(ws, options.tty);
+    const s = execSession(await socket(path, query, "v5.channel.k8s.io"), options.tty);
     if (options.tty && options.size) s.resize(options.size.cols, options.size.rows);
     return s;
   }
@@ -124,7 +140,13 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
 }
 
 /** The client side of runExec (core/api/exec.ts): channel frames to streams, channel 3 to an exit code. */
-function execSession(ws: WebSocket, tty: boolean): ExecSession {
+/** A node API WebSocket, opened, whose messages so far wait for `listen`. */
+interface NodeSocket {
+  ws: WebSocket;
+  listen(onMessage: (data: Uint8Array) => void, onClose: () => void): void;
+}
+
+function execSession({ ws, listen }: NodeSocket, tty: boolean): ExecSession {
   const stdout = pushStream();
   const stderr = tty ? undefined : pushStream();
   let settle: { resolve: (code: number) => void; reject: (e: Error) => void };
@@ -142,8 +164,7 @@ function execSession(ws: WebSocket, tty: boolean): ExecSession {
     stdout.close();
     stderr?.close();
   };
-  ws.addEventListener("message", (event) => {
-    const data = new Uint8Array(event.data as ArrayBuffer);
+  const onMessage = (data: Uint8Array) => {
     if (data.byteLength === 0) return;
     const payload = data.slice(1);
     if (data[0] === CHANNEL.stdout) stdout.push(payload);
@@ -154,8 +175,8 @@ function execSession(ws: WebSocket, tty: boolean): ExecSession {
       if (typeof status === "number") settle.resolve(status);
       else settle.reject(new Error(status.message));
     }
-  });
-  ws.addEventListener("close", () => {
+  };
+  listen(onMessage, () => {
     finish();
     settle.reject(new Error("the node closed the stream before the process ended"));
   });
@@ -188,11 +209,10 @@ function exitOf(payload: Uint8Array): number | { message: string } {
 }
 
 /** One forwarded connection over the channel protocol: channel 0 data, 1 errors, each first sends the port. */
-function forwardStream(ws: WebSocket): DuplexStream {
+function forwardStream({ ws, listen }: NodeSocket): DuplexStream {
   const readable = pushStream();
   const seenPort = new Set<number>();
-  ws.addEventListener("message", (event) => {
-    const data = new Uint8Array(event.data as ArrayBuffer);
+  const onMessage = (data: Uint8Array) => {
     const channel = data[0]!;
     if (!seenPort.has(channel)) {
       seenPort.add(channel); // the first message of each channel is the port number
@@ -201,8 +221,8 @@ function forwardStream(ws: WebSocket): DuplexStream {
     if (channel === 0) readable.push(data.slice(1));
     else if (channel === 1 && data.byteLength > 1)
       readable.error(new Error(new TextDecoder().decode(data.slice(1))));
-  });
-  ws.addEventListener("close", () => readable.close());
+  };
+  listen(onMessage, () => readable.close());
   const close = () => ws.close(1000);
   return {
     readable: readable.stream,
