@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
 import {
+  BINARY,
   type Daemon,
   freePort,
   kubectl,
@@ -279,14 +280,7 @@ spec:
       { stdout: "pipe", stderr: "pipe" },
     );
     try {
-      const page = await waitFor(
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${local}/`).catch(() => undefined);
-          return res?.ok ? await res.text() : undefined;
-        },
-        { timeoutMs: 30_000, what: "port-forward to the httpd on node2" },
-      );
-      expect(page).toContain("httpd");
+      expect(await pageAt(local, "port-forward to the httpd on node2")).toContain("httpd");
     } finally {
       forward.kill();
       await forward.exited;
@@ -303,6 +297,36 @@ spec:
     } as RequestInit);
     expect(bare.status).toBe(401);
     await server!.minik(["delete", "pod", "talker"]);
+  });
+
+  test("kubectl run -it (attach with a tty) and minik port-forward reach the joined node", async () => {
+    const onNode2 = JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": NODE2 } } });
+    const run = await kubectl(
+      server!.dataDir,
+      [
+        ..."run oncetty -it --rm --restart=Never --image=minik-test/busybox:1".split(" "),
+        `--overrides=${onNode2}`,
+        "--",
+        "sh",
+      ],
+      "echo tty-ok from $(hostname)\nexit 3\n",
+    );
+    expect(run.stdout).toContain("tty-ok from oncetty");
+    expect(run.stdout).toContain('pod "oncetty" deleted');
+    expect(run.code).toBe(3);
+    const web = (await pods("app=web")).find((p) => p.spec?.nodeName === NODE2)!;
+    const local = await freePort();
+    const forward = Bun.spawn([BINARY, "port-forward", `pod/${web.metadata.name}`, `${local}:80`], {
+      env: server!.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      expect(await pageAt(local, "minik port-forward to the httpd on node2")).toContain("httpd");
+    } finally {
+      forward.kill();
+      await forward.exited;
+    }
   });
 
   test("stopping everything leaves no namespace, bridge, route or pod namespace of the second node", async () => {
@@ -324,6 +348,17 @@ spec:
     expect(existsSync(node2!.dataDir)).toBe(false);
   });
 });
+
+/** The page a local port-forward serves, once it answers. */
+function pageAt(port: number, what: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      return res?.ok ? await res.text() : undefined;
+    },
+    { timeoutMs: 30_000, what },
+  );
+}
 
 /** A busybox pod pinned to `node` (`name` may carry more metadata fields after it). */
 function busyboxOn(name: string, node: string, command: string): string {
