@@ -137,6 +137,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
+      terminationGracePeriodSeconds: 1
       affinity:
         podAntiAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:
@@ -331,7 +332,14 @@ spec:
 
   test("stopping everything leaves no namespace, bridge, route or pod namespace of the second node", async () => {
     for (const name of ["web", "client-node2", "client-server"])
-      await server!.minik(["delete", name.startsWith("client") ? "pod" : "deployment", name]).catch(() => {});
+      await server!
+        .minik(["delete", name.startsWith("client") ? "pod" : "deployment", name, "--grace-period", "1"])
+        .catch(() => {});
+    // both agents tear their pods down (containers, pod namespaces) before they stop
+    await waitFor(async () => (await api<{ items: Obj[] }>("GET", "/api/v1/pods")).items.length === 0, {
+      timeoutMs: 60_000,
+      what: "every pod gone",
+    });
     const started = Date.now();
     await node2!.stop();
     // SIGTERM stops the agent promptly (containers stay, as with a kubelet restart)
