@@ -155,6 +155,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
       hostname: nodeApiHost,
       port: nodePort,
       dataDir,
+      nodeName,
     }),
   );
   registration.controllers.node?.enqueue(nodeName);

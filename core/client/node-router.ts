@@ -4,12 +4,18 @@ import type { KubeObject } from "../object.ts";
 import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
 
+/**
+ * The PEM certificate of a joined node's node API, published by its agent on its Node: the server
+ * trusts exactly that certificate (it is self-signed), so nobody else can pose as the node.
+ */
+export const NODE_API_CERTIFICATE_ANNOTATION = "node.minik.dev/node-api-certificate";
+
 export interface NodeRouterDeps {
   client: Pick<Client, "get">;
   /** The server's own node (in-process), when it runs one. */
   local?: { nodeName: string; services: NodeServices };
-  /** NodeServices of a joined node, reached at its node API (https://IP:PORT). */
-  remote: (nodeName: string, url: string) => NodeServices;
+  /** NodeServices of a joined node, reached at its node API (https://IP:PORT) whose certificate is `certificate`. */
+  remote: (nodeName: string, url: string, certificate: string) => NodeServices;
 }
 
 /**
@@ -45,8 +51,14 @@ export function createNodeRouter(deps: NodeRouterDeps): NodeServices {
         "ServiceUnavailable",
         `node ${nodeName} of pod ${namespace}/${podName} publishes no InternalIP and kubelet port in its status: is its agent running (\`minik describe node ${nodeName}\`)?`,
       );
+    const certificate = node.metadata.annotations?.[NODE_API_CERTIFICATE_ANNOTATION];
+    if (!certificate)
+      throw new ApiError(
+        "ServiceUnavailable",
+        `node ${nodeName} of pod ${namespace}/${podName} publishes no node API certificate (annotation ${NODE_API_CERTIFICATE_ANNOTATION}): restart its \`minik agent\``,
+      );
     const host = address.includes(":") ? `[${address}]` : address;
-    return deps.remote(nodeName, `https://${host}:${port}`);
+    return deps.remote(nodeName, `https://${host}:${port}`, certificate);
   }
 
   return {

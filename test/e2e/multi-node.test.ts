@@ -35,7 +35,12 @@ let node2: SecondNode | undefined;
 let forwardingBefore = "0";
 
 type Obj = {
-  metadata: { name: string; labels?: Record<string, string>; uid?: string };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+  };
   spec?: Record<string, any>;
   status?: Record<string, any>;
 };
@@ -234,6 +239,10 @@ spec:
     );
     const node = await api("GET", `/api/v1/nodes/${NODE2}`);
     expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(10250);
+    // the server trusts exactly the certificate the node published
+    expect(node.metadata.annotations?.["node.minik.dev/node-api-certificate"]).toContain(
+      "-----BEGIN CERTIFICATE-----",
+    );
     // minik logs and kubectl logs (with --tail) of the pod on node2
     await waitFor(async () => (await server!.minik(["logs", "talker"])).stdout.includes("hello-from-node2"), {
       timeoutMs: 20_000,
