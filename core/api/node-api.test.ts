@@ -121,3 +121,11 @@ test("attach through the node API reaches the main process's stdin", async () =>
   expect(await text(s.stdout)).toBe("to main\n");
   expect(await s.exited).toBe(0);
 });
+
+test("minik inspect of a joined node's pod comes from its node API", async () => {
+  const { remote } = setup();
+  const inspection = await remote.inspect("default", "web", "c");
+  expect(inspection.name).toBe("c");
+  expect(inspection.cgroup?.cpu?.percentOfOneCpu).toBe(30);
+  await expect(remote.inspect("default", "other", undefined)).rejects.toMatchObject({ reason: "NotFound" });
+});

@@ -25,7 +25,7 @@ const SERVED = new Set(["log", "exec", "attach", "portforward"]);
 
 /**
  * A joined node's node API (what the kubelet's port is to kube-apiserver): pods' log, exec,
- * attach and portforward, served by the very handlers the API server uses, over this node's
+ * attach and portforward (and minik's container inspection), served by the very handlers the API server uses, over this node's
  * NodeServices. Only the API server's credential is accepted; anything else is 401.
  */
 export function createNodeApi(deps: NodeApiDeps): Hono<{ Bindings: ServerEnv }> {
@@ -44,6 +44,12 @@ export function createNodeApi(deps: NodeApiDeps): Hono<{ Bindings: ServerEnv }> 
     await next();
   });
   const routeDeps = { client: deps.client, node: deps.node };
+  // `minik inspect` of this node's pods: the inspection as NodeServices returns it
+  app.get("/minik/v1/namespaces/:namespace/pods/:name/inspect", async (c) => {
+    const { namespace, name } = c.req.param();
+    const inspection = await deps.node.inspect(namespace, name, c.req.query("container") || undefined);
+    return new Response(JSON.stringify(inspection), { headers: { "Content-Type": "application/json" } });
+  });
   app.all("/api/v1/namespaces/:namespace/pods/:name/:subresource", (c) => {
     const { namespace, name, subresource } = c.req.param();
     if (!SERVED.has(subresource))

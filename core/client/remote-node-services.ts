@@ -1,6 +1,7 @@
 import { CHANNEL } from "../api/exec.ts";
 import { ApiError } from "../errors.ts";
 import type { ExecOptions, ExecSession } from "../seams/container-runtime.ts";
+import type { ContainerInspection } from "../seams/inspection.ts";
 import type { DuplexStream, NodeServices } from "../seams/node-services.ts";
 import { apiErrorFrom } from "./api-error-from.ts";
 
@@ -34,6 +35,18 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
     );
   const notServed = (what: string) =>
     new ApiError("BadRequest", `${what} of pods on joined node ${o.nodeName} is not served by its node API`);
+
+  /** A GET of the node API; a non-2xx answer is its Status as an ApiError. */
+  async function get(url: URL, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await o.fetch(url.toString(), { headers: { Authorization: `Bearer ${o.credential}` }, signal });
+    } catch (e) {
+      throw unreachable(e);
+    }
+    if (!res.ok) throw await apiErrorFrom(res);
+    return res;
+  }
 
   async function socket(path: string, query: URLSearchParams, protocol: string): Promise<NodeSocket> {
     const url = new URL(path, o.url.replace(/^http/, "ws"));
@@ -100,16 +113,7 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
       if (options.tailLines !== undefined) q.set("tailLines", String(options.tailLines));
       if (options.limitBytes !== undefined) q.set("limitBytes", String(options.limitBytes));
       if (options.sinceSeconds !== undefined) q.set("sinceSeconds", String(options.sinceSeconds));
-      let res: Response;
-      try {
-        res = await o.fetch(url.toString(), {
-          headers: { Authorization: `Bearer ${o.credential}` },
-          signal: options.signal,
-        });
-      } catch (e) {
-        throw unreachable(e);
-      }
-      if (!res.ok) throw await apiErrorFrom(res);
+      const res = await get(url, options.signal);
       return res.body ?? new ReadableStream({ start: (c) => c.close() });
     },
     exec(namespace, pod, container, command, options) {
@@ -133,8 +137,13 @@ export function createRemoteNodeServices(o: RemoteNodeOptions): NodeServices {
     async nodeStats() {
       throw notServed("Node stats");
     },
-    async inspect() {
-      throw notServed("minik inspect");
+    async inspect(namespace, pod, container) {
+      const url = new URL(
+        `/minik/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/inspect`,
+        o.url,
+      );
+      if (container) url.searchParams.set("container", container);
+      return (await (await get(url)).json()) as ContainerInspection;
     },
   };
 }

@@ -271,6 +271,10 @@ spec:
       await follow.exited;
     }
     // exec: the container's host name and an echo, through minik and kubectl
+    // minik inspect: the container as node2's kernel sees it
+    const inspect = await server!.minik(["inspect", "pod/talker", "-o", "json"]);
+    expect(inspect.stderr).toBe("");
+    expect(JSON.parse(inspect.stdout).state).toBe("running");
     const hostname = await server!.minik(["exec", "talker", "--", "hostname"]);
     expect(hostname.stdout.trim()).toBe("talker");
     const echo = await kubectl(server!.dataDir, [
