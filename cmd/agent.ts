@@ -21,6 +21,7 @@ import { networkControllers } from "../core/network/network-controllers.ts";
 import type { Client } from "../core/seams/client.ts";
 import { fetchPinnedCertificate, parseJoinToken } from "./join-token.ts";
 import { type NodeNetworkFlags, type NodeParts, nodeNetworkNames, startNode } from "./node.ts";
+import { DEFAULT_NODE_PORT, serveNodeApi } from "./node-api.ts";
 import { platform } from "./platform/index.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -31,6 +32,7 @@ export interface AgentOptions extends NodeNetworkFlags {
   dataDir?: string;
   nodeName?: string;
   nodeIp?: string;
+  nodePort?: string | number;
   serviceCidr?: string;
   clusterCidr?: string;
   registryMirror?: string | string[];
@@ -59,6 +61,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
   const names = nodeNetworkNames(opts);
   const dataDir = opts.dataDir ?? defaultDataDir();
   const nodeName = (opts.nodeName ?? osHostname()).toLowerCase();
+  const nodePort = parseNodePort(opts.nodePort);
   const server = opts.server.replace(/\/+$/, "");
 
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
@@ -82,6 +85,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
       containerRuntimeVersion: node?.runtime.version() ?? "crun://",
       internalIP: opts.nodeIp,
       hostname: nodeName,
+      kubeletPort: nodePort,
     })();
   // Registration and heartbeats first: the server gives the node its pod range once it exists.
   const registration = await step("registering the node", () =>
@@ -142,6 +146,18 @@ export async function agent(opts: AgentOptions): Promise<void> {
   );
   if (dnsReady) await step("starting cluster DNS", () => dnsReady);
   await step("starting the node agent", () => parts.agent.start());
+  const nodeApiHost = opts.nodeIp ?? (await hostInfo()).internalIP ?? "0.0.0.0";
+  const nodeApi = await step(`serving the node API on ${nodeApiHost}:${nodePort}`, () =>
+    serveNodeApi({
+      client,
+      node: parts.agent.nodeServices,
+      secret: join.secret,
+      hostname: nodeApiHost,
+      port: nodePort,
+      dataDir,
+      nodeName,
+    }),
+  );
   registration.controllers.node?.enqueue(nodeName);
   log(
     `node ${nodeName} joined ${server}: pods ${podCidr} on bridge ${names.bridge ?? "minik0"}, data dir ${dataDir}`,
@@ -153,6 +169,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
     stopping = true;
     log(`${signal}: stopping (containers keep running and are adopted on the next start)`);
     health?.stop();
+    await within(2000, nodeApi.stop(), "the node API", log);
     // bounded: a stop waiting on an unreachable server must not keep the node from going down
     await within(5000, Promise.allSettled([registration.stop(), networking.stop()]), "controllers", log);
     await within(10_000, parts.agent.stop(), "the node agent", log);
@@ -163,6 +180,14 @@ export async function agent(opts: AgentOptions): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   await new Promise(() => {});
+}
+
+function parseNodePort(value: string | number | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_NODE_PORT;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`--node-port ${value} is not a port: give a number from 1 to 65535 (default 10250)`);
+  return port;
 }
 
 function readToken(opts: AgentOptions): string {

@@ -69,6 +69,7 @@ cli
   .option("--token-file <file>", "The server's node-token file (or --token with its content)")
   .option("--node-name <name>", "The Node's name (default: the host name)")
   .option("--node-ip <ip>", "The address the server and other nodes reach this node by")
+  .option("--node-port <port>", "The node API's HTTPS port (logs, exec, attach, port-forward; default 10250)")
   .option("--service-cidr <cidr>", "The server's Service range (default 10.96.0.0/16)")
   .option("--cluster-cidr <cidr>", "The server's --cluster-cidr (default 10.80.0.0/12)")
   .option("--registry-mirror <mirror>", "Registry mirror, e.g. docker.io=http://127.0.0.1:5100 (repeatable)")

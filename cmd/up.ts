@@ -17,6 +17,7 @@ import { ensureBootstrapPolicy } from "../core/auth/bootstrap-policy.ts";
 import { podTokenSource } from "../core/auth/pod-token-source.ts";
 import { serviceAccountAdmission } from "../core/auth/service-account-admission.ts";
 import { createServiceAccountTokens } from "../core/auth/service-account-tokens.ts";
+import { createNodeRouter } from "../core/client/node-router.ts";
 import {
   DEFAULT_CLUSTER_CIDR,
   DEFAULT_POD_CIDR,
@@ -55,6 +56,7 @@ import {
 import { ensureJoinToken } from "./join-token.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
 import { containerLogLimits, type NodeNetworkFlags, nodeNetworkNames, startNode } from "./node.ts";
+import { remoteNodes } from "./node-api.ts";
 import { platform } from "./platform/index.ts";
 import { isLoopback, serve } from "./serve.ts";
 import { ensureServiceAccountKey } from "./service-account-key.ts";
@@ -252,9 +254,15 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const sessions = createSessions(token);
   let listeners: Listeners | undefined;
+  // pods of joined nodes are served through their node API, as kube-apiserver calls kubelets
+  const nodeServices = createNodeRouter({
+    client: registry,
+    local: node ? { nodeName, services: node.agent.nodeServices } : undefined,
+    remote: remoteNodes(joinToken.secret),
+  });
   const app = createApiServer({
     client: registry,
-    node: node?.agent.nodeServices,
+    node: nodeServices,
     auth: {
       token,
       anonymous: opts.anonymous,
@@ -264,7 +272,7 @@ export async function up(opts: UpOptions): Promise<void> {
     },
     tokens,
     routes: [
-      createMinikApi({ images: node?.images, node: node?.agent.nodeServices }),
+      createMinikApi({ images: node?.images, node: nodeServices }),
       createDashboardApi({ client: registry, sessions }),
       createServiceAccountIssuer(tokens),
       createListenersApi(() => listeners),

@@ -77,7 +77,7 @@ test("a pod of another (joined) node is not this node's to serve, and says where
     containers: [{ name: "app", image: "busybox:1.36" }],
   });
   const message = await failure(h.agent.nodeServices.logs("default", "elsewhere", undefined, {}));
-  expect(message).toStartWith("ServiceUnavailable: pod default/elsewhere runs on node worker-2");
+  expect(message).toStartWith("BadRequest: pod default/elsewhere runs on node worker-2");
 });
 
 test("a pod not yet started is 'waiting to start: ContainerCreating'", async () => {

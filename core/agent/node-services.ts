@@ -31,11 +31,11 @@ export function createNodeServices(deps: NodeServicesDeps): NodeServices {
   async function podOf(namespace: string, name: string): Promise<PodObject> {
     const pod = await client.get<PodObject>("pods", namespace, name);
     const node = pod.spec?.nodeName;
-    // kube-apiserver would proxy to that node's kubelet; a joined minik node serves no such API yet
+    // the API server routes other nodes' pods to their node API (core/client/node-router.ts)
     if (node && node !== deps.nodeName)
       throw new ApiError(
-        "ServiceUnavailable",
-        `pod ${namespace}/${name} runs on node ${node}, not on this server's node ${deps.nodeName}: logs, exec, attach and port-forward reach only pods of the server's own node (a joined node serves no node API yet)`,
+        "BadRequest",
+        `pod ${namespace}/${name} runs on node ${node}, not on node ${deps.nodeName}: ask the API server, which reaches that node's node API`,
       );
     return pod;
   }

@@ -2,8 +2,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { ExecSession } from "../seams/container-runtime.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import type { ApiServerDeps } from "./deps.ts";
-import { pickContainer, requireNode } from "./logs.ts";
+import { type PodRouteDeps, pickContainer, requireNode } from "./logs.ts";
 import { queryFlag } from "./options.ts";
 import { methodNotAllowed } from "./rest.ts";
 import { isWebSocketUpgrade, offeredProtocols, type ServerEnv, type Socket } from "./socket.ts";
@@ -24,7 +23,7 @@ export async function handleExec(
   req: Request,
   url: URL,
   t: Target,
-  deps: ApiServerDeps,
+  deps: PodRouteDeps,
   env: ServerEnv,
 ): Promise<Response> {
   if (req.method !== "GET" && req.method !== "POST") throw methodNotAllowed(req.method, t);

@@ -1,13 +1,19 @@
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
+import type { Client } from "../seams/client.ts";
 import type { NodeServices } from "../seams/node-services.ts";
-import type { ApiServerDeps } from "./deps.ts";
 import { queryFlag } from "./options.ts";
 import { methodNotAllowed } from "./rest.ts";
 import type { Target } from "./target.ts";
 
 /** pods/<name>/log: the container's output as text/plain, streamed chunk by chunk (follow keeps it open). */
-export async function handleLogs(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
+/** What the pod subresources (log, exec, attach, portforward) need: the API server's deps, or a node API's. */
+export interface PodRouteDeps {
+  client: Pick<Client, "get">;
+  node?: NodeServices;
+}
+
+export async function handleLogs(req: Request, url: URL, t: Target, deps: PodRouteDeps): Promise<Response> {
   if (req.method !== "GET") throw methodNotAllowed(req.method, t);
   const node = requireNode(deps);
   const q = url.searchParams;
@@ -33,7 +39,7 @@ export async function handleLogs(req: Request, url: URL, t: Target, deps: ApiSer
   });
 }
 
-export function requireNode(deps: ApiServerDeps): NodeServices {
+export function requireNode(deps: PodRouteDeps): NodeServices {
   if (!deps.node)
     throw new ApiError(
       "ServiceUnavailable",

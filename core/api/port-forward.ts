@@ -1,7 +1,6 @@
 import { ApiError } from "../errors.ts";
 import type { DuplexStream } from "../seams/node-services.ts";
-import type { ApiServerDeps } from "./deps.ts";
-import { requireNode } from "./logs.ts";
+import { type PodRouteDeps, requireNode } from "./logs.ts";
 import { methodNotAllowed } from "./rest.ts";
 import { isWebSocketUpgrade, offeredProtocols, type ServerEnv, type Socket } from "./socket.ts";
 import { type SpdyStream, serveSpdy } from "./spdy/connection.ts";
@@ -10,6 +9,8 @@ import type { Target } from "./target.ts";
 export const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 /** The older channel protocol client libraries (client-node, python) use, with `?ports=`. */
 const CHANNEL_PROTOCOLS = ["v4.channel.k8s.io", "channel.k8s.io"];
+/** Messages kept per connection while the pod's connection opens (bounded: a client that floods waits). */
+const MAX_EARLY_MESSAGES = 256;
 
 /**
  * pods/<name>/portforward over a WebSocket: SPDY/3.1 tunnelled inside it, as kubectl 1.32 does
@@ -21,7 +22,7 @@ export async function handlePortForward(
   req: Request,
   url: URL,
   t: Target,
-  deps: ApiServerDeps,
+  deps: PodRouteDeps,
   env: ServerEnv,
 ): Promise<Response> {
   if (req.method !== "GET" && req.method !== "POST") throw methodNotAllowed(req.method, t);
@@ -87,9 +88,17 @@ export function runChannelPortForward(
     closed = true;
     for (const c of conns) c.close();
   });
+  // data that arrives before the pod's connection is open waits for it (a relay sends at once)
+  const early = new Map<number, Uint8Array[]>();
   socket.onMessage((data) => {
+    if (data.byteLength <= 1) return;
     const writer = writers.get(data[0]!);
-    if (writer && data.byteLength > 1) writer.write(data.slice(1)).catch(() => {});
+    if (writer) writer.write(data.slice(1)).catch(() => {});
+    else if (data[0]! % 2 === 0 && data[0]! < 2 * ports.length) {
+      const queue = early.get(data[0]!) ?? [];
+      if (queue.length < MAX_EARLY_MESSAGES) queue.push(data.slice(1));
+      early.set(data[0]!, queue);
+    }
   });
   ports.forEach((port, i) => {
     const portBytes = new Uint8Array([port & 0xff, port >> 8]);
@@ -99,7 +108,10 @@ export function runChannelPortForward(
       try {
         const conn = await dial(port);
         conns.push(conn);
-        writers.set(2 * i, conn.writable.getWriter());
+        const writer = conn.writable.getWriter();
+        for (const chunk of early.get(2 * i) ?? []) writer.write(chunk).catch(() => {});
+        early.delete(2 * i);
+        writers.set(2 * i, writer);
         const reader = conn.readable.getReader();
         for (;;) {
           const { done: end, value } = await reader.read();

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { NODES_GROUP } from "./bootstrap-policy.ts";
 import type { UserInfo } from "./user.ts";
 
@@ -23,4 +24,12 @@ export function parseNodeBearer(bearer: string): { nodeName: string; secret: str
 
 export function nodeUser(nodeName: string): UserInfo {
   return { username: `${NODE_USER_PREFIX}${nodeName}`, groups: [NODES_GROUP, "system:authenticated"] };
+}
+
+/**
+ * What the API server presents to a joined node's node API (its kubelet port): derived from the
+ * join secret both sides hold, so the node can check it and a node bearer token is not it.
+ */
+export function nodeApiCredential(secret: string): string {
+  return createHmac("sha256", secret).update("minik node API").digest("hex");
 }

@@ -23,6 +23,8 @@ export interface HostInfo {
   pidsInUse: number;
   /** Pods this node takes (the kubelet's --max-pods). */
   maxPods: number;
+  /** The node API's port (status.daemonEndpoints.kubeletEndpoint.Port); default 10250. */
+  kubeletPort?: number;
 }
 
 /** The kubelet's default --max-pods. */
@@ -40,6 +42,7 @@ export function createHostInfo({
   maxPods = DEFAULT_MAX_PODS,
   internalIP,
   hostname: name,
+  kubeletPort,
 }: {
   dataDir: string;
   containerRuntimeVersion?: string;
@@ -48,6 +51,8 @@ export function createHostInfo({
   internalIP?: string;
   /** The node's name when it is not the host name (`--node-name`). */
   hostname?: string;
+  /** Where a joined node serves its node API (`minik agent --node-port`). */
+  kubeletPort?: number;
 }): HostInfoSource {
   return async () => {
     const [meminfo, osRelease, machineID, bootID, productUUID, pidMax, disk, procEntries] = await Promise.all(
@@ -66,6 +71,7 @@ export function createHostInfo({
     return {
       hostname: name ?? hostname().toLowerCase(),
       internalIP: internalIP ?? firstIPv4(),
+      kubeletPort,
       kernelVersion: release(),
       osImage: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? "Linux",
       operatingSystem: "linux",

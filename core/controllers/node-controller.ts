@@ -198,7 +198,7 @@ export function nodeStatus(
       ...(info.internalIP ? [{ type: "InternalIP", address: info.internalIP }] : []),
       { type: "Hostname", address: info.hostname },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: info.kubeletPort ?? 10250 } },
     nodeInfo: {
       machineID: info.machineID,
       systemUUID: info.systemUUID,

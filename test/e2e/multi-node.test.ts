@@ -3,7 +3,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { skipUnless, waitFor } from "../support/env.ts";
 import { testImages, testImagesMissing } from "../support/registry.ts";
-import { type Daemon, freePort, nodeDataDir, removeDir, startDaemon } from "./daemon.ts";
+import {
+  BINARY,
+  type Daemon,
+  freePort,
+  kubectl,
+  kubectlArgv,
+  nodeDataDir,
+  removeDir,
+  startDaemon,
+} from "./daemon.ts";
 import {
   createSecondNode,
   HOST_IP,
@@ -26,7 +35,12 @@ let node2: SecondNode | undefined;
 let forwardingBefore = "0";
 
 type Obj = {
-  metadata: { name: string; labels?: Record<string, string>; uid?: string };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+  };
   spec?: Record<string, any>;
   status?: Record<string, any>;
 };
@@ -128,6 +142,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
+      terminationGracePeriodSeconds: 1
       affinity:
         podAntiAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:
@@ -182,17 +197,11 @@ spec:
     }
     // a client on each node whose readiness is a wget of the other node's pod by IP and of the
     // other node's Service by name (cluster DNS on its own node)
-    const client = (name: string, node: string, peerIp: string, service: string) => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, labels: {app: client}}
-spec:
-  nodeSelector: {kubernetes.io/hostname: ${node}}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: minik-test/busybox:1
-    command: [sleep, "3600"]
-    readinessProbe:
+    const client = (name: string, node: string, peerIp: string, service: string) => `${busyboxOn(
+      `${name}, labels: {app: client}`,
+      node,
+      '[sleep, "3600"]',
+    )}    readinessProbe:
       exec:
         command: [sh, -c, "wget -q -O - http://${peerIp}/ | grep -q httpd && wget -q -O - http://${service}:8080/ | grep -q httpd"]
       periodSeconds: 2
@@ -215,9 +224,135 @@ spec:
     expect((await api("GET", "/api/v1/namespaces/default/pods/client-node2")).spec?.nodeName).toBe(NODE2);
   });
 
+  test("logs (-f), exec and port-forward reach a pod on the joined node through its node API", async () => {
+    await server!.apply(
+      "talker",
+      busyboxOn(
+        "talker",
+        NODE2,
+        '[sh, -c, "echo hello-from-node2; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]',
+      ),
+    );
+    await waitFor(
+      async () => (await api("GET", "/api/v1/namespaces/default/pods/talker")).status?.phase === "Running",
+      { timeoutMs: 60_000, what: "talker Running on node2" },
+    );
+    const node = await api("GET", `/api/v1/nodes/${NODE2}`);
+    expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(10250);
+    // the server trusts exactly the certificate the node published
+    expect(node.metadata.annotations?.["node.minik.dev/node-api-certificate"]).toContain(
+      "-----BEGIN CERTIFICATE-----",
+    );
+    // minik logs and kubectl logs (with --tail) of the pod on node2
+    await waitFor(async () => (await server!.minik(["logs", "talker"])).stdout.includes("hello-from-node2"), {
+      timeoutMs: 20_000,
+      what: "minik logs talker",
+    });
+    const tail = await kubectl(server!.dataDir, ["logs", "talker", "--tail=1"]);
+    expect(tail.code).toBe(0);
+    expect(tail.stdout.trim()).toMatch(/^tick \d+$/);
+    // kubectl logs -f streams new lines as they come
+    const follow = Bun.spawn(kubectlArgv(server!.dataDir, ["logs", "-f", "talker", "--since=2s"]), {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const reader = follow.stdout.getReader();
+      let seen = "";
+      const started = Date.now();
+      while ((seen.match(/tick/g) ?? []).length < 4 && Date.now() - started < 30_000) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      expect((seen.match(/tick/g) ?? []).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      follow.kill();
+      await follow.exited;
+    }
+    // exec: the container's host name and an echo, through minik and kubectl
+    // minik inspect: the container as node2's kernel sees it
+    const inspect = await server!.minik(["inspect", "pod/talker", "-o", "json"]);
+    expect(inspect.stderr).toBe("");
+    expect(JSON.parse(inspect.stdout).state).toBe("running");
+    const hostname = await server!.minik(["exec", "talker", "--", "hostname"]);
+    expect(hostname.stdout.trim()).toBe("talker");
+    const echo = await kubectl(server!.dataDir, [
+      ..."exec talker -- sh -c".split(" "),
+      "echo out; echo err >&2; exit 3",
+    ]);
+    expect(echo.stdout).toBe("out\n");
+    expect(echo.stderr).toContain("err");
+    expect(echo.code).toBe(3);
+    const stdin = await kubectl(server!.dataDir, ["exec", "-i", "talker", "--", "cat"], "through stdin\n");
+    expect(stdin.stdout).toBe("through stdin\n");
+    // port-forward to the httpd on node2
+    const web = (await pods("app=web")).find((p) => p.spec?.nodeName === NODE2)!;
+    const local = await freePort();
+    const forward = Bun.spawn(
+      kubectlArgv(server!.dataDir, ["port-forward", `pod/${web.metadata.name}`, `${local}:80`]),
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      expect(await pageAt(local, "port-forward to the httpd on node2")).toContain("httpd");
+    } finally {
+      forward.kill();
+      await forward.exited;
+    }
+    // the node API answers only its server's credential
+    const denied = await fetch("https://10.251.19.2:10250/api/v1/namespaces/default/pods/talker/log", {
+      headers: { Authorization: "Bearer wrong" },
+      tls: { rejectUnauthorized: false },
+    } as RequestInit);
+    expect(denied.status).toBe(401);
+    expect(((await denied.json()) as { reason: string }).reason).toBe("Unauthorized");
+    const bare = await fetch("https://10.251.19.2:10250/api/v1/namespaces/default/pods/talker/log", {
+      tls: { rejectUnauthorized: false },
+    } as RequestInit);
+    expect(bare.status).toBe(401);
+    await server!.minik(["delete", "pod", "talker"]);
+  });
+
+  test("kubectl run -it (attach with a tty) and minik port-forward reach the joined node", async () => {
+    const onNode2 = JSON.stringify({ spec: { nodeSelector: { "kubernetes.io/hostname": NODE2 } } });
+    const run = await kubectl(
+      server!.dataDir,
+      [
+        ..."run oncetty -it --rm --restart=Never --image=minik-test/busybox:1".split(" "),
+        `--overrides=${onNode2}`,
+        "--",
+        "sh",
+      ],
+      "echo tty-ok from $(hostname)\nexit 3\n",
+    );
+    expect(run.stdout).toContain("tty-ok from oncetty");
+    expect(run.stdout).toContain('pod "oncetty" deleted');
+    expect(run.code).toBe(3);
+    const web = (await pods("app=web")).find((p) => p.spec?.nodeName === NODE2)!;
+    const local = await freePort();
+    const forward = Bun.spawn([BINARY, "port-forward", `pod/${web.metadata.name}`, `${local}:80`], {
+      env: server!.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      expect(await pageAt(local, "minik port-forward to the httpd on node2")).toContain("httpd");
+    } finally {
+      forward.kill();
+      await forward.exited;
+    }
+  });
+
   test("stopping everything leaves no namespace, bridge, route or pod namespace of the second node", async () => {
     for (const name of ["web", "client-node2", "client-server"])
-      await server!.minik(["delete", name.startsWith("client") ? "pod" : "deployment", name]).catch(() => {});
+      await server!
+        .minik(["delete", name.startsWith("client") ? "pod" : "deployment", name, "--grace-period", "1"])
+        .catch(() => {});
+    // both agents tear their pods down (containers, pod namespaces) before they stop
+    await waitFor(async () => (await api<{ items: Obj[] }>("GET", "/api/v1/pods")).items.length === 0, {
+      timeoutMs: 60_000,
+      what: "every pod gone",
+    });
     const started = Date.now();
     await node2!.stop();
     // SIGTERM stops the agent promptly (containers stay, as with a kubelet restart)
@@ -234,6 +369,32 @@ spec:
     expect(existsSync(node2!.dataDir)).toBe(false);
   });
 });
+
+/** The page a local port-forward serves, once it answers. */
+function pageAt(port: number, what: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      return res?.ok ? await res.text() : undefined;
+    },
+    { timeoutMs: 30_000, what },
+  );
+}
+
+/** A busybox pod pinned to `node` (`name` may carry more metadata fields after it). */
+function busyboxOn(name: string, node: string, command: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${node}}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: minik-test/busybox:1
+    command: ${command}
+`;
+}
 
 async function ownNodeName(): Promise<string> {
   const items = (await api<{ items: Obj[] }>("GET", "/api/v1/nodes")).items;
