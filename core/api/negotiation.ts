@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import { encodeProtobufObject } from "./protobuf/encode.ts";
+import { encodeProtobufObject, protobufGap } from "./protobuf/encode.ts";
 
 /**
  * What the client's Accept asks of a resource response, negotiated as kube-apiserver does: the
@@ -135,9 +135,35 @@ export function encoded(rep: Representation, body: unknown, code = 200, headers?
 
 /** 406 for a protobuf-only Accept when the kind (or one of its fields) has no protobuf description. */
 export function notInProtobuf(body: unknown): ApiError {
-  const o = body as { kind?: string; apiVersion?: string };
+  const o = body as { kind?: string; apiVersion?: string; metadata?: unknown };
+  // an object of a described kind: name the field its description lacks
+  const gap = o.metadata ? protobufGap(body) : undefined;
   return new ApiError(
     "NotAcceptable",
-    `${o.kind ?? "this object"} (${o.apiVersion ?? "?"}) cannot be encoded in protobuf by minik: accept application/json`,
+    `${o.kind ?? "this object"} (${o.apiVersion ?? "?"}) cannot be encoded in protobuf by minik${gap ? ` (${gap})` : ""}: accept application/json`,
   );
+}
+
+/**
+ * For versions served by converting the stored version's JSON answer (extensions/v1beta1,
+ * events.k8s.io/v1, autoscaling/v1): protobuf is not offered, so its clauses are dropped from
+ * Accept, and a protobuf-only Accept is 406 before anything runs.
+ */
+export function withoutProtobuf(req: Request, served: { kind: string; apiVersion: string }): Request {
+  const accept = req.headers.get("Accept");
+  let rep: Representation;
+  try {
+    rep = negotiate(accept);
+  } catch {
+    return req;
+  }
+  if (rep.format !== "protobuf") return req;
+  if (!rep.fallback) throw notInProtobuf(served);
+  const rest = accept!
+    .split(",")
+    .filter((clause) => parseClause(clause).media !== PROTOBUF)
+    .join(",");
+  const headers = new Headers(req.headers);
+  headers.set("Accept", rest);
+  return new Request(req, { headers });
 }

@@ -143,4 +143,35 @@ describe("protobuf responses", () => {
     expect(json.status).toBe(201);
     expect(json.headers.get("Content-Type")).toBe("application/json");
   });
+
+  test("versions served by conversion answer JSON beside protobuf, 406 for protobuf alone", async () => {
+    const hpa = await api.call("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", {
+      headers: { Accept: KUBECTL_ACCEPT },
+    });
+    expect(hpa.headers.get("Content-Type")).toBe("application/json");
+    expect((await hpa.json()).apiVersion).toBe("autoscaling/v1");
+    const events = await api.call("/apis/events.k8s.io/v1/namespaces/default/events", {
+      headers: { Accept: PB },
+    });
+    expect(events.status).toBe(406);
+    expect((await decoded(events)).message).toContain("events.k8s.io/v1");
+  });
+
+  test("an object with a field the description lacks is answered in JSON, or 406, never trimmed", async () => {
+    // written below the registry, as a newer minik or another API server sharing the store might
+    await api.store.create("configmaps", {
+      ...configMap("future"),
+      metadata: { name: "future", namespace: "default", uid: "u-1" },
+      binaryData: undefined,
+      newField: { kept: true },
+    } as never);
+    const json = await api.call(`${CMS}/future`, { headers: { Accept: KUBECTL_ACCEPT } });
+    expect(json.headers.get("Content-Type")).toBe("application/json");
+    expect((await json.json()).newField).toEqual({ kept: true });
+    const refused = await api.call(`${CMS}/future`, { headers: { Accept: PB } });
+    expect(refused.status).toBe(406);
+    expect((await decoded(refused)).message).toBe(
+      "ConfigMap (v1) cannot be encoded in protobuf by minik (core.v1.ConfigMap has no field newField): accept application/json",
+    );
+  });
 });
