@@ -11,7 +11,7 @@ import { readFields, readPackedVarints, type WireValue } from "./wire.ts";
  * (as `omitempty` would), except for pointer fields whose explicit zero means something.
  */
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-export const POINTER_SCALARS = new Set([
+const POINTER_SCALARS = new Set([
   "replicas",
   "revisionHistoryLimit",
   "progressDeadlineSeconds",

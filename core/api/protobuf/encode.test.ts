@@ -117,6 +117,20 @@ describe("protobuf responses", () => {
     for (const obj of OBJECTS) expect(decodeProtobufObject(encodeProtobufObject(obj)!)).toEqual(obj);
   });
 
+  test("explicit zeros and empty strings are written: for pointer fields they are the information", () => {
+    const pod = (securityContext: object) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "c", image: "i", securityContext }] },
+    });
+    const bare = encodeProtobufObject(pod({}))!;
+    // privileged (field 2) = false and runAsUser (field 4) = 0: 2 bytes each on the wire
+    const zeros = encodeProtobufObject(pod({ runAsUser: 0, privileged: false }))!;
+    expect(zeros.byteLength).toBe(bare.byteLength + 4);
+    expect([...zeros].join(",")).toContain([0x10, 0x00, 0x20, 0x00].join(","));
+  });
+
   test("lists: ListMeta then items without their type meta", () => {
     const list = {
       apiVersion: "v1",

@@ -1,4 +1,4 @@
-import { INLINE, POINTER_SCALARS } from "./decode.ts";
+import { INLINE } from "./decode.ts";
 import { fieldsOf, hasMessage, type MessageField, messageName } from "./fields.ts";
 import { ProtoWriter } from "./writer.ts";
 
@@ -6,8 +6,8 @@ import { ProtoWriter } from "./writer.ts";
  * Encodes API objects as `application/vnd.kubernetes.protobuf`, driven by the same message
  * descriptions the decoder reads: the "k8s\0" magic, then runtime.Unknown{typeMeta, raw} whose raw
  * is the object's message. Fields go out in field-number order, as Go's generated marshallers
- * write them; empty strings, zeros and false are left out except for pointer scalars, whose
- * explicit zero is information (`replicas: 0`).
+ * write them; a field absent from the JSON is absent from the message, one present is written,
+ * zero or not.
  *
  * An object carrying a field its description lacks is not encoded (`undefined`): the caller answers
  * JSON instead, or 406, rather than drop data on the floor.
@@ -97,7 +97,7 @@ function writeMessage(w: ProtoWriter, message: string, value: unknown): void {
 function writeField(w: ProtoWriter, number: number, field: MessageField, value: unknown): void {
   if (field.label === "r") {
     if (!Array.isArray(value)) throw new NotDescribed(`${field.name} is not a list`);
-    for (const item of value) writeValue(w, number, field.type, item, true);
+    for (const item of value) writeValue(w, number, field.type, item);
     return;
   }
   if (field.label === "m") {
@@ -105,36 +105,38 @@ function writeField(w: ProtoWriter, number: number, field: MessageField, value: 
     // Go's marshallers write map entries sorted by key.
     for (const key of Object.keys(value).sort()) {
       const entry = new ProtoWriter().bytes(1, text.encode(key));
-      writeValue(entry, 2, field.type, value[key], true);
+      writeValue(entry, 2, field.type, value[key]);
       w.bytes(number, entry.finish());
     }
     return;
   }
-  writeValue(w, number, field.type, value, POINTER_SCALARS.has(field.name));
+  writeValue(w, number, field.type, value);
 }
 
-/** One scalar or embedded message; `always` writes zero values too (list items, map values, pointers). */
-function writeValue(w: ProtoWriter, number: number, type: string, value: unknown, always: boolean): void {
+/**
+ * One scalar or embedded message. A value present in the JSON is written even when zero or empty:
+ * Go writes its non-pointer fields that way, and for a pointer field (`runAsUser: 0`,
+ * `storageClassName: ""`, `privileged: false`) the explicit zero is the information.
+ */
+function writeValue(w: ProtoWriter, number: number, type: string, value: unknown): void {
   switch (type) {
     case "string":
       if (typeof value !== "string") throw new NotDescribed(`expected a string, got ${typeof value}`);
-      if (value || always) w.bytes(number, text.encode(value));
+      w.bytes(number, text.encode(value));
       return;
     case "bytes":
       if (typeof value !== "string") throw new NotDescribed(`expected base64 bytes, got ${typeof value}`);
-      if (value || always) w.bytes(number, fromBase64(value));
+      w.bytes(number, fromBase64(value));
       return;
     case "bool":
       if (typeof value !== "boolean") throw new NotDescribed(`expected a boolean, got ${typeof value}`);
-      if (value || always) w.varintField(number, value ? 1 : 0);
+      w.varintField(number, value ? 1 : 0);
       return;
     case "double":
     case "float":
       if (typeof value !== "number") throw new NotDescribed(`expected a number, got ${typeof value}`);
-      if (value || always) {
-        if (type === "double") w.doubleField(number, value);
-        else w.float(number, value);
-      }
+      if (type === "double") w.doubleField(number, value);
+      else w.float(number, value);
       return;
     case "int32":
     case "int64":
@@ -142,7 +144,7 @@ function writeValue(w: ProtoWriter, number: number, type: string, value: unknown
     case "uint64":
       if (typeof value !== "number" || !Number.isInteger(value))
         throw new NotDescribed(`expected an integer, got ${JSON.stringify(value)}`);
-      if (value || always) w.varintField(number, BigInt(value));
+      w.varintField(number, BigInt(value));
       return;
   }
   if (type.startsWith("sint")) throw new NotDescribed(`${type} is not written by Kubernetes messages`);
