@@ -83,7 +83,7 @@ function servable({ media, params }: Clause, watch: boolean): Representation | u
       ? "json"
       : media === "application/yaml" && !watch
         ? "yaml"
-        : media === PROTOBUF && !params.has("as")
+        : media === PROTOBUF && protobufTransform(params)
           ? "protobuf"
           : undefined;
   if (!format) return undefined;
@@ -93,6 +93,12 @@ function servable({ media, params }: Clause, watch: boolean): Representation | u
   if (!TRANSFORMS.has(as) || params.get("g") !== "meta.k8s.io" || (version !== "v1" && version !== "v1beta1"))
     return undefined;
   return { format, as: { kind: as as TransformKind, version } };
+}
+
+/** Protobuf answers plain objects and meta.k8s.io/v1 PartialObjectMetadata(List) (client-go's metadata client); no Table. */
+function protobufTransform(params: Map<string, string>): boolean {
+  const as = params.get("as");
+  return as === undefined || (as.startsWith("PartialObjectMetadata") && params.get("v") === "v1");
 }
 
 /** 406 when the transform does not fit what is answered (one object vs a list), as upstream words it. */

@@ -142,6 +142,15 @@ describe("protobuf responses", () => {
     });
     expect(json.status).toBe(201);
     expect(json.headers.get("Content-Type")).toBe("application/json");
+    // PartialObjectMetadata is one message for every kind, described or not
+    const meta = await api.call(`${path}/db`, {
+      headers: { Accept: `${PB};as=PartialObjectMetadata;g=meta.k8s.io;v=v1` },
+    });
+    expect(await decoded(meta)).toMatchObject({
+      apiVersion: "meta.k8s.io/v1",
+      kind: "PartialObjectMetadata",
+      metadata: { name: "db", namespace: "default" },
+    });
   });
 
   test("versions served by conversion answer JSON beside protobuf, 406 for protobuf alone", async () => {

@@ -27,7 +27,7 @@ export async function handleResource(
   const answersList = !t.name && ((method === "GET" && !watching) || method === "DELETE");
   const rep = negotiate(req.headers.get("Accept"), watching);
   checkTransform(rep, answersList ? "list" : "object");
-  if (rep.format === "protobuf" && !rep.fallback && !protobufDescribed(t))
+  if (rep.format === "protobuf" && !rep.fallback && !rep.as && !protobufDescribed(t))
     throw notInProtobuf({ kind: t.info.kind, apiVersion: apiVersionOf(t.info) });
   if (!t.name) {
     if (method === "GET") return isWatch(url) ? watch(req, url, t, deps) : list(req, url, t, deps);
@@ -162,7 +162,8 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
         ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
         : undefined,
     partialMetadata: rep.as?.kind === "PartialObjectMetadata" ? rep.as.version : undefined,
-    protobuf: rep.format === "protobuf" && protobufDescribed(t),
+    // PartialObjectMetadata is one message for every kind
+    protobuf: rep.format === "protobuf" && (rep.as !== undefined || protobufDescribed(t)),
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });

@@ -415,6 +415,7 @@ export const MESSAGES: Record<string, string> = {
     "1:name:string 2:generateName:string 3:namespace:string 4:selfLink:string 5:uid:string 6:resourceVersion:string 7:generation:int64 8:creationTimestamp:meta.v1.Time 9:deletionTimestamp:meta.v1.Time 10:deletionGracePeriodSeconds:int64 11:labels:string:m 12:annotations:string:m 13:ownerReferences:meta.v1.OwnerReference:r 14:finalizers:string:r 17:managedFields:meta.v1.ManagedFieldsEntry:r",
   "meta.v1.OwnerReference":
     "1:kind:string 3:name:string 4:uid:string 5:apiVersion:string 6:controller:bool 7:blockOwnerDeletion:bool",
+  "meta.v1.PartialObjectMetadata": "1:metadata:meta.v1.ObjectMeta",
   "meta.v1.Preconditions": "1:uid:string 2:resourceVersion:string",
   "meta.v1.Status":
     "1:metadata:meta.v1.ListMeta 2:status:string 3:message:string 4:reason:string 5:details:meta.v1.StatusDetails 6:code:int32",
