@@ -6,6 +6,7 @@ import { createSqlStore } from "../store/sql-store.ts";
 import type { Store } from "../store/store.ts";
 import { createApiServer } from "./app.ts";
 import { AGGREGATED_CONTENT_TYPE } from "./discovery.ts";
+import { decodeProtobufObject } from "./protobuf/decode.ts";
 import { readFields } from "./protobuf/wire.ts";
 import { FakeNodeServices } from "./testing/fake-node-services.ts";
 
@@ -190,12 +191,13 @@ describe("basics", () => {
     expect((await yaml.json()).data).toEqual({ b: "two" });
   });
 
-  test("protobuf-preferring Accept gets JSON", async () => {
+  test("protobuf-preferring Accept gets protobuf for a described kind", async () => {
     const res = await call("/api/v1/namespaces/default", {
       headers: { Accept: "application/vnd.kubernetes.protobuf,application/json" },
     });
-    expect(res.headers.get("Content-Type")).toContain("application/json");
-    expect((await res.json()).kind).toBe("Namespace");
+    expect(res.headers.get("Content-Type")).toBe("application/vnd.kubernetes.protobuf");
+    const obj = decodeProtobufObject(new Uint8Array(await res.arrayBuffer())) as { kind: string };
+    expect(obj.kind).toBe("Namespace");
   });
 });
 

@@ -69,7 +69,7 @@ export function createApiServer(deps: ApiServerDeps): Hono<AppEnv> {
   ];
   const served = createServed(deps.client, extra, withDeprecatedSchemas(deps.schemas ?? OPENAPI_SCHEMAS));
 
-  app.onError((e) => statusResponse(e));
+  app.onError((e, c) => statusResponse(e, c.req.header("Accept")));
   app.notFound(() =>
     statusResponse(new ApiError("NotFound", "the server could not find the requested resource")),
   );

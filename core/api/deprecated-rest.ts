@@ -8,6 +8,7 @@ import {
 import { findByKind, resourceKey } from "../resources.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
+import { withoutProtobuf } from "./negotiation.ts";
 import { queryFlag } from "./options.ts";
 import { statusResponse } from "./respond.ts";
 import { convertResponse } from "./response-conversion.ts";
@@ -52,11 +53,15 @@ export function parseDeprecatedTarget(pathname: string): DeprecatedTarget | unde
 }
 
 export async function handleDeprecated(
-  req: Request,
+  request: Request,
   url: URL,
   t: DeprecatedTarget,
   deps: ApiServerDeps,
 ): Promise<Response> {
+  const req = withoutProtobuf(request, {
+    kind: t.version.info.kind,
+    apiVersion: apiVersionOfDeprecated(t.version),
+  });
   let res: Response;
   try {
     res = await dispatch(req, url, t.stored, deps);

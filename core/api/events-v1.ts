@@ -5,6 +5,7 @@ import { findByPlural, resourceKey } from "../resources.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
+import { withoutProtobuf } from "./negotiation.ts";
 import { queryFlag } from "./options.ts";
 import { convertResponse, type ServedVersion } from "./response-conversion.ts";
 import { handleResource, methodNotAllowed } from "./rest.ts";
@@ -51,11 +52,12 @@ const SERVED: ServedVersion = {
 };
 
 export async function handleEventsV1(
-  req: Request,
+  request: Request,
   url: URL,
   t: Target,
   deps: ApiServerDeps,
 ): Promise<Response> {
+  const req = withoutProtobuf(request, SERVED);
   const watch = !t.name && queryFlag(url.searchParams.get("watch"));
   const answer = (res: Response) => convertResponse(res, SERVED, { watch });
   switch (req.method) {

@@ -4,6 +4,7 @@ import { findByPlural, resourceKey } from "../resources.ts";
 import { readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { ALL_VERBS, type ExtraResource } from "./discovery.ts";
+import { withoutProtobuf } from "./negotiation.ts";
 import { queryFlag, writeOptions } from "./options.ts";
 import { convertResponse, type ServedVersion } from "./response-conversion.ts";
 import { handleResource, methodNotAllowed, objectForTarget, respondObject } from "./rest.ts";
@@ -39,7 +40,13 @@ export function parseHpaV1Target(pathname: string): Target | undefined {
   return { info, resource: resourceKey(info), namespace: m[1], name: m[2], subresource: m[3] };
 }
 
-export async function handleHpaV1(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
+export async function handleHpaV1(
+  request: Request,
+  url: URL,
+  t: Target,
+  deps: ApiServerDeps,
+): Promise<Response> {
+  const req = withoutProtobuf(request, V1_SERVED);
   if (t.subresource)
     throw new ApiError(
       "NotFound",

@@ -3,9 +3,26 @@ import type { ApiError } from "../errors.ts";
 import { negotiate } from "./negotiation.ts";
 
 describe("Accept negotiation", () => {
-  test("the first servable clause wins; protobuf is passed over", () => {
+  test("the most preferred servable clause wins; protobuf keeps the next one as its fallback", () => {
     expect(negotiate(null)).toEqual({ format: "json" });
-    expect(negotiate("application/vnd.kubernetes.protobuf, */*")).toEqual({ format: "json" });
+    expect(negotiate("application/vnd.kubernetes.protobuf, */*")).toEqual({
+      format: "protobuf",
+      fallback: { format: "json" },
+    });
+    expect(negotiate("application/vnd.kubernetes.protobuf")).toEqual({ format: "protobuf" });
+    // q-values order the clauses; at equal q the more specific type goes first
+    expect(negotiate("application/vnd.kubernetes.protobuf;q=0.5, application/json")).toEqual({
+      format: "json",
+    });
+    expect(negotiate("*/*, application/vnd.kubernetes.protobuf")).toEqual({
+      format: "protobuf",
+      fallback: { format: "json" },
+    });
+    expect(negotiate("application/json;q=0.9, application/yaml")).toEqual({ format: "yaml" });
+    // no protobuf Table: the clause is passed over
+    expect(
+      negotiate("application/vnd.kubernetes.protobuf;as=Table;g=meta.k8s.io;v=v1, application/json"),
+    ).toEqual({ format: "json" });
     expect(
       negotiate(
         "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json",
@@ -32,8 +49,8 @@ describe("Accept negotiation", () => {
     };
     expect(refused("application/json;q=0").code).toBe(406);
     expect(refused("application/yaml", true).message).toBe(
-      "only the following media types are accepted: application/json, application/json;stream=watch",
+      "only the following media types are accepted: application/json, application/json;stream=watch, application/vnd.kubernetes.protobuf, application/vnd.kubernetes.protobuf;stream=watch",
     );
-    expect(refused("application/vnd.kubernetes.protobuf").reason).toBe("NotAcceptable");
+    expect(refused("application/vnd.kubernetes.protobuf;q=0").reason).toBe("NotAcceptable");
   });
 });

@@ -1,4 +1,6 @@
 import { ApiError } from "../errors.ts";
+import { negotiate, PROTOBUF } from "./negotiation.ts";
+import { encodeProtobufObject } from "./protobuf/encode.ts";
 
 /** JSON response with the Kubernetes content type; extra headers (Warning, …) appended. */
 export function json(body: unknown, code = 200, headers?: HeadersInit): Response {
@@ -7,10 +9,27 @@ export function json(body: unknown, code = 200, headers?: HeadersInit): Response
   return new Response(JSON.stringify(body), { status: code, headers: h });
 }
 
-/** Any thrown value as a Kubernetes `Status` response: kubectl prints `message` and branches on `reason`. */
-export function statusResponse(e: unknown): Response {
+/**
+ * Any thrown value as a Kubernetes `Status` response: kubectl prints `message` and branches on
+ * `reason`. A client that accepts only protobuf gets the Status message in protobuf.
+ */
+export function statusResponse(e: unknown, accept?: string | null): Response {
   const err = toApiError(e);
+  if (accept && protobufOnly(accept)) {
+    const bytes = encodeProtobufObject(err.toStatus());
+    if (bytes) return new Response(bytes, { status: err.code, headers: { "Content-Type": PROTOBUF } });
+  }
   return json(err.toStatus(), err.code);
+}
+
+function protobufOnly(accept: string): boolean {
+  try {
+    const rep = negotiate(accept);
+    return rep.format === "protobuf" && !rep.fallback;
+  } catch {
+    // nothing servable (the 406 itself): JSON, as upstream answers errors it cannot encode
+    return false;
+  }
 }
 
 export function toApiError(e: unknown): ApiError {

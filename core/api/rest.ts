@@ -4,9 +4,10 @@ import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { ListResult } from "../seams/client.ts";
 import { mediaType, PATCH_TYPES, readBody, readBytes } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { checkTransform, encoded, negotiate, partialObjectMetadata } from "./negotiation.ts";
+import { checkTransform, encoded, negotiate, notInProtobuf, partialObjectMetadata } from "./negotiation.ts";
 import { deleteOptions, listOptions, pagedListOptions, queryFlag, writeOptions } from "./options.ts";
-import { json, successStatus, warningHeader } from "./respond.ts";
+import { hasMessage, messageName } from "./protobuf/fields.ts";
+import { successStatus, warningHeader } from "./respond.ts";
 import { includeObjectParam, toTable } from "./table.ts";
 import type { Target } from "./target.ts";
 import { watchResponse, withKind } from "./watch.ts";
@@ -24,7 +25,10 @@ export async function handleResource(
   // An unservable Accept is refused before anything is read or changed.
   const watching = isWatch(url);
   const answersList = !t.name && ((method === "GET" && !watching) || method === "DELETE");
-  checkTransform(negotiate(req.headers.get("Accept"), watching), answersList ? "list" : "object");
+  const rep = negotiate(req.headers.get("Accept"), watching);
+  checkTransform(rep, answersList ? "list" : "object");
+  if (rep.format === "protobuf" && !rep.fallback && !rep.as && !protobufDescribed(t))
+    throw notInProtobuf({ kind: t.info.kind, apiVersion: apiVersionOf(t.info) });
   if (!t.name) {
     if (method === "GET") return isWatch(url) ? watch(req, url, t, deps) : list(req, url, t, deps);
     if (method === "POST") return create(req, url, t, deps);
@@ -63,6 +67,12 @@ export function methodNotAllowed(method: string, t: { resource: string; subresou
     "MethodNotAllowed",
     `the server does not allow this method on the requested resource: ${method} ${what}`,
   );
+}
+
+/** Whether the kind's messages are described, so its objects can be answered in protobuf. */
+function protobufDescribed(t: Target): boolean {
+  const [group, version] = apiVersionOf(t.info).includes("/") ? apiVersionOf(t.info).split("/") : ["", "v1"];
+  return hasMessage(messageName(group!, version!, t.info.kind));
 }
 
 function isWatch(url: URL): boolean {
@@ -152,6 +162,8 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
         ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
         : undefined,
     partialMetadata: rep.as?.kind === "PartialObjectMetadata" ? rep.as.version : undefined,
+    // PartialObjectMetadata is one message for every kind
+    protobuf: rep.format === "protobuf" && (rep.as !== undefined || protobufDescribed(t)),
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
@@ -271,7 +283,8 @@ async function remove(req: Request, url: URL, t: Target, deps: ApiServerDeps): P
     if (still && still.metadata.uid === obj.metadata.uid) return respondObject(req, url, t, still);
   }
   if (options.dryRun) return respondObject(req, url, t, obj);
-  return json(
+  return encoded(
+    negotiate(req.headers.get("Accept")),
     successStatus({ name: t.name, group: t.info.group, kind: t.info.plural, uid: obj.metadata.uid }),
   );
 }
@@ -289,11 +302,11 @@ async function deleteCollection(req: Request, url: URL, t: Target, deps: ApiServ
       if (!(e instanceof ApiError && e.reason === "NotFound")) throw e;
     }
   }
-  return json({
+  return encoded(negotiate(req.headers.get("Accept")), {
     kind: t.info.listKind,
     apiVersion: apiVersionOf(t.info),
     metadata: { resourceVersion },
-    items: deleted,
+    items: deleted.map((o) => withKind(o, t.info)),
   });
 }
 

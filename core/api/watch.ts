@@ -1,8 +1,10 @@
+import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { Client, ListOptions } from "../seams/client.ts";
-import { partialObjectMetadata } from "./negotiation.ts";
+import { PROTOBUF_WATCH, partialObjectMetadata } from "./negotiation.ts";
 import type { Printer } from "./printers/index.ts";
+import { encodeWatchEvent } from "./protobuf/encode.ts";
 import { toApiError } from "./respond.ts";
 import { type IncludeObject, toTable } from "./table.ts";
 import { WATCH_BUFFER_BYTES, watchLifetimeMs } from "./watch-limits.ts";
@@ -25,6 +27,8 @@ export interface WatchRequest {
   table?: { includeObject: IncludeObject; printer?: Printer };
   /** meta.k8s.io version of PartialObjectMetadata event objects (`as=PartialObjectMetadata`). */
   partialMetadata?: string;
+  /** Events as length-prefixed protobuf frames instead of JSON lines. */
+  protobuf?: boolean;
   /** Aborts when the client goes away. */
   signal?: AbortSignal;
   bookmarkIntervalMs?: number;
@@ -65,7 +69,12 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
         const send = (line: Line) => {
           if (closed) return;
           try {
-            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+            const frame = w.protobuf ? encodeWatchEvent(line.type, line.object) : undefined;
+            if (w.protobuf && !frame) {
+              controller.enqueue(unencodableFrame(line.object));
+              return finish();
+            }
+            controller.enqueue(frame ?? encoder.encode(`${JSON.stringify(line)}\n`));
             // desiredSize goes negative by the bytes the client has not taken yet: cut it off,
             // dropping what is queued (the client re-lists or resumes from its last version)
             if ((controller.desiredSize ?? 0) < 0) {
@@ -94,21 +103,15 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
         };
         // Bun sends the header block only with the first body bytes. A newline is whitespace to
         // every JSON stream decoder (Go's json.Decoder skips it), and it gets the 200 out now.
-        controller.enqueue(encoder.encode("\n"));
+        // A protobuf stream has no such filler: a BOOKMARK at the version asked for (a no-op to
+        // client-go's decoder and reflector) gets its headers out; from "0" the first ADDED does.
+        if (!w.protobuf) controller.enqueue(encoder.encode("\n"));
+        else if (lastRv !== "0" && !w.sendInitialEvents) send(bookmarkAt(w, lastRv));
         w.signal?.addEventListener("abort", finish);
         timers.push(setTimeout(finish, watchLifetimeMs(w.timeoutSeconds, w.minLifetimeSeconds)));
         if (w.bookmarks) {
           // only once a resourceVersion is known: a bookmark at "0" would make an informer re-list
-          const bookmark = () =>
-            lastRv !== "0" &&
-            send({
-              type: "BOOKMARK",
-              object: {
-                kind: w.info.kind,
-                apiVersion: apiVersionOf(w.info),
-                metadata: { resourceVersion: lastRv },
-              },
-            });
+          const bookmark = () => lastRv !== "0" && send(bookmarkAt(w, lastRv));
           intervals.push(setInterval(bookmark, w.bookmarkIntervalMs ?? 30_000));
         }
         void (async () => {
@@ -153,11 +156,35 @@ export function watchResponse(client: Client, w: WatchRequest): Response {
   return new Response(body, {
     status: 200,
     headers: {
-      "Content-Type": "application/json",
+      "Content-Type": w.protobuf ? PROTOBUF_WATCH : "application/json",
       "Cache-Control": "no-cache, private",
       "X-Content-Type-Options": "nosniff",
     },
   });
+}
+
+/**
+ * A protobuf event frame; an object with a field the message descriptions lack cannot be sent
+ * without losing it, so the stream ends with an ERROR event naming why (the client re-lists).
+ */
+function unencodableFrame(object: unknown): Uint8Array {
+  const status = new ApiError(
+    "InternalError",
+    `${describe(object)} has fields minik cannot encode in protobuf: watch with Accept: application/json`,
+  ).toStatus();
+  return encodeWatchEvent("ERROR", status)!;
+}
+
+function describe(obj: unknown): string {
+  const o = obj as { kind?: string; metadata?: { name?: string } };
+  return `${o.kind ?? "object"} ${o.metadata?.name ?? ""}`.trim();
+}
+
+function bookmarkAt(w: WatchRequest, resourceVersion: string): Line {
+  return {
+    type: "BOOKMARK",
+    object: { kind: w.info.kind, apiVersion: apiVersionOf(w.info), metadata: { resourceVersion } },
+  };
 }
 
 /** The bookmark that ends a WatchList's initial events, at the revision they are the state of. */

@@ -32,7 +32,13 @@ const POINTER_SCALARS = new Set([
 ]);
 
 /** Go structs embedded with `json:",inline"`: a field of their own in protobuf, merged in JSON. */
-const INLINE = new Set(["ingressRuleValue", "volumeSource"]);
+export const INLINE = new Set([
+  "ingressRuleValue",
+  "volumeSource",
+  "localObjectReference",
+  "handler",
+  "volumeStatus",
+]);
 
 export function decodeProtobufObject(bytes: Uint8Array): unknown {
   if (bytes.byteLength < 4 || MAGIC.some((b, i) => bytes[i] !== b)) {
@@ -69,7 +75,11 @@ function decodeMessage(message: string, bytes: Uint8Array): unknown {
     case "meta.v1.MicroTime": {
       const seconds = Number(fields.get(1)?.[0]?.value ?? 0n);
       if (!seconds) return undefined;
-      return new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+      const iso = new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+      if (message === "meta.v1.Time") return iso;
+      // MicroTime keeps microseconds, as metav1.MicroTime's RFC3339Micro.
+      const nanos = Number(fields.get(2)?.[0]?.value ?? 0n);
+      return iso.replace(/Z$/, `.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z`);
     }
     case "util.intstr.IntOrString": {
       const type = Number(fields.get(1)?.[0]?.value ?? 0n);

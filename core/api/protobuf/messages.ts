@@ -408,13 +408,23 @@ export const MESSAGES: Record<string, string> = {
   "meta.v1.LabelSelectorRequirement": "1:key:string 2:operator:string 3:values:string:r",
   "meta.v1.ManagedFieldsEntry":
     "1:manager:string 2:operation:string 3:apiVersion:string 4:time:meta.v1.Time 6:fieldsType:string 7:fieldsV1:meta.v1.FieldsV1 8:subresource:string",
+  "meta.v1.ListMeta":
+    "1:selfLink:string 2:resourceVersion:string 3:continue:string 4:remainingItemCount:int64",
   "meta.v1.MicroTime": "1:seconds:int64 2:nanos:int32",
   "meta.v1.ObjectMeta":
     "1:name:string 2:generateName:string 3:namespace:string 4:selfLink:string 5:uid:string 6:resourceVersion:string 7:generation:int64 8:creationTimestamp:meta.v1.Time 9:deletionTimestamp:meta.v1.Time 10:deletionGracePeriodSeconds:int64 11:labels:string:m 12:annotations:string:m 13:ownerReferences:meta.v1.OwnerReference:r 14:finalizers:string:r 17:managedFields:meta.v1.ManagedFieldsEntry:r",
   "meta.v1.OwnerReference":
     "1:kind:string 3:name:string 4:uid:string 5:apiVersion:string 6:controller:bool 7:blockOwnerDeletion:bool",
+  "meta.v1.PartialObjectMetadata": "1:metadata:meta.v1.ObjectMeta",
   "meta.v1.Preconditions": "1:uid:string 2:resourceVersion:string",
+  "meta.v1.Status":
+    "1:metadata:meta.v1.ListMeta 2:status:string 3:message:string 4:reason:string 5:details:meta.v1.StatusDetails 6:code:int32",
+  "meta.v1.StatusCause": "1:reason:string 2:message:string 3:field:string",
+  "meta.v1.StatusDetails":
+    "1:name:string 2:group:string 3:kind:string 6:uid:string 4:causes:meta.v1.StatusCause:r 5:retryAfterSeconds:int32",
   "meta.v1.Time": "1:seconds:int64 2:nanos:int32",
+  "meta.v1.WatchEvent": "1:type:string 2:object:runtime.RawExtension",
+  "runtime.RawExtension": "1:raw:bytes",
   "runtime.TypeMeta": "1:apiVersion:string 2:kind:string",
   "runtime.Unknown": "1:typeMeta:runtime.TypeMeta 2:raw:bytes 3:contentEncoding:string 4:contentType:string",
   "util.intstr.IntOrString": "1:type:int64 2:intVal:int32 3:strVal:string",

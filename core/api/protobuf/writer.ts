@@ -1,5 +1,5 @@
 /**
- * A protobuf wire-format writer for the few messages minik encodes (OpenAPI v2): fields are
+ * A protobuf wire-format writer for the messages minik encodes (OpenAPI v2, API objects): fields are
  * appended in the order written; empty strings, false and absent values are left out, as proto3
  * does.
  */
@@ -55,9 +55,30 @@ export class ProtoWriter {
 
   double(field: number, value: number | undefined): this {
     if (value === undefined || value === 0) return this;
+    return this.doubleField(field, value);
+  }
+
+  /** A 64-bit float, written even when zero. */
+  doubleField(field: number, value: number): this {
     this.key(field, 1);
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, value, true);
+    this.chunks.push(b);
+    return this;
+  }
+
+  /** A varint written even when zero (a pointer field whose explicit zero means something). */
+  varintField(field: number, value: bigint | number): this {
+    this.key(field, 0);
+    this.varint(value);
+    return this;
+  }
+
+  /** A 32-bit float, written even when zero. */
+  float(field: number, value: number): this {
+    this.key(field, 5);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, value, true);
     this.chunks.push(b);
     return this;
   }

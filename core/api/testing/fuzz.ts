@@ -1,5 +1,6 @@
 import { stringify as toYaml } from "yaml";
 import type { Client } from "../../seams/client.ts";
+import { decodeProtobufObject } from "../protobuf/decode.ts";
 
 /**
  * A seeded generator of hostile and careless requests for the API (malformed URLs, bodies of the
@@ -364,15 +365,18 @@ export async function runFuzz(options: {
     report.byStatus[res.status] = (report.byStatus[res.status] ?? 0) + 1;
     const streaming = request.path.includes("watch=") && res.status === 200;
     let body = "";
+    let bytes = new Uint8Array();
     if (streaming) await res.body?.cancel();
-    else body = await res.text();
+    else bytes = new Uint8Array(await res.arrayBuffer());
+    body = new TextDecoder().decode(bytes);
     const finding = (problem: string) =>
       report.findings.push({ request, status: res.status, body: body.slice(0, 500), problem });
     if (res.status >= 500) finding("5xx");
     else if (res.status >= 400 && request.method !== "HEAD") {
       let status: { kind?: string } | undefined;
       try {
-        status = JSON.parse(body);
+        const protobuf = res.headers.get("Content-Type") === "application/vnd.kubernetes.protobuf";
+        status = (protobuf ? decodeProtobufObject(bytes) : JSON.parse(body)) as { kind?: string };
       } catch {}
       if (status?.kind !== "Status") finding("error without a Status body");
       if (request.creates && res.status !== 409) {
