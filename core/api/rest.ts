@@ -162,8 +162,13 @@ function watch(req: Request, url: URL, t: Target, deps: ApiServerDeps): Response
         ? { includeObject: includeObjectParam(q.get("includeObject")), printer: t.printer }
         : undefined,
     partialMetadata: rep.as?.kind === "PartialObjectMetadata" ? rep.as.version : undefined,
-    // PartialObjectMetadata is one message for every kind
-    protobuf: rep.format === "protobuf" && (rep.as !== undefined || protobufDescribed(t)),
+    // PartialObjectMetadata is one message for every kind, always encodable. Full objects are
+    // streamed in protobuf only to a client that takes nothing else: a later object with a field
+    // the descriptions lack would end the stream (and a client-go informer would re-list forever),
+    // while JSON carries every field.
+    protobuf:
+      rep.format === "protobuf" &&
+      (rep.as !== undefined || (protobufDescribed(t) && rep.fallback === undefined)),
     signal: req.signal,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
   });
