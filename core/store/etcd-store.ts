@@ -24,6 +24,11 @@ export interface EtcdStoreOptions {
   fetch?: typeof fetch;
 }
 
+/** No member reachable is an outage (503, retry later), not a refused request. */
+function failureCode(e: unknown): "Unavailable" | "Internal" {
+  return /^no etcd member answered/.test((e as Error).message ?? "") ? "Unavailable" : "Internal";
+}
+
 /** Retries of an unconditional update/delete that lost a race to another writer. */
 const MAX_RETRIES = 16;
 
@@ -39,7 +44,7 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
   let drained: (() => void) | undefined;
 
   const cache = await createWatchCache(etcd, limit).catch((e) => {
-    throw new StoreError("Internal", `etcd at ${options.endpoints.join(", ")}: ${(e as Error).message}`);
+    throw new StoreError(failureCode(e), `etcd at ${options.endpoints.join(", ")}: ${(e as Error).message}`);
   });
 
   /** Every operation counts itself, so close() can let running writes finish. */
@@ -50,7 +55,7 @@ export async function createEtcdStore(options: EtcdStoreOptions): Promise<Store>
       return await fn();
     } catch (e) {
       if (e instanceof StoreError) throw e;
-      throw new StoreError("Internal", `etcd: ${(e as Error).message}`);
+      throw new StoreError(failureCode(e), `etcd: ${(e as Error).message}`);
     } finally {
       if (--pending === 0) drained?.();
     }

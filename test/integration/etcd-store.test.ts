@@ -79,4 +79,13 @@ describe.skipIf(skip)("EtcdStore", () => {
       await s.close();
     }
   }, 30_000);
+
+  test("no member reachable: Unavailable (503), naming the endpoints", async () => {
+    const e = await createEtcdStore({ endpoints: ["http://127.0.0.1:1"], compactIntervalMs: 0 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect((e as { code?: string }).code).toBe("Unavailable");
+    expect((e as Error).message).toContain("127.0.0.1:1");
+  }, 30_000);
 });
