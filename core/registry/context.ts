@@ -7,21 +7,13 @@ import { CRD_RESOURCE, type CustomResourceDefinition } from "../crd/types.ts";
 import { deprecationWarning, findDeprecated, toStored } from "../deprecated-versions.ts";
 import { ApiError, isApiError, type StatusCause } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import {
-  apiVersionOf,
-  findByKind,
-  LEGACY_API_VERSIONS,
-  RESOURCES,
-  type ResourceInfo,
-  resourceKey,
-} from "../resources.ts";
+import { apiVersionOf, findByKind, LEGACY_API_VERSIONS, RESOURCES, resourceKey } from "../resources.ts";
 import type { WriteOptions } from "../seams/client.ts";
 import type { Store } from "../store/store.ts";
 import { validateObjectMeta } from "../validation/object-meta.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { convertLegacy } from "./legacy.ts";
 import { strategyFor } from "./strategies/index.ts";
-import type { Strategy } from "./strategy.ts";
 
 /** Group-versions the registry converts from that Kubernetes still serves (no deprecation). */
 const CURRENT_OTHER_VERSIONS = new Set(["autoscaling/v1"]);
