@@ -85,6 +85,30 @@ describe.skipIf(skip)("PgStore", () => {
     }
   });
 
+  test("servers starting together, while another writes, share one schema without deadlock", async () => {
+    const schema = fresh();
+    const [a, b] = await Promise.all([
+      createPgStore({ url: server.url, schema, compactIntervalMs: 0 }),
+      createPgStore({ url: server.url, schema, compactIntervalMs: 0 }),
+    ]);
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 0; writing; i++) await a.create("pods", pod(`w${i}`));
+    })();
+    try {
+      const more = await Promise.all(
+        [1, 2, 3].map(() => createPgStore({ url: server.url, schema, compactIntervalMs: 0 })),
+      );
+      for (const s of more) await s.close();
+      await b.create("pods", pod("from-b"));
+    } finally {
+      writing = false;
+      await writes;
+      await a.close();
+      await b.close();
+    }
+  });
+
   test("the database down: 503-worded Unavailable, no local divergence, back without a restart", async () => {
     const schema = fresh();
     const s = await createPgStore({ url: server.url, schema, compactIntervalMs: 0, pollIntervalMs: 200 });
