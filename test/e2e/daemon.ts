@@ -94,6 +94,11 @@ export async function startDaemon(
       String(proc.pid),
     ]);
     proc.kill("SIGKILL");
+    // a data dir made here has no other owner to remove it
+    if (!dataDir) {
+      await proc.exited;
+      removeDir(dir);
+    }
     throw new Error(
       `minik up on ${url} not ready after 20 s (exit code ${proc.exitCode ?? "none, still running"}); output so far: ${out}\n${ps.stdout}`,
     );
