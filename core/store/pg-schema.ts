@@ -1,4 +1,5 @@
 import { bigint, index, pgSchema, primaryKey, text } from "drizzle-orm/pg-core";
+import type postgres from "postgres";
 
 /**
  * The tables of the PostgreSQL store, in a schema of their own (`minik` by default), so several
@@ -65,4 +66,43 @@ export function pgSchemaDdl(schema: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${schema}.meta (key text PRIMARY KEY, value bigint NOT NULL)`,
     `INSERT INTO ${schema}.meta (key, value) VALUES ('revision', 0), ('compacted', 0) ON CONFLICT DO NOTHING`,
   ];
+}
+
+/** The schema_version `pgSchemaDdl` brings a schema to. */
+const SCHEMA_VERSION = 2;
+
+async function schemaVersion(client: postgres.Sql, schema: string): Promise<number> {
+  try {
+    const [row] = await client`SELECT value FROM ${client(schema)}.meta WHERE key = 'schema_version'`;
+    return Number(row?.value ?? 0);
+  } catch (e) {
+    // no schema or no table yet (3F000, 42P01): a fresh database
+    if (/^(3F000|42P01)$/.test(String((e as { code?: unknown }).code))) return 0;
+    throw e;
+  }
+}
+
+/**
+ * Creates or upgrades the schema only when it is behind: DDL on tables other servers are writing
+ * (ALTER TABLE takes an exclusive lock) could deadlock with their transactions. Two servers starting
+ * together on an empty database: the advisory lock lets one create while the other waits, and a
+ * deadlock the database breaks is simply tried again.
+ */
+export async function ensureSchema(client: postgres.Sql, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if ((await schemaVersion(client, schema)) >= SCHEMA_VERSION) return;
+      await client.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${`minik:${schema}`}))`;
+        for (const ddl of pgSchemaDdl(schema)) await tx.unsafe(ddl);
+        await tx.unsafe(
+          `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', ${SCHEMA_VERSION})
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        );
+      });
+      return;
+    } catch (e) {
+      if (String((e as { code?: unknown }).code) !== "40P01" || attempt >= 5) throw e;
+    }
+  }
 }

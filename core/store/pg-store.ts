@@ -5,7 +5,7 @@ import type { KubeObject, WatchEventType } from "../object.ts";
 import { pageBounds } from "./list-page.ts";
 import { ChangeFeed, FEED_CHUNK } from "./pg-change-feed.ts";
 import { currentRows, type KeyedRow, rowsAt } from "./pg-list-at.ts";
-import { type PgTables, pgSchemaDdl, pgTables, SCHEMA_NAME } from "./pg-schema.ts";
+import { ensureSchema, type PgTables, pgTables, SCHEMA_NAME } from "./pg-schema.ts";
 import type { ListAt, Listed, Store } from "./store.ts";
 import {
   checkPreconditions,
@@ -432,45 +432,6 @@ function toChange(r: {
 
 /** The NOTIFY channel of one schema's writes. */
 export const channelOf = (schema: string) => `${schema}_changes`;
-
-/** The schema_version the DDL of pg-schema.ts brings a schema to. */
-const SCHEMA_VERSION = 2;
-
-async function schemaVersion(client: postgres.Sql, schema: string): Promise<number> {
-  try {
-    const [row] = await client`SELECT value FROM ${client(schema)}.meta WHERE key = 'schema_version'`;
-    return Number(row?.value ?? 0);
-  } catch (e) {
-    // no schema or no table yet (3F000, 42P01): a fresh database
-    if (/^(3F000|42P01)$/.test(String((e as { code?: unknown }).code))) return 0;
-    throw e;
-  }
-}
-
-/**
- * Creates or upgrades the schema only when it is behind: DDL on tables other servers are writing
- * (ALTER TABLE takes an exclusive lock) could deadlock with their transactions. Two servers starting
- * together on an empty database: the advisory lock lets one create while the other waits, and a
- * deadlock the database breaks is simply tried again.
- */
-async function ensureSchema(client: postgres.Sql, schema: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if ((await schemaVersion(client, schema)) >= SCHEMA_VERSION) return;
-      await client.begin(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(hashtext(${`minik:${schema}`}))`;
-        for (const ddl of pgSchemaDdl(schema)) await tx.unsafe(ddl);
-        await tx.unsafe(
-          `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', ${SCHEMA_VERSION})
-           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-        );
-      });
-      return;
-    } catch (e) {
-      if (String((e as { code?: unknown }).code) !== "40P01" || attempt >= 5) throw e;
-    }
-  }
-}
 
 /** Connects, creates the schema when missing, and returns a Store following the change log. */
 export async function createPgStore(opts: PgStoreOptions): Promise<PgStore> {
