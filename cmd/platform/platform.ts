@@ -31,6 +31,12 @@ export interface Platform {
   relayTcp(listen: { hostname: string; port: number }, target: { hostname: string; port: number }): TcpRelay;
   /** A full, synchronous garbage collection where the runtime offers one (a no-op elsewhere). */
   collectGarbage(): void;
+  /**
+   * Gives back what the process holds but does not use: a full collection, the heap's free pages,
+   * and (Bun) the clean file pages of the binary that start-up touched. For a daemon gone quiet
+   * (see cmd/memory-trimmer.ts); synchronous, a few milliseconds.
+   */
+  releaseMemory(): void;
 }
 
 export interface ServeOptions {

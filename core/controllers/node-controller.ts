@@ -10,6 +10,9 @@ import { UNSCHEDULABLE_TAINT } from "./scheduler.ts";
 
 const NOT_READY_TAINT = "node.kubernetes.io/not-ready";
 
+/** The kubelet's nodeStatusReportFrequency. */
+export const NODE_STATUS_REPORT_MS = 5 * 60_000;
+
 /** Eviction thresholds of a default kubelet: below these the node reports pressure. */
 const MEMORY_EVICTION_BYTES = 100 * 2 ** 20;
 const DISK_EVICTION_FRACTION = 0.1;
@@ -18,8 +21,14 @@ const PID_PRESSURE_FRACTION = 0.9;
 export interface NodeControllerOptions {
   nodeName: string;
   hostInfo: HostInfoSource;
-  /** How often conditions are re-posted (kubelet: 10 s). */
+  /** How often the node's status is computed and posted when it changed (kubelet: 10 s). */
   heartbeatMs?: number;
+  /**
+   * How often an unchanged status is posted anyway (kubelet's nodeStatusReportFrequency: 5 min).
+   * The node's Lease carries the 10 s heartbeat; a Node write every 10 s would wake every Node
+   * informer (scheduler, DaemonSets, taints, the dashboard) for nothing.
+   */
+  reportMs?: number;
   /**
    * Whether the node can run pods. When false (minik up --runtime none) the node is NotReady and
    * tainted not-ready:NoSchedule, so pods stay Pending with that reason. Default: ready.
@@ -40,6 +49,7 @@ export type RuntimeReadiness = boolean | { ready: boolean; message?: string };
 export function createNodeController(ctx: ControllerContext, options: NodeControllerOptions): Controller {
   const { client, informers, clock } = ctx;
   const { nodeName, hostInfo, heartbeatMs = 10_000, runtimeReady = () => true } = options;
+  const reportMs = Math.max(heartbeatMs, options.reportMs ?? NODE_STATUS_REPORT_MS);
   const nodes = informers.for<Kube<Node>>("nodes");
   const controller = createController({ name: "node", log: ctx.log, reconcile, workers: 1 });
   nodes.onEvent((e) => {
@@ -70,7 +80,7 @@ export function createNodeController(ctx: ControllerContext, options: NodeContro
       });
       nodes.observe(node);
     }
-    const status = nodeStatus(node.status, info, ready, clock.now(), timestamp(clock), heartbeatMs, why);
+    const status = nodeStatus(node.status, info, ready, clock.now(), timestamp(clock), reportMs, why);
     if (status) nodes.observe(await client.updateStatus<Kube<Node>>("nodes", { ...node, status }));
     return { requeueAfterMs: heartbeatMs };
   }
@@ -115,7 +125,7 @@ export function syncedTaints(node: Node, ready: boolean, now: string): Taint[] |
 
 /**
  * The node status to post, or undefined when nothing but the heartbeat would change and the
- * last heartbeat is recent (so a reconcile run twice writes once).
+ * last heartbeat is more recent than `reportMs` (so a reconcile run twice writes once).
  */
 export function nodeStatus(
   old: NodeStatus | undefined,
@@ -123,7 +133,7 @@ export function nodeStatus(
   ready: boolean,
   now: number,
   nowText: string,
-  heartbeatMs: number,
+  reportMs: number,
   notReadyMessage = "no container runtime: minik up runs with --runtime none (or not as root), so pods stay Pending",
 ): NodeStatus | undefined {
   const capacity = {
@@ -176,9 +186,9 @@ export function nodeStatus(
           message: notReadyMessage,
         },
   ];
-  // Due a little early, so the requeue after heartbeatMs always posts.
+  // Due a little early, so a requeue landing right on the report time posts.
   const heartbeatDue = (old?.conditions ?? []).some(
-    (c) => !(now - parseTime(c.lastHeartbeatTime) < heartbeatMs - 500),
+    (c) => !(now - parseTime(c.lastHeartbeatTime) < reportMs - 500),
   );
   const conditions = wanted.map((c) => {
     const prev = old?.conditions?.find((x) => x.type === c.type);
