@@ -1,27 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import type { HostInfo } from "./host-info.ts";
 import { NODE_STATUS_REPORT_MS, nodeStatus } from "./node-controller.ts";
+import { testHostInfo } from "./testing/test-kit.ts";
 
-const host: HostInfo = {
-  hostname: "laptop",
-  internalIP: "192.0.2.10",
-  cpuCores: 4,
-  memoryTotalBytes: 8 * 2 ** 30,
-  memoryAvailableBytes: 4 * 2 ** 30,
-  diskTotalBytes: 100 * 2 ** 30,
-  diskAvailableBytes: 50 * 2 ** 30,
-  pidsInUse: 300,
-  pidMax: 4_000_000,
-  maxPods: 110,
-  operatingSystem: "linux",
-  architecture: "amd64",
-  kernelVersion: "6.1.0",
-  osImage: "Debian GNU/Linux 12 (bookworm)",
-  containerRuntimeVersion: "crun://1.8.1",
-  machineID: "m",
-  systemUUID: "u",
-  bootID: "b",
-};
+const host = testHostInfo();
 
 const at = (ms: number) => [ms, new Date(ms).toISOString()] as const;
 
