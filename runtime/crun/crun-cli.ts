@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tracked } from "../supervise/exit-watcher.ts";
 
 /**
@@ -106,6 +106,26 @@ export async function crunVersion(crunPath: string): Promise<string> {
   const version = /^crun version (\S+)/m.exec(stdout)?.[1];
   if (!ok || !version) throw new CrunError(argv, stderr || stdout);
   return version;
+}
+
+/**
+ * The node health check's crun probe: crun is run (`--version`) again only when its binary on disk
+ * changed — replaced by an upgrade, removed — since it last answered; otherwise a stat of it is
+ * enough. Running crun on every check cost an idle node a process every 10 s (issue 17).
+ */
+export function createCrunProbe(crunPath: string): () => Promise<void> {
+  let verified: string | undefined;
+  return async () => {
+    const path = crunPath.includes("/") ? crunPath : Bun.which(crunPath);
+    if (!path) throw new CrunError([crunPath, "--version"], `${crunPath} is not on PATH`);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) throw new CrunError([path, "--version"], `${path} is gone`);
+    const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`;
+    if (identity === verified) return;
+    verified = undefined;
+    await crunVersion(path);
+    verified = identity;
+  };
 }
 
 async function capture(argv: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {

@@ -21,7 +21,7 @@ import { inspectContainer } from "./container-inspect.ts";
 import { createContainerLogWriters, DEFAULT_LOG_LIMITS } from "./container-log-writer.ts";
 import { logStream } from "./container-logs.ts";
 import { createContainerStdins } from "./container-stdin.ts";
-import { type CrunCli, CrunError, createCrunCli, crunVersion } from "./crun-cli.ts";
+import { type CrunCli, CrunError, createCrunCli, createCrunProbe, crunVersion } from "./crun-cli.ts";
 import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
@@ -339,6 +339,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     return [...containers.values()].filter((c) => c.podUid === uid);
   }
 
+  const probeCrun = createCrunProbe(options.crunPath ?? "crun");
+
   const runtime: CrunRuntime = {
     name: "crun",
 
@@ -349,7 +351,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
 
     async health() {
       if (!crun) throw new Error("crun runtime not started");
-      await crunVersion(options.crunPath ?? "crun");
+      await probeCrun();
       if (!existsSync(layout.crunRoot)) throw new Error(`crun state directory ${layout.crunRoot} is missing`);
     },
 
