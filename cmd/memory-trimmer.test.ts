@@ -56,3 +56,20 @@ test("stop clears the timer", () => {
   h.trimmer.stop();
   expect(h.stopped()).toBe(true);
 });
+
+test("each release says what it gave back", () => {
+  let rss = 97 * 2 ** 20;
+  const lines: string[] = [];
+  const trimmer = startMemoryTrimmer({
+    release: () => {
+      rss = 48 * 2 ** 20;
+    },
+    cpuMs: () => 0,
+    rssBytes: () => rss,
+    log: (m) => lines.push(m),
+    setInterval: () => 0,
+    clearInterval: () => {},
+  });
+  trimmer.tick();
+  expect(lines).toEqual(["memory: released 49.0 MB after a busy spell (RSS 97.0 → 48.0 MB)"]);
+});

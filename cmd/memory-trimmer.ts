@@ -14,6 +14,10 @@ export interface MemoryTrimmerOptions {
   release(): void;
   /** CPU time used by this process so far, in milliseconds (user + system). */
   cpuMs(): number;
+  /** Says what a release gave back (one line per busy spell), when given with `rssBytes`. */
+  log?: (message: string) => void;
+  /** The process's resident set size in bytes. */
+  rssBytes?: () => number;
   /** How often quietness is checked. */
   periodMs?: number;
   /** CPU time per period under which the process counts as quiet. */
@@ -54,7 +58,14 @@ export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer
       if (!busySinceRelease) return;
       busySinceRelease = false;
       releases++;
+      const before = options.rssBytes?.();
       options.release();
+      if (before !== undefined && options.log) {
+        const after = options.rssBytes!();
+        options.log(
+          `memory: released ${mb(before - after)} MB after a busy spell (RSS ${mb(before)} → ${mb(after)} MB)`,
+        );
+      }
       // the release's own CPU time is not work the next period should see
       last = options.cpuMs();
     },
@@ -70,8 +81,15 @@ export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer
   return trimmer;
 }
 
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
 /** This process's CPU time in milliseconds (node:process, as Bun and Deno both offer it). */
 export function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** This process's resident set size in bytes. */
+export function processRssBytes(): number {
+  return process.memoryUsage.rss();
 }
