@@ -105,6 +105,8 @@ export interface Minik {
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
   output(): string;
+  /** How many times the daemon has said it released idle memory (cmd/memory-trimmer.ts). */
+  releases(): number;
 }
 
 /**
@@ -119,6 +121,7 @@ export async function startMinik(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let out = "";
+  let releases = 0;
   const t0 = now();
   const bin = profile
     ? [
@@ -137,10 +140,15 @@ export async function startMinik(
     void (async () => {
       const dec = new TextDecoder();
       const reader = (stream as ReadableStream<Uint8Array>).getReader();
+      let partial = "";
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        out = (out + dec.decode(value)).slice(-20_000);
+        const text = dec.decode(value);
+        out = (out + text).slice(-20_000);
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        releases += lines.filter((l) => l.includes("memory: released")).length;
       }
     })();
   }
@@ -191,6 +199,7 @@ export async function startMinik(
       }
     },
     output: () => out,
+    releases: () => releases,
   };
 }
 

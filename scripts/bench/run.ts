@@ -14,7 +14,7 @@ import { alive, dropLease, takeLease } from "../test-images/leases.ts";
 import { apiLatencyCase } from "./cases/api-latency.ts";
 import { type Curves, objectCurves, replicaCurve } from "./cases/growth.ts";
 import { ingressPathCase } from "./cases/ingress-path.ts";
-import { settledMemory } from "./cases/memory.ts";
+import { type IdleMemory, settledMemory, waitForRelease } from "./cases/memory.ts";
 import { deletePods, podManifest, podStartCase } from "./cases/pod-start.ts";
 import { rampCase } from "./cases/replica-ramp.ts";
 import { seedFlowCase } from "./cases/seed-flow.ts";
@@ -220,6 +220,8 @@ async function main() {
     await deletePods(m, "");
   });
   if (startupRows[0]) startupRows[0].minik = m.readyMs;
+  // before the trimmer's first check (5 s after ready): what start-up left resident
+  const justStarted = await settledMemory(m);
   bench.rows.push(...startupRows);
   bench.log(`minik up (network + crun) → /readyz in ${m.readyMs.toFixed(0)} ms`);
 
@@ -234,6 +236,7 @@ async function main() {
   );
   const resources = minikContainerResources(dataDir);
   await deletePods(m, "bench=warm-up");
+  const releasesBeforeIdle = m.releases();
 
   // podman and raw crun, only for the cases that compare with them
   const peers = needPeers
@@ -251,10 +254,12 @@ async function main() {
     }
   }
 
-  await Bun.sleep(3000);
-  const fresh = await settledMemory(m);
+  // idle as a quiet node is: start-up and the warm-up pod's memory released, one resync since
+  await waitForRelease(m, releasesBeforeIdle);
+  await Bun.sleep(31_000);
+  const fresh: IdleMemory = { justStarted, quiet: await settledMemory(m) };
   bench.log(
-    `idle (no objects, no pods): daemon RSS ${(fresh.daemonRssKb / 1024).toFixed(1)} MB, PSS of minik's processes ${(fresh.addedPssKb / 1024).toFixed(1)} MB`,
+    `idle (no objects, no pods): daemon RSS ${(fresh.justStarted.daemonRssKb / 1024).toFixed(1)} MB just started, ${(fresh.quiet.daemonRssKb / 1024).toFixed(1)} MB quiet; PSS of minik's processes ${(fresh.quiet.addedPssKb / 1024).toFixed(1)} MB`,
   );
 
   const at1k = want("api") ? await apiLatencyCase(bench, m) : undefined;

@@ -54,3 +54,20 @@ export function conmonPssKb(pids: number[]): number {
   if (pids.length === 0) return Number.NaN;
   return pids.reduce((s, p) => s + pssKb(p), 0) / pids.length;
 }
+
+/** Idle memory of the node daemon: right after start-up, and as a quiet node holds it. */
+export interface IdleMemory {
+  /** Right after /readyz, before the daemon's first release (its first quiet check is 5 s after ready). */
+  justStarted: MinikMemory;
+  /** After the release that follows the warm-up pod, and one 30 s resync (service proxy, policies) since. */
+  quiet: MinikMemory;
+}
+
+/** Waits until the daemon has released idle memory more than `seen` times (cmd/memory-trimmer.ts). */
+export async function waitForRelease(m: Minik, seen: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (m.releases() <= seen) {
+    if (Date.now() > until) throw new Error(`the daemon released no idle memory within ${timeoutMs} ms`);
+    await Bun.sleep(100);
+  }
+}
