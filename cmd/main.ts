@@ -34,6 +34,10 @@ cli
   .option("--pod-cidr <cidr>", "Pod address range")
   .option("--service-cidr <cidr>", "Service ClusterIP range")
   .option("--max-pods <n>", "Pods this node takes, as the kubelet's --max-pods (default 110)")
+  .option(
+    "--idle-memory <policy>",
+    "release: a quiet daemon gives back memory it holds unused (default); keep: it never does (steady figures for measurements)",
+  )
   .option("--hpa-sync-period <seconds>", "How often autoscalers are evaluated (default 15)")
   .option("--nodeport-address <ip>", "Address NodePorts listen on", { default: "127.0.0.1" })
   .option("--ingress-http <addr>", "Ingress HTTP listener, host:port or off (default 127.0.0.1:80)")

@@ -38,3 +38,11 @@ test("a bad --max-pods is refused before anything is created", async () => {
     ).rejects.toThrow(`invalid --max-pods "${bad}": use a whole number from 1 to 10000`);
   expect(() => statSync(never)).toThrow();
 });
+
+test("a bad --idle-memory is refused before anything is created", async () => {
+  const never = join(dir, "never-idle-memory");
+  await expect(
+    up({ listen: "127.0.0.1:0", dataDir: never, runtime: "none", idleMemory: "sometimes" }),
+  ).rejects.toThrow("--idle-memory sometimes: give release (the default) or keep");
+  expect(() => statSync(never)).toThrow();
+});

@@ -85,6 +85,8 @@ export interface UpOptions extends DatastoreOptions, NodeNetworkFlags {
   ingressHttp?: string;
   ingressHttps?: string;
   maxPods?: number | string;
+  /** `release` (default) or `keep`: see cmd/memory-trimmer.ts. */
+  idleMemory?: string;
   containerLogMaxSize?: string;
   containerLogMaxFiles?: number;
   debug?: boolean;
@@ -118,6 +120,7 @@ export async function up(opts: UpOptions): Promise<void> {
     );
   }
   const maxPods = maxPodsOf(opts.maxPods);
+  const releaseIdleMemory = idleMemoryPolicy(opts.idleMemory);
   containerLogLimits(opts); // refused before anything starts; the node reads them again
   await step("preparing the data directory", () => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const token = await step("reading the API token", () => ensureToken(dataDir, log));
@@ -332,12 +335,13 @@ export async function up(opts: UpOptions): Promise<void> {
   // A measurement hook: `bun run bench` forces a full collection before it samples memory, so
   // idle and busy figures compare live data, not how far the collector happened to get.
   process.on("SIGUSR2", () => platform.collectGarbage());
-  startMemoryTrimmer({
-    release: platform.releaseMemory,
-    cpuMs: processCpuMs,
-    rssBytes: processRssBytes,
-    log,
-  });
+  if (releaseIdleMemory)
+    startMemoryTrimmer({
+      release: platform.releaseMemory,
+      cpuMs: processCpuMs,
+      rssBytes: processRssBytes,
+      log,
+    });
   await new Promise(() => {});
 }
 
@@ -447,6 +451,12 @@ function electedControllers(
 }
 
 /** `--max-pods`: a whole number of pods (the pod range and the host bound it in practice). */
+function idleMemoryPolicy(value: string | undefined): boolean {
+  if (value === undefined || value === "release") return true;
+  if (value === "keep") return false;
+  throw new UsageError(`--idle-memory ${value}: give release (the default) or keep`);
+}
+
 function maxPodsOf(value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

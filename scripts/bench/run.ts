@@ -14,7 +14,7 @@ import { alive, dropLease, takeLease } from "../test-images/leases.ts";
 import { apiLatencyCase } from "./cases/api-latency.ts";
 import { type Curves, objectCurves, replicaCurve } from "./cases/growth.ts";
 import { ingressPathCase } from "./cases/ingress-path.ts";
-import { type IdleMemory, settledMemory, waitForRelease } from "./cases/memory.ts";
+import { idleNodeMemory } from "./cases/memory.ts";
 import { deletePods, podManifest, podStartCase } from "./cases/pod-start.ts";
 import { rampCase } from "./cases/replica-ramp.ts";
 import { seedFlowCase } from "./cases/seed-flow.ts";
@@ -169,6 +169,25 @@ const want = (name: string) => {
   return yes;
 };
 
+/** The node daemons' flags (the bench's own pod and service ranges, the mirror, the ingress port). */
+const NODE_ARGS = [
+  "--pod-cidr",
+  POD_CIDR,
+  "--service-cidr",
+  SERVICE_CIDR,
+  "--registry-mirror",
+  "docker.io=http://127.0.0.1:5100",
+  "--ingress-http",
+  `127.0.0.1:${INGRESS_PORT}`,
+  "--ingress-https",
+  "off",
+  // the growth curve goes to 200 replicas; the kubelet's default takes 110
+  "--max-pods",
+  "250",
+];
+
+const mbText = (kb: number | undefined) => (kb === undefined ? "—" : (kb / 1024).toFixed(1));
+
 async function main() {
   await setUp();
   const info = await versions();
@@ -178,25 +197,21 @@ async function main() {
   if (want("startup")) await startupCase(bench, Number.NaN); // fullStart filled in below
   const startupRows = bench.rows.splice(0);
 
+  // the memory of a quiet node, from a daemon of its own (the ramp case reports it)
+  const fresh =
+    !only || only.has("ramp")
+      ? await idleNodeMemory(() => startNodeMinik(NODE_ARGS, tempDir("idle"), bench.log))
+      : undefined;
   const dataDir = tempDir("data");
   bench.defer("data dir", () => removeDir(dataDir));
   const workDir = tempDir("work");
   bench.defer("work dir", () => removeDir(workDir));
   const m = await startNodeMinik(
     [
-      "--pod-cidr",
-      POD_CIDR,
-      "--service-cidr",
-      SERVICE_CIDR,
-      "--registry-mirror",
-      "docker.io=http://127.0.0.1:5100",
-      "--ingress-http",
-      `127.0.0.1:${INGRESS_PORT}`,
-      "--ingress-https",
-      "off",
-      // the growth curve goes to 200 replicas; the kubelet's default takes 110
-      "--max-pods",
-      "250",
+      ...NODE_ARGS,
+      // every memory sample of this daemon finds it warm: no release between two of them
+      "--idle-memory",
+      "keep",
     ],
     dataDir,
     bench.log,
@@ -220,8 +235,6 @@ async function main() {
     await deletePods(m, "");
   });
   if (startupRows[0]) startupRows[0].minik = m.readyMs;
-  // before the trimmer's first check (5 s after ready): what start-up left resident
-  const justStarted = await settledMemory(m);
   bench.rows.push(...startupRows);
   bench.log(`minik up (network + crun) → /readyz in ${m.readyMs.toFixed(0)} ms`);
 
@@ -236,7 +249,6 @@ async function main() {
   );
   const resources = minikContainerResources(dataDir);
   await deletePods(m, "bench=warm-up");
-  const releasesBeforeIdle = m.releases();
 
   // podman and raw crun, only for the cases that compare with them
   const peers = needPeers
@@ -254,18 +266,15 @@ async function main() {
     }
   }
 
-  // idle as a quiet node is: start-up and the warm-up pod's memory released, one resync since
-  await waitForRelease(m, releasesBeforeIdle);
-  await Bun.sleep(31_000);
-  const fresh: IdleMemory = { justStarted, quiet: await settledMemory(m) };
-  bench.log(
-    `idle (no objects, no pods): daemon RSS ${(fresh.justStarted.daemonRssKb / 1024).toFixed(1)} MB just started, ${(fresh.quiet.daemonRssKb / 1024).toFixed(1)} MB quiet; PSS of minik's processes ${(fresh.quiet.addedPssKb / 1024).toFixed(1)} MB`,
-  );
+  if (fresh)
+    bench.log(
+      `idle node daemon (no objects, no pods): RSS ${mbText(fresh?.justStarted.daemonRssKb)} MB just started, ${mbText(fresh?.quiet.daemonRssKb)} MB quiet`,
+    );
 
   const at1k = want("api") ? await apiLatencyCase(bench, m) : undefined;
   // these imply needPeers
   if (want("podstart")) await podStartCase(bench, m, peers!);
-  if (want("ramp")) await rampCase(bench, m, peers!, fresh);
+  if (want("ramp")) await rampCase(bench, m, peers!, fresh!);
   if (want("seed")) await seedFlowCase(bench, m, peers!, workDir);
   if (want("service")) await servicePathCase(bench, m);
   if (want("ingress")) await ingressPathCase(bench, m, INGRESS_PORT);

@@ -4,7 +4,7 @@
  * Kernel memory (netns, veth, overlay, page cache) is not in PSS and not counted.
  */
 import { readFileSync } from "node:fs";
-import { containerPids, descendants, type Minik, processTable, pssKb, rssKb } from "../lib.ts";
+import { BINARY, containerPids, descendants, type Minik, processTable, pssKb, rssKb, run } from "../lib.ts";
 
 export interface MinikMemory {
   daemonRssKb: number;
@@ -55,12 +55,30 @@ export function conmonPssKb(pids: number[]): number {
   return pids.reduce((s, p) => s + pssKb(p), 0) / pids.length;
 }
 
-/** Idle memory of the node daemon: right after start-up, and as a quiet node holds it. */
+/** Idle memory of a node daemon: right after start-up, and as a quiet node holds it. */
 export interface IdleMemory {
   /** Right after /readyz, before the daemon's first release (its first quiet check is 5 s after ready). */
   justStarted: MinikMemory;
-  /** After the release that follows the warm-up pod, and one 30 s resync (service proxy, policies) since. */
+  /** After its idle release, and one 30 s resync (service proxy, policies) since. */
   quiet: MinikMemory;
+}
+
+/**
+ * Idle memory of a node daemon of its own (no objects, no pods), started and reset here. The main
+ * bench daemon runs with `--idle-memory keep`, so that its samples all find it warm and a release
+ * between two of them never passes for memory per pod; this one shows what a quiet node keeps.
+ */
+export async function idleNodeMemory(start: () => Promise<Minik>): Promise<IdleMemory> {
+  const m = await start();
+  try {
+    const justStarted = await settledMemory(m);
+    await waitForRelease(m, 0);
+    await Bun.sleep(31_000);
+    return { justStarted, quiet: await settledMemory(m) };
+  } finally {
+    await m.stop();
+    await run([BINARY, "reset", "--all", "--data-dir", m.dataDir]);
+  }
 }
 
 /** Waits until the daemon has released idle memory more than `seen` times (cmd/memory-trimmer.ts). */
