@@ -82,6 +82,10 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: IdleMemo
   const tdCrun: number[] = [];
   const tdPodman: number[] = [];
   let busy: MinikMemory | undefined;
+  // one small ramp first, gone again before the idle sample: code the first Deployment, ReplicaSet
+  // and teardown run for the first time is not memory per pod (it is there for the second pod too)
+  await rampMinik(m, "ramp-warm-up", 5);
+  await minikTeardownMs(m, "ramp-warm-up", "app=ramp-warm-up");
   // idle and busy around the first ramp alone: everything else the daemon holds is the same in both
   const idle = await settledMemory(m);
   // both samples must find the daemon in the same state: a release between them would make the
