@@ -83,4 +83,22 @@ describe("container log writer", () => {
     expectAllInOrder(files.map(({ f }) => readFileSync(`${dir}/b/${f}`, "utf8")).join(""));
     second.close();
   }, 30_000);
+
+  test("a pipe gone quiet is still read: a line after a long silence reaches the file, and the rest at exit", async () => {
+    const writers = createContainerLogWriters();
+    const log = `${dir}/c/container.log`;
+    Bun.spawnSync(["mkdir", "-p", `${dir}/c`]);
+    const fd = writers.create("c", `${dir}/c/stdout`, log);
+    const proc = Bun.spawn(["sh", "-c", "echo first; sleep 2; echo second; exec sleep 30"], { stdout: fd, stderr: fd });
+    closeSync(fd);
+    try {
+      await waitFor(() => readFileSync(log, "utf8") === "first\n", { what: "the first line" });
+      // by now the pump looks at the idle pipe at its slowest; the line still comes
+      await waitFor(() => readFileSync(log, "utf8") === "first\nsecond\n", { what: "the line after the silence" });
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      writers.close();
+    }
+  }, 30_000);
 });

@@ -24,6 +24,11 @@ const encoder = new TextEncoder();
 /** In-process followers per log path, caught up by the log pump just before it rotates. */
 const followers = new Map<string, Set<() => void>>();
 
+/** Whether anyone in this process follows `log` now (the pump then looks at its pipe often). */
+export function hasFollowers(log: string): boolean {
+  return (followers.get(log)?.size ?? 0) > 0;
+}
+
 /**
  * Called by the log pump before it renames `log`: every follower reads to the live file's end
  * now, so a follower that polls slowly still never finds a file it has not read deleted.
