@@ -89,12 +89,17 @@ describe("container log writer", () => {
     const log = `${dir}/c/container.log`;
     Bun.spawnSync(["mkdir", "-p", `${dir}/c`]);
     const fd = writers.create("c", `${dir}/c/stdout`, log);
-    const proc = Bun.spawn(["sh", "-c", "echo first; sleep 2; echo second; exec sleep 30"], { stdout: fd, stderr: fd });
+    const proc = Bun.spawn(["sh", "-c", "echo first; sleep 2; echo second; exec sleep 30"], {
+      stdout: fd,
+      stderr: fd,
+    });
     closeSync(fd);
     try {
       await waitFor(() => readFileSync(log, "utf8") === "first\n", { what: "the first line" });
       // by now the pump looks at the idle pipe at its slowest; the line still comes
-      await waitFor(() => readFileSync(log, "utf8") === "first\nsecond\n", { what: "the line after the silence" });
+      await waitFor(() => readFileSync(log, "utf8") === "first\nsecond\n", {
+        what: "the line after the silence",
+      });
     } finally {
       proc.kill("SIGKILL");
       await proc.exited;
