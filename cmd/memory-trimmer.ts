@@ -2,26 +2,25 @@
  * Gives memory back when the daemon goes quiet. After start-up, and after any burst of work (a
  * rollout, 200 pods started), minik holds pages it no longer uses: free heap blocks the collector
  * keeps for the next allocation, and clean file pages of its own binary that start-up or the
- * burst touched. A quiet daemon — the usual state of a node on a laptop — releases them once
- * (see Platform.releaseMemory) and then stays put until it has been busy again, so a steady
- * trickle of work (probes, resyncs) never pays for repeated releases.
+ * burst touched. A daemon that has stayed quiet a while — the usual state of a node on a laptop —
+ * releases them once (see Platform.releaseMemory), and again only after real work and a minimum
+ * gap: pages paged out and needed again are read back, so a daemon that wavers between a little
+ * work and none must not release on every lull.
  *
- * "Quiet" is measured, not guessed from what the daemon is doing: the process's own CPU time over
- * one period stays under `quietCpuMs`. That needs nothing from the API or the controllers.
+ * Quiet and busy are measured, not guessed from what the daemon is doing: the process's own CPU
+ * time per period. That needs nothing from the API or the controllers.
  */
 export interface MemoryTrimmerOptions {
   /** Releases what the process does not use (a full GC, free heap pages, clean file pages). */
   release(): void;
   /** CPU time used by this process so far, in milliseconds (user + system). */
   cpuMs(): number;
-  /** Says what a release gave back (one line per busy spell), when given with `rssBytes`. */
+  /** Says what a release gave back (one line per release), when given with `rssBytes`. */
   log?: (message: string) => void;
   /** The process's resident set size in bytes. */
   rssBytes?: () => number;
-  /** How often quietness is checked. */
+  /** How often CPU time is looked at. */
   periodMs?: number;
-  /** CPU time per period under which the process counts as quiet. */
-  quietCpuMs?: number;
   setInterval?: (fn: () => void, ms: number) => unknown;
   clearInterval?: (handle: unknown) => void;
 }
@@ -34,29 +33,38 @@ export interface MemoryTrimmer {
   stop(): void;
 }
 
-/** 5 s: long enough that a rollout's pauses do not count as quiet, short enough to settle soon after. */
+/** How often CPU time is looked at. */
 export const TRIM_PERIOD_MS = 5_000;
-/** 1 % of one core: an idle node with 50 pods uses ~0.2 % (its probes and status), a start uses far more. */
+/** Under 1 % of a core over a period is quiet: an idle node with 50 pods uses ~0.3–1 %. */
 export const QUIET_CPU_MS = 50;
+/** Quiet periods in a row before a release: 15 s, so a pause inside a rollout is not idleness. */
+export const QUIET_PERIODS = 3;
+/** 5 % of a core over a period is work (pods starting, a rollout, a burst of requests), and re-arms. */
+export const BUSY_CPU_MS = 250;
+/** At most one release per 5 minutes, whatever the daemon does: bounds the pages read back. */
+export const MIN_RELEASE_GAP_MS = 5 * 60_000;
 
 export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer {
   const periodMs = options.periodMs ?? TRIM_PERIOD_MS;
-  const quietCpuMs = options.quietCpuMs ?? QUIET_CPU_MS;
+  const gapPeriods = Math.ceil(MIN_RELEASE_GAP_MS / periodMs);
   let last = options.cpuMs();
   // start-up itself was the first burst
-  let busySinceRelease = true;
+  let armed = true;
+  let quietInARow = 0;
+  // periods since the last release
+  let sinceRelease = Number.POSITIVE_INFINITY;
   let releases = 0;
   const trimmer: MemoryTrimmer = {
     tick() {
       const now = options.cpuMs();
       const used = now - last;
       last = now;
-      if (used >= quietCpuMs) {
-        busySinceRelease = true;
-        return;
-      }
-      if (!busySinceRelease) return;
-      busySinceRelease = false;
+      sinceRelease++;
+      if (used >= BUSY_CPU_MS) armed = true;
+      quietInARow = used < QUIET_CPU_MS ? quietInARow + 1 : 0;
+      if (!armed || quietInARow < QUIET_PERIODS || sinceRelease < gapPeriods) return;
+      armed = false;
+      sinceRelease = 0;
       releases++;
       const before = options.rssBytes?.();
       options.release();

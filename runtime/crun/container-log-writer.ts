@@ -4,12 +4,11 @@ import {
   existsSync,
   fstatSync,
   openSync,
-  readSync,
   renameSync,
   rmSync,
   writeSync,
 } from "node:fs";
-import { mkfifo } from "../supervise/libc.ts";
+import { mkfifo, readNonBlocking } from "../supervise/libc.ts";
 import { catchUpFollowers, hasFollowers } from "./container-logs.ts";
 import { resetLogIndex } from "./log-index.ts";
 
@@ -180,11 +179,11 @@ function startPump(readFd: number, log: string, limits: LogLimits): Pump {
     while (moved < max) {
       let n: number;
       try {
-        n = readSync(readFd, buf, 0, buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EAGAIN") return { open: true, moved };
+        n = readNonBlocking(readFd, buf);
+      } catch {
         return { open: false, moved };
       }
+      if (n < 0) return { open: true, moved };
       if (n === 0) return { open: false, moved };
       append(buf.subarray(0, n));
       moved += n;

@@ -142,6 +142,19 @@ export function readEventfd(fd: number): bigint {
   return lib.read(fd, b, 8) === 8n ? b[0]! : 0n;
 }
 
+/**
+ * read(2) on a non-blocking fd: the bytes read (0 at end of file), or -1 when nothing is there
+ * yet (EAGAIN) — without the exception node:fs throws for that, which an idle pipe polled by the
+ * log pump would pay on every look.
+ */
+export function readNonBlocking(fd: number, buf: Uint8Array): number {
+  const n = Number(lib.read(fd, buf, buf.length));
+  if (n >= 0) return n;
+  const e = errno();
+  if (e === 11 /* EAGAIN */) return -1;
+  throw new SyscallError("read", e);
+}
+
 export function writeEventfd(fd: number): void {
   lib.write(fd, new BigUint64Array([1n]), 8);
 }
