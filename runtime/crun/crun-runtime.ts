@@ -17,6 +17,7 @@ import {
 import { nofileHardLimit } from "../supervise/libc.ts";
 import { attachSession } from "./container-attach.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
+import { deleteContainerState } from "./container-delete.ts";
 import { inspectContainer } from "./container-inspect.ts";
 import { createContainerLogWriters, DEFAULT_LOG_LIMITS } from "./container-log-writer.ts";
 import { logStream } from "./container-logs.ts";
@@ -338,7 +339,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     const r = containers.get(id);
     await stopOne(id, 0);
     await kills.quiet();
-    await crun.delete(id);
+    if (r) await deleteContainerState(crun, cg, r);
+    else await crun.delete(id);
     if (r?.pid) watcher?.unwatchPid(r.pid);
     unmountRootfs(layout.rootfs(id));
     removeDir(layout.rootfs(id));
