@@ -340,6 +340,32 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
       expect(writer.state).toBe("running");
     });
 
+    test("a shorter grace (a force delete) cuts a stop under way short", async () => {
+      const sb = f.sandbox("cut-short");
+      await f.rt.runPodSandbox(sb);
+      const c = await f.rt.startContainer(
+        f.container(sb, "main", [
+          "sh",
+          "-c",
+          'trap "echo term" TERM; echo trapping; while :; do sleep 0.05; done',
+        ]),
+      );
+      // A TERM before the trap is set would be dropped (PID 1 without a handler).
+      await waitFor(async () => (await new Response(f.rt.logs(c.id, {})).text()).includes("trapping"));
+      const graceful = f.rt.stopContainer(c.id, 30);
+      await waitFor(async () => (await new Response(f.rt.logs(c.id, {})).text()).includes("term"), {
+        what: "the SIGTERM to arrive",
+      });
+      const began = performance.now();
+      await f.rt.stopContainer(c.id, 1);
+      await graceful;
+      const took = performance.now() - began;
+      expect(took).toBeGreaterThanOrEqual(950);
+      expect(took).toBeLessThan(10_000);
+      expect((await exited(c.id)).exitCode).toBe(137);
+      await f.rt.removePodSandbox(sb.podUid);
+    });
+
     test("removal kills what an exited init left in its cgroup (host PID namespace), then removes it", async () => {
       // The state dir is removed without a crun process only when the cgroup is empty; here the
       // init exits (after 1 s, for the test to find its cgroup) and its child lives on (no PID
