@@ -51,9 +51,11 @@ export async function minikTeardownMs(
     );
     const ms = now() - t0;
     let left: string[] = [];
+    let lastLeft = "";
     await waitFor(
       async () => {
         left = await leftovers(m.dataDir, host);
+        if (left.length) lastLeft = `${left.length} at ${(now() - t0).toFixed(0)} ms, e.g. ${left[0]}`;
         return left.length === 0;
       },
       `nothing of ${deployment}'s pods left on the host`,
@@ -63,7 +65,7 @@ export async function minikTeardownMs(
       throw new Error(`${e.message}; still there: ${left.slice(0, 5).join(", ")}`);
     });
     log?.(
-      `teardown ${deployment}: last pod object gone ${(lastDeleted - t0).toFixed(0)} ms, last container dead by ${ms.toFixed(0)} ms (${pids.length} pids), netns/veths/mounts/cgroups/dirs of ${host.podUids.length} pods and ${host.containerIds.length} containers gone by ${(now() - t0).toFixed(0)} ms`,
+      `teardown ${deployment}: last pod object gone ${(lastDeleted - t0).toFixed(0)} ms, last container dead by ${ms.toFixed(0)} ms (${pids.length} pids), netns/veths/mounts/cgroups/dirs of ${host.podUids.length} pods and ${host.containerIds.length} containers gone by ${(now() - t0).toFixed(0)} ms (last seen left: ${lastLeft || "none"})`,
     );
     return ms;
   } finally {
