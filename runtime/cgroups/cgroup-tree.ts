@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import {
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import type { ContainerResources } from "../../core/seams/container-runtime.ts";
 import { type CgroupHost, cgroupDir, joinPath, SUPERVISOR_LEAF } from "./cgroup-host.ts";
 
@@ -79,6 +87,21 @@ export async function removeCgroup(host: CgroupHost, path: string): Promise<void
       await Bun.sleep(20);
     }
   }
+}
+
+/** Whether any process is left in `path` (or below it) in any hierarchy. */
+export function cgroupHasProcesses(host: CgroupHost, path: string): boolean {
+  const busy = (dir: string): boolean => {
+    let entries: Dirent[];
+    try {
+      if (readFileSync(`${dir}/cgroup.procs`, "utf8").trim()) return true;
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false; // not in this hierarchy (or gone meanwhile)
+    }
+    return entries.some((e) => e.isDirectory() && busy(`${dir}/${e.name}`));
+  };
+  return host.hierarchies.some((h) => busy(joinPath(h.mount, path)));
 }
 
 /** Removes the `<own>/minik` level if no pod is left in it. */

@@ -340,6 +340,64 @@ describe.skipIf(skipUnless(host.canRunContainers, "crun runtime", "needs root an
       expect(writer.state).toBe("running");
     });
 
+    test("a shorter grace (a force delete) cuts a stop under way short", async () => {
+      const sb = f.sandbox("cut-short");
+      await f.rt.runPodSandbox(sb);
+      const c = await f.rt.startContainer(
+        f.container(sb, "main", [
+          "sh",
+          "-c",
+          'trap "echo term" TERM; echo trapping; while :; do sleep 0.05; done',
+        ]),
+      );
+      // A TERM before the trap is set would be dropped (PID 1 without a handler).
+      await waitFor(async () => (await new Response(f.rt.logs(c.id, {})).text()).includes("trapping"));
+      const graceful = f.rt.stopContainer(c.id, 30);
+      await waitFor(async () => (await new Response(f.rt.logs(c.id, {})).text()).includes("term"), {
+        what: "the SIGTERM to arrive",
+      });
+      const began = performance.now();
+      await f.rt.stopContainer(c.id, 1);
+      await graceful;
+      const took = performance.now() - began;
+      expect(took).toBeGreaterThanOrEqual(950);
+      expect(took).toBeLessThan(10_000);
+      expect((await exited(c.id)).exitCode).toBe(137);
+      await f.rt.removePodSandbox(sb.podUid);
+    });
+
+    test("removal kills what an exited init left in its cgroup (host PID namespace), then removes it", async () => {
+      // The state dir is removed without a crun process only when the cgroup is empty; here the
+      // init exits (after 1 s, for the test to find its cgroup) and its child lives on (no PID
+      // namespace of its own to take it down).
+      const sb = { ...f.sandbox("leftover"), hostNamespaces: { pid: true } };
+      await f.rt.runPodSandbox(sb);
+      const c = await f.rt.startContainer(f.container(sb, "main", ["sh", "-c", "sleep 600 & sleep 1"]));
+      const cg = detectCgroupHost();
+      const path = cgroupOf(c.pid!, cg.mode === "v2" ? "" : "memory")!;
+      await exited(c.id);
+      const dir = `${cg.mode === "v2" ? cg.hierarchies[0]!.mount : cg.hierarchies.find((h) => h.controllers.includes("memory"))!.mount}${path}`;
+      const left = readFileSync(`${dir}/cgroup.procs`, "utf8").trim().split("\n").filter(Boolean).map(Number);
+      expect(left.length).toBe(1);
+      const isGone = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? true;
+        } catch {
+          return true;
+        }
+      };
+      try {
+        expect(isGone(left[0]!)).toBe(false);
+        await f.rt.removeContainer(c.id);
+        expect(isGone(left[0]!)).toBe(true);
+        expect(existsSync(dir)).toBe(false);
+        expect(listDir(`${f.dataDir}/run/crun`)).not.toContain(c.id);
+      } finally {
+        if (!isGone(left[0]!)) process.kill(left[0]!, "SIGKILL"); // a failed removal leaves no process
+        await f.rt.removePodSandbox(sb.podUid).catch(() => {});
+      }
+    });
+
     test("nothing is left behind after removePodSandbox: mounts, cgroups, crun state", async () => {
       const sb = f.sandbox("gone");
       await f.rt.runPodSandbox(sb);

@@ -17,6 +17,7 @@ import {
 import { nofileHardLimit } from "../supervise/libc.ts";
 import { attachSession } from "./container-attach.ts";
 import { prepareBundle, readTerminationMessage } from "./container-bundle.ts";
+import { deleteContainerState } from "./container-delete.ts";
 import { inspectContainer } from "./container-inspect.ts";
 import { createContainerLogWriters, DEFAULT_LOG_LIMITS } from "./container-log-writer.ts";
 import { logStream } from "./container-logs.ts";
@@ -26,6 +27,7 @@ import { startExec } from "./crun-exec.ts";
 import { prepareCrunNamespace } from "./crun-namespace.ts";
 import { clearRunDirAfterReboot, dataLayout } from "./data-layout.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
+import { createKillSchedule } from "./kills-first.ts";
 import { forgetLog, observeLog } from "./log-index.ts";
 import { createPodSandboxes, type PodSandboxes } from "./pod-sandboxes.ts";
 import { updateVolumeFiles } from "./pod-volumes.ts";
@@ -282,6 +284,8 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     saveContainer(r);
   }
 
+  /** Clean-ups (crun delete, network, unmounts) wait until the pending SIGKILLs are out. */
+  const kills = createKillSchedule();
   /** Stops waiting out a grace period: shorten it to `ms` from now. */
   const graceCuts = new Map<string, (ms: number) => void>();
 
@@ -298,32 +302,45 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
   async function stopOne(id: string, graceSeconds: number): Promise<void> {
     const r = containers.get(id);
     if (r?.state !== "running") return;
-    if (graceSeconds > 0) {
-      await signalInit(r, "TERM");
-      // A later stopContainer with a shorter grace (a force delete) cuts this wait short.
-      let cut: (() => void) | undefined;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const cutShort = new Promise<false>((resolve) => (cut = () => resolve(false)));
-      graceCuts.set(id, (ms) => {
-        clearTimeout(timer);
-        timer = setTimeout(cut!, ms);
-      });
-      try {
-        if (await Promise.race([waitExit(id, graceSeconds * 1000), cutShort])) return;
-      } finally {
-        graceCuts.delete(id);
-        clearTimeout(timer);
+    try {
+      if (graceSeconds > 0) {
+        kills.due(id, graceSeconds * 1000);
+        await signalInit(r, "TERM");
+        // A later stopContainer with a shorter grace (a force delete) cuts this wait short; the
+        // same or a longer one (the agent's sync after the watch's) changes nothing.
+        let cut: (() => void) | undefined;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        let killAt = performance.now() + graceSeconds * 1000;
+        const cutShort = new Promise<false>((resolve) => (cut = () => resolve(false)));
+        graceCuts.set(id, (ms) => {
+          if (performance.now() + ms >= killAt) return;
+          killAt = performance.now() + ms;
+          kills.due(id, ms);
+          clearTimeout(timer);
+          timer = setTimeout(cut!, ms);
+        });
+        try {
+          if (await Promise.race([waitExit(id, graceSeconds * 1000), cutShort])) return;
+        } finally {
+          graceCuts.delete(id);
+          clearTimeout(timer);
+        }
       }
+      kills.due(id, 0);
+      await signalInit(r, "KILL");
+      if (!(await waitExit(id, 10_000)))
+        throw new Error(`container ${r.name} (${id}) did not exit after SIGKILL`);
+    } finally {
+      kills.done(id);
     }
-    await signalInit(r, "KILL");
-    if (!(await waitExit(id, 10_000)))
-      throw new Error(`container ${r.name} (${id}) did not exit after SIGKILL`);
   }
 
   async function removeOne(id: string): Promise<void> {
     const r = containers.get(id);
     await stopOne(id, 0);
-    await crun.delete(id);
+    await kills.quiet();
+    if (r) await deleteContainerState(crun, cg, r);
+    else await crun.delete(id);
     if (r?.pid) watcher?.unwatchPid(r.pid);
     unmountRootfs(layout.rootfs(id));
     removeDir(layout.rootfs(id));
@@ -404,6 +421,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
         await Promise.all(
           podContainers(podUid).map((c) => serialized(`ctr/${c.id}`, () => stopOne(c.id, 0))),
         );
+        await kills.quiet();
         await pods.stop(podUid);
       });
     },

@@ -1,9 +1,11 @@
 /** Teardown: delete the 50-replica Deployment → all its containers gone. */
 import { alive, containerPids, type Minik, NS, now, waitFor, watch } from "../lib.ts";
+import { leftovers, podHostState } from "./teardown-leftovers.ts";
 
 /**
  * DELETE → every container pid dead and no pod listed. `log` gets where the time went: when the
- * last pod object was gone (its DELETED event) and when the last pid was seen dead.
+ * last pod object was gone (its DELETED event) and when the last pid was seen dead. Then (untimed)
+ * it waits until nothing of those pods is left on the host, and logs when that was.
  */
 export async function minikTeardownMs(
   m: Minik,
@@ -12,6 +14,14 @@ export async function minikTeardownMs(
   log?: (line: string) => void,
 ): Promise<number> {
   const pids = containerPids(m.dataDir);
+  const pods = await m.json(
+    "GET",
+    `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`,
+  );
+  const host = podHostState(
+    m.dataDir,
+    pods.items.map((p: any) => p.metadata.uid),
+  );
   let lastDeleted = 0;
   const w = watch(
     m,
@@ -40,8 +50,22 @@ export async function minikTeardownMs(
       10,
     );
     const ms = now() - t0;
+    let left: string[] = [];
+    let lastLeft = "";
+    await waitFor(
+      async () => {
+        left = await leftovers(m.dataDir, host);
+        if (left.length) lastLeft = `${left.length} at ${(now() - t0).toFixed(0)} ms, e.g. ${left[0]}`;
+        return left.length === 0;
+      },
+      `nothing of ${deployment}'s pods left on the host`,
+      30_000,
+      20,
+    ).catch((e) => {
+      throw new Error(`${e.message}; still there: ${left.slice(0, 5).join(", ")}`);
+    });
     log?.(
-      `teardown ${deployment}: last pod object gone ${(lastDeleted - t0).toFixed(0)} ms, last container dead by ${ms.toFixed(0)} ms (${pids.length} pids)`,
+      `teardown ${deployment}: last pod object gone ${(lastDeleted - t0).toFixed(0)} ms, last container dead by ${ms.toFixed(0)} ms (${pids.length} pids), netns/veths/mounts/cgroups/dirs of ${host.podUids.length} pods and ${host.containerIds.length} containers gone by ${(now() - t0).toFixed(0)} ms (last seen left: ${lastLeft || "none"})`,
     );
     return ms;
   } finally {
