@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -146,7 +146,9 @@ export async function startDaemon(
 /** Removes a data dir, first lazily unmounting what minik mounted inside it (run/, rootfs). */
 export function removeDir(dir: string | undefined) {
   if (!dir) return;
-  killLeftoverContainers(dir);
+  const uids = podUids(dir);
+  killLeftoverContainers(uids);
+  removeLeftoverCgroups(uids);
   unmountUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -156,13 +158,7 @@ export function removeDir(dir: string | undefined) {
  * (the agent had not swept it yet) would keep running — a busy loop of one test would then starve
  * the next. Kills what still runs in the cgroups of this data dir's pods (`…/minik/<pod-uid>/…`).
  */
-function killLeftoverContainers(dir: string) {
-  let uids: string[];
-  try {
-    uids = readdirSync(join(dir, "pods"));
-  } catch {
-    return;
-  }
+function killLeftoverContainers(uids: string[]) {
   if (!uids.length) return;
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     let cgroup: string;
@@ -177,6 +173,60 @@ function killLeftoverContainers(dir: string) {
       } catch {}
     }
   }
+}
+
+/** The uids of the pods a data dir has records of. */
+function podUids(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, "pods"));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The cgroups of those pods (`…/minik/<uid>/<container>` in every hierarchy), which a daemon
+ * stopped with pods still there leaves behind: empty directories, but kernel memory and clutter
+ * that piles up over test runs. Killed processes leave their cgroup within moments; a cgroup
+ * still busy after the retries is left.
+ */
+function removeLeftoverCgroups(uids: string[]) {
+  if (!uids.length) return;
+  const wanted = new Set(uids);
+  const found: string[] = [];
+  const walk = (path: string, depth: number) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(path, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const child = join(path, e.name);
+      if (e.name === "minik") {
+        for (const uid of readdirSync(child).filter((u) => wanted.has(u))) found.push(join(child, uid));
+      } else if (depth < 4) walk(child, depth + 1);
+    }
+  };
+  walk("/sys/fs/cgroup", 0);
+  for (const pod of found) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        removeCgroupTree(pod);
+        break;
+      } catch {
+        Bun.sleepSync(20);
+      }
+    }
+  }
+}
+
+/** rmdir of a cgroup and its children, deepest first (a cgroup's files go with its directory). */
+function removeCgroupTree(path: string) {
+  for (const c of readdirSync(path, { withFileTypes: true }))
+    if (c.isDirectory()) removeCgroupTree(join(path, c.name));
+  rmdirSync(path);
 }
 
 /** Lazily unmounts every mount at or below `dir`, deepest first. */
