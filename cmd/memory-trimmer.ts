@@ -35,14 +35,14 @@ export interface MemoryTrimmer {
 
 /** How often CPU time is looked at. */
 export const TRIM_PERIOD_MS = 5_000;
-/** Under 1 % of a core over a period is quiet: an idle node with 50 pods uses ~0.3–1 %. */
-export const QUIET_CPU_MS = 50;
+/** Under 2 % of a core over a period is quiet: an idle node with 50 pods uses ~0.5–1 %. */
+export const QUIET_CPU_MS = 100;
 /** Quiet periods in a row before a release: 15 s, so a pause inside a rollout is not idleness. */
 export const QUIET_PERIODS = 3;
 /** 5 % of a core over a period is work (pods starting, a rollout, a burst of requests), and re-arms. */
 export const BUSY_CPU_MS = 250;
-/** At most one release per 5 minutes, whatever the daemon does: bounds the pages read back. */
-export const MIN_RELEASE_GAP_MS = 5 * 60_000;
+/** At most one release a minute, whatever the daemon does: bounds the pages read back. */
+export const MIN_RELEASE_GAP_MS = 60_000;
 
 export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer {
   const periodMs = options.periodMs ?? TRIM_PERIOD_MS;
