@@ -28,10 +28,12 @@ export const REPLICA_POINTS = [10, 50, 100, 200];
 
 export async function replicaCurve(b: Bench, m: Minik, peers: Peers): Promise<Curves["replicas"]> {
   const out: Curves["replicas"] = [];
+  const pssKb = new Map<number, number>();
   for (const n of REPLICA_POINTS) {
     const name = `grow${n}`;
     const ramp = await rampMinik(m, name, n);
     const mem = await settledMemory(m, 3);
+    pssKb.set(n, mem.addedPssKb);
     let crunMs: number | undefined;
     if (peers.crun) {
       const ids = Array.from({ length: n }, (_, i) => `pg${n}-${i}`);
@@ -51,6 +53,14 @@ export async function replicaCurve(b: Bench, m: Minik, peers: Peers): Promise<Cu
       peer: { name: `${n}× crun run -d`, value: crunMs ?? peers.crunMissing ?? "n/a" },
     });
   }
+  const [from, to] = [REPLICA_POINTS[1]!, REPLICA_POINTS.at(-1)!];
+  b.rows.push({
+    case: "memory",
+    metric: `PSS minik adds per pod at scale ((with ${to} − with ${from})/${to - from}, growth curve: warm, GC forced, median of 3)`,
+    unit: "MB",
+    minik: (pssKb.get(to)! - pssKb.get(from)!) / (to - from) / 1024,
+    target: { op: "<=", value: 0.2, text: "≤ 0.2 MB" },
+  });
   return out;
 }
 
