@@ -5,6 +5,7 @@
  * binary cannot resolve. The plugin below rewrites that line to a static require of this host's
  * addon so the bundler embeds the .node file.
  */
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { BunPlugin } from "bun";
 import { buildDefines, buildInfo } from "./build-info.ts";
 
@@ -27,6 +28,11 @@ const staticLibsql: BunPlugin = {
   },
 };
 
+mkdirSync("dist", { recursive: true });
+// the chunks' source maps of earlier builds (their names carry a content hash)
+for (const f of readdirSync("dist", { withFileTypes: true }))
+  if (f.isFile() && /^chunk-.*\.js\.map$/.test(f.name)) rmSync(`dist/${f.name}`);
+
 const result = await Bun.build({
   entrypoints: ["cmd/main.ts"],
   compile: { outfile: "dist/minik" },
@@ -34,6 +40,9 @@ const result = await Bun.build({
   // (`minik apply`, `get`…) and `minik up` begins ~40 ms sooner (50 → 10 ms for `--help`).
   // The source stays in the binary (stack traces, Function.prototype.toString keep working).
   bytecode: true,
+  // Every lazily imported command (and `up`) is its own chunk inside the binary: a client verb
+  // loads its own code only, not the daemon's (~8 ms less per call: `minik --help` 16 → 7 ms).
+  splitting: true,
   format: "esm",
   minify: true,
   sourcemap: "linked",

@@ -21,7 +21,8 @@ interface Planned {
 
 /**
  * `minik apply -f`: client-side apply, compatible with kubectl's (same last-applied annotation).
- * Every object is first sent as a dry run, so one bad manifest means nothing is changed at all.
+ * With several objects every one is first sent as a dry run, so one bad manifest means nothing is
+ * changed at all; a lone object's write is all-or-nothing by itself and goes out at once.
  */
 export async function apply(files: string[], opts: GlobalOptions): Promise<void> {
   const api = new ApiClient(opts);
@@ -36,7 +37,8 @@ export async function apply(files: string[], opts: GlobalOptions): Promise<void>
   const newNamespaces = new Set(
     plans.filter((p) => p.info.kind === "Namespace" && !p.live).map((p) => p.desired.metadata.name),
   );
-  for (const p of plans) if (!p.namespace || !newNamespaces.has(p.namespace)) await write(api, p, true);
+  if (plans.length > 1)
+    for (const p of plans) if (!p.namespace || !newNamespaces.has(p.namespace)) await write(api, p, true);
   for (const p of plans) {
     const verb = await write(api, p, false);
     console.log(`${objectRef(p.info, p.desired.metadata.name!)} ${verb}`);

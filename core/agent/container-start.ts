@@ -12,7 +12,7 @@ import { buildContainerConfig } from "./container-config.ts";
 import { type PodPlacement, resolveEnv, serviceLinkEnv } from "./env.ts";
 import { runPostStart } from "./lifecycle.ts";
 import { asObject } from "./pod-names.ts";
-import { containerMounts, resolveVolumes } from "./volumes.ts";
+import { containerMounts, resolveVolumes, type TokenSource } from "./volumes.ts";
 
 /**
  * Starting one container the way the kubelet does: pull its image per imagePullPolicy (with
@@ -31,6 +31,8 @@ export interface StartScope {
   placement: PodPlacement;
   volumes?: Map<string, VolumeSource>;
   serviceEnv?: Record<string, string>;
+  /** Tokens asked for before the sandbox was made (prefetchTokens); else deps' source. */
+  serviceAccountToken?: TokenSource;
 }
 
 const CONFIG_RETRY_MS = 10_000;
@@ -60,7 +62,7 @@ export async function startContainer(
     scope.volumes ??= await resolveVolumes(pod, {
       sources: deps.sources,
       placement: scope.placement,
-      serviceAccountToken: deps.serviceAccountToken,
+      serviceAccountToken: scope.serviceAccountToken ?? deps.serviceAccountToken,
     });
     const mounts = containerMounts(spec, scope.volumes, env);
     const config = buildContainerConfig(pod, spec, attempt, env, mounts, pulled.ref.user);

@@ -12,6 +12,7 @@ import { teardownPod, terminatePod } from "./pod-teardown.ts";
 import { addLogMessages, nextAttempt, viewOf, withOom, writeStatus } from "./pod-views.ts";
 import { podAddress, sandboxConfig } from "./sandbox.ts";
 import { appsFinished, shouldRestart, sidecarsOf, stopSidecars } from "./sidecars.ts";
+import { prefetchTokens } from "./volumes.ts";
 
 /**
  * One level-triggered reconcile of one pod: read the pod and what the runtime runs for it, take
@@ -74,6 +75,9 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
   };
   const podObj = asObject(pod);
 
+  // A new sandbox comes first: the pod's tokens are signed meanwhile, not after it.
+  const tokens =
+    !sandbox?.ready && deps.serviceAccountToken ? prefetchTokens(pod, deps.serviceAccountToken) : undefined;
   if (!sandbox?.ready) {
     try {
       sandbox = await deps.runtime.runPodSandbox(sandboxConfig(pod, deps.clusterDns, deps.hostDns));
@@ -100,6 +104,7 @@ export async function syncPod(deps: AgentDeps, key: string): Promise<void> {
       hostIP,
       nodeAllocatable: deps.nodeAllocatable,
     },
+    ...(tokens ? { serviceAccountToken: tokens } : {}),
   };
   const policy = pod.spec?.restartPolicy ?? "Always";
 

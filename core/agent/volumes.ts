@@ -29,7 +29,31 @@ export interface VolumeContext {
   sources: ConfigSources;
   placement: PodPlacement;
   /** Token for projected serviceAccountToken sources (empty when the cluster issues none). */
-  serviceAccountToken?: (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
+  serviceAccountToken?: TokenSource;
+}
+
+export type TokenSource = (pod: Pod, projection: ServiceAccountTokenProjection) => Promise<string>;
+
+/**
+ * Asks `source` now for the token of every projected serviceAccountToken source of the pod, so
+ * the signing overlaps the sandbox's set-up instead of following it; returns a source that hands
+ * out those requests. Tokens are keyed by audience and expiry, as the kubelet's token manager
+ * keys its cache. A request no one ends up waiting for (the sandbox failed) is dropped quietly;
+ * one that failed fails again where the volumes are resolved.
+ */
+export function prefetchTokens(pod: Pod, source: TokenSource): TokenSource {
+  const key = (p: ServiceAccountTokenProjection) => `${p.audience ?? ""}|${p.expirationSeconds ?? ""}`;
+  const started = new Map<string, Promise<string>>();
+  for (const v of pod.spec?.volumes ?? []) {
+    for (const s of v.projected?.sources ?? []) {
+      const projection = s.serviceAccountToken;
+      if (!projection || started.has(key(projection))) continue;
+      const request = source(pod, projection);
+      request.catch(() => {});
+      started.set(key(projection), request);
+    }
+  }
+  return (p, projection) => started.get(key(projection)) ?? source(p, projection);
 }
 
 const DEFAULT_MODE = 0o644;

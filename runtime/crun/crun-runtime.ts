@@ -6,6 +6,7 @@ import { prepareCgroupHost } from "../cgroups/cgroup-delegation.ts";
 import type { CgroupHost } from "../cgroups/cgroup-host.ts";
 import { openOomEventfd, readCgroupUsage, readOomKills } from "../cgroups/cgroup-stats.ts";
 import { containerCgroupPath, hasSwapAccounting, removeCgroup } from "../cgroups/cgroup-tree.ts";
+import { migrationWarmup } from "../cgroups/migration-warmup.ts";
 import type { ImageStore, ResolvedImage } from "../image/image-store.ts";
 import type { PodNetwork } from "../net/pod-network.ts";
 import {
@@ -89,6 +90,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     maxFiles: Math.max(2, options.maxLogFiles ?? DEFAULT_LOG_LIMITS.maxFiles),
   });
   let cg!: CgroupHost;
+  let warmMigration = () => {};
   let pods!: PodSandboxes;
   let crun!: CrunCli;
   let version: string | undefined;
@@ -388,6 +390,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
       });
       watcher = createExitWatcher();
       pods = createPodSandboxes({ layout, cgroups: cg, network: options.network, bootId: boot });
+      warmMigration = migrationWarmup(cg);
       for (const r of readRecords<ContainerRecord>(layout.containersDir, "container.json")) await adopt(r);
       indexTimer = setInterval(() => {
         for (const r of containers.values()) if (r.state === "running") observeLog(layout.log(r.id));
@@ -413,6 +416,7 @@ export function createCrunRuntime(options: CrunRuntimeOptions): CrunRuntime {
     },
 
     runPodSandbox(config) {
+      warmMigration(); // crun's cgroup write waits out the grace period begun here
       return serialized(`pod/${config.podUid}`, async () => toSandboxStatus(await pods.run(config)));
     },
 

@@ -7,6 +7,7 @@ import { FakeHost, FakeRuntime } from "../../seams/testing/fake-runtime.ts";
 import { createSqlStore } from "../../store/sql-store.ts";
 import type { Store } from "../../store/store.ts";
 import { createNodeAgent, type NodeAgent } from "../agent.ts";
+import type { TokenSource } from "../volumes.ts";
 
 /**
  * A node agent wired to the real registry over an in-memory SqlStore and a FakeRuntime on a
@@ -36,7 +37,11 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { dial?: (ip: string, port: number) => Promise<never>; host?: FakeHost } = {},
+  opts: {
+    dial?: (ip: string, port: number) => Promise<never>;
+    host?: FakeHost;
+    serviceAccountToken?: TokenSource;
+  } = {},
 ): Promise<Harness> {
   const store = await createSqlStore({ url: ":memory:", compactIntervalMs: 0 });
   const client = createRegistry(store);
@@ -58,6 +63,7 @@ export async function startHarness(
       log: () => {},
       resyncIntervalMs: 3_600_000,
       nodeAllocatable: { cpuMillis: 2000, memoryBytes: 4 << 30 },
+      ...(opts.serviceAccountToken ? { serviceAccountToken: opts.serviceAccountToken } : {}),
     });
   await fake.start();
   let agent = make();

@@ -40,6 +40,15 @@ export async function deletePods(m: Minik, selector: string) {
   );
 }
 
+/**
+ * A pause before each sample so every start begins from a quiet machine. On a v1/hybrid cgroup host
+ * a start's cgroup migration waits for an RCU grace period (6–15 ms) unless another migration ran
+ * within the last one: back to back, the crun peer (started the moment minik's pod was Running)
+ * skipped that wait on minik's, and minik's sample could ride on podman's.
+ */
+const SETTLE_MS = 50;
+const settle = () => Bun.sleep(SETTLE_MS);
+
 export async function podStartCase(b: Bench, m: Minik, peers: Peers, samples = 50) {
   const running = new Map<string, number>();
   const w = watch(m, `/api/v1/namespaces/${NS}/pods?labelSelector=bench%3Dpodstart`, (ev, at) => {
@@ -55,16 +64,19 @@ export async function podStartCase(b: Bench, m: Minik, peers: Peers, samples = 5
   try {
     for (let i = 0; i < samples; i++) {
       const name = `ps-${i}`;
+      await settle();
       const t0 = now();
       await m.json("POST", `/api/v1/namespaces/${NS}/pods`, podManifest(name, { bench: "podstart" }));
       const at = await waitFor(() => running.get(name), `pod ${name} Running`, 30_000, 1);
       mk.push(at - t0);
       if (peers.crun) {
         crunIds.push(`pbs-${i}`);
+        await settle();
         cr.push(await peers.crun.start(`pbs-${i}`));
       }
       if (peers.podman) {
         podmanNames.push(`pbs-${i}`);
+        await settle();
         pm.push(await peers.podman.run(`pbs-${i}`));
       }
     }

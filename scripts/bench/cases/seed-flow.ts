@@ -51,6 +51,12 @@ async function minikSeed(m: Minik): Promise<number | undefined> {
   } catch (e) {
     console.error(`[bench] seed sample discarded: ${(e as Error).message}`);
   }
+  await removeSeed(m);
+  return ms;
+}
+
+/** Deletes the seed Deployment and waits until its ReplicaSet and pods are gone. */
+export async function removeSeed(m: Minik): Promise<void> {
   await m.api("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/nginx-deployment`, {
     propagationPolicy: "Background",
   });
@@ -61,7 +67,6 @@ async function minikSeed(m: Minik): Promise<number | undefined> {
     20,
   );
   await deletePods(m, "app=nginx-server");
-  return ms;
 }
 
 async function podmanSeed(peers: Peers, yaml: string): Promise<number> {
