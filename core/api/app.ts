@@ -34,7 +34,7 @@ import { guardRequest, isMutating } from "./request-guard.ts";
 import { json, statusResponse } from "./respond.ts";
 import { handleResource, methodNotAllowed } from "./rest.ts";
 import { handleReview, REVIEW_RESOURCES } from "./reviews.ts";
-import { handleEviction, handleScale, handleStatus } from "./subresources.ts";
+import { handleBinding, handleEviction, handleScale, handleStatus } from "./subresources.ts";
 import { parseTarget, type Target } from "./target.ts";
 import { handleTokenRequest } from "./token-request.ts";
 
@@ -278,6 +278,8 @@ async function dispatch(
       return handleScale(req, url, t, deps);
     case "eviction":
       return handleEviction(req, url, t, deps);
+    case "binding":
+      return handleBinding(req, url, t, deps);
     case "log":
       return handleLogs(req, url, t, deps);
     case "exec":

@@ -304,6 +304,42 @@ describe("subresources", () => {
     expect(await client.tryGet("pods", "default", "kept")).toBeDefined();
   });
 
+  test("pods/binding assigns the pod (201 Status) and refuses a second binding with 409", async () => {
+    await call("/api/v1/namespaces/default/pods", {
+      method: "POST",
+      json: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "b" },
+        spec: { schedulerName: "my-scheduler", containers: [{ name: "c", image: "busybox" }] },
+      },
+    });
+    const bind = (node: string) =>
+      call("/api/v1/namespaces/default/pods/b/binding", {
+        method: "POST",
+        json: {
+          apiVersion: "v1",
+          kind: "Binding",
+          metadata: { name: "b" },
+          target: { kind: "Node", name: node },
+        },
+      });
+    const res = await bind("node-a");
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ kind: "Status", status: "Success" });
+    const pod = (await client.get("pods", "default", "b")) as unknown as {
+      spec: { nodeName?: string };
+      status: { conditions?: { type: string; status: string }[] };
+    };
+    expect(pod.spec.nodeName).toBe("node-a");
+    expect(pod.status.conditions).toContainEqual(
+      expect.objectContaining({ type: "PodScheduled", status: "True" }),
+    );
+    const again = await bind("node-b");
+    expect(again.status).toBe(409);
+    expect((await again.json()).message).toContain('already assigned to node "node-a"');
+  });
+
   test("unknown subresource is 404", async () => {
     await call(DEPLOYS, { method: "POST", json: deployment("u") });
     expect((await call(`${DEPLOYS}/u/log`)).status).toBe(404);

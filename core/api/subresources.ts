@@ -1,3 +1,4 @@
+import type { Binding } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
@@ -108,4 +109,23 @@ export async function handleEviction(
     deleteOptions(url, eviction?.deleteOptions),
   );
   return json({ ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 }, 201);
+}
+
+/**
+ * POST pods/<name>/binding (a scheduler assigning the pod): spec.nodeName and PodScheduled=True in
+ * one write; answered, as upstream, with a Success Status (201).
+ */
+export async function handleBinding(
+  req: Request,
+  url: URL,
+  t: Target,
+  deps: ApiServerDeps,
+): Promise<Response> {
+  if (req.method !== "POST") throw methodNotAllowed(req.method, t);
+  const warnings: string[] = [];
+  const binding = (await readBody(req)) as Binding;
+  const pod = await deps.client.bind(t.namespace ?? "", t.name!, binding, writeOptions(url, warnings, req));
+  const h = new Headers();
+  for (const w of warnings) h.append("Warning", warningHeader(w));
+  return json({ ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 }, 201, h);
 }

@@ -1,3 +1,4 @@
+import type { Binding } from "kubernetes-types/core/v1";
 import { ApiError } from "../errors.ts";
 import type { KubeObject, WatchEvent } from "../object.ts";
 import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from "../seams/client.ts";
@@ -101,6 +102,15 @@ export function createHttpClient(options: HttpClientOptions): Client {
           preconditions: o?.preconditions,
         },
       ),
+    async bind<T extends KubeObject>(namespace: string, name: string, binding: Binding, o?: WriteOptions) {
+      // the API answers a binding with a Status, as upstream does: the pod is read back
+      await json("POST", objectPath("pods", namespace, name, "binding"), writeQuery(o), {
+        apiVersion: "v1",
+        kind: "Binding",
+        ...binding,
+      });
+      return client.get<T>("pods", namespace, name);
+    },
     watch: (resource, o, onEvent) => watchStream(call, resource, o, onEvent),
   };
   return client;

@@ -124,24 +124,23 @@ export function createScheduler(
     };
   }
 
-  /** kube-scheduler's Binding: spec.nodeName, then PodScheduled=True, then the Scheduled event. */
+  /**
+   * kube-scheduler's Binding: spec.nodeName and PodScheduled=True in one write (pods/binding),
+   * then the Scheduled event. A pod bound or deleted meanwhile is a Conflict: nothing to do.
+   */
   async function bind(pod: Kube<Pod>, nodeName: string): Promise<void> {
-    const bound = await client.update<Kube<Pod>>("pods", { ...pod, spec: { ...pod.spec!, nodeName } });
-    pods.observe(bound);
-    const conditions = setCondition(
-      bound.status?.conditions as PodCondition[] | undefined,
-      { type: "PodScheduled", status: "True" },
-      timestamp(clock),
-    );
+    const { namespace, name } = splitKey(keyOf(pod));
     try {
       pods.observe(
-        await client.updateStatus<Kube<Pod>>("pods", { ...bound, status: { ...bound.status, conditions } }),
+        await client.bind<Kube<Pod>>(namespace, name, {
+          metadata: { name, uid: pod.metadata.uid },
+          target: { kind: "Node", name: nodeName },
+        }),
       );
     } catch (e) {
-      // The node agent got there first: it writes PodScheduled itself; the binding stands.
-      if (!isApiError(e, "Conflict")) throw e;
+      if (isApiError(e, "Conflict")) return;
+      throw e;
     }
-    const { namespace, name } = splitKey(keyOf(pod));
     recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`);
   }
 

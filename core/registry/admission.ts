@@ -11,7 +11,7 @@ export interface AdmissionRequest {
   /** Store key, e.g. `services`, `deployments.apps`. */
   resource: string;
   operation: "CREATE" | "UPDATE" | "DELETE";
-  subresource?: "status" | "scale";
+  subresource?: "status" | "scale" | "binding";
   /** The object to be written; for DELETE the object as stored. */
   object: KubeObject;
   oldObject?: KubeObject;

@@ -1,3 +1,4 @@
+import type { Binding } from "kubernetes-types/core/v1";
 import { ApiError, isApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type {
@@ -11,6 +12,7 @@ import type {
 import type { Store } from "../store/store.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { applyObject } from "./apply.ts";
+import { bindPod } from "./binding.ts";
 import { kindOf, normalizeTypeMeta, notFound, type RegistryContext, resolveKind } from "./context.ts";
 import { deleteObject } from "./deletion.ts";
 import { evictPod } from "./eviction.ts";
@@ -162,6 +164,10 @@ export function createRegistry(storage: Store, options: RegistryOptions = {}): R
 
     async evict(namespace, name, deleteOptions) {
       return evictPod(ctx, namespace || "default", name, deleteOptions);
+    },
+
+    async bind<T extends KubeObject>(namespace: string, name: string, binding: Binding, opts?: WriteOptions) {
+      return (await bindPod(ctx, namespace || "default", name, binding, opts)) as T;
     },
 
     async delete<T extends KubeObject>(

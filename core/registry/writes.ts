@@ -197,13 +197,14 @@ export async function updateStatusOf(
   return writeUpdate(ctx, kind, old, next, opts, "status");
 }
 
-async function writeUpdate(
+/** Stores `next` in place of `old` after admission (a subresource's own rules already applied). */
+export async function writeUpdate(
   ctx: RegistryContext,
   kind: Kind,
   old: KubeObject,
   next: KubeObject,
   opts: WriteOptions,
-  subresource?: "status" | "scale",
+  subresource?: "status" | "scale" | "binding",
 ): Promise<KubeObject> {
   checkObjectSize(kind, next);
   const dryRun = !!opts.dryRun;

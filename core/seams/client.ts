@@ -1,3 +1,4 @@
+import type { Binding } from "kubernetes-types/core/v1";
 import type { KubeObject, WatchEvent } from "../object.ts";
 
 /**
@@ -77,6 +78,16 @@ export interface Client {
     namespace: string,
     name: string,
     options?: DeleteOptions,
+  ): Promise<T>;
+  /**
+   * POST pods/<name>/binding: spec.nodeName and PodScheduled=True in one write, as kube-scheduler
+   * binds; Conflict when the pod is already on a node or being deleted. Returns the bound pod.
+   */
+  bind<T extends KubeObject = KubeObject>(
+    namespace: string,
+    name: string,
+    binding: Binding,
+    options?: WriteOptions,
   ): Promise<T>;
   watch(
     resource: string,
