@@ -150,7 +150,10 @@ async function versions() {
     cpu: `${cpus().length}× ${cpus()[0]?.model ?? "?"}`,
     memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     commit: await first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
-    dirty: (await run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])).stdout.trim()
+    // the bench's own output (this table, the chart) left by an earlier run is not a code change
+    dirty: (await run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])).stdout
+      .split("\n")
+      .filter((l) => l.trim() && !/scripts\/bench\/(RESULTS\.md|growth\.svg)$/.test(l)).length
       ? "dirty"
       : "",
   };
