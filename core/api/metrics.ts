@@ -8,8 +8,12 @@ import { methodNotAllowed } from "./rest.ts";
 import type { Target } from "./target.ts";
 
 const API_VERSION = "metrics.k8s.io/v1beta1";
-/** Between two CPU samples when no earlier sample is at hand. */
-const SAMPLE_GAP_MS = 250;
+/**
+ * Between two CPU samples when no earlier sample is at hand. A CFS limit is enforced per 100 ms
+ * period, so a short window can catch one period's quota more than its share: 250 ms read up to
+ * 300m (312m seen in CI) for a 250m limit; over a second the error stays within ~10 %.
+ */
+const SAMPLE_GAP_MS = 1000;
 /** Samples of containers not seen for this long are dropped (deleted pods). */
 const FORGET_AFTER_MS = 10 * 60_000;
 
