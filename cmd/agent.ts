@@ -20,7 +20,7 @@ import { systemClock } from "../core/loop/clock.ts";
 import { networkControllers } from "../core/network/network-controllers.ts";
 import type { Client } from "../core/seams/client.ts";
 import { fetchPinnedCertificate, parseJoinToken } from "./join-token.ts";
-import { processCpuMs, processRssBytes, startMemoryTrimmer } from "./memory-trimmer.ts";
+import { startMemoryTrimmer } from "./memory-trimmer.ts";
 import { type NodeNetworkFlags, type NodeParts, nodeNetworkNames, startNode } from "./node.ts";
 import { DEFAULT_NODE_PORT, serveNodeApi } from "./node-api.ts";
 import { platform } from "./platform/index.ts";
@@ -180,12 +180,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  startMemoryTrimmer({
-    release: platform.releaseMemory,
-    cpuMs: processCpuMs,
-    rssBytes: processRssBytes,
-    log,
-  });
+  startMemoryTrimmer({ release: platform.releaseMemory, log });
   await new Promise(() => {});
 }
 

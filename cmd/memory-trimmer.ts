@@ -13,11 +13,11 @@
 export interface MemoryTrimmerOptions {
   /** Releases what the process does not use (a full GC, free heap pages, clean file pages). */
   release(): void;
-  /** CPU time used by this process so far, in milliseconds (user + system). */
-  cpuMs(): number;
-  /** Says what a release gave back (one line per release), when given with `rssBytes`. */
+  /** Says what a release gave back (one line per release). */
   log?: (message: string) => void;
-  /** The process's resident set size in bytes. */
+  /** CPU time used by this process so far, in milliseconds (default: node:process; tests fake it). */
+  cpuMs?: () => number;
+  /** The process's resident set size in bytes (default: node:process). */
   rssBytes?: () => number;
   /** How often CPU time is looked at. */
   periodMs?: number;
@@ -46,8 +46,10 @@ export const MIN_RELEASE_GAP_MS = 60_000;
 
 export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer {
   const periodMs = options.periodMs ?? TRIM_PERIOD_MS;
+  const cpuMs = options.cpuMs ?? processCpuMs;
+  const rssBytes = options.rssBytes ?? processRssBytes;
   const gapPeriods = Math.ceil(MIN_RELEASE_GAP_MS / periodMs);
-  let last = options.cpuMs();
+  let last = cpuMs();
   // start-up itself was the first burst
   let armed = true;
   let quietInARow = 0;
@@ -56,7 +58,7 @@ export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer
   let releases = 0;
   const trimmer: MemoryTrimmer = {
     tick() {
-      const now = options.cpuMs();
+      const now = cpuMs();
       const used = now - last;
       last = now;
       sinceRelease++;
@@ -66,16 +68,14 @@ export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer
       armed = false;
       sinceRelease = 0;
       releases++;
-      const before = options.rssBytes?.();
+      const before = rssBytes();
       options.release();
-      if (before !== undefined && options.log) {
-        const after = options.rssBytes!();
-        options.log(
-          `memory: released ${mb(before - after)} MB after a busy spell (RSS ${mb(before)} → ${mb(after)} MB)`,
-        );
-      }
+      const after = rssBytes();
+      options.log?.(
+        `memory: released ${mb(before - after)} MB after a busy spell (RSS ${mb(before)} → ${mb(after)} MB)`,
+      );
       // the release's own CPU time is not work the next period should see
-      last = options.cpuMs();
+      last = cpuMs();
     },
     get releases() {
       return releases;
@@ -92,12 +92,12 @@ export function startMemoryTrimmer(options: MemoryTrimmerOptions): MemoryTrimmer
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 /** This process's CPU time in milliseconds (node:process, as Bun and Deno both offer it). */
-export function processCpuMs(): number {
+function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
 /** This process's resident set size in bytes. */
-export function processRssBytes(): number {
+function processRssBytes(): number {
   return process.memoryUsage.rss();
 }

@@ -55,7 +55,7 @@ import {
 } from "./ingress.ts";
 import { ensureJoinToken } from "./join-token.ts";
 import { kubeconfigYaml, mergeIntoUserKubeconfig } from "./kubeconfig.ts";
-import { processCpuMs, processRssBytes, startMemoryTrimmer } from "./memory-trimmer.ts";
+import { startMemoryTrimmer } from "./memory-trimmer.ts";
 import { containerLogLimits, type NodeNetworkFlags, nodeNetworkNames, startNode } from "./node.ts";
 import { remoteNodes } from "./node-api.ts";
 import { platform } from "./platform/index.ts";
@@ -335,13 +335,7 @@ export async function up(opts: UpOptions): Promise<void> {
   // A measurement hook: `bun run bench` forces a full collection before it samples memory, so
   // idle and busy figures compare live data, not how far the collector happened to get.
   process.on("SIGUSR2", () => platform.collectGarbage());
-  if (releaseIdleMemory)
-    startMemoryTrimmer({
-      release: platform.releaseMemory,
-      cpuMs: processCpuMs,
-      rssBytes: processRssBytes,
-      log,
-    });
+  if (releaseIdleMemory) startMemoryTrimmer({ release: platform.releaseMemory, log });
   await new Promise(() => {});
 }
 

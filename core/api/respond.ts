@@ -44,6 +44,13 @@ export function successStatus(details: Record<string, unknown>) {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details, code: 200 };
 }
 
+/** Headers carrying each warning as a `Warning` header. */
+export function warningHeaders(warnings: string[]): Headers {
+  const h = new Headers();
+  for (const w of warnings) h.append("Warning", warningHeader(w));
+  return h;
+}
+
 /** `Warning: 299 - "…"` header values; kubectl prints them as `Warning: …`. */
 export function warningHeader(message: string): string {
   // A header value is Latin-1 at most: anything beyond ASCII goes as a \u escape (an unknown

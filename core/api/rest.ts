@@ -7,7 +7,7 @@ import type { ApiServerDeps } from "./deps.ts";
 import { checkTransform, encoded, negotiate, notInProtobuf, partialObjectMetadata } from "./negotiation.ts";
 import { deleteOptions, listOptions, pagedListOptions, queryFlag, writeOptions } from "./options.ts";
 import { hasMessage, messageName } from "./protobuf/fields.ts";
-import { successStatus, warningHeader } from "./respond.ts";
+import { successStatus, warningHeaders } from "./respond.ts";
 import { includeObjectParam, toTable } from "./table.ts";
 import type { Target } from "./target.ts";
 import { watchResponse, withKind } from "./watch.ts";
@@ -79,12 +79,6 @@ function isWatch(url: URL): boolean {
   return queryFlag(url.searchParams.get("watch"));
 }
 
-function withWarnings(warnings: string[]): HeadersInit {
-  const h = new Headers();
-  for (const w of warnings) h.append("Warning", warningHeader(w));
-  return h;
-}
-
 /** Object, one-row Table or PartialObjectMetadata, as JSON or YAML, by Accept. */
 export function respondObject(
   req: Request,
@@ -102,10 +96,10 @@ export function respondObject(
       includeObject: includeObjectParam(url.searchParams.get("includeObject")),
       printer: t.printer,
     });
-    return encoded(rep, table, code, withWarnings(warnings));
+    return encoded(rep, table, code, warningHeaders(warnings));
   }
   const body = rep.as ? partialObjectMetadata(full, rep.as.version) : full;
-  return encoded(rep, body, code, withWarnings(warnings));
+  return encoded(rep, body, code, warningHeaders(warnings));
 }
 
 async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {

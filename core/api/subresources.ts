@@ -4,7 +4,7 @@ import type { KubeObject } from "../object.ts";
 import { mediaType, PATCH_TYPES, readBody } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { deleteOptions, writeOptions } from "./options.ts";
-import { json, successStatus, warningHeader } from "./respond.ts";
+import { json, successStatus, warningHeaders } from "./respond.ts";
 import { methodNotAllowed, objectForTarget, respondObject } from "./rest.ts";
 import type { Target } from "./target.ts";
 
@@ -52,11 +52,7 @@ export async function handleStatus(
 export async function handleScale(req: Request, url: URL, t: Target, deps: ApiServerDeps): Promise<Response> {
   const ns = t.namespace ?? "";
   const warnings: string[] = [];
-  const respond = (scale: KubeObject) => {
-    const h = new Headers();
-    for (const w of warnings) h.append("Warning", warningHeader(w));
-    return json(scale, 200, h);
-  };
+  const respond = (scale: KubeObject) => json(scale, 200, warningHeaders(warnings));
   switch (req.method) {
     case "GET":
       return respond(await deps.client.getScale(t.resource, ns, t.name!));
@@ -108,7 +104,7 @@ export async function handleEviction(
     t.name!,
     deleteOptions(url, eviction?.deleteOptions),
   );
-  return json({ ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 }, 201);
+  return created(t, pod);
 }
 
 /**
@@ -125,7 +121,14 @@ export async function handleBinding(
   const warnings: string[] = [];
   const binding = (await readBody(req)) as Binding;
   const pod = await deps.client.bind(t.namespace ?? "", t.name!, binding, writeOptions(url, warnings, req));
-  const h = new Headers();
-  for (const w of warnings) h.append("Warning", warningHeader(w));
-  return json({ ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 }, 201, h);
+  return created(t, pod, warningHeaders(warnings));
+}
+
+/** The Success Status (201) upstream answers a pod's eviction or binding with. */
+function created(t: Target, pod: KubeObject, headers?: Headers): Response {
+  return json(
+    { ...successStatus({ name: t.name, kind: "pods", uid: pod.metadata.uid }), code: 201 },
+    201,
+    headers,
+  );
 }

@@ -1,3 +1,4 @@
+import { setCondition } from "../conditions.ts";
 import {
   CRD_CLEANUP_FINALIZER,
   CRD_RESOURCE,
@@ -6,7 +7,6 @@ import {
 } from "../crd/types.ts";
 import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
-import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf } from "./controller.ts";
 
 /** How often a terminating CRD is checked while its objects are still going. */

@@ -1,10 +1,10 @@
 import type { DeploymentStatus } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
+import { getCondition } from "../conditions.ts";
 import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { labelSelectorMatches } from "../selectors.ts";
-import { getCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
   byCreation,

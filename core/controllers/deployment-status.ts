@@ -1,6 +1,6 @@
 import type { DeploymentCondition, DeploymentStatus } from "kubernetes-types/apps/v1";
+import { getCondition } from "../conditions.ts";
 import { parseTime } from "../loop/clock.ts";
-import { getCondition } from "./conditions.ts";
 import { type Deploy, type RS, sumReplicas } from "./deployment-replicasets.ts";
 import { omitZeros } from "./omit-empty.ts";
 import { desiredReplicas, maxUnavailable } from "./rollout-math.ts";

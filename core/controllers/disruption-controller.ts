@@ -1,10 +1,10 @@
 import type { ReplicaSet } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1";
+import { setCondition } from "../conditions.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { labelSelectorMatches } from "../selectors.ts";
-import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { scaledValue } from "./int-or-percent.ts";
 import { controllerRef, type Kube } from "./owner-references.ts";

@@ -7,12 +7,12 @@ import type {
 } from "kubernetes-types/autoscaling/v2";
 import type { Pod } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
+import { setCondition } from "../conditions.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { cpuMillis, formatCpuMillis } from "../quantity.ts";
 import { findByKind, resourceKey } from "../resources.ts";
 import { labelSelectorMatches } from "../selectors.ts";
-import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { cpuProposal, type PodSample, type Recommendation, scaleUpLimit, stabilize } from "./hpa-replicas.ts";
 import type { Kube } from "./owner-references.ts";

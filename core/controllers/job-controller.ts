@@ -1,8 +1,8 @@
 import type { Job, JobCondition, JobSpec, JobStatus } from "kubernetes-types/batch/v1";
 import type { Pod } from "kubernetes-types/core/v1";
+import { getCondition, setCondition } from "../conditions.ts";
 import { parseTime, timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
-import { getCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import {
   hasBackoffLimitPerIndex,

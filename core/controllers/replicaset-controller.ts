@@ -1,10 +1,10 @@
 import type { ReplicaSet, ReplicaSetStatus } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
 import type { OwnerReference } from "kubernetes-types/meta/v1";
+import { removeCondition, setCondition } from "../conditions.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { labelSelectorFromObject, labelSelectorMatches } from "../selectors.ts";
-import { removeCondition, setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import { omitZeros } from "./omit-empty.ts";
 import { controllerRef, type Kube, ownerReferenceTo } from "./owner-references.ts";

@@ -8,12 +8,12 @@ import type {
   Toleration,
 } from "kubernetes-types/core/v1";
 import type { StorageClass } from "kubernetes-types/storage/v1";
+import { setCondition } from "../conditions.ts";
 import { isApiError } from "../errors.ts";
 import { timestamp } from "../loop/clock.ts";
 import { deepEqual } from "../patch/deep-equal.ts";
 import { cpuMillis, quantityValue } from "../quantity.ts";
 import { labelSelectorMatches } from "../selectors.ts";
-import { setCondition } from "./conditions.ts";
 import { type Controller, type ControllerContext, createController, keyOf, splitKey } from "./controller.ts";
 import type { Kube } from "./owner-references.ts";
 import { isPodTerminal, podRequests } from "./pods.ts";

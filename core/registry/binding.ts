@@ -1,4 +1,5 @@
 import type { Binding, Pod } from "kubernetes-types/core/v1";
+import { setCondition } from "../conditions.ts";
 import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import type { WriteOptions } from "../seams/client.ts";
@@ -50,7 +51,10 @@ function boundPod(pod: KubeObject & Pod, name: string, binding: Binding, now: st
     ...pod,
     metadata: { ...pod.metadata, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: { ...pod.spec!, nodeName: binding.target.name! },
-    status: { ...pod.status, conditions: scheduledConditions(pod, now) },
+    status: {
+      ...pod.status,
+      conditions: setCondition(pod.status?.conditions, { type: "PodScheduled", status: "True" }, now),
+    },
   } as KubeObject;
 }
 
@@ -66,20 +70,4 @@ function checkBinding(name: string, binding: Binding): void {
   if (!binding?.target?.name) throw ApiError.invalid("Binding", name, [required("target.name")]);
   if (kind && kind !== "Node")
     throw ApiError.invalid("Binding", name, [notSupported("target.kind", kind, ["Node", "<empty>"])]);
-}
-
-/** The pod's conditions with PodScheduled=True (its transition time kept when it was True already). */
-function scheduledConditions(pod: Pod, now: string): NonNullable<NonNullable<Pod["status"]>["conditions"]> {
-  const conditions = [...(pod.status?.conditions ?? [])];
-  const i = conditions.findIndex((c) => c.type === "PodScheduled");
-  const was = i >= 0 ? conditions[i] : undefined;
-  const scheduled = {
-    type: "PodScheduled",
-    status: "True",
-    lastProbeTime: null as unknown as string,
-    lastTransitionTime: was?.status === "True" ? was.lastTransitionTime : now,
-  };
-  if (i >= 0) conditions[i] = scheduled;
-  else conditions.push(scheduled);
-  return conditions;
 }
