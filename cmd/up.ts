@@ -332,8 +332,9 @@ export async function up(opts: UpOptions): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  // A measurement hook: `bun run bench` forces a full collection before it samples memory, so
-  // idle and busy figures compare live data, not how far the collector happened to get.
+  // A measurement hook: `bun run bench` forces a full collection (free heap pages given back)
+  // before it samples memory, so idle and busy figures compare live data, not how far the
+  // collector happened to get.
   process.on("SIGUSR2", () => platform.collectGarbage());
   if (releaseIdleMemory) startMemoryTrimmer({ release: platform.releaseMemory, log });
   await new Promise(() => {});

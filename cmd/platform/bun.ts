@@ -24,7 +24,12 @@ export const bunPlatform: Platform = {
   sleep: (ms) => Bun.sleep(ms),
   readStdin: () => new Response(Bun.stdin.stream()).text(),
   relayTcp,
-  collectGarbage: () => Bun.gc(true),
+  collectGarbage: () => {
+    Bun.gc(true);
+    // the collector's empty blocks and the allocator's free pages go back too, as the idle
+    // trimmer's release does: what stays is what the daemon holds, not where a GC left off
+    Bun.shrink();
+  },
   releaseMemory: () => {
     Bun.gc(true);
     // returns the collector's empty blocks and the allocator's free pages (−4 MB RSS idle)

@@ -29,7 +29,10 @@ export interface Platform {
   readStdin(): Promise<string>;
   /** Listens on hostname:port and relays every connection to target (port-forward). */
   relayTcp(listen: { hostname: string; port: number }, target: { hostname: string; port: number }): TcpRelay;
-  /** A full, synchronous garbage collection where the runtime offers one (a no-op elsewhere). */
+  /**
+   * A full, synchronous garbage collection where the runtime offers one (a no-op elsewhere), with
+   * the heap's free pages given back; the binary's file pages stay (unlike releaseMemory).
+   */
   collectGarbage(): void;
   /**
    * Gives back what the process holds but does not use: a full collection, the heap's free pages,

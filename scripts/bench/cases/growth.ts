@@ -4,7 +4,7 @@
  * `crun run -d`; ConfigMaps 1k → 10k → API latencies; watches 1 → 100 → watch delivery.
  * The points also go into a small SVG chart next to RESULTS.md (chart.ts).
  */
-import { type Bench, type Minik, median, percentile } from "../lib.ts";
+import { type Bench, containerPids, type Minik, median, NS, percentile, waitFor } from "../lib.ts";
 import type { Peers } from "../peers.ts";
 import {
   type ApiSamples,
@@ -40,6 +40,16 @@ export async function replicaCurve(b: Bench, m: Minik, peers: Peers): Promise<Cu
       crunMs = await peers.crun.startBatch(ids);
       await peers.crun.remove(ids);
     }
+    if (n === REPLICA_POINTS.at(-1)) {
+      // The same daemon, the same history (every pod started so far, its events, the heap's
+      // high-water mark of the largest ramp), only fewer pods running: what a running pod costs.
+      await scaleDown(m, name, n, REPLICA_POINTS[1]!);
+      const after = await settledMemory(m, 3);
+      pssKb.set(-REPLICA_POINTS[1]!, after.addedPssKb);
+      b.log(
+        `growth: ${name} scaled down to ${REPLICA_POINTS[1]} replicas, daemon RSS ${(after.daemonRssKb / 1024).toFixed(1)} MB, PSS ${(after.addedPssKb / 1024).toFixed(1)} MB`,
+      );
+    }
     await minikTeardownMs(m, name, `app=${name}`);
     b.log(
       `growth: ${n} replicas → all Running ${ramp.ms.toFixed(0)} ms (crun ×${n}: ${crunMs?.toFixed(0) ?? "n/a"} ms), daemon RSS ${(mem.daemonRssKb / 1024).toFixed(1)} MB; phases ${JSON.stringify(ramp.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
@@ -56,12 +66,39 @@ export async function replicaCurve(b: Bench, m: Minik, peers: Peers): Promise<Cu
   const [from, to] = [REPLICA_POINTS[1]!, REPLICA_POINTS.at(-1)!];
   b.rows.push({
     case: "memory",
-    metric: `PSS minik adds per pod at scale ((with ${to} − with ${from})/${to - from}, growth curve: warm, GC forced, median of 3)`,
+    metric: `PSS minik adds per pod at scale ((with ${to} − the same Deployment scaled down to ${from})/${to - from}: same daemon, same history; GC forced, median of 3)`,
     unit: "MB",
-    minik: (pssKb.get(to)! - pssKb.get(from)!) / (to - from) / 1024,
+    minik: (pssKb.get(to)! - pssKb.get(-from)!) / (to - from) / 1024,
     target: { op: "<=", value: 0.2, text: "≤ 0.2 MB" },
   });
+  b.rows.push({
+    case: "memory",
+    metric: `PSS growth along the curve ((with ${to} − with ${from} of the ${from}-replica point)/${to - from}; includes the ${REPLICA_POINTS.slice(1).reduce((a, x) => a + x, 0) - from} pods started and deleted between, their Events, and the heap's high-water mark)`,
+    unit: "MB",
+    minik: (pssKb.get(to)! - pssKb.get(from)!) / (to - from) / 1024,
+  });
   return out;
+}
+
+/** Scales a bench Deployment down and waits until only `replicas` pods and containers are left. */
+async function scaleDown(m: Minik, name: string, from: number, replicas: number): Promise<void> {
+  const pids = containerPids(m.dataDir).length;
+  await m.json(
+    "PATCH",
+    `/apis/apps/v1/namespaces/${NS}/deployments/${name}`,
+    { spec: { replicas } },
+    "application/merge-patch+json",
+  );
+  await waitFor(
+    async () =>
+      (await m.json("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=app%3D${name}`)).items.length ===
+        replicas && containerPids(m.dataDir).length <= pids - (from - replicas),
+    `${name} scaled down to ${replicas}`,
+    120_000,
+    50,
+  );
+  // the stopped pods' clean-up (network, mounts, cgroups) runs after the last container died
+  await Bun.sleep(3000);
 }
 
 /**
