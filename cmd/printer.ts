@@ -1,6 +1,5 @@
 import { stringify } from "yaml";
 import type { KubeObject } from "../core/object.ts";
-import type { ResourceInfo } from "../core/resources.ts";
 
 /** The parts of a meta.k8s.io/v1 Table the CLI prints; the server computes every cell. */
 export interface Table {
@@ -70,15 +69,6 @@ export function columnWidths(rows: string[][]): number[] {
 function labelsText(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {});
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(",") : "<none>";
-}
-
-export function kindPrefix(info: ResourceInfo): string {
-  return info.group ? `${info.singular}.${info.group}` : info.singular;
-}
-
-/** `deployment.apps/nginx` — kubectl's `-o name` and apply output form. */
-export function objectRef(info: ResourceInfo, name: string): string {
-  return `${kindPrefix(info)}/${name}`;
 }
 
 export function printObjects(objects: KubeObject[], output: "yaml" | "json", asList: boolean): string {

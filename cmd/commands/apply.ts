@@ -5,7 +5,7 @@ import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { createDiscovery, type Discovery } from "../discovery.ts";
 import { type Manifest, readManifests } from "../manifest.ts";
-import { objectRef } from "../printer.ts";
+import { objectRef } from "../object-ref.ts";
 import { UsageError } from "../usage-error.ts";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";

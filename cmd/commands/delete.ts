@@ -5,8 +5,8 @@ import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { createDiscovery } from "../discovery.ts";
 import { readManifests } from "../manifest.ts";
+import { objectRef } from "../object-ref.ts";
 import { platform } from "../platform/index.ts";
-import { objectRef } from "../printer.ts";
 import { resolveKinds, resolveTargets } from "./kinds.ts";
 
 export interface DeleteCmdOptions extends GlobalOptions {

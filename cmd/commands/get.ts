@@ -4,15 +4,8 @@ import { ApiClient, resourcePath, TABLE_ACCEPT } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { createDiscovery } from "../discovery.ts";
 import { ndjson } from "../ndjson.ts";
-import {
-  columnWidths,
-  formatColumns,
-  kindPrefix,
-  objectRef,
-  printObjects,
-  type Table,
-  tableRows,
-} from "../printer.ts";
+import { kindPrefix, objectRef } from "../object-ref.ts";
+import { columnWidths, formatColumns, printObjects, type Table, tableRows } from "../printer.ts";
 import { resolveKinds } from "./kinds.ts";
 
 export interface GetOptions extends GlobalOptions {

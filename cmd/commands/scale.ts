@@ -2,7 +2,7 @@ import { ApiError, isApiError } from "../../core/errors.ts";
 import { ApiClient, resourcePath } from "../api-client.ts";
 import type { GlobalOptions } from "../context.ts";
 import { createDiscovery } from "../discovery.ts";
-import { objectRef } from "../printer.ts";
+import { objectRef } from "../object-ref.ts";
 import { UsageError } from "../usage-error.ts";
 import { resolveTargets } from "./kinds.ts";
 
