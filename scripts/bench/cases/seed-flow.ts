@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Bench, type Minik, median, NS, now, percentile, ROOT, waitFor, watch } from "../lib.ts";
 import type { Peers } from "../peers.ts";
 import { deletePods } from "./pod-start.ts";
+import { leftovers, podHostState } from "./teardown-leftovers.ts";
 
 let podmanReplicas = 0;
 const SEED = join(ROOT, "examples/nginx-deployment.yaml");
@@ -64,8 +65,18 @@ async function minikSeed(m: Minik): Promise<number | undefined> {
   return ms;
 }
 
-/** Deletes the seed Deployment and waits until its ReplicaSet and pods are gone. */
+/**
+ * Deletes the seed Deployment and waits until its ReplicaSet and pods are gone, and then (untimed)
+ * until their host state is too (netns, veth, mounts, cgroups, data dirs): `podman kube down`
+ * returns only once its pods are removed, so a minik sample must not run beside the last one's
+ * clean-up either (a netns deletion holds the kernel's RTNL lock the next sandbox needs).
+ */
 export async function removeSeed(m: Minik): Promise<void> {
+  const pods = await m.json("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dnginx-server`);
+  const host = podHostState(
+    m.dataDir,
+    pods.items.map((p: any) => p.metadata.uid),
+  );
   await m.api("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/nginx-deployment`, {
     propagationPolicy: "Background",
   });
@@ -76,6 +87,12 @@ export async function removeSeed(m: Minik): Promise<void> {
     20,
   );
   await deletePods(m, "app=nginx-server");
+  await waitFor(
+    async () => (await leftovers(m.dataDir, host)).length === 0,
+    "seed pods' host state gone",
+    30_000,
+    50,
+  );
 }
 
 async function podmanSeed(peers: Peers, yaml: string): Promise<number> {
