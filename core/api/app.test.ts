@@ -342,3 +342,77 @@ describe("openapi", () => {
     expect((await call("/openapi/v2", { headers: { Accept: "text/plain" } })).status).toBe(406);
   });
 });
+
+describe("whole lists from the stored JSON", () => {
+  const cm = (name: string, app: string) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, labels: { app } },
+    data: { note: 'ü \u2028 "quoted"' },
+  });
+
+  test("a whole list is the same body as the parsed list encoded, item for item", async () => {
+    for (const [name, a] of [
+      ["b", "x"],
+      ["a", "y"],
+      ["c", "x"],
+    ] as const)
+      expect(
+        (
+          await call("/api/v1/namespaces/default/configmaps", {
+            method: "POST",
+            body: JSON.stringify(cm(name, a)),
+          })
+        ).status,
+      ).toBe(201);
+    const res = await call("/api/v1/namespaces/default/configmaps");
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const text = await res.text();
+    const body = JSON.parse(text);
+    // what the parsed path would have written for the same state
+    const listed = await store.list("configmaps", "default");
+    expect(text).toBe(
+      JSON.stringify({
+        kind: "ConfigMapList",
+        apiVersion: "v1",
+        metadata: { resourceVersion: listed.resourceVersion },
+        items: listed.items,
+      }),
+    );
+    expect(body.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(["a", "b", "c"]);
+    expect(body.items[0].data.note).toBe('ü \u2028 "quoted"');
+  });
+
+  test("selectors, pages, tables and YAML still go through the parsed list", async () => {
+    for (const [name, a] of [
+      ["b", "x"],
+      ["a", "y"],
+      ["c", "x"],
+    ] as const)
+      await call("/api/v1/namespaces/default/configmaps", {
+        method: "POST",
+        body: JSON.stringify(cm(name, a)),
+      });
+    const names = async (path: string) =>
+      ((await (await call(path)).json()).items as { metadata: { name: string } }[]).map(
+        (i) => i.metadata.name,
+      );
+    expect(await names("/api/v1/namespaces/default/configmaps?labelSelector=app%3Dx")).toEqual(["b", "c"]);
+    expect(await names("/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Da")).toEqual([
+      "a",
+    ]);
+    const page = await (await call("/api/v1/namespaces/default/configmaps?limit=2")).json();
+    expect(page.items).toHaveLength(2);
+    expect(page.metadata.continue).toBeTruthy();
+    // resourceVersion=0 with a limit is the whole list, as upstream's watch cache answers
+    expect(await names("/api/v1/namespaces/default/configmaps?limit=2&resourceVersion=0")).toEqual([
+      "a",
+      "b",
+      "c",
+    ]);
+    const yaml = await call("/api/v1/namespaces/default/configmaps", {
+      headers: { Accept: "application/yaml" },
+    });
+    expect(await yaml.text()).toContain("kind: ConfigMapList");
+  });
+});

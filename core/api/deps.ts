@@ -8,8 +8,10 @@ import type { NodeServices } from "../seams/node-services.ts";
 import type { AuthConfig } from "./auth.ts";
 import type { ServerEnv } from "./socket.ts";
 
-/** The Client plus the registry's scale and eviction helpers (createRegistry returns all of it). */
-export type ApiClient = Client & Pick<Registry, "getScale" | "updateScale" | "evict">;
+/** The Client plus the registry's scale, eviction and raw-list helpers (createRegistry returns all of it). */
+export type ApiClient = Client &
+  Pick<Registry, "getScale" | "updateScale" | "evict"> &
+  Partial<Pick<Registry, "listJson">>;
 
 export interface ApiServerDeps {
   client: ApiClient;

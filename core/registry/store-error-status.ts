@@ -59,6 +59,17 @@ export function withApiErrors(store: Store): Store {
     create: (resource, obj) => mapped(() => store.create(resource, obj)),
     get: (resource, namespace, name) => mapped(() => store.get(resource, namespace, name)),
     list: (resource, namespace, at) => mapped(() => store.list(resource, namespace, at)),
+    ...(store.listJson
+      ? {
+          listJson: (resource: string, namespace?: string) => {
+            try {
+              return store.listJson!(resource, namespace);
+            } catch (e) {
+              throw fromStoreError(e);
+            }
+          },
+        }
+      : {}),
     update: (resource, obj) => mapped(() => store.update(resource, obj)),
     delete: (resource, namespace, name, preconditions) =>
       mapped(() => store.delete(resource, namespace, name, preconditions)),

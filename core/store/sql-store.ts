@@ -164,6 +164,12 @@ export class SqlStore implements Store {
     return { items, resourceVersion, remaining: json.items.length - to };
   }
 
+  listJson(resource: string, namespace?: string): { items: readonly string[]; resourceVersion: string } {
+    this.#checkOpen();
+    const now = this.#listNow(resource, namespace);
+    return { items: now.items, resourceVersion: String(now.revision) };
+  }
+
   #listNow(resource: string, namespace: string | undefined): ListSnapshot {
     // Synchronous: the items are exactly the state at this revision.
     return { revision: this.#revision, items: this.#cache.list(resource, namespace) };

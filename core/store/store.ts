@@ -41,6 +41,11 @@ export interface Store {
    */
   list(resource: string, namespace?: string, at?: ListAt): Promise<Listed>;
   /**
+   * The current list as the stored JSON texts, same order as `list`, for a store that keeps them
+   * (the SQL store's object cache): an API answer in JSON then needs no parse and no re-encode.
+   */
+  listJson?(resource: string, namespace?: string): { items: readonly string[]; resourceVersion: string };
+  /**
    * Replaces the stored object. When `obj.metadata.resourceVersion` is set and differs from the
    * stored one: Conflict. NotFound when absent.
    */
