@@ -6,15 +6,58 @@ import type { Client } from "./seams/client.ts";
  * Records core/v1 Events the way Kubernetes components do: one Event per (object, reason,
  * message), its `count` and `lastTimestamp` bumped on repeats. Never throws: an event that cannot
  * be written must not break the reconcile that emitted it.
+ *
+ * Like client-go's event broadcaster, recording only queues: the writes follow a moment later, in
+ * one batch, so they never sit on the path of the work that emitted them (a pod start records
+ * about five, each a full write through the registry). The queue is bounded as upstream's (1,000);
+ * beyond that events are dropped, and the drop is logged once per batch.
  */
 export interface EventRecorder {
   record(object: KubeObject, type: "Normal" | "Warning", reason: string, message: string): void;
 }
 
+/** How long recorded events wait before their batch is written. */
+export const EVENT_BATCH_DELAY_MS = 50;
+/** client-go's maxQueuedEvents. */
+export const MAX_QUEUED_EVENTS = 1000;
+
+interface Queued {
+  object: KubeObject;
+  type: string;
+  reason: string;
+  message: string;
+  at: number;
+}
+
 export function createEventRecorder(client: Client, component: string, host = "minik"): EventRecorder {
+  let queue: Queued[] = [];
+  let dropped = 0;
+  let scheduled = false;
+  const schedule = () => {
+    scheduled = true;
+    setTimeout(() => void flush(), EVENT_BATCH_DELAY_MS);
+  };
+
+  async function flush(): Promise<void> {
+    const batch = queue;
+    queue = [];
+    if (dropped) console.error(`events: ${component}: queue full, ${dropped} events dropped`);
+    dropped = 0;
+    // one after another: a repeat in the same batch bumps the count of the one written before it
+    for (const e of batch)
+      await writeEvent(client, component, host, e.object, e.type, e.reason, e.message, e.at).catch(() => {});
+    scheduled = false;
+    if (queue.length) schedule();
+  }
+
   return {
     record(object, type, reason, message) {
-      void writeEvent(client, component, host, object, type, reason, message).catch(() => {});
+      if (queue.length >= MAX_QUEUED_EVENTS) {
+        dropped++;
+        return;
+      }
+      queue.push({ object, type, reason, message, at: Date.now() });
+      if (!scheduled) schedule();
     },
   };
 }
@@ -27,9 +70,10 @@ async function writeEvent(
   type: string,
   reason: string,
   message: string,
+  at: number,
 ): Promise<void> {
   const namespace = object.metadata.namespace || "default";
-  const now = kubeTime(Date.now());
+  const now = kubeTime(at);
   const key = await shortHash(`${object.metadata.uid}|${reason}|${message}`);
   const name = `${object.metadata.name}.${key}`;
   const existing = await client.tryGet("events", namespace, name);

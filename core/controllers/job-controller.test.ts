@@ -134,9 +134,15 @@ describe("job controller", () => {
     // A second reconcile changes nothing.
     await reconcile();
     expect((await job()).metadata.resourceVersion).toBe(done.metadata.resourceVersion);
-    const reasons = (await listAll(cluster.client, "events")).map((e) => e.reason);
+    // events are written in batches, a moment after they are recorded
+    const reasons = await waitFor(
+      async () => {
+        const r = (await listAll(cluster.client, "events")).map((e) => e.reason);
+        return r.includes("Completed") ? r : undefined;
+      },
+      { what: "the Completed event" },
+    );
     expect(reasons.filter((r) => r === "SuccessfulCreate").length).toBe(3);
-    expect(reasons).toContain("Completed");
   });
 
   test("backoffLimit: a failed pod is replaced after the back-off; one failure too many fails the Job", async () => {
