@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CORE_SCHEMA, loadAll, YAMLException } from "js-yaml";
 import type { KubeObject } from "../core/object.ts";
-import { platform } from "./platform/index.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface Manifest {
@@ -16,7 +15,11 @@ export class ManifestError extends UsageError {}
 
 /** Reads every manifest of FILE, DIR (*.yaml, *.yml, *.json, sorted) or "-" (stdin). */
 export async function readManifests(target: string): Promise<Manifest[]> {
-  if (target === "-") return parseManifests(await platform.readStdin(), "-");
+  if (target === "-") {
+    // loaded only here: the platform adapter is not needed to read a file
+    const { platform } = await import("./platform/index.ts");
+    return parseManifests(await platform.readStdin(), "-");
+  }
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(target);

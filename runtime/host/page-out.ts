@@ -10,9 +10,14 @@ import { readFileSync } from "node:fs";
  * read back on its next touch, as after any reclaim. Anonymous memory (the heap) is never touched:
  * only mappings of files are advised, and the kernel skips pages other processes also map (libc).
  */
-const lib = dlopen("libc.so.6", {
-  madvise: { args: ["u64", "u64", "i32"], returns: "i32" },
-}).symbols;
+/** Opened at the first release, not at import: every CLI process loads this module. */
+let lib: { madvise: (start: bigint, length: bigint, advice: number) => number } | undefined;
+function libc() {
+  lib ??= dlopen("libc.so.6", {
+    madvise: { args: ["u64", "u64", "i32"], returns: "i32" },
+  }).symbols as unknown as NonNullable<typeof lib>;
+  return lib;
+}
 
 const MADV_PAGEOUT = 21;
 
@@ -38,6 +43,6 @@ export function fileMappings(maps: string): FileMapping[] {
 export function pageOutFileMappings(): number {
   let advised = 0;
   for (const r of fileMappings(readFileSync("/proc/self/maps", "utf8")))
-    if (lib.madvise(r.start, r.end - r.start, MADV_PAGEOUT) === 0) advised++;
+    if (libc().madvise(r.start, r.end - r.start, MADV_PAGEOUT) === 0) advised++;
   return advised;
 }
