@@ -21,8 +21,18 @@ export const EVENT_BATCH_DELAY_MS = 50;
 /** client-go's maxQueuedEvents. */
 export const MAX_QUEUED_EVENTS = 1000;
 
+/** What an Event says of its object (its involvedObject): all a queued event keeps of it. */
+interface Involved {
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
 interface Queued {
-  object: KubeObject;
+  object: Involved;
   type: string;
   reason: string;
   message: string;
@@ -56,7 +66,22 @@ export function createEventRecorder(client: Client, component: string, host = "m
         dropped++;
         return;
       }
-      queue.push({ object, type, reason, message, at: Date.now() });
+      // not the object itself: a queue of whole pods would hold megabytes during a rollout
+      const { apiVersion, kind, metadata: m } = object;
+      queue.push({
+        object: {
+          apiVersion,
+          kind,
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+        },
+        type,
+        reason,
+        message,
+        at: Date.now(),
+      });
       if (!scheduled) schedule();
     },
   };
@@ -66,16 +91,16 @@ async function writeEvent(
   client: Client,
   component: string,
   host: string,
-  object: KubeObject,
+  object: Involved,
   type: string,
   reason: string,
   message: string,
   at: number,
 ): Promise<void> {
-  const namespace = object.metadata.namespace || "default";
+  const namespace = object.namespace || "default";
   const now = kubeTime(at);
-  const key = await shortHash(`${object.metadata.uid}|${reason}|${message}`);
-  const name = `${object.metadata.name}.${key}`;
+  const key = await shortHash(`${object.uid}|${reason}|${message}`);
+  const name = `${object.name}.${key}`;
   const existing = await client.tryGet("events", namespace, name);
   if (existing) {
     existing.count = ((existing.count as number) ?? 1) + 1;
@@ -87,14 +112,7 @@ async function writeEvent(
     apiVersion: "v1",
     kind: "Event",
     metadata: { name, namespace },
-    involvedObject: {
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      name: object.metadata.name,
-      namespace: object.metadata.namespace,
-      uid: object.metadata.uid,
-      resourceVersion: object.metadata.resourceVersion,
-    },
+    involvedObject: object,
     reason,
     message,
     type,

@@ -29,10 +29,11 @@ export function minikMemory(m: Minik): MinikMemory {
 }
 
 /**
- * Memory after a forced full GC in the daemon (SIGUSR2, see cmd/up.ts), as the median of several
- * samples: one sample caught the collector at a random point and moved by megabytes.
+ * Memory of a settled daemon after a forced full GC (SIGUSR2, see cmd/up.ts), as the median of
+ * several samples: one sample caught the collector at a random point and moved by megabytes.
  */
 export async function settledMemory(m: Minik, samples = 5): Promise<MinikMemory & { raw: MinikMemory[] }> {
+  await quiet(m.pid);
   process.kill(m.pid, "SIGUSR2");
   await Bun.sleep(500);
   const raw: MinikMemory[] = [];
@@ -47,6 +48,26 @@ export async function settledMemory(m: Minik, samples = 5): Promise<MinikMemory 
     processes: mid((x) => x.processes),
     raw,
   };
+}
+
+/**
+ * Waits (at most 10 s) until the daemon's CPU time grows by less than 5 % of a core over 300 ms:
+ * right after a ramp it still writes the pods' Events and statuses, and what that work has in
+ * hand is not memory the pods hold.
+ */
+async function quiet(pid: number): Promise<void> {
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  };
+  const until = Date.now() + 10_000;
+  let before = cpuMs();
+  while (Date.now() < until) {
+    await Bun.sleep(300);
+    const now = cpuMs();
+    if (now - before < 15) return;
+    before = now;
+  }
 }
 
 /** Average PSS of podman's per-container monitors. */
