@@ -97,8 +97,12 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: IdleMemo
   let idleCpu = Number.NaN;
   let releasesBetween = 0;
   let conmon = Number.NaN;
+  // memory per pod in every round (before its ramp, with its 50 pods): the median of the rounds,
+  // since one pair of samples moves by a few MB with the heap's shape (±0.06 MB per pod)
+  const perPodKb: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const name = `ramp50-${round}`;
+    const before = round === 0 ? idle : await settledMemory(m);
     const cpu0 = cpuMs(m.pid);
     const ramp = await rampMinik(m, name, 50);
     const cpu1 = cpuMs(m.pid);
@@ -109,9 +113,13 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: IdleMemo
     b.log(
       `ramp 50 phases (last pod, ms after POST): ${JSON.stringify(ramp.phases, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
     );
+    await Bun.sleep(2000); // let the post-start work (status writes, probes) settle
+    const settled = await settledMemory(m);
+    perPodKb.push((settled.addedPssKb - before.addedPssKb) / 50);
+    b.log(
+      `round ${round}: PSS before the ramp ${(before.addedPssKb / 1024).toFixed(1)} MB, with 50 pods ${(settled.addedPssKb / 1024).toFixed(1)} MB: ${(perPodKb.at(-1)! / 1024).toFixed(3)} MB per pod`,
+    );
     if (!busy) {
-      await Bun.sleep(2000); // let the post-start work (status writes, probes) settle
-      const settled = await settledMemory(m);
       busy = settled;
       releasesBetween = m.releases() - releasesAtIdle;
       b.log(
@@ -211,9 +219,9 @@ export async function rampCase(b: Bench, m: Minik, peers: Peers, fresh: IdleMemo
   });
   b.rows.push({
     case: "memory",
-    metric: `PSS minik adds per pod ((with 50 − before the ramp)/50; ${busy!.processes} processes${releasesBetween ? `; the daemon released idle memory between the samples ${releasesBetween}×` : ""})`,
+    metric: `PSS minik adds per pod ((with 50 − before the ramp)/50, median of ${rounds} rounds: ${perPodKb.map((k) => (k / 1024).toFixed(3)).join(", ")}; ${busy!.processes} processes${releasesBetween ? `; the daemon released idle memory between the samples ${releasesBetween}×` : ""})`,
     unit: "MB",
-    minik: mb((busy!.addedPssKb - idle.addedPssKb) / 50),
+    minik: mb(median(perPodKb)),
     peer: { name: "conmon per container", value: peers.podman ? mb(conmon) : (peers.podmanMissing ?? "n/a") },
     target: { op: "<=", value: 0.2, text: "≤ 0.2 MB" },
   });
