@@ -97,12 +97,18 @@ export class WatchHub {
     if (sub.stopped || c.revision <= sub.last) return;
     sub.last = c.revision;
     try {
-      sub.onEvent({
-        type: c.type,
-        object: JSON.parse(c.json),
-        resource: c.resource,
-        ...(c.prev ? { prevObject: JSON.parse(c.prev) } : {}),
-      });
+      const event: StoreEvent = { type: c.type, object: JSON.parse(c.json), resource: c.resource };
+      // parsed on first use: only selector watches look at the object before the change, and a
+      // hundred plain watches of a MODIFIED would otherwise parse it a hundred times for nothing
+      const prev = c.prev;
+      if (prev) {
+        let parsed: KubeObject | undefined;
+        Object.defineProperty(event, "prevObject", {
+          get: () => (parsed ??= JSON.parse(prev) as KubeObject),
+          enumerable: true,
+        });
+      }
+      sub.onEvent(event);
     } catch (e) {
       // A failing consumer must not break the writer that woke it, nor other watchers.
       console.error(`store: watch consumer failed at revision ${c.revision}:`, e);
