@@ -36,11 +36,12 @@ export interface MemoryTrimmer {
 /** How often CPU time is looked at. */
 export const TRIM_PERIOD_MS = 5_000;
 /**
- * Under 4 % of a core over a period is quiet. An idle node (its Lease, health checks, resyncs and
+ * Under 3 % of a core over a period is quiet. An idle node (its Lease, health checks, resyncs and
  * collector threads) measured 0.5–1 % on a quiet afternoon but 1–3.6 % per period on a slower
- * evening of the same machine (issue 17), where a 2 % bound never saw three quiet periods in a row.
+ * evening of the same machine (issue 17), where a 2 % bound never saw three quiet periods in a row;
+ * 4 % released while start-up's last work still ran, and those pages came straight back.
  */
-export const QUIET_CPU_MS = 200;
+export const QUIET_CPU_MS = 150;
 /** Quiet periods in a row before a release: 15 s, so a pause inside a rollout is not idleness. */
 export const QUIET_PERIODS = 3;
 /** 10 % of a core over a period is work (pods starting, a rollout, a burst of requests), and re-arms. */
