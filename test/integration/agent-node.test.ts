@@ -116,9 +116,17 @@ describe.skipIf(skipUnless(ok, "agent on a node", why))("node agent with images 
     );
     expect(pod.status!.podIP).toMatch(/^10\.251\.0\.\d+$/);
     expect(cs(pod).imageID).toBe(testImages!.images["minik-test/httpd:1"]!.configDigest);
-    const ev = await events("httpd");
+    // events are written in batches, a moment after they are recorded
+    const ev = await waitFor(
+      async () => {
+        const all = await events("httpd");
+        return all.some((e) => e.startsWith(`Pulled: Successfully pulled image "${image}" in `))
+          ? all
+          : undefined;
+      },
+      { what: "the Pulled event" },
+    );
     expect(ev).toContain(`Pulling: Pulling image "${image}"`);
-    expect(ev.some((e) => e.startsWith(`Pulled: Successfully pulled image "${image}" in `))).toBe(true);
 
     const conn = await agent.nodeServices.portForward("default", "httpd", 80);
     const writer = conn.writable.getWriter();
