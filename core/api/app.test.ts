@@ -359,6 +359,7 @@ describe("whole lists from the stored JSON", () => {
     ] as const) {
       const res = await call("/api/v1/namespaces/default/configmaps", {
         method: "POST",
+        headers: { "Content-Type": "application/json" },
         body: JSON.stringify(cm(name, a)),
       });
       expect(res.status).toBe(201);
