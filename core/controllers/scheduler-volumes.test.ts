@@ -112,8 +112,14 @@ test("the scheduler keeps a second ReadWriteOncePod user Pending with FailedSche
     reason: "Unschedulable",
     message,
   });
-  const events = (await c.client.list("events")).items as unknown as { reason: string; message: string }[];
-  expect(events.some((e) => e.reason === "FailedScheduling" && e.message === message)).toBe(true);
+  // events are written in batches, a moment after they are recorded
+  await waitFor(
+    async () =>
+      ((await c.client.list("events")).items as unknown as { reason: string; message: string }[]).some(
+        (e) => e.reason === "FailedScheduling" && e.message === message,
+      ),
+    { what: "the FailedScheduling event" },
+  );
 
   await c.client.delete("pods", "default", "first", { gracePeriodSeconds: 0 });
   await waitFor(async () => (await c.client.get<Kube<Pod>>("pods", "default", "second")).spec?.nodeName, {

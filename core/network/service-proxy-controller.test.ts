@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { waitFor } from "../../test/support/env.ts";
 import type { Controller } from "../controllers/controller.ts";
 import { createInformers, type Informers } from "../controllers/informer.ts";
-import { createEventRecorder } from "../events.ts";
+import { createEventRecorder, EVENT_BATCH_DELAY_MS } from "../events.ts";
 import { systemClock } from "../loop/clock.ts";
 import type { KubeObject } from "../object.ts";
 import { createRegistry, type Registry } from "../registry/registry.ts";
@@ -30,6 +30,8 @@ const recordingProxy: ServiceProxy = {
 };
 const latest = () => synced[synced.length - 1];
 const eventsNow = async () => (await registry.list("events", { namespace: "default" })).items;
+/** Long enough for a repeat recorded by the last sync to be written (events go out in batches). */
+const afterEventBatch = () => new Promise((resolve) => setTimeout(resolve, EVENT_BATCH_DELAY_MS * 4));
 const waitForEvents = () =>
   waitFor(async () => ((await eventsNow()).length ? eventsNow() : undefined), { what: "events" });
 // A second controller over the same informers, for options the shared one does not have.
@@ -177,6 +179,7 @@ describe("service proxy controller", () => {
     const syncs = synced.length;
     await registry.create("services", service("other"));
     await waitFor(() => synced.length > syncs, { what: "another sync" });
+    await afterEventBatch();
     expect(((await eventsNow())[0] as { count?: number }).count).toBe(1);
   });
 
@@ -202,6 +205,7 @@ describe("service proxy controller", () => {
       const syncs = synced.length;
       await registry.create("services", service("third", { selector: {} }));
       await waitFor(() => synced.length > syncs, { what: "another sync" });
+      await afterEventBatch();
       const again = await eventsNow();
       expect(again).toHaveLength(1);
       expect((again[0] as { count?: number }).count).toBe(1);
