@@ -2,6 +2,7 @@ import { ApiError } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 import type { ListResult } from "../seams/client.ts";
+import type { StoredList } from "../store/store.ts";
 import { mediaType, PATCH_TYPES, readBody, readBytes } from "./body.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { checkTransform, encoded, negotiate, notInProtobuf, partialObjectMetadata } from "./negotiation.ts";
@@ -138,10 +139,7 @@ async function list(req: Request, url: URL, t: Target, deps: ApiServerDeps): Pro
  * the parsed list (stored objects carry their apiVersion and kind), without parsing and
  * re-encoding every object.
  */
-function storedList(
-  info: ResourceInfo,
-  stored: { items: readonly string[]; resourceVersion: string },
-): Response {
+function storedList(info: ResourceInfo, stored: StoredList): Response {
   const head = JSON.stringify({
     kind: info.listKind,
     apiVersion: apiVersionOf(info),

@@ -9,7 +9,7 @@ import type {
   PatchType,
   WriteOptions,
 } from "../seams/client.ts";
-import type { Store } from "../store/store.ts";
+import type { Store, StoredList } from "../store/store.ts";
 import type { AdmissionHook, DeletedListener } from "./admission.ts";
 import { applyObject } from "./apply.ts";
 import { bindPod } from "./binding.ts";
@@ -58,10 +58,7 @@ export interface Registry extends Client {
    * again (10,000 ConfigMaps listed in a third of the time). Undefined when the list is filtered
    * (selectors) or paged, or the store keeps no JSON: then `list` answers.
    */
-  listJson(
-    resource: string,
-    opts?: ListOptions,
-  ): Promise<{ items: readonly string[]; resourceVersion: string } | undefined>;
+  listJson(resource: string, opts?: ListOptions): Promise<StoredList | undefined>;
 }
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];

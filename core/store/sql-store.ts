@@ -10,7 +10,7 @@ import { migrate } from "./migrations.ts";
 import { createMutex } from "./mutex.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import { changes, meta, objects } from "./schema.ts";
-import type { ListAt, Listed, Store } from "./store.ts";
+import type { ListAt, Listed, Store, StoredList } from "./store.ts";
 import {
   checkPreconditions,
   errorText,
@@ -164,7 +164,7 @@ export class SqlStore implements Store {
     return { items, resourceVersion, remaining: json.items.length - to };
   }
 
-  listJson(resource: string, namespace?: string): { items: readonly string[]; resourceVersion: string } {
+  listJson(resource: string, namespace?: string): StoredList {
     this.#checkOpen();
     const now = this.#listNow(resource, namespace);
     return { items: now.items, resourceVersion: String(now.revision) };

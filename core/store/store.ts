@@ -29,6 +29,12 @@ export interface Listed {
   remaining?: number;
 }
 
+/** A list as the stored JSON texts of its items (see Store.listJson). */
+export interface StoredList {
+  items: readonly string[];
+  resourceVersion: string;
+}
+
 export interface Store {
   /** AlreadyExists when the name is taken. */
   create(resource: string, obj: KubeObject): Promise<KubeObject>;
@@ -44,7 +50,7 @@ export interface Store {
    * The current list as the stored JSON texts, same order as `list`, for a store that keeps them
    * (the SQL store's object cache): an API answer in JSON then needs no parse and no re-encode.
    */
-  listJson?(resource: string, namespace?: string): { items: readonly string[]; resourceVersion: string };
+  listJson?(resource: string, namespace?: string): StoredList;
   /**
    * Replaces the stored object. When `obj.metadata.resourceVersion` is set and differs from the
    * stored one: Conflict. NotFound when absent.

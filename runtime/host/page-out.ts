@@ -10,14 +10,13 @@ import { readFileSync } from "node:fs";
  * read back on its next touch, as after any reclaim. Anonymous memory (the heap) is never touched:
  * only mappings of files are advised, and the kernel skips pages other processes also map (libc).
  */
-/** Opened at the first release, not at import: every CLI process loads this module. */
-let lib: { madvise: (start: bigint, length: bigint, advice: number) => number } | undefined;
-function libc() {
-  lib ??= dlopen("libc.so.6", {
+const openLibc = () =>
+  dlopen("libc.so.6", {
     madvise: { args: ["u64", "u64", "i32"], returns: "i32" },
-  }).symbols as unknown as NonNullable<typeof lib>;
-  return lib;
-}
+  }).symbols;
+/** Opened at the first release, not at import: every CLI process loads this module. */
+let lib: ReturnType<typeof openLibc> | undefined;
+const libc = () => (lib ??= openLibc());
 
 const MADV_PAGEOUT = 21;
 

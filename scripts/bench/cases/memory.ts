@@ -4,7 +4,17 @@
  * Kernel memory (netns, veth, overlay, page cache) is not in PSS and not counted.
  */
 import { readFileSync } from "node:fs";
-import { BINARY, containerPids, descendants, type Minik, processTable, pssKb, rssKb, run } from "../lib.ts";
+import {
+  BINARY,
+  containerPids,
+  cpuMs,
+  descendants,
+  type Minik,
+  processTable,
+  pssKb,
+  rssKb,
+  run,
+} from "../lib.ts";
 
 export interface MinikMemory {
   daemonRssKb: number;
@@ -56,15 +66,11 @@ export async function settledMemory(m: Minik, samples = 5): Promise<MinikMemory 
  * hand is not memory the pods hold.
  */
 async function quiet(pid: number): Promise<void> {
-  const cpuMs = () => {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
-  };
   const until = Date.now() + 10_000;
-  let before = cpuMs();
+  let before = cpuMs(pid).self;
   while (Date.now() < until) {
     await Bun.sleep(300);
-    const now = cpuMs();
+    const now = cpuMs(pid).self;
     if (now - before < 15) return;
     before = now;
   }
